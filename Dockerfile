@@ -1,0 +1,33 @@
+# Kern: one image for the web process and, later, the worker.
+FROM python:3.11-slim-bookworm AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN useradd --create-home --uid 10001 kern
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY web ./web
+COPY migrations ./migrations
+COPY courses ./courses
+COPY alembic.ini babel.cfg ./
+
+# Editable, so that Kern finds its migrations and templates beside the code in /app.
+RUN pip install -e . \
+ && pybabel compile -d web/locale -D messages \
+ && mkdir -p /data/media && chown -R kern:kern /data
+
+USER kern
+ENV APP_ENV=production \
+    MEDIA_DIR=/data/media \
+    WEB_CONCURRENCY=2
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+
+CMD ["kern", "serve", "--host", "0.0.0.0", "--port", "8000"]

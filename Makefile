@@ -1,0 +1,60 @@
+# Kern — the two commands: `make run` and `make test`. Everything else is a helper for them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+KERN := $(BIN)/kern
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CATALOGS := $(wildcard web/locale/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test install lint types pytest messages compile-messages clean compose-check help
+
+help:
+	@echo "make run    install, migrate, load sample data, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install, lint, type-check and run the whole test suite"
+
+# The stamp is rebuilt when pyproject.toml changes, so a second run does not reinstall.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+web/locale/%/LC_MESSAGES/messages.mo: web/locale/%/LC_MESSAGES/messages.po $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d web/locale -D messages -l $* --statistics 2>&1 | tail -1
+
+compile-messages: $(COMPILED)
+
+# Extract new texts from code and templates into the catalogs (then translate the .po files).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o web/locale/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching
+
+run: install compile-messages
+	$(KERN) db upgrade
+	$(KERN) serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy
+
+pytest: install compile-messages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint types pytest
+
+# No Docker engine runs on the development machines; this still validates the file.
+compose-check:
+	@export POSTGRES_PASSWORD=check SECRET_KEY=check; \
+	if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \
+	else docker-compose config -q; fi && echo "docker-compose.yml is valid"
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

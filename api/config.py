@@ -1,0 +1,69 @@
+"""Kern's settings: one typed object read from the environment and an optional `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+# The value a development checkout starts with. Anything that looks like it must never reach
+# production: the key signs sessions and links, so a guessable one hands out accounts.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused in production)
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "insecure", "placeholder", "secret-key", "xxx")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """The configuration cannot be used; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    database_url: str = f"sqlite:///{VAR / 'kern.db'}"
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    base_url: str = "http://127.0.0.1:8000"
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    smtp_url: str | None = None
+    media_dir: Path = VAR / "media"
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check(self) -> "Settings":
+        """Refuse a configuration that is unsafe for its environment."""
+        if self.is_production:
+            key = self.secret_key.get_secret_value()
+            lowered = key.lower()
+            if (
+                not key
+                or key == DEV_SECRET_KEY
+                or len(key) < MIN_SECRET_KEY_LENGTH
+                or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+            ):
+                raise SettingsError(
+                    "SECRET_KEY is missing or a placeholder: in production set it to a random "
+                    f"value of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+                )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once and checked."""
+    return Settings().check()

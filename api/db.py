@@ -1,0 +1,93 @@
+"""The database: one engine per process, and one session (one transaction) per request."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, SQLModel
+
+# Constraint names are part of the schema: fixing them here makes migrations name the same
+# constraint the same way on SQLite and PostgreSQL, so a later migration can drop it by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Turn on WAL, foreign keys and a busy timeout, and let SQLAlchemy own transactions."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite opens transactions lazily and not before SAVEPOINT, which breaks nested
+        # transactions; taking over BEGIN ourselves is the recipe SQLAlchemy documents.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+    """An engine for SQLite or PostgreSQL from the same code."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        # A bare postgresql:// would pick psycopg2, which Kern does not install.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    # FastAPI runs sync routes on up to 40 threads; a pool smaller than that makes threads open
+    # and close connections on every request (measured in ../shared/PERFORMANCE.md).
+    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
+
+
+def make_sessionmaker(bind: Any, **options: Any) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit, for rendering."""
+    return sessionmaker(bind=bind, class_=Session, expire_on_commit=False, **options)
+
+
+def ping(engine: Engine) -> None:
+    """Run a trivial statement; raises when the database cannot be reached."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit when the route succeeds, roll back otherwise."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function" makes FastAPI run the commit before the response is sent, so a failed
+# commit becomes an error response instead of hiding behind a 2xx that was already sent.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

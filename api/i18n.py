@@ -1,0 +1,92 @@
+"""Languages: gettext catalogs, the request's locale, and Dutch-first formatting."""
+
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, negotiate_locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "web" / "locale"
+DEFAULT_LOCALE = "nl"
+LOCALES = ("nl", "en")
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+LOCALE_COOKIE = "kern_lang"
+TIMEZONE = ZoneInfo("Europe/Amsterdam")
+
+current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog for a locale (cached per process)."""
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def gettext(message: str, **variables: object) -> str:
+    """Translate into the current locale; `%(name)s` placeholders are filled from keywords."""
+    text = translations(current_locale.get()).ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    """Translate a message whose form depends on a number."""
+    text = translations(current_locale.get()).ungettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def _accepted_languages(header: str) -> list[str]:
+    """Parse Accept-Language into tags, best first."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        if not tag or tag == "*":
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        weighted.append((-quality, index, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def pick_locale(*, choice: str | None, accept_language: str | None) -> str:
+    """The user's own choice first, then the browser's preference, then Dutch."""
+    if choice in LOCALES:
+        return choice
+    if accept_language:
+        found = negotiate_locale(_accepted_languages(accept_language), LOCALES, sep="-")
+        if found:
+            return str(found)
+    return DEFAULT_LOCALE
+
+
+def _babel_locale() -> Locale:
+    return Locale.parse({"nl": "nl_NL", "en": "en_GB"}.get(current_locale.get(), "nl_NL"))
+
+
+def format_price(cents: int, currency: str = "EUR") -> str:
+    """`€ 49,00` in Dutch, `€49.00` in English."""
+    return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale())
+
+
+def format_day(value: date | datetime) -> str:
+    """`21 november 2026`, in Amsterdam time for moments."""
+    if isinstance(value, datetime):
+        value = value.astimezone(TIMEZONE).date() if value.tzinfo else value.date()
+    return babel_format_date(value, format="long", locale=_babel_locale())
+
+
+def format_moment(value: datetime) -> str:
+    """Date and time in Amsterdam, e.g. `21 november 2026 14:05`."""
+    return babel_format_datetime(
+        value, format="d MMMM y HH:mm", tzinfo=TIMEZONE, locale=_babel_locale()
+    )

@@ -1,0 +1,62 @@
+"""Plain ASGI middleware: the request's language and a log line per request."""
+
+import logging
+import time
+
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import i18n
+
+access_log = logging.getLogger("kern.access")
+
+
+class LocaleMiddleware:
+    """Choose the language once per request and make it available to every layer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        cookies = cookie_parser(headers.get("cookie", ""))
+        locale = i18n.pick_locale(
+            choice=cookies.get(i18n.LOCALE_COOKIE),
+            accept_language=headers.get("accept-language"),
+        )
+        scope.setdefault("state", {})["locale"] = locale
+        token = i18n.current_locale.set(locale)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.current_locale.reset(token)
+
+
+class AccessLogMiddleware:
+    """Log method, path, status and duration; never the query string, which may hold tokens."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, elapsed_ms)

@@ -1,0 +1,128 @@
+"""Fixtures: a migrated database per backend, one rolled-back transaction per test, an app."""
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from api import db, migrate
+from api.config import Settings, get_settings
+from api.main import create_app
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_SECRET_KEY = "test-" + "k" * 40
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not TEST_DATABASE_URL:
+        raise pytest.UsageError(
+            "CI=true requires TEST_DATABASE_URL: the PostgreSQL run may not be skipped."
+        )
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings_cache() -> Iterator[None]:
+    """No test sees settings another test read from a different environment."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _create_postgres_database(server_url: str) -> tuple[str, Engine]:
+    """A throw-away database on the test server, so runs never share state."""
+    url = make_url(server_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"kern_test_{secrets.token_hex(4)}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return url.set(database=name).render_as_string(hide_password=False), admin
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The URL of an empty, migrated database for one backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'kern-test.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    url, admin = _create_postgres_database(TEST_DATABASE_URL)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            name = make_url(url).database
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = db.make_engine(database_url, pool_size=2)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session whose commits become savepoints inside the test's transaction."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        app_env="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET_KEY,
+        base_url="http://testserver",
+        smtp_url=None,
+        media_dir=tmp_path / "media",
+        db_pool_size=2,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection) -> Iterator[FastAPI]:
+    """Kern, with every request's session bound to the test's transaction."""
+    application = create_app(settings)
+    application.state.sessionmaker = db.make_sessionmaker(
+        connection, join_transaction_mode="create_savepoint"
+    )
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client

@@ -1,0 +1,80 @@
+"""Dutch by default, English on request, and Dutch number and date formats."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import i18n
+
+
+def test_home_page_is_dutch_by_default(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="nl">' in response.text
+    assert "Sterker vanuit je kern" in response.text
+
+
+def test_browser_preferring_english_gets_english(client: TestClient) -> None:
+    response = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"})
+    assert '<html lang="en">' in response.text
+    assert "Stronger from your core" in response.text
+
+
+def test_own_choice_wins_over_the_browser(client: TestClient) -> None:
+    response = client.post(
+        "/language", data={"language": "en", "next": "/"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    assert response.cookies.get(i18n.LOCALE_COOKIE) == "en"
+    page = client.get("/", headers={"Accept-Language": "nl"})
+    assert '<html lang="en">' in page.text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil"])
+def test_language_form_only_returns_to_a_local_page(client: TestClient, target: str) -> None:
+    response = client.post(
+        "/language", data={"language": "nl", "next": target}, follow_redirects=False
+    )
+    assert response.headers["location"] == "/"
+
+
+def test_unknown_language_choice_is_ignored(client: TestClient) -> None:
+    response = client.post("/language", data={"language": "xx"}, follow_redirects=False)
+    assert i18n.LOCALE_COOKIE not in response.cookies
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "nl"),
+        ("en", "en"),
+        ("de-DE,en;q=0.8", "en"),
+        ("fr,de", "nl"),
+        ("nl-BE,en;q=0.9", "nl"),
+        ("en;q=0.2,nl;q=0.8", "nl"),
+        ("en;q=bogus", "nl"),
+    ],
+)
+def test_locale_negotiation(header: str | None, expected: str) -> None:
+    assert i18n.pick_locale(choice=None, accept_language=header) == expected
+
+
+def test_prices_and_dates_in_dutch_format() -> None:
+    token = i18n.current_locale.set("nl")
+    try:
+        assert i18n.format_price(4900) == "€\u00a049,00"  # a no-break space keeps € with the amount
+        assert i18n.format_day(date(2026, 11, 21)) == "21 november 2026"
+        # 23:30 UTC on 21 November is already the 22nd in Amsterdam.
+        assert i18n.format_day(datetime(2026, 11, 21, 23, 30, tzinfo=UTC)) == "22 november 2026"
+    finally:
+        i18n.current_locale.reset(token)
+
+
+def test_prices_in_english_format() -> None:
+    token = i18n.current_locale.set("en")
+    try:
+        assert i18n.format_price(4900) == "€49.00"
+    finally:
+        i18n.current_locale.reset(token)
