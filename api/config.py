@@ -32,9 +32,13 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = "https://api.stripe.com"
     smtp_url: str | None = None
+    mail_from: str = "Kern <noreply@kern.localhost>"
+    mail_dir: Path = VAR / "mail"
     media_dir: Path = VAR / "media"
     log_level: str = "INFO"
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    session_idle_minutes: int = Field(default=60 * 24 * 7, ge=5)
+    session_max_days: int = Field(default=30, ge=1)
 
     @property
     def is_production(self) -> bool:

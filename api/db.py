@@ -1,13 +1,15 @@
 """The database: one engine per process, and one session (one transaction) per request."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Column, DateTime, Dialect, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
 # Constraint names are part of the schema: fixing them here makes migrations name the same
@@ -23,6 +25,30 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Kern stores moments in UTC with a zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def moment(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
+    """A column for a moment in time, stored in UTC."""
+    return Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -91,3 +117,8 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function" makes FastAPI run the commit before the response is sent, so a failed
 # commit becomes an error response instead of hiding behind a 2xx that was already sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def utcnow() -> datetime:
+    """The current moment as an aware UTC datetime: the one clock services use."""
+    return datetime.now(UTC)

@@ -90,3 +90,8 @@ def format_moment(value: datetime) -> str:
     return babel_format_datetime(
         value, format="d MMMM y HH:mm", tzinfo=TIMEZONE, locale=_babel_locale()
     )
+
+
+def N_(message: str) -> str:  # noqa: N802 (the conventional gettext marker name)
+    """Mark a text for extraction where it is translated later, at use."""
+    return message

@@ -4,15 +4,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import db
+from api.accounts.router import router as accounts_api
 from api.config import Settings, get_settings
-from api.errors import install_error_handlers
+from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
 from api.middleware import AccessLogMiddleware, LocaleMiddleware
-from web.pages.home import router as home_router
+from api.security.csrf import CsrfCookieMiddleware, verify_csrf
+from api.security.headers import SecurityHeadersMiddleware
+from web.pages.account import router as account_pages
+from web.pages.auth import router as auth_pages
+from web.pages.home import router as home_pages
 from web.templating import STATIC_DIR
 
 
@@ -21,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     engine = db.make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    https = settings.base_url.startswith("https://")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -30,20 +36,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Kern",
         version="0.1.0",
-        docs_url="/api/docs",
+        # The interactive docs load scripts from a CDN, which the CSP (rightly) forbids;
+        # the machine-readable description stays available.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # Every unsafe request, page or API, must carry the CSRF token (webhooks exempt).
+        dependencies=[Depends(verify_csrf)],
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = db.make_sessionmaker(engine)
 
     install_error_handlers(app)
+    # Added innermost first: the access log sees everything, crashes are answered inside the
+    # security headers.
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(CsrfCookieMiddleware, production=settings.is_production, secure=https)
     app.add_middleware(LocaleMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=https)
     app.add_middleware(AccessLogMiddleware)
 
     app.include_router(health_router)
-    app.include_router(home_router)
+    app.include_router(accounts_api)
+    app.include_router(home_pages)
+    app.include_router(auth_pages)
+    app.include_router(account_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,5 +1,7 @@
 """Every table Kern has, imported in one place for Alembic and the tests."""
 
+from api.accounts.models import AccountToken, AuthSession, RecoveryCode, User
 from api.db import metadata
+from api.ratelimit.models import RateLimitHit
 
-__all__ = ["metadata"]
+__all__ = ["AccountToken", "AuthSession", "RateLimitHit", "RecoveryCode", "User", "metadata"]

@@ -1,9 +1,12 @@
 """Alembic environment: Kern's metadata, the URL from settings unless one is given."""
 
 from logging.config import fileConfig
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
+from sqlmodel.sql.sqltypes import AutoString
 
 from api import db
 from api.config import get_settings
@@ -14,6 +17,15 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = metadata
+
+
+def _render_item(kind: str, obj: Any, _context: AutogenContext) -> str | Literal[False]:
+    """Write plain SQLAlchemy types into migrations, so they never import application code."""
+    if kind == "type" and isinstance(obj, db.UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if kind == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
 
 
 def _url() -> str:
@@ -29,6 +41,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        render_item=_render_item,
     )
 
 

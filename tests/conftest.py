@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -13,8 +14,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from api import db, migrate
+from api.accounts import passwords
 from api.config import Settings, get_settings
 from api.main import create_app
+
+pytest_plugins = ["tests.smtp"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -30,6 +34,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Hash with minimal argon2id cost: the production profile takes ~0.1 s per hash, and the
+    suite creates hundreds of accounts. The end-to-end server keeps the production profile."""
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +121,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         base_url="http://testserver",
         smtp_url=None,
         media_dir=tmp_path / "media",
+        mail_dir=tmp_path / "mail",
         db_pool_size=2,
     )
 

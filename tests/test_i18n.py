@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import i18n
+from tests.factories import post_form
 
 
 def test_home_page_is_dutch_by_default(client: TestClient) -> None:
@@ -22,9 +23,7 @@ def test_browser_preferring_english_gets_english(client: TestClient) -> None:
 
 
 def test_own_choice_wins_over_the_browser(client: TestClient) -> None:
-    response = client.post(
-        "/language", data={"language": "en", "next": "/"}, follow_redirects=False
-    )
+    response = post_form(client, "/language", {"language": "en", "next": "/"})
     assert response.status_code == 303
     assert response.headers["location"] == "/"
     assert response.cookies.get(i18n.LOCALE_COOKIE) == "en"
@@ -34,14 +33,12 @@ def test_own_choice_wins_over_the_browser(client: TestClient) -> None:
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil"])
 def test_language_form_only_returns_to_a_local_page(client: TestClient, target: str) -> None:
-    response = client.post(
-        "/language", data={"language": "nl", "next": target}, follow_redirects=False
-    )
+    response = post_form(client, "/language", {"language": "nl", "next": target})
     assert response.headers["location"] == "/"
 
 
 def test_unknown_language_choice_is_ignored(client: TestClient) -> None:
-    response = client.post("/language", data={"language": "xx"}, follow_redirects=False)
+    response = post_form(client, "/language", {"language": "xx"})
     assert i18n.LOCALE_COOKIE not in response.cookies
 
 

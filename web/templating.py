@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from api import i18n
@@ -17,8 +17,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "xml", "txt"]),
-        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
@@ -57,5 +56,16 @@ def render(
     """Render a page in the request's language."""
     locale = locale_of(request)
     i18n.current_locale.set(locale)
-    page_context = {"locale": locale, "current_path": request.url.path, **(context or {})}
+    visitor = getattr(request.state, "visitor", None)
+    page_context = {
+        "locale": locale,
+        "current_path": request.url.path,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
+        # Pages that resolved the visitor show her menu; others (e.g. 404) show the public one.
+        "user": getattr(visitor, "signed_in", None),
+        "errors": {},
+        "values": {},
+        **(context or {}),
+    }
     return templates.TemplateResponse(request, name, page_context, status_code=status_code)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api import i18n
+from api.accounts.access import VisitorDep
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +22,7 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def show_home(request: Request) -> HTMLResponse:
+def show_home(request: Request, _visitor: VisitorDep) -> HTMLResponse:
     """What Kern is and how it works."""
     return render(request, "home/index.html")
 

@@ -1,0 +1,74 @@
+"""Who is this, and may they? One place for every page and API route to ask."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.accounts import sessions
+from api.accounts.models import Role, User
+from api.accounts.sessions import Visitor
+from api.db import SessionDep
+from api.errors import Forbidden, LoginRequired, TwoFactorRequired
+from api.i18n import gettext as _
+
+# Pages a user without a required second factor may still reach, to set it up or leave.
+TWO_FACTOR_SETUP_PATHS = ("/account/two-factor", "/logout")
+
+
+def load_visitor(request: Request, session: SessionDep) -> Visitor:
+    """Resolve the session cookie once per request and remember the result."""
+    cached = getattr(request.state, "visitor", None)
+    if isinstance(cached, Visitor):
+        return cached
+    settings = request.app.state.settings
+    visitor = sessions.resolve(
+        session, settings, token=request.cookies.get(sessions.cookie_name(settings))
+    )
+    request.state.visitor = visitor
+    return visitor
+
+
+VisitorDep = Annotated[Visitor, Depends(load_visitor)]
+
+
+def current_user(visitor: VisitorDep) -> User | None:
+    """The signed-in user, or None for anonymous visitors."""
+    return visitor.signed_in
+
+
+def _next_path(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def require_user(request: Request, visitor: VisitorDep) -> User:
+    """A signed-in user who has met her role's two-factor rule."""
+    user = visitor.signed_in
+    if user is None:
+        raise LoginRequired(_next_path(request) if request.method == "GET" else "/")
+    if user.needs_totp and not user.has_totp and request.url.path not in TWO_FACTOR_SETUP_PATHS:
+        raise TwoFactorRequired
+    return user
+
+
+def require_role(*roles: Role) -> object:
+    """A dependency that admits signed-in users with one of `roles`."""
+
+    def check(user: Annotated[User, Depends(require_user)]) -> User:
+        if user.role not in roles:
+            raise Forbidden(_("You do not have access to this page."))
+        return user
+
+    return Depends(check)
+
+
+CurrentUser = Annotated[User | None, Depends(current_user)]
+RequireUser = Annotated[User, Depends(require_user)]
+RequireInstructor = Annotated[User, require_role(Role.instructor, Role.admin)]
+RequireAdmin = Annotated[User, require_role(Role.admin)]
+
+
+def ensure_self_or_admin(actor: User, owner_id: int | None) -> None:
+    """Object-level check: a person's own data, or an admin."""
+    if actor.role != Role.admin and actor.id != owner_id:
+        raise Forbidden(_("You do not have access to this page."))

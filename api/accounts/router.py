@@ -1,0 +1,48 @@
+"""JSON endpoints for the signed-in user."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.accounts import service
+from api.accounts.access import RequireUser
+from api.db import SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+class UserPublic(BaseModel):
+    """What the API shows of an account."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    language: str
+    email_verified: bool
+    two_factor_enabled: bool
+    created_at: datetime
+
+
+@router.get("/me")
+def read_me(user: RequireUser) -> UserPublic:
+    """The signed-in user."""
+    assert user.id is not None  # noqa: S101 (a stored user always has an id)
+    return UserPublic(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        language=user.language,
+        email_verified=user.email_verified_at is not None,
+        two_factor_enabled=user.has_totp,
+        created_at=user.created_at,
+    )
+
+
+@router.get("/me/export")
+def export_me(session: SessionDep, user: RequireUser) -> dict[str, Any]:
+    """Everything Kern holds about the signed-in user."""
+    return service.export_data(session, user=user)

@@ -1,0 +1,107 @@
+"""CSRF protection: a per-browser token in a cookie that every unsafe request must echo.
+
+Forms send it as the `csrf_token` field, JavaScript as the `X-CSRF-Token` header. A cross-site
+page cannot read the cookie, so it cannot send the matching value. Together with SameSite=Lax
+cookies and the Origin check this is OWASP's double-submit pattern; in production the cookie has
+the `__Host-` prefix, so a sibling subdomain cannot plant its own token.
+"""
+
+import secrets
+from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import AppError
+from api.i18n import gettext as _
+
+FIELD = "csrf_token"
+HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Stripe signs its webhook; it cannot know a browser's token.
+EXEMPT_PATHS = frozenset({"/stripe/webhook"})
+TOKEN_BYTES = 32
+
+
+class CsrfError(AppError):
+    status_code = 403
+    code = "csrf"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This form had expired, so nothing was saved. Go back, reload the page and "
+                "send it again."
+            )
+        )
+
+
+def cookie_name(production: bool) -> str:
+    return "__Host-kern_csrf" if production else "kern_csrf"
+
+
+class CsrfCookieMiddleware:
+    """Give every browser a token, and make it available to templates as state.csrf_token."""
+
+    def __init__(self, app: ASGIApp, *, production: bool, secure: bool) -> None:
+        self.app = app
+        self.name = cookie_name(production)
+        self.secure = secure or production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        existing = cookie_parser(Headers(scope=scope).get("cookie", "")).get(self.name, "")
+        token = existing if 20 <= len(existing) <= 100 else secrets.token_urlsafe(TOKEN_BYTES)
+        scope.setdefault("state", {})["csrf_token"] = token
+        scope["state"]["csrf_cookie_token"] = existing
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and token != existing:
+                cookie: SimpleCookie = SimpleCookie()
+                cookie[self.name] = token
+                cookie[self.name]["path"] = "/"
+                cookie[self.name]["httponly"] = True
+                cookie[self.name]["samesite"] = "Lax"
+                if self.secure:
+                    cookie[self.name]["secure"] = True
+                MutableHeaders(scope=message).append("set-cookie", cookie.output(header="").strip())
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    expected = urlsplit(request.app.state.settings.base_url)
+    given = urlsplit(origin)
+    host = request.headers.get("host", "")
+    return (given.scheme, given.netloc) == (
+        expected.scheme,
+        expected.netloc,
+    ) or given.netloc == host
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse an unsafe request that does not carry the browser's token (app-wide dependency)."""
+    if request.method in SAFE_METHODS or request.url.path in EXEMPT_PATHS:
+        return
+    expected = getattr(request.state, "csrf_cookie_token", "")
+    sent = request.headers.get(HEADER, "")
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        # The form is parsed once and cached on the request, so the route reads it again free.
+        form = await request.form()
+        value = form.get(FIELD)
+        sent = value if isinstance(value, str) else ""
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfError
+    if not _same_origin(request):
+        raise CsrfError

@@ -1,0 +1,313 @@
+"""The account page: profile, email, password, sessions, two-step verification, your data."""
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.accounts import service, sessions, tokens, totp, twofactor
+from api.accounts.access import RequireUser, VisitorDep
+from api.accounts.models import TokenPurpose, User
+from api.db import SessionDep
+from api.errors import FormError, TooManyAttempts
+from api.ratelimit import service as ratelimit
+from web.pages.auth import (
+    _settings,
+    clear_session_cookie,
+    client_ip,
+    remember_language,
+    set_session_cookie,
+)
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+FormStr = Annotated[str, Form()]
+NOTICES = frozenset(
+    {
+        "welcome",
+        "verified",
+        "saved",
+        "password-changed",
+        "email-sent",
+        "email-changed",
+        "verification-sent",
+        "sessions-ended",
+        "two-factor-on",
+        "two-factor-off",
+    }
+)
+
+
+def _account_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    visitor: sessions.Visitor,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    notice = request.query_params.get("notice")
+    context: dict[str, Any] = {
+        "account": user,
+        "sessions": sessions.active(session, user=user),
+        "current_session_id": visitor.auth_session.id if visitor.auth_session else None,
+        "notice": notice if notice in NOTICES else None,
+        "errors": errors or {},
+        "values": {"name": user.name, "language": user.language, **(values or {})},
+    }
+    return render(request, "account/index.html", context, status_code=status_code)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def show_account(
+    request: Request, session: SessionDep, user: RequireUser, visitor: VisitorDep
+) -> HTMLResponse:
+    """Everything about her account on one page."""
+    return _account_page(request, session, user, visitor)
+
+
+@router.post("/account/profile", response_class=HTMLResponse)
+def update_profile(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    visitor: VisitorDep,
+    name: FormStr = "",
+    language: FormStr = "nl",
+) -> Response:
+    """Save name and language."""
+    try:
+        service.update_profile(session, user=user, name=name, language=language)
+    except FormError as exc:
+        return _account_page(
+            request,
+            session,
+            user,
+            visitor,
+            errors=exc.fields,
+            values={"name": name, "language": language},
+            status_code=422,
+        )
+    response = RedirectResponse("/account?notice=saved", status_code=303)
+    remember_language(response, _settings(request), user)
+    return response
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    visitor: VisitorDep,
+    current_password: FormStr = "",
+    password: FormStr = "",
+) -> Response:
+    """New password; every session ends and this browser gets a fresh one."""
+    try:
+        service.change_password(session, user=user, current=current_password, new=password)
+    except FormError as exc:
+        return _account_page(request, session, user, visitor, errors=exc.fields, status_code=422)
+    settings = _settings(request)
+    token = sessions.start(
+        session,
+        settings,
+        user=user,
+        user_agent=request.headers.get("user-agent", ""),
+        ip_address=client_ip(request),
+    )
+    response = RedirectResponse("/account?notice=password-changed", status_code=303)
+    set_session_cookie(response, settings, token)
+    return response
+
+
+@router.post("/account/email", response_class=HTMLResponse)
+def change_email(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    visitor: VisitorDep,
+    email: FormStr = "",
+    password: FormStr = "",
+) -> Response:
+    """Send a confirmation link to the new address."""
+    try:
+        service.request_email_change(
+            session, _settings(request), user=user, password=password, new_email=email
+        )
+    except FormError as exc:
+        errors = {f"new_{key}": value for key, value in exc.fields.items()}
+        return _account_page(
+            request,
+            session,
+            user,
+            visitor,
+            errors=errors,
+            values={"new_email": email},
+            status_code=422,
+        )
+    return RedirectResponse("/account?notice=email-sent", status_code=303)
+
+
+@router.post("/account/verify/resend")
+def resend_verification(request: Request, session: SessionDep, user: RequireUser) -> Response:
+    """Send the verification link again."""
+    key = f"verify:account:{user.id}"
+    try:
+        ratelimit.guard(session, [(key, ratelimit.RESET_PER_ACCOUNT)])
+    except TooManyAttempts:
+        return RedirectResponse("/account?notice=verification-sent", status_code=303)
+    ratelimit.record(session, key)
+    if user.email_verified_at is None:
+        service.send_verification(session, _settings(request), user=user)
+    return RedirectResponse("/account?notice=verification-sent", status_code=303)
+
+
+@router.get("/account/confirm-email/{token}", response_class=HTMLResponse)
+def show_confirm_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """A button that confirms the new address."""
+    try:
+        record = tokens.peek(session, token=token, purpose=TokenPurpose.change_email)
+    except tokens.InvalidLink as exc:
+        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
+    return render(
+        request, "account/confirm_email.html", {"token": token, "new_email": record.new_email}
+    )
+
+
+@router.post("/account/confirm-email/{token}", response_class=HTMLResponse)
+def confirm_email(request: Request, session: SessionDep, token: str) -> Response:
+    """Switch to the new address."""
+    try:
+        service.confirm_email_change(session, _settings(request), token=token)
+    except (tokens.InvalidLink, FormError) as exc:
+        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
+    return RedirectResponse("/account?notice=email-changed", status_code=303)
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_session(session_id: int, session: SessionDep, user: RequireUser) -> RedirectResponse:
+    """Log out one of her other browsers."""
+    sessions.end_one_of(session, user=user, session_id=session_id)
+    return RedirectResponse("/account?notice=sessions-ended", status_code=303)
+
+
+@router.post("/account/sessions/end-others")
+def end_other_sessions(
+    session: SessionDep, user: RequireUser, visitor: VisitorDep
+) -> RedirectResponse:
+    """Log out everywhere except here."""
+    if visitor.auth_session is not None:
+        sessions.end_others(session, user=user, keep=visitor.auth_session)
+    return RedirectResponse("/account?notice=sessions-ended", status_code=303)
+
+
+# --- two-step verification ------------------------------------------------------------------
+
+
+def _two_factor_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context: dict[str, Any] = {"account": user, "errors": errors or {}}
+    if user.has_totp:
+        context["remaining"] = twofactor.remaining_recovery_codes(session, user=user)
+    else:
+        secret = twofactor.pending_secret(session, user=user)
+        uri = totp.provisioning_uri(secret, account=user.email)
+        context.update(secret=secret, qr=totp.qr_svg(uri))
+    return render(request, "account/two_factor.html", context, status_code=status_code)
+
+
+@router.get("/account/two-factor", response_class=HTMLResponse)
+def show_two_factor(request: Request, session: SessionDep, user: RequireUser) -> HTMLResponse:
+    """Set up, or see the state of, two-step verification."""
+    return _two_factor_page(request, session, user)
+
+
+@router.post("/account/two-factor", response_class=HTMLResponse)
+def enable_two_factor(
+    request: Request, session: SessionDep, user: RequireUser, code: FormStr = ""
+) -> HTMLResponse:
+    """Switch it on with a first code and show the recovery codes once."""
+    try:
+        codes = twofactor.enable(session, user=user, code=code)
+    except FormError as exc:
+        return _two_factor_page(request, session, user, errors=exc.fields, status_code=422)
+    return render(request, "account/recovery_codes.html", {"codes": codes, "first_time": True})
+
+
+@router.post("/account/two-factor/recovery-codes", response_class=HTMLResponse)
+def new_recovery_codes(
+    request: Request, session: SessionDep, user: RequireUser, password: FormStr = ""
+) -> HTMLResponse:
+    """Replace the recovery codes after checking the password."""
+    try:
+        service.check_password(user, password, field="password")
+    except FormError as exc:
+        return _two_factor_page(request, session, user, errors=exc.fields, status_code=422)
+    codes = twofactor.replace_recovery_codes(session, user=user)
+    return render(request, "account/recovery_codes.html", {"codes": codes, "first_time": False})
+
+
+@router.post("/account/two-factor/disable", response_class=HTMLResponse)
+def disable_two_factor(
+    request: Request, session: SessionDep, user: RequireUser, password: FormStr = ""
+) -> Response:
+    """Switch it off (learners only)."""
+    try:
+        twofactor.disable(session, user=user, password=password)
+    except FormError as exc:
+        return _two_factor_page(request, session, user, errors=exc.fields, status_code=422)
+    return RedirectResponse("/account?notice=two-factor-off", status_code=303)
+
+
+# --- your data ---------------------------------------------------------------------------
+
+
+@router.get("/account/export")
+def export_data(session: SessionDep, user: RequireUser) -> Response:
+    """Download everything Kern holds about her, as JSON."""
+    data = service.export_data(session, user=user)
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="kern-mijn-gegevens.json"'},
+    )
+
+
+@router.get("/account/delete", response_class=HTMLResponse)
+def show_delete_account(request: Request, user: RequireUser) -> HTMLResponse:
+    """Explain what deleting means and ask for confirmation."""
+    return render(request, "account/delete.html")
+
+
+@router.post("/account/delete", response_class=HTMLResponse)
+def delete_account(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    password: FormStr = "",
+    confirmation: FormStr = "",
+) -> HTMLResponse:
+    """Delete the account for good and sign out."""
+    try:
+        service.delete_account(session, user=user, password=password, confirmation=confirmation)
+    except FormError as exc:
+        return render(
+            request,
+            "account/delete.html",
+            {"errors": exc.fields, "values": {"confirmation": confirmation}},
+            status_code=422,
+        )
+    request.state.visitor = sessions.Visitor()
+    response = render(request, "account/deleted.html")
+    clear_session_cookie(response, _settings(request))
+    return response
