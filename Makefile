@@ -36,6 +36,7 @@ messages: install
 
 run: install compile-messages
 	$(KERN) db upgrade
+	$(KERN) seed
 	$(KERN) serve --host $(HOST) --port $(PORT)
 
 lint: install

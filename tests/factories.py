@@ -58,16 +58,17 @@ def csrf_token(client: TestClient) -> str:
         client.get("/login")
         token = client.cookies.get("kern_csrf")
     assert token
-    return token
+    return str(token)
 
 
 def post_form(
     client: TestClient, url: str, data: dict[str, str] | None = None, *, follow: bool = False
 ) -> Response:
     """Submit a form the way the browser does, CSRF token included."""
-    return client.post(
+    response: Response = client.post(
         url, data={FIELD: csrf_token(client), **(data or {})}, follow_redirects=follow
     )
+    return response
 
 
 def log_in(

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.conftest import IN_CI, TEST_SECRET_KEY
+from tests.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -52,8 +53,15 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The environment of the server under test: its own SQLite file and mail folder."""
+def mail_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback that receives what the live server sends."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory: pytest.TempPathFactory, mail_server: SmtpServer) -> dict[str, str]:
+    """The environment of the server under test: its own SQLite file and SMTP server."""
     workdir = tmp_path_factory.mktemp("live")
     return {
         **os.environ,
@@ -61,6 +69,8 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{workdir / 'kern.db'}",
         "SECRET_KEY": TEST_SECRET_KEY,
         "MEDIA_DIR": str(workdir / "media"),
+        "SMTP_URL": mail_server.url,
+        "BASE_URL": "http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
 
@@ -69,10 +79,11 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def live_server(server_env: dict[str, str]) -> Iterator[str]:
     """Migrate a fresh database and serve Kern on it, as `make run` does."""
     kern = [sys.executable, "-m", "api"]
-    subprocess.run([*kern, "db", "upgrade"], env=server_env, check=True, cwd=ROOT)
     port = _free_port()
+    env = {**server_env, "BASE_URL": server_env["BASE_URL"].format(port=port)}
+    subprocess.run([*kern, "db", "upgrade"], env=env, check=True, cwd=ROOT)
     process = subprocess.Popen(
-        [*kern, "serve", "--host", "127.0.0.1", "--port", str(port)], env=server_env, cwd=ROOT
+        [*kern, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT
     )
     base = f"http://127.0.0.1:{port}"
     try:

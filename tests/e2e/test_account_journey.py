@@ -1,0 +1,86 @@
+"""Lotte makes an account on her phone, confirms it from her mail, and resets her password."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import screenshot
+from tests.smtp import SmtpServer, links_in
+
+EMAIL = "lotte.e2e@example.nl"
+FIRST_PASSWORD = "zachtjes uitademen 6"
+NEW_PASSWORD = "rustig inademen op 4"
+
+
+def _log_in(page: Page, live_server: str, password: str) -> None:
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+
+
+def _log_out(page: Page) -> None:
+    page.get_by_role("button", name="Uitloggen").first.click()
+    expect(page.get_by_text("Je bent uitgelogd.")).to_be_visible()
+
+
+def test_register_verify_log_out_in_and_reset_password(
+    page: Page, live_server: str, mail_server: SmtpServer
+) -> None:
+    mail_server.clear()
+
+    # She registers; a typo in the email first keeps what she typed.
+    page.goto(live_server + "/register")
+    page.get_by_label("Je naam").fill("Lotte")
+    page.get_by_label("E-mailadres").fill("lotte.e2e@")
+    page.get_by_label("Wachtwoord").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Account aanmaken").click()
+    expect(page.get_by_text("Dit is geen geldig e-mailadres")).to_be_visible()
+    expect(page.get_by_label("Je naam")).to_have_value("Lotte")
+    expect(page.get_by_label("Wachtwoord")).to_have_value("")
+    screenshot(page, "register-error")
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_label("Wachtwoord").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="Account aanmaken").click()
+    expect(page).to_have_url(re.compile(r"/account\?notice=welcome$"))
+    expect(page.get_by_text("Welkom bij Kern!")).to_be_visible()
+    screenshot(page, "account-welcome")
+
+    # The confirmation link from the real mail opens a page with one button.
+    [mail] = mail_server.wait_for(1)
+    assert mail["To"] == EMAIL
+    assert mail["Subject"] == "Bevestig je e-mailadres voor Kern"
+    [link] = links_in(mail)
+    page.goto(link)
+    page.get_by_role("button", name="Bevestig mijn e-mailadres").click()
+    expect(page.get_by_text("je e-mailadres is bevestigd")).to_be_visible()
+
+    _log_out(page)
+    _log_in(page, live_server, FIRST_PASSWORD)
+    expect(page.get_by_role("heading", name="Mijn account")).to_be_visible()
+    _log_out(page)
+
+    # She forgot her password: the reset link arrives by mail and works once.
+    mail_server.clear()
+    page.get_by_role("link", name="Wachtwoord vergeten?").click()
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_role("button", name="Link versturen").click()
+    expect(page.get_by_text("De link werkt een uur")).to_be_visible()
+    [reset_mail] = mail_server.wait_for(1)
+    [reset_link] = links_in(reset_mail)
+    page.goto(reset_link)
+    page.get_by_label("Nieuw wachtwoord").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Nieuw wachtwoord opslaan").click()
+    expect(page.get_by_text("Je nieuwe wachtwoord is ingesteld.")).to_be_visible()
+    screenshot(page, "password-reset")
+
+    # The old password no longer works; the new one does.
+    _log_in(page, live_server, FIRST_PASSWORD)
+    expect(page.get_by_text("horen niet bij elkaar")).to_be_visible()
+    _log_in(page, live_server, NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Mijn account")).to_be_visible()
+    screenshot(page, "account")
+
+    # The used link is refused with a clear message.
+    page.goto(reset_link)
+    expect(page.get_by_role("heading", name="Link werkt niet meer")).to_be_visible()
