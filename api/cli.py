@@ -130,7 +130,7 @@ def seed_command() -> None:
     typer.echo("Demo logins (development only):")
     for login in logins:
         typer.echo(f"  {login.role:<10} {login.email:<24} password: {login.password}")
-    if any(login.role == Role.instructor for login in logins):
+    if any(login.created and login.role == Role.instructor for login in logins):
         typer.echo("  The instructor sets up two-step verification at the first login.")
 
 

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import i18n
 from api.i18n import gettext as _
+from api.i18n import ngettext
 from web.templating import locale_of, render
 
 log = logging.getLogger("kern.errors")
@@ -99,10 +100,10 @@ class TooManyAttempts(AppError):
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, -(-retry_after // 60))
         super().__init__(
-            _(
-                "Too many attempts. For your safety, please wait %(minutes)s minutes "
-                "and try again.",
-                minutes=minutes,
+            ngettext(
+                "Too many attempts. For your safety, please wait %(num)s minute and try again.",
+                "Too many attempts. For your safety, please wait %(num)s minutes and try again.",
+                minutes,
             ),
             headers={"Retry-After": str(retry_after)},
         )

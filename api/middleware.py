@@ -1,6 +1,7 @@
 """Plain ASGI middleware: the request's language and a log line per request."""
 
 import logging
+import re
 import time
 
 from starlette.datastructures import Headers
@@ -10,6 +11,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import i18n
 
 access_log = logging.getLogger("kern.access")
+
+# Email links carry their secret in the path (/reset-password/<token>); a log line must not
+# hand a working link to whoever reads the logs.
+_SECRET_SEGMENT = re.compile(r"/[A-Za-z0-9_-]{32,}")
+
+
+def loggable_path(path: str) -> str:
+    """The path with long random segments (tokens) replaced."""
+    return _SECRET_SEGMENT.sub("/…", path)
 
 
 class LocaleMiddleware:
@@ -59,4 +69,5 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, elapsed_ms)
+            path = loggable_path(scope["path"])
+            access_log.info("%s %s %s %.1fms", scope["method"], path, status, elapsed_ms)

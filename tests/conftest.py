@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from api import db, migrate
 from api.accounts import passwords
+from api.accounts import service as accounts_service
 from api.config import Settings, get_settings
 from api.main import create_app
 
@@ -40,10 +41,11 @@ def _backends() -> list[str]:
 def _fast_password_hashing() -> Iterator[None]:
     """Hash with minimal argon2id cost: the production profile takes ~0.1 s per hash, and the
     suite creates hundreds of accounts. The end-to-end server keeps the production profile."""
-    production = passwords._hasher
+    production, production_dummy = passwords._hasher, accounts_service._DUMMY_HASH
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts_service._DUMMY_HASH = passwords.hash_password("not-a-real-password")
     yield
-    passwords._hasher = production
+    passwords._hasher, accounts_service._DUMMY_HASH = production, production_dummy
 
 
 @pytest.fixture(autouse=True)

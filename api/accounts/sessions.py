@@ -16,6 +16,8 @@ TOKEN_BYTES = 32  # 256 bits, well above the 128 the issue and OWASP ask for
 # Writing last_seen_at on every request would turn every page view into a write; a minute's
 # precision is plenty for an idle timeout measured in days.
 TOUCH_INTERVAL = timedelta(minutes=1)
+# A password alone opens a session that can only finish the second step, and not for long.
+PENDING_LIFETIME = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def start(
             mfa_pending=mfa_pending,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + timedelta(days=settings.session_max_days),
+            expires_at=now
+            + (PENDING_LIFETIME if mfa_pending else timedelta(days=settings.session_max_days)),
             user_agent=user_agent[:200],
             ip_address=ip_address[:45],
         )
@@ -99,12 +102,16 @@ def resolve(session: Session, settings: Settings, *, token: str | None) -> Visit
     return Visitor(user=user, auth_session=auth_session)
 
 
-def complete_second_factor(session: Session, *, auth_session: AuthSession) -> str:
+def complete_second_factor(
+    session: Session, settings: Settings, *, auth_session: AuthSession
+) -> str:
     """Turn a pending session into a full one under a new token (no fixation across steps)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = utcnow()
     auth_session.token_hash = digest(token)
     auth_session.mfa_pending = False
-    auth_session.last_seen_at = utcnow()
+    auth_session.last_seen_at = now
+    auth_session.expires_at = now + timedelta(days=settings.session_max_days)
     session.add(auth_session)
     session.flush()
     return token

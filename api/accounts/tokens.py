@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -40,16 +41,7 @@ def issue(
 ) -> str:
     """Create a token for `purpose`; earlier unused tokens for the same purpose stop working."""
     now = utcnow()
-    earlier = session.exec(
-        select(AccountToken).where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == purpose.value,
-            AccountToken.used_at == None,  # noqa: E711 (SQL IS NULL)
-        )
-    ).all()
-    for row in earlier:
-        row.used_at = now
-        session.add(row)
+    revoke(session, user=user, purposes=[purpose])
     token = secrets.token_urlsafe(TOKEN_BYTES)
     assert user.id is not None  # noqa: S101 (a flushed user always has an id)
     session.add(
@@ -64,6 +56,19 @@ def issue(
     )
     session.flush()
     return token
+
+
+def revoke(session: Session, *, user: User, purposes: Iterable[TokenPurpose]) -> None:
+    """Make the user's unused links for these purposes stop working."""
+    session.execute(
+        update(AccountToken)
+        .where(
+            col(AccountToken.user_id) == user.id,
+            col(AccountToken.purpose).in_([purpose.value for purpose in purposes]),
+            col(AccountToken.used_at).is_(None),
+        )
+        .values(used_at=utcnow())
+    )
 
 
 def peek(session: Session, *, token: str, purpose: TokenPurpose) -> AccountToken:

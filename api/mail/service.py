@@ -1,5 +1,6 @@
 """Outgoing mail for every domain: one message type, sent over SMTP or written to a directory."""
 
+import ipaddress
 import logging
 import secrets
 import smtplib
@@ -119,14 +120,27 @@ def _deliver(smtp_url: str, email: EmailMessage) -> None:
         )
         with client:
             client.ehlo()
+            encrypted = url.scheme == "smtps"
             if url.scheme == "smtp" and client.has_extn("starttls"):
                 client.starttls(context=context)
                 client.ehlo()
+                encrypted = True
+            # Someone between Kern and a remote relay could strip the STARTTLS offer to read the
+            # password; only a server on this machine may receive it unencrypted.
+            if user is not None and not encrypted and not _is_loopback(host):
+                raise MailError(f"{host} offers no TLS; refusing to send the SMTP password")
             if user is not None:
                 client.login(user, password)
             client.send_message(email)
     except (smtplib.SMTPException, OSError) as error:
         raise MailError(f"could not send mail through {host}:{port}: {error}") from error
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _parse_smtp_url(smtp_url: str) -> SplitResult:

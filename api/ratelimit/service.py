@@ -1,5 +1,6 @@
 """Count failed attempts per key in a sliding window and refuse when there are too many."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,10 +22,19 @@ class Limit:
 
 LOGIN_PER_ACCOUNT = Limit(5, timedelta(minutes=15))
 LOGIN_PER_IP = Limit(20, timedelta(minutes=15))
-REGISTER_PER_IP = Limit(10, timedelta(hours=1))
+REGISTER_PER_IP = Limit(20, timedelta(hours=1))
 RESET_PER_ACCOUNT = Limit(3, timedelta(hours=1))
 RESET_PER_IP = Limit(10, timedelta(hours=1))
 TWO_FACTOR_PER_ACCOUNT = Limit(5, timedelta(minutes=15))
+
+MAX_KEY_LENGTH = 300  # RateLimitHit.key
+
+
+def _stored(key: str) -> str:
+    """The key as stored: keys carry what people typed, so one the column cannot hold is hashed."""
+    if len(key) <= MAX_KEY_LENGTH and key.isprintable():
+        return key
+    return "sha256:" + hashlib.sha256(key.encode(errors="replace")).hexdigest()
 
 
 def retry_after(
@@ -32,17 +42,23 @@ def retry_after(
 ) -> int | None:
     """Seconds until `key` may try again, or None while it is under its limit."""
     now = now or utcnow()
-    since = now - limit.window
-    count, oldest = session.execute(
-        select(func.count(), func.min(col(RateLimitHit.created_at))).where(
-            col(RateLimitHit.key) == key, col(RateLimitHit.created_at) > since
-        )
-    ).one()
-    if count < limit.attempts or oldest is None:
+    in_window = (
+        col(RateLimitHit.key) == _stored(key),
+        col(RateLimitHit.created_at) > now - limit.window,
+    )
+    count = session.execute(select(func.count()).where(*in_window)).scalar_one()
+    if count < limit.attempts:
         return None
-    if oldest.tzinfo is None:  # min() bypasses the column type on SQLite
-        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
-    return max(1, int((oldest + limit.window - now).total_seconds()) + 1)
+    # The key is under its limit again once enough attempts have left the window; with more
+    # attempts than allowed (a lowered limit, racing requests) that is not yet the oldest one.
+    freed_by = session.execute(
+        select(col(RateLimitHit.created_at))
+        .where(*in_window)
+        .order_by(col(RateLimitHit.created_at))
+        .offset(count - limit.attempts)
+        .limit(1)
+    ).scalar_one()
+    return max(1, int((freed_by + limit.window - now).total_seconds()) + 1)
 
 
 def guard(session: Session, checks: list[tuple[str, Limit]]) -> None:
@@ -55,11 +71,12 @@ def guard(session: Session, checks: list[tuple[str, Limit]]) -> None:
 def record(session: Session, *keys: str, now: datetime | None = None) -> None:
     """Count one attempt under each key, and forget attempts older than a day."""
     now = now or utcnow()
-    for key in keys:
+    stored = [_stored(key) for key in keys]
+    for key in stored:
         session.add(RateLimitHit(key=key, created_at=now))
     session.execute(
         delete(RateLimitHit).where(
-            col(RateLimitHit.key).in_(keys),
+            col(RateLimitHit.key).in_(stored),
             col(RateLimitHit.created_at) < now - timedelta(days=1),
         )
     )
@@ -68,4 +85,6 @@ def record(session: Session, *keys: str, now: datetime | None = None) -> None:
 
 def clear(session: Session, *keys: str) -> None:
     """Forget the attempts under these keys (after a success)."""
-    session.execute(delete(RateLimitHit).where(col(RateLimitHit.key).in_(keys)))
+    session.execute(
+        delete(RateLimitHit).where(col(RateLimitHit.key).in_([_stored(key) for key in keys]))
+    )

@@ -249,6 +249,8 @@ def new_recovery_codes(
     request: Request, session: SessionDep, user: RequireUser, password: FormStr = ""
 ) -> HTMLResponse:
     """Replace the recovery codes after checking the password."""
+    if not user.has_totp:
+        return _two_factor_page(request, session, user)
     try:
         service.check_password(user, password, field="password")
     except FormError as exc:
@@ -265,7 +267,9 @@ def disable_two_factor(
     try:
         twofactor.disable(session, user=user, password=password)
     except FormError as exc:
-        return _two_factor_page(request, session, user, errors=exc.fields, status_code=422)
+        # The page has a second password field (new recovery codes); show this error at this form.
+        errors = {"disable_password": exc.message}
+        return _two_factor_page(request, session, user, errors=errors, status_code=422)
     return RedirectResponse("/account?notice=two-factor-off", status_code=303)
 
 

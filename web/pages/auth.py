@@ -140,6 +140,9 @@ def register(
     except TooManyAttempts as exc:
         return _too_many(request, "auth/register.html", exc, values)
     except FormError as exc:
+        # Failed attempts count too: otherwise "this address has an account" could be asked
+        # without limit to find out who uses Kern.
+        ratelimit.record(session, ip_key)
         return render(
             request, "auth/register.html", {"values": values, "errors": exc.fields}, status_code=422
         )
@@ -240,7 +243,7 @@ def login_two_factor(
         )
     ratelimit.clear(session, key)
     settings = _settings(request)
-    token = sessions.complete_second_factor(session, auth_session=pending)
+    token = sessions.complete_second_factor(session, settings, auth_session=pending)
     response = RedirectResponse(values["next"], status_code=303)
     set_session_cookie(response, settings, token)
     return response

@@ -1,0 +1,200 @@
+"""Every unsafe request must carry the browser's CSRF token and come from Kern's own origin."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from api.accounts.models import AuthSession, User
+from api.security.csrf import FIELD, HEADER
+from tests.factories import PASSWORD, csrf_token, log_in, make_user, post_form
+
+ENGLISH = {"Accept-Language": "en"}
+EXPIRED_FORM = "This form had expired, so nothing was saved."
+
+
+@pytest.fixture
+def alice(session: Session) -> User:
+    return make_user(session, name="Alice", email="alice@example.nl")
+
+
+@pytest.fixture
+def echo_client(app: FastAPI) -> Iterator[TestClient]:
+    """The app with a JSON endpoint that changes something, as the API's will."""
+
+    def echo(payload: dict[str, str]) -> dict[str, str]:
+        return payload
+
+    app.add_api_route("/api/v1/echo", echo, methods=["POST"])
+    with TestClient(app) as client:
+        yield client
+
+
+def session_rows(session: Session, user: User) -> list[AuthSession]:
+    return list(session.exec(select(AuthSession).where(AuthSession.user_id == user.id)).all())
+
+
+def test_a_login_without_the_token_is_refused(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    csrf_token(client)  # the browser has a token but the forged form does not send it
+
+    response = client.post(
+        "/login", data={"email": alice.email, "password": PASSWORD}, follow_redirects=False
+    )
+
+    assert response.status_code == 403
+    assert "Dit formulier was verlopen, dus er is niets opgeslagen" in response.text
+    assert "kern_session" not in client.cookies
+    assert session_rows(session, alice) == []
+
+
+def test_the_refusal_explains_itself_in_english_too(client: TestClient) -> None:
+    csrf_token(client)
+
+    response = client.post("/login", data={"email": "x@example.nl"}, headers=ENGLISH)
+
+    assert response.status_code == 403
+    assert EXPIRED_FORM in response.text
+
+
+def test_a_browser_without_any_token_is_refused(client: TestClient, alice: User) -> None:
+    response = client.post(
+        "/login",
+        data={FIELD: "", "email": alice.email, "password": PASSWORD},
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 403
+
+
+def test_a_profile_change_without_the_token_changes_nothing(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    log_in(client, alice)
+
+    response = client.post("/account/profile", data={"name": "Mallory", "language": "en"})
+
+    assert response.status_code == 403
+    session.refresh(alice)
+    assert (alice.name, alice.language) == ("Alice", "nl")
+
+
+def test_a_wrong_token_is_refused(client: TestClient, session: Session, alice: User) -> None:
+    log_in(client, alice)
+    wrong = csrf_token(client)[::-1]
+
+    response = client.post(
+        "/account/profile", data={FIELD: wrong, "name": "Mallory", "language": "nl"}
+    )
+
+    assert response.status_code == 403
+    session.refresh(alice)
+    assert alice.name == "Alice"
+
+
+def test_a_token_from_another_browser_is_refused(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    mallory = TestClient(client.app, base_url=str(client.base_url))
+    log_in(client, alice)
+
+    response = client.post("/account/profile", data={FIELD: csrf_token(mallory), "name": "Mallory"})
+
+    assert response.status_code == 403
+
+
+def test_the_right_token_from_a_foreign_origin_is_refused(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    log_in(client, alice)
+
+    response = client.post(
+        "/account/profile",
+        data={FIELD: csrf_token(client), "name": "Mallory", "language": "nl"},
+        headers={"Origin": "https://evil.example"},
+    )
+
+    assert response.status_code == 403
+    session.refresh(alice)
+    assert alice.name == "Alice"
+
+
+@pytest.mark.parametrize("origin", ["http://testserver", None])
+def test_the_right_token_from_kern_itself_is_accepted(
+    client: TestClient, session: Session, alice: User, origin: str | None
+) -> None:
+    log_in(client, alice)
+    headers = {"Origin": origin} if origin else {}
+
+    response = client.post(
+        "/account/profile",
+        data={FIELD: csrf_token(client), "name": "Alice B", "language": "nl"},
+        headers=headers,
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 303
+    session.refresh(alice)
+    assert alice.name == "Alice B"
+
+
+def test_a_json_call_with_the_token_header_works(echo_client: TestClient) -> None:
+    token = csrf_token(echo_client)
+
+    response = echo_client.post("/api/v1/echo", json={"hello": "kern"}, headers={HEADER: token})
+
+    assert response.status_code == 200
+    assert response.json() == {"hello": "kern"}
+
+
+def test_a_json_call_without_the_token_header_is_refused(echo_client: TestClient) -> None:
+    csrf_token(echo_client)
+
+    response = echo_client.post("/api/v1/echo", json={"hello": "kern"})
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "csrf"
+
+
+def test_the_token_header_also_works_for_a_page(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    log_in(client, alice)
+
+    response = client.post("/logout", headers={HEADER: csrf_token(client)}, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert session_rows(session, alice) == []
+
+
+def test_logout_without_the_token_keeps_her_logged_in(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    log_in(client, alice)
+
+    assert client.post("/logout", follow_redirects=False).status_code == 403
+
+    assert client.get("/account", follow_redirects=False).status_code == 200
+
+
+def test_the_stripe_webhook_needs_no_token(client: TestClient) -> None:
+    response = client.post("/stripe/webhook", content=b"{}")
+
+    assert response.status_code != 403
+
+
+def test_reading_needs_no_token(client: TestClient) -> None:
+    assert client.get("/login").status_code == 200
+
+
+def test_the_token_stays_the_same_for_a_browser(client: TestClient) -> None:
+    first = csrf_token(client)
+
+    client.get("/")
+    post_form(client, "/language", {"language": "nl"})
+
+    assert client.cookies["kern_csrf"] == first
+    assert f'value="{first}"' in client.get("/login").text

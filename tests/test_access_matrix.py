@@ -1,0 +1,651 @@
+"""The access matrix: every route of the app, asked by five people, answers as designed.
+
+`ROUTES` is the table. Each (method, path template) says what an anonymous visitor, two learners
+(alice and bob), an instructor and an admin (both with two-step verification on) get back.
+`test_the_table_lists_exactly_the_served_routes` fails when the app serves a route the table does
+not list, so whoever adds a route has to decide who may use it, and when the table lists a route
+the app no longer serves.
+
+The answers are exact: "public" routes have no access check, so each lists what its handler
+says to the request made here (a random `{token}` is an invalid link, 400, for everyone); on
+"signed-in" routes anonymous visitors are sent to the login (pages) or get 401 JSON (/api/), and
+whoever is signed in gets the handler's answer; "guests" pages send signed-in people on to
+/account.
+
+Every (route, persona) pair is its own test, with fresh accounts in the test's rolled-back
+transaction: a route that logs out, deletes the account or changes the password cannot spoil
+another check. Next to the persona there is a second person, the "other" (bob when the persona
+is alice, alice otherwise). For every unsafe request, and every path naming someone's data, she
+is signed in in her own browser; path parameters such as `{session_id}` point at her data, and
+after the request her session must still work: no one may reach into someone else's account.
+
+Left out of the walk, on purpose:
+- the `/static` mount: it hands out the files in web/static to everyone and holds no data, so there
+  is no access to decide (the coverage test still fails if any other mount appears);
+- HEAD: Starlette adds it to every GET route, where it runs the same endpoint as GET.
+The OpenAPI description (/api/openapi.json) is a route like any other and is in the table.
+"""
+
+import re
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlmodel import Session, col, select
+from starlette.routing import Mount, Route
+
+from api import i18n
+from api.accounts.models import AuthSession, Role, User
+from api.security.csrf import HEADER, SAFE_METHODS
+from api.security.csrf import cookie_name as csrf_cookie_name
+from tests.factories import PASSWORD, csrf_token, enable_totp, log_in, make_user, post_form
+
+# --- the people ----------------------------------------------------------------------------
+
+
+class Persona(StrEnum):
+    anonymous = "anonymous"
+    alice = "alice"
+    bob = "bob"
+    instructor = "instructor"
+    admin = "admin"
+
+
+SIGNED_IN = (Persona.alice, Persona.bob, Persona.instructor, Persona.admin)
+LEARNERS = (Persona.alice, Persona.bob)
+STAFF = (Persona.instructor, Persona.admin)
+ROLES = {
+    Persona.alice: Role.learner,
+    Persona.bob: Role.learner,
+    Persona.instructor: Role.instructor,
+    Persona.admin: Role.admin,
+}
+NAMES = {
+    Persona.alice: "Alice de Vries",
+    Persona.bob: "Bob Jansen",
+    Persona.instructor: "Ingrid Docent",
+    Persona.admin: "Aart Beheer",
+}
+EMAILS = {persona: f"{persona.value}@example.nl" for persona in SIGNED_IN}
+NEW_PASSWORD = "stille ochtend 8 3 wandelen"
+NEW_ACCOUNT_EMAIL = "nieuw-account@example.nl"
+
+
+@dataclass(frozen=True)
+class Person:
+    user: User
+    secret: str | None  # for two-step verification codes
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One check: the persona's browser and, when the request could reach her, the other
+    person's browser next to it."""
+
+    persona: Persona
+    me: TestClient
+    other: Persona
+    # Only signed in for requests that could reach her: unsafe ones and those naming her data.
+    other_browser: TestClient | None = None
+    other_session_id: int | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.persona is not Persona.anonymous
+
+
+# --- what a route should answer -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The designed answer: a status and, for a redirect, exactly where it leads."""
+
+    status: int
+    location: str | None = None
+    login_required: bool = False
+
+    def __str__(self) -> str:
+        if self.login_required:
+            return "login required"
+        return f"{self.status} -> {self.location}" if self.location else str(self.status)
+
+
+OK = Answer(200)
+REFUSED_INPUT = Answer(422)  # the route ran and rejected the form as invalid
+INVALID_LINK = Answer(400)  # a random {token} is not a valid link
+# Anonymous on a signed-in route: pages redirect to the login (back to the page after a GET),
+# the API answers 401 JSON.
+LOGIN_REQUIRED = Answer(401, login_required=True)
+
+
+def see_other(location: str) -> Answer:
+    return Answer(303, location)
+
+
+def resolve(answer: Answer, method: str, path: str) -> Answer:
+    """Turn LOGIN_REQUIRED into the concrete answer for this request."""
+    if not answer.login_required:
+        return answer
+    if path.startswith("/api/"):
+        return Answer(401)
+    return see_other("/login?" + urlencode({"next": path if method == "GET" else "/"}))
+
+
+Access = Literal["public", "guests", "signed-in"]
+Answers = Mapping[Persona, Answer]
+
+
+def everyone(answer: Answer) -> dict[Persona, Answer]:
+    """Public: the same answer for everyone, signed in or not."""
+    return dict.fromkeys(Persona, answer)
+
+
+def guests(answer: Answer) -> dict[Persona, Answer]:
+    """For anonymous visitors only (sign up, log in): signed-in people go to their account."""
+    return {
+        Persona.anonymous: answer,
+        **dict.fromkeys(SIGNED_IN, see_other("/account")),
+    }
+
+
+def signed_in(answer: Answer, *, staff: Answer | None = None) -> dict[Persona, Answer]:
+    """Anyone signed in (with two-step verification where her role needs it); `staff` when
+    instructors and admins get a different answer than learners."""
+    return {
+        Persona.anonymous: LOGIN_REQUIRED,
+        **dict.fromkeys(LEARNERS, answer),
+        **dict.fromkeys(STAFF, staff or answer),
+    }
+
+
+FormMaker = Callable[[Scene], dict[str, str]]
+Check = Callable[[Scene, Response], None]
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    access: Access
+    answers: Answers
+    form: FormMaker | None = None
+    check: Check | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+
+# --- checks beyond the status -----------------------------------------------------------------
+
+
+def me_json(client: TestClient) -> Response:
+    response: Response = client.get("/api/v1/me")
+    return response
+
+
+def signed_out(scene: Scene, _response: Response) -> None:
+    assert me_json(scene.me).status_code == 401
+
+
+def still_signed_in(scene: Scene, _response: Response) -> None:
+    if scene.signed_in:
+        response = me_json(scene.me)
+        assert response.status_code == 200, response.text
+        assert response.json()["email"] == EMAILS[scene.persona]
+
+
+def account_is_gone(scene: Scene, response: Response) -> None:
+    if not scene.signed_in:
+        return
+    signed_out(scene, response)
+    login = post_form(scene.me, "/login", {"email": EMAILS[scene.persona], "password": PASSWORD})
+    assert login.status_code == 400, "the deleted account can still log in"
+
+
+def signed_in_as_new_account(scene: Scene, _response: Response) -> None:
+    response = me_json(scene.me)
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == NEW_ACCOUNT_EMAIL
+
+
+def own_data_only(scene: Scene, response: Response) -> None:
+    """An export or profile holds the persona's own email address and nobody else's."""
+    if not scene.signed_in:
+        return
+    assert EMAILS[scene.persona] in response.text
+    for persona in SIGNED_IN:
+        if persona is not scene.persona:
+            assert EMAILS[persona] not in response.text, f"{persona}'s data is in the answer"
+
+
+def is_me(scene: Scene, response: Response) -> None:
+    if not scene.signed_in:
+        assert response.json()["error"] == "login_required"
+        return
+    own_data_only(scene, response)
+    body = response.json()
+    assert body["email"] == EMAILS[scene.persona]
+    assert body["role"] == ROLES[scene.persona].value
+    assert body["two_factor_enabled"] is (scene.persona in STAFF)
+
+
+def staff_keep_two_factor(scene: Scene, _response: Response) -> None:
+    if scene.persona in STAFF:
+        assert me_json(scene.me).json()["two_factor_enabled"] is True
+
+
+def credentials(scene: Scene) -> dict[str, str]:
+    """The persona's own login; an anonymous visitor uses alice's."""
+    persona = scene.persona if scene.signed_in else Persona.alice
+    return {"email": EMAILS[persona], "password": PASSWORD}
+
+
+def delete_confirmation(_scene: Scene) -> dict[str, str]:
+    word = i18n.translations(i18n.DEFAULT_LOCALE).ugettext("DELETE")
+    return {"password": PASSWORD, "confirmation": word}
+
+
+# --- the table ------------------------------------------------------------------------------
+
+TO_ACCOUNT = see_other("/account")
+TO_LOGIN = see_other("/login")
+
+ROUTES: tuple[Row, ...] = (
+    # Infrastructure and the machine-readable API description.
+    Row("GET", "/healthz", "public", everyone(OK)),
+    Row("GET", "/readyz", "public", everyone(OK)),
+    Row("GET", "/api/openapi.json", "public", everyone(OK)),
+    # The front door.
+    Row("GET", "/", "public", everyone(OK)),
+    Row(
+        "POST",
+        "/language",
+        "public",
+        everyone(TO_ACCOUNT),
+        form=lambda _scene: {"language": "en", "next": "/account"},
+    ),
+    # Signing up and in. POST /register and /login start a new session, replacing any current one.
+    Row("GET", "/register", "guests", guests(OK)),
+    Row(
+        "POST",
+        "/register",
+        "public",
+        everyone(see_other("/account?notice=welcome")),
+        form=lambda _scene: {
+            "name": "Nieuwe Cursist",
+            "email": NEW_ACCOUNT_EMAIL,
+            "password": PASSWORD,
+            "language": "nl",
+        },
+        check=signed_in_as_new_account,
+    ),
+    Row("GET", "/login", "guests", guests(OK)),
+    Row(
+        "POST",
+        "/login",
+        "public",
+        {
+            Persona.anonymous: TO_ACCOUNT,
+            **dict.fromkeys(LEARNERS, TO_ACCOUNT),
+            **dict.fromkeys(STAFF, see_other("/login/two-factor?next=%2Faccount")),
+        },
+        form=credentials,
+    ),
+    # The second step only exists for a half-finished login; nobody here has one.
+    Row("GET", "/login/two-factor", "public", everyone(TO_LOGIN)),
+    Row(
+        "POST",
+        "/login/two-factor",
+        "public",
+        everyone(TO_LOGIN),
+        form=lambda _scene: {"code": "000000"},
+    ),
+    Row(
+        "POST",
+        "/logout",
+        "public",
+        everyone(see_other("/login?notice=logged-out")),
+        check=signed_out,
+    ),
+    # Links from emails work without a session; a random token is refused for everyone.
+    Row("GET", "/verify-email/{token}", "public", everyone(INVALID_LINK)),
+    Row("POST", "/verify-email/{token}", "public", everyone(INVALID_LINK)),
+    Row("GET", "/forgot-password", "public", everyone(OK)),
+    Row(
+        "POST",
+        "/forgot-password",
+        "public",
+        everyone(OK),
+        form=lambda scene: {"email": credentials(scene)["email"]},
+    ),
+    Row("GET", "/reset-password/{token}", "public", everyone(INVALID_LINK)),
+    Row(
+        "POST",
+        "/reset-password/{token}",
+        "public",
+        everyone(INVALID_LINK),
+        form=lambda _scene: {"password": NEW_PASSWORD},
+    ),
+    Row("GET", "/account/confirm-email/{token}", "public", everyone(INVALID_LINK)),
+    Row("POST", "/account/confirm-email/{token}", "public", everyone(INVALID_LINK)),
+    # The account: only ever one's own.
+    Row("GET", "/account", "signed-in", signed_in(OK), check=own_data_only),
+    Row(
+        "POST",
+        "/account/profile",
+        "signed-in",
+        signed_in(see_other("/account?notice=saved")),
+        form=lambda _scene: {"name": "Nieuwe Naam", "language": "nl"},
+    ),
+    Row(
+        "POST",
+        "/account/password",
+        "signed-in",
+        signed_in(see_other("/account?notice=password-changed")),
+        form=lambda _scene: {"current_password": PASSWORD, "password": NEW_PASSWORD},
+        check=still_signed_in,
+    ),
+    Row(
+        "POST",
+        "/account/email",
+        "signed-in",
+        signed_in(see_other("/account?notice=email-sent")),
+        form=lambda _scene: {"email": "nieuw-adres@example.nl", "password": PASSWORD},
+    ),
+    Row(
+        "POST",
+        "/account/verify/resend",
+        "signed-in",
+        signed_in(see_other("/account?notice=verification-sent")),
+    ),
+    # {session_id} is the other person's session: the request must leave it alone (checked
+    # after every request) and answer as if it ended one of her own.
+    Row(
+        "POST",
+        "/account/sessions/{session_id}/end",
+        "signed-in",
+        signed_in(see_other("/account?notice=sessions-ended")),
+        check=still_signed_in,
+    ),
+    Row(
+        "POST",
+        "/account/sessions/end-others",
+        "signed-in",
+        signed_in(see_other("/account?notice=sessions-ended")),
+        check=still_signed_in,
+    ),
+    Row("GET", "/account/two-factor", "signed-in", signed_in(OK)),
+    # A wrong code for learners setting up; "already on" for instructors and admins.
+    Row(
+        "POST",
+        "/account/two-factor",
+        "signed-in",
+        signed_in(REFUSED_INPUT),
+        form=lambda _scene: {"code": "000000"},
+    ),
+    Row(
+        "POST",
+        "/account/two-factor/recovery-codes",
+        "signed-in",
+        signed_in(OK),
+        form=lambda _scene: {"password": PASSWORD},
+    ),
+    # Learners may switch it off; instructors' and admins' role requires it.
+    Row(
+        "POST",
+        "/account/two-factor/disable",
+        "signed-in",
+        signed_in(see_other("/account?notice=two-factor-off"), staff=REFUSED_INPUT),
+        form=lambda _scene: {"password": PASSWORD},
+        check=staff_keep_two_factor,
+    ),
+    Row("GET", "/account/export", "signed-in", signed_in(OK), check=own_data_only),
+    Row("GET", "/account/delete", "signed-in", signed_in(OK)),
+    Row(
+        "POST",
+        "/account/delete",
+        "signed-in",
+        signed_in(OK),
+        form=delete_confirmation,
+        check=account_is_gone,
+    ),
+    # The JSON API.
+    Row("GET", "/api/v1/me", "signed-in", signed_in(OK), check=is_me),
+    Row("GET", "/api/v1/me/export", "signed-in", signed_in(OK), check=own_data_only),
+)
+
+# How to fill a path parameter: a random token, or an object that belongs to the other person.
+PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
+    "token": lambda _scene: secrets.token_urlsafe(32),
+    "session_id": lambda scene: str(scene.other_session_id),
+}
+OBJECT_PARAMETERS = {"session_id"}  # parameters that name someone's data
+PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+SKIPPED_MOUNTS = {"/static"}
+
+
+# --- what the app serves --------------------------------------------------------------------
+
+
+def served_routes(app: FastAPI) -> tuple[set[tuple[str, str]], set[str], list[str]]:
+    """(method, path template) of every route, the mounts, and anything unrecognised.
+
+    Since FastAPI 0.137 `app.routes` holds one node per included router; `iter_route_contexts`
+    is FastAPI's public way to flatten them into the routes as served, prefixes applied.
+    """
+    routes: set[tuple[str, str]] = set()
+    mounts: set[str] = set()
+    unknown: list[str] = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        path = context.path or ""
+        if isinstance(route, Mount):
+            mounts.add(path)
+        elif isinstance(route, APIRoute | Route):
+            methods = set(context.methods or ())
+            if "GET" in methods:
+                methods.discard("HEAD")
+            routes.update((method, path) for method in methods)
+        else:
+            unknown.append(f"{type(route).__name__} {path}")
+    return routes, mounts, unknown
+
+
+def test_the_table_lists_exactly_the_served_routes(app: FastAPI) -> None:
+    routes, mounts, unknown = served_routes(app)
+    keys = [row.key for row in ROUTES]
+    assert len(keys) == len(set(keys)), "a route is listed twice"
+    assert not unknown, f"routes of a kind this test cannot walk: {unknown}"
+    assert mounts == SKIPPED_MOUNTS, f"mounts changed: {sorted(mounts)}"
+    missing = sorted(routes - set(keys))
+    assert not missing, f"served but not in ROUTES; decide who may use them: {missing}"
+    stale = sorted(set(keys) - routes)
+    assert not stale, f"in ROUTES but no longer served: {stale}"
+    for row in ROUTES:
+        assert set(row.answers) == set(Persona), f"{row.key} lacks an answer for some persona"
+        for name in PARAMETER.findall(row.path):
+            assert name in PATH_PARAMETERS, f"{row.key}: say how to fill {{{name}}}"
+
+
+# --- walking the matrix ---------------------------------------------------------------------
+
+
+class People(dict[Persona, Person]):
+    """The accounts, each made the first time a check needs it (the TOTP setup costs time)."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def __missing__(self, persona: Persona) -> Person:
+        user = make_user(
+            self.session, name=NAMES[persona], email=EMAILS[persona], role=ROLES[persona]
+        )
+        secret = enable_totp(self.session, user) if persona in STAFF else None
+        self[persona] = person = Person(user, secret)
+        return person
+
+    def make(self, persona: Persona) -> Person:
+        return self[persona]
+
+
+@pytest.fixture
+def people(session: Session) -> People:
+    """Alice and bob (learners, no second factor), an instructor and an admin (both with
+    two-step verification on), made on first use."""
+    return People(session)
+
+
+@pytest.fixture
+def open_browser(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
+    """A new browser (own cookies) on the same app; all are closed after the test.
+
+    Server errors come back as the app's 500 page instead of raising, so the assertions can
+    name the route and persona (the traceback is in the captured log)."""
+    with ExitStack() as stack:
+
+        def open_one() -> TestClient:
+            browser = stack.enter_context(TestClient(app, raise_server_exceptions=False))
+            # The CSRF cookie the app would hand out on the first page (any well-formed token
+            # is accepted); setting it here saves every browser a round trip.
+            browser.cookies.set(csrf_cookie_name(production=False), secrets.token_urlsafe(32))
+            return browser
+
+        yield open_one
+
+
+def signed_in_browser(open_browser: Callable[[], TestClient], person: Person | None) -> TestClient:
+    browser = open_browser()
+    if person is not None:
+        log_in(browser, person.user, secret=person.secret)
+    return browser
+
+
+def reaches_others(row: Row) -> bool:
+    """Could this request touch another person's account? Then she is signed in, next door."""
+    return row.method not in SAFE_METHODS or any(
+        name in OBJECT_PARAMETERS for name in PARAMETER.findall(row.path)
+    )
+
+
+def stage(
+    row: Row,
+    persona: Persona,
+    people: People,
+    open_browser: Callable[[], TestClient],
+    session: Session,
+) -> Scene:
+    other = Persona.bob if persona is Persona.alice else Persona.alice
+    me = signed_in_browser(open_browser, people[persona] if persona in SIGNED_IN else None)
+    people.make(other)  # she exists even when not signed in: her data must stay hers
+    if not reaches_others(row):
+        return Scene(persona, me, other)
+    other_browser = signed_in_browser(open_browser, people[other])
+    other_session_id = session.exec(
+        select(AuthSession.id).where(col(AuthSession.user_id) == people[other].user.id)
+    ).one()
+    return Scene(persona, me, other, other_browser, other_session_id)
+
+
+def fill(path: str, scene: Scene) -> str:
+    return PARAMETER.sub(lambda match: PATH_PARAMETERS[match.group(1)](scene), path)
+
+
+def send(row: Row, scene: Scene) -> tuple[str, Response]:
+    """Make the request as a browser (or a script) would: unsafe ones with the CSRF token."""
+    url = fill(row.path, scene)
+    form = row.form(scene) if row.form else {}
+    if row.method == "GET":
+        return url, scene.me.get(url, follow_redirects=False)
+    if row.method == "POST" and not url.startswith("/api/"):
+        return url, post_form(scene.me, url, form)
+    response = scene.me.request(
+        row.method,
+        url,
+        json=form,
+        headers={HEADER: csrf_token(scene.me)},
+        follow_redirects=False,
+    )
+    return url, response
+
+
+def _cases() -> Iterator[Any]:
+    for row in ROUTES:
+        for persona in Persona:
+            yield pytest.param(row, persona, id=f"{row.method} {row.path} as {persona}")
+
+
+@pytest.mark.parametrize(("row", "persona"), list(_cases()))
+def test_every_route_answers_every_persona_as_designed(
+    row: Row,
+    persona: Persona,
+    people: People,
+    open_browser: Callable[[], TestClient],
+    session: Session,
+) -> None:
+    scene = stage(row, persona, people, open_browser, session)
+    url, response = send(row, scene)
+    expected = resolve(row.answers[persona], row.method, url)
+    seen = f"{row.method} {url} as {persona}: {response.status_code}"
+
+    assert response.status_code < 500, f"{seen}\n{response.text[:1000]}"
+    assert response.status_code == expected.status, (
+        f"{seen}, designed {expected} ({row.access})\n{response.text[:500]}"
+    )
+    if expected.location is not None:
+        assert response.headers.get("location") == expected.location, seen
+    if expected.status == 401:
+        assert response.json()["error"] == "login_required", seen
+    if row.check is not None:
+        row.check(scene, response)
+
+    # Whatever the persona did, the other person is still signed in as herself.
+    if scene.other_browser is not None:
+        other = me_json(scene.other_browser)
+        assert other.status_code == 200, f"{seen}: {scene.other}'s session was ended"
+        assert other.json()["email"] == EMAILS[scene.other]
+
+
+@pytest.mark.parametrize("path", ["/account/export", "/api/v1/me/export"])
+def test_an_export_holds_its_owners_data_and_nobody_elses(
+    path: str, people: People, open_browser: Callable[[], TestClient]
+) -> None:
+    alice = signed_in_browser(open_browser, people[Persona.alice])
+    bob = signed_in_browser(open_browser, people[Persona.bob])
+
+    alice_export, bob_export = alice.get(path), bob.get(path)
+
+    assert alice_export.status_code == bob_export.status_code == 200
+    assert alice_export.json()["account"]["email"] == EMAILS[Persona.alice]
+    assert EMAILS[Persona.bob] not in alice_export.text
+    assert bob_export.json()["account"]["email"] == EMAILS[Persona.bob]
+    assert EMAILS[Persona.alice] not in bob_export.text
+
+
+def test_bob_cannot_end_alices_session(
+    people: People,
+    open_browser: Callable[[], TestClient],
+    session: Session,
+) -> None:
+    row = next(row for row in ROUTES if row.path == "/account/sessions/{session_id}/end")
+    scene = stage(row, Persona.bob, people, open_browser, session)
+    assert scene.other is Persona.alice
+    assert scene.other_browser is not None
+    assert scene.other_session_id is not None
+
+    response = post_form(scene.me, f"/account/sessions/{scene.other_session_id}/end")
+
+    assert response.status_code == 303
+    assert session.get(AuthSession, scene.other_session_id) is not None
+    assert me_json(scene.other_browser).json()["email"] == EMAILS[Persona.alice]
