@@ -1,9 +1,9 @@
 """The account page: profile, email, password, sessions, two-step verification, your data."""
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.accounts import service, sessions, tokens, totp, twofactor
@@ -12,18 +12,12 @@ from api.accounts.models import TokenPurpose, User
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
 from api.ratelimit import service as ratelimit
-from web.pages.auth import (
-    _settings,
-    clear_session_cookie,
-    client_ip,
-    remember_language,
-    set_session_cookie,
-)
+from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
+from web.pages.common import FormStr, client_ip, settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-FormStr = Annotated[str, Form()]
 NOTICES = frozenset(
     {
         "welcome",
@@ -93,7 +87,7 @@ def update_profile(
             status_code=422,
         )
     response = RedirectResponse("/account?notice=saved", status_code=303)
-    remember_language(response, _settings(request), user)
+    remember_language(response, settings_of(request), user)
     return response
 
 
@@ -111,7 +105,7 @@ def change_password(
         service.change_password(session, user=user, current=current_password, new=password)
     except FormError as exc:
         return _account_page(request, session, user, visitor, errors=exc.fields, status_code=422)
-    settings = _settings(request)
+    settings = settings_of(request)
     token = sessions.start(
         session,
         settings,
@@ -136,7 +130,7 @@ def change_email(
     """Send a confirmation link to the new address."""
     try:
         service.request_email_change(
-            session, _settings(request), user=user, password=password, new_email=email
+            session, settings_of(request), user=user, password=password, new_email=email
         )
     except FormError as exc:
         errors = {f"new_{key}": value for key, value in exc.fields.items()}
@@ -162,7 +156,7 @@ def resend_verification(request: Request, session: SessionDep, user: RequireUser
         return RedirectResponse("/account?notice=verification-sent", status_code=303)
     ratelimit.record(session, key)
     if user.email_verified_at is None:
-        service.send_verification(session, _settings(request), user=user)
+        service.send_verification(session, settings_of(request), user=user)
     return RedirectResponse("/account?notice=verification-sent", status_code=303)
 
 
@@ -182,7 +176,7 @@ def show_confirm_email(request: Request, session: SessionDep, token: str) -> HTM
 def confirm_email(request: Request, session: SessionDep, token: str) -> Response:
     """Switch to the new address."""
     try:
-        service.confirm_email_change(session, _settings(request), token=token)
+        service.confirm_email_change(session, settings_of(request), token=token)
     except (tokens.InvalidLink, FormError) as exc:
         return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
     return RedirectResponse("/account?notice=email-changed", status_code=303)
@@ -313,5 +307,5 @@ def delete_account(
         )
     request.state.visitor = sessions.Visitor()
     response = render(request, "account/deleted.html")
-    clear_session_cookie(response, _settings(request))
+    clear_session_cookie(response, settings_of(request))
     return response

@@ -1,9 +1,8 @@
 """Signing up, in and out: registration, login with a second factor, email links, password reset."""
 
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import i18n
@@ -15,22 +14,11 @@ from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
 from api.i18n import gettext as _
 from api.ratelimit import service as ratelimit
+from web.pages.common import FormStr, client_ip, settings_of
 from web.pages.home import ONE_YEAR, safe_next
 from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
-
-FormStr = Annotated[str, Form()]
-
-
-def client_ip(request: Request) -> str:
-    """The address the request came from (uvicorn applies X-Forwarded-For from the proxy)."""
-    return request.client.host if request.client else "unknown"
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _secure(settings: Settings) -> bool:
@@ -78,7 +66,7 @@ def sign_in(
     mfa_pending: bool = False,
 ) -> RedirectResponse:
     """Replace any current session by a new one (a new token at every login) and redirect."""
-    settings = _settings(request)
+    settings = settings_of(request)
     if visitor.auth_session is not None:
         sessions.end(session, auth_session=visitor.auth_session)
     token = sessions.start(
@@ -131,7 +119,7 @@ def register(
         ratelimit.guard(session, [(ip_key, ratelimit.REGISTER_PER_IP)])
         user = service.register(
             session,
-            _settings(request),
+            settings_of(request),
             name=name,
             email=email,
             password=password,
@@ -242,7 +230,7 @@ def login_two_factor(
             status_code=400,
         )
     ratelimit.clear(session, key)
-    settings = _settings(request)
+    settings = settings_of(request)
     token = sessions.complete_second_factor(session, settings, auth_session=pending)
     response = RedirectResponse(values["next"], status_code=303)
     set_session_cookie(response, settings, token)
@@ -255,7 +243,7 @@ def logout(request: Request, session: SessionDep, visitor: VisitorDep) -> Redire
     if visitor.auth_session is not None:
         sessions.end(session, auth_session=visitor.auth_session)
     response = RedirectResponse("/login?notice=logged-out", status_code=303)
-    clear_session_cookie(response, _settings(request))
+    clear_session_cookie(response, settings_of(request))
     return response
 
 
@@ -308,7 +296,7 @@ def forgot_password(request: Request, session: SessionDep, email: FormStr = "") 
     except TooManyAttempts as exc:
         return _too_many(request, "auth/forgot_password.html", exc, values)
     ratelimit.record(session, account_key, ip_key)
-    service.request_password_reset(session, _settings(request), email=email)
+    service.request_password_reset(session, settings_of(request), email=email)
     return render(request, "auth/forgot_password.html", {"values": values, "sent": True})
 
 
@@ -339,5 +327,5 @@ def reset_password(
             status_code=422,
         )
     response = RedirectResponse("/login?notice=password-reset", status_code=303)
-    clear_session_cookie(response, _settings(request))
+    clear_session_cookie(response, settings_of(request))
     return response
