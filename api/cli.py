@@ -1,19 +1,23 @@
 """The `kern` command: serve, migrate, and the operator tasks of each domain."""
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlmodel import Session
 
 from api import db, migrate, seed
 from api.accounts import service as accounts
-from api.accounts.models import Role
+from api.accounts.models import Role, User
+from api.catalog import packages
 from api.config import Settings, SettingsError, get_settings
-from api.errors import FormError
+from api.errors import AppError, FormError
 
 app = typer.Typer(help="Kern: courses for pelvic-floor and posture therapy.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -116,22 +120,139 @@ def users_create(
         typer.echo("They set up two-step verification at their first login.")
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _summary(result: packages.ImportResult) -> str:
+    """E.g. `Updated Sterke basis (6 modules, 30 lessons)`."""
+    counts = f"{_plural(result.modules, 'module')}, {_plural(result.lessons, 'lesson')}"
+    return f"{result.outcome} {result.course.title} ({counts})"
+
+
+def _load_package(path: Path) -> packages.CoursePackage | None:
+    """The package in `path`, or None after printing every problem with it to stderr."""
+    try:
+        return packages.load_package(path)
+    except packages.PackageError as exc:
+        for problem in exc.problems:
+            typer.echo(problem.located(path), err=True)
+        return None
+
+
+def _instructor(session: Session, email: str | None) -> User:
+    """The account that will own imported courses, or a one-line explanation and exit 1."""
+    user = accounts.find_by_email(session, email or seed.DEMO_INSTRUCTOR_EMAIL)
+    if user is None and email is None:
+        typer.echo(
+            f"kern: the demo instructor {seed.DEMO_INSTRUCTOR_EMAIL} does not exist; "
+            "run `kern seed` first, or pass --instructor EMAIL.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if user is None:
+        typer.echo(f"kern: there is no account with the email {email}.", err=True)
+        raise typer.Exit(1)
+    if user.role not in (Role.instructor, Role.admin):
+        typer.echo(
+            f"kern: {user.email} is a {user.role}; courses belong to an instructor.", err=True
+        )
+        raise typer.Exit(1)
+    return user
+
+
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr, advanced once per call with the lesson's title."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Importing", total=total)
+
+        def advance(title: str) -> None:
+            progress.update(task, advance=1, description=title[:40])
+
+        yield advance
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="A package folder, e.g. courses/sterke-basis.")],
+    instructor: Annotated[
+        str | None,
+        typer.Option(
+            help="Email of the instructor who owns the course. Required in production; "
+            "elsewhere the demo instructor."
+        ),
+    ] = None,
+) -> None:
+    """Create or update a course from a package folder, all in one transaction."""
+    settings = load_settings()
+    if instructor is None and settings.is_production:
+        typer.echo("kern: --instructor EMAIL is required in production.", err=True)
+        raise typer.Exit(2)
+    package = _load_package(path)
+    if package is None:
+        raise typer.Exit(1)
+    try:
+        with transaction(settings) as session, _progress_bar(package.lesson_count) as advance:
+            owner = _instructor(session, instructor)
+            result = packages.import_package(session, package, instructor=owner, progress=advance)
+    except AppError as exc:
+        typer.echo(f"kern: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(_summary(result))
+
+
+@app.command("export")
+def export_command(
+    slug: Annotated[str, typer.Argument(help="The course's slug, e.g. sterke-basis.")],
+    directory: Annotated[Path, typer.Argument(help="The package is written to DIR/SLUG/.")],
+) -> None:
+    """Write a course as a package folder that `kern import` reads back."""
+    settings = load_settings()
+    try:
+        with transaction(settings) as session:
+            folder = packages.export_course(session, slug=slug, target=directory)
+    except AppError as exc:
+        typer.echo(f"kern: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Exported {slug} to {folder}")
+
+
 @app.command("seed")
-def seed_command() -> None:
-    """Load the sample data and demo accounts (development only) and print the logins."""
+def seed_command(
+    courses: Annotated[
+        Path, typer.Option(help="Folder of course packages to import.", show_default=False)
+    ] = seed.COURSES_DIR,
+) -> None:
+    """Load the demo accounts and the sample courses (development only) and print the logins."""
     settings = load_settings()
     if settings.is_production:
         typer.echo(
             "kern: seed creates demo accounts with known passwords; not in production.", err=True
         )
         raise typer.Exit(2)
-    with transaction(settings) as session:
-        logins = seed.load_demo_accounts(session)
+    # Every package is checked before anything is written, so a broken one leaves no half seed.
+    loaded = [_load_package(folder) for folder in seed.course_folders(courses)]
+    course_packages = [package for package in loaded if package is not None]
+    if len(course_packages) < len(loaded):
+        raise typer.Exit(1)
+    try:
+        with transaction(settings) as session:
+            logins = seed.load_demo_accounts(session)
+            results = seed.load_sample_courses(session, course_packages)
+    except AppError as exc:
+        typer.echo(f"kern: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo("Demo logins (development only):")
     for login in logins:
         typer.echo(f"  {login.role:<10} {login.email:<24} password: {login.password}")
     if any(login.created and login.role == Role.instructor for login in logins):
         typer.echo("  The instructor sets up two-step verification at the first login.")
+    if results:
+        typer.echo("Sample courses:")
+    for result in results:
+        typer.echo(f"  {_summary(result)}")
 
 
 def main() -> None:

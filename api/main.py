@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import db
 from api.accounts.router import router as accounts_api
+from api.catalog.router import router as catalog_api
 from api.config import Settings, get_settings
 from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
@@ -17,7 +18,9 @@ from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
+from web.pages.catalog import router as catalog_pages
 from web.pages.home import router as home_pages
+from web.pages.media import router as media_pages
 from web.templating import STATIC_DIR
 
 
@@ -60,8 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(accounts_api)
+    app.include_router(catalog_api)
     app.include_router(home_pages)
     app.include_router(auth_pages)
     app.include_router(account_pages)
+    app.include_router(catalog_pages)
+    app.include_router(media_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,7 +1,19 @@
 """Every table Kern has, imported in one place for Alembic and the tests."""
 
 from api.accounts.models import AccountToken, AuthSession, RecoveryCode, User
+from api.catalog.models import Course, Lesson, Module, Step
 from api.db import metadata
 from api.ratelimit.models import RateLimitHit
 
-__all__ = ["AccountToken", "AuthSession", "RateLimitHit", "RecoveryCode", "User", "metadata"]
+__all__ = [
+    "AccountToken",
+    "AuthSession",
+    "Course",
+    "Lesson",
+    "Module",
+    "RateLimitHit",
+    "RecoveryCode",
+    "Step",
+    "User",
+    "metadata",
+]

@@ -11,6 +11,8 @@ from sqlmodel import Session
 
 from api.accounts import service, twofactor
 from api.accounts.models import Role, User
+from api.catalog.models import Course, CourseStatus, Lesson, Module, Step, StepKind, VideoProvider
+from api.db import utcnow
 from api.security.csrf import FIELD
 
 PASSWORD = "rustig ademen 4 6"
@@ -38,6 +40,94 @@ def make_user(
         language=language,
         verified=verified,
     )
+
+
+# A valid id per provider; `file` names a file under MEDIA_DIR.
+VIDEO_REFS = {
+    VideoProvider.youtube: "aBcDeFgHiJk",
+    VideoProvider.vimeo: "76979871",
+    VideoProvider.file: "oefening.mp4",
+}
+
+
+def _step(lesson_id: int, position: int) -> Step:
+    """Exercise, breathing and text steps in turn, each with valid parameters."""
+    kind = (StepKind.exercise, StepKind.breathing, StepKind.text)[position % 3]
+    step = Step(lesson_id=lesson_id, position=position, kind=kind, title=f"Stap {position + 1}")
+    if kind == StepKind.exercise:
+        step.body = "Span je bekkenbodem rustig aan en laat helemaal los."
+        step.hold_seconds, step.relax_seconds, step.reps, step.sets = 8, 8, 10, 3
+        step.rest_seconds = 30
+        step.cues = ["Blijf doorademen", "Billen ontspannen"]
+    elif kind == StepKind.breathing:
+        step.body = "Adem rustig in door je neus."
+        step.inhale_seconds, step.hold_seconds, step.exhale_seconds, step.cycles = 4, 0, 6, 10
+    else:
+        step.body = "Lees dit eerst rustig door."
+    return step
+
+
+def make_course(
+    session: Session,
+    *,
+    instructor: User | None = None,
+    slug: str | None = None,
+    status: str = CourseStatus.published,
+    price_cents: int = 0,
+    modules: int = 2,
+    lessons_per_module: int = 3,
+    steps_per_lesson: int = 2,
+    free_preview_first: bool = True,
+    video_provider: str | None = None,
+) -> Course:
+    """A stored course with modules, lessons and steps, each at positions 0..n."""
+    number = next(_numbers)
+    instructor = instructor or make_user(session, role=Role.instructor)
+    assert instructor.id is not None
+    published = status == CourseStatus.published
+    course = Course(
+        slug=slug or f"cursus-{number}",
+        title=f"Cursus {number}",
+        subtitle="Elke dag een paar minuten",
+        description="Een **rustige** opbouw, week voor week.",
+        price_cents=price_cents,
+        status=str(status),
+        outcomes=["Je bekkenbodem vinden", "Rustig ademen"],
+        faq=[
+            {"question": "Hoe lang duurt het?", "answer": "Zes weken, een paar *minuten* per dag."}
+        ],
+        instructor_id=instructor.id,
+        published_at=utcnow() if published else None,
+    )
+    session.add(course)
+    session.flush()
+    assert course.id is not None
+    for m in range(modules):
+        module = Module(course_id=course.id, position=m, title=f"Week {m + 1}", summary="Opbouw")
+        session.add(module)
+        session.flush()
+        assert module.id is not None
+        for n in range(lessons_per_module):
+            lesson = Lesson(
+                module_id=module.id,
+                course_id=course.id,
+                position=n,
+                slug=f"les-{m + 1}-{n + 1}",
+                title=f"Les {m + 1}.{n + 1}",
+                body="Uitleg bij deze les.",
+                estimated_minutes=5 + n,
+                free_preview=free_preview_first and m == 0 and n == 0,
+            )
+            if video_provider is not None:
+                lesson.video_provider = video_provider
+                lesson.video_ref = VIDEO_REFS[VideoProvider(video_provider)]
+                lesson.video_title = f"Video bij les {m + 1}.{n + 1}"
+            session.add(lesson)
+            session.flush()
+            assert lesson.id is not None
+            session.add_all(_step(lesson.id, position) for position in range(steps_per_lesson))
+    session.flush()
+    return course
 
 
 def enable_totp(session: Session, user: User) -> str:

@@ -19,6 +19,11 @@ is alice, alice otherwise). For every unsafe request, and every path naming some
 is signed in in her own browser; path parameters such as `{session_id}` point at her data, and
 after the request her session must still work: no one may reach into someone else's account.
 
+The catalog rows point at one paid, published course of the instructor's (`{slug}`) and at its
+second lesson, which is not a free preview (`{lesson_slug}`): everyone reads the course, only its
+instructor and admins open the locked lesson. `{name}` is a video file in MEDIA_DIR. Drafts,
+other instructors and unknown slugs are walked in tests/catalog/.
+
 Left out of the walk, on purpose:
 - the `/static` mount: it hands out the files in web/static to everyone and holds no data, so there
   is no access to decide (the coverage test still fails if any other mount appears);
@@ -45,9 +50,18 @@ from starlette.routing import Mount, Route
 
 from api import i18n
 from api.accounts.models import AuthSession, Role, User
+from api.config import Settings
 from api.security.csrf import HEADER, SAFE_METHODS
 from api.security.csrf import cookie_name as csrf_cookie_name
-from tests.factories import PASSWORD, csrf_token, enable_totp, log_in, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    csrf_token,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+    post_form,
+)
 
 # --- the people ----------------------------------------------------------------------------
 
@@ -260,6 +274,30 @@ def delete_confirmation(_scene: Scene) -> dict[str, str]:
 
 TO_ACCOUNT = see_other("/account")
 TO_LOGIN = see_other("/login")
+LOCKED = Answer(403)  # a lesson that opens with enrolment
+
+
+def staff_only(others: Answer) -> dict[Persona, Answer]:
+    """Open to the instructor (who owns the content) and admins; `others` for everyone else."""
+    return {
+        Persona.anonymous: others,
+        **dict.fromkeys(LEARNERS, others),
+        **dict.fromkeys(STAFF, OK),
+    }
+
+
+def lesson_locked_json(scene: Scene, response: Response) -> None:
+    if scene.persona in STAFF:
+        assert response.json()["slug"] == LOCKED_LESSON
+    else:
+        assert response.json()["error"] == "lesson_locked"
+
+
+# The catalog content the rows point at (see `furnish`).
+COURSE_SLUG = "matrix-cursus"
+LOCKED_LESSON = "les-1-2"  # make_course's second lesson; only the first is a free preview
+MEDIA_NAME = "matrix-video.mp4"
+CATALOG_PATHS = ("/courses", "/api/v1/courses", "/media/")
 
 ROUTES: tuple[Row, ...] = (
     # Infrastructure and the machine-readable API description.
@@ -420,15 +458,34 @@ ROUTES: tuple[Row, ...] = (
         form=delete_confirmation,
         check=account_is_gone,
     ),
+    # The catalog: courses are public; a lesson that is not a free preview opens for its
+    # instructor and admins only (and, in a later issue, for enrolled learners).
+    Row("GET", "/courses", "public", everyone(OK)),
+    Row("GET", "/courses/{slug}", "public", everyone(OK)),
+    Row("GET", "/courses/{slug}/lessons/{lesson_slug}", "public", staff_only(LOCKED)),
+    Row("GET", "/media/{name}", "public", everyone(OK)),
     # The JSON API.
     Row("GET", "/api/v1/me", "signed-in", signed_in(OK), check=is_me),
     Row("GET", "/api/v1/me/export", "signed-in", signed_in(OK), check=own_data_only),
+    Row("GET", "/api/v1/courses", "public", everyone(OK)),
+    Row("GET", "/api/v1/courses/{slug}", "public", everyone(OK)),
+    Row(
+        "GET",
+        "/api/v1/courses/{slug}/lessons/{lesson_slug}",
+        "public",
+        staff_only(LOCKED),
+        check=lesson_locked_json,
+    ),
 )
 
-# How to fill a path parameter: a random token, or an object that belongs to the other person.
+# How to fill a path parameter: a random token, an object that belongs to the other person, or
+# the catalog content `furnish` makes.
 PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "token": lambda _scene: secrets.token_urlsafe(32),
     "session_id": lambda scene: str(scene.other_session_id),
+    "slug": lambda _scene: COURSE_SLUG,
+    "lesson_slug": lambda _scene: LOCKED_LESSON,
+    "name": lambda _scene: MEDIA_NAME,
 }
 OBJECT_PARAMETERS = {"session_id"}  # parameters that name someone's data
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
@@ -505,6 +562,23 @@ def people(session: Session) -> People:
     """Alice and bob (learners, no second factor), an instructor and an admin (both with
     two-step verification on), made on first use."""
     return People(session)
+
+
+@pytest.fixture
+def furnish(session: Session, people: People, settings: Settings) -> Callable[[Row], None]:
+    """Make the instructor's course and a media file, for the catalog rows only."""
+
+    def furnish_for(row: Row) -> None:
+        if not row.path.startswith(CATALOG_PATHS):
+            return
+        owner = people[Persona.instructor].user
+        make_course(
+            session, instructor=owner, slug=COURSE_SLUG, price_cents=4900, lessons_per_module=2
+        )
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+        (settings.media_dir / MEDIA_NAME).write_bytes(b"\x00" * 64)
+
+    return furnish_for
 
 
 @pytest.fixture
@@ -592,9 +666,10 @@ def test_every_route_answers_every_persona_as_designed(
     persona: Persona,
     people: People,
     open_browser: Callable[[], TestClient],
-    session: Session,
+    furnish: Callable[[Row], None],
 ) -> None:
-    scene = stage(row, persona, people, open_browser, session)
+    furnish(row)
+    scene = stage(row, persona, people, open_browser, people.session)
     url, response = send(row, scene)
     expected = resolve(row.answers[persona], row.method, url)
     seen = f"{row.method} {url} as {persona}: {response.status_code}"

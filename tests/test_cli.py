@@ -43,7 +43,7 @@ def _users(url: str) -> list[User]:
 def test_help_lists_the_commands() -> None:
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "db", "users", "seed"):
+    for command in ("serve", "db", "users", "seed", "import", "export"):
         assert command in result.output
 
 
@@ -89,9 +89,13 @@ def test_users_create_refuses_a_taken_email(operator_db: str) -> None:
     assert len(_users(operator_db)) == 1
 
 
-def test_seed_creates_the_demo_accounts_once_and_prints_their_logins(operator_db: str) -> None:
-    first = runner.invoke(cli, ["seed"])
-    second = runner.invoke(cli, ["seed"])
+def test_seed_creates_the_demo_accounts_once_and_prints_their_logins(
+    operator_db: str, tmp_path: Path
+) -> None:
+    # Without courses: tests/catalog covers importing them, whatever courses/ holds right now.
+    no_courses = ["seed", "--courses", str(tmp_path / "geen-cursussen")]
+    first = runner.invoke(cli, no_courses)
+    second = runner.invoke(cli, no_courses)
     assert first.exit_code == second.exit_code == 0
     for _role, _name, email, password in DEMO_ACCOUNTS:
         assert email in first.output

@@ -5,8 +5,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from api.errors import Conflict
+from tests.factories import log_in, make_user
 
 
 @pytest.fixture
@@ -71,3 +73,15 @@ def test_wrong_method_is_a_page_not_a_crash(client: TestClient) -> None:
     response = client.delete("/")
     assert response.status_code == 405
     assert "text/html" in response.headers["content-type"]
+
+
+def test_error_page_for_a_signed_in_visitor_keeps_her_menu(
+    client: TestClient, session: Session
+) -> None:
+    # The error page is rendered after the request's transaction rolled back; the header
+    # must not need the (by then unreadable) ORM objects.
+    log_in(client, make_user(session))
+    response = client.get("/courses/bestaat-niet")
+    assert response.status_code == 404
+    assert "Pagina niet gevonden" in response.text
+    assert 'href="/account"' in response.text

@@ -56,14 +56,13 @@ def render(
     """Render a page in the request's language."""
     locale = locale_of(request)
     i18n.current_locale.set(locale)
-    visitor = getattr(request.state, "visitor", None)
     page_context = {
         "locale": locale,
         "current_path": request.url.path,
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         # Pages that resolved the visitor show her menu; others (e.g. 404) show the public one.
-        "user": getattr(visitor, "signed_in", None),
+        "user": getattr(request.state, "header_user", None),
         "errors": {},
         "values": {},
         **(context or {}),

@@ -1,5 +1,6 @@
 """Who is this, and may they? One place for every page and API route to ask."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,6 +11,15 @@ from api.accounts.sessions import Visitor
 from api.db import SessionDep
 from api.errors import Forbidden, LoginRequired, TwoFactorRequired
 from api.i18n import gettext as _
+
+
+@dataclass(frozen=True)
+class HeaderUser:
+    """What every page's header shows of the signed-in user."""
+
+    name: str
+    role: str
+
 
 # Pages a user without a required second factor may still reach, to set it up or leave.
 TWO_FACTOR_SETUP_PATHS = ("/account/two-factor", "/logout")
@@ -25,6 +35,12 @@ def load_visitor(request: Request, session: SessionDep) -> Visitor:
         session, settings, token=request.cookies.get(sessions.cookie_name(settings))
     )
     request.state.visitor = visitor
+    if visitor.signed_in is not None:
+        # Plain values for the page header: an error page is rendered after the request's
+        # transaction rolled back, when the ORM objects can no longer be read.
+        request.state.header_user = HeaderUser(
+            name=visitor.signed_in.name, role=visitor.signed_in.role
+        )
     return visitor
 
 

@@ -77,11 +77,13 @@ def server_env(tmp_path_factory: pytest.TempPathFactory, mail_server: SmtpServer
 
 @pytest.fixture(scope="session")
 def live_server(server_env: dict[str, str]) -> Iterator[str]:
-    """Migrate a fresh database and serve Kern on it, as `make run` does."""
+    """Migrate a fresh database, load the sample data and serve Kern on it, as `make run` does."""
     kern = [sys.executable, "-m", "api"]
     port = _free_port()
     env = {**server_env, "BASE_URL": server_env["BASE_URL"].format(port=port)}
     subprocess.run([*kern, "db", "upgrade"], env=env, check=True, cwd=ROOT)
+    # The demo accounts and the sample courses from courses/, as a newcomer sees them.
+    subprocess.run([*kern, "seed"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     process = subprocess.Popen(
         [*kern, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT
     )

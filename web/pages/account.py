@@ -306,6 +306,7 @@ def delete_account(
             status_code=422,
         )
     request.state.visitor = sessions.Visitor()
+    request.state.header_user = None
     response = render(request, "account/deleted.html")
     clear_session_cookie(response, settings_of(request))
     return response

@@ -7,6 +7,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api import i18n
 from api.accounts.access import VisitorDep
+from api.catalog import service as catalog
+from api.db import SessionDep
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,9 +24,9 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def show_home(request: Request, _visitor: VisitorDep) -> HTMLResponse:
-    """What Kern is and how it works."""
-    return render(request, "home/index.html")
+def show_home(request: Request, session: SessionDep, _visitor: VisitorDep) -> HTMLResponse:
+    """What Kern is, how it works, and a course to start with."""
+    return render(request, "home/index.html", {"featured": catalog.featured(session)})
 
 
 @router.post("/language")

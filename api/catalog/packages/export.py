@@ -1,0 +1,202 @@
+"""Write a course from the database as a package folder: course.yaml and lessons/*.md."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from api.catalog.models import Course, Lesson, Module, Step
+from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR
+from api.catalog.packages.schema import (
+    CourseManifest,
+    CoursePackage,
+    LessonMeta,
+    PackageLesson,
+    is_slug,
+)
+from api.errors import AppError, NotFound
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style with lists indented under their key, as in docs/course-packages.md."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Markdown with several lines reads best as a literal block (`|`).
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """YAML the way a person writes it: block style, unicode kept, keys in the given order."""
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+def export_course(session: Session, *, slug: str, target: Path) -> Path:
+    """Write the course as `<target>/<slug>/`; returns that folder."""
+    if not is_slug(slug):
+        raise NotFound(f"{slug!r} is not a course slug.")
+    course = session.exec(select(Course).where(Course.slug == slug)).first()
+    if course is None:
+        raise NotFound(f"There is no course {slug}.")
+    try:
+        package = _package(session, course)
+    except ValidationError as exc:
+        # The studio and the package share their rules; a mismatch is a bug worth naming.
+        raise AppError(f"The course {slug} cannot be written as a package: {exc}") from exc
+    files = render_package(package)
+    folder = target / slug
+    _prepare(folder)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def render_package(package: CoursePackage) -> dict[str, str]:
+    """The package's files by path inside the package folder."""
+    files = {COURSE_FILE: to_yaml(package.course.model_dump(mode="json", exclude_none=True))}
+    for lesson in package.lessons.values():
+        files[f"{LESSONS_DIR}/{lesson.file_name}"] = render_lesson(lesson)
+    return files
+
+
+def render_lesson(lesson: PackageLesson) -> str:
+    """A lesson file: the front matter between `---` lines, then the Markdown body."""
+    meta = lesson.meta.model_dump(mode="json", exclude_none=True)
+    if meta.get("video", {}).get("title") == "":
+        del meta["video"]["title"]
+    for step in meta["steps"]:
+        # Empty optional fields of a step are noise in a file a person edits.
+        for key in ("title", "body", "cues"):
+            if step.get(key) in ("", []):
+                del step[key]
+    if not meta["steps"]:
+        del meta["steps"]
+    body = f"{lesson.body}\n" if lesson.body else ""
+    return f"---\n{to_yaml(meta)}---\n{body}"
+
+
+def _package(session: Session, course: Course) -> CoursePackage:
+    """The course as a package; lesson files are numbered across the course: 01-<slug>.md."""
+    modules = session.exec(
+        select(Module).where(Module.course_id == course.id).order_by(col(Module.position))
+    ).all()
+    lessons = session.exec(
+        select(Lesson).where(Lesson.course_id == course.id).order_by(col(Lesson.position))
+    ).all()
+    steps: dict[int | None, list[Step]] = {}
+    query = (
+        select(Step)
+        .join(Lesson, col(Lesson.id) == Step.lesson_id)
+        .where(Lesson.course_id == course.id)
+        .order_by(col(Step.position))
+    )
+    for step in session.exec(query):
+        steps.setdefault(step.lesson_id, []).append(step)
+    by_module: dict[int | None, list[Lesson]] = {}
+    for lesson in lessons:
+        by_module.setdefault(lesson.module_id, []).append(lesson)
+    width = max(2, len(str(len(lessons))))
+    files: dict[str, PackageLesson] = {}
+    manifest_modules = []
+    for module in modules:
+        names = []
+        for lesson in by_module.get(module.id, []):
+            name = f"{len(files) + 1:0{width}d}-{lesson.slug}.md"
+            files[name] = _lesson(lesson, steps.get(lesson.id, []), name)
+            names.append(name)
+        manifest_modules.append(
+            {
+                "title": module.title,
+                "summary": module.summary,
+                "unlock_after_days": module.unlock_after_days,
+                "lessons": names,
+            }
+        )
+    return CoursePackage(course=_manifest(course, manifest_modules), lessons=files)
+
+
+def _manifest(course: Course, modules: list[dict[str, Any]]) -> CourseManifest:
+    return CourseManifest.model_validate(
+        {
+            "slug": course.slug,
+            "title": course.title,
+            "subtitle": course.subtitle,
+            "language": course.language,
+            "price_cents": course.price_cents,
+            "status": course.status,
+            "schedule": course.schedule,
+            "cover_image": course.cover_image,
+            "description": course.description,
+            "outcomes": course.outcomes,
+            "faq": course.faq,
+            "modules": modules,
+        }
+    )
+
+
+def _lesson(lesson: Lesson, steps: list[Step], file_name: str) -> PackageLesson:
+    video = None
+    if lesson.video_provider and lesson.video_ref:
+        video = {
+            "provider": lesson.video_provider,
+            "id": lesson.video_ref,
+            "title": lesson.video_title,
+        }
+    meta = LessonMeta.model_validate(
+        {
+            "slug": lesson.slug,
+            "title": lesson.title,
+            "estimated_minutes": lesson.estimated_minutes,
+            "free_preview": lesson.free_preview,
+            "video": video,
+            "steps": [_step(step) for step in steps],
+        }
+    )
+    return PackageLesson(file_name=file_name, meta=meta, body=lesson.body)
+
+
+_FIELDS = {
+    "text": ("title", "body"),
+    "exercise": (
+        "title",
+        "body",
+        "hold_seconds",
+        "relax_seconds",
+        "reps",
+        "sets",
+        "rest_seconds",
+        "side",
+        "cues",
+    ),
+    "breathing": ("title", "body", "inhale_seconds", "hold_seconds", "exhale_seconds", "cycles"),
+}
+
+
+def _step(step: Step) -> dict[str, Any]:
+    # A missing value (None) leaves the format's default, e.g. rest_seconds: 0.
+    values = {name: getattr(step, name) for name in _FIELDS[step.kind]}
+    return {"kind": step.kind} | {key: value for key, value in values.items() if value is not None}
+
+
+def _prepare(folder: Path) -> None:
+    """Make `folder` ready for a package, replacing the files of an earlier export there."""
+    if folder.exists() and not folder.is_dir():
+        raise AppError(f"{folder} exists and is not a folder; choose another place.")
+    if folder.exists() and any(folder.iterdir()) and not (folder / COURSE_FILE).is_file():
+        raise AppError(f"{folder} exists and is not a course package; choose another folder.")
+    lessons = folder / LESSONS_DIR
+    if lessons.is_symlink():
+        raise AppError(f"{lessons} is a symbolic link; export into a plain folder.")
+    lessons.mkdir(parents=True, exist_ok=True)
+    # Lesson files are renumbered on every export; old ones would be listed nowhere.
+    for old in lessons.glob("*.md"):
+        old.unlink()

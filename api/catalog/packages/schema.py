@@ -1,0 +1,265 @@
+"""The course package format as pydantic models: course.yaml and the lesson front matter."""
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from api.catalog.models import (
+    BREATH_HOLD_SECONDS,
+    BREATH_SECONDS,
+    CYCLES,
+    HOLD_SECONDS,
+    MAX_PRICE_CENTS,
+    RELAX_SECONDS,
+    REPS,
+    REST_SECONDS,
+    SETS,
+    CourseStatus,
+    Schedule,
+    Side,
+    VideoProvider,
+)
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_LENGTH = (3, 80)
+# These bounds mirror check constraints in api/catalog/models.py that have no named constant.
+ESTIMATED_MINUTES = (1, 240)
+UNLOCK_AFTER_DAYS = (0, 3650)
+PRICE_CENTS = (0, MAX_PRICE_CENTS)
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
+_LESSON_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,115}\.md$")
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_VIMEO_ID = re.compile(r"^[0-9]{1,20}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_slug(value: str) -> bool:
+    """Whether `value` is a slug: a-z, 0-9 and single hyphens, 3–80 characters."""
+    low, high = SLUG_LENGTH
+    return low <= len(value) <= high and SLUG.match(value) is not None
+
+
+def _check_slug(value: str) -> str:
+    if not is_slug(value):
+        raise PydanticCustomError(
+            "slug", "use a-z, 0-9 and single hyphens, 3–80 characters (e.g. sterke-basis)"
+        )
+    return value
+
+
+def is_lesson_file(value: str) -> bool:
+    """Whether `value` is a plain .md file name, so it cannot point outside lessons/."""
+    return ".." not in value and _LESSON_FILE.match(value) is not None
+
+
+def _check_lesson_file(value: str) -> str:
+    if not is_lesson_file(value):
+        raise PydanticCustomError(
+            "lesson_file", "must be a plain .md file name in lessons/, e.g. 01-welkom.md"
+        )
+    return value
+
+
+def _check_media_file(value: str) -> str:
+    # A name under MEDIA_DIR: no separators or parent references that could leave it.
+    if not value or "/" in value or "\\" in value or ".." in value or _CONTROL.search(value):
+        raise PydanticCustomError("media_file", "must be a plain file name without / \\ or ..")
+    return value
+
+
+def _check_language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise PydanticCustomError("language", "must be a language code such as nl or en")
+    return value
+
+
+def _within(bounds: tuple[int, int]) -> AfterValidator:
+    """A check that a number lies between the two bounds, inclusive."""
+    low, high = bounds
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise PydanticCustomError(
+                "out_of_range", "must be between {low} and {high}", {"low": low, "high": high}
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+# Numbers are strict: `true` or "8" in a number field is a mistake to report, not to convert.
+HoldSeconds = Annotated[int, Strict(), _within(HOLD_SECONDS)]
+RelaxSeconds = Annotated[int, Strict(), _within(RELAX_SECONDS)]
+Reps = Annotated[int, Strict(), _within(REPS)]
+Sets = Annotated[int, Strict(), _within(SETS)]
+RestSeconds = Annotated[int, Strict(), _within(REST_SECONDS)]
+BreathSeconds = Annotated[int, Strict(), _within(BREATH_SECONDS)]
+BreathHoldSeconds = Annotated[int, Strict(), _within(BREATH_HOLD_SECONDS)]
+Cycles = Annotated[int, Strict(), _within(CYCLES)]
+EstimatedMinutes = Annotated[int, Strict(), _within(ESTIMATED_MINUTES)]
+UnlockAfterDays = Annotated[int, Strict(), _within(UNLOCK_AFTER_DAYS)]
+PriceCents = Annotated[int, Strict(), _within(PRICE_CENTS)]
+Flag = Annotated[bool, Strict()]
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+OptionalTitle = Annotated[str, StringConstraints(max_length=200)]
+Subtitle = Annotated[str, StringConstraints(max_length=300)]
+Sentence = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Markdown = Annotated[str, StringConstraints(max_length=50_000)]
+RequiredMarkdown = Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+
+Slug = Annotated[str, AfterValidator(_check_slug)]
+Language = Annotated[str, AfterValidator(_check_language)]
+LessonFile = Annotated[str, AfterValidator(_check_lesson_file)]
+MediaFile = Annotated[str, StringConstraints(max_length=300), AfterValidator(_check_media_file)]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are refused so that a typo ("hold_second") is an error, not a silent default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FaqEntry(_Strict):
+    question: Sentence
+    answer: RequiredMarkdown
+
+
+class ModuleManifest(_Strict):
+    title: Title
+    summary: Markdown = ""
+    unlock_after_days: UnlockAfterDays = 0
+    lessons: list[LessonFile]
+
+
+class CourseManifest(_Strict):
+    """course.yaml."""
+
+    slug: Slug
+    title: Title
+    subtitle: Subtitle = ""
+    language: Language
+    price_cents: PriceCents
+    status: CourseStatus
+    schedule: Schedule
+    cover_image: MediaFile | None = None
+    description: Markdown = ""
+    outcomes: list[Sentence] = Field(default_factory=list)
+    faq: list[FaqEntry] = Field(default_factory=list)
+    modules: list[ModuleManifest]
+
+
+class Video(_Strict):
+    # A Vimeo id written without quotes reads as a number; it is still the id.
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    provider: VideoProvider
+    id: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    title: OptionalTitle = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id_fits_provider(cls, value: str, info: ValidationInfo) -> str:
+        provider = info.data.get("provider")
+        if provider == VideoProvider.youtube and not _YOUTUBE_ID.match(value):
+            raise PydanticCustomError("video_id", "a YouTube id is 11 characters: A-Z a-z 0-9 _ -")
+        if provider == VideoProvider.vimeo and not _VIMEO_ID.match(value):
+            raise PydanticCustomError("video_id", "a Vimeo id is a number")
+        if provider == VideoProvider.file:
+            return _check_media_file(value)
+        return value
+
+
+class TextStep(_Strict):
+    kind: Literal["text"]
+    title: OptionalTitle = ""
+    body: RequiredMarkdown
+
+
+class ExerciseStep(_Strict):
+    kind: Literal["exercise"]
+    title: Title
+    body: Markdown = ""
+    hold_seconds: HoldSeconds
+    relax_seconds: RelaxSeconds
+    reps: Reps
+    sets: Sets
+    rest_seconds: RestSeconds = 0
+    side: Side | None = None
+    cues: list[Title] = Field(default_factory=list)
+
+
+class BreathingStep(_Strict):
+    kind: Literal["breathing"]
+    title: Title
+    body: Markdown = ""
+    inhale_seconds: BreathSeconds
+    hold_seconds: BreathHoldSeconds = 0
+    exhale_seconds: BreathSeconds
+    cycles: Cycles
+
+
+AnyStep = Annotated[TextStep | ExerciseStep | BreathingStep, Field(discriminator="kind")]
+
+
+class LessonMeta(_Strict):
+    """The front matter of a lesson file."""
+
+    slug: Slug
+    title: Title
+    estimated_minutes: EstimatedMinutes
+    free_preview: Flag = False
+    video: Video | None = None
+    steps: list[AnyStep] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PackageLesson:
+    """One lessons/<file>.md: its front matter and its Markdown body."""
+
+    file_name: str
+    meta: LessonMeta
+    body: str
+
+
+@dataclass(frozen=True)
+class PackageModule:
+    """A module of course.yaml with its lessons resolved from their files."""
+
+    manifest: ModuleManifest
+    lessons: tuple[PackageLesson, ...]
+
+
+@dataclass(frozen=True)
+class CoursePackage:
+    """A valid course package, ready to import."""
+
+    course: CourseManifest
+    lessons: dict[str, PackageLesson]  # by file name
+
+    @property
+    def slug(self) -> str:
+        return self.course.slug
+
+    def modules(self) -> list[PackageModule]:
+        """The modules in order, each with its lessons in order."""
+        return [
+            PackageModule(module, tuple(self.lessons[name] for name in module.lessons))
+            for module in self.course.modules
+        ]
+
+    @property
+    def lesson_count(self) -> int:
+        return sum(len(module.lessons) for module in self.course.modules)

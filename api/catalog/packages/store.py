@@ -1,0 +1,267 @@
+"""Import a course package into the database: create or update the course by slug."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, SQLModel, col, select
+
+from api.accounts.models import User
+from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
+from api.catalog.packages.schema import (
+    AnyStep,
+    BreathingStep,
+    CourseManifest,
+    CoursePackage,
+    ExerciseStep,
+    ModuleManifest,
+    PackageLesson,
+    PackageModule,
+)
+from api.db import utcnow
+from api.errors import Conflict
+
+Progress = Callable[[str], None]
+Placed = tuple[Lesson, PackageLesson]  # a lesson row and the package lesson it now holds
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did to one course."""
+
+    course: Course
+    created: bool
+    changed: bool
+    modules: int
+    lessons: int
+    steps: int
+
+    @property
+    def outcome(self) -> str:
+        """Created, Updated or Unchanged."""
+        return "Created" if self.created else "Updated" if self.changed else "Unchanged"
+
+
+def import_package(
+    session: Session,
+    package: CoursePackage,
+    *,
+    instructor: User,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Make the course with the package's slug match the package, in the caller's transaction."""
+    course = session.exec(select(Course).where(Course.slug == package.slug)).first()
+    values = _course_values(package.course)
+    created = course is None
+    if course is None:
+        course = Course(slug=package.slug, instructor_id=_id(instructor), **values)
+        _stamp(course, created=True)
+        session.add(course)
+        session.flush()
+    elif course.instructor_id != instructor.id:
+        raise Conflict(
+            f"The course {package.slug} belongs to another instructor; "
+            "import it as that instructor."
+        )
+    changed = _assign(course, values)
+    changed |= _sync_content(session, course, package, progress or (lambda _title: None))
+    if changed and not created:
+        _stamp(course, created=False)
+    session.flush()
+    steps = sum(len(lesson.meta.steps) for lesson in package.lessons.values())
+    return ImportResult(
+        course=course,
+        created=created,
+        changed=changed or created,
+        modules=len(package.course.modules),
+        lessons=package.lesson_count,
+        steps=steps,
+    )
+
+
+def _stamp(course: Course, *, created: bool) -> None:
+    """Record a change: a new version, and the moment of publication."""
+    now = utcnow()
+    if not created:
+        course.version += 1
+        course.updated_at = now
+    # published_at is set exactly while the course is published, from the moment it was.
+    if course.status == CourseStatus.published and course.published_at is None:
+        course.published_at = now
+    elif course.status != CourseStatus.published:
+        course.published_at = None
+
+
+def _sync_content(
+    session: Session, course: Course, package: CoursePackage, progress: Progress
+) -> bool:
+    """Modules by position, lessons by slug, steps by position; only differences are written."""
+    course_id = _id(course)
+    modules = list(
+        session.exec(
+            select(Module)
+            .where(Module.course_id == course_id)
+            .order_by(col(Module.position), col(Module.id))
+        )
+    )
+    lessons = {
+        row.slug: row for row in session.exec(select(Lesson).where(Lesson.course_id == course_id))
+    }
+    wanted = package.modules()
+    changed, module_rows = _sync_modules(session, course_id, modules, wanted)
+    placed: list[Placed] = []
+    for module_row, module in zip(module_rows, wanted, strict=True):
+        for position, lesson in enumerate(module.lessons):
+            progress(lesson.meta.title)
+            values = _lesson_values(lesson, module_id=_id(module_row), position=position)
+            lesson_row = lessons.pop(lesson.meta.slug, None)
+            if lesson_row is None:
+                lesson_row = Lesson(course_id=course_id, slug=lesson.meta.slug, **values)
+                session.add(lesson_row)
+                changed = True
+            else:
+                # Updated in place, so learners' progress that refers to the lesson id stays.
+                changed |= _assign(lesson_row, values)
+            placed.append((lesson_row, lesson))
+    session.flush()
+    changed |= _sync_steps(session, course_id, placed)
+    # Lessons that stay have been moved to their new modules above, before any module goes.
+    removed_lessons = [_id(row) for row in lessons.values()]
+    removed_modules = [_id(row) for row in modules[len(module_rows) :]]
+    _delete(session, Step, Step.lesson_id, removed_lessons)
+    _delete(session, Lesson, Lesson.id, removed_lessons)
+    _delete(session, Module, Module.id, removed_modules)
+    return changed or bool(removed_lessons or removed_modules)
+
+
+def _sync_modules(
+    session: Session, course_id: int, rows: list[Module], wanted: list[PackageModule]
+) -> tuple[bool, list[Module]]:
+    """Update the modules in place by position and add missing ones; surplus rows are left."""
+    changed = False
+    result: list[Module] = []
+    for position, module in enumerate(wanted):
+        values = _module_values(module.manifest, position)
+        if position < len(rows):
+            changed |= _assign(rows[position], values)
+            result.append(rows[position])
+        else:
+            result.append(Module(course_id=course_id, **values))
+            session.add(result[-1])
+            changed = True
+    session.flush()
+    return changed, result
+
+
+def _sync_steps(session: Session, course_id: int, placed: list[Placed]) -> bool:
+    """Steps matched by position within their lesson, so a practice log keeps its step."""
+    existing: dict[int, list[Step]] = {}
+    query = (
+        select(Step)
+        .join(Lesson, col(Lesson.id) == Step.lesson_id)
+        .where(Lesson.course_id == course_id)
+        .order_by(col(Step.lesson_id), col(Step.position), col(Step.id))
+    )
+    for row in session.exec(query):
+        existing.setdefault(row.lesson_id, []).append(row)
+    changed = False
+    surplus: list[int] = []
+    for lesson_row, lesson in placed:
+        rows = existing.get(_id(lesson_row), [])
+        for position, step in enumerate(lesson.meta.steps):
+            values = _step_values(step, position)
+            if position < len(rows):
+                changed |= _assign(rows[position], values)
+            else:
+                session.add(Step(lesson_id=_id(lesson_row), **values))
+                changed = True
+        surplus += [_id(row) for row in rows[len(lesson.meta.steps) :]]
+    session.flush()
+    _delete(session, Step, Step.id, surplus)
+    return changed or bool(surplus)
+
+
+def _id(row: User | Course | Module | Lesson | Step) -> int:
+    """The id of a flushed row."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id: flush before using it")
+    return row.id
+
+
+def _delete(session: Session, model: type[SQLModel], column: Any, ids: Sequence[int]) -> None:
+    """Delete the rows whose `column` is one of `ids`, in one statement."""
+    if ids:
+        session.execute(delete(model).where(col(column).in_(ids)))
+
+
+def _assign(row: SQLModel, values: dict[str, Any]) -> bool:
+    """Set the attributes that differ; whether any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _course_values(course: CourseManifest) -> dict[str, Any]:
+    return {
+        "title": course.title,
+        "subtitle": course.subtitle,
+        "description": course.description,
+        "language": course.language,
+        "price_cents": course.price_cents,
+        "status": course.status.value,
+        "schedule": course.schedule.value,
+        "cover_image": course.cover_image,
+        "outcomes": list(course.outcomes),
+        "faq": [{"question": entry.question, "answer": entry.answer} for entry in course.faq],
+    }
+
+
+def _module_values(module: ModuleManifest, position: int) -> dict[str, Any]:
+    return {
+        "position": position,
+        "title": module.title,
+        "summary": module.summary,
+        "unlock_after_days": module.unlock_after_days,
+    }
+
+
+def _lesson_values(lesson: PackageLesson, *, module_id: int, position: int) -> dict[str, Any]:
+    meta, video = lesson.meta, lesson.meta.video
+    return {
+        "module_id": module_id,
+        "position": position,
+        "title": meta.title,
+        "body": lesson.body,
+        "video_provider": video.provider.value if video else None,
+        "video_ref": video.id if video else None,
+        "video_title": video.title if video else "",
+        "estimated_minutes": meta.estimated_minutes,
+        "free_preview": meta.free_preview,
+    }
+
+
+def _step_values(step: AnyStep, position: int) -> dict[str, Any]:
+    # Every column is given, so a step that changes kind loses the fields of its old kind.
+    exercise = step if isinstance(step, ExerciseStep) else None
+    breathing = step if isinstance(step, BreathingStep) else None
+    hold = exercise.hold_seconds if exercise else breathing.hold_seconds if breathing else None
+    return {
+        "position": position,
+        "kind": step.kind,
+        "title": step.title,
+        "body": step.body,
+        "hold_seconds": hold,
+        "relax_seconds": exercise.relax_seconds if exercise else None,
+        "reps": exercise.reps if exercise else None,
+        "sets": exercise.sets if exercise else None,
+        "rest_seconds": exercise.rest_seconds if exercise else None,
+        "side": exercise.side.value if exercise and exercise.side else None,
+        "cues": list(exercise.cues) if exercise else [],
+        "inhale_seconds": breathing.inhale_seconds if breathing else None,
+        "exhale_seconds": breathing.exhale_seconds if breathing else None,
+        "cycles": breathing.cycles if breathing else None,
+    }

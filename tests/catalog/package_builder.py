@@ -1,0 +1,140 @@
+"""Small valid course packages written under tmp_path, for tests to change one thing in."""
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SLUG = "sterke-start"
+
+
+def _course(slug: str) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "title": "Sterke start — bekkenbodem in twee weken",
+        "subtitle": "Elke dag een paar minuten",
+        "language": "nl",
+        "price_cents": 4900,
+        "status": "published",
+        "schedule": "drip",
+        "description": "Een korte cursus om je **bekkenbodem** te leren vinden.\n\nZonder haast.\n",
+        "outcomes": ["Je weet waar je bekkenbodem zit", "Je kunt rustig uitademen"],
+        "faq": [{"question": "Hoe vaak oefen ik?", "answer": "Twee tot drie keer per dag."}],
+        "modules": [
+            {
+                "title": "Week 1 — Bewustwording",
+                "summary": "Voelen wat er gebeurt.",
+                "unlock_after_days": 0,
+                "lessons": ["01-welkom.md", "02-aanspannen.md"],
+            },
+            {
+                "title": "Week 2 — Adem",
+                "summary": "Ademen en ontspannen.",
+                "unlock_after_days": 7,
+                "lessons": ["03-ademen.md"],
+            },
+        ],
+    }
+
+
+def _lessons() -> dict[str, dict[str, Any]]:
+    return {
+        "01-welkom.md": {
+            "slug": "welkom",
+            "title": "Welkom",
+            "estimated_minutes": 5,
+            "free_preview": True,
+            "video": {"provider": "youtube", "id": "aBcDeFgHiJk", "title": "Kennismaking"},
+            "steps": [{"kind": "text", "title": "Zo werkt het", "body": "Lees dit eerst."}],
+        },
+        "02-aanspannen.md": {
+            "slug": "aanspannen",
+            "title": "Langzaam aanspannen",
+            "estimated_minutes": 8,
+            "steps": [
+                {"kind": "text", "body": "Ga comfortabel liggen."},
+                {
+                    "kind": "exercise",
+                    "title": "Langzaam aanspannen",
+                    "body": "Span aan alsof je een plas ophoudt.",
+                    "hold_seconds": 8,
+                    "relax_seconds": 8,
+                    "reps": 10,
+                    "sets": 3,
+                    "rest_seconds": 30,
+                    "side": "both",
+                    "cues": ["Adem door", "Billen ontspannen"],
+                },
+            ],
+        },
+        "03-ademen.md": {
+            "slug": "ademen",
+            "title": "Rustig ademen",
+            "estimated_minutes": 6,
+            "steps": [
+                {
+                    "kind": "breathing",
+                    "title": "In 4, uit 6",
+                    "inhale_seconds": 4,
+                    "exhale_seconds": 6,
+                    "cycles": 10,
+                },
+            ],
+        },
+    }
+
+
+@dataclass
+class PackageFiles:
+    """The content of a package as plain data; change it, then write() it."""
+
+    course: dict[str, Any] = field(default_factory=lambda: _course(SLUG))
+    lessons: dict[str, dict[str, Any]] = field(default_factory=_lessons)
+    bodies: dict[str, str] = field(default_factory=dict)
+    # Lesson files that stay listed in course.yaml but are not written, to test a missing file.
+    unwritten: set[str] = field(default_factory=set)
+
+    @property
+    def slug(self) -> str:
+        return str(self.course["slug"])
+
+    def step(self, file_name: str, index: int) -> dict[str, Any]:
+        """One step of a lesson's front matter, to change in place."""
+        steps: list[dict[str, Any]] = self.lessons[file_name]["steps"]
+        return steps[index]
+
+    def write(self, parent: Path, *, folder: str | None = None) -> Path:
+        """Write the package as `<parent>/<folder or slug>/` and return that folder."""
+        root = parent / (folder or self.slug)
+        (root / "lessons").mkdir(parents=True, exist_ok=True)
+        (root / "course.yaml").write_text(_yaml(self.course), encoding="utf-8")
+        for name, meta in self.lessons.items():
+            if name in self.unwritten:
+                continue
+            body = self.bodies.get(name, f"Uitleg bij *{meta.get('title')}*.\n\nNog een alinea.")
+            text = f"---\n{_yaml(meta)}---\n{body}\n"
+            (root / "lessons" / name).write_text(text, encoding="utf-8")
+        return root
+
+    def copy(self) -> "PackageFiles":
+        return copy.deepcopy(self)
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def minimal_package() -> PackageFiles:
+    """A valid package: two modules, three lessons, text, exercise and breathing steps."""
+    return PackageFiles()
+
+
+def line_of(path: Path, needle: str, *, nth: int = 1) -> int:
+    """The number of the nth line of `path` that contains `needle`."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    found = [number for number, line in enumerate(lines, start=1) if needle in line]
+    if len(found) < nth:
+        raise AssertionError(f"{needle!r} is not {nth} times in {path}")
+    return found[nth - 1]

@@ -1,0 +1,118 @@
+"""Course and lesson pages (and their API) use a fixed, small number of SQL statements, however
+large the course: one per table, never one per module, lesson or step."""
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, event
+from sqlmodel import Session
+
+from api.accounts.models import Role
+from tests.factories import enable_totp, log_in, make_course, make_user
+
+MAX_STATEMENTS = 6
+# The test harness wraps each request's transaction in a savepoint of the test's own
+# transaction; those statements are not the request's work.
+HARNESS = re.compile(
+    r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN|COMMIT)\b", re.I
+)
+
+URLS = {
+    "course page": "/courses/{slug}",
+    "lesson page": "/courses/{slug}/lessons/les-1-1",
+    "course API": "/api/v1/courses/{slug}",
+    "lesson API": "/api/v1/courses/{slug}/lessons/les-1-1",
+}
+
+Measure = Callable[[str], list[str]]
+
+
+@contextmanager
+def recording(connection: Connection) -> Iterator[list[str]]:
+    """The SQL statements run on `connection` inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not HARNESS.match(statement):
+            seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def statements(client: TestClient, connection: Connection) -> Measure:
+    """GET a URL (successfully) and return the statements that request ran, and only those."""
+
+    def measure(url: str) -> list[str]:
+        with recording(connection) as seen:
+            response = client.get(url)
+        assert response.status_code == 200, f"{url}: {response.text[:300]}"
+        return list(seen)
+
+    return measure
+
+
+def small_and_large(session: Session, **options: Any) -> tuple[str, str]:
+    """The slugs of a course with 1 module/1 lesson/1 step and one with 6 × 4 × 5."""
+    small = make_course(session, modules=1, lessons_per_module=1, steps_per_lesson=1, **options)
+    large = make_course(session, modules=6, lessons_per_module=4, steps_per_lesson=5, **options)
+    return small.slug, large.slug
+
+
+@pytest.mark.parametrize("page", URLS)
+def test_anonymous_visitors_cost_the_same_few_statements_for_any_course_size(
+    page: str, session: Session, statements: Measure
+) -> None:
+    small, large = small_and_large(session, video_provider="youtube")
+
+    for_small = statements(URLS[page].format(slug=small))
+    for_large = statements(URLS[page].format(slug=large))
+
+    assert len(for_small) == len(for_large), (for_small, for_large)
+    assert len(for_large) <= MAX_STATEMENTS, for_large
+
+
+@pytest.mark.parametrize("page", URLS)
+def test_a_previewing_instructor_costs_the_same_few_statements_for_any_course_size(
+    page: str, client: TestClient, session: Session, statements: Measure
+) -> None:
+    owner = make_user(session, role=Role.instructor)
+    small, large = small_and_large(session, instructor=owner, status="draft")
+    log_in(client, owner, secret=enable_totp(session, owner))
+
+    for_small = statements(URLS[page].format(slug=small))
+    for_large = statements(URLS[page].format(slug=large))
+
+    assert len(for_small) == len(for_large), (for_small, for_large)
+    assert len(for_large) <= MAX_STATEMENTS, for_large
+
+
+def test_the_catalog_is_one_statement_however_many_courses(
+    session: Session, statements: Measure
+) -> None:
+    make_course(session)
+    one = statements("/courses")
+    for _ in range(5):
+        make_course(session)
+    six = statements("/courses")
+
+    assert len(one) == len(six) == 1
+    assert len(statements("/api/v1/courses")) == 1
+
+
+def test_the_measured_counts(session: Session, statements: Measure) -> None:
+    """The numbers themselves, so a change shows up here first: one statement per table."""
+    _, large = small_and_large(session)
+
+    assert len(statements(f"/courses/{large}")) == 3  # course + instructor, modules, lessons
+    assert len(statements(f"/courses/{large}/lessons/les-1-1")) == 4  # ... and the steps
+    assert len(statements(f"/api/v1/courses/{large}")) == 3
+    assert len(statements(f"/api/v1/courses/{large}/lessons/les-1-1")) == 4
