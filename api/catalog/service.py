@@ -112,6 +112,11 @@ def outline(session: Session, *, slug: str, viewer: User | None) -> CourseOutlin
     if row is None or not can_see(viewer, row[0]):
         raise NotFound(_("We could not find this course."))
     course, instructor = row
+    return CourseOutline(course=course, instructor=instructor, modules=modules_of(session, course))
+
+
+def modules_of(session: Session, course: Course) -> list[ModuleOutline]:
+    """The course's modules with their lessons, in order (two statements)."""
     modules = session.exec(
         select(Module).where(Module.course_id == course.id).order_by(col(Module.position))
     ).all()
@@ -122,7 +127,7 @@ def outline(session: Session, *, slug: str, viewer: User | None) -> CourseOutlin
     for lesson in lessons:
         if lesson.module_id in by_module:
             by_module[lesson.module_id].lessons.append(lesson)
-    return CourseOutline(course=course, instructor=instructor, modules=list(by_module.values()))
+    return list(by_module.values())
 
 
 def may_open(viewer: User | None, outline: CourseOutline, lesson: Lesson) -> bool:

@@ -7,7 +7,8 @@ import yaml
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from api.catalog.models import Course, Lesson, Module, Step
+from api.catalog import service as catalog
+from api.catalog.models import Course, Lesson, Step
 from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR
 from api.catalog.packages.schema import (
     CourseManifest,
@@ -86,12 +87,8 @@ def render_lesson(lesson: PackageLesson) -> str:
 
 def _package(session: Session, course: Course) -> CoursePackage:
     """The course as a package; lesson files are numbered across the course: 01-<slug>.md."""
-    modules = session.exec(
-        select(Module).where(Module.course_id == course.id).order_by(col(Module.position))
-    ).all()
-    lessons = session.exec(
-        select(Lesson).where(Lesson.course_id == course.id).order_by(col(Lesson.position))
-    ).all()
+    modules = catalog.modules_of(session, course)
+    lesson_count = sum(len(outline.lessons) for outline in modules)
     steps: dict[int | None, list[Step]] = {}
     query = (
         select(Step)
@@ -101,15 +98,13 @@ def _package(session: Session, course: Course) -> CoursePackage:
     )
     for step in session.exec(query):
         steps.setdefault(step.lesson_id, []).append(step)
-    by_module: dict[int | None, list[Lesson]] = {}
-    for lesson in lessons:
-        by_module.setdefault(lesson.module_id, []).append(lesson)
-    width = max(2, len(str(len(lessons))))
+    width = max(2, len(str(lesson_count)))
     files: dict[str, PackageLesson] = {}
     manifest_modules = []
-    for module in modules:
+    for outline in modules:
+        module = outline.module
         names = []
-        for lesson in by_module.get(module.id, []):
+        for lesson in outline.lessons:
             name = f"{len(files) + 1:0{width}d}-{lesson.slug}.md"
             files[name] = _lesson(lesson, steps.get(lesson.id, []), name)
             names.append(name)
