@@ -45,6 +45,21 @@ class Settings(BaseSettings):
         return self.app_env == "production"
 
     @property
+    def stripe_configured(self) -> bool:
+        """A Stripe API key is set (the webhook also needs STRIPE_WEBHOOK_SECRET)."""
+        return bool(self.stripe_secret_key and self.stripe_secret_key.get_secret_value())
+
+    @property
+    def demo_checkout(self) -> bool:
+        """Without Stripe, development runs a marked demo checkout; production never does."""
+        return not self.stripe_configured and not self.is_production
+
+    @property
+    def payments_available(self) -> bool:
+        """Whether a paid course can be bought right now."""
+        return self.stripe_configured or self.demo_checkout
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 

@@ -3,17 +3,22 @@
 from api.accounts.models import AccountToken, AuthSession, RecoveryCode, User
 from api.catalog.models import Course, Lesson, Module, Step
 from api.db import metadata
+from api.enrolment.models import Enrolment
+from api.payments.models import Order, StripeEvent
 from api.ratelimit.models import RateLimitHit
 
 __all__ = [
     "AccountToken",
     "AuthSession",
     "Course",
+    "Enrolment",
     "Lesson",
     "Module",
+    "Order",
     "RateLimitHit",
     "RecoveryCode",
     "Step",
+    "StripeEvent",
     "User",
     "metadata",
 ]

@@ -51,6 +51,7 @@ from starlette.routing import Mount, Route
 from api import i18n
 from api.accounts.models import AuthSession, Role, User
 from api.config import Settings
+from api.payments.models import Order
 from api.security.csrf import HEADER, SAFE_METHODS
 from api.security.csrf import cookie_name as csrf_cookie_name
 from tests.factories import (
@@ -299,6 +300,45 @@ LOCKED_LESSON = "les-1-2"  # make_course's second lesson; only the first is a fr
 MEDIA_NAME = "matrix-video.mp4"
 CATALOG_PATHS = ("/courses", "/api/v1/courses", "/media/")
 
+NOT_FOUND = Answer(404)
+PURCHASE_PATHS = ("/courses/{slug}/checkout", "/checkout/")
+STUDIO_PATHS = ("/studio/",)
+FORBIDDEN = Answer(403)
+
+
+def grant_to_the_other_person(scene: Scene) -> dict[str, str]:
+    return {"email": EMAILS[scene.other], "note": "Betaald per bankoverschrijving"}
+
+
+def no_learner_listed_for_learners(scene: Scene, response: Response) -> None:
+    """A learner is refused before any learner's address could be shown."""
+    if scene.persona in LEARNERS:
+        for persona in SIGNED_IN:
+            assert EMAILS[persona] not in response.text
+
+
+def only_staff_granted(scene: Scene, _response: Response) -> None:
+    """Only the instructor and admins can give the other person access."""
+    other = scene.other_browser
+    if other is None:
+        return
+    page = other.get(f"/courses/{COURSE_SLUG}/lessons/{LOCKED_LESSON}")
+    expected = 200 if scene.persona in STAFF or scene.other in STAFF else 403
+    assert page.status_code == expected, page.text[:300]
+
+
+def demo_checkout_of(persona: Persona) -> str:
+    """The open demo checkout `furnish` makes for a learner."""
+    return f"demo_cs_matrix_{persona.value}"
+
+
+def others_checkout_unpaid(scene: Scene, _response: Response) -> None:
+    """Whatever the persona did, the other person's demo checkout is still unpaid."""
+    assert scene.other_browser is not None
+    orders = scene.other_browser.get("/account/export").json()["orders"]
+    assert [order["status"] for order in orders] == ["pending"], f"{scene.other}'s order changed"
+
+
 ROUTES: tuple[Row, ...] = (
     # Infrastructure and the machine-readable API description.
     Row("GET", "/healthz", "public", everyone(OK)),
@@ -464,6 +504,57 @@ ROUTES: tuple[Row, ...] = (
     Row("GET", "/courses/{slug}", "public", everyone(OK)),
     Row("GET", "/courses/{slug}/lessons/{lesson_slug}", "public", staff_only(LOCKED)),
     Row("GET", "/media/{name}", "public", everyone(OK)),
+    # Buying (no Stripe settings here: the demo checkout). Learners go to their own open demo
+    # checkout; the instructor and admins can open every lesson already, so the course page.
+    # {checkout_id} is the other person's demo checkout: nobody else may see or pay it.
+    Row(
+        "POST",
+        "/courses/{slug}/checkout",
+        "signed-in",
+        {
+            Persona.anonymous: LOGIN_REQUIRED,
+            **{p: see_other(f"/checkout/demo/{demo_checkout_of(p)}") for p in LEARNERS},
+            **dict.fromkeys(STAFF, see_other(f"/courses/{COURSE_SLUG}")),
+        },
+    ),
+    Row("GET", "/checkout/success", "signed-in", signed_in(NOT_FOUND)),
+    Row("GET", "/checkout/demo/{checkout_id}", "signed-in", signed_in(NOT_FOUND)),
+    Row(
+        "POST",
+        "/checkout/demo/{checkout_id}",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        check=others_checkout_unpaid,
+    ),
+    # The matrix course is paid: nobody joins it for free.
+    Row("POST", "/courses/{slug}/enrol", "signed-in", signed_in(Answer(409))),
+    # Who is enrolled, and access by hand: the course's instructor and admins only.
+    Row(
+        "GET",
+        "/studio/courses/{slug}/learners",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=OK),
+        check=no_learner_listed_for_learners,
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/learners",
+        "signed-in",
+        signed_in(
+            FORBIDDEN, staff=see_other(f"/studio/courses/{COURSE_SLUG}/learners?notice=granted")
+        ),
+        form=grant_to_the_other_person,
+        check=only_staff_granted,
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/learners/{enrolment_id}/revoke",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+        form=lambda _scene: {"note": "matrix"},
+    ),
+    # Stripe's webhook answers to a signature, not a person; here no secret is configured.
+    Row("POST", "/stripe/webhook", "public", everyone(Answer(400))),
     # The JSON API.
     Row("GET", "/api/v1/me", "signed-in", signed_in(OK), check=is_me),
     Row("GET", "/api/v1/me/export", "signed-in", signed_in(OK), check=own_data_only),
@@ -486,8 +577,11 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "slug": lambda _scene: COURSE_SLUG,
     "lesson_slug": lambda _scene: LOCKED_LESSON,
     "name": lambda _scene: MEDIA_NAME,
+    "checkout_id": lambda scene: demo_checkout_of(scene.other),
+    # No enrolment has this id: staff get 404, everyone else is stopped before the lookup.
+    "enrolment_id": lambda _scene: "999999",
 }
-OBJECT_PARAMETERS = {"session_id"}  # parameters that name someone's data
+OBJECT_PARAMETERS = {"session_id", "checkout_id"}  # parameters that name someone's data
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 SKIPPED_MOUNTS = {"/static"}
 
@@ -569,14 +663,28 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
     """Make the instructor's course and a media file, for the catalog rows only."""
 
     def furnish_for(row: Row) -> None:
-        if not row.path.startswith(CATALOG_PATHS):
+        if not row.path.startswith(CATALOG_PATHS + PURCHASE_PATHS + STUDIO_PATHS):
             return
         owner = people[Persona.instructor].user
-        make_course(
+        course = make_course(
             session, instructor=owner, slug=COURSE_SLUG, price_cents=4900, lessons_per_module=2
         )
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         (settings.media_dir / MEDIA_NAME).write_bytes(b"\x00" * 64)
+        if row.path.startswith(PURCHASE_PATHS):
+            # Alice and bob each have an open demo checkout for the course.
+            for learner in LEARNERS:
+                session.add(
+                    Order(
+                        user_id=people[learner].user.id,
+                        course_id=course.id,
+                        course_title=course.title,
+                        subtotal_cents=course.price_cents,
+                        amount_cents=course.price_cents,
+                        stripe_checkout_session_id=demo_checkout_of(learner),
+                    )
+                )
+            session.flush()
 
     return furnish_for
 

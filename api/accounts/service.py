@@ -14,6 +14,7 @@ from api.db import utcnow
 from api.errors import FormError
 from api.i18n import LOCALES
 from api.i18n import gettext as _
+from api.payments import service as payments_service
 
 MAX_NAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 254
@@ -274,6 +275,7 @@ def export_data(session: Session, *, user: User) -> dict[str, Any]:
             }
             for row in sessions
         ],
+        "orders": payments_service.export_orders(session, user=user),
     }
 
 

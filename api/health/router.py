@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api import db
+from api.payments import service as payments_service
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("kern.health")
@@ -19,7 +20,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 def readyz(request: Request) -> JSONResponse:
-    """The process can reach its database."""
+    """The process can reach its database; says how payments stand without failing on it."""
     try:
         db.ping(request.app.state.engine)
     except Exception as exc:  # any driver error means "not ready", and says why
@@ -28,4 +29,8 @@ def readyz(request: Request) -> JSONResponse:
             {"status": "unavailable", "reason": f"database unreachable ({type(exc).__name__})"},
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    # Payments are reported, not required: without Stripe the site still serves its free
+    # courses and lessons, so a load balancer must keep sending traffic (the operator reads the
+    # field; e.g. "disabled: STRIPE_SECRET_KEY not set" in production).
+    payments = payments_service.readiness(request.app.state.settings)
+    return JSONResponse({"status": "ok", "database": "ok", "payments": payments})

@@ -141,7 +141,7 @@ def test_the_medical_disclaimer_is_on_the_page_and_in_the_footer(
     assert html.count('class="disclaimer"') == 2
 
 
-def test_the_enrol_area_offers_the_free_lesson_and_no_form(
+def test_the_enrol_area_asks_a_visitor_to_make_an_account_first(
     client: TestClient, session: Session
 ) -> None:
     course = make_course(session, price_cents=4900)
@@ -151,8 +151,9 @@ def test_the_enrol_area_offers_the_free_lesson_and_no_form(
     enrol = main.split('<section class="enrol"', 1)[1].split("</section>", 1)[0]
     assert "€49.00" in enrol
     assert f'href="/courses/{course.slug}/lessons/les-1-1">Try the free lesson</a>' in enrol
-    assert "Enrolling in this course opens soon." in enrol
-    # Enrolment comes in the next issue: nothing posts to a route that does not exist yet.
+    assert f'href="/register?next=/courses/{course.slug}"' in enrol
+    assert f'href="/login?next=/courses/{course.slug}"' in enrol
+    # Buying needs an account: a visitor gets links, not a form that would send her to login.
     assert "<form" not in main
 
 
@@ -164,7 +165,7 @@ def test_a_course_without_a_free_lesson_offers_no_button(
     main = main_of(get(client, f"/courses/{course.slug}"))
 
     assert "Try the free lesson" not in main
-    assert "Enrolling in this course opens soon." in main
+    assert "Create an account to enrol" in main
 
 
 def test_free_courses_say_free(client: TestClient, session: Session) -> None:

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.conftest import IN_CI, TEST_SECRET_KEY
 from tests.smtp import SmtpServer
+from tests.stripe_server import StripeServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,6 +29,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = ROOT / "var" / "screenshots"
+LIVE_STRIPE_KEY = "sk_test_kern_live"
+LIVE_WEBHOOK_SECRET = "whsec_kern_live"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -60,8 +63,26 @@ def mail_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture(scope="session")
-def server_env(tmp_path_factory: pytest.TempPathFactory, mail_server: SmtpServer) -> dict[str, str]:
-    """The environment of the server under test: its own SQLite file and SMTP server."""
+def live_port() -> int:
+    """The port the server under test listens on (known early: Stripe's webhook needs it)."""
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def live_stripe(live_port: int) -> Iterator[StripeServer]:
+    """The Stripe test server the live Kern pays through; its /pay page delivers the events to
+    Kern's webhook, as Stripe would."""
+    with StripeServer() as server:
+        server.webhook_url = f"http://127.0.0.1:{live_port}/stripe/webhook"
+        server.webhook_secret = LIVE_WEBHOOK_SECRET
+        yield server
+
+
+@pytest.fixture(scope="session")
+def server_env(
+    tmp_path_factory: pytest.TempPathFactory, mail_server: SmtpServer, live_stripe: StripeServer
+) -> dict[str, str]:
+    """The environment of the server under test: its own SQLite file, SMTP and Stripe servers."""
     workdir = tmp_path_factory.mktemp("live")
     return {
         **os.environ,
@@ -70,16 +91,19 @@ def server_env(tmp_path_factory: pytest.TempPathFactory, mail_server: SmtpServer
         "SECRET_KEY": TEST_SECRET_KEY,
         "MEDIA_DIR": str(workdir / "media"),
         "SMTP_URL": mail_server.url,
+        "STRIPE_SECRET_KEY": LIVE_STRIPE_KEY,
+        "STRIPE_WEBHOOK_SECRET": LIVE_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": live_stripe.url,
         "BASE_URL": "http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
 
 
 @pytest.fixture(scope="session")
-def live_server(server_env: dict[str, str]) -> Iterator[str]:
+def live_server(server_env: dict[str, str], live_port: int) -> Iterator[str]:
     """Migrate a fresh database, load the sample data and serve Kern on it, as `make run` does."""
     kern = [sys.executable, "-m", "api"]
-    port = _free_port()
+    port = live_port
     env = {**server_env, "BASE_URL": server_env["BASE_URL"].format(port=port)}
     subprocess.run([*kern, "db", "upgrade"], env=env, check=True, cwd=ROOT)
     # The demo accounts and the sample courses from courses/, as a newcomer sees them.

@@ -11,6 +11,7 @@ from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
+from api.payments import service as payments_service
 from api.ratelimit import service as ratelimit
 from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
 from web.pages.common import FormStr, client_ip, settings_of
@@ -49,6 +50,8 @@ def _account_page(
         "account": user,
         "sessions": sessions.active(session, user=user),
         "current_session_id": visitor.auth_session.id if visitor.auth_session else None,
+        "orders": payments_service.orders_of(session, user=user),
+        "order_statuses": payments_service.STATUS_LABELS,
         "notice": notice if notice in NOTICES else None,
         "errors": errors or {},
         "values": {"name": user.name, "language": user.language, **(values or {})},

@@ -95,11 +95,12 @@ def _too_many(
 
 
 @router.get("/register", response_class=HTMLResponse)
-def show_register(request: Request, visitor: VisitorDep) -> Response:
-    """The sign-up form."""
+def show_register(request: Request, visitor: VisitorDep, next: str = "") -> Response:
+    """The sign-up form; `next` is where she returns afterwards (e.g. the course she chose)."""
     if visitor.signed_in:
-        return RedirectResponse("/account", status_code=303)
-    return render(request, "auth/register.html", {"values": {"language": locale_of(request)}})
+        return RedirectResponse(safe_next(next or "/account"), status_code=303)
+    values = {"language": locale_of(request), "next": safe_next(next) if next else ""}
+    return render(request, "auth/register.html", {"values": values})
 
 
 @router.post("/register", response_class=HTMLResponse)
@@ -111,9 +112,11 @@ def register(
     email: FormStr = "",
     password: FormStr = "",
     language: FormStr = "nl",
+    next: FormStr = "",
 ) -> Response:
     """Create a learner account, send the verification mail and sign her in."""
-    values = {"name": name, "email": email, "language": language}
+    target = safe_next(next) if next else ""
+    values = {"name": name, "email": email, "language": language, "next": target}
     ip_key = f"register:ip:{client_ip(request)}"
     try:
         ratelimit.guard(session, [(ip_key, ratelimit.REGISTER_PER_IP)])
@@ -135,7 +138,7 @@ def register(
             request, "auth/register.html", {"values": values, "errors": exc.fields}, status_code=422
         )
     ratelimit.record(session, ip_key)
-    return sign_in(request, session, visitor, user=user, target="/account?notice=welcome")
+    return sign_in(request, session, visitor, user=user, target=target or "/account?notice=welcome")
 
 
 # --- login and logout ---------------------------------------------------------------------

@@ -4,15 +4,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from api.accounts.access import CurrentUser
+from api.accounts.access import CurrentUser, RequireUser
 from api.accounts.models import User
 from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import CourseStatus, Step
 from api.db import SessionDep
+from api.enrolment import service as enrolment_service
+from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,8 +72,19 @@ def show_course(
         "is_draft": outline.course.status == CourseStatus.draft,
         "open_lessons": _open_lessons(user, outline),
         "markdown": render_markdown,
+        "can_buy": settings_of(request).payments_available,
     }
     return render(request, "catalog/course.html", context)
+
+
+@router.post("/courses/{slug}/enrol")
+def enrol(request: Request, session: SessionDep, user: RequireUser, slug: str) -> RedirectResponse:
+    """One click into a free course; straight on to its first lesson."""
+    outline = service.outline(session, slug=slug, viewer=user)
+    enrolment_service.enrol_free(session, user=user, course=outline.course)
+    first = outline.lessons[0] if outline.lessons else None
+    target = f"/courses/{slug}/lessons/{first.slug}" if first else f"/courses/{slug}"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/courses/{slug}/lessons/{lesson_slug}", response_class=HTMLResponse)

@@ -1,0 +1,200 @@
+"""Starting a purchase: a Stripe Checkout Session (or the demo checkout) and a pending order."""
+
+import hashlib
+import json
+import secrets
+import time
+from typing import Any
+
+import stripe
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from api.accounts.models import User
+from api.catalog import service as catalog_service
+from api.catalog.models import Course
+from api.config import Settings
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentStatus
+from api.errors import AppError, Conflict
+from api.i18n import LOCALES
+from api.i18n import gettext as _
+from api.payments import service, stripe_client
+from api.payments.models import Order, OrderStatus
+
+PAYMENT_METHODS = ["ideal", "card", "bancontact"]
+# A double click, a reload of the form or two tabs within this window get the same Checkout
+# Session; after it, a new attempt gets a new one (the old one expires unpaid at Stripe).
+IDEMPOTENCY_WINDOW_SECONDS = 10 * 60
+
+
+class PaymentsDisabled(AppError):
+    """Production without Stripe settings: paid courses cannot be bought online."""
+
+    status_code = 503
+    code = "payments_disabled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Buying courses online is not possible at the moment. Please try again later "
+                "or contact your therapist."
+            )
+        )
+
+
+class NotPaid(AppError):
+    """Checkout is for paid courses; a free one is joined on its page."""
+
+    status_code = 409
+    code = "not_paid"
+
+
+def start_checkout(session: Session, settings: Settings, *, user: User, course: Course) -> str:
+    """Where to send the buyer: Stripe's payment page, the demo checkout, or the course itself."""
+    if not course.is_published:
+        raise Conflict(_("This course is not open for enrolment."))
+    if course.is_free:
+        raise NotPaid(_("This course is free: enrol on the course page, no payment needed."))
+    course_url = f"/courses/{course.slug}"
+    # She (or, for its instructor and admins, her role) already has access: no second charge.
+    if catalog_service.can_preview(user, course):
+        return course_url
+    enrolment = enrolment_service.find(session, user_id=user.id, course_id=course.id)
+    if enrolment is not None:
+        if enrolment.is_active:
+            return course_url
+        # Paying must not undo what the instructor ended, nor open a second payment while
+        # the first is disputed (after a refund she may buy again).
+        if enrolment.status == EnrolmentStatus.revoked:
+            raise Conflict(
+                _("Your access to this course was ended. Please contact your therapist.")
+            )
+        if enrolment.status == EnrolmentStatus.disputed:
+            raise Conflict(_("Your access is paused while a payment dispute is open."))
+    if settings.demo_checkout:
+        demo = _demo_order(session, user=user, course=course)
+        return f"/checkout/demo/{demo.stripe_checkout_session_id}"
+    if not settings.stripe_configured:
+        raise PaymentsDisabled
+    checkout = _create_session(session, settings, user=user, course=course)
+    _store_pending(session, checkout_session_id=checkout.id, user=user, course=course)
+    if not checkout.url:  # pragma: no cover - Stripe always returns the URL of a hosted page
+        raise stripe_client.PaymentsUnavailable
+    return str(checkout.url)
+
+
+def _session_params(settings: Settings, *, user: User, course: Course) -> dict[str, Any]:
+    """What Stripe needs to show the payment page, and what brings the buyer back."""
+    return {
+        # The currency is the line item's (euros: iDEAL and Bancontact take nothing else).
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": "eur",
+                    "unit_amount": course.price_cents,
+                    "product_data": {"name": course.title},
+                },
+                "quantity": 1,
+            }
+        ],
+        "payment_method_types": PAYMENT_METHODS,
+        "customer_email": user.email,
+        "client_reference_id": str(user.id),
+        # The webhook finds the buyer and the course here even when the order row was never
+        # stored (the database failed after Stripe created the session).
+        "metadata": {"user_id": str(user.id), "course_id": str(course.id)},
+        "allow_promotion_codes": True,
+        "locale": user.language if user.language in LOCALES else "nl",
+        "success_url": f"{settings.base_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": f"{settings.base_url}/courses/{course.slug}?checkout=cancelled",
+    }
+
+
+def idempotency_key(session: Session, *, user: User, course: Course, params: dict[str, Any]) -> str:
+    """Kern's own key for creating a Checkout Session: the same purchase asked twice, once.
+
+    It is derived from the request itself (buyer, course and its version, every parameter sent)
+    plus a 10-minute window and the number of her earlier orders for this course that have
+    ended (paid, failed, expired, refunded): a double click or a reload of the form within the
+    window is answered by Stripe with the same session, while a changed price or title, a new
+    window, or a new attempt after a failed payment gets a fresh one. Since the parameters are
+    part of the key, Stripe never sees one key with different parameters (which it refuses).
+    """
+    ended = session.exec(
+        select(func.count())
+        .select_from(Order)
+        .where(
+            Order.user_id == user.id,
+            Order.course_id == course.id,
+            col(Order.status) != OrderStatus.pending,
+        )
+    ).one()
+    window = int(time.time() // IDEMPOTENCY_WINDOW_SECONDS)
+    material = json.dumps(
+        [user.id, course.id, course.version, ended, window, params], sort_keys=True
+    )
+    return "kern-checkout-" + hashlib.sha256(material.encode()).hexdigest()[:40]
+
+
+def _create_session(
+    session: Session, settings: Settings, *, user: User, course: Course
+) -> stripe.checkout.Session:
+    params = _session_params(settings, user=user, course=course)
+    key = idempotency_key(session, user=user, course=course, params=params)
+    api = stripe_client.client(settings)
+    return stripe_client.call(
+        "creating a checkout session",
+        lambda: api.v1.checkout.sessions.create(
+            params,  # type: ignore[arg-type]
+            options={"idempotency_key": key},
+        ),
+    )
+
+
+def _store_pending(
+    session: Session, *, checkout_session_id: str, user: User, course: Course
+) -> Order:
+    """The pending order of a session, stored once (a double click brings the same session)."""
+    existing = service.find_by_checkout(session, checkout_session_id=checkout_session_id)
+    if existing is not None:
+        return existing
+    try:
+        with session.begin_nested():
+            order = Order(
+                user_id=user.id,
+                course_id=course.id,
+                course_title=course.title,
+                subtotal_cents=course.price_cents,
+                amount_cents=course.price_cents,
+                stripe_checkout_session_id=checkout_session_id,
+            )
+            session.add(order)
+            session.flush()
+        return order
+    except IntegrityError:
+        # The same session was stored by a concurrent click (or its webhook) a moment ago.
+        found = service.find_by_checkout(session, checkout_session_id=checkout_session_id)
+        if found is None:  # pragma: no cover - the unique constraint names this row
+            raise
+        return found
+
+
+def _demo_order(session: Session, *, user: User, course: Course) -> Order:
+    """A pending demo order; a second click reuses the one that is still open."""
+    open_order = session.exec(
+        select(Order).where(
+            Order.user_id == user.id,
+            Order.course_id == course.id,
+            Order.status == OrderStatus.pending,
+            Order.amount_cents == course.price_cents,
+            col(Order.stripe_checkout_session_id).startswith(service.DEMO_PREFIX),
+        )
+    ).first()
+    if open_order is not None:
+        return open_order
+    checkout_session_id = service.DEMO_PREFIX + secrets.token_urlsafe(24)
+    return _store_pending(
+        session, checkout_session_id=checkout_session_id, user=user, course=course
+    )

@@ -1,0 +1,72 @@
+"""The receipt and the refund confirmation, in the buyer's language."""
+
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+
+from api import i18n
+from api.accounts.models import User
+from api.catalog.models import Course
+from api.config import Settings
+from api.i18n import N_
+from api.i18n import gettext as _
+from api.mail.service import MailError, Message, send
+from api.payments.models import Order
+from web.templating import templates
+
+log = logging.getLogger("kern.payments")
+
+# Kern sells to consumers in the Netherlands; course prices include Dutch VAT at this rate.
+VAT_PERCENT = 21
+
+
+def vat_part(amount_cents: int) -> int:
+    """The VAT inside an amount that includes it, rounded to the cent."""
+    vat = Decimal(amount_cents) * VAT_PERCENT / (100 + VAT_PERCENT)
+    return int(vat.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _send(
+    settings: Settings, *, user: User, subject: str, template: str, order: Order, **context: object
+) -> bool:
+    """Render `mail/<template>.txt` in the user's language and send it; whether it went out."""
+    # Unlike the account mails, the caller needs to know: an order remembers that its receipt
+    # was sent, so a receipt that failed is tried again on the next fulfilment.
+    token = i18n.current_locale.set(user.language)
+    try:
+        text = templates.get_template(f"mail/{template}.txt").render(
+            user=user, order=order, base_url=settings.base_url, **context
+        )
+        subject = _(subject, title=order.course_title)
+    finally:
+        i18n.current_locale.reset(token)
+    try:
+        send(settings, Message(to=user.email, subject=subject, text=text))
+    except MailError:
+        log.exception("could not send the %s mail to user %s", template, user.id)
+        return False
+    return True
+
+
+def receipt(settings: Settings, *, user: User, order: Order, course: Course | None) -> bool:
+    """Confirm a purchase: what was bought, for how much, and the VAT in it."""
+    return _send(
+        settings,
+        user=user,
+        subject=N_("Your purchase at Kern: %(title)s"),
+        template="receipt",
+        order=order,
+        course=course,
+        vat_cents=vat_part(order.amount_cents),
+        vat_percent=VAT_PERCENT,
+    )
+
+
+def refund(settings: Settings, *, user: User, order: Order) -> bool:
+    """Confirm a refund and that the access has ended."""
+    return _send(
+        settings,
+        user=user,
+        subject=N_("Your payment for %(title)s has been refunded"),
+        template="refund",
+        order=order,
+    )

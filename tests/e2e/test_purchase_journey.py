@@ -1,0 +1,106 @@
+"""Sanne buys the sample course "sterke-basis" on her phone: Kern sends her to Stripe (the test
+server's payment page), she pays, lands on the success page with access, gets her receipt and
+opens a lesson that is not a free preview.
+
+The walk is in English: the Dutch catalog gets these pages' texts when the maintainer translates
+them (the Stripe test server's own page is Dutch, like Stripe's would be for her).
+"""
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from tests.e2e.conftest import screenshot
+from tests.smtp import SmtpServer
+from tests.stripe_server import StripeServer
+
+COURSE = "sterke-basis"
+PHONE: ViewportSize = {"width": 390, "height": 844}
+EMAIL = "sanne.koopt@example.nl"
+PASSWORD = "elke ochtend vijf minuten"
+
+
+@pytest.fixture
+def english_page(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page in a fresh context, in English."""
+    context = browser.new_context(locale="en-GB", viewport=PHONE, device_scale_factor=1)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def second_lesson(live_server: str) -> str:
+    """The slug of the course's second lesson, which a visitor may not open."""
+    outline = httpx.get(f"{live_server}/api/v1/courses/{COURSE}").json()
+    lessons = [lesson for module in outline["modules"] for lesson in module["lessons"]]
+    second = lessons[1]
+    assert second["locked"], "the second lesson of the sample course should not be free"
+    return str(second["slug"])
+
+
+def test_she_buys_the_course_and_opens_its_second_lesson(
+    english_page: Page, live_server: str, live_stripe: StripeServer, mail_server: SmtpServer
+) -> None:
+    page = english_page
+    mail_server.clear()
+    lesson = f"{live_server}/courses/{COURSE}/lessons/{second_lesson(live_server)}"
+
+    # She makes an account, then reads the course page.
+    page.goto(f"{live_server}/register")
+    page.get_by_label("Your name").fill("Sanne")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/account\?notice=welcome$"))
+    assert page.goto(lesson).status == 403  # type: ignore[union-attr]
+
+    page.goto(f"{live_server}/courses/{COURSE}")
+    buy = page.locator(f'form[action="/courses/{COURSE}/checkout"] button[type="submit"]')
+    expect(buy).to_be_visible()
+    screenshot(page, "purchase-course-page")
+
+    # The buy button leads to Stripe's payment page for this course and price.
+    buy.click()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live_stripe.url)}/pay/cs_test_"))
+    expect(page.locator("#amount")).to_have_attribute("data-amount", "4900")
+    screenshot(page, "purchase-stripe-page")
+
+    # She pays; Stripe tells Kern (webhook) and sends her back to the success page.
+    page.get_by_role("button", name="Betalen").click()
+    expect(page).to_have_url(re.compile(r"/checkout/success\?session_id=cs_test_"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Payment successful — you now have access"
+    )
+    screenshot(page, "purchase-success")
+    assert [d.status_code for d in live_stripe.deliveries] == [200]
+
+    # The receipt arrives (after the mail confirming her address), with the amount, the VAT and
+    # the order number.
+    [receipt] = [m for m in mail_server.wait_for(2) if "Sterke basis" in str(m["Subject"])]
+    assert receipt["To"] == EMAIL
+    body = receipt.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content().replace("\xa0", " ")
+    order_number = re.search(r"K-\d{6}", text)
+    assert order_number is not None, text
+    assert "49" in text
+    assert "21%" in text
+
+    # The first lesson button works, and so does the second lesson (not a free preview).
+    page.get_by_role("link", name="Start the first lesson").click()
+    expect(page).to_have_url(re.compile(rf"/courses/{COURSE}/lessons/[a-z0-9-]+$"))
+    response = page.goto(lesson)
+    assert response is not None
+    assert response.status == 200
+    expect(page.get_by_text(re.compile(r"Lesson 2 of \d+"))).to_be_visible()
+    screenshot(page, "purchase-second-lesson")
+
+    # Her purchase is on her account page.
+    page.goto(f"{live_server}/account")
+    purchases = page.locator("section", has=page.locator("#purchases-title"))
+    expect(purchases).to_contain_text(order_number.group(0))
+    expect(purchases).to_contain_text("Paid")
+    screenshot(page, "purchase-account")

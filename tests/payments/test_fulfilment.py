@@ -1,0 +1,254 @@
+"""Paying gives access at once, once: from the success page and from the webhook, in either
+order, with one receipt; delayed payments, failures and expiry end where they should."""
+
+from sqlmodel import select
+
+from api.enrolment.models import EnrolmentSource, EnrolmentStatus
+from api.payments.models import Order, OrderStatus
+from tests.factories import log_in, make_user
+from tests.payments.conftest import PRICE, Shop, in_english
+from tests.smtp import SmtpServer
+
+
+def test_the_success_page_gives_access_before_the_webhook_arrives(shop: Shop) -> None:
+    session_id = shop.start()
+    events = shop.stripe.complete(session_id)
+
+    page = shop.back_from_stripe(session_id)
+
+    assert page.status_code == 200
+    assert "Payment successful — you now have access" in page.text
+    assert f'href="/courses/{shop.course.slug}/lessons/les-1-1"' in page.text
+    assert shop.access() == EnrolmentStatus.active
+    enrolment = shop.enrolment()
+    assert enrolment is not None
+    assert enrolment.source == EnrolmentSource.purchase
+    order = shop.order()
+    assert order.status == OrderStatus.paid
+    assert order.paid_at is not None
+    assert order.stripe_payment_intent_id == shop.stripe.get(session_id)["payment_intent"]
+    assert order.stripe_charge_id == shop.charge_id(session_id)
+
+    [response] = shop.deliver(events)
+
+    assert response.status_code == 200
+    assert shop.order().status == OrderStatus.paid
+    assert [e.outcome for e in shop.recorded_events()] == ["order paid"]
+
+
+def test_the_webhook_before_the_success_page_gives_the_same_result(shop: Shop) -> None:
+    session_id = shop.start()
+    [response] = shop.deliver(shop.stripe.complete(session_id))
+
+    assert response.status_code == 200
+    assert shop.access() == EnrolmentStatus.active
+    paid_at = shop.order().paid_at
+
+    page = shop.back_from_stripe(session_id)
+
+    assert "Payment successful — you now have access" in page.text
+    assert shop.order().paid_at == paid_at
+    assert shop.access() == EnrolmentStatus.active
+
+
+def test_after_paying_she_opens_a_lesson_that_is_not_a_free_preview(shop: Shop) -> None:
+    lesson = f"/courses/{shop.course.slug}/lessons/les-1-2"
+    assert shop.client.get(lesson).status_code == 403
+
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id))
+
+    assert shop.client.get(lesson).status_code == 200
+
+
+def test_a_promotion_code_discount_is_recorded_on_the_order(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id, promotion_discount_cents=1000))
+
+    order = shop.order()
+    assert (order.subtotal_cents, order.discount_cents, order.amount_cents) == (
+        PRICE,
+        1000,
+        PRICE - 1000,
+    )
+
+
+def test_a_promotion_code_for_the_whole_price_still_gives_access(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id, promotion_discount_cents=PRICE))
+
+    order = shop.order()
+    assert (order.status, order.amount_cents, order.discount_cents) == ("paid", 0, PRICE)
+    assert shop.access() == EnrolmentStatus.active
+
+
+def test_the_receipt_arrives_once_with_amount_vat_and_order_number(
+    shop: Shop, mailbox: SmtpServer
+) -> None:
+    session_id = shop.start()
+    events = shop.stripe.complete(session_id)
+    shop.back_from_stripe(session_id)
+    shop.deliver(events, times=2)
+    shop.back_from_stripe(session_id)
+
+    [receipt] = mailbox.wait_for(1)
+    assert receipt["To"] == shop.learner.email
+    assert shop.course.title in str(receipt["Subject"])
+    body = receipt.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content().replace("\xa0", " ")  # prices keep a no-break space
+    order = shop.order()
+    assert order.number in text
+    assert shop.course.title in text
+    assert "€ 49,00" in text  # Dutch formatting: she reads Kern in Dutch
+    assert "21%" in text
+    assert "€ 8,50" in text  # the VAT inside € 49,00: 49 × 21 / 121
+    assert f"/courses/{shop.course.slug}" in text
+    assert order.receipt_sent_at is not None
+    assert len(mailbox.messages) == 1
+
+
+def test_the_receipt_shows_the_discount(shop: Shop, mailbox: SmtpServer) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id, promotion_discount_cents=1000))
+
+    [receipt] = mailbox.wait_for(1)
+    body = receipt.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content().replace("\xa0", " ")
+    assert "€ 49,00" in text
+    assert "€ 10,00" in text
+    assert "€ 39,00" in text
+
+
+def test_a_receipt_that_could_not_be_sent_goes_out_on_the_next_fulfilment(
+    shop: Shop, mailbox: SmtpServer
+) -> None:
+    session_id = shop.start()
+    events = shop.stripe.complete(session_id)
+    working = mailbox.url
+    shop.client.app.state.settings.smtp_url = "smtp://127.0.0.1:1"  # type: ignore[attr-defined]
+
+    shop.deliver(events)
+
+    assert shop.order().status == OrderStatus.paid
+    assert shop.order().receipt_sent_at is None
+    shop.client.app.state.settings.smtp_url = working  # type: ignore[attr-defined]
+    shop.back_from_stripe(session_id)
+
+    assert len(mailbox.wait_for(1)) == 1
+    assert shop.order().receipt_sent_at is not None
+
+
+def test_a_delayed_payment_waits_and_then_gives_access(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id, payment="async"))
+
+    page = shop.back_from_stripe(session_id)
+
+    assert "Your payment is still being processed" in page.text
+    assert shop.order().status == OrderStatus.pending
+    assert shop.access() is None
+
+    shop.deliver(shop.stripe.async_succeed(session_id))
+
+    assert shop.order().status == OrderStatus.paid
+    assert shop.access() == EnrolmentStatus.active
+    assert "Payment successful" in shop.back_from_stripe(session_id).text
+
+
+def test_a_delayed_payment_that_fails_gives_no_access(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id, payment="async"))
+    shop.deliver(shop.stripe.async_fail(session_id))
+
+    assert shop.order().status == OrderStatus.failed
+    assert shop.access() is None
+    page = shop.back_from_stripe(session_id)
+    assert "Your payment did not go through" in page.text
+    assert f'href="/courses/{shop.course.slug}"' in page.text
+
+
+def test_a_failed_payment_found_by_the_success_page_before_the_webhook(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.stripe.complete(session_id, payment="async")
+    events = shop.stripe.async_fail(session_id)
+
+    assert "did not go through" in shop.back_from_stripe(session_id).text
+    shop.deliver(events)
+
+    assert shop.order().status == OrderStatus.failed
+    assert shop.access() is None
+
+
+def test_an_expired_session_marks_the_order_expired(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.expire(session_id))
+
+    assert shop.order().status == OrderStatus.expired
+    assert shop.access() is None
+
+
+def test_the_success_page_does_not_trust_the_address(shop: Shop) -> None:
+    session_id = shop.start()  # open: not paid
+
+    page = shop.back_from_stripe(session_id)
+
+    assert page.status_code == 200
+    assert "Payment successful" not in page.text
+    assert shop.access() is None
+    for made_up in ["cs_test_bestaatniet", "nonsense", "", "../../v1/charges"]:
+        response = shop.back_from_stripe(made_up)
+        assert response.status_code == 404, made_up
+        assert "We could not find this payment" in response.text
+
+
+def test_someone_elses_payment_is_not_shown(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id))
+    bob = make_user(shop.session)
+    log_in(shop.client, bob)
+    in_english(shop.client)
+
+    page = shop.back_from_stripe(session_id)
+
+    assert page.status_code == 404
+    assert shop.order().number not in page.text
+
+
+def test_the_success_page_says_so_when_stripe_does_not_answer(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.stripe.complete(session_id)
+    shop.stripe.fail_next(2, 503)
+
+    page = shop.back_from_stripe(session_id)
+
+    assert page.status_code == 503
+    assert "We could not confirm your payment yet" in page.text
+    assert shop.access() is None
+    assert "Payment successful" in shop.back_from_stripe(session_id).text
+
+
+def test_a_webhook_for_a_session_whose_order_was_never_stored_creates_it(shop: Shop) -> None:
+    # Stripe made the session, then Kern's database failed before the order was stored: the
+    # session's metadata names the buyer and the course.
+    session_id = shop.start()
+    shop.session.delete(shop.order())
+    shop.session.flush()
+
+    shop.deliver(shop.stripe.complete(session_id))
+
+    order = shop.order()
+    assert (order.status, order.stripe_checkout_session_id) == ("paid", session_id)
+    assert order.course_title == shop.course.title
+    assert shop.access() == EnrolmentStatus.active
+
+
+def test_the_success_page_and_the_webhook_find_the_one_order(shop: Shop) -> None:
+    session_id = shop.start()
+    events = shop.stripe.complete(session_id)
+    shop.back_from_stripe(session_id)
+    shop.deliver(events)
+    shop.back_from_stripe(session_id)
+
+    assert len(shop.session.exec(select(Order)).all()) == 1

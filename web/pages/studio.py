@@ -1,0 +1,109 @@
+"""The instructor's studio: for now, who is enrolled in a course, and giving or ending access."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.accounts import service as accounts
+from api.accounts.access import RequireInstructor
+from api.accounts.models import User
+from api.catalog import service as catalog
+from api.catalog.models import Course
+from api.db import SessionDep
+from api.enrolment import service as enrolment_service
+from api.errors import Forbidden, FormError, NotFound
+from api.i18n import gettext as _
+from web.pages.common import FormStr
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _own_course(session: SessionDep, user: User, slug: str) -> Course:
+    """The course, if this instructor teaches it (admins: any course)."""
+    course = catalog.outline(session, slug=slug, viewer=user).course
+    if not catalog.can_preview(user, course):
+        raise Forbidden(_("This course belongs to another instructor."))
+    return course
+
+
+def _learners_page(
+    request: Request,
+    session: SessionDep,
+    course: Course,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "course": course,
+        "rows": enrolment_service.of_course(session, course=course),
+        "errors": errors or {},
+        "values": values or {},
+        "notice": request.query_params.get("notice"),
+    }
+    return render(request, "studio/learners.html", context, status_code=status_code)
+
+
+@router.get("/studio/courses/{slug}/learners", response_class=HTMLResponse)
+def show_learners(
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str
+) -> HTMLResponse:
+    """Everyone enrolled in the course, how and since when."""
+    return _learners_page(request, session, _own_course(session, user, slug))
+
+
+@router.post("/studio/courses/{slug}/learners", response_class=HTMLResponse)
+def grant_access(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    email: FormStr = "",
+    note: FormStr = "",
+) -> Response:
+    """Give a learner access by hand, e.g. after a bank transfer."""
+    course = _own_course(session, user, slug)
+    values = {"email": email, "note": note}
+    learner = accounts.find_by_email(session, email)
+    try:
+        if learner is None:
+            raise FormError(
+                {"email": _("There is no account with this address. Ask her to create one first.")}
+            )
+        enrolment_service.grant_manually(
+            session, course=course, learner=learner, by=user, note=note
+        )
+    except FormError as exc:
+        return _learners_page(
+            request, session, course, errors=exc.fields, values=values, status_code=422
+        )
+    return RedirectResponse(f"/studio/courses/{slug}/learners?notice=granted", status_code=303)
+
+
+@router.post("/studio/courses/{slug}/learners/{enrolment_id}/revoke", response_class=HTMLResponse)
+def revoke_access(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    enrolment_id: int,
+    note: FormStr = "",
+) -> Response:
+    """End a learner's access by hand, with the reason."""
+    course = _own_course(session, user, slug)
+    enrolment = next(
+        (row for row, _learner in enrolment_service.of_course(session, course=course)
+         if row.id == enrolment_id),
+        None,
+    )  # fmt: skip
+    if enrolment is None:
+        raise NotFound(_("We could not find this enrolment."))
+    try:
+        enrolment_service.revoke(session, enrolment=enrolment, by=user, note=note)
+    except FormError as exc:
+        errors = {f"revoke-{enrolment_id}": exc.fields["note"]}
+        return _learners_page(request, session, course, errors=errors, status_code=422)
+    return RedirectResponse(f"/studio/courses/{slug}/learners?notice=revoked", status_code=303)
