@@ -2,13 +2,11 @@
 
 import logging
 
-from api import i18n
 from api.accounts.models import User
 from api.config import Settings
 from api.i18n import N_
-from api.i18n import gettext as _
-from api.mail.service import MailError, Message, send
-from web.templating import templates
+from api.mail.compose import compose
+from api.mail.service import MailError, send
 
 log = logging.getLogger("kern.accounts")
 
@@ -17,16 +15,11 @@ def _send(
     settings: Settings, *, user: User, to: str, subject: str, template: str, **context: object
 ) -> None:
     """Render `mail/<template>.txt` in the user's language and send it."""
-    token = i18n.current_locale.set(user.language)
+    message = compose(
+        settings, user=user, to=to, subject=subject, template=template, context=context
+    )
     try:
-        text = templates.get_template(f"mail/{template}.txt").render(
-            user=user, base_url=settings.base_url, **context
-        )
-        subject = _(subject)
-    finally:
-        i18n.current_locale.reset(token)
-    try:
-        send(settings, Message(to=to, subject=subject, text=text))
+        send(settings, message)
     except MailError:
         # The change itself is saved; the person can ask for the mail again from the page.
         # (A transactional outbox with retries replaces this in the email issue.)

@@ -3,15 +3,13 @@
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
-from api import i18n
 from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.i18n import N_
-from api.i18n import gettext as _
-from api.mail.service import MailError, Message, send
+from api.mail.compose import compose
+from api.mail.service import MailError, send
 from api.payments.models import Order
-from web.templating import templates
 
 log = logging.getLogger("kern.payments")
 
@@ -31,16 +29,16 @@ def _send(
     """Render `mail/<template>.txt` in the user's language and send it; whether it went out."""
     # Unlike the account mails, the caller needs to know: an order remembers that its receipt
     # was sent, so a receipt that failed is tried again on the next fulfilment.
-    token = i18n.current_locale.set(user.language)
+    message = compose(
+        settings,
+        user=user,
+        subject=subject,
+        template=template,
+        subject_values={"title": order.course_title},
+        context={"order": order, **context},
+    )
     try:
-        text = templates.get_template(f"mail/{template}.txt").render(
-            user=user, order=order, base_url=settings.base_url, **context
-        )
-        subject = _(subject, title=order.course_title)
-    finally:
-        i18n.current_locale.reset(token)
-    try:
-        send(settings, Message(to=user.email, subject=subject, text=text))
+        send(settings, message)
     except MailError:
         log.exception("could not send the %s mail to user %s", template, user.id)
         return False
