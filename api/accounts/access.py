@@ -82,9 +82,3 @@ CurrentUser = Annotated[User | None, Depends(current_user)]
 RequireUser = Annotated[User, Depends(require_user)]
 RequireInstructor = Annotated[User, require_role(Role.instructor, Role.admin)]
 RequireAdmin = Annotated[User, require_role(Role.admin)]
-
-
-def ensure_self_or_admin(actor: User, owner_id: int | None) -> None:
-    """Object-level check: a person's own data, or an admin."""
-    if actor.role != Role.admin and actor.id != owner_id:
-        raise Forbidden(_("You do not have access to this page."))

@@ -7,7 +7,7 @@ from api.accounts.models import User
 from api.catalog.models import Course
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
-from api.errors import AppError, Conflict, FormError
+from api.errors import AppError, Conflict, FormError, NotFound
 from api.i18n import gettext as _
 
 MAX_NOTE_LENGTH = 500
@@ -27,12 +27,12 @@ def find(session: Session, *, user_id: int | None, course_id: int | None) -> Enr
     ).first()
 
 
-def is_enrolled(session: Session, *, user: User | None, course: Course) -> bool:
-    """Whether the user has an active enrolment (one statement)."""
-    if user is None:
-        return False
-    enrolment = find(session, user_id=user.id, course_id=course.id)
-    return enrolment is not None and enrolment.is_active
+def in_course(session: Session, *, course: Course, enrolment_id: int) -> Enrolment:
+    """An enrolment of this course by id; NotFound for another course's or an unknown one."""
+    enrolment = session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.course_id != course.id:
+        raise NotFound(_("We could not find this enrolment."))
+    return enrolment
 
 
 def grant(
@@ -140,18 +140,6 @@ def of_course(session: Session, *, course: Course) -> list[tuple[Enrolment, User
             select(Enrolment, User)
             .join(User, col(User.id) == Enrolment.user_id)
             .where(Enrolment.course_id == course.id)
-            .order_by(col(Enrolment.enrolled_at).desc())
-        ).all()
-    )
-
-
-def of_learner(session: Session, *, user: User) -> list[tuple[Enrolment, Course]]:
-    """The learner's courses, most recent first (one statement)."""
-    return list(
-        session.exec(
-            select(Enrolment, Course)
-            .join(Course, col(Course.id) == Enrolment.course_id)
-            .where(Enrolment.user_id == user.id)
             .order_by(col(Enrolment.enrolled_at).desc())
         ).all()
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import stripe
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from api.accounts.models import User
@@ -179,6 +179,23 @@ def fulfil_checkout(
             return None
         raise
     return apply_checkout(session, settings, CheckoutFacts.of(checkout.to_dict()))
+
+
+def fulfil_on_return(
+    session: Session, settings: Settings, *, checkout_session_id: str
+) -> Order | None:
+    """`fulfil_checkout` for the success page, which may race the webhook on SQLite."""
+    try:
+        return fulfil_checkout(session, settings, checkout_session_id=checkout_session_id)
+    except OperationalError:
+        # SQLite only: this request read the database (her login) before asking Stripe, and the
+        # webhook fulfilled the order in the meantime; SQLite then refuses to let a transaction
+        # with the older view write. A fresh transaction starts with the order's lock
+        # (claim_checkout), so it waits for the webhook and then sees its work.
+        if not settings.is_sqlite:
+            raise
+        session.rollback()
+        return fulfil_checkout(session, settings, checkout_session_id=checkout_session_id)
 
 
 def pay_demo(session: Session, settings: Settings, *, order: Order) -> Order:

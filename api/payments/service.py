@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
+from api.catalog import service as catalog_service
 from api.catalog.models import Course
 from api.config import Settings
 from api.errors import NotFound
@@ -141,3 +142,13 @@ def export_orders(session: Session, *, user: User) -> list[dict[str, Any]]:
         }
         for order in orders
     ]
+
+
+def return_page(session: Session, *, order: Order) -> dict[str, Any]:
+    """What the success page shows for an order: its state, course and first lesson."""
+    course = session.get(Course, order.course_id) if order.course_id is not None else None
+    first_lesson = None
+    if course is not None and order.status == OrderStatus.paid:
+        modules = catalog_service.modules_of(session, course)
+        first_lesson = next((lesson for part in modules for lesson in part.lessons), None)
+    return {"state": order.status, "order": order, "course": course, "first_lesson": first_lesson}

@@ -1,19 +1,13 @@
 """Buying a course: to Stripe's payment page, back to the success page; the demo checkout."""
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
-from api.catalog.models import Course
-from api.config import Settings
 from api.db import SessionDep
 from api.payments import checkout, fulfilment, service, stripe_client
-from api.payments.models import Order, OrderStatus
+from api.payments.models import OrderStatus
 from web.pages.common import settings_of
 from web.templating import render
 
@@ -42,41 +36,15 @@ def checkout_success(
 ) -> HTMLResponse:
     """Back from paying: fulfil from what Stripe says (not the address) and say where she is."""
     try:
-        order = _fulfil(session, settings_of(request), session_id[:300])
+        order = fulfilment.fulfil_on_return(
+            session, settings_of(request), checkout_session_id=session_id[:300]
+        )
     except stripe_client.PaymentsUnavailable:
         # She may well have paid: the webhook gives access when Stripe answers again.
         return render(request, "payments/success.html", {"state": "unconfirmed"}, status_code=503)
     if order is None or order.user_id != user.id:
         return render(request, "payments/success.html", {"state": "unknown"}, status_code=404)
-    return render(request, "payments/success.html", _outcome(session, order))
-
-
-def _fulfil(session: Session, settings: Settings, checkout_session_id: str) -> Order | None:
-    try:
-        return fulfilment.fulfil_checkout(
-            session, settings, checkout_session_id=checkout_session_id
-        )
-    except OperationalError:
-        # SQLite only: this request read the database (her login) before asking Stripe, and the
-        # webhook fulfilled the order in the meantime; SQLite then refuses to let a transaction
-        # with the older view write. A fresh transaction starts with the order's lock
-        # (claim_checkout), so it waits for the webhook and then sees its work.
-        if not settings.is_sqlite:
-            raise
-        session.rollback()
-        return fulfilment.fulfil_checkout(
-            session, settings, checkout_session_id=checkout_session_id
-        )
-
-
-def _outcome(session: Session, order: Order) -> dict[str, Any]:
-    """What the success page shows for an order: its state, course and first lesson."""
-    course = session.get(Course, order.course_id) if order.course_id is not None else None
-    first_lesson = None
-    if course is not None and order.status == OrderStatus.paid:
-        modules = catalog_service.modules_of(session, course)
-        first_lesson = next((lesson for part in modules for lesson in part.lessons), None)
-    return {"state": order.status, "order": order, "course": course, "first_lesson": first_lesson}
+    return render(request, "payments/success.html", service.return_page(session, order=order))
 
 
 @router.get("/checkout/demo/{checkout_id}", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ from api.catalog import service as catalog
 from api.catalog.models import Course
 from api.db import SessionDep
 from api.enrolment import service as enrolment_service
-from api.errors import Forbidden, FormError, NotFound
+from api.errors import Forbidden, FormError
 from api.i18n import gettext as _
 from web.pages.common import FormStr
 from web.templating import render
@@ -94,13 +94,7 @@ def revoke_access(
 ) -> Response:
     """End a learner's access by hand, with the reason."""
     course = _own_course(session, user, slug)
-    enrolment = next(
-        (row for row, _learner in enrolment_service.of_course(session, course=course)
-         if row.id == enrolment_id),
-        None,
-    )  # fmt: skip
-    if enrolment is None:
-        raise NotFound(_("We could not find this enrolment."))
+    enrolment = enrolment_service.in_course(session, course=course, enrolment_id=enrolment_id)
     try:
         enrolment_service.revoke(session, enrolment=enrolment, by=user, note=note)
     except FormError as exc:
