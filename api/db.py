@@ -1,12 +1,24 @@
 """The database: one engine per process, and one session (one transaction) per request."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Column, DateTime, Dialect, Engine, MetaData, create_engine, event, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    Row,
+    Table,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +37,9 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# An execution option saying the transaction is going to write (see _configure_sqlite).
+WRITE_INTENT = "kern_write_intent"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -68,7 +83,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock at once. A deferred one that reads
+        # first and writes later fails at once ("database is locked", no busy wait) when another
+        # writer committed in between; an immediate one waits its turn instead.
+        immediate = connection.get_execution_options().get(WRITE_INTENT)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, *, pool_size: int = 20) -> Engine:
@@ -105,7 +124,8 @@ def ping(engine: Engine) -> None:
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit when the route succeeds, roll back otherwise."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    writes = request.method not in SAFE_METHODS
+    with factory(execution_options={WRITE_INTENT: True} if writes else {}) as session:
         try:
             yield session
             session.commit()
@@ -117,6 +137,36 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function" makes FastAPI run the commit before the response is sent, so a failed
 # commit becomes an error response instead of hiding behind a 2xx that was already sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+# Builds the SET clause of an upsert from the table and the row that was refused (`excluded`).
+UpdateSet = Callable[[Table, Any], dict[str, Any]]
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    values: dict[str, Any],
+    *,
+    keys: list[str],
+    update: UpdateSet | None = None,
+) -> Row[Any] | None:
+    """Insert a row, or on a unique conflict over `keys` update it (or leave it, without
+    `update`), in one statement on SQLite and PostgreSQL; returns the row, or None when it
+    was left alone.
+
+    SQLAlchemy has no dialect-neutral ON CONFLICT, but both backends speak the same clause.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values)
+    if update is None:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_=update(table, statement.excluded)
+        )
+    return session.execute(statement.returning(*table.c)).first()
 
 
 def utcnow() -> datetime:

@@ -5,6 +5,7 @@ from api.catalog.models import Course, Lesson, Module, Step
 from api.db import metadata
 from api.enrolment.models import Enrolment
 from api.payments.models import Order, StripeEvent
+from api.progress.models import LessonProgress, PracticeLog
 from api.ratelimit.models import RateLimitHit
 
 __all__ = [
@@ -13,8 +14,10 @@ __all__ = [
     "Course",
     "Enrolment",
     "Lesson",
+    "LessonProgress",
     "Module",
     "Order",
+    "PracticeLog",
     "RateLimitHit",
     "RecoveryCode",
     "Step",

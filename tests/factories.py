@@ -11,7 +11,16 @@ from sqlmodel import Session
 
 from api.accounts import service, twofactor
 from api.accounts.models import Role, User
-from api.catalog.models import Course, CourseStatus, Lesson, Module, Step, StepKind, VideoProvider
+from api.catalog.models import (
+    Course,
+    CourseStatus,
+    Lesson,
+    Module,
+    Schedule,
+    Step,
+    StepKind,
+    VideoProvider,
+)
 from api.db import utcnow
 from api.security.csrf import FIELD
 
@@ -79,8 +88,10 @@ def make_course(
     steps_per_lesson: int = 2,
     free_preview_first: bool = True,
     video_provider: str | None = None,
+    drip_days: list[int] | None = None,
 ) -> Course:
-    """A stored course with modules, lessons and steps, each at positions 0..n."""
+    """A stored course with modules, lessons and steps, each at positions 0..n; with
+    `drip_days`, a drip course whose module m opens drip_days[m] days after enrolment."""
     number = next(_numbers)
     instructor = instructor or make_user(session, role=Role.instructor)
     assert instructor.id is not None
@@ -98,12 +109,19 @@ def make_course(
         ],
         instructor_id=instructor.id,
         published_at=utcnow() if published else None,
+        schedule=Schedule.drip if drip_days else Schedule.all_at_once,
     )
     session.add(course)
     session.flush()
     assert course.id is not None
     for m in range(modules):
-        module = Module(course_id=course.id, position=m, title=f"Week {m + 1}", summary="Opbouw")
+        module = Module(
+            course_id=course.id,
+            position=m,
+            title=f"Week {m + 1}",
+            summary="Opbouw",
+            unlock_after_days=drip_days[m] if drip_days else 0,
+        )
         session.add(module)
         session.flush()
         assert module.id is not None

@@ -5,14 +5,20 @@ modules, lessons, steps: one query each), so pages stay fast as courses grow.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import and_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
-from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
-from api.enrolment.models import Enrolment
+from api.catalog import schedule
+from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step
+from api.db import utcnow
+from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import AppError, NotFound
+from api.i18n import format_day
 from api.i18n import gettext as _
 
 
@@ -31,6 +37,8 @@ class CourseOutline:
     modules: list[ModuleOutline]
     # The viewer's enrolment in this course, whatever its status (None when there is none).
     enrolment: Enrolment | None = None
+    # The moment the outline was read for: drip modules open relative to it.
+    now: datetime = field(default_factory=utcnow)
 
     @property
     def enrolled(self) -> bool:
@@ -53,6 +61,22 @@ class CourseOutline:
     def first_preview(self) -> Lesson | None:
         return next((lesson for lesson in self.lessons if lesson.free_preview), None)
 
+    @cached_property
+    def module_of(self) -> dict[int | None, Module]:
+        """Each lesson's module, by lesson id."""
+        return {lesson.id: part.module for part in self.modules for lesson in part.lessons}
+
+    def opens_at(self, module: Module) -> datetime | None:
+        """When a drip module opens for the viewer's enrolment; None without drip or enrolment."""
+        if self.course.schedule != Schedule.drip or self.enrolment is None:
+            return None
+        return schedule.opens_at(self.enrolment.enrolled_at, module.unlock_after_days)
+
+    def is_open(self, module: Module) -> bool:
+        """Whether the module's drip date (if any) has come for the viewer."""
+        opens = self.opens_at(module)
+        return opens is None or opens <= self.now
+
 
 class LessonLocked(AppError):
     """The lesson exists but this visitor may not open it (yet)."""
@@ -60,11 +84,21 @@ class LessonLocked(AppError):
     status_code = 403
     code = "lesson_locked"
 
-    def __init__(self, outline: CourseOutline | None = None, lesson: Lesson | None = None) -> None:
-        super().__init__(_("This lesson opens when you are enrolled in the course."))
+    def __init__(
+        self,
+        outline: CourseOutline | None = None,
+        lesson: Lesson | None = None,
+        opens_at: datetime | None = None,
+    ) -> None:
+        if opens_at is not None:
+            message = _("This lesson opens on %(day)s.", day=format_day(opens_at))
+        else:
+            message = _("This lesson opens when you are enrolled in the course.")
+        super().__init__(message)
         # The page that explains the lock links back to the course and its free lesson.
         self.outline = outline
         self.lesson = lesson
+        self.opens_at = opens_at
 
 
 @dataclass
@@ -111,7 +145,9 @@ def list_published(session: Session) -> list[tuple[Course, User]]:
     return list(rows)
 
 
-def outline(session: Session, *, slug: str, viewer: User | None) -> CourseOutline:
+def outline(
+    session: Session, *, slug: str, viewer: User | None, now: datetime | None = None
+) -> CourseOutline:
     """The course outline, or NotFound for unknown slugs and for drafts the viewer may not see."""
     # The viewer's enrolment comes with the course in the same statement (an outer join), so a
     # signed-in visitor costs no extra round trip.
@@ -135,53 +171,153 @@ def outline(session: Session, *, slug: str, viewer: User | None) -> CourseOutlin
         instructor=instructor,
         modules=modules_of(session, course),
         enrolment=enrolment,
+        now=now or utcnow(),
     )
 
 
 def modules_of(session: Session, course: Course) -> list[ModuleOutline]:
     """The course's modules with their lessons, in order (two statements)."""
+    return _modules_by_course(session, [course.id]).get(course.id, [])
+
+
+def _modules_by_course(
+    session: Session, course_ids: list[int | None]
+) -> dict[int | None, list[ModuleOutline]]:
+    """Several courses' modules with their lessons, in order (two statements for all)."""
     modules = session.exec(
-        select(Module).where(Module.course_id == course.id).order_by(col(Module.position))
+        select(Module)
+        .where(col(Module.course_id).in_(course_ids))
+        .order_by(col(Module.course_id), col(Module.position))
     ).all()
     lessons = session.exec(
-        select(Lesson).where(Lesson.course_id == course.id).order_by(col(Lesson.position))
+        select(Lesson)
+        .where(col(Lesson.course_id).in_(course_ids))
+        .order_by(col(Lesson.course_id), col(Lesson.position))
     ).all()
     by_module = {module.id: ModuleOutline(module) for module in modules}
     for lesson in lessons:
         if lesson.module_id in by_module:
             by_module[lesson.module_id].lessons.append(lesson)
-    return list(by_module.values())
+    by_course: dict[int | None, list[ModuleOutline]] = {}
+    for part in by_module.values():
+        by_course.setdefault(part.module.course_id, []).append(part)
+    return by_course
+
+
+def enrolled_outlines(session: Session, *, viewer: User, now: datetime) -> list[CourseOutline]:
+    """The outlines of every course the viewer is actively enrolled in, oldest enrolment first
+    (three statements, however many courses)."""
+    rows = session.exec(
+        select(Course, User, Enrolment)
+        .join(Enrolment, col(Enrolment.course_id) == Course.id)
+        .join(User, col(User.id) == Course.instructor_id)
+        .where(Enrolment.user_id == viewer.id, Enrolment.status == EnrolmentStatus.active)
+        .order_by(col(Enrolment.enrolled_at), col(Enrolment.id))
+    ).all()
+    visible = [row for row in rows if can_see(viewer, row[0])]
+    if not visible:
+        return []
+    parts = _modules_by_course(session, [course.id for course, _user, _enrolment in visible])
+    return [
+        CourseOutline(
+            course=course,
+            instructor=instructor,
+            modules=parts.get(course.id, []),
+            enrolment=enrolment,
+            now=now,
+        )
+        for course, instructor, enrolment in visible
+    ]
 
 
 def may_open(viewer: User | None, outline: CourseOutline, lesson: Lesson) -> bool:
-    """Free previews are open to all; the rest to enrolled learners, the instructor and admins."""
-    return lesson.free_preview or outline.enrolled or can_preview(viewer, outline.course)
+    """Free previews are open to all; the rest to enrolled learners once the lesson's module has
+    opened, and always to the instructor and admins."""
+    if lesson.free_preview or can_preview(viewer, outline.course):
+        return True
+    return outline.enrolled and outline.is_open(outline.module_of[lesson.id])
 
 
-def lesson_view(
-    session: Session, *, slug: str, lesson_slug: str, viewer: User | None
-) -> LessonView:
-    """A lesson the viewer may open, with steps and previous/next; NotFound or LessonLocked."""
-    course_outline = outline(session, slug=slug, viewer=viewer)
+def ensure_open(viewer: User | None, outline: CourseOutline, lesson: Lesson) -> None:
+    """LessonLocked, with the opening date when only the drip schedule holds the lesson back."""
+    if may_open(viewer, outline, lesson):
+        return
+    opens = outline.opens_at(outline.module_of[lesson.id]) if outline.enrolled else None
+    raise LessonLocked(outline, lesson, opens)
+
+
+def open_lesson(
+    session: Session,
+    *,
+    slug: str,
+    lesson_slug: str,
+    viewer: User | None,
+    now: datetime | None = None,
+) -> tuple[CourseOutline, int]:
+    """The outline and the index of a lesson the viewer may open; NotFound or LessonLocked."""
+    course_outline = outline(session, slug=slug, viewer=viewer, now=now)
     ordered = course_outline.lessons
     index = next((i for i, item in enumerate(ordered) if item.slug == lesson_slug), None)
     if index is None:
         raise NotFound(_("We could not find this lesson."))
+    ensure_open(viewer, course_outline, ordered[index])
+    return course_outline, index
+
+
+def lesson_view(
+    session: Session,
+    *,
+    slug: str,
+    lesson_slug: str,
+    viewer: User | None,
+    now: datetime | None = None,
+) -> LessonView:
+    """A lesson the viewer may open, with steps and previous/next; NotFound or LessonLocked."""
+    course_outline, index = open_lesson(
+        session, slug=slug, lesson_slug=lesson_slug, viewer=viewer, now=now
+    )
+    ordered = course_outline.lessons
     lesson = ordered[index]
-    if not may_open(viewer, course_outline, lesson):
-        raise LessonLocked(course_outline, lesson)
     steps = session.exec(
         select(Step).where(Step.lesson_id == lesson.id).order_by(col(Step.position))
     ).all()
-    module = next(o.module for o in course_outline.modules if o.module.id == lesson.module_id)
     return LessonView(
         outline=course_outline,
-        module=module,
+        module=course_outline.module_of[lesson.id],
         lesson=lesson,
         steps=list(steps),
         previous=ordered[index - 1] if index > 0 else None,
         next=ordered[index + 1] if index + 1 < len(ordered) else None,
     )
+
+
+def open_step(
+    session: Session, *, step_id: int, viewer: User, now: datetime
+) -> tuple[CourseOutline, Lesson, Step]:
+    """A step of a lesson the viewer may open, with its course and lesson (one statement);
+    NotFound or LessonLocked."""
+    # Six entities are more than SQLModel's typed select() takes; SQLAlchemy's does the same.
+    row = session.execute(
+        sa_select(Step, Lesson, Module, Course, User, Enrolment)
+        .join(Lesson, col(Lesson.id) == Step.lesson_id)
+        .join(Module, col(Module.id) == Lesson.module_id)
+        .join(Course, col(Course.id) == Lesson.course_id)
+        .join(User, col(User.id) == Course.instructor_id)
+        .outerjoin(
+            Enrolment,
+            and_(col(Enrolment.course_id) == Course.id, col(Enrolment.user_id) == viewer.id),
+        )
+        .where(col(Step.id) == step_id)
+    ).first()
+    if row is None or not can_see(viewer, row[3]):
+        raise NotFound(_("We could not find this exercise."))
+    step, lesson, module, course, instructor, enrolment = row
+    # An outline of just this lesson is enough to decide whether it is open.
+    partial = CourseOutline(
+        course, instructor, [ModuleOutline(module, [lesson])], enrolment=enrolment, now=now
+    )
+    ensure_open(viewer, partial, lesson)
+    return partial, lesson, step
 
 
 def featured(session: Session) -> tuple[Course, User] | None:

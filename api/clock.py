@@ -1,0 +1,36 @@
+"""The time a request happens at, and the Amsterdam calendar that drip and streaks follow.
+
+Routes take the moment from the `Now` dependency and hand it to services, so tests can move
+the clock (across an unlock at midnight, or a daylight-saving change) by overriding one function.
+"""
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import Depends
+
+from api.db import utcnow
+from api.i18n import TIMEZONE
+
+
+def current_time() -> datetime:
+    """The moment this request is handled, as an aware UTC datetime."""
+    return utcnow()
+
+
+Now = Annotated[datetime, Depends(current_time)]
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day in Amsterdam on which the moment falls."""
+    return moment.astimezone(TIMEZONE).date()
+
+
+def midnight(day: date) -> datetime:
+    """The first moment of the day in Amsterdam (daylight saving included)."""
+    return datetime.combine(day, time(0), tzinfo=TIMEZONE)
+
+
+def week_start(day: date) -> date:
+    """The Monday of the day's week."""
+    return day - timedelta(days=day.weekday())

@@ -1,0 +1,224 @@
+"""The practice log: what the learner practised, stored once however often her browser sends it,
+and read back as a list, a week and a streak."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from api.accounts.models import User
+from api.catalog import service as catalog
+from api.catalog.models import Course, Lesson, StepKind
+from api.clock import local_day, week_start
+from api.db import upsert
+from api.errors import FormError
+from api.i18n import gettext as _
+from api.progress.models import MAX_NOTE_LENGTH, PracticeLog
+
+TABLE: Table = PracticeLog.__table__  # type: ignore[attr-defined]
+
+# A log may arrive late (it waited offline in the browser), but not from far in the past, and a
+# phone's clock may run a little ahead of the server's.
+OLDEST_ACCEPTED = timedelta(days=90)
+CLOCK_SKEW = timedelta(minutes=10)
+# Streaks are counted over at most this many days, which keeps the query small; a longer
+# streak shows as this number.
+STREAK_WINDOW_DAYS = 366
+
+
+@dataclass(frozen=True)
+class PracticeInput:
+    """A practice as the browser reports it."""
+
+    client_id: str
+    step_id: int
+    practised_at: datetime
+    duration_seconds: int
+    sets_done: int
+    reps_done: int
+    effort: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PracticeEntry:
+    """A logged practice with the course and lesson it belongs to, for lists."""
+
+    log: PracticeLog
+    course_title: str
+    course_slug: str
+    course_language: str
+    lesson_slug: str | None
+
+
+def _when(practised_at: datetime, now: datetime) -> datetime:
+    if practised_at.tzinfo is None:
+        raise FormError({"practised_at": _("Give the time with its time zone.")})
+    if practised_at > now + CLOCK_SKEW or practised_at < now - OLDEST_ACCEPTED:
+        raise FormError(
+            {
+                "practised_at": _(
+                    "This practice has a time we cannot accept; check the clock of your device."
+                )
+            }
+        )
+    return min(practised_at, now)
+
+
+def log(
+    session: Session, *, user: User, entry: PracticeInput, now: datetime
+) -> tuple[PracticeLog, bool]:
+    """Store a practice of a step she may open; a repeat of the same client id returns the
+    stored one. Returns the log and whether it is new."""
+    _outline, lesson, step = catalog.open_step(session, step_id=entry.step_id, viewer=user, now=now)
+    if step.kind == StepKind.text:
+        raise FormError({"step_id": _("Only exercises and breathing can be logged.")})
+    practised_at = _when(entry.practised_at, now)
+    row = upsert(
+        session,
+        TABLE,
+        {
+            "user_id": user.id,
+            "client_id": entry.client_id,
+            "step_id": step.id,
+            "lesson_id": lesson.id,
+            "course_id": lesson.course_id,
+            "step_title": step.title[:200],
+            "step_kind": step.kind,
+            "practised_at": practised_at,
+            "practised_on": local_day(practised_at),
+            "duration_seconds": entry.duration_seconds,
+            "sets_done": entry.sets_done,
+            "reps_done": entry.reps_done,
+            "effort": entry.effort,
+            "note": entry.note.strip()[:MAX_NOTE_LENGTH],
+            "created_at": now,
+        },
+        keys=["user_id", "client_id"],
+    )
+    if row is not None:
+        return PracticeLog.model_validate(dict(row._mapping)), True
+    stored = session.exec(
+        select(PracticeLog).where(
+            PracticeLog.user_id == user.id, PracticeLog.client_id == entry.client_id
+        )
+    ).one()
+    return stored, False
+
+
+def entries(
+    session: Session,
+    *,
+    user_id: int,
+    course_id: int | None = None,
+    before: datetime | None = None,
+    limit: int = 50,
+) -> list[PracticeEntry]:
+    """Her logs, newest first, optionally of one course and before a moment (one statement)."""
+    # Five columns are more than SQLModel's typed select() takes; SQLAlchemy's does the same.
+    query = (
+        sa_select(
+            PracticeLog, col(Course.title), col(Course.slug), col(Course.language), col(Lesson.slug)
+        )
+        .join(Course, col(Course.id) == PracticeLog.course_id)
+        .outerjoin(Lesson, col(Lesson.id) == PracticeLog.lesson_id)
+        .where(col(PracticeLog.user_id) == user_id)
+    )
+    if course_id is not None:
+        query = query.where(col(PracticeLog.course_id) == course_id)
+    if before is not None:
+        query = query.where(col(PracticeLog.practised_at) < before)
+    rows = session.execute(
+        query.order_by(col(PracticeLog.practised_at).desc(), col(PracticeLog.id).desc()).limit(
+            limit
+        )
+    ).all()
+    return [PracticeEntry(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class DayTotal:
+    day: date
+    count: int
+    seconds: int
+
+
+def week(session: Session, *, user_id: int, monday: date) -> list[DayTotal]:
+    """Practices and seconds practised on each day of the week starting on `monday`, Monday
+    to Sunday (one statement)."""
+    rows = session.exec(
+        select(
+            col(PracticeLog.practised_on),
+            func.count(col(PracticeLog.id)),
+            func.coalesce(func.sum(PracticeLog.duration_seconds), 0),
+        )
+        .where(
+            PracticeLog.user_id == user_id,
+            col(PracticeLog.practised_on) >= monday,
+            col(PracticeLog.practised_on) <= monday + timedelta(days=6),
+        )
+        .group_by(col(PracticeLog.practised_on))
+    ).all()
+    totals: dict[date, tuple[int, int]] = {day: (count, int(secs)) for day, count, secs in rows}
+    days = [monday + timedelta(days=i) for i in range(7)]
+    return [DayTotal(day, *totals.get(day, (0, 0))) for day in days]
+
+
+def practice_days(session: Session, *, user_id: int, today: date) -> set[date]:
+    """The days she practised within the streak window (one statement, one row per day)."""
+    rows = session.exec(
+        select(col(PracticeLog.practised_on))
+        .where(
+            PracticeLog.user_id == user_id,
+            col(PracticeLog.practised_on) > today - timedelta(days=STREAK_WINDOW_DAYS),
+        )
+        .distinct()
+    ).all()
+    return set(rows)
+
+
+def streak(days: set[date], today: date) -> int:
+    """Days in a row with practice, ending today, or yesterday when today is still open."""
+    day = today if today in days else today - timedelta(days=1)
+    count = 0
+    while day in days:
+        count += 1
+        day -= timedelta(days=1)
+    return count
+
+
+def this_week(days: set[date], today: date) -> list[tuple[date, bool]]:
+    """Monday to Sunday of the current week, each with whether she practised."""
+    monday = week_start(today)
+    return [(monday + timedelta(days=i), monday + timedelta(days=i) in days) for i in range(7)]
+
+
+def done_today(session: Session, *, user_id: int, now: datetime) -> dict[int, int]:
+    """How often she practised each step today (one statement)."""
+    rows = session.exec(
+        select(PracticeLog.step_id, func.count(col(PracticeLog.id)))
+        .where(PracticeLog.user_id == user_id, PracticeLog.practised_on == local_day(now))
+        .group_by(col(PracticeLog.step_id))
+    ).all()
+    return {step_id: count for step_id, count in rows if step_id is not None}
+
+
+def export(session: Session, *, user_id: int) -> list[dict[str, Any]]:
+    """All her logs, for the data export."""
+    return [
+        {
+            "course": entry.course_title,
+            "step": entry.log.step_title,
+            "kind": entry.log.step_kind,
+            "practised_at": entry.log.practised_at.isoformat(),
+            "duration_seconds": entry.log.duration_seconds,
+            "sets_done": entry.log.sets_done,
+            "reps_done": entry.log.reps_done,
+            "effort": entry.log.effort,
+            "note": entry.log.note,
+        }
+        for entry in entries(session, user_id=user_id, limit=1_000_000)
+    ]

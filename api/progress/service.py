@@ -1,0 +1,210 @@
+"""A learner's progress: lessons visited and completed, video positions, and how far she is.
+
+Writes are single upserts, so marking a lesson complete is one short statement however often
+it is pressed; reads take one statement per course or per list of courses.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+
+from api.catalog.models import Lesson
+from api.catalog.service import CourseOutline, ModuleOutline
+from api.db import upsert
+from api.progress.models import LessonProgress
+
+logger = logging.getLogger(__name__)
+
+# A visit to the lesson she is already on is not written again within this time, so reading a
+# lesson costs no write; "last active" stays accurate to within it.
+VISIT_RESOLUTION = timedelta(minutes=15)
+MAX_VIDEO_POSITION = 86400
+
+TABLE: Table = LessonProgress.__table__  # type: ignore[attr-defined]
+
+
+def _percent(done: int, total: int) -> int:
+    return round(100 * done / total) if total else 0
+
+
+@dataclass
+class CourseProgress:
+    """One learner's progress through one course, read alongside its outline."""
+
+    outline: CourseOutline
+    by_lesson: dict[int, LessonProgress]
+
+    def completed(self, lesson: Lesson) -> bool:
+        record = self.by_lesson.get(lesson.id or 0)
+        return record is not None and record.completed
+
+    @property
+    def completed_count(self) -> int:
+        return sum(1 for lesson in self.outline.lessons if self.completed(lesson))
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.completed_count, self.outline.lesson_count)
+
+    def module_percent(self, part: ModuleOutline) -> int:
+        done = sum(1 for lesson in part.lessons if self.completed(lesson))
+        return _percent(done, len(part.lessons))
+
+    @property
+    def last_visited(self) -> Lesson | None:
+        """The lesson she opened most recently."""
+        visited = [
+            (record.last_visited_at, lesson)
+            for lesson in self.outline.lessons
+            if (record := self.by_lesson.get(lesson.id or 0)) and record.last_visited_at
+        ]
+        return max(visited, key=lambda pair: pair[0])[1] if visited else None
+
+    @property
+    def last_active_at(self) -> datetime | None:
+        moments = [
+            moment
+            for record in self.by_lesson.values()
+            for moment in (record.last_visited_at, record.completed_at)
+            if moment is not None
+        ]
+        return max(moments, default=None)
+
+    @property
+    def resume(self) -> Lesson | None:
+        """Where to continue: the lesson she was on if unfinished, else the first unfinished
+        lesson after it, else the first unfinished one at all; None when all are done."""
+        ordered = self.outline.lessons
+        last = self.last_visited
+        start = next((i for i, lesson in enumerate(ordered) if lesson is last), 0)
+        for lesson in ordered[start:] + ordered[:start]:
+            if not self.completed(lesson):
+                return lesson
+        return None
+
+    def position(self, lesson: Lesson) -> int:
+        """Where the lesson's `file` video was left, in whole seconds."""
+        record = self.by_lesson.get(lesson.id or 0)
+        return record.video_position_seconds if record else 0
+
+
+def read(session: Session, *, outline: CourseOutline, user_id: int) -> CourseProgress:
+    """The learner's progress in the outlined course (one statement)."""
+    return read_many(session, outlines=[outline], user_id=user_id)[0]
+
+
+def read_many(
+    session: Session, *, outlines: list[CourseOutline], user_id: int
+) -> list[CourseProgress]:
+    """The learner's progress in each outlined course (one statement for all)."""
+    if not outlines:
+        return []
+    records = session.exec(
+        select(LessonProgress).where(
+            LessonProgress.user_id == user_id,
+            col(LessonProgress.course_id).in_([o.course.id for o in outlines]),
+        )
+    ).all()
+    by_course: dict[int, dict[int, LessonProgress]] = {}
+    for record in records:
+        by_course.setdefault(record.course_id, {})[record.lesson_id] = record
+    return [CourseProgress(o, by_course.get(o.course.id or 0, {})) for o in outlines]
+
+
+def _row(values: Any) -> LessonProgress:
+    return LessonProgress.model_validate(dict(values._mapping))
+
+
+def _key(user_id: int, lesson: Lesson, now: datetime) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "lesson_id": lesson.id,
+        "course_id": lesson.course_id,
+        "updated_at": now,
+    }
+
+
+def record_visit(
+    session: Session, *, progress: CourseProgress, user_id: int, lesson: Lesson, now: datetime
+) -> None:
+    """Remember that she opened the lesson, for "continue where you left off"."""
+    record = progress.by_lesson.get(lesson.id or 0)
+    if (
+        record is not None
+        and record.last_visited_at is not None
+        and progress.last_visited is lesson
+        and now - record.last_visited_at < VISIT_RESOLUTION
+    ):
+        return
+    try:
+        with session.begin_nested():
+            upsert(
+                session,
+                TABLE,
+                {**_key(user_id, lesson, now), "last_visited_at": now},
+                keys=["user_id", "lesson_id"],
+                update=lambda table, new: {
+                    "last_visited_at": new.last_visited_at,
+                    "updated_at": now,
+                },
+            )
+    except OperationalError:
+        # Reading a page starts a read-only transaction; on SQLite its late write fails when
+        # another request wrote in between. A lost visit only makes "continue where you left
+        # off" one page less precise, which is no reason to refuse the lesson.
+        logger.info("lesson visit not recorded (database busy)", exc_info=True)
+
+
+def complete(session: Session, *, user_id: int, lesson: Lesson, now: datetime) -> LessonProgress:
+    """Mark the lesson done; pressing it again keeps the first moment."""
+    row = upsert(
+        session,
+        TABLE,
+        {**_key(user_id, lesson, now), "completed_at": now, "last_visited_at": now},
+        keys=["user_id", "lesson_id"],
+        update=lambda table, new: {
+            "completed_at": func.coalesce(table.c.completed_at, new.completed_at),
+            "updated_at": now,
+        },
+    )
+    return _row(row)
+
+
+def undo(session: Session, *, user_id: int, lesson: Lesson, now: datetime) -> LessonProgress:
+    """Mark the lesson not done (again)."""
+    row = upsert(
+        session,
+        TABLE,
+        {**_key(user_id, lesson, now), "completed_at": None},
+        keys=["user_id", "lesson_id"],
+        update=lambda table, new: {"completed_at": None, "updated_at": now},
+    )
+    return _row(row)
+
+
+def save_position(
+    session: Session, *, user_id: int, lesson: Lesson, seconds: int, now: datetime
+) -> LessonProgress:
+    """Remember where she is in the lesson's video."""
+    position = max(0, min(int(seconds), MAX_VIDEO_POSITION))
+    row = upsert(
+        session,
+        TABLE,
+        {**_key(user_id, lesson, now), "video_position_seconds": position},
+        keys=["user_id", "lesson_id"],
+        update=lambda table, new: {
+            "video_position_seconds": new.video_position_seconds,
+            "updated_at": now,
+        },
+    )
+    return _row(row)
+
+
+def lesson_record(progress: CourseProgress, lesson: Lesson) -> LessonProgress | None:
+    """Her stored progress in one lesson of the course, if any."""
+    return progress.by_lesson.get(lesson.id or 0)

@@ -1,0 +1,141 @@
+"""The "Vandaag" page as data: what to read next, what to practise today, and how it is going.
+
+A fixed number of statements whatever her history: enrolled courses, their modules and
+lessons, her progress, the steps of the lessons she has opened, her practice days and today's
+practice counts.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from api.accounts.models import User
+from api.catalog import service as catalog
+from api.catalog.models import Lesson, Step, StepKind
+from api.clock import local_day
+from api.progress import practice
+from api.progress import service as progress_service
+from api.progress.service import CourseProgress
+
+
+@dataclass(frozen=True)
+class CourseToday:
+    """One course on the page: how far she is and where to go on."""
+
+    progress: CourseProgress
+    next_lesson: Lesson | None
+    # When the next lesson is still closed by the drip schedule, the moment it opens.
+    next_opens_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.next_lesson is None
+
+
+@dataclass(frozen=True)
+class PracticeItem:
+    """An exercise or breathing step from a lesson she has opened."""
+
+    step: Step
+    lesson: Lesson
+    progress: CourseProgress
+    done_today: int
+
+
+@dataclass(frozen=True)
+class Today:
+    day: date
+    courses: list[CourseToday]
+    practice: list[PracticeItem]
+    streak: int
+    week: list[tuple[date, bool]]
+
+    @property
+    def practised_today(self) -> bool:
+        return any(done for day, done in self.week if day == self.day)
+
+    @property
+    def next(self) -> CourseToday | None:
+        """The course to continue first: the one she was active in most recently and has not
+        finished, preferring lessons that are open now."""
+        candidates = [item for item in self.courses if not item.finished]
+        if not candidates:
+            return None
+
+        def rank(item: CourseToday) -> tuple[bool, datetime]:
+            outline = item.progress.outline
+            enrolled_at = outline.enrolment.enrolled_at if outline.enrolment else outline.now
+            return (item.next_opens_at is None, item.progress.last_active_at or enrolled_at)
+
+        return max(candidates, key=rank)
+
+
+def _course_today(progress: CourseProgress, viewer: User) -> CourseToday:
+    lesson = progress.resume
+    if lesson is None or catalog.may_open(viewer, progress.outline, lesson):
+        return CourseToday(progress, lesson, None)
+    opens = progress.outline.opens_at(progress.outline.module_of[lesson.id])
+    return CourseToday(progress, lesson, opens)
+
+
+def _opened_lessons(progresses: list[CourseProgress], viewer: User) -> dict[int, Lesson]:
+    """Lessons she has opened or completed that are open to her now, by id."""
+    opened: dict[int, Lesson] = {}
+    for item in progresses:
+        for lesson in item.outline.lessons:
+            record = item.by_lesson.get(lesson.id or 0)
+            visited = record is not None and (record.last_visited_at or record.completed_at)
+            if visited and catalog.may_open(viewer, item.outline, lesson):
+                opened[lesson.id or 0] = lesson
+    return opened
+
+
+def read(session: Session, *, user: User, now: datetime) -> Today:
+    """Everything the "Vandaag" page shows for this learner at this moment."""
+    user_id = user.id or 0
+    outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
+    progresses = progress_service.read_many(session, outlines=outlines, user_id=user_id)
+    opened = _opened_lessons(progresses, user)
+    progress_of = {
+        lesson.id: item
+        for item in progresses
+        for lesson in item.outline.lessons
+        if lesson.id in opened
+    }
+    steps = (
+        session.exec(
+            select(Step)
+            .where(
+                col(Step.lesson_id).in_(list(opened)),
+                col(Step.kind).in_([StepKind.exercise.value, StepKind.breathing.value]),
+            )
+            .order_by(col(Step.lesson_id), col(Step.position))
+        ).all()
+        if opened
+        else []
+    )
+    counts = practice.done_today(session, user_id=user_id, now=now)
+    today = local_day(now)
+    days = practice.practice_days(session, user_id=user_id, today=today)
+    # Courses in the order she enrolled in them, then lessons and steps in course order.
+    order = {lesson_id: i for i, lesson_id in enumerate(opened)}
+    items = sorted(
+        (
+            PracticeItem(
+                step,
+                opened[step.lesson_id],
+                progress_of[step.lesson_id],
+                counts.get(step.id or 0, 0),
+            )
+            for step in steps
+        ),
+        key=lambda item: (order[item.lesson.id or 0], item.step.position),
+    )
+    return Today(
+        day=today,
+        courses=[_course_today(item, user) for item in progresses],
+        practice=items,
+        streak=practice.streak(days, today),
+        week=practice.this_week(days, today),
+    )
