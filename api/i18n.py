@@ -41,6 +41,16 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     return text % {"num": n, **variables}
 
 
+def translate(message: str) -> str:
+    """Only translate; the caller fills the placeholders (Jinja's newstyle gettext does)."""
+    return translations(current_locale.get()).ugettext(message)
+
+
+def translate_plural(singular: str, plural: str, n: int) -> str:
+    """Only pick and translate the form for `n`; the caller fills the placeholders."""
+    return translations(current_locale.get()).ungettext(singular, plural, n)
+
+
 def _accepted_languages(header: str) -> list[str]:
     """Parse Accept-Language into tags, best first."""
     weighted: list[tuple[float, int, str]] = []

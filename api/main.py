@@ -15,6 +15,7 @@ from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
 from api.middleware import AccessLogMiddleware, LocaleMiddleware
 from api.payments.router import router as payments_api
+from api.progress.router import router as progress_api
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
 from web.pages.account import router as account_pages
@@ -23,6 +24,7 @@ from web.pages.catalog import router as catalog_pages
 from web.pages.home import router as home_pages
 from web.pages.media import router as media_pages
 from web.pages.payments import router as payments_pages
+from web.pages.progress import router as progress_pages
 from web.pages.studio import router as studio_pages
 from web.templating import STATIC_DIR
 
@@ -67,11 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(accounts_api)
     app.include_router(catalog_api)
+    app.include_router(progress_api)
     app.include_router(payments_api)
     app.include_router(home_pages)
     app.include_router(auth_pages)
     app.include_router(account_pages)
     app.include_router(catalog_pages)
+    app.include_router(progress_pages)
     app.include_router(media_pages)
     app.include_router(payments_pages)
     app.include_router(studio_pages)

@@ -1,17 +1,27 @@
 """Sample data for development: the demo accounts and the sample courses in courses/."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session
 
 from api.accounts import service as accounts
-from api.accounts.models import Role
+from api.accounts.models import Role, User
 from api.catalog import packages
+from api.catalog import service as catalog
+from api.catalog.models import StepKind
 from api.config import ROOT
+from api.db import utcnow
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentSource
+from api.errors import NotFound
+from api.progress import practice
+from api.progress import service as progress_service
 
 COURSES_DIR = ROOT / "courses"
 DEMO_INSTRUCTOR_EMAIL = "instructeur@kern.test"
+DEMO_LEARNER_EMAIL = "deelnemer@kern.test"
 
 # Known passwords are fine here: demo accounts exist only outside production (the CLI refuses
 # to create them there), and a newcomer needs to log in without reading code.
@@ -30,7 +40,7 @@ class DemoLogin:
 
 DEMO_ACCOUNTS = (
     (Role.instructor, "Inge de Vries", DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD_INSTRUCTOR),
-    (Role.learner, "Lotte Jansen", "deelnemer@kern.test", DEMO_PASSWORD_LEARNER),
+    (Role.learner, "Lotte Jansen", DEMO_LEARNER_EMAIL, DEMO_PASSWORD_LEARNER),
 )
 
 
@@ -58,11 +68,100 @@ def course_folders(courses_dir: Path = COURSES_DIR) -> list[Path]:
 def load_sample_courses(
     session: Session, course_packages: list[packages.CoursePackage]
 ) -> list[packages.ImportResult]:
-    """Import the sample courses, owned by the demo instructor (load the demo accounts first)."""
+    """Import the sample courses, owned by the demo instructor, and let the demo learner follow
+    them (load the demo accounts first)."""
     instructor = accounts.find_by_email(session, DEMO_INSTRUCTOR_EMAIL)
     if instructor is None:
         raise LookupError("the demo instructor does not exist; load the demo accounts first")
-    return [
+    results = [
         packages.import_package(session, package, instructor=instructor)
         for package in course_packages
     ]
+    load_demo_learning(session, now=utcnow())
+    return results
+
+
+# The demo learner follows both sample courses as if she enrolled this many days ago: in the drip
+# course two weeks are open and the third opens in a few days.
+DEMO_ENROLLED_DAYS_AGO = 9
+# (course, how she got in, note, lessons completed), the most recently followed course last.
+DEMO_COURSES = (
+    ("adem-en-ontspan", EnrolmentSource.free, "", 2),
+    ("sterke-basis", EnrolmentSource.manual, "demo", 4),
+)
+# Practices on recent days (days ago), so "Vandaag" shows a streak and a week with gaps.
+DEMO_PRACTICE_DAYS = (0, 1, 2, 4, 6)
+
+
+def load_demo_learning(session: Session, *, now: datetime) -> None:
+    """Enrol the demo learner in the sample courses with some lessons done and some practice.
+
+    Only when she is not enrolled yet: `kern seed` runs at every `make run`, and what she did in
+    the demo since (a lesson undone, a practice logged) stays as she left it.
+    """
+    learner = accounts.find_by_email(session, DEMO_LEARNER_EMAIL)
+    if learner is None:
+        return
+    for order, (slug, source, note, completed) in enumerate(DEMO_COURSES):
+        try:
+            outline = catalog.outline(session, slug=slug, viewer=learner, now=now)
+        except NotFound:
+            continue  # a seed without the sample courses
+        if outline.enrolment is not None:
+            continue
+        enrolment = enrolment_service.grant(
+            session, user_id=learner.id, course_id=outline.course.id, source=source, note=note
+        )
+        enrolment.enrolled_at = now - timedelta(days=DEMO_ENROLLED_DAYS_AGO)
+        session.add(enrolment)
+        session.flush()
+        # The course listed last was opened last: "Vandaag" suggests going on there.
+        opened_at = now - timedelta(hours=len(DEMO_COURSES) - 1 - order)
+        _demo_progress(
+            session, learner, slug=slug, completed=completed, now=now, opened_at=opened_at
+        )
+
+
+def _demo_progress(
+    session: Session,
+    learner: User,
+    *,
+    slug: str,
+    completed: int,
+    now: datetime,
+    opened_at: datetime,
+) -> None:
+    """The first `completed` lessons done on past days, the next one opened at `opened_at`,
+    and a few practices of their exercises."""
+    user_id = learner.id or 0
+    outline = catalog.outline(session, slug=slug, viewer=learner, now=now)
+    done = outline.lessons[:completed]
+    for index, lesson in enumerate(done):
+        moment = now - timedelta(days=DEMO_ENROLLED_DAYS_AGO - 1 - index)
+        progress_service.complete(session, user_id=user_id, lesson=lesson, now=moment)
+    if len(outline.lessons) > completed:
+        progress = progress_service.read(session, outline=outline, user_id=user_id)
+        lesson = outline.lessons[completed]
+        progress_service.record_visit(
+            session, progress=progress, user_id=user_id, lesson=lesson, now=opened_at
+        )
+    steps = [
+        step
+        for lesson in done
+        for step in catalog.lesson_view(
+            session, slug=slug, lesson_slug=lesson.slug, viewer=learner, now=now
+        ).steps
+        if step.kind != StepKind.text
+    ]
+    for number, days_ago in enumerate(DEMO_PRACTICE_DAYS if steps else ()):
+        step = steps[number % len(steps)]
+        entry = practice.PracticeInput(
+            client_id=f"seed-{slug}-{number}",
+            step_id=step.id or 0,
+            practised_at=now - timedelta(days=days_ago, minutes=20 + 7 * number),
+            duration_seconds=240 + 30 * number,
+            sets_done=step.sets or 0,
+            reps_done=(step.reps or 0) * (step.sets or 1) or (step.cycles or 0),
+            effort=2 + number % 3 if step.kind == StepKind.exercise else None,
+        )
+        practice.log(session, user=learner, entry=entry, now=now)

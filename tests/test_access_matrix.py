@@ -10,7 +10,7 @@ The answers are exact: "public" routes have no access check, so each lists what 
 says to the request made here (a random `{token}` is an invalid link, 400, for everyone); on
 "signed-in" routes anonymous visitors are sent to the login (pages) or get 401 JSON (/api/), and
 whoever is signed in gets the handler's answer; "guests" pages send signed-in people on to
-/account.
+their "Vandaag" page (/today).
 
 Every (route, persona) pair is its own test, with fresh accounts in the test's rolled-back
 transaction: a route that logs out, deletes the account or changes the password cannot spoil
@@ -166,10 +166,10 @@ def everyone(answer: Answer) -> dict[Persona, Answer]:
 
 
 def guests(answer: Answer) -> dict[Persona, Answer]:
-    """For anonymous visitors only (sign up, log in): signed-in people go to their account."""
+    """For anonymous visitors only (sign up, log in): signed-in people go to their day."""
     return {
         Persona.anonymous: answer,
-        **dict.fromkeys(SIGNED_IN, see_other("/account")),
+        **dict.fromkeys(SIGNED_IN, TO_TODAY),
     }
 
 
@@ -274,6 +274,7 @@ def delete_confirmation(_scene: Scene) -> dict[str, str]:
 # --- the table ------------------------------------------------------------------------------
 
 TO_ACCOUNT = see_other("/account")
+TO_TODAY = see_other("/today")
 TO_LOGIN = see_other("/login")
 LOCKED = Answer(403)  # a lesson that opens with enrolment
 
@@ -359,7 +360,7 @@ ROUTES: tuple[Row, ...] = (
         "POST",
         "/register",
         "public",
-        everyone(see_other("/account?notice=welcome")),
+        everyone(see_other("/today?notice=welcome")),
         form=lambda _scene: {
             "name": "Nieuwe Cursist",
             "email": NEW_ACCOUNT_EMAIL,
@@ -374,9 +375,9 @@ ROUTES: tuple[Row, ...] = (
         "/login",
         "public",
         {
-            Persona.anonymous: TO_ACCOUNT,
-            **dict.fromkeys(LEARNERS, TO_ACCOUNT),
-            **dict.fromkeys(STAFF, see_other("/login/two-factor?next=%2Faccount")),
+            Persona.anonymous: TO_TODAY,
+            **dict.fromkeys(LEARNERS, TO_TODAY),
+            **dict.fromkeys(STAFF, see_other("/login/two-factor?next=%2Ftoday")),
         },
         form=credentials,
     ),
@@ -566,6 +567,53 @@ ROUTES: tuple[Row, ...] = (
         "public",
         staff_only(LOCKED),
         check=lesson_locked_json,
+    ),
+    # Progress and practice: her own (reading her own needs no enrolment; writing needs a lesson
+    # she may open, so the locked lesson refuses learners and lets staff through).
+    Row("GET", "/api/v1/courses/{slug}/progress", "signed-in", signed_in(OK)),
+    Row("GET", "/api/v1/courses/{slug}/lessons/{lesson_slug}/progress", "signed-in", signed_in(OK)),
+    Row(
+        "PUT",
+        "/api/v1/courses/{slug}/lessons/{lesson_slug}/completion",
+        "signed-in",
+        signed_in(LOCKED, staff=OK),
+    ),
+    Row(
+        "DELETE",
+        "/api/v1/courses/{slug}/lessons/{lesson_slug}/completion",
+        "signed-in",
+        signed_in(LOCKED, staff=OK),
+    ),
+    Row(
+        "PUT",
+        "/api/v1/courses/{slug}/lessons/{lesson_slug}/position",
+        "signed-in",
+        signed_in(LOCKED, staff=OK),
+        form=lambda _scene: {"seconds": "5"},
+    ),
+    # An empty body is refused as input; tests/progress/ walks the real thing.
+    Row("POST", "/api/v1/practice", "signed-in", signed_in(REFUSED_INPUT)),
+    Row("GET", "/api/v1/practice", "signed-in", signed_in(OK)),
+    Row("GET", "/api/v1/summary", "signed-in", signed_in(OK)),
+    # Her own pages: "Vandaag" and her practice log show only her data.
+    Row("GET", "/today", "signed-in", signed_in(OK)),
+    Row("GET", "/practice", "signed-in", signed_in(OK)),
+    # The complete/undo forms: refused like opening the locked lesson; staff go back to it.
+    Row(
+        "POST",
+        "/courses/{slug}/lessons/{lesson_slug}/complete",
+        "signed-in",
+        signed_in(
+            LOCKED, staff=see_other(f"/courses/{COURSE_SLUG}/lessons/{LOCKED_LESSON}#progress")
+        ),
+    ),
+    Row(
+        "POST",
+        "/courses/{slug}/lessons/{lesson_slug}/incomplete",
+        "signed-in",
+        signed_in(
+            LOCKED, staff=see_other(f"/courses/{COURSE_SLUG}/lessons/{LOCKED_LESSON}#progress")
+        ),
     ),
 )
 

@@ -25,7 +25,11 @@ def _environment() -> Environment:
     # The callables read the locale from a context variable, so one shared environment serves
     # every request in its own language without re-installing translations per render.
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
+        # Jinja fills the placeholders itself (with `num` for plurals), so it gets the bare
+        # translation functions.
+        i18n.translate,
+        i18n.translate_plural,
+        newstyle=True,
     )
     env.globals.update(
         format_price=i18n.format_price,

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from api.accounts import service
 from api.accounts.access import RequireUser
 from api.db import SessionDep
+from api.progress import export as progress_export
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -44,5 +45,8 @@ def read_me(user: RequireUser) -> UserPublic:
 
 @router.get("/me/export")
 def export_me(session: SessionDep, user: RequireUser) -> dict[str, Any]:
-    """Everything Kern holds about the signed-in user."""
-    return service.export_data(session, user=user)
+    """Everything Kern holds about the signed-in user, her progress and practice included."""
+    return {
+        **service.export_data(session, user=user),
+        **progress_export.export(session, user_id=user.id or 0),
+    }

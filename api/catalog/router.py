@@ -90,6 +90,7 @@ class VideoPublic(BaseModel):
 class StepPublic(BaseModel):
     """A step; `params` holds the timing by field name, `description` reads it out."""
 
+    id: int
     kind: str
     title: str
     body_html: str
@@ -135,6 +136,7 @@ def _summary(course: Course, instructor: User) -> dict[str, Any]:
 
 def _step(step: Step) -> StepPublic:
     return StepPublic(
+        id=step.id or 0,
         kind=step.kind,
         title=step.title,
         body_html=render_markdown(step.body),

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.catalog import schedule
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step
+from api.catalog.packages.schema import SLUG
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import AppError, NotFound
@@ -149,6 +150,9 @@ def outline(
     session: Session, *, slug: str, viewer: User | None, now: datetime | None = None
 ) -> CourseOutline:
     """The course outline, or NotFound for unknown slugs and for drafts the viewer may not see."""
+    if not SLUG.fullmatch(slug):
+        # Not a slug any course can have (PostgreSQL would even refuse a NUL in it).
+        raise NotFound(_("We could not find this course."))
     # The viewer's enrolment comes with the course in the same statement (an outer join), so a
     # signed-in visitor costs no extra round trip.
     row = session.exec(
@@ -161,7 +165,7 @@ def outline(
                 col(Enrolment.user_id) == (viewer.id if viewer else None),
             ),
         )
-        .where(Course.slug == slug[:80])
+        .where(Course.slug == slug)
     ).first()
     if row is None or not can_see(viewer, row[0]):
         raise NotFound(_("We could not find this course."))

@@ -14,7 +14,7 @@ from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, StepKind
 from api.clock import local_day, week_start
 from api.db import upsert
-from api.errors import FormError
+from api.errors import FormError, NotFound
 from api.i18n import gettext as _
 from api.progress.models import MAX_NOTE_LENGTH, PracticeLog
 
@@ -73,7 +73,17 @@ def log(
 ) -> tuple[PracticeLog, bool]:
     """Store a practice of a step she may open; a repeat of the same client id returns the
     stored one. Returns the log and whether it is new."""
-    _outline, lesson, step = catalog.open_step(session, step_id=entry.step_id, viewer=user, now=now)
+    try:
+        _outline, lesson, step = catalog.open_step(
+            session, step_id=entry.step_id, viewer=user, now=now
+        )
+    except (NotFound, catalog.LessonLocked):
+        # A repeat of a log stored before the step was deleted or the enrolment ended is still
+        # that stored log: the browser must hear that it arrived, not that it was refused.
+        stored = _stored(session, user=user, client_id=entry.client_id)
+        if stored is None:
+            raise
+        return stored, False
     if step.kind == StepKind.text:
         raise FormError({"step_id": _("Only exercises and breathing can be logged.")})
     practised_at = _when(entry.practised_at, now)
@@ -101,12 +111,20 @@ def log(
     )
     if row is not None:
         return PracticeLog.model_validate(dict(row._mapping)), True
-    stored = session.exec(
+    # The insert met an existing row, so this finds it.
+    return session.exec(
         select(PracticeLog).where(
             PracticeLog.user_id == user.id, PracticeLog.client_id == entry.client_id
         )
-    ).one()
-    return stored, False
+    ).one(), False
+
+
+def _stored(session: Session, *, user: User, client_id: str) -> PracticeLog | None:
+    return session.exec(
+        select(PracticeLog).where(
+            PracticeLog.user_id == user.id, PracticeLog.client_id == client_id
+        )
+    ).first()
 
 
 def entries(

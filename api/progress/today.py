@@ -18,6 +18,9 @@ from api.progress import practice
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 
+# How many of her most recently opened lessons per course give today's exercises.
+LESSONS_PER_COURSE = 2
+
 
 @dataclass(frozen=True)
 class CourseToday:
@@ -91,6 +94,24 @@ def _opened_lessons(progresses: list[CourseProgress], viewer: User) -> dict[int,
     return opened
 
 
+def _latest(items: list[PracticeItem]) -> list[PracticeItem]:
+    """Per course, the exercises of the lessons she opened last (LESSONS_PER_COURSE of them).
+
+    A programme builds up: this week's exercises carry on from last week's, so a list of every
+    exercise she ever opened would not say what to do today.
+    """
+    chosen: set[int] = set()
+    for progress in {id(item.progress): item.progress for item in items}.values():
+        lessons = {item.lesson.id or 0 for item in items if item.progress is progress}
+
+        def last_seen(lesson_id: int, progress: CourseProgress = progress) -> datetime:
+            record = progress.by_lesson[lesson_id]
+            return max(m for m in (record.last_visited_at, record.completed_at) if m is not None)
+
+        chosen.update(sorted(lessons, key=last_seen, reverse=True)[:LESSONS_PER_COURSE])
+    return [item for item in items if (item.lesson.id or 0) in chosen]
+
+
 def read(session: Session, *, user: User, now: datetime) -> Today:
     """Everything the "Vandaag" page shows for this learner at this moment."""
     user_id = user.id or 0
@@ -135,7 +156,7 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
     return Today(
         day=today,
         courses=[_course_today(item, user) for item in progresses],
-        practice=items,
+        practice=_latest(items),
         streak=practice.streak(days, today),
         week=practice.this_week(days, today),
     )

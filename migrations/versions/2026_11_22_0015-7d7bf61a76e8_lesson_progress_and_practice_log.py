@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "7d7bf61a76e8"
 down_revision: str | None = "86189ffc60e1"
 branch_labels: str | Sequence[str] | None = None

@@ -45,7 +45,7 @@ def test_registration_signs_her_in_and_mails_a_verification_link(
     )
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account?notice=welcome"
+    assert response.headers["location"] == "/today?notice=welcome"
     alice = session.exec(select(User).where(User.email == "alice@example.nl")).one()
     assert (alice.name, alice.language, alice.role) == ("Alice", "en", "learner")
     assert alice.email_verified_at is None
@@ -123,7 +123,7 @@ def test_a_name_of_exactly_100_characters_is_accepted(client: TestClient, sessio
     assert user_count(session) == 1
 
 
-def test_a_signed_in_visitor_is_sent_from_the_register_page_to_her_account(
+def test_a_signed_in_visitor_is_sent_from_the_register_page_to_her_today_page(
     client: TestClient, session: Session
 ) -> None:
     log_in(client, make_user(session))
@@ -131,7 +131,7 @@ def test_a_signed_in_visitor_is_sent_from_the_register_page_to_her_account(
     response = client.get("/register", follow_redirects=False)
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/today"
 
 
 # --- login ------------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_a_nul_character_in_any_field_is_refused_without_a_crash(
     assert user_count(session) == 0
 
 
-def test_login_with_the_right_password_opens_her_account(
+def test_login_with_the_right_password_opens_her_today_page(
     client: TestClient, session: Session
 ) -> None:
     make_user(session, email="alice@example.nl")
@@ -203,7 +203,7 @@ def test_login_with_the_right_password_opens_her_account(
     response = post_form(client, "/login", {"email": " ALICE@example.nl", "password": PASSWORD})
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/today"
     assert client.get("/account", follow_redirects=False).status_code == 200
 
 

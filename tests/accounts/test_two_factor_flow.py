@@ -38,7 +38,7 @@ def wrong_code(secret: str) -> str:
 def password_step(client: TestClient, user: User) -> None:
     response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 303
-    assert response.headers["location"] == "/login/two-factor?next=%2Faccount"
+    assert response.headers["location"] == "/login/two-factor?next=%2Ftoday"
 
 
 def set_up_two_factor(client: TestClient) -> list[str]:
@@ -128,7 +128,7 @@ def test_after_setup_login_asks_for_the_code(client: TestClient, session: Sessio
     response = post_form(client, "/login/two-factor", {"code": pyotp.TOTP(carol.totp_secret).now()})
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/today"
     assert signed_in(client)
 
 

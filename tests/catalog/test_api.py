@@ -73,6 +73,8 @@ def test_a_lesson_has_its_video_explanation_and_steps(client: TestClient, sessio
     assert body["previous"] is None
     assert body["next"] == {"slug": "les-1-2", "title": "Les 1.2"}
     exercise, breathing, text = body["steps"]
+    # Steps carry their id, for the player and the practice log.
+    assert len({step.pop("id") for step in (exercise, breathing, text)}) == 3
     assert exercise["kind"] == "exercise"
     assert exercise["params"] == {
         "hold_seconds": 8,

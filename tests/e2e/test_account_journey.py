@@ -42,7 +42,7 @@ def test_register_verify_log_out_in_and_reset_password(
     page.get_by_label("E-mailadres").fill(EMAIL)
     page.get_by_label("Wachtwoord").fill(FIRST_PASSWORD)
     page.get_by_role("button", name="Account aanmaken").click()
-    expect(page).to_have_url(re.compile(r"/account\?notice=welcome$"))
+    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
     expect(page.get_by_text("Welkom bij Kern!")).to_be_visible()
     screenshot(page, "account-welcome")
 
@@ -57,7 +57,7 @@ def test_register_verify_log_out_in_and_reset_password(
 
     _log_out(page)
     _log_in(page, live_server, FIRST_PASSWORD)
-    expect(page.get_by_role("heading", name="Mijn account")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/today$"))
     _log_out(page)
 
     # She forgot her password: the reset link arrives by mail and works once.
@@ -78,7 +78,7 @@ def test_register_verify_log_out_in_and_reset_password(
     _log_in(page, live_server, FIRST_PASSWORD)
     expect(page.get_by_text("horen niet bij elkaar")).to_be_visible()
     _log_in(page, live_server, NEW_PASSWORD)
-    expect(page.get_by_role("heading", name="Mijn account")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/today$"))
     screenshot(page, "account")
 
     # The used link is refused with a clear message.

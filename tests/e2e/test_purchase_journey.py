@@ -54,7 +54,7 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
     page.get_by_label("Email address").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/account\?notice=welcome$"))
+    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
     assert page.goto(lesson).status == 403  # type: ignore[union-attr]
 
     page.goto(f"{live_server}/courses/{COURSE}")

@@ -363,3 +363,45 @@ def test_the_same_log_sent_eight_times_at_once_is_stored_once(
     assert sorted(outcomes) == [False] * 7 + [True]
     with Session(engine) as session:
         assert _count(session) == 1
+
+
+def test_a_repeat_after_the_enrolment_ended_still_finds_the_stored_log(
+    session: Session, alice: User, course: Course
+) -> None:
+    step = _step(session, course, StepKind.exercise, lesson_slug="les-1-2")
+    first, _created = practice.log(session, user=alice, entry=_entry(step), now=NOW)
+    enrolment = session.exec(select(Enrolment).where(Enrolment.user_id == alice.id)).one()
+    enrolment.status = "revoked"
+    session.flush()
+
+    again, created = practice.log(session, user=alice, entry=_entry(step), now=NOW)
+    assert not created
+    assert again.id == first.id
+    with pytest.raises(catalog.LessonLocked):
+        practice.log(session, user=alice, entry=_entry(step, client_id="c0ffee-0002"), now=NOW)
+
+
+def test_today_takes_the_exercises_of_the_two_lessons_opened_last(
+    session: Session, alice: User, course: Course
+) -> None:
+    outline = catalog.outline(session, slug=course.slug, viewer=alice, now=NOW)
+    first, second, third = outline.lessons[:3]
+    for minutes, lesson in ((0, second), (1, first), (2, third)):
+        progress = progress_service.read(session, outline=outline, user_id=alice.id or 0)
+        progress_service.record_visit(
+            session,
+            progress=progress,
+            user_id=alice.id or 0,
+            lesson=lesson,
+            now=NOW + timedelta(minutes=minutes),
+        )
+
+    today = today_service.read(session, user=alice, now=NOW + timedelta(minutes=5))
+
+    # In course order, from the two she opened last: the first and the third lesson.
+    assert [item.lesson.slug for item in today.practice] == [
+        first.slug,
+        first.slug,
+        third.slug,
+        third.slug,
+    ]

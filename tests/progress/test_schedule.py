@@ -18,8 +18,8 @@ from tests.factories import enable_totp, make_course, make_user
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-def amsterdam(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=AMSTERDAM)  # type: ignore[misc]
+def amsterdam(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=AMSTERDAM)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from api.accounts.models import TokenPurpose, User
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
 from api.payments import service as payments_service
+from api.progress import export as progress_export
 from api.ratelimit import service as ratelimit
 from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
 from web.pages.common import FormStr, client_ip, settings_of
@@ -276,7 +277,10 @@ def disable_two_factor(
 @router.get("/account/export")
 def export_data(session: SessionDep, user: RequireUser) -> Response:
     """Download everything Kern holds about her, as JSON."""
-    data = service.export_data(session, user=user)
+    data = {
+        **service.export_data(session, user=user),
+        **progress_export.export(session, user_id=user.id or 0),
+    }
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         media_type="application/json",

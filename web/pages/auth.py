@@ -20,6 +20,10 @@ from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
+# Where a learner lands after signing in or up, unless she was on her way somewhere: her
+# "Vandaag" page, with what to do today.
+HOME = "/today"
+
 
 def _secure(settings: Settings) -> bool:
     return settings.base_url.startswith("https://") or settings.is_production
@@ -98,7 +102,7 @@ def _too_many(
 def show_register(request: Request, visitor: VisitorDep, next: str = "") -> Response:
     """The sign-up form; `next` is where she returns afterwards (e.g. the course she chose)."""
     if visitor.signed_in:
-        return RedirectResponse(safe_next(next or "/account"), status_code=303)
+        return RedirectResponse(safe_next(next or HOME), status_code=303)
     values = {"language": locale_of(request), "next": safe_next(next) if next else ""}
     return render(request, "auth/register.html", {"values": values})
 
@@ -138,14 +142,14 @@ def register(
             request, "auth/register.html", {"values": values, "errors": exc.fields}, status_code=422
         )
     ratelimit.record(session, ip_key)
-    return sign_in(request, session, visitor, user=user, target=target or "/account?notice=welcome")
+    return sign_in(request, session, visitor, user=user, target=target or f"{HOME}?notice=welcome")
 
 
 # --- login and logout ---------------------------------------------------------------------
 
 
 @router.get("/login", response_class=HTMLResponse)
-def show_login(request: Request, visitor: VisitorDep, next: str = "/account") -> Response:
+def show_login(request: Request, visitor: VisitorDep, next: str = HOME) -> Response:
     """The login form."""
     if visitor.signed_in:
         return RedirectResponse(safe_next(next), status_code=303)
@@ -162,7 +166,7 @@ def login(
     visitor: VisitorDep,
     email: FormStr = "",
     password: FormStr = "",
-    next: FormStr = "/account",
+    next: FormStr = HOME,
 ) -> Response:
     """Check the password; continue to the second factor when she has one."""
     target = safe_next(next)
@@ -196,9 +200,7 @@ def login(
 
 
 @router.get("/login/two-factor", response_class=HTMLResponse)
-def show_login_two_factor(
-    request: Request, visitor: VisitorDep, next: str = "/account"
-) -> Response:
+def show_login_two_factor(request: Request, visitor: VisitorDep, next: str = HOME) -> Response:
     """Ask for the code from the authenticator app."""
     if visitor.pending_user is None:
         return RedirectResponse("/login", status_code=303)
@@ -211,7 +213,7 @@ def login_two_factor(
     session: SessionDep,
     visitor: VisitorDep,
     code: FormStr = "",
-    next: FormStr = "/account",
+    next: FormStr = HOME,
 ) -> Response:
     """Accept a TOTP or recovery code and finish signing in."""
     user, pending = visitor.pending_user, visitor.auth_session

@@ -1,25 +1,31 @@
-"""The course catalog, a course's page and its lessons, as a learner reads them."""
+"""The catalog, a course's page and its lessons, as a learner reads them."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
+from sqlmodel import Session
 
 from api.accounts.access import CurrentUser, RequireUser
 from api.accounts.models import User
 from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
-from api.catalog.models import CourseStatus, Step
+from api.catalog.models import CourseStatus, Lesson, Step, StepKind, VideoProvider
+from api.clock import Now
 from api.db import SessionDep
 from api.enrolment import service as enrolment_service
+from api.i18n import ngettext
+from api.progress import service as progress_service
+from api.progress.service import CourseProgress
 from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-# How the guided player (a later issue) finds a step's timing: data-hold, data-reps, ...
+# How the guided player finds a step's timing: data-hold, data-reps, ...
 DATA_ATTRIBUTES = {
     "hold_seconds": "hold",
     "relax_seconds": "relax",
@@ -31,11 +37,15 @@ DATA_ATTRIBUTES = {
     "exhale_seconds": "exhale",
     "cycles": "cycles",
 }
+PRACTICE_KINDS = (StepKind.exercise.value, StepKind.breathing.value)
+# The JSON endpoints the lesson page's scripts talk to (see api/progress/router.py).
+PRACTICE_API = "/api/v1/practice"
+PRACTICE_LOG_PAGE = "/practice"
 
 
 @dataclass(frozen=True)
 class StepView:
-    """A step as the lesson page shows it: plain-text dose, instructions and player data."""
+    """A step as a page shows it: plain-text dose, instructions and player data."""
 
     step: Step
     description: str
@@ -43,15 +53,50 @@ class StepView:
     data: dict[str, str]
 
 
-def _step_view(step: Step) -> StepView:
+def step_view(step: Step) -> StepView:
+    """The step with its dose in words and its timing as data-* attributes for the player."""
     data = {"kind": step.kind}
     data.update({DATA_ATTRIBUTES[name]: str(v) for name, v in steps.params(step).items()})
     return StepView(step, steps.describe(step), render_markdown(step.body), data)
 
 
+def completed_text(progress: CourseProgress) -> str:
+    """E.g. "5 of 18 lessons completed" (made here: a template's ngettext takes only `num`)."""
+    return ngettext(
+        "%(done)s of %(num)s lesson completed",
+        "%(done)s of %(num)s lessons completed",
+        progress.outline.lesson_count,
+        done=progress.completed_count,
+    )
+
+
 def _open_lessons(user: User | None, outline: service.CourseOutline) -> set[int | None]:
     """Ids of the lessons this visitor may open, for links and lock marks."""
     return {lesson.id for lesson in outline.lessons if service.may_open(user, outline, lesson)}
+
+
+def lesson_url(slug: str, lesson: Lesson) -> str:
+    return f"/courses/{slug}/lessons/{lesson.slug}"
+
+
+def locked_page(request: Request, locked: service.LessonLocked) -> HTMLResponse:
+    """The friendly 403 page: when a drip lesson opens, or where to enrol."""
+    context = {
+        "outline": locked.outline,
+        "lesson": locked.lesson,
+        "message": locked.message,
+        "opens_at": locked.opens_at,
+    }
+    return render(request, "catalog/locked.html", context, status_code=403)
+
+
+def _progress_of(
+    session: Session, user: User | None, outline: service.CourseOutline
+) -> CourseProgress | None:
+    """An enrolled learner's progress in the course; None for everyone else."""
+    if user is None or user.id is None or not outline.enrolled:
+        return None
+    return progress_service.read(session, outline=outline, user_id=user.id)
 
 
 @router.get("/courses", response_class=HTMLResponse)
@@ -62,15 +107,18 @@ def list_courses(request: Request, session: SessionDep, _user: CurrentUser) -> H
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
 def show_course(
-    request: Request, session: SessionDep, user: CurrentUser, slug: str
+    request: Request, session: SessionDep, user: CurrentUser, now: Now, slug: str
 ) -> HTMLResponse:
-    """What the course teaches, its lessons, price, teacher and questions."""
-    outline = service.outline(session, slug=slug, viewer=user)
+    """What the course teaches, its lessons, price, teacher and questions; for an enrolled
+    learner also how far she is and where to go on."""
+    outline = service.outline(session, slug=slug, viewer=user, now=now)
     context = {
         "outline": outline,
         "course": outline.course,
         "is_draft": outline.course.status == CourseStatus.draft,
         "open_lessons": _open_lessons(user, outline),
+        "progress": _progress_of(session, user, outline),
+        "completed_text": completed_text,
         "markdown": render_markdown,
         "can_buy": settings_of(request).payments_available,
     }
@@ -78,40 +126,82 @@ def show_course(
 
 
 @router.post("/courses/{slug}/enrol")
-def enrol(request: Request, session: SessionDep, user: RequireUser, slug: str) -> RedirectResponse:
+def enrol(
+    request: Request, session: SessionDep, user: RequireUser, now: Now, slug: str
+) -> RedirectResponse:
     """One click into a free course; straight on to its first lesson."""
-    outline = service.outline(session, slug=slug, viewer=user)
+    outline = service.outline(session, slug=slug, viewer=user, now=now)
     enrolment_service.enrol_free(session, user=user, course=outline.course)
     first = outline.lessons[0] if outline.lessons else None
-    target = f"/courses/{slug}/lessons/{first.slug}" if first else f"/courses/{slug}"
+    target = lesson_url(slug, first) if first else f"/courses/{slug}"
     return RedirectResponse(target, status_code=303)
+
+
+def _next_opens_at(
+    view: service.LessonView, progress: CourseProgress | None, open_lessons: set[int | None]
+) -> datetime | None:
+    """When the next lesson opens, if the drip schedule still holds it back for her."""
+    if progress is None or view.next is None or view.next.id in open_lessons:
+        return None
+    return view.outline.opens_at(view.outline.module_of[view.next.id])
+
+
+def _video_context(view: service.LessonView, progress: CourseProgress | None) -> dict[str, Any]:
+    """The video, and for her own `file` video where to resume and where to save."""
+    lesson = view.lesson
+    embed = video.embed_for(
+        lesson.video_provider, lesson.video_ref, lesson.video_title or lesson.title
+    )
+    tracked = embed is not None and embed.provider == VideoProvider.file and progress is not None
+    return {
+        "embed": embed,
+        "resume_seconds": progress.position(lesson) if tracked and progress else None,
+        "position_url": (
+            f"/api/v1{lesson_url(view.outline.course.slug, lesson)}/position" if tracked else None
+        ),
+    }
 
 
 @router.get("/courses/{slug}/lessons/{lesson_slug}", response_class=HTMLResponse)
 def show_lesson(
-    request: Request, session: SessionDep, user: CurrentUser, slug: str, lesson_slug: str
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    slug: str,
+    lesson_slug: str,
 ) -> HTMLResponse:
-    """One lesson: video, explanation and exercises; a friendly lock when it is not open."""
+    """One lesson: video, explanation and exercises, and for an enrolled learner her progress
+    and the complete button; a friendly lock when it is not open."""
     try:
-        view = service.lesson_view(session, slug=slug, lesson_slug=lesson_slug, viewer=user)
+        view = service.lesson_view(
+            session, slug=slug, lesson_slug=lesson_slug, viewer=user, now=now
+        )
     except service.LessonLocked as locked:
-        locked_context = {
-            "outline": locked.outline,
-            "lesson": locked.lesson,
-            "message": locked.message,
-        }
-        return render(request, "catalog/locked.html", locked_context, status_code=403)
-    lesson = view.lesson
+        return locked_page(request, locked)
+    progress = _progress_of(session, user, view.outline)
+    if progress is not None and user is not None and user.id is not None:
+        progress_service.record_visit(
+            session, progress=progress, user_id=user.id, lesson=view.lesson, now=now
+        )
+    open_lessons = _open_lessons(user, view.outline)
+    record = progress_service.lesson_record(progress, view.lesson) if progress else None
     context: dict[str, Any] = {
         "view": view,
         "course": view.outline.course,
-        "lesson": lesson,
+        "lesson": view.lesson,
         "is_draft": view.outline.course.status == CourseStatus.draft,
-        "embed": video.embed_for(
-            lesson.video_provider, lesson.video_ref, lesson.video_title or lesson.title
-        ),
-        "body_html": render_markdown(lesson.body),
-        "steps": [_step_view(step) for step in view.steps],
-        "open_lessons": _open_lessons(user, view.outline),
+        "body_html": render_markdown(view.lesson.body),
+        "steps": [step_view(step) for step in view.steps],
+        "has_practice": any(step.kind in PRACTICE_KINDS for step in view.steps),
+        "open_lessons": open_lessons,
+        "progress": progress,
+        "completed_text": completed_text,
+        "completed_at": record.completed_at if record else None,
+        "next_opens_at": _next_opens_at(view, progress, open_lessons),
+        "practice_api": PRACTICE_API,
+        "practice_log": PRACTICE_LOG_PAGE,
+        "viewer_id": user.id if user else None,
+        **_video_context(view, progress),
     }
     return render(request, "catalog/lesson.html", context)

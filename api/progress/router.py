@@ -1,0 +1,399 @@
+"""JSON endpoints for a learner's progress and practice log, and the summary of her day."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session
+
+from api.accounts.access import RequireUser
+from api.accounts.models import User
+from api.catalog import service as catalog
+from api.catalog.models import Lesson
+from api.catalog.router import ErrorPublic, LessonLink
+from api.catalog.service import CourseOutline
+from api.clock import Now, week_start
+from api.db import SessionDep
+from api.errors import NotFound
+from api.i18n import gettext as _
+from api.progress import access, practice, today
+from api.progress import service as progress_service
+from api.progress.models import EFFORT, MAX_DURATION_SECONDS, MAX_NOTE_LENGTH, LessonProgress
+from api.progress.service import MAX_VIDEO_POSITION, CourseProgress
+
+router = APIRouter(prefix="/api/v1", tags=["progress"])
+
+# The same bounds as the practice_log table's checks, so bad input is a 422 that names the
+# field instead of a refused INSERT.
+MAX_SETS = 100
+MAX_REPS = 10_000
+MAX_PAGE = 200
+# Ids are 32-bit integer columns; a larger number would fail in the database, not as a 404.
+MAX_ID = 2**31 - 1
+
+
+class InvalidPublic(ErrorPublic):
+    """A refused input; `fields` maps each wrong field to what is wrong with it."""
+
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+_401 = {"model": ErrorPublic, "description": "Not signed in (login_required)"}
+_422 = {"model": InvalidPublic, "description": "Input that breaks a rule (invalid)"}
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _401,
+    403: {"model": ErrorPublic, "description": "Staff without two-step verification"},
+    404: {"model": ErrorPublic, "description": "No such course, lesson or learner (not_found)"},
+    422: _422,
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **READ_ERRORS,
+    403: {"model": ErrorPublic, "description": "Lesson not open (yet): lesson_locked; or csrf"},
+}
+
+LearnerId = Annotated[
+    int | None,
+    Query(
+        ge=1, le=MAX_ID, description="Read this learner's data (the course's instructor or admins)"
+    ),
+]
+
+
+class LessonProgressPublic(BaseModel):
+    """One learner's progress in one lesson."""
+
+    lesson_slug: str
+    completed: bool
+    completed_at: datetime | None
+    last_visited_at: datetime | None
+    video_position_seconds: int
+
+
+class LessonStatePublic(BaseModel):
+    """A lesson in the course progress; `open` says whether the learner may open it now."""
+
+    slug: str
+    title: str
+    completed: bool
+    open: bool
+
+
+class ModuleProgressPublic(BaseModel):
+    """A module's progress; `open` is false until its drip date (`opens_at`) has come."""
+
+    title: str
+    percent: int
+    open: bool
+    opens_at: datetime | None
+    lessons: list[LessonStatePublic]
+
+
+class CourseProgressPublic(BaseModel):
+    """How far a learner is in a course, and where she goes on (`resume`)."""
+
+    course_slug: str
+    learner_id: int
+    percent: int
+    completed_count: int
+    lesson_count: int
+    resume: LessonLink | None
+    last_active_at: datetime | None
+    modules: list[ModuleProgressPublic]
+
+
+class PositionUpdate(BaseModel):
+    """Where the lesson's video is; whole seconds are kept."""
+
+    seconds: float = Field(ge=0, le=MAX_VIDEO_POSITION)
+
+
+class PracticeCreate(BaseModel):
+    """A finished (or stopped) practice of one step, as the browser reports it."""
+
+    client_id: str = Field(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="Made by the browser before the first attempt; a repeat is stored once",
+    )
+    step_id: int = Field(ge=1, le=MAX_ID)
+    practised_at: AwareDatetime
+    duration_seconds: int = Field(ge=0, le=MAX_DURATION_SECONDS)
+    sets_done: int = Field(ge=0, le=MAX_SETS)
+    reps_done: int = Field(ge=0, le=MAX_REPS)
+    effort: int | None = Field(default=None, ge=EFFORT[0], le=EFFORT[1])
+    note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+
+    @field_validator("note")
+    @classmethod
+    def _without_nul(cls, note: str) -> str:
+        # PostgreSQL cannot store a NUL character in text; it carries nothing she wrote.
+        return note.replace("\x00", "")
+
+
+class PracticePublic(BaseModel):
+    """A logged practice; step title and kind are kept as they were when she practised."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    client_id: str
+    step_id: int | None
+    lesson_id: int | None
+    course_id: int
+    step_title: str
+    step_kind: str
+    practised_at: datetime
+    practised_on: date
+    duration_seconds: int
+    sets_done: int
+    reps_done: int
+    effort: int | None
+    note: str
+
+
+class PracticeEntryPublic(PracticePublic):
+    """A logged practice with the course and lesson it belongs to."""
+
+    course_slug: str
+    course_title: str
+    lesson_slug: str | None
+
+
+class PracticePage(BaseModel):
+    """Logs, newest first; pass `next_before` as `before` for the next page (null: no more)."""
+
+    items: list[PracticeEntryPublic]
+    next_before: datetime | None
+
+
+class WeekDayPublic(BaseModel):
+    day: date
+    practices: int
+    seconds: int
+
+
+class CourseBriefPublic(BaseModel):
+    """A course on her day: how far she is, the lesson to go on with and, while the drip
+    schedule holds it back, when it opens."""
+
+    slug: str
+    title: str
+    percent: int
+    completed_count: int
+    lesson_count: int
+    next_lesson: LessonLink | None
+    next_opens_at: datetime | None
+
+
+class SummaryPublic(BaseModel):
+    """Her day: streak, this week (Monday to Sunday), the course to go on with first, and
+    each course she follows."""
+
+    day: date
+    streak: int
+    practised_today: bool
+    week: list[WeekDayPublic]
+    next: CourseBriefPublic | None
+    courses: list[CourseBriefPublic]
+
+
+def _link(lesson: Lesson | None) -> LessonLink | None:
+    return LessonLink(slug=lesson.slug, title=lesson.title) if lesson else None
+
+
+def _lesson_in(outline: CourseOutline, lesson_slug: str) -> Lesson:
+    lesson = next((item for item in outline.lessons if item.slug == lesson_slug), None)
+    if lesson is None:
+        raise NotFound(_("We could not find this lesson."))
+    return lesson
+
+
+def _lesson_progress(lesson: Lesson, record: LessonProgress | None) -> LessonProgressPublic:
+    return LessonProgressPublic(
+        lesson_slug=lesson.slug,
+        completed=record is not None and record.completed,
+        completed_at=record.completed_at if record else None,
+        last_visited_at=record.last_visited_at if record else None,
+        video_position_seconds=record.video_position_seconds if record else 0,
+    )
+
+
+def _course_progress(progress: CourseProgress, learner: User) -> CourseProgressPublic:
+    outline = progress.outline
+    return CourseProgressPublic(
+        course_slug=outline.course.slug,
+        learner_id=learner.id or 0,
+        percent=progress.percent,
+        completed_count=progress.completed_count,
+        lesson_count=outline.lesson_count,
+        resume=_link(progress.resume),
+        last_active_at=progress.last_active_at,
+        modules=[
+            ModuleProgressPublic(
+                title=part.module.title,
+                percent=progress.module_percent(part),
+                open=outline.is_open(part.module),
+                opens_at=outline.opens_at(part.module),
+                lessons=[
+                    LessonStatePublic(
+                        slug=lesson.slug,
+                        title=lesson.title,
+                        completed=progress.completed(lesson),
+                        open=catalog.may_open(learner, outline, lesson),
+                    )
+                    for lesson in part.lessons
+                ],
+            )
+            for part in outline.modules
+        ],
+    )
+
+
+@router.get("/courses/{slug}/progress", responses=READ_ERRORS)
+def read_course_progress(
+    session: SessionDep, user: RequireUser, now: Now, slug: str, learner_id: LearnerId = None
+) -> CourseProgressPublic:
+    """Her progress in a course: per module and lesson, and where to continue."""
+    reading = access.course_reading(session, slug=slug, viewer=user, learner_id=learner_id, now=now)
+    progress = progress_service.read(session, outline=reading.outline, user_id=reading.learner_id)
+    return _course_progress(progress, reading.learner)
+
+
+@router.get("/courses/{slug}/lessons/{lesson_slug}/progress", responses=READ_ERRORS)
+def read_lesson_progress(
+    session: SessionDep,
+    user: RequireUser,
+    now: Now,
+    slug: str,
+    lesson_slug: str,
+    learner_id: LearnerId = None,
+) -> LessonProgressPublic:
+    """Her progress in one lesson: done or not, last visit and video position."""
+    reading = access.course_reading(session, slug=slug, viewer=user, learner_id=learner_id, now=now)
+    lesson = _lesson_in(reading.outline, lesson_slug)
+    progress = progress_service.read(session, outline=reading.outline, user_id=reading.learner_id)
+    return _lesson_progress(lesson, progress.by_lesson.get(lesson.id or 0))
+
+
+def _open_lesson(
+    session: Session, user: User, slug: str, lesson_slug: str, now: datetime
+) -> Lesson:
+    outline, index = catalog.open_lesson(
+        session, slug=slug, lesson_slug=lesson_slug, viewer=user, now=now
+    )
+    return outline.lessons[index]
+
+
+@router.put("/courses/{slug}/lessons/{lesson_slug}/completion", responses=WRITE_ERRORS)
+def complete_lesson(
+    session: SessionDep, user: RequireUser, now: Now, slug: str, lesson_slug: str
+) -> LessonProgressPublic:
+    """Mark a lesson she may open as done; again keeps the first moment."""
+    lesson = _open_lesson(session, user, slug, lesson_slug, now)
+    record = progress_service.complete(session, user_id=user.id or 0, lesson=lesson, now=now)
+    return _lesson_progress(lesson, record)
+
+
+@router.delete("/courses/{slug}/lessons/{lesson_slug}/completion", responses=WRITE_ERRORS)
+def undo_completion(
+    session: SessionDep, user: RequireUser, now: Now, slug: str, lesson_slug: str
+) -> LessonProgressPublic:
+    """Mark a lesson as not done."""
+    lesson = _open_lesson(session, user, slug, lesson_slug, now)
+    record = progress_service.undo(session, user_id=user.id or 0, lesson=lesson, now=now)
+    return _lesson_progress(lesson, record)
+
+
+@router.put("/courses/{slug}/lessons/{lesson_slug}/position", responses=WRITE_ERRORS)
+def save_position(
+    session: SessionDep,
+    user: RequireUser,
+    now: Now,
+    slug: str,
+    lesson_slug: str,
+    body: PositionUpdate,
+) -> LessonProgressPublic:
+    """Remember where she is in the lesson's video."""
+    lesson = _open_lesson(session, user, slug, lesson_slug, now)
+    record = progress_service.save_position(
+        session, user_id=user.id or 0, lesson=lesson, seconds=int(body.seconds), now=now
+    )
+    return _lesson_progress(lesson, record)
+
+
+@router.post(
+    "/practice",
+    status_code=201,
+    responses={
+        200: {"model": PracticePublic, "description": "A repeat of a stored client_id: that log"},
+        **WRITE_ERRORS,
+    },
+)
+def create_practice(
+    session: SessionDep, user: RequireUser, now: Now, body: PracticeCreate, response: Response
+) -> PracticePublic:
+    """Log a practice of an exercise or breathing step; a repeat is stored once."""
+    entry = practice.PracticeInput(**body.model_dump())
+    stored, created = practice.log(session, user=user, entry=entry, now=now)
+    if not created:
+        response.status_code = 200
+    return PracticePublic.model_validate(stored)
+
+
+@router.get("/practice", responses=READ_ERRORS)
+def list_practice(
+    session: SessionDep,
+    user: RequireUser,
+    now: Now,
+    course: Annotated[str | None, Query(description="Only this course (slug)")] = None,
+    learner_id: LearnerId = None,
+    before: Annotated[AwareDatetime | None, Query(description="Only logs before this")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> PracticePage:
+    """Her practice log, newest first; with `learner_id`, a learner's log in one course."""
+    owner_id, course_id = access.practice_reading(
+        session, viewer=user, course_slug=course, learner_id=learner_id, now=now
+    )
+    found = practice.entries(
+        session, user_id=owner_id, course_id=course_id, before=before, limit=limit
+    )
+    items = [
+        PracticeEntryPublic(
+            **PracticePublic.model_validate(entry.log).model_dump(),
+            course_slug=entry.course_slug,
+            course_title=entry.course_title,
+            lesson_slug=entry.lesson_slug,
+        )
+        for entry in found
+    ]
+    more = len(items) == limit
+    return PracticePage(items=items, next_before=items[-1].practised_at if more else None)
+
+
+def _brief(item: today.CourseToday) -> CourseBriefPublic:
+    return CourseBriefPublic(
+        slug=item.progress.outline.course.slug,
+        title=item.progress.outline.course.title,
+        percent=item.progress.percent,
+        completed_count=item.progress.completed_count,
+        lesson_count=item.progress.outline.lesson_count,
+        next_lesson=_link(item.next_lesson),
+        next_opens_at=item.next_opens_at,
+    )
+
+
+@router.get("/summary", responses={401: _401, 403: READ_ERRORS[403]})
+def read_summary(session: SessionDep, user: RequireUser, now: Now) -> SummaryPublic:
+    """Her streak, this week, the next lesson and each course's progress."""
+    page = today.read(session, user=user, now=now)
+    week = practice.week(session, user_id=user.id or 0, monday=week_start(page.day))
+    return SummaryPublic(
+        day=page.day,
+        streak=page.streak,
+        practised_today=page.practised_today,
+        week=[WeekDayPublic(day=d.day, practices=d.count, seconds=d.seconds) for d in week],
+        next=_brief(page.next) if page.next else None,
+        courses=[_brief(item) for item in page.courses],
+    )

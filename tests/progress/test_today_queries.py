@@ -1,0 +1,156 @@
+"""The "Vandaag" page and a signed-in learner's lesson page cost the same small number of SQL
+statements with a little history as with a lot: one per kind of data, never one per course,
+lesson, step or logged practice."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlmodel import Session, col, select
+
+from api.accounts.models import User
+from api.catalog.models import Course, Lesson, Step, StepKind
+from api.clock import current_time
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentSource
+from api.progress import practice
+from api.progress import service as progress_service
+from tests.catalog.test_pages_queries import recording
+from tests.factories import log_in, make_course, make_user
+
+NOW = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+# The session lookup, her enrolled courses with their modules and lessons, her progress, the
+# steps of the lessons she opened, today's practice counts and her practice days.
+TODAY_STATEMENTS = 8
+# The session lookup, the course, its modules, lessons and the lesson's steps, her progress in
+# the course, and the visit written for "continue where you left off".
+LESSON_STATEMENTS = 7
+
+Measure = Callable[[str], list[str]]
+
+
+@pytest.fixture
+def statements(client: TestClient, connection: Connection) -> Measure:
+    """GET a URL (successfully) at NOW and return the statements that request ran."""
+    client.app.dependency_overrides[current_time] = lambda: NOW  # type: ignore[attr-defined]
+
+    def measure(url: str) -> list[str]:
+        with recording(connection) as seen:
+            response = client.get(url)
+        assert response.status_code == 200, f"{url}: {response.text[:300]}"
+        return list(seen)
+
+    return measure
+
+
+@pytest.fixture
+def alice(client: TestClient, session: Session) -> User:
+    user = make_user(session)
+    log_in(client, user)
+    return user
+
+
+def enrol(session: Session, user: User, course: Course) -> None:
+    enrolment_service.grant(
+        session, user_id=user.id, course_id=course.id, source=EnrolmentSource.manual
+    )
+
+
+def lessons_of(session: Session, course: Course) -> list[Lesson]:
+    return list(
+        session.exec(
+            select(Lesson).where(Lesson.course_id == course.id).order_by(col(Lesson.id))
+        ).all()
+    )
+
+
+def practise(session: Session, user: User, steps: list[Step], count: int, days: int) -> None:
+    """`count` logs spread over the last `days` days, through the practice service."""
+    for n in range(count):
+        step = steps[n % len(steps)]
+        at = NOW - timedelta(days=n % days, minutes=n)
+        entry = practice.PracticeInput(
+            client_id=f"load-{user.id}-{n}",
+            step_id=step.id or 0,
+            practised_at=at,
+            duration_seconds=300,
+            sets_done=3,
+            reps_done=30,
+        )
+        practice.log(session, user=user, entry=entry, now=NOW)
+
+
+def practice_steps(session: Session, lessons: list[Lesson]) -> list[Step]:
+    kinds = [StepKind.exercise.value, StepKind.breathing.value]
+    return list(
+        session.exec(
+            select(Step).where(
+                col(Step.lesson_id).in_([lesson.id for lesson in lessons]),
+                col(Step.kind).in_(kinds),
+            )
+        ).all()
+    )
+
+
+def a_little(session: Session, user: User) -> Course:
+    """One course of one lesson she opened, and one logged practice."""
+    course = make_course(session, modules=1, lessons_per_module=1, steps_per_lesson=1)
+    enrol(session, user, course)
+    lessons = lessons_of(session, course)
+    progress_service.complete(session, user_id=user.id or 0, lesson=lessons[0], now=NOW)
+    practise(session, user, practice_steps(session, lessons), count=1, days=1)
+    return course
+
+
+def a_lot(session: Session, user: User) -> list[Course]:
+    """Three courses of 24 lessons, most of them opened or done, and 500 logs over 60 days."""
+    courses = [
+        make_course(session, modules=6, lessons_per_module=4, steps_per_lesson=3) for _ in range(3)
+    ]
+    opened: list[Lesson] = []
+    for course in courses:
+        enrol(session, user, course)
+        lessons = lessons_of(session, course)
+        for index, lesson in enumerate(lessons[:20]):
+            moment = NOW - timedelta(days=30 - index)
+            if index % 3:
+                progress_service.complete(session, user_id=user.id or 0, lesson=lesson, now=moment)
+            else:
+                progress_service.save_position(
+                    session, user_id=user.id or 0, lesson=lesson, seconds=60, now=moment
+                )
+        opened.extend(lessons[:20])
+    practise(session, user, practice_steps(session, opened), count=500, days=60)
+    return courses
+
+
+def test_today_costs_the_same_statements_with_a_little_and_a_lot_of_history(
+    session: Session, alice: User, statements: Measure
+) -> None:
+    a_little(session, alice)
+    little = statements("/today")
+
+    a_lot(session, alice)
+    much = statements("/today")
+
+    assert len(little) == len(much), (little, much)
+    assert len(much) <= TODAY_STATEMENTS, much
+
+
+def test_a_signed_in_lesson_page_costs_the_same_statements_whatever_her_history(
+    session: Session, alice: User, statements: Measure
+) -> None:
+    a_little(session, alice)
+    # A lesson she has not opened yet, so both visits are written.
+    extra = make_course(session, modules=1, lessons_per_module=2, steps_per_lesson=1)
+    enrol(session, alice, extra)
+    little = statements(f"/courses/{extra.slug}/lessons/les-1-2")
+
+    large = a_lot(session, alice)[0]
+    much = statements(f"/courses/{large.slug}/lessons/les-6-4")
+
+    assert len(little) == len(much), (little, much)
+    assert len(much) <= LESSON_STATEMENTS, much

@@ -1,0 +1,364 @@
+"""The learner's own pages: "Vandaag" (what to do today), her practice log with its week chart,
+and the forms that mark a lesson done or not done."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from api import i18n
+from api.accounts.access import RequireUser
+from api.accounts.models import User
+from api.catalog import service as catalog
+from api.catalog.models import Lesson
+from api.clock import Now, local_day, week_start
+from api.db import SessionDep
+from api.i18n import gettext as _
+from api.i18n import ngettext
+from api.progress import practice
+from api.progress import service as progress_service
+from api.progress import today as today_service
+from api.progress.practice import DayTotal, PracticeEntry
+from api.progress.today import PracticeItem
+from web.pages.catalog import (
+    PRACTICE_API,
+    PRACTICE_LOG_PAGE,
+    StepView,
+    completed_text,
+    lesson_url,
+    locked_page,
+    step_view,
+)
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+
+
+# --- "Vandaag" ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PracticeView:
+    """A step to practise today, with the lesson it comes from."""
+
+    item: PracticeItem
+    view: StepView
+
+
+@dataclass(frozen=True)
+class DayMark:
+    """One day of this week on the "Vandaag" page: its name, and whether she practised."""
+
+    day: date
+    short: str
+    long: str
+    practised: bool
+    is_today: bool
+    is_future: bool
+
+
+def _date_as(day: date, pattern: str) -> str:
+    """The day in a CLDR pattern (e.g. "EEE" for "ma"), in the language of the request."""
+    return format_date(day, pattern, locale=i18n.current_locale.get())
+
+
+def _greeting(user: User, now: datetime) -> str:
+    """Good morning/afternoon/evening by the hour in Amsterdam, with her first name."""
+    name = user.name.split()[0] if user.name.strip() else ""
+    hour = now.astimezone(i18n.TIMEZONE).hour
+    if 6 <= hour < 12:
+        return _("Good morning, %(name)s", name=name)
+    if 12 <= hour < 18:
+        return _("Good afternoon, %(name)s", name=name)
+    return _("Good evening, %(name)s", name=name)
+
+
+def _day_marks(week: list[tuple[date, bool]], today: date) -> list[DayMark]:
+    return [
+        DayMark(
+            day=day,
+            short=_date_as(day, "EEE"),
+            long=_date_as(day, "EEEE d MMMM"),
+            practised=practised,
+            is_today=day == today,
+            is_future=day > today,
+        )
+        for day, practised in week
+    ]
+
+
+@router.get("/today", response_class=HTMLResponse)
+def show_today(request: Request, session: SessionDep, user: RequireUser, now: Now) -> HTMLResponse:
+    """Her home: the next lesson, today's practice, her streak and week, and her courses."""
+    today = today_service.read(session, user=user, now=now)
+    context: dict[str, Any] = {
+        "today": today,
+        "greeting": _greeting(user, now),
+        "practice": [PracticeView(item, step_view(item.step)) for item in today.practice],
+        "week": _day_marks(today.week, today.day),
+        "days_this_week": sum(1 for _day, practised in today.week if practised),
+        "notice": request.query_params.get("notice"),
+        "practice_api": PRACTICE_API,
+        "practice_log": PRACTICE_LOG_PAGE,
+        "viewer_id": user.id,
+        "completed_text": completed_text,
+    }
+    return render(request, "progress/today.html", context)
+
+
+# --- the practice log and its week chart -----------------------------------------------------
+
+# The chart's drawing area in SVG units: one unit is about one CSS pixel in its card on a phone
+# 390 px wide, so the texts keep their size there and grow a little on larger screens.
+CHART_WIDTH = 300
+CHART_HEIGHT = 210
+PLOT_TOP = 28  # room for the value over the tallest bar
+BASELINE = 172  # the bars stand on this line; the day names go under it
+SLOT = CHART_WIDTH / 7
+BAR_WIDTH = 26
+MIN_SCALE_MINUTES = 10  # so a short day does not fill the chart as if it were a long one
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One day's bar, placed: its box, where its texts go, and what they say."""
+
+    day: date
+    label: str
+    name: str
+    minutes: int
+    count: int
+    x: float
+    y: float
+    height: float
+    center: float
+    value_y: float
+    is_today: bool
+    is_future: bool
+
+
+@dataclass(frozen=True)
+class WeekChart:
+    """Minutes practised on each day of one week, as bars ready to draw."""
+
+    monday: date
+    bars: list[Bar]
+    summary: str
+    total_minutes: int
+    days_practised: int
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    baseline: int = BASELINE
+    bar_width: int = BAR_WIDTH
+    label_y: int = BASELINE + 26
+
+    @property
+    def sunday(self) -> date:
+        return self.monday + timedelta(days=6)
+
+    @property
+    def period(self) -> str:
+        """E.g. "16 – 22 november 2026", or "30 november – 6 december 2026"."""
+        start, end = self.monday, self.sunday
+        if start.year != end.year:
+            return f"{i18n.format_day(start)} – {i18n.format_day(end)}"
+        first = str(start.day) if start.month == end.month else _date_as(start, "d MMMM")
+        return f"{first} – {i18n.format_day(end)}"
+
+
+def _minutes(seconds: int) -> int:
+    """Whole minutes, rounded up: a practice of 40 seconds still shows as a bar."""
+    return -(-seconds // 60)
+
+
+def _scale(top_minutes: int) -> int:
+    """The value at the top of the chart: at least 10 minutes, rounded up to a multiple of 5."""
+    top = max(MIN_SCALE_MINUTES, top_minutes)
+    return -(-top // 5) * 5
+
+
+def _summary(monday: date, total: int, days: int) -> str:
+    sunday = monday + timedelta(days=6)
+    period = _(
+        "Minutes of practice per day from %(start)s to %(end)s.",
+        start=i18n.format_day(monday),
+        end=i18n.format_day(sunday),
+    )
+    minutes = ngettext("In total %(num)s minute", "In total %(num)s minutes", total)
+    on_days = ngettext("on %(num)s day.", "on %(num)s days.", days)
+    return f"{period} {minutes}, {on_days}"
+
+
+def week_chart(totals: list[DayTotal], today: date) -> WeekChart:
+    """Place a bar for each day of the week (Monday first) with its minutes and day name."""
+    minutes = [_minutes(total.seconds) for total in totals]
+    scale = _scale(max(minutes, default=0))
+    room = BASELINE - PLOT_TOP
+    bars = []
+    for index, (total, value) in enumerate(zip(totals, minutes, strict=True)):
+        # A bar of a day with any practice stays visible, however small against the others.
+        height = max(3.0, room * value / scale) if value else 0.0
+        center = SLOT * index + SLOT / 2
+        bars.append(
+            Bar(
+                day=total.day,
+                label=_date_as(total.day, "EEE"),
+                name=_date_as(total.day, "EEEE d MMMM"),
+                minutes=value,
+                count=total.count,
+                x=round(center - BAR_WIDTH / 2, 1),
+                y=round(BASELINE - height, 1),
+                height=round(height, 1),
+                center=round(center, 1),
+                value_y=round(BASELINE - height - 8, 1),
+                is_today=total.day == today,
+                is_future=total.day > today,
+            )
+        )
+    days = sum(1 for value in minutes if value)
+    return WeekChart(
+        monday=totals[0].day,
+        bars=bars,
+        summary=_summary(totals[0].day, sum(minutes), days),
+        total_minutes=sum(minutes),
+        days_practised=days,
+    )
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """A logged practice as the list shows it."""
+
+    entry: PracticeEntry
+    duration: str
+    done: str
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
+    return ngettext("%(num)s minute", "%(num)s minutes", round(seconds / 60))
+
+
+def _done(entry: PracticeEntry) -> str:
+    """What she did, in words: sets and repetitions, or breaths."""
+    log = entry.log
+    if log.step_kind == "breathing":
+        return ngettext("%(num)s breath", "%(num)s breaths", log.reps_done)
+    reps = ngettext("%(num)s repetition", "%(num)s repetitions", log.reps_done)
+    if not log.sets_done:
+        return reps
+    return f"{ngettext('%(num)s set', '%(num)s sets', log.sets_done)}, {reps}"
+
+
+def _entry_view(entry: PracticeEntry) -> EntryView:
+    return EntryView(entry, _duration(entry.log.duration_seconds), _done(entry))
+
+
+def _chosen_week(week: str, today: date) -> date:
+    """The Monday of the asked week; this week for a missing, unreadable or future day."""
+    this_monday = week_start(today)
+    try:
+        asked = week_start(date.fromisoformat(week))
+    except ValueError:
+        return this_monday
+    return min(asked, this_monday)
+
+
+def _before(value: str) -> datetime | None:
+    """The moment of the `before` link; None (the newest page) when it cannot be read."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _practice_url(monday: date, before: datetime | None = None) -> str:
+    query = {"week": monday.isoformat()}
+    if before is not None:
+        query["before"] = before.isoformat()
+    return "/practice?" + urlencode(query)
+
+
+@router.get("/practice", response_class=HTMLResponse)
+def show_practice(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    now: Now,
+    week: str = "",
+    before: str = "",
+) -> HTMLResponse:
+    """Her practice log: a week chart and every logged practice, newest first."""
+    today = local_day(now)
+    monday = _chosen_week(week, today)
+    user_id = user.id or 0
+    chart = week_chart(practice.week(session, user_id=user_id, monday=monday), today)
+    since = _before(before)
+    found = practice.entries(session, user_id=user_id, before=since, limit=PAGE_SIZE + 1)
+    shown = found[:PAGE_SIZE]
+    older = shown[-1].log.practised_at if len(found) > PAGE_SIZE else None
+    this_monday = week_start(today)
+    context = {
+        "chart": chart,
+        "entries": [_entry_view(entry) for entry in shown],
+        "previous_week_url": _practice_url(monday - timedelta(days=7), since),
+        "next_week_url": (
+            _practice_url(monday + timedelta(days=7), since) if monday < this_monday else None
+        ),
+        "this_week": monday == this_monday,
+        "older_url": _practice_url(monday, older) if older else None,
+        "newest_url": _practice_url(monday) if since else None,
+    }
+    return render(request, "progress/practice.html", context)
+
+
+# --- marking a lesson done --------------------------------------------------------------------
+
+Mark = Callable[..., Any]
+
+
+def _mark(
+    request: Request,
+    session: Session,
+    user: User,
+    now: datetime,
+    where: tuple[str, str],
+    action: Mark,
+) -> Response:
+    """Apply `action` to a lesson she may open and go back to it; the lock page otherwise."""
+    slug, lesson_slug = where
+    try:
+        outline, index = catalog.open_lesson(
+            session, slug=slug, lesson_slug=lesson_slug, viewer=user, now=now
+        )
+    except catalog.LessonLocked as locked:
+        return locked_page(request, locked)
+    lesson: Lesson = outline.lessons[index]
+    action(session, user_id=user.id, lesson=lesson, now=now)
+    return RedirectResponse(f"{lesson_url(slug, lesson)}#progress", status_code=303)
+
+
+@router.post("/courses/{slug}/lessons/{lesson_slug}/complete")
+def complete_lesson(
+    request: Request, session: SessionDep, user: RequireUser, now: Now, slug: str, lesson_slug: str
+) -> Response:
+    """Mark the lesson done; back on the lesson, the next one is the obvious next step."""
+    return _mark(request, session, user, now, (slug, lesson_slug), progress_service.complete)
+
+
+@router.post("/courses/{slug}/lessons/{lesson_slug}/incomplete")
+def undo_lesson(
+    request: Request, session: SessionDep, user: RequireUser, now: Now, slug: str, lesson_slug: str
+) -> Response:
+    """Mark the lesson not done (again)."""
+    return _mark(request, session, user, now, (slug, lesson_slug), progress_service.undo)

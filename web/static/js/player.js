@@ -1,0 +1,750 @@
+/* Guided practice. Each exercise or breathing step on the page carries its timing in data-*
+   attributes and stays readable as text; this script adds a Start button that counts for the
+   learner (squeeze, hold, relax; breathe in and out), then logs what she did. A log is first kept
+   in localStorage and only then sent, so a failed network never loses it: it is sent again on
+   the next page load, when the browser comes back online, and on a backing-off timer. The server
+   recognises a repeat by its client_id and stores it once. All texts come translated in the JSON
+   block #player-config; nothing here is written in Dutch or English. */
+(function () {
+  "use strict";
+
+  var QUEUE_KEY = "kern.practice.v1";
+  var PREFS_KEY = "kern.player.prefs.v1";
+  var TICK_MS = 250; // four ticks a second keep the count on time without busy work
+  var CUE_SECONDS = 1; // the short "squeeze" signal before each hold
+  var SWITCH_SECONDS = 5; // time to change position between the left and the right side
+  var RETRY_FIRST_MS = 5000;
+  var RETRY_MAX_MS = 5 * 60 * 1000;
+  var MAX_NOTE = 500;
+  var MAX_DURATION = 4 * 3600;
+  // Higher tones for effort, lower ones for letting go: she can follow with her eyes closed.
+  var TONES = { squeeze: 660, hold: 660, relax: 440, rest: 392, change: 392, inhale: 523, exhale: 392, done: 784 };
+  var PULSES = { relax: [60, 80, 60], rest: [60, 80, 60, 80, 60], exhale: [60, 80, 60], done: [200, 100, 200] };
+
+  var config;
+  try {
+    config = JSON.parse(document.getElementById("player-config").textContent);
+  } catch (error) {
+    return; // without its settings and texts the player cannot speak: the steps stay text
+  }
+  var texts = config.texts || {};
+  var userId = config.userId === undefined ? null : config.userId;
+  var reduceMotion = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : { matches: false };
+  var prefs = readJSON(PREFS_KEY, null) || { sound: false, vibrate: false };
+  var active = null; // the one player that is running or paused
+  var audio = null;
+  var wakeLock = null;
+  var storageWorks = true;
+  var memoryQueue = []; // the queue when localStorage refuses (private mode, full)
+  var sending = false;
+  var retryTimer = null;
+  var retryDelay = RETRY_FIRST_MS;
+  var stepStatus = {}; // client_id -> the status line of the step the log came from
+  var page = null; // the page's status box and announcer
+
+  /* ---- Small helpers ---- */
+
+  function t(key, values) {
+    return (texts[key] || "").replace(/%\((\w+)\)s/g, function (match, name) {
+      return values && values[name] !== undefined ? String(values[name]) : match;
+    });
+  }
+
+  // Dutch, English and Norwegian have one singular (n = 1) and one plural, so each countable
+  // text comes as a pair of messages, "...One" and "...Other".
+  function plural(key, count, values) {
+    return t(key + (count === 1 ? "One" : "Other"), assign({ num: count }, values));
+  }
+
+  function assign(target) {
+    for (var i = 1; i < arguments.length; i += 1) {
+      for (var key in arguments[i] || {}) {
+        target[key] = arguments[i][key];
+      }
+    }
+    return target;
+  }
+
+  function make(tag, className, text, attributes) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text) {
+      node.textContent = text;
+    }
+    for (var name in attributes || {}) {
+      node.setAttribute(name, attributes[name]);
+    }
+    return node;
+  }
+
+  function append(parent, children) {
+    children.forEach(function (child) {
+      if (child) {
+        parent.appendChild(child);
+      }
+    });
+    return parent;
+  }
+
+  function clock(seconds) {
+    var whole = Math.max(0, Math.round(seconds));
+    return Math.floor(whole / 60) + ":" + String(whole % 60 + 100).slice(1);
+  }
+
+  function readJSON(key, fallback) {
+    try {
+      return JSON.parse(window.localStorage.getItem(key)) || fallback;
+    } catch (error) {
+      return fallback;
+    }
+  }
+
+  function writeJSON(key, value) {
+    try {
+      window.localStorage.setItem(key, JSON.stringify(value));
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /* ---- The programme: a flat list of timed phases, built once from the data-* attributes ---- */
+
+  function number(step, name) {
+    var value = parseInt(step.getAttribute("data-" + name), 10);
+    return value > 0 ? value : 0;
+  }
+
+  // Per side, per set, per rep: squeeze (1 s), hold, relax; rest between sets. `from` and `to`
+  // are where the visual cue starts and ends (0 empty, 1 full); a rep counts once its hold is done.
+  function exercisePlan(step) {
+    var hold = number(step, "hold"), relax = number(step, "relax"), reps = number(step, "reps");
+    var sets = number(step, "sets") || 1, rest = number(step, "rest"), side = step.getAttribute("data-side");
+    var sides = side === "both" ? ["left", "right"] : side === "left" || side === "right" ? [side] : [null];
+    var phases = [];
+    if (!reps || !(hold || relax)) {
+      return null;
+    }
+    sides.forEach(function (onSide, sideIndex) {
+      if (sideIndex > 0) {
+        phases.push({ name: "change", seconds: SWITCH_SECONDS, side: onSide, from: 0, to: 0 });
+      }
+      for (var set = 1; set <= sets; set += 1) {
+        for (var rep = 1; rep <= reps; rep += 1) {
+          var at = { side: onSide, set: set, sets: sets, rep: rep, reps: reps, from: 0, to: 0 };
+          phases.push(assign({ name: "squeeze", seconds: CUE_SECONDS, countsRep: !hold }, at));
+          if (hold) {
+            phases.push(assign({}, at, { name: "hold", seconds: hold, to: 1, countsRep: true }));
+          }
+          if (relax) {
+            phases.push(assign({}, at, { name: "relax", seconds: relax, from: hold ? 1 : 0 }));
+          }
+        }
+        phases[phases.length - 1].endsSet = true;
+        if (rest && set < sets) {
+          phases.push({ name: "rest", seconds: rest, side: onSide, set: set + 1, sets: sets, from: 0, to: 0 });
+        }
+      }
+    });
+    return { kind: "exercise", phases: phases, totalReps: reps * sets * sides.length, totalSets: sets * sides.length };
+  }
+
+  // Per cycle: breathe in (the circle grows), an optional hold, breathe out (it shrinks).
+  function breathingPlan(step) {
+    var inhale = number(step, "inhale"), hold = number(step, "hold"), exhale = number(step, "exhale");
+    var cycles = number(step, "cycles");
+    var phases = [];
+    if (!cycles || !(inhale || exhale)) {
+      return null;
+    }
+    for (var cycle = 1; cycle <= cycles; cycle += 1) {
+      var at = { cycle: cycle, cycles: cycles, up: true };
+      [["inhale", inhale, 0, 1], ["hold", hold, 1, 1], ["exhale", exhale, 1, 0]].forEach(function (part) {
+        if (part[1]) {
+          phases.push(assign({ name: part[0], seconds: part[1], from: part[2], to: part[3] }, at));
+        }
+      });
+      phases[phases.length - 1].countsRep = true;
+    }
+    return { kind: "breathing", phases: phases, totalReps: cycles, totalSets: 0 };
+  }
+
+  // Phase boundaries in milliseconds of active (unpaused) time, so the position follows from
+  // one subtraction however late a throttled tab wakes up.
+  function timeline(plan) {
+    var at = 0;
+    plan.phases.forEach(function (phase) {
+      phase.start = at;
+      at += phase.seconds * 1000;
+      phase.end = at;
+    });
+    plan.total = at;
+    return plan;
+  }
+
+  /* ---- Sound, vibration, screen lock: all optional, all silent when the browser refuses ---- */
+
+  function ensureAudio() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!prefs.sound || !Context) {
+      return;
+    }
+    try {
+      audio = audio || new Context(); // made during a click, so autoplay rules allow it
+      if (audio.state === "suspended") {
+        audio.resume();
+      }
+    } catch (error) {
+      audio = null;
+    }
+  }
+
+  function signal(name) {
+    if (prefs.vibrate && navigator.vibrate) {
+      navigator.vibrate(PULSES[name] || 120);
+    }
+    if (!prefs.sound || !audio) {
+      return;
+    }
+    try {
+      var start = audio.currentTime;
+      var tone = audio.createOscillator();
+      var gain = audio.createGain();
+      tone.type = "sine";
+      tone.frequency.value = TONES[name] || 523;
+      // A soft attack and a long fade: a chime, not a beep.
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.15, start + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.45);
+      tone.connect(gain);
+      gain.connect(audio.destination);
+      tone.start(start);
+      tone.stop(start + 0.5);
+    } catch (error) {
+      audio = null;
+    }
+  }
+
+  function keepScreenOn() {
+    if (!navigator.wakeLock || (wakeLock && !wakeLock.released)) {
+      return; // no API, or a lock that still holds (the browser drops it when the page hides)
+    }
+    navigator.wakeLock.request("screen").then(function (lock) {
+      if (active && active.running) {
+        wakeLock = lock;
+      } else {
+        lock.release(); // paused or stopped while the request was on its way
+      }
+    }, function () {});
+  }
+
+  function letScreenSleep() {
+    if (wakeLock) {
+      wakeLock.release().catch(function () {});
+      wakeLock = null;
+    }
+  }
+
+  /* ---- The player ---- */
+
+  function setup(step) {
+    var plan = step.getAttribute("data-kind") === "exercise" ? exercisePlan(step) : breathingPlan(step);
+    if (!plan) {
+      return;
+    }
+    var heading = step.querySelector("h3");
+    var title = heading ? heading.textContent.trim() : "";
+    var start = make("button", "button button--large player__start", "", { type: "button" });
+    // "Start Schouders los" for screen readers, in the course's language; "Start" on screen.
+    append(start, [make("span", "", t("start")), make("span", "visually-hidden", title, heading && heading.lang ? { lang: heading.lang } : null)]);
+    var status = make("p", "player__status is-empty", "", { role: "status", "aria-live": "polite", "data-player-status": "" });
+    var slot = append(make("div", "player-slot"), [start, status]);
+    step.appendChild(slot);
+    var player = {
+      plan: timeline(plan), slot: slot, startButton: start, status: status, title: title,
+      stepId: parseInt(step.getAttribute("data-step-id"), 10) || null
+    };
+    start.addEventListener("click", function () {
+      begin(player);
+    });
+  }
+
+  function begin(player) {
+    if (active) {
+      stop(active);
+    }
+    ensureAudio();
+    status(player.status, "");
+    assign(player, { index: 0, activeBefore: 0, repsDone: 0, setsDone: 0, shown: {} });
+    player.panel = buildPanel(player);
+    player.startButton.hidden = true;
+    player.slot.insertBefore(player.panel, player.status);
+    active = player;
+    run(player);
+    enter(player);
+    player.pauseButton.focus();
+  }
+
+  function buildPanel(player) {
+    var kind = player.plan.kind;
+    var parts = {
+      position: make("p", "player__position"),
+      side: make("p", "player__side"),
+      word: make("p", "player__phase"),
+      count: make("p", "player__count", "", { "aria-hidden": "true" }), // announced once per phase instead
+      cue: make("span", "player__cue"),
+      left: make("p", "player__left")
+    };
+    var track = append(make("span", kind === "exercise" ? "player__bar" : "player__circle", "", { "aria-hidden": "true" }), [parts.cue]);
+    var pauseButton = make("button", "button button--large player__pause", t("pause"), { type: "button" });
+    var stopButton = make("button", "button button--quiet player__stop", t("stop"), { type: "button" });
+    pauseButton.addEventListener("click", function () {
+      if (player.running) {
+        pause(player);
+      } else {
+        run(player);
+        enter(player);
+      }
+    });
+    stopButton.addEventListener("click", function () {
+      stop(player);
+    });
+    player.parts = parts;
+    player.pauseButton = pauseButton;
+    return append(make("div", "player player--" + kind, "", { role: "group", "aria-label": t("panelLabel", { title: player.title }) }), [
+      parts.position, parts.side, parts.word,
+      append(make("div", "player__stage"), [track, parts.count]),
+      parts.left,
+      append(make("div", "player__controls"), [pauseButton, stopButton]),
+      options()
+    ]);
+  }
+
+  // Sound and vibration are off until she turns them on: a phone may be used discreetly.
+  function options() {
+    var box = make("div", "player__options");
+    [["sound", window.AudioContext || window.webkitAudioContext], ["vibrate", navigator.vibrate]].forEach(function (choice) {
+      if (!choice[1]) {
+        return; // no switch for what this browser cannot do
+      }
+      var input = make("input", "", "", { type: "checkbox" });
+      input.checked = !!prefs[choice[0]];
+      input.addEventListener("change", function () {
+        prefs[choice[0]] = input.checked;
+        writeJSON(PREFS_KEY, prefs);
+        ensureAudio();
+      });
+      append(box, [append(make("label", "player__option"), [input, document.createTextNode(" " + t(choice[0]))])]);
+    });
+    return box.childNodes.length ? box : null;
+  }
+
+  function elapsed(player) {
+    return player.activeBefore + (player.running ? Date.now() - player.runningSince : 0);
+  }
+
+  function run(player) {
+    player.running = true;
+    player.runningSince = Date.now();
+    player.timer = window.setInterval(function () {
+      tick(player);
+    }, TICK_MS);
+    player.pauseButton.textContent = t("pause");
+    player.panel.classList.remove("player--paused");
+    keepScreenOn();
+  }
+
+  function halt(player) {
+    player.activeBefore = elapsed(player);
+    player.running = false;
+    window.clearInterval(player.timer);
+    letScreenSleep();
+  }
+
+  function pause(player) {
+    halt(player);
+    player.pauseButton.textContent = t("resume");
+    player.panel.classList.add("player--paused");
+    player.parts.word.textContent = t("paused"); // enter() puts the phase back on resume
+    moveCue(player, player.activeBefore);
+    say(t("paused"));
+  }
+
+  function tick(player) {
+    var now = elapsed(player);
+    var phases = player.plan.phases;
+    var index = player.index;
+    while (index < phases.length && now >= phases[index].end) {
+      player.repsDone += phases[index].countsRep ? 1 : 0;
+      player.setsDone += phases[index].endsSet ? 1 : 0;
+      index += 1;
+    }
+    if (index >= phases.length) {
+      finish(player, true);
+    } else if (index !== player.index) {
+      player.index = index;
+      enter(player);
+    } else {
+      show(player, now);
+    }
+  }
+
+  // A new phase (or a resume): the word, the position, one announcement, the cue and a signal.
+  function enter(player) {
+    var now = elapsed(player);
+    var phase = player.plan.phases[player.index];
+    var word = t("phase" + phase.name.charAt(0).toUpperCase() + phase.name.slice(1));
+    var timed = phase.name === "rest" || phase.name === "change" ? "seconds" : "count";
+    player.panel.setAttribute("data-phase", phase.name);
+    player.parts.word.textContent = word;
+    player.parts.position.textContent = where(phase);
+    player.parts.side.textContent = phase.side ? t(phase.side === "left" ? "sideLeft" : "sideRight") : "";
+    var seconds = phase.up ? phase.seconds : Math.max(1, Math.ceil((phase.end - now) / 1000)); // less after a pause
+    say(phase.name === "squeeze" ? word : plural(timed, seconds, { phase: word }));
+    moveCue(player, now);
+    signal(phase.name);
+    show(player, now);
+  }
+
+  function where(phase) {
+    if (phase.cycle) {
+      return t("breath", phase);
+    }
+    if (phase.name === "rest" || phase.name === "change") {
+      return phase.name === "rest" ? t("nextSet", phase) : "";
+    }
+    return t("rep", phase) + (phase.sets > 1 ? " · " + t("set", phase) : "");
+  }
+
+  // Breathing counts up (1, 2, 3, 4), the rest counts down to 1; the squeeze cue shows no number.
+  // Only what changed is written: screen readers and slow phones both prefer a quiet DOM.
+  function show(player, now) {
+    var phase = player.plan.phases[player.index];
+    var count = "";
+    if (phase.up) {
+      count = String(Math.min(phase.seconds, Math.floor((now - phase.start) / 1000) + 1));
+    } else if (phase.name !== "squeeze") {
+      count = String(Math.max(1, Math.ceil((phase.end - now) / 1000)));
+    }
+    var left = t("timeLeft", { time: clock(Math.ceil((player.plan.total - now) / 1000)) });
+    if (player.shown.count !== count) {
+      player.parts.count.textContent = player.shown.count = count;
+    }
+    if (player.shown.left !== left) {
+      player.parts.left.textContent = player.shown.left = left;
+    }
+  }
+
+  function say(text) {
+    page.announcer.textContent = text;
+  }
+
+  // The cue moves by a CSS transition as long as the phase, started from where it is now; a pause
+  // freezes it in place. With reduced motion it does not move: CSS colours it by phase instead.
+  function moveCue(player, now) {
+    var cue = player.parts.cue;
+    var phase = player.plan.phases[player.index];
+    var shape = player.plan.kind === "exercise" ? function (value) {
+      return "scaleX(" + value + ")";
+    } : function (value) {
+      return "scale(" + (0.5 + 0.5 * value) + ")";
+    };
+    if (reduceMotion.matches) {
+      cue.style.transition = cue.style.transform = "";
+      return;
+    }
+    var value = phase.from + (phase.to - phase.from) * Math.min(1, (now - phase.start) / (phase.end - phase.start));
+    cue.style.transition = "none";
+    cue.style.transform = shape(value);
+    if (player.running && value !== phase.to) {
+      void cue.offsetWidth; // commit the starting point, or the browser skips the transition
+      cue.style.transition = "transform " + (phase.end - now) + "ms " + (player.plan.kind === "breathing" ? "ease-in-out" : "linear");
+      cue.style.transform = shape(phase.to);
+    }
+  }
+
+  function stop(player) {
+    halt(player);
+    active = null;
+    if (player.repsDone > 0) {
+      finish(player, false);
+    } else {
+      close(player);
+    }
+  }
+
+  function close(player) {
+    player.panel.remove();
+    player.panel = null;
+    player.startButton.hidden = false;
+    player.startButton.focus();
+  }
+
+  /* ---- Done: what she did, how it felt, and saving it ---- */
+
+  function finish(player, completed) {
+    halt(player);
+    active = null;
+    if (completed) {
+      // A tab woken late may overshoot the end; what she practised is the programme's length.
+      player.activeBefore = Math.min(player.activeBefore, player.plan.total);
+      signal("done");
+    }
+    var record = {
+      step_id: player.stepId,
+      practised_at: new Date(Date.now()).toISOString(),
+      duration_seconds: Math.min(MAX_DURATION, Math.round(player.activeBefore / 1000)),
+      sets_done: player.plan.kind === "exercise" ? player.setsDone : 0,
+      reps_done: player.repsDone
+    };
+    var heading = make("h4", "player__done-title", t(completed ? "done" : "stopped"), { tabindex: "-1" });
+    var panel = append(make("div", "player player--done"), [heading].concat(summary(player)));
+    if (userId === null) {
+      append(panel, [append(make("p", "player__login", t("loginToSave") + " "), [loginLink()])]);
+    }
+    panel.appendChild(userId !== null && player.stepId ? logForm(player, record) : closeButton(player));
+    player.panel.replaceWith(panel);
+    player.panel = panel;
+    heading.focus(); // "Done!" is read out, and the form follows
+  }
+
+  function summary(player) {
+    var plan = player.plan;
+    var lines = [];
+    if (plan.kind === "breathing") {
+      lines.push(t("summaryBreaths", { done: player.repsDone, total: plan.totalReps }));
+    } else {
+      if (plan.totalSets > 1) {
+        lines.push(t("summarySets", { done: player.setsDone, total: plan.totalSets }));
+      }
+      lines.push(t("summaryReps", { done: player.repsDone, total: plan.totalReps }));
+    }
+    lines.push(t("summaryTime", { time: clock(player.activeBefore / 1000) }));
+    return lines.map(function (line) {
+      return make("p", "player__summary", line);
+    });
+  }
+
+  function closeButton(player) {
+    var button = make("button", "button", t("close"), { type: "button" });
+    button.addEventListener("click", function () {
+      close(player);
+    });
+    return button;
+  }
+
+  // Effort and note are both optional: saving with neither is one tap.
+  function logForm(player, record) {
+    var id = "player-" + player.stepId;
+    var scale = make("div", "effort__scale");
+    for (var value = 1; value <= 5; value += 1) {
+      var radio = make("input", "", "", { type: "radio", name: id + "-effort", value: String(value) });
+      append(scale, [append(make("label", "effort__option"), [radio, make("span", "", String(value))])]);
+    }
+    var effort = append(make("fieldset", "effort", "", { "aria-describedby": id + "-effort-hint" }), [
+      make("legend", "", t("effortLegend")), make("p", "hint", t("effortHint"), { id: id + "-effort-hint" }), scale
+    ]);
+    var note = make("textarea", "player__note", "", { id: id + "-note", maxlength: String(MAX_NOTE), rows: "3", "aria-describedby": id + "-note-hint" });
+    var save = make("button", "button", t("save"), { type: "submit" });
+    var discard = make("button", "button button--quiet", t("discard"), { type: "button" });
+    discard.addEventListener("click", function () {
+      close(player);
+    });
+    var form = append(make("form", "player__form"), [
+      effort, make("label", "", t("noteLabel"), { "for": id + "-note" }),
+      make("p", "hint", t("noteHint"), { id: id + "-note-hint" }), note,
+      append(make("div", "actions"), [save, discard])
+    ]);
+    form.addEventListener("submit", function (event) {
+      var chosen = form.querySelector("input[type=radio]:checked");
+      event.preventDefault();
+      record.client_id = newId();
+      record.effort = chosen ? parseInt(chosen.value, 10) : null;
+      record.note = note.value.trim().slice(0, MAX_NOTE);
+      stepStatus[record.client_id] = player.status;
+      enqueue(record);
+      close(player);
+      flush();
+    });
+    return form;
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) {
+      return crypto.randomUUID(); // only in secure contexts; the fallback covers plain http
+    }
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    var hex = Array.prototype.map.call(bytes, function (byte) {
+      return (byte + 0x100).toString(16).slice(1);
+    }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  /* ---- The queue: written before every attempt, emptied only by the server's answer ---- */
+
+  function readQueue() {
+    var queue = storageWorks ? readJSON(QUEUE_KEY, []) : memoryQueue.slice();
+    return Array.isArray(queue) ? queue.filter(function (item) {
+      return item && item.body && item.body.client_id;
+    }) : [];
+  }
+
+  function writeQueue(queue) {
+    memoryQueue = queue.slice();
+    storageWorks = storageWorks && writeJSON(QUEUE_KEY, queue);
+  }
+
+  function enqueue(body) {
+    writeQueue(readQueue().concat([{ userId: userId, body: body, attempts: 0 }]));
+  }
+
+  function dequeue(clientId) {
+    writeQueue(readQueue().filter(function (item) {
+      return item.body.client_id !== clientId;
+    }));
+  }
+
+  // The phone may be shared: only this person's logs are sent with this person's session.
+  function mine() {
+    return readQueue().filter(function (item) {
+      return userId !== null && item.userId === userId;
+    });
+  }
+
+  function flush() {
+    var next = mine()[0];
+    window.clearTimeout(retryTimer);
+    showWaiting();
+    if (sending || !next || !config.practiceUrl) {
+      return;
+    }
+    sending = true; // one request at a time, so an item is never in flight twice
+    var id = next.body.client_id;
+    writeQueue(readQueue().map(function (item) {
+      item.attempts = (item.attempts || 0) + (item.body.client_id === id ? 1 : 0);
+      return item;
+    }));
+    send(next.body).then(function (answer) {
+      sending = false;
+      report(id, answer);
+      if (answer.kind === "saved" || answer.kind === "rejected") {
+        dequeue(id);
+        retryDelay = RETRY_FIRST_MS;
+        flush();
+      } else if (answer.kind === "later") {
+        retryTimer = window.setTimeout(flush, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+      }
+      // "login" and "expired" wait for the next page load: retrying now would be refused again.
+      showWaiting();
+    });
+  }
+
+  function send(body) {
+    return fetch(config.practiceUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": config.csrfToken || "", "Accept": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      var code = response.status;
+      if (code === 200 || code === 201) {
+        return { kind: "saved" };
+      }
+      if (code === 401) {
+        return { kind: "login" };
+      }
+      if (code >= 500 || code === 408 || code === 429) {
+        return { kind: "later" };
+      }
+      return response.json().catch(function () {
+        return {};
+      }).then(function (data) {
+        var detail = typeof data.detail === "string" && data.detail ? data.detail : t("rejected");
+        // An expired CSRF token is the page's fault, not the log's: keep it for the next page.
+        return { kind: data.error === "csrf" ? "expired" : "rejected", detail: detail };
+      });
+    }, function () {
+      return { kind: "later" }; // offline, or the server did not answer
+    });
+  }
+
+  // The answer goes to the step she saved from; a log from an earlier visit to the page's box.
+  function report(clientId, answer) {
+    var target = stepStatus[clientId] || page.outcome;
+    var log = make("a", "", t("viewLog"), { href: config.logUrl || "/practice" });
+    if (answer.kind === "saved") {
+      status(target, t(stepStatus[clientId] ? "saved" : "savedEarlier") + " ", log, "ok");
+    } else if (answer.kind === "later") {
+      if (stepStatus[clientId]) {
+        status(target, t("notSent"), null, "wait"); // the box above says how many are waiting
+      }
+    } else if (answer.kind === "login") {
+      status(target, t("loggedOut") + " ", loginLink(), "wait");
+    } else {
+      status(target, answer.detail, null, answer.kind === "expired" ? "wait" : "error");
+    }
+  }
+
+  function loginLink() {
+    return make("a", "", t("logIn"), { href: "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search) });
+  }
+
+  function status(node, text, link, tone) {
+    node.textContent = text;
+    append(node, [link]);
+    node.classList.toggle("is-empty", !text);
+    node.setAttribute("data-tone", text ? tone || "" : "");
+  }
+
+  function showWaiting() {
+    var waiting = mine().length;
+    status(page.waiting, waiting ? plural("waiting", waiting) : "");
+    page.box.classList.toggle("is-empty", !page.outcome.textContent && !waiting);
+  }
+
+  // The page's status box and the phase announcer exist from the start, so screen readers know
+  // them before they speak (a live region made together with its first words is often not heard).
+  // The box sits above the first list of steps, or at the top of the page when there is none.
+  function makePage() {
+    var outcome = make("p", "practice-status__outcome is-empty");
+    var waiting = make("p", "practice-status__waiting is-empty");
+    var box = append(make("div", "practice-status is-empty", "", { role: "status", "aria-live": "polite", "data-practice-status": "" }), [outcome, waiting]);
+    var announcer = make("p", "visually-hidden", "", { "aria-live": "polite", "data-player-announcer": "" });
+    var list = document.querySelector(".steps");
+    var main = document.querySelector("main") || document.body;
+    if (list) {
+      list.parentNode.insertBefore(box, list);
+    } else {
+      main.insertBefore(box, main.firstChild);
+    }
+    document.body.appendChild(announcer);
+    return { box: box, outcome: outcome, waiting: waiting, announcer: announcer };
+  }
+
+  /* ---- Start-up ---- */
+
+  page = makePage();
+  Array.prototype.forEach.call(document.querySelectorAll('[data-kind="exercise"], [data-kind="breathing"]'), setup);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && active) {
+      stop(active);
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && active && active.running) {
+      keepScreenOn(); // the browser releases the lock whenever the page is hidden
+      tick(active);
+    }
+  });
+  window.addEventListener("online", function () {
+    retryDelay = RETRY_FIRST_MS;
+    flush();
+  });
+  flush();
+})();
