@@ -13,6 +13,8 @@ from api.db import moment, utcnow
 class CourseStatus(StrEnum):
     draft = "draft"
     published = "published"
+    # Taken out of the catalog for good, but kept: learners have progress and practice in it.
+    archived = "archived"
 
 
 class Schedule(StrEnum):
@@ -91,7 +93,7 @@ class Course(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint(f"price_cents BETWEEN 0 AND {MAX_PRICE_CENTS}", name="price_cents"),
-        CheckConstraint("status IN ('draft', 'published')", name="status"),
+        CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
         CheckConstraint("schedule IN ('all_at_once', 'drip')", name="schedule"),
         Index("ix_course_instructor_id", "instructor_id"),
     )
@@ -141,6 +143,9 @@ class Lesson(SQLModel, table=True):
     video_title: str = Field(default="", max_length=200)
     estimated_minutes: int = Field(default=5)
     free_preview: bool = Field(default=False)
+    # Bumped on every save in the studio: a save based on an older version is refused, so two
+    # tabs editing the same lesson cannot silently overwrite each other.
+    version: int = Field(default=1)
 
     __table_args__ = (
         CheckConstraint(

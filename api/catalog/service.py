@@ -129,9 +129,13 @@ def can_preview(viewer: User | None, course: Course) -> bool:
     return viewer.role == Role.admin or viewer.id == course.instructor_id
 
 
-def can_see(viewer: User | None, course: Course) -> bool:
-    """Published courses are public; drafts only for those who may preview them."""
-    return course.status == CourseStatus.published or can_preview(viewer, course)
+def can_see(viewer: User | None, course: Course, enrolment: Enrolment | None = None) -> bool:
+    """Published courses are public; archived ones stay open to the learners enrolled in them;
+    drafts are only for those who may preview them."""
+    if course.status == CourseStatus.published or can_preview(viewer, course):
+        return True
+    archived = course.status == CourseStatus.archived
+    return archived and enrolment is not None and enrolment.is_active
 
 
 def list_published(session: Session) -> list[tuple[Course, User]]:
@@ -167,7 +171,7 @@ def outline(
         )
         .where(Course.slug == slug)
     ).first()
-    if row is None or not can_see(viewer, row[0]):
+    if row is None or not can_see(viewer, row[0], row[2]):
         raise NotFound(_("We could not find this course."))
     course, instructor, enrolment = row
     return CourseOutline(
@@ -218,7 +222,7 @@ def enrolled_outlines(session: Session, *, viewer: User, now: datetime) -> list[
         .where(Enrolment.user_id == viewer.id, Enrolment.status == EnrolmentStatus.active)
         .order_by(col(Enrolment.enrolled_at), col(Enrolment.id))
     ).all()
-    visible = [row for row in rows if can_see(viewer, row[0])]
+    visible = [row for row in rows if can_see(viewer, row[0], row[2])]
     if not visible:
         return []
     parts = _modules_by_course(session, [course.id for course, _user, _enrolment in visible])
@@ -313,7 +317,7 @@ def open_step(
         )
         .where(col(Step.id) == step_id)
     ).first()
-    if row is None or not can_see(viewer, row[3]):
+    if row is None or not can_see(viewer, row[3], row[5]):
         raise NotFound(_("We could not find this exercise."))
     step, lesson, module, course, instructor, enrolment = row
     # An outline of just this lesson is enough to decide whether it is open.

@@ -139,7 +139,7 @@ INVALID = {
     "unknown status": (
         _set_course("status", "gepubliceerd"),
         ("course.yaml", "status: gepubliceerd", "status"),
-        "must be 'draft' or 'published'",
+        "must be 'draft', 'published' or 'archived'",
     ),
     "missing lesson file": (
         lambda files: files.unwritten.add("03-ademen.md"),

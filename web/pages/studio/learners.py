@@ -1,4 +1,4 @@
-"""The instructor's studio: for now, who is enrolled in a course, and giving or ending access."""
+"""Who is enrolled in a course, and giving or ending access by hand."""
 
 from typing import Any
 
@@ -8,12 +8,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.accounts import service as accounts
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
-from api.catalog import service as catalog
 from api.catalog.models import Course
 from api.db import SessionDep
 from api.enrolment import service as enrolment_service
-from api.errors import Forbidden, FormError
+from api.errors import FormError
 from api.i18n import gettext as _
+from api.studio.access import owned_course
 from web.pages.common import FormStr
 from web.templating import render
 
@@ -22,10 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 def _own_course(session: SessionDep, user: User, slug: str) -> Course:
     """The course, if this instructor teaches it (admins: any course)."""
-    course = catalog.outline(session, slug=slug, viewer=user).course
-    if not catalog.can_preview(user, course):
-        raise Forbidden(_("This course belongs to another instructor."))
-    return course
+    return owned_course(session, viewer=user, slug=slug)
 
 
 def _learners_page(
