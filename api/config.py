@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     mail_from: str = "Kern <noreply@kern.localhost>"
     mail_dir: Path = VAR / "mail"
     media_dir: Path = VAR / "media"
+    # The largest video file an instructor may upload, in MB of 1024 × 1024 bytes.
+    media_max_video_mb: int = Field(default=500, ge=1, le=100_000)
     log_level: str = "INFO"
     db_pool_size: int = Field(default=20, ge=1, le=200)
     session_idle_minutes: int = Field(default=60 * 24 * 7, ge=5)

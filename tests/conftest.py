@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from api import db, migrate
+from api import db, i18n, migrate
 from api.accounts import passwords
 from api.accounts import service as accounts_service
 from api.config import Settings, get_settings
@@ -143,3 +143,11 @@ def app(settings: Settings, connection: Connection) -> Iterator[FastAPI]:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages made outside a request (services, the CLI) in English, their msgids."""
+    token = i18n.current_locale.set("en")
+    yield
+    i18n.current_locale.reset(token)

@@ -50,6 +50,7 @@ from starlette.routing import Mount, Route
 
 from api import i18n
 from api.accounts.models import AuthSession, Role, User
+from api.catalog.models import Lesson, Step
 from api.config import Settings
 from api.payments.models import Order
 from api.security.csrf import HEADER, SAFE_METHODS
@@ -554,6 +555,145 @@ ROUTES: tuple[Row, ...] = (
         signed_in(FORBIDDEN, staff=NOT_FOUND),
         form=lambda _scene: {"note": "matrix"},
     ),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/learners.csv",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=OK),
+        check=no_learner_listed_for_learners,
+    ),
+    Row("GET", "/studio/courses/{slug}/insight", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    # The studio: instructors and admins only; a course's pages for its owner and admins (another
+    # instructor is walked in tests/studio/test_other_instructor.py). Empty forms are refused as
+    # input; the lesson and module ids are the matrix course's own.
+    Row("GET", "/studio", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("GET", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    Row("POST", "/studio/preview", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("GET", "/studio/import", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/import", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    Row("GET", "/studio/courses/{slug}", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/courses/{slug}", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/status",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row("GET", "/studio/courses/{slug}/delete", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row("GET", "/studio/courses/{slug}/export.zip", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/cover",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/modules",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/modules/{module_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/modules/{module_id}/move",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/modules/{module_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=OK),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/modules/{module_id}/delete",
+        "signed-in",
+        signed_in(
+            FORBIDDEN,
+            staff=see_other(f"/studio/courses/{COURSE_SLUG}?notice=module-deleted#modules"),
+        ),
+    ),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/modules/{module_id}/lessons/new",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=OK),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/modules/{module_id}/lessons/new",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/lessons/{lesson_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=OK),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/move",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    # Deleting without the confirmation is refused as a conflict, and nothing is deleted.
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=Answer(409)),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/video",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/move",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
     # Stripe's webhook answers to a signature, not a person; here no secret is configured.
     Row("POST", "/stripe/webhook", "public", everyone(Answer(400))),
     # The JSON API.
@@ -628,8 +768,13 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "checkout_id": lambda scene: demo_checkout_of(scene.other),
     # No enrolment has this id: staff get 404, everyone else is stopped before the lookup.
     "enrolment_id": lambda _scene: "999999",
+    "module_id": lambda _scene: CONTENT_IDS["module_id"],
+    "lesson_id": lambda _scene: CONTENT_IDS["lesson_id"],
+    "step_id": lambda _scene: CONTENT_IDS["step_id"],
 }
-OBJECT_PARAMETERS = {"session_id", "checkout_id"}  # parameters that name someone's data
+OBJECT_PARAMETERS = {"session_id", "checkout_id"}
+# The matrix course's second lesson (not a free preview), its module and a step; set by `furnish`.
+CONTENT_IDS: dict[str, str] = {}  # parameters that name someone's data
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 SKIPPED_MOUNTS = {"/static"}
 
@@ -719,6 +864,17 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
         )
         settings.media_dir.mkdir(parents=True, exist_ok=True)
         (settings.media_dir / MEDIA_NAME).write_bytes(b"\x00" * 64)
+        # The free lesson shows the video file, so /media serves it to everyone.
+        lessons = session.exec(
+            select(Lesson).where(Lesson.course_id == course.id).order_by(col(Lesson.id))
+        ).all()
+        lessons[0].video_provider, lessons[0].video_ref = "file", MEDIA_NAME
+        step = session.exec(select(Step).where(Step.lesson_id == lessons[1].id)).first()
+        assert step is not None
+        CONTENT_IDS.update(
+            module_id=str(lessons[1].module_id), lesson_id=str(lessons[1].id), step_id=str(step.id)
+        )
+        session.flush()
         if row.path.startswith(PURCHASE_PATHS):
             # Alice and bob each have an open demo checkout for the course.
             for learner in LEARNERS:

@@ -9,13 +9,16 @@ from sqlmodel import Session, select
 from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog.models import Course
+from api.catalog.packages.schema import is_slug
 from api.errors import Forbidden, NotFound
 from api.i18n import gettext as _
 
 
 def owned_course(session: Session, *, viewer: User, slug: str) -> Course:
     """The course, when the viewer teaches it (or is an admin); NotFound or Forbidden."""
-    course = session.exec(select(Course).where(Course.slug == slug[:80])).first()
+    if not is_slug(slug):
+        raise NotFound(_("We could not find this course."))
+    course = session.exec(select(Course).where(Course.slug == slug)).first()
     if course is None:
         raise NotFound(_("We could not find this course."))
     if not catalog.can_preview(viewer, course):

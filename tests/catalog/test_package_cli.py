@@ -16,6 +16,9 @@ from api.seed import DEMO_INSTRUCTOR_EMAIL
 from tests.catalog.package_builder import line_of, minimal_package
 from tests.catalog.test_package_export import content
 
+# The problems are asserted by their English msgids.
+pytestmark = pytest.mark.usefixtures("english")
+
 runner = CliRunner()
 TITLE = "Sterke start — bekkenbodem in twee weken"
 

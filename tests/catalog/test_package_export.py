@@ -18,6 +18,9 @@ from api.errors import AppError, NotFound
 from tests.catalog.package_builder import PackageFiles, minimal_package
 from tests.factories import make_user
 
+# The problems are asserted by their English msgids.
+pytestmark = pytest.mark.usefixtures("english")
+
 # The order of docs/course-packages.md, which an exported file keeps.
 COURSE_KEYS = [
     "slug",

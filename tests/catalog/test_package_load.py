@@ -13,6 +13,9 @@ from api.catalog.packages import PackageError, Problem, import_package, load_pac
 from tests.catalog.package_builder import PackageFiles, line_of, minimal_package
 from tests.factories import make_user
 
+# The problems are asserted by their English msgids.
+pytestmark = pytest.mark.usefixtures("english")
+
 Corruption = Callable[[PackageFiles], object]
 
 

@@ -512,3 +512,16 @@ def test_lesson_page_stays_small(client: TestClient, session: Session) -> None:
     assert len(assets) == 5
     # What a phone downloads the first time, compressed as any web server sends it.
     assert sum(len(gzip.compress(part)) for part in [html, *assets]) < 40_000
+
+
+def test_a_course_with_a_cover_shows_it_in_the_catalog_and_on_its_page(
+    client: TestClient, session: Session
+) -> None:
+    course = make_course(session)
+    course.cover_image = "0123456789abcdef0123456789abcdef.jpg"
+    session.flush()
+    src = f'src="/media/{course.cover_image}"'
+    assert src in client.get("/courses").text
+    assert src in client.get(f"/courses/{course.slug}").text
+    bare = make_course(session)
+    assert "/media/" not in client.get(f"/courses/{bare.slug}").text

@@ -1,25 +1,16 @@
 """Reading courses: who sees what, in which order, and steps read out as sentences."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
 
-from api import i18n
 from api.accounts.models import Role
 from api.catalog import service, steps
 from api.catalog.models import Step
 from api.db import utcnow
 from api.errors import NotFound
 from tests.factories import enable_totp, make_course, make_user
-
-
-@pytest.fixture
-def english() -> Iterator[None]:
-    token = i18n.current_locale.set("en")
-    yield
-    i18n.current_locale.reset(token)
 
 
 def test_published_courses_come_newest_first_and_drafts_not_at_all(session: Session) -> None:

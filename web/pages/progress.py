@@ -26,6 +26,7 @@ from api.progress import service as progress_service
 from api.progress import today as today_service
 from api.progress.practice import DayTotal, PracticeEntry
 from api.progress.today import PracticeItem
+from web.charts import Frame, columns, scale_top, week_period
 from web.pages.catalog import (
     PRACTICE_API,
     PRACTICE_LOG_PAGE,
@@ -122,7 +123,6 @@ CHART_WIDTH = 300
 CHART_HEIGHT = 210
 PLOT_TOP = 28  # room for the value over the tallest bar
 BASELINE = 172  # the bars stand on this line; the day names go under it
-SLOT = CHART_WIDTH / 7
 BAR_WIDTH = 26
 MIN_SCALE_MINUTES = 10  # so a short day does not fill the chart as if it were a long one
 
@@ -167,22 +167,12 @@ class WeekChart:
     @property
     def period(self) -> str:
         """E.g. "16 – 22 november 2026", or "30 november – 6 december 2026"."""
-        start, end = self.monday, self.sunday
-        if start.year != end.year:
-            return f"{i18n.format_day(start)} – {i18n.format_day(end)}"
-        first = str(start.day) if start.month == end.month else _date_as(start, "d MMMM")
-        return f"{first} – {i18n.format_day(end)}"
+        return week_period(self.monday)
 
 
 def _minutes(seconds: int) -> int:
     """Whole minutes, rounded up: a practice of 40 seconds still shows as a bar."""
     return -(-seconds // 60)
-
-
-def _scale(top_minutes: int) -> int:
-    """The value at the top of the chart: at least 10 minutes, rounded up to a multiple of 5."""
-    top = max(MIN_SCALE_MINUTES, top_minutes)
-    return -(-top // 5) * 5
 
 
 def _summary(monday: date, total: int, days: int) -> str:
@@ -200,29 +190,26 @@ def _summary(monday: date, total: int, days: int) -> str:
 def week_chart(totals: list[DayTotal], today: date) -> WeekChart:
     """Place a bar for each day of the week (Monday first) with its minutes and day name."""
     minutes = [_minutes(total.seconds) for total in totals]
-    scale = _scale(max(minutes, default=0))
-    room = BASELINE - PLOT_TOP
-    bars = []
-    for index, (total, value) in enumerate(zip(totals, minutes, strict=True)):
-        # A bar of a day with any practice stays visible, however small against the others.
-        height = max(3.0, room * value / scale) if value else 0.0
-        center = SLOT * index + SLOT / 2
-        bars.append(
-            Bar(
-                day=total.day,
-                label=_date_as(total.day, "EEE"),
-                name=_date_as(total.day, "EEEE d MMMM"),
-                minutes=value,
-                count=total.count,
-                x=round(center - BAR_WIDTH / 2, 1),
-                y=round(BASELINE - height, 1),
-                height=round(height, 1),
-                center=round(center, 1),
-                value_y=round(BASELINE - height - 8, 1),
-                is_today=total.day == today,
-                is_future=total.day > today,
-            )
+    top = scale_top(max(minutes, default=0), minimum=MIN_SCALE_MINUTES, step=5)
+    frame = Frame(CHART_WIDTH, PLOT_TOP, BASELINE, high=top)
+    placed = columns(frame, minutes, bar_width=BAR_WIDTH)
+    bars = [
+        Bar(
+            day=total.day,
+            label=_date_as(total.day, "EEE"),
+            name=_date_as(total.day, "EEEE d MMMM"),
+            minutes=value,
+            count=total.count,
+            x=column.x,
+            y=column.y,
+            height=column.height,
+            center=column.center,
+            value_y=column.value_y,
+            is_today=total.day == today,
+            is_future=total.day > today,
         )
+        for total, value, column in zip(totals, minutes, placed, strict=True)
+    ]
     days = sum(1 for value in minutes if value)
     return WeekChart(
         monday=totals[0].day,

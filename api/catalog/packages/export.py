@@ -18,6 +18,7 @@ from api.catalog.packages.schema import (
     is_slug,
 )
 from api.errors import AppError, NotFound
+from api.i18n import gettext as _
 
 
 class _Dumper(yaml.SafeDumper):
@@ -43,22 +44,29 @@ def to_yaml(data: dict[str, Any]) -> str:
 
 def export_course(session: Session, *, slug: str, target: Path) -> Path:
     """Write the course as `<target>/<slug>/`; returns that folder."""
-    if not is_slug(slug):
-        raise NotFound(f"{slug!r} is not a course slug.")
-    course = session.exec(select(Course).where(Course.slug == slug)).first()
-    if course is None:
-        raise NotFound(f"There is no course {slug}.")
-    try:
-        package = _package(session, course)
-    except ValidationError as exc:
-        # The studio and the package share their rules; a mismatch is a bug worth naming.
-        raise AppError(f"The course {slug} cannot be written as a package: {exc}") from exc
-    files = render_package(package)
+    files = package_files(session, slug=slug)
     folder = target / slug
     _prepare(folder)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def package_files(session: Session, *, slug: str) -> dict[str, str]:
+    """The course's package files by path inside the package folder; NotFound for no course."""
+    if not is_slug(slug):
+        raise NotFound(_("%(slug)s is not a course slug.", slug=repr(slug)))
+    course = session.exec(select(Course).where(Course.slug == slug)).first()
+    if course is None:
+        raise NotFound(_("There is no course %(slug)s.", slug=slug))
+    try:
+        package = _package(session, course)
+    except ValidationError as exc:
+        # The studio and the package share their rules; a mismatch is a bug worth naming.
+        raise AppError(
+            _("The course %(slug)s cannot be written as a package: %(error)s", slug=slug, error=exc)
+        ) from exc
+    return render_package(package)
 
 
 def render_package(package: CoursePackage) -> dict[str, str]:
@@ -185,12 +193,17 @@ def _step(step: Step) -> dict[str, Any]:
 def _prepare(folder: Path) -> None:
     """Make `folder` ready for a package, replacing the files of an earlier export there."""
     if folder.exists() and not folder.is_dir():
-        raise AppError(f"{folder} exists and is not a folder; choose another place.")
+        message = _("%(folder)s exists and is not a folder; choose another place.", folder=folder)
+        raise AppError(message)
     if folder.exists() and any(folder.iterdir()) and not (folder / COURSE_FILE).is_file():
-        raise AppError(f"{folder} exists and is not a course package; choose another folder.")
+        message = _(
+            "%(folder)s exists and is not a course package; choose another folder.", folder=folder
+        )
+        raise AppError(message)
     lessons = folder / LESSONS_DIR
     if lessons.is_symlink():
-        raise AppError(f"{lessons} is a symbolic link; export into a plain folder.")
+        message = _("%(folder)s is a symbolic link; export into a plain folder.", folder=lessons)
+        raise AppError(message)
     lessons.mkdir(parents=True, exist_ok=True)
     # Lesson files are renumbered on every export; old ones would be listed nowhere.
     for old in lessons.glob("*.md"):

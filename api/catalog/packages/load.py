@@ -21,6 +21,8 @@ from api.catalog.packages.schema import (
     is_slug,
 )
 from api.errors import AppError
+from api.i18n import N_
+from api.i18n import gettext as _
 
 COURSE_FILE = "course.yaml"
 LESSONS_DIR = "lessons"
@@ -118,22 +120,23 @@ class _Reader:
         try:
             resolved = (self.root / relative).resolve(strict=True)
         except OSError:
-            self.add(file, at, name, f"{relative} does not exist")
+            self.add(file, at, name, _("%(file)s does not exist", file=relative))
             return None
         # A symbolic link may point anywhere; only files inside the package folder are read.
         if not resolved.is_relative_to(self.root) or not resolved.is_file():
-            self.add(file, at, name, f"{relative} is not a file inside the package folder")
+            problem = _("%(file)s is not a file inside the package folder", file=relative)
+            self.add(file, at, name, problem)
             return None
         if resolved.stat().st_size > MAX_FILE_BYTES:
-            self.add(relative, None, "", "larger than 1 MB; is this the right file?")
+            self.add(relative, None, "", _("larger than 1 MB; is this the right file?"))
             return None
         try:
             text = resolved.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            self.add(relative, None, "", "not UTF-8 text")
+            self.add(relative, None, "", _("not UTF-8 text"))
             return None
         except OSError as exc:
-            self.add(relative, None, "", f"cannot be read: {exc.strerror}")
+            self.add(relative, None, "", _("cannot be read: %(reason)s", reason=exc.strerror))
             return None
         return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
@@ -146,15 +149,17 @@ class _Reader:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 + offset if mark else None
-            self.add(file, line, "", f"invalid YAML: {exc.problem or exc.context}")
+            detail = exc.problem or exc.context
+            self.add(file, line, "", _("invalid YAML: %(detail)s", detail=detail))
             return None
         except yaml.YAMLError as exc:
-            self.add(file, None, "", f"invalid YAML: {exc}")
+            self.add(file, None, "", _("invalid YAML: %(detail)s", detail=exc))
             return None
         finally:
             loader.dispose()
         if node is None or not isinstance(data, dict):
-            self.add(file, 1 + offset, "", "expected fields such as `slug: …`, one per line")
+            problem = _("expected fields such as `slug: …`, one per line")
+            self.add(file, 1 + offset, "", problem)
             return None
         document = _Document(file, node, data, offset)
         problems = len(self.problems)
@@ -169,9 +174,8 @@ class _Reader:
         # data endless or huge, and a course file has no need for them.
         if id(node) in seen:
             line = node.start_mark.line + 1 + doc.offset
-            self.add(
-                doc.file, line, _dotted(loc), "anchors and aliases (& and *) are not supported"
-            )
+            problem = _("anchors and aliases (& and *) are not supported")
+            self.add(doc.file, line, _dotted(loc), problem)
             return
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
@@ -180,7 +184,7 @@ class _Reader:
                 name = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark)
                 if name in keys:
                     line = key.start_mark.line + 1 + doc.offset
-                    self.add(doc.file, line, _dotted((*loc, name)), "appears twice")
+                    self.add(doc.file, line, _dotted((*loc, name)), _("appears twice"))
                 keys.add(name)
                 self._check_nodes(doc, value, (*loc, name), seen)
         elif isinstance(node, yaml.SequenceNode):
@@ -204,13 +208,15 @@ def load_package(path: Path) -> CoursePackage:
     # course.yaml before its slug is known to match the folder.
     folder = Path(os.path.abspath(path))
     if not is_slug(folder.name):
-        problem = (
-            f"the folder name {folder.name!r} must be the course slug "
-            "(a-z, 0-9 and hyphens, 3–80 characters)"
+        problem = _(
+            "the folder name %(name)s must be the course slug "
+            "(a-z, 0-9 and hyphens, 3–80 characters)",
+            name=repr(folder.name),
         )
         raise PackageError([Problem("", None, "", problem)])
     if not folder.is_dir():
-        raise PackageError([Problem("", None, "", f"there is no folder {str(path)!r}")])
+        problem = _("there is no folder %(path)s", path=repr(str(path)))
+        raise PackageError([Problem("", None, "", problem)])
     reader = _Reader(folder.resolve())
     text = reader.read(COURSE_FILE)
     doc = reader.parse(COURSE_FILE, text) if text is not None else None
@@ -227,10 +233,15 @@ def _slug_matches(reader: _Reader, doc: _Document, folder_name: str) -> bool:
     slug = doc.data.get("slug")
     line = doc.line(("slug",))
     if not isinstance(slug, str) or not is_slug(slug):
-        reader.add(COURSE_FILE, line, "slug", "required: a-z, 0-9 and hyphens, 3–80 characters")
+        problem = _("required: a-z, 0-9 and hyphens, 3–80 characters")
+        reader.add(COURSE_FILE, line, "slug", problem)
         return False
     if slug != folder_name:
-        problem = f"{slug!r} differs from the folder name {folder_name!r}; they must be the same"
+        problem = _(
+            "%(slug)s differs from the folder name %(folder)s; they must be the same",
+            slug=repr(slug),
+            folder=repr(folder_name),
+        )
         reader.add(COURSE_FILE, line, "slug", problem)
         return False
     return True
@@ -247,7 +258,8 @@ def _listed_lessons(reader: _Reader, doc: _Document) -> dict[str, tuple[str | in
             if not isinstance(name, str) or not is_lesson_file(name):
                 continue  # reported by the schema check of course.yaml
             if name in listed:
-                reader.add(COURSE_FILE, doc.line(loc), _dotted(loc), f"{name} is listed twice")
+                problem = _("%(file)s is listed twice", file=name)
+                reader.add(COURSE_FILE, doc.line(loc), _dotted(loc), problem)
             else:
                 listed[name] = loc
     return listed
@@ -273,11 +285,11 @@ def _parse_lesson(reader: _Reader, name: str, text: str) -> tuple[PackageLesson,
     file = f"{LESSONS_DIR}/{name}"
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
-        reader.add(file, 1, "", "must start with a line `---` that opens the front matter")
+        reader.add(file, 1, "", _("must start with a line `---` that opens the front matter"))
         return None
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
     if end is None:
-        reader.add(file, 1, "", "the front matter is not closed by a line `---`")
+        reader.add(file, 1, "", _("the front matter is not closed by a line `---`"))
         return None
     doc = reader.parse(file, "\n".join(lines[1:end]) + "\n", offset=1)
     meta = reader.validate(LessonMeta, doc) if doc is not None else None
@@ -295,7 +307,7 @@ def _check_unlisted_files(reader: _Reader, listed: set[str]) -> None:
     for entry in sorted(lessons_dir.iterdir()):
         hidden = entry.name.startswith(".")
         if entry.name.endswith(".md") and not hidden and entry.name not in listed:
-            problem = "not listed in course.yaml: add it to a module's lessons, or remove it"
+            problem = _("not listed in course.yaml: add it to a module's lessons, or remove it")
             reader.add(f"{LESSONS_DIR}/{entry.name}", None, "", problem)
 
 
@@ -306,25 +318,29 @@ def _check_unique_slugs(
     for name, lesson in lessons.items():
         slug = lesson.meta.slug
         if slug in first:
-            problem = f"{slug!r} is also the slug of {LESSONS_DIR}/{first[slug]}"
+            problem = _(
+                "%(slug)s is also the slug of %(file)s",
+                slug=repr(slug),
+                file=f"{LESSONS_DIR}/{first[slug]}",
+            )
             reader.add(f"{LESSONS_DIR}/{name}", slug_lines[name], "slug", problem)
         else:
             first[slug] = name
 
 
 _MESSAGES = {
-    "missing": "required",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "bool_type": "must be true or false",
-    "string_type": "must be text (put it in quotes)",
-    "list_type": "must be a list",
-    "model_type": "must be a group of fields (key: value)",
-    "model_attributes_type": "must be a group of fields (key: value)",
-    "dict_type": "must be a group of fields (key: value)",
-    "string_too_short": "must not be empty",
-    "union_tag_not_found": "required: text, exercise or breathing",
-    "union_tag_invalid": "must be text, exercise or breathing",
+    "missing": N_("required"),
+    "int_type": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "bool_type": N_("must be true or false"),
+    "string_type": N_("must be text (put it in quotes)"),
+    "list_type": N_("must be a list"),
+    "model_type": N_("must be a group of fields (key: value)"),
+    "model_attributes_type": N_("must be a group of fields (key: value)"),
+    "dict_type": N_("must be a group of fields (key: value)"),
+    "string_too_short": N_("must not be empty"),
+    "union_tag_not_found": N_("required: text, exercise or breathing"),
+    "union_tag_invalid": N_("must be text, exercise or breathing"),
 }
 
 
@@ -341,14 +357,20 @@ def _describe(error: ErrorDetails) -> tuple[tuple[str | int, ...], str]:
     kind = error["type"]
     if kind.startswith("union_tag"):
         loc.append("kind")
+    ctx = error.get("ctx", {})
     if kind == "extra_forbidden":
-        message = f"not allowed in a step of kind {tag}" if tag else "unknown field"
+        message = (
+            _("not allowed in a step of kind %(kind)s", kind=tag) if tag else _("unknown field")
+        )
     elif kind == "string_too_long":
-        message = f"at most {error.get('ctx', {}).get('max_length')} characters"
+        message = _("at most %(num)s characters", num=ctx.get("max_length"))
     elif kind == "enum":
-        message = f"must be {error.get('ctx', {}).get('expected')}"
+        message = _("must be %(expected)s", expected=ctx.get("expected"))
+    elif kind in _MESSAGES:
+        message = _(_MESSAGES[kind])
     else:
-        message = _MESSAGES.get(kind) or error["msg"][:1].lower() + error["msg"][1:]
+        # Kern's own checks (schema.py) give translated messages; pydantic's are English.
+        message = error["msg"][:1].lower() + error["msg"][1:]
     return tuple(loc), message
 
 

@@ -31,6 +31,7 @@ from api.catalog.models import (
     Side,
     VideoProvider,
 )
+from api.i18n import gettext as _
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = (3, 80)
@@ -55,7 +56,7 @@ def is_slug(value: str) -> bool:
 def _check_slug(value: str) -> str:
     if not is_slug(value):
         raise PydanticCustomError(
-            "slug", "use a-z, 0-9 and single hyphens, 3–80 characters (e.g. sterke-basis)"
+            "slug", _("use a-z, 0-9 and single hyphens, 3–80 characters (e.g. sterke-basis)")
         )
     return value
 
@@ -68,7 +69,7 @@ def is_lesson_file(value: str) -> bool:
 def _check_lesson_file(value: str) -> str:
     if not is_lesson_file(value):
         raise PydanticCustomError(
-            "lesson_file", "must be a plain .md file name in lessons/, e.g. 01-welkom.md"
+            "lesson_file", _("must be a plain .md file name in lessons/, e.g. 01-welkom.md")
         )
     return value
 
@@ -76,13 +77,13 @@ def _check_lesson_file(value: str) -> str:
 def _check_media_file(value: str) -> str:
     # A name under MEDIA_DIR: no separators or parent references that could leave it.
     if not value or "/" in value or "\\" in value or ".." in value or _CONTROL.search(value):
-        raise PydanticCustomError("media_file", "must be a plain file name without / \\ or ..")
+        raise PydanticCustomError("media_file", _("must be a plain file name without / \\ or .."))
     return value
 
 
 def _check_language(value: str) -> str:
     if not _LANGUAGE.match(value):
-        raise PydanticCustomError("language", "must be a language code such as nl or en")
+        raise PydanticCustomError("language", _("must be a language code such as nl or en"))
     return value
 
 
@@ -92,9 +93,9 @@ def _within(bounds: tuple[int, int]) -> AfterValidator:
 
     def check(value: int) -> int:
         if not low <= value <= high:
-            raise PydanticCustomError(
-                "out_of_range", "must be between {low} and {high}", {"low": low, "high": high}
-            )
+            # Translated when the check runs, so the message is in the reader's language.
+            message = _("must be between %(low)s and %(high)s", low=low, high=high)
+            raise PydanticCustomError("out_of_range", message, {"low": low, "high": high})
         return value
 
     return AfterValidator(check)
@@ -174,9 +175,11 @@ class Video(_Strict):
     def _id_fits_provider(cls, value: str, info: ValidationInfo) -> str:
         provider = info.data.get("provider")
         if provider == VideoProvider.youtube and not _YOUTUBE_ID.match(value):
-            raise PydanticCustomError("video_id", "a YouTube id is 11 characters: A-Z a-z 0-9 _ -")
+            raise PydanticCustomError(
+                "video_id", _("a YouTube id is 11 characters: A-Z a-z 0-9 _ -")
+            )
         if provider == VideoProvider.vimeo and not _VIMEO_ID.match(value):
-            raise PydanticCustomError("video_id", "a Vimeo id is a number")
+            raise PydanticCustomError("video_id", _("a Vimeo id is a number"))
         if provider == VideoProvider.file:
             return _check_media_file(value)
         return value

@@ -21,6 +21,7 @@ from api.catalog.packages.schema import (
 )
 from api.db import utcnow
 from api.errors import Conflict
+from api.i18n import gettext as _
 
 Progress = Callable[[str], None]
 Placed = tuple[Lesson, PackageLesson]  # a lesson row and the package lesson it now holds
@@ -61,8 +62,10 @@ def import_package(
         session.flush()
     elif course.instructor_id != instructor.id:
         raise Conflict(
-            f"The course {package.slug} belongs to another instructor; "
-            "import it as that instructor."
+            _(
+                "The course %(slug)s belongs to another instructor; import it as that instructor.",
+                slug=package.slug,
+            )
         )
     changed = _assign(course, values)
     changed |= _sync_content(session, course, package, progress or (lambda _title: None))
@@ -120,9 +123,11 @@ def _sync_content(
                 lesson_row = Lesson(course_id=course_id, slug=lesson.meta.slug, **values)
                 session.add(lesson_row)
                 changed = True
-            else:
-                # Updated in place, so learners' progress that refers to the lesson id stays.
-                changed |= _assign(lesson_row, values)
+            # Updated in place, so learners' progress that refers to the lesson id stays;
+            # a new version tells a studio tab still open on the lesson that it changed.
+            elif _assign(lesson_row, values):
+                lesson_row.version += 1
+                changed = True
             placed.append((lesson_row, lesson))
     session.flush()
     changed |= _sync_steps(session, course_id, placed)

@@ -2,7 +2,12 @@
 
 from fastapi import APIRouter
 
-from web.pages.studio import learners
+from web.pages.studio import courses, insight, learners, lessons, packages, uploads
 
 router = APIRouter(include_in_schema=False)
+router.include_router(courses.router)
 router.include_router(learners.router)
+router.include_router(insight.router)
+router.include_router(lessons.router)
+router.include_router(uploads.router)
+router.include_router(packages.router)

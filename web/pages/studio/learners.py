@@ -1,18 +1,22 @@
 """Who is enrolled in a course, and giving or ending access by hand."""
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from api.accounts import service as accounts
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
 from api.catalog.models import Course
+from api.clock import Now
 from api.db import SessionDep
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.studio import learners as learners_service
 from api.studio.access import owned_course
 from web.pages.common import FormStr
 from web.templating import render
@@ -27,8 +31,9 @@ def _own_course(session: SessionDep, user: User, slug: str) -> Course:
 
 def _learners_page(
     request: Request,
-    session: SessionDep,
+    session: Session,
     course: Course,
+    now: datetime,
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
@@ -36,7 +41,7 @@ def _learners_page(
 ) -> HTMLResponse:
     context: dict[str, Any] = {
         "course": course,
-        "rows": enrolment_service.of_course(session, course=course),
+        "rows": learners_service.of_course(session, course=course, now=now),
         "errors": errors or {},
         "values": values or {},
         "notice": request.query_params.get("notice"),
@@ -46,10 +51,26 @@ def _learners_page(
 
 @router.get("/studio/courses/{slug}/learners", response_class=HTMLResponse)
 def show_learners(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str
+    request: Request, session: SessionDep, user: RequireInstructor, now: Now, slug: str
 ) -> HTMLResponse:
-    """Everyone enrolled in the course, how and since when."""
-    return _learners_page(request, session, _own_course(session, user, slug))
+    """Everyone enrolled in the course: how and since when, and how far each one is."""
+    return _learners_page(request, session, _own_course(session, user, slug), now)
+
+
+@router.get("/studio/courses/{slug}/learners.csv")
+def export_learners(session: SessionDep, user: RequireInstructor, now: Now, slug: str) -> Response:
+    """The learners table as a spreadsheet file."""
+    course = _own_course(session, user, slug)
+    rows = learners_service.of_course(session, course=course, now=now)
+    return Response(
+        learners_service.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{course.slug}-deelnemers.csv"',
+            # Names, emails and progress of patients: not for shared caches or the back button.
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/studio/courses/{slug}/learners", response_class=HTMLResponse)
@@ -57,6 +78,7 @@ def grant_access(
     request: Request,
     session: SessionDep,
     user: RequireInstructor,
+    now: Now,
     slug: str,
     email: FormStr = "",
     note: FormStr = "",
@@ -75,7 +97,7 @@ def grant_access(
         )
     except FormError as exc:
         return _learners_page(
-            request, session, course, errors=exc.fields, values=values, status_code=422
+            request, session, course, now, errors=exc.fields, values=values, status_code=422
         )
     return RedirectResponse(f"/studio/courses/{slug}/learners?notice=granted", status_code=303)
 
@@ -85,6 +107,7 @@ def revoke_access(
     request: Request,
     session: SessionDep,
     user: RequireInstructor,
+    now: Now,
     slug: str,
     enrolment_id: int,
     note: FormStr = "",
@@ -96,5 +119,5 @@ def revoke_access(
         enrolment_service.revoke(session, enrolment=enrolment, by=user, note=note)
     except FormError as exc:
         errors = {f"revoke-{enrolment_id}": exc.fields["note"]}
-        return _learners_page(request, session, course, errors=errors, status_code=422)
+        return _learners_page(request, session, course, now, errors=errors, status_code=422)
     return RedirectResponse(f"/studio/courses/{slug}/learners?notice=revoked", status_code=303)

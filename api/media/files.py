@@ -1,0 +1,136 @@
+"""Files in MEDIA_DIR: generated names, atomic writes, and clean-up tied to the transaction.
+
+A file and the database row that names it cannot be written in one transaction. The order that
+never leaves a row pointing at nothing: write the new file first, change the row, and remove the
+file the row no longer needs only after the commit. Should the transaction roll back instead, the
+new file is removed and the old one stays in use.
+"""
+
+import contextlib
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import event
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session
+
+from api.errors import AppError
+from api.i18n import gettext as _
+
+CHUNK = 1024 * 1024
+MB = 1024 * 1024
+# What Kern itself names an upload: 32 hex digits and the extension of the real format.
+GENERATED_NAME = re.compile(r"^[a-f0-9]{32}\.(?:jpg|png|webp|mp4|webm)$")
+# Partial uploads start with a dot, so /media/ never serves them (see web/pages/media.py).
+_PARTIAL_PREFIX = ".upload-"
+
+_AFTER_COMMIT = "kern_media_after_commit"
+_AFTER_ROLLBACK = "kern_media_after_rollback"
+
+
+class UploadRefused(AppError):
+    """An upload that is not stored; the message says why and what to do."""
+
+    status_code = 422
+    code = "upload_refused"
+
+
+class TooLarge(UploadRefused):
+    status_code = 413
+    code = "too_large"
+
+
+def new_name(extension: str) -> str:
+    """A fresh file name that says nothing about the upload: random hex plus the extension."""
+    return f"{secrets.token_hex(16)}.{extension}"
+
+
+def too_large(limit_bytes: int) -> TooLarge:
+    """The refusal for a file over `limit_bytes`, naming the limit in MB."""
+    return TooLarge(
+        _(
+            "This file is larger than %(mb)s MB, so it was not saved. Choose a smaller file.",
+            mb=limit_bytes // MB,
+        )
+    )
+
+
+def read_limited(source: BinaryIO, limit_bytes: int) -> bytes:
+    """The whole of a small upload, read in chunks; TooLarge as soon as it passes the limit."""
+    data = bytearray()
+    while chunk := source.read(min(CHUNK, limit_bytes + 1 - len(data))):
+        data += chunk
+        if len(data) > limit_bytes:
+            raise too_large(limit_bytes)
+    return bytes(data)
+
+
+@contextlib.contextmanager
+def partial_file(media_dir: Path) -> Iterator[tuple[Path, BinaryIO]]:
+    """A new hidden file in MEDIA_DIR that is removed unless the caller moved it into place."""
+    media_dir.mkdir(parents=True, exist_ok=True)
+    path = media_dir / f"{_PARTIAL_PREFIX}{secrets.token_hex(8)}"
+    try:
+        with path.open("xb") as handle:
+            yield path, handle
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def write_bytes(media_dir: Path, name: str, data: bytes) -> Path:
+    """Store `data` as MEDIA_DIR/name, appearing whole or not at all."""
+    with partial_file(media_dir) as (partial, handle):
+        handle.write(data)
+        handle.close()
+        return place(partial, media_dir / name)
+
+
+def place(partial: Path, target: Path) -> Path:
+    """Move a finished partial file to its final name (one atomic rename)."""
+    os.replace(partial, target)
+    return target
+
+
+def remove(media_dir: Path, name: str) -> None:
+    """Delete MEDIA_DIR/name if it is there; a plain name only, never a path."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        return
+    (media_dir / name).unlink(missing_ok=True)
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once the session's transaction has committed (skipped on rollback)."""
+    _listen(session)
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def after_rollback(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` if the session's transaction rolls back instead of committing."""
+    _listen(session)
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(action)
+
+
+def _listen(session: Session) -> None:
+    if not event.contains(session, "after_commit", _committed):
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_transaction_end", _ended)
+
+
+def _committed(session: Session) -> None:
+    session.info.pop(_AFTER_ROLLBACK, None)
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    # Only the outermost transaction counts: a savepoint rolled back inside it (begin_nested)
+    # leaves the request's transaction, and the files it will keep, going.
+    if transaction.parent is not None:
+        return
+    session.info.pop(_AFTER_COMMIT, None)
+    for action in session.info.pop(_AFTER_ROLLBACK, []):
+        action()

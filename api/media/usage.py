@@ -1,0 +1,35 @@
+"""Whether a stored file is still named by a course or lesson, and removing it once it is not.
+
+Apart from the upload service so that the studio's lesson editor can free a video it stops
+using without importing the upload code (which itself uses the lesson editor).
+"""
+
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from api.catalog.models import Course, Lesson, VideoProvider
+from api.media import files
+
+
+def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
+    """Delete the file once the transaction commits, unless a course or lesson still names it.
+
+    For a caller that has just stopped naming `name` (and flushed that change).
+    """
+    # Another course or lesson may name the same file (an imported copy of this course).
+    if not in_use(session, name):
+        files.after_commit(session, partial(files.remove, media_dir, name))
+
+
+def in_use(session: Session, name: str) -> bool:
+    """Whether any course's cover or any lesson's video is the file `name`."""
+    covers = select(func.count()).select_from(Course).where(Course.cover_image == name)
+    lessons = (
+        select(func.count())
+        .select_from(Lesson)
+        .where(Lesson.video_provider == VideoProvider.file, Lesson.video_ref == name)
+    )
+    return bool(session.exec(covers).one() or session.exec(lessons).one())

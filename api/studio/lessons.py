@@ -1,0 +1,392 @@
+"""Writing lessons in the studio: create, edit (safely, with two tabs open), reorder, delete.
+
+Every function takes the course the caller already checked with `api.studio.access`, and looks
+the module or lesson up *within* that course, so an id from another course is simply not found.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from api.catalog import steps as catalog_steps
+from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
+from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
+from api.catalog.video import parse_video_url
+from api.db import utcnow
+from api.errors import Conflict, FormError, NotFound
+from api.i18n import gettext as _
+from api.media import usage as media_usage
+from api.progress.models import LessonProgress, PracticeLog
+from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text
+from api.studio.modules import MAX_ID, module_in, move_within, renumber
+
+MAX_URL = 500
+_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+@dataclass(frozen=True)
+class LessonInput:
+    """The lesson form as typed: plain strings and checkboxes."""
+
+    title: str
+    slug: str = ""
+    body: str = ""
+    estimated_minutes: str = "5"
+    free_preview: bool = False
+    video_url: str = ""
+    video_title: str = ""
+    remove_video: bool = False
+
+
+@dataclass
+class StepLine:
+    """A step as the lesson page lists it: the step and its dose in one sentence."""
+
+    step: Step
+    dose: str
+
+
+@dataclass
+class LessonPage:
+    """A lesson with its module, its steps and its place among the module's lessons."""
+
+    course: Course
+    module: Module
+    lesson: Lesson
+    steps: list[StepLine]
+    index: int
+    count: int
+
+
+class LessonChanged(Conflict):
+    """The lesson was saved elsewhere after this form was opened; nothing was written."""
+
+    def __init__(self, current: Lesson) -> None:
+        super().__init__(
+            _(
+                "This lesson has been changed elsewhere in the meantime (in another tab or "
+                "by someone else). Nothing has been saved and nothing has been overwritten."
+            )
+        )
+        self.current = current
+
+
+def parse_number(value: str, bounds: tuple[int, int], *, field: str, errors: dict[str, str]) -> int:
+    """A whole number within `bounds`; otherwise an error for `field` naming the range."""
+    low, high = bounds
+    text = value.strip()
+    if _NUMBER.fullmatch(text) and low <= int(text) <= high:
+        return int(text)
+    errors[field] = _("Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
+    return low
+
+
+def slugify(text: str) -> str:
+    """A web address made from a title: "Adem in, adem uit" becomes "adem-in-adem-uit"."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
+    return slug[: SLUG_LENGTH[1]].rstrip("-")
+
+
+def video_url(lesson: Lesson) -> str:
+    """The lesson's YouTube or Vimeo video as a link to paste back in the form ("" for none)."""
+    if lesson.video_provider == VideoProvider.youtube:
+        return f"https://www.youtube.com/watch?v={lesson.video_ref}"
+    if lesson.video_provider == VideoProvider.vimeo:
+        return f"https://vimeo.com/{lesson.video_ref}"
+    return ""
+
+
+def form_values(lesson: Lesson) -> dict[str, str]:
+    """The lesson as the edit form shows it."""
+    return {
+        "title": lesson.title,
+        "slug": lesson.slug,
+        "body": lesson.body,
+        "estimated_minutes": str(lesson.estimated_minutes),
+        "free_preview": "on" if lesson.free_preview else "",
+        "video_url": video_url(lesson),
+        "video_title": lesson.video_title,
+        "version": str(lesson.version),
+    }
+
+
+def changed_fields(saved: dict[str, str], typed: dict[str, str]) -> list[str]:
+    """The form fields where what is saved differs from what was typed (version aside)."""
+    return [
+        name
+        for name in saved
+        if name != "version" and saved[name].strip() != typed.get(name, "").strip()
+    ]
+
+
+# --- looking up ---------------------------------------------------------------------------------
+
+
+def lesson_of(session: Session, *, course: Course, lesson_id: int) -> Lesson:
+    """The course's lesson with this id; NotFound for any other id."""
+    lesson = session.get(Lesson, lesson_id) if 0 < lesson_id <= MAX_ID else None
+    if lesson is None or lesson.course_id != course.id:
+        raise NotFound(_("We could not find this lesson."))
+    return lesson
+
+
+def _module_lessons(session: Session, module_id: int) -> list[Lesson]:
+    return list(
+        session.exec(
+            select(Lesson)
+            .where(Lesson.module_id == module_id)
+            .order_by(col(Lesson.position), col(Lesson.id))
+        )
+    )
+
+
+def page(session: Session, *, course: Course, lesson: Lesson) -> LessonPage:
+    """Everything the lesson's studio page shows."""
+    module = module_in(session, course=course, module_id=lesson.module_id)
+    siblings = _module_lessons(session, lesson.module_id)
+    rows = session.exec(
+        select(Step).where(Step.lesson_id == lesson.id).order_by(col(Step.position), col(Step.id))
+    )
+    return LessonPage(
+        course=course,
+        module=module,
+        lesson=lesson,
+        steps=[StepLine(step, catalog_steps.describe(step)) for step in rows],
+        index=next(i for i, row in enumerate(siblings) if row.id == lesson.id),
+        count=len(siblings),
+    )
+
+
+# --- checking the form --------------------------------------------------------------------------
+
+
+def _unique_slug(session: Session, course: Course, base: str, *, exclude: int | None) -> str:
+    """`base`, or `base-2`, `base-3` … whichever no other lesson of the course uses."""
+    taken = set(
+        session.exec(
+            select(Lesson.slug).where(Lesson.course_id == course.id, col(Lesson.id) != exclude)
+        )
+    )
+    candidate, number = base, 2
+    while candidate in taken:
+        suffix = f"-{number}"
+        candidate = base[: SLUG_LENGTH[1] - len(suffix)].rstrip("-") + suffix
+        number += 1
+    return candidate
+
+
+def _slug(
+    session: Session, course: Course, data: LessonInput, title: str, lesson: Lesson | None
+) -> tuple[str, str | None]:
+    """The lesson's slug, made from the title when left empty; or what is wrong with it."""
+    typed = data.slug.strip().lower()
+    exclude = lesson.id if lesson else None
+    if not typed:
+        base = slugify(title)
+        if len(base) < SLUG_LENGTH[0]:
+            base = f"les-{base}" if base else "les"
+        return _unique_slug(session, course, base, exclude=exclude), None
+    if not is_slug(typed):
+        example = slugify(title) if is_slug(slugify(title)) else "adem-rustig"
+        return typed, _(
+            "Use only a–z, 0–9 and hyphens, 3 to 80 characters, for example %(example)s.",
+            example=example,
+        )
+    if _unique_slug(session, course, typed, exclude=exclude) != typed:
+        return typed, _(
+            "Another lesson in this course already uses this web address. Choose another one, "
+            "or leave the field empty to make one from the title."
+        )
+    return typed, None
+
+
+def _video(
+    data: LessonInput, lesson: Lesson | None, errors: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """Provider and id from the pasted link; an uploaded file stays unless removed or replaced."""
+    url = data.video_url.strip()
+    if url:
+        if "://" not in url:
+            url = "https://" + url  # "youtu.be/…" pasted without its scheme
+        parsed = parse_video_url(url) if len(url) <= MAX_URL else None
+        if parsed is None:
+            errors["video_url"] = _(
+                "Kern recognises links to a YouTube or Vimeo video, for example "
+                "https://www.youtube.com/watch?v=…, https://youtu.be/… or "
+                "https://vimeo.com/123456789. Copy the address of the video itself, leave "
+                "this field empty for no video, or upload a video file below."
+            )
+            return None, None
+        return parsed
+    if lesson and lesson.video_provider == VideoProvider.file and not data.remove_video:
+        return lesson.video_provider, lesson.video_ref
+    return None, None
+
+
+def _check(
+    session: Session, course: Course, data: LessonInput, lesson: Lesson | None = None
+) -> dict[str, Any]:
+    """The lesson's new column values; FormError listing every field that is wrong."""
+    errors: dict[str, str] = {}
+    title = clean_line(data.title)
+    if not title:
+        errors["title"] = _("Give the lesson a title.")
+    elif len(title) > TITLE_LENGTH:
+        errors["title"] = _("Keep the title under %(num)s characters.", num=TITLE_LENGTH)
+    slug, slug_error = _slug(session, course, data, title, lesson)
+    if slug_error:
+        errors["slug"] = slug_error
+    body = clean_text(data.body)
+    if len(body) > MARKDOWN_LENGTH:
+        errors["body"] = _("Keep the text under %(num)s characters.", num=MARKDOWN_LENGTH)
+    minutes = parse_number(
+        data.estimated_minutes, ESTIMATED_MINUTES, field="estimated_minutes", errors=errors
+    )
+    provider, ref = _video(data, lesson, errors)
+    video_title = clean_line(data.video_title)
+    if len(video_title) > TITLE_LENGTH:
+        errors["video_title"] = _("Keep the title under %(num)s characters.", num=TITLE_LENGTH)
+    if errors:
+        raise FormError(errors)
+    return {
+        "title": title,
+        "slug": slug,
+        "body": body,
+        "estimated_minutes": minutes,
+        "free_preview": data.free_preview,
+        "video_provider": provider,
+        "video_ref": ref,
+        "video_title": video_title,
+    }
+
+
+# --- changing -----------------------------------------------------------------------------------
+
+
+def touch(session: Session, *, course: Course, lesson: Lesson | None = None) -> None:
+    """Record a content change: the course's version (and the lesson's) go up by one."""
+    # Increments in SQL, so two changes at the same moment both count.
+    if lesson is not None:
+        session.execute(
+            update(Lesson)
+            .where(col(Lesson.id) == lesson.id)
+            .values(version=col(Lesson.version) + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(Course)
+        .where(col(Course.id) == course.id)
+        .values(version=col(Course.version) + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(course)
+    if lesson is not None:
+        session.refresh(lesson)
+
+
+@contextmanager
+def _slug_guard(session: Session) -> Iterator[None]:
+    """A slug taken by another request after the check is a form error, not a 500."""
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError:
+        raise FormError(
+            {"slug": _("Another lesson in this course already uses this web address.")}
+        ) from None
+
+
+def create(session: Session, *, course: Course, module: Module, data: LessonInput) -> Lesson:
+    """A new lesson at the end of the module; FormError for bad input."""
+    values = _check(session, course, data)
+    # Both rows were read from the database, so they have their ids.
+    lesson = Lesson(
+        module_id=module.id or 0,
+        course_id=course.id or 0,
+        position=len(_module_lessons(session, module.id or 0)),
+        **values,
+    )
+    with _slug_guard(session):
+        session.add(lesson)
+        session.flush()
+    touch(session, course=course)
+    return lesson
+
+
+def save(
+    session: Session,
+    *,
+    course: Course,
+    lesson: Lesson,
+    data: LessonInput,
+    version: str,
+    media_dir: Path,
+) -> Lesson:
+    """Save the form opened at `version`; LessonChanged when the lesson moved on since then."""
+    values = _check(session, course, data, lesson)
+    old_file = lesson.video_ref if lesson.video_provider == VideoProvider.file else None
+    sent = int(version) if _NUMBER.fullmatch(version.strip()) else -1
+    # Check and bump in one statement: of two saves based on the same version, the database
+    # lets exactly one through, whatever this session read before.
+    with _slug_guard(session):
+        saved = session.execute(
+            update(Lesson)
+            .where(col(Lesson.id) == lesson.id, col(Lesson.version) == sent)
+            .values(**values, version=col(Lesson.version) + 1)
+            .returning(col(Lesson.id))
+            .execution_options(synchronize_session=False)
+        ).first()
+    session.refresh(lesson)
+    if saved is None:
+        raise LessonChanged(lesson)
+    touch(session, course=course)
+    if old_file and old_file != lesson.video_ref:
+        # The uploaded video she removed (or replaced by a link) goes once this commits.
+        media_usage.discard_if_unused(session, name=old_file, media_dir=media_dir)
+    return lesson
+
+
+def move(session: Session, *, course: Course, lesson: Lesson, direction: str) -> None:
+    """Move the lesson one place up or down within its module."""
+    if move_within(session, _module_lessons(session, lesson.module_id), lesson, direction):
+        touch(session, course=course)
+
+
+def has_learner_data(session: Session, *, lesson: Lesson) -> bool:
+    """Whether any learner opened, finished or practised this lesson."""
+    progress = session.exec(
+        select(LessonProgress.id).where(LessonProgress.lesson_id == lesson.id).limit(1)
+    ).first()
+    if progress is not None:
+        return True
+    practice = session.exec(
+        select(PracticeLog.id).where(PracticeLog.lesson_id == lesson.id).limit(1)
+    ).first()
+    return practice is not None
+
+
+def delete(session: Session, *, course: Course, lesson: Lesson) -> None:
+    """Delete the lesson and its steps; Conflict when learners have worked on it."""
+    if has_learner_data(session, lesson=lesson):
+        raise Conflict(
+            _(
+                "Learners have already opened or practised this lesson, so it cannot be "
+                "deleted: their progress would be lost. You can change the lesson instead, "
+                "or archive the whole course."
+            )
+        )
+    module_id = lesson.module_id
+    session.delete(lesson)
+    session.flush()
+    renumber(session, _module_lessons(session, module_id))
+    touch(session, course=course)

@@ -1,0 +1,89 @@
+"""Inge, a pelvic-floor therapist, writes a course in the studio on her laptop: a course, a
+module, a lesson with a pasted YouTube link and an exercise; she looks at the lesson as a
+learner sees it, publishes the course and finds it in the public catalog.
+
+The texts come from the Dutch catalog by their English msgids, so the walk follows the labels
+she reads whatever their wording. The demo instructor from `kern seed` has no second factor
+yet, so her first login sets it up, as it would for her.
+"""
+
+import re
+
+import pyotp
+from playwright.sync_api import Browser, Page, expect
+
+from api import i18n
+from api.seed import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD_INSTRUCTOR
+from tests.e2e.conftest import screenshot
+
+TITLE = "Rustig terug na de bevalling"
+LESSON = "Je bekkenbodem weer voelen"
+YOUTUBE = "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42s"
+
+
+def nl(message: str) -> str:
+    """The Dutch text she sees for an English msgid."""
+    return str(i18n.translations("nl").ugettext(message))
+
+
+def sign_in_with_a_new_second_factor(page: Page, live_server: str) -> None:
+    page.goto(live_server + "/login")
+    page.get_by_label(nl("Email address")).fill(DEMO_INSTRUCTOR_EMAIL)
+    page.get_by_label(nl("Password")).fill(DEMO_PASSWORD_INSTRUCTOR)
+    page.get_by_role("button", name=nl("Log in")).click()
+    # Instructors see learners' health data: Kern has her switch on two-step verification.
+    expect(page).to_have_url(re.compile(r"/account/two-factor"))
+    secret = page.locator(".secret").inner_text().replace(" ", "")
+    page.get_by_label(nl("Code")).fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name=nl("Switch on")).click()
+    expect(page.locator(".recovery-codes, ol, ul").first).to_be_visible()
+
+
+def test_she_writes_previews_and_publishes_a_course(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in_with_a_new_second_factor(page, live_server)
+
+    page.goto(live_server + "/studio")
+    page.get_by_role("link", name=nl("New course")).click()
+    page.get_by_label(nl("Title"), exact=True).fill(TITLE)
+    page.get_by_label(nl("Price in euros")).fill("0")
+    page.get_by_role("button", name=nl("Create course")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE)
+
+    page.locator("#f-new-module-title").fill("Week 1 — Voelen")
+    page.get_by_role("button", name=nl("Add module")).click()
+    page.get_by_role("link", name=re.compile(nl("New lesson"))).first.click()
+    page.get_by_label(nl("Title"), exact=True).fill(LESSON)
+    page.get_by_label(nl("Minutes")).fill("6")
+    page.get_by_label(nl("YouTube or Vimeo link")).fill(YOUTUBE)
+    page.get_by_role("button", name=nl("Add lesson")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(LESSON)
+    expect(page.get_by_text("dQw4w9WgXcQ").first).to_be_visible()
+
+    page.get_by_role("button", name=re.compile(nl("Exercise"))).first.click()
+    expect(page.locator(".lesson-steps > li").first).to_contain_text("Span 8 tellen aan")
+    screenshot(page, "studio-lesson")
+
+    # The lesson exactly as a learner will see it: video placeholder and the exercise player.
+    page.get_by_role("link", name=nl("View this lesson as a learner")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LESSON)
+    expect(page.locator("[data-video][data-provider='youtube']")).to_be_visible()
+    expect(page.locator("li.step[data-kind='exercise']")).to_have_count(1)
+    expect(page.get_by_text(re.compile("Span 8 tellen aan"))).to_be_visible()
+    screenshot(page, "studio-preview")
+
+    page.go_back()
+    page.get_by_role("link", name=TITLE).first.click()
+    page.get_by_role("button", name=nl("Publish")).click()
+    expect(
+        page.get_by_text(nl("The course is published: everyone can find it in the catalog."))
+    ).to_be_visible()
+
+    # Anyone, signed in or not, now finds it in the catalog.
+    visitor = browser.new_context(locale="nl-NL").new_page()
+    visitor.goto(live_server + "/courses")
+    expect(visitor.get_by_role("link", name=TITLE)).to_be_visible()
+    screenshot(visitor, "studio-published-in-catalog")
+    visitor.context.close()
+    context.close()

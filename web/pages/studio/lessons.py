@@ -1,0 +1,404 @@
+"""A lesson in the studio: its text, video and steps, their order, and deleting them."""
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.accounts.access import RequireInstructor
+from api.accounts.models import User
+from api.catalog.markdown import render_markdown
+from api.catalog.models import Course, Lesson, Module
+from api.db import SessionDep
+from api.errors import Conflict, FormError
+from api.i18n import gettext as _
+from api.studio import lessons, modules
+from api.studio import steps as studio_steps
+from api.studio.access import owned_course
+from web.pages.common import FormStr, settings_of
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+NOTICES = frozenset(
+    {
+        "created",
+        "saved",
+        "moved",
+        "video-saved",  # from the video upload (web/pages/studio/uploads.py)
+        "step-added",
+        "step-saved",
+        "step-moved",
+        "step-deleted",
+    }
+)
+CONFIRMED = "yes"
+
+
+def _course(session: SessionDep, user: User, slug: str) -> Course:
+    return owned_course(session, viewer=user, slug=slug)
+
+
+def _lesson(session: SessionDep, user: User, slug: str, lesson_id: int) -> tuple[Course, Lesson]:
+    """The course and its lesson, when this instructor teaches the course; 403 or 404."""
+    course = owned_course(session, viewer=user, slug=slug)
+    return course, lessons.lesson_of(session, course=course, lesson_id=lesson_id)
+
+
+def _lesson_url(course: Course, lesson: Lesson, query: str = "", anchor: str = "") -> str:
+    url = f"/studio/courses/{course.slug}/lessons/{lesson.id}"
+    return url + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")
+
+
+def _lesson_page(
+    request: Request,
+    session: SessionDep,
+    course: Course,
+    lesson: Lesson,
+    *,
+    status_code: int = 200,
+    step_form: tuple[int, dict[str, str], dict[str, str]] | None = None,
+    **shown: Any,
+) -> HTMLResponse:
+    """The lesson's studio page; `shown` overrides what the page shows (typed values, errors…),
+    `step_form` is one step's typed values and errors."""
+    view = lessons.page(session, course=course, lesson=lesson)
+    step_values = {line.step.id: studio_steps.form_values(line.step) for line in view.steps}
+    step_errors: dict[int, dict[str, str]] = {}
+    open_step = request.query_params.get("edit", "")
+    if step_form is not None:
+        step_id, typed, errors = step_form
+        step_values[step_id], step_errors[step_id], open_step = typed, errors, str(step_id)
+    notice = request.query_params.get("notice")
+    context: dict[str, Any] = {
+        "course": course,
+        "module": view.module,
+        "lesson": lesson,
+        "view": view,
+        "values": lessons.form_values(lesson),
+        "errors": {},
+        "step_values": step_values,
+        "step_errors": step_errors,
+        "open_step": open_step,
+        "notice": notice if notice in NOTICES else None,
+        "focus": request.query_params.get("focus", ""),
+        "bounds": studio_steps.NUMBERS,
+        "preview": None,
+        "conflict": None,
+        "problem": None,
+        **shown,
+    }
+    return render(request, "studio/lesson.html", context, status_code=status_code)
+
+
+def _new_page(
+    request: Request,
+    course: Course,
+    module: Module,
+    *,
+    status_code: int = 200,
+    **shown: Any,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "course": course,
+        "module": module,
+        "lesson": None,
+        "values": {"estimated_minutes": "5"},
+        "errors": {},
+        "preview": None,
+        **shown,
+    }
+    return render(request, "studio/lesson.html", context, status_code=status_code)
+
+
+def _typed(
+    title: str,
+    slug: str,
+    body: str,
+    estimated_minutes: str,
+    free_preview: str,
+    video_url: str,
+    video_title: str,
+    remove_video: str = "",
+) -> tuple[lessons.LessonInput, dict[str, str]]:
+    """The lesson form as the service reads it, and as the page shows it again."""
+    data = lessons.LessonInput(
+        title=title,
+        slug=slug,
+        body=body,
+        estimated_minutes=estimated_minutes,
+        free_preview=bool(free_preview),
+        video_url=video_url,
+        video_title=video_title,
+        remove_video=bool(remove_video),
+    )
+    values = {
+        "title": title,
+        "slug": slug,
+        "body": body,
+        "estimated_minutes": estimated_minutes,
+        "free_preview": "on" if free_preview else "",
+        "video_url": video_url,
+        "video_title": video_title,
+        "remove_video": "on" if remove_video else "",
+    }
+    return data, values
+
+
+# --- the lesson -------------------------------------------------------------------------------
+
+
+@router.get("/studio/courses/{slug}/modules/{module_id}/lessons/new", response_class=HTMLResponse)
+def new_lesson(
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: int
+) -> HTMLResponse:
+    """An empty lesson form for this module."""
+    course = _course(session, user, slug)
+    module = modules.module_in(session, course=course, module_id=module_id)
+    return _new_page(request, course, module)
+
+
+@router.post("/studio/courses/{slug}/modules/{module_id}/lessons/new", response_class=HTMLResponse)
+def create_lesson(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    module_id: int,
+    title: FormStr = "",
+    lesson_slug: FormStr = "",
+    body: FormStr = "",
+    estimated_minutes: FormStr = "",
+    free_preview: FormStr = "",
+    video_url: FormStr = "",
+    video_title: FormStr = "",
+    action: FormStr = "",
+) -> Response:
+    """Add the lesson at the end of the module (or show a preview of its text)."""
+    course = _course(session, user, slug)
+    module = modules.module_in(session, course=course, module_id=module_id)
+    data, values = _typed(
+        title, lesson_slug, body, estimated_minutes, free_preview, video_url, video_title
+    )
+    if action == "preview":
+        return _new_page(request, course, module, values=values, preview=render_markdown(body))
+    try:
+        lesson = lessons.create(session, course=course, module=module, data=data)
+    except FormError as exc:
+        return _new_page(request, course, module, values=values, errors=exc.fields, status_code=422)
+    return RedirectResponse(_lesson_url(course, lesson, "notice=created"), status_code=303)
+
+
+@router.get("/studio/courses/{slug}/lessons/{lesson_id}", response_class=HTMLResponse)
+def show_lesson(
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, lesson_id: int
+) -> HTMLResponse:
+    """The lesson's form, its video and its steps."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    return _lesson_page(request, session, course, lesson)
+
+
+@router.post("/studio/courses/{slug}/lessons/{lesson_id}", response_class=HTMLResponse)
+def save_lesson(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    title: FormStr = "",
+    lesson_slug: FormStr = "",
+    body: FormStr = "",
+    estimated_minutes: FormStr = "",
+    free_preview: FormStr = "",
+    video_url: FormStr = "",
+    video_title: FormStr = "",
+    remove_video: FormStr = "",
+    version: FormStr = "",
+    action: FormStr = "",
+) -> Response:
+    """Save the lesson, unless it was saved elsewhere since this form was opened."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    data, values = _typed(
+        title, lesson_slug, body, estimated_minutes, free_preview, video_url, video_title,
+        remove_video,
+    )  # fmt: skip
+    values["version"] = version
+    if action == "preview":
+        preview = render_markdown(body)
+        return _lesson_page(request, session, course, lesson, values=values, preview=preview)
+    try:
+        lessons.save(
+            session,
+            course=course,
+            lesson=lesson,
+            data=data,
+            version=version,
+            media_dir=settings_of(request).media_dir,
+        )
+    except lessons.LessonChanged as exc:
+        # She sees what is saved now next to what she typed; saving again (from the version
+        # she has now seen) is her choice.
+        saved = lessons.form_values(exc.current)
+        conflict = {"saved": saved, "different": lessons.changed_fields(saved, values)}
+        values["version"] = saved["version"]
+        return _lesson_page(
+            request, session, course, lesson, values=values, conflict=conflict, status_code=409
+        )
+    except FormError as exc:
+        return _lesson_page(
+            request, session, course, lesson, values=values, errors=exc.fields, status_code=422
+        )
+    return RedirectResponse(_lesson_url(course, lesson, "notice=saved"), status_code=303)
+
+
+@router.post("/studio/courses/{slug}/lessons/{lesson_id}/move")
+def move_lesson(
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    direction: FormStr = "",
+    return_to: FormStr = "",
+) -> RedirectResponse:
+    """One place up or down within the module; back to the page the button was on."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    lessons.move(session, course=course, lesson=lesson, direction=direction)
+    # The pressed button gets the focus back by name, not by a #fragment: browsers skip
+    # `autofocus` on a page whose address has a fragment.
+    if return_to == "course":
+        focus = f"lesson-{lesson.id}-{direction}"
+        return RedirectResponse(f"/studio/courses/{slug}?focus={focus}", status_code=303)
+    target = _lesson_url(course, lesson, f"notice=moved&focus=lesson-{direction}")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/studio/courses/{slug}/lessons/{lesson_id}/delete", response_class=HTMLResponse)
+def delete_lesson(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    confirm: FormStr = "",
+) -> Response:
+    """Delete the lesson and its steps, unless learners have worked on it."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    try:
+        if confirm != CONFIRMED:
+            raise Conflict(_("Nothing was deleted: confirm with the button “Yes, delete”."))
+        lessons.delete(session, course=course, lesson=lesson)
+    except Conflict as exc:
+        return _lesson_page(
+            request, session, course, lesson, problem=exc.message, status_code=exc.status_code
+        )
+    return RedirectResponse(f"/studio/courses/{slug}?notice=lesson-deleted", status_code=303)
+
+
+# --- its steps --------------------------------------------------------------------------------
+
+
+@router.post("/studio/courses/{slug}/lessons/{lesson_id}/steps", response_class=HTMLResponse)
+def add_step(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    kind: FormStr = "",
+) -> Response:
+    """A new step at the end, with the usual dosing, opened for editing."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    try:
+        step = studio_steps.add(session, course=course, lesson=lesson, kind=kind)
+    except FormError as exc:
+        return _lesson_page(request, session, course, lesson, problem=exc.message, status_code=422)
+    query = f"notice=step-added&edit={step.id}"
+    return RedirectResponse(_lesson_url(course, lesson, query, f"step-{step.id}"), status_code=303)
+
+
+@router.post(
+    "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}", response_class=HTMLResponse
+)
+def save_step(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    step_id: int,
+    title: FormStr = "",
+    body: FormStr = "",
+    hold_seconds: FormStr = "",
+    relax_seconds: FormStr = "",
+    reps: FormStr = "",
+    sets: FormStr = "",
+    rest_seconds: FormStr = "",
+    side: FormStr = "",
+    cues: FormStr = "",
+    inhale_seconds: FormStr = "",
+    exhale_seconds: FormStr = "",
+    cycles: FormStr = "",
+) -> Response:
+    """Save a step's text and parameters; every wrong field is shown, nothing half-saved."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    step = studio_steps.step_of(session, lesson=lesson, step_id=step_id)
+    data = studio_steps.StepInput(
+        title=title, body=body, hold_seconds=hold_seconds, relax_seconds=relax_seconds,
+        reps=reps, sets=sets, rest_seconds=rest_seconds, side=side, cues=cues,
+        inhale_seconds=inhale_seconds, exhale_seconds=exhale_seconds, cycles=cycles,
+    )  # fmt: skip
+    try:
+        studio_steps.save(session, course=course, lesson=lesson, step=step, data=data)
+    except FormError as exc:
+        typed = asdict(data)
+        return _lesson_page(
+            request,
+            session,
+            course,
+            lesson,
+            step_form=(step_id, typed, exc.fields),
+            status_code=422,
+        )
+    target = _lesson_url(course, lesson, "notice=step-saved", f"step-{step_id}")
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/move")
+def move_step(
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    step_id: int,
+    direction: FormStr = "",
+) -> RedirectResponse:
+    """One place up or down; the page comes back with focus on the same button."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    step = studio_steps.step_of(session, lesson=lesson, step_id=step_id)
+    studio_steps.move(session, course=course, lesson=lesson, step=step, direction=direction)
+    query = f"notice=step-moved&focus=step-{step_id}-{direction}"
+    return RedirectResponse(_lesson_url(course, lesson, query), status_code=303)
+
+
+@router.post(
+    "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/delete",
+    response_class=HTMLResponse,
+)
+def delete_step(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    step_id: int,
+    confirm: FormStr = "",
+) -> Response:
+    """Delete the step after its confirmation button."""
+    course, lesson = _lesson(session, user, slug, lesson_id)
+    step = studio_steps.step_of(session, lesson=lesson, step_id=step_id)
+    if confirm != CONFIRMED:
+        problem = _("Nothing was deleted: confirm with the button “Yes, delete”.")
+        return _lesson_page(request, session, course, lesson, problem=problem, status_code=422)
+    studio_steps.delete(session, course=course, lesson=lesson, step=step)
+    return RedirectResponse(_lesson_url(course, lesson, "notice=step-deleted", "steps"), 303)

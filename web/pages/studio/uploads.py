@@ -1,0 +1,161 @@
+"""Uploading a course's cover image and a lesson's video file.
+
+Starlette reads a multipart upload in full (into a temporary file) before the route runs, so
+the size of an upload is checked first, from its Content-Length, by `UploadRoute`: a file far
+over the limit is refused before any of it is read. The exact limit is then enforced again while
+the file is copied, which also catches a request that declared less than it sent.
+"""
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from api.accounts.access import RequireInstructor, load_visitor
+from api.config import Settings
+from api.db import SessionDep
+from api.i18n import gettext as _
+from api.media import images
+from api.media import service as media
+from api.media.files import MB, UploadRefused, too_large
+from api.studio.access import owned_course
+from web.pages.common import settings_of
+from web.templating import render
+
+SizeLimit = Callable[[Settings], int]
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+# Room for the multipart framing and the CSRF field around the file itself.
+MULTIPART_SLACK = 64 * 1024
+_LIMITS: dict[Callable[..., Any], SizeLimit] = {}
+
+
+def upload_limit(limit: SizeLimit) -> Callable[[Endpoint], Endpoint]:
+    """Mark a route as taking an upload of at most `limit(settings)` bytes (see UploadRoute)."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        _LIMITS[endpoint] = limit
+        return endpoint
+
+    return mark
+
+
+class UploadRoute(APIRoute):
+    """A route that refuses an upload over its limit before reading the request's body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        limit = _LIMITS.get(self.endpoint)
+        if limit is None:
+            return handler
+
+        async def guarded(request: Request) -> Response:
+            allowed = limit(settings_of(request))
+            declared = request.headers.get("content-length", "")
+            # Without a length the body could be endless; browsers always send one for a form.
+            if not declared.isdigit() or int(declared) > allowed + MULTIPART_SLACK:
+                # The page header shows who is signed in, as on every other studio page.
+                await run_in_threadpool(_resolve_visitor, request)
+                return refused(request, too_large(allowed))
+            return await handler(request)
+
+        return guarded
+
+
+def _resolve_visitor(request: Request) -> None:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        load_visitor(request, session)
+
+
+def back_link(request: Request) -> tuple[str, str]:
+    """Where the instructor came from, to go back to after a refused upload: URL and label."""
+    slug = request.path_params.get("slug")
+    lesson_id = request.path_params.get("lesson_id")
+    if slug and lesson_id:
+        return f"/studio/courses/{slug}/lessons/{lesson_id}", _("Back to the lesson")
+    if slug:
+        return f"/studio/courses/{slug}", _("Back to the course")
+    return "/studio/import", _("Back to importing")
+
+
+def refused(request: Request, error: UploadRefused) -> HTMLResponse:
+    """A small page that says why the file was not saved, with the way back."""
+    back, label = back_link(request)
+    context = {"message": error.message, "back": back, "back_label": label}
+    return render(request, "studio/upload_error.html", context, status_code=error.status_code)
+
+
+router = APIRouter(include_in_schema=False, route_class=UploadRoute)
+
+Upload = Annotated[UploadFile | None, File()]
+
+
+def _video_limit(settings: Settings) -> int:
+    return settings.media_max_video_mb * MB
+
+
+# An upload form holds one file and the CSRF token; anything more is not from Kern's pages.
+@router.post(
+    "/studio/courses/{slug}/cover",
+    response_class=HTMLResponse,
+    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+)
+@upload_limit(lambda _settings: images.MAX_BYTES)
+def save_cover(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    image: Upload = None,
+) -> Response:
+    """Store the uploaded image as the course's cover (its file name is never used)."""
+    course = owned_course(session, viewer=user, slug=slug)
+    try:
+        media.set_cover(
+            session,
+            course=course,
+            source=image.file if image else None,
+            media_dir=settings_of(request).media_dir,
+        )
+    except UploadRefused as exc:
+        return refused(request, exc)
+    return RedirectResponse(f"/studio/courses/{course.slug}?notice=cover-saved", status_code=303)
+
+
+@router.post(
+    "/studio/courses/{slug}/lessons/{lesson_id}/video",
+    response_class=HTMLResponse,
+    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+)
+@upload_limit(_video_limit)
+def save_video(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: int,
+    video: Upload = None,
+) -> Response:
+    """Store the uploaded MP4 or WebM file as the lesson's video."""
+    course = owned_course(session, viewer=user, slug=slug)
+    settings = settings_of(request)
+    try:
+        media.set_lesson_video(
+            session,
+            course=course,
+            lesson_id=lesson_id,
+            source=video.file if video else None,
+            media_dir=settings.media_dir,
+            max_bytes=_video_limit(settings),
+        )
+    except UploadRefused as exc:
+        return refused(request, exc)
+    return RedirectResponse(
+        f"/studio/courses/{course.slug}/lessons/{lesson_id}?notice=video-saved", status_code=303
+    )
