@@ -23,6 +23,7 @@ from api.i18n import gettext as _
 from api.media import files, images, videos
 from api.media.files import UploadRefused
 from api.media.usage import discard_if_unused
+from api.studio import courses as studio_courses
 from api.studio import lessons as studio_lessons
 
 # Served only to those who may open a lesson showing them; every other media type is public.
@@ -41,7 +42,7 @@ def set_cover(session: Session, *, course: Course, source: BinaryIO | None, medi
     course.cover_image = name
     session.add(course)
     session.flush()
-    studio_lessons.touch(session, course=course)
+    studio_courses.touch(session, course=course)
     _replaced(session, media_dir, old=old, new=name)
     return name
 
@@ -66,7 +67,7 @@ def set_lesson_video(
     lesson.video_ref = name
     session.add(lesson)
     session.flush()
-    studio_lessons.touch(session, course=course, lesson=lesson)
+    studio_courses.touch(session, course=course, lesson=lesson)
     _replaced(session, media_dir, old=old, new=name)
     return lesson
 

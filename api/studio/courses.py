@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -139,10 +139,25 @@ def parse_price(text: str) -> int:
     return cents
 
 
+def slugify(text: str) -> str:
+    """A web address made from a title: "Adem in, adem uit" becomes "adem-in-adem-uit"."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_SLUG.sub("-", plain.lower()).strip("-")[: SLUG_LENGTH[1]].strip("-")
+
+
+def first_free(base: str, taken: set[str]) -> str:
+    """`base`, or `base-2`, `base-3` … whichever is not taken, within the slug length."""
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        suffix = f"-{number}"
+        candidate = base[: SLUG_LENGTH[1] - len(suffix)].rstrip("-") + suffix
+    return candidate
+
+
 def slug_from(title: str) -> str:
-    """A web address made from a title: "Sterke basis, week 1" → "sterke-basis-week-1"."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = _NOT_SLUG.sub("-", ascii_title.lower()).strip("-")[: SLUG_LENGTH[1]].strip("-")
+    """A course web address from its title: "Sterke basis, week 1" → "sterke-basis-week-1"."""
+    slug = slugify(title)
     return slug if len(slug) >= SLUG_LENGTH[0] else f"cursus-{slug}".strip("-")
 
 
@@ -156,13 +171,7 @@ def _free_slug(session: Session, base: str, course: Course | None) -> str:
     taken = set(session.exec(select(Course.slug).where(col(Course.slug).startswith(base))).all())
     if course is not None:
         taken.discard(course.slug)
-    taken |= RESERVED_SLUGS
-    candidate, number = base, 1
-    while candidate in taken:
-        number += 1
-        suffix = f"-{number}"
-        candidate = base[: SLUG_LENGTH[1] - len(suffix)].rstrip("-") + suffix
-    return candidate
+    return first_free(base, taken | RESERVED_SLUGS)
 
 
 def _choose_slug(session: Session, typed: str, title: str, course: Course | None) -> str:
@@ -274,10 +283,27 @@ def overview(session: Session, *, course: Course) -> Overview:
     return Overview(course, catalog.modules_of(session, course), _active_learners(session, course))
 
 
-def touch(course: Course) -> None:
-    """Record a content change: a new version, so cached renderings are not reused."""
-    course.version += 1
-    course.updated_at = utcnow()
+def touch(session: Session, *, course: Course, lesson: Lesson | None = None) -> None:
+    """Record a content change: the course's version (and the lesson's) go up by one, so cached
+    renderings are not reused and an open lesson form knows it is out of date."""
+    # Increments in SQL, so two changes at the same moment both count.
+    if lesson is not None:
+        session.execute(
+            update(Lesson)
+            .where(col(Lesson.id) == lesson.id)
+            .values(version=col(Lesson.version) + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(Course)
+        .where(col(Course.id) == course.id)
+        .values(version=col(Course.version) + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(course)
+    if lesson is not None:
+        session.refresh(lesson)
 
 
 def _save(session: Session, course: Course, values: dict[str, object]) -> None:
@@ -286,7 +312,7 @@ def _save(session: Session, course: Course, values: dict[str, object]) -> None:
         # Rolling back the savepoint also reloads the course as it was before this save.
         with session.begin_nested():
             if course.id is not None:
-                touch(course)
+                touch(session, course=course)
             for name, value in values.items():
                 setattr(course, name, value)
             session.add(course)

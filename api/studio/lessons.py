@@ -5,7 +5,6 @@ the module or lesson up *within* that course, so an id from another course is si
 """
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,12 +19,19 @@ from api.catalog import steps as catalog_steps
 from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
 from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
 from api.catalog.video import parse_video_url
-from api.db import utcnow
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
 from api.media import usage as media_usage
 from api.progress.models import LessonProgress, PracticeLog
-from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text
+from api.studio.courses import (
+    MARKDOWN_LENGTH,
+    TITLE_LENGTH,
+    clean_line,
+    clean_text,
+    first_free,
+    slugify,
+    touch,
+)
 from api.studio.modules import MAX_ID, module_in, move_within, renumber
 
 MAX_URL = 500
@@ -87,13 +93,6 @@ def parse_number(value: str, bounds: tuple[int, int], *, field: str, errors: dic
         return int(text)
     errors[field] = _("Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
     return low
-
-
-def slugify(text: str) -> str:
-    """A web address made from a title: "Adem in, adem uit" becomes "adem-in-adem-uit"."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
-    return slug[: SLUG_LENGTH[1]].rstrip("-")
 
 
 def video_url(lesson: Lesson) -> str:
@@ -176,12 +175,7 @@ def _unique_slug(session: Session, course: Course, base: str, *, exclude: int | 
             select(Lesson.slug).where(Lesson.course_id == course.id, col(Lesson.id) != exclude)
         )
     )
-    candidate, number = base, 2
-    while candidate in taken:
-        suffix = f"-{number}"
-        candidate = base[: SLUG_LENGTH[1] - len(suffix)].rstrip("-") + suffix
-        number += 1
-    return candidate
+    return first_free(base, taken)
 
 
 def _slug(
@@ -270,28 +264,6 @@ def _check(
 
 
 # --- changing -----------------------------------------------------------------------------------
-
-
-def touch(session: Session, *, course: Course, lesson: Lesson | None = None) -> None:
-    """Record a content change: the course's version (and the lesson's) go up by one."""
-    # Increments in SQL, so two changes at the same moment both count.
-    if lesson is not None:
-        session.execute(
-            update(Lesson)
-            .where(col(Lesson.id) == lesson.id)
-            .values(version=col(Lesson.version) + 1)
-            .execution_options(synchronize_session=False)
-        )
-    session.execute(
-        update(Course)
-        .where(col(Course.id) == course.id)
-        .values(version=col(Course.version) + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    session.refresh(course)
-    if lesson is not None:
-        session.refresh(lesson)
 
 
 @contextmanager

@@ -128,7 +128,7 @@ def add_module(session: Session, *, course: Course, form: ModuleForm) -> Module:
         course_id=course.id, position=count, title=title, summary=summary, unlock_after_days=days
     )
     session.add(module)
-    touch(course)
+    touch(session, course=course)
     session.add(course)
     session.flush()
     return module
@@ -140,7 +140,7 @@ def update_module(session: Session, *, course: Course, module: Module, form: Mod
     if new == (module.title, module.summary, module.unlock_after_days):
         return
     module.title, module.summary, module.unlock_after_days = new
-    touch(course)
+    touch(session, course=course)
     session.add_all([module, course])
     session.flush()
 
@@ -148,7 +148,7 @@ def update_module(session: Session, *, course: Course, module: Module, form: Mod
 def move_module(session: Session, *, course: Course, module: Module, direction: str) -> None:
     """Swap the module with the one above or below it."""
     if move_within(session, _modules(session, course), module, direction):
-        touch(course)
+        touch(session, course=course)
         session.add(course)
         session.flush()
 
@@ -178,6 +178,6 @@ def delete_module(session: Session, *, course: Course, module: Module) -> None:
     session.delete(module)
     session.flush()
     renumber(session, _modules(session, course))
-    touch(course)
+    touch(session, course=course)
     session.add(course)
     session.flush()

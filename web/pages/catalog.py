@@ -61,7 +61,7 @@ def step_view(step: Step) -> StepView:
 
 
 def completed_text(progress: CourseProgress) -> str:
-    """E.g. "5 of 18 lessons completed" (made here: a template's ngettext takes only `num`)."""
+    """E.g. "5 of 18 lessons completed", for the course and lesson pages and Vandaag."""
     return ngettext(
         "%(done)s of %(num)s lesson completed",
         "%(done)s of %(num)s lessons completed",
