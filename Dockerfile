@@ -1,4 +1,4 @@
-# Kern: one image for the web process and, later, the worker.
+# Kern: one image for the web process (`kern serve`) and the mail worker (`kern worker`).
 FROM python:3.11-slim-bookworm AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,11 +19,12 @@ COPY alembic.ini babel.cfg ./
 # Editable, so that Kern finds its migrations and templates beside the code in /app.
 RUN pip install -e . \
  && pybabel compile -d web/locale -D messages \
- && mkdir -p /data/media && chown -R kern:kern /data
+ && mkdir -p /data/media /data/mail && chown -R kern:kern /data
 
 USER kern
 ENV APP_ENV=production \
     MEDIA_DIR=/data/media \
+    MAIL_DIR=/data/mail \
     WEB_CONCURRENCY=2
 EXPOSE 8000
 

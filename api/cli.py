@@ -1,6 +1,8 @@
 """The `kern` command: serve, migrate, and the operator tasks of each domain."""
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from api.accounts.models import Role, User
 from api.catalog import packages
 from api.config import Settings, SettingsError, get_settings
 from api.errors import AppError, FormError
+from api.worker import Worker
 
 app = typer.Typer(help="Kern: courses for pelvic-floor and posture therapy.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -60,6 +63,30 @@ def serve(
         access_log=False,  # Kern logs each request itself, without query strings
         server_header=False,
     )
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Do one round and exit.")] = False,
+) -> None:
+    """Send queued mail and queue reminders and module mails; runs until stopped (SIGTERM)."""
+    settings = load_settings()
+    engine = db.make_engine(settings.database_url, pool_size=2)
+    mail_worker = Worker(
+        db.make_sessionmaker(engine), settings, poll_seconds=settings.mail_poll_seconds
+    )
+    try:
+        if once:
+            report = mail_worker.run_once()
+            typer.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_args: stop.set())
+        typer.echo(f"Kern mail worker ({settings.app_env}); stop with Ctrl-C or SIGTERM")
+        mail_worker.run(stop)
+    finally:
+        engine.dispose()
 
 
 @db_app.command("upgrade")

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "Kern <noreply@kern.localhost>"
     mail_dir: Path = VAR / "mail"
+    # Whether the web server also runs the mail worker on a thread. Unset: only in development,
+    # so `make run` sends mail by itself; deployments run `kern worker` as its own process.
+    mail_worker_in_process: bool | None = None
+    # Seconds between the worker's rounds: how long a queued message waits at most.
+    mail_poll_seconds: float = Field(default=3.0, gt=0, le=600)
     media_dir: Path = VAR / "media"
     # The largest video file an instructor may upload, in MB of 1024 × 1024 bytes.
     media_max_video_mb: int = Field(default=500, ge=1, le=100_000)
@@ -45,6 +50,13 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def runs_mail_worker(self) -> bool:
+        """Whether the web server runs the mail worker itself (see mail_worker_in_process)."""
+        if self.mail_worker_in_process is None:
+            return self.app_env == "development"
+        return self.mail_worker_in_process
 
     @property
     def stripe_configured(self) -> bool:

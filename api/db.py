@@ -123,8 +123,16 @@ def ping(engine: Engine) -> None:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit when the route succeeds, roll back otherwise."""
+    yield from _request_session(request, writes=request.method not in SAFE_METHODS)
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """Like get_session, for the rare GET that must write (a one-click link in a mail)."""
+    yield from _request_session(request, writes=True)
+
+
+def _request_session(request: Request, *, writes: bool) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    writes = request.method not in SAFE_METHODS
     with factory(execution_options={WRITE_INTENT: True} if writes else {}) as session:
         try:
             yield session
@@ -137,6 +145,7 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function" makes FastAPI run the commit before the response is sent, so a failed
 # commit becomes an error response instead of hiding behind a 2xx that was already sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 # Builds the SET clause of an upsert from the table and the row that was refused (`excluded`).

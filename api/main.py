@@ -18,10 +18,12 @@ from api.payments.router import router as payments_api
 from api.progress.router import router as progress_api
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
+from api.worker import Worker, start_in_thread
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
 from web.pages.home import router as home_pages
+from web.pages.mail_preferences import router as mail_preferences_pages
 from web.pages.media import router as media_pages
 from web.pages.payments import router as payments_pages
 from web.pages.progress import router as progress_pages
@@ -37,9 +39,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     https = settings.base_url.startswith("https://")
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop_worker = None
+        if settings.runs_mail_worker:
+            mail_worker = Worker(
+                app.state.sessionmaker, settings, poll_seconds=settings.mail_poll_seconds
+            )
+            stop_worker = start_in_thread(mail_worker)
+        try:
+            yield
+        finally:
+            if stop_worker is not None:
+                stop_worker()
+            engine.dispose()
 
     app = FastAPI(
         title="Kern",
@@ -74,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(home_pages)
     app.include_router(auth_pages)
     app.include_router(account_pages)
+    app.include_router(mail_preferences_pages)
     app.include_router(catalog_pages)
     app.include_router(progress_pages)
     app.include_router(media_pages)

@@ -4,9 +4,11 @@ from api.accounts.models import AccountToken, AuthSession, RecoveryCode, User
 from api.catalog.models import Course, Lesson, Module, Step
 from api.db import metadata
 from api.enrolment.models import Enrolment
+from api.mail.models import OutboxMessage
 from api.payments.models import Order, StripeEvent
 from api.progress.models import LessonProgress, PracticeLog
 from api.ratelimit.models import RateLimitHit
+from api.reminders.models import MailPreference
 
 __all__ = [
     "AccountToken",
@@ -15,8 +17,10 @@ __all__ = [
     "Enrolment",
     "Lesson",
     "LessonProgress",
+    "MailPreference",
     "Module",
     "Order",
+    "OutboxMessage",
     "PracticeLog",
     "RateLimitHit",
     "RecoveryCode",

@@ -6,6 +6,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from types import TracebackType
@@ -14,6 +15,13 @@ from typing import Self
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from sqlalchemy import Connection
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session as DbSession
+
+from api import db
+from api.config import Settings
+from api.mail import outbox
 
 # Stops at whitespace, quotes and brackets, so a link written "(see https://…)" or in an HTML
 # attribute is found without its surroundings.
@@ -151,14 +159,28 @@ class SmtpServer:
         return AuthResult(success=accepted, handled=False, auth_data=auth_data)
 
 
+def _part(message: EmailMessage, subtype: str) -> str:
+    body = message.get_body(preferencelist=(subtype,))
+    if body is None:
+        raise AssertionError(f"message {message['Subject']!r} has no text/{subtype} part")
+    content = body.get_content()
+    assert isinstance(content, str)
+    return content
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text part of a message."""
+    return _part(message, "plain")
+
+
+def html_of(message: EmailMessage) -> str:
+    """The HTML part of a message."""
+    return _part(message, "html")
+
+
 def links_in(message: EmailMessage) -> list[str]:
     """Every http(s) URL in a message's plain-text body, in order."""
-    body = message.get_body(preferencelist=("plain",))
-    if body is None:
-        raise AssertionError(f"message {message['Subject']!r} has no text/plain body")
-    text = body.get_content()
-    assert isinstance(text, str)
-    return [match.rstrip(_SENTENCE_PUNCTUATION) for match in _URL.findall(text)]
+    return [match.rstrip(_SENTENCE_PUNCTUATION) for match in _URL.findall(text_of(message))]
 
 
 @pytest.fixture
@@ -166,3 +188,53 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A fresh SMTP server per test, so no test sees another's mail; starting one takes ~2 ms."""
     with SmtpServer() as server:
         yield server
+
+
+class Mailbox:
+    """The SMTP server as a learner's mailbox: reading it first lets the outbox worker deliver
+    what the test's transaction queued, as `kern worker` would a moment later."""
+
+    def __init__(self, server: SmtpServer, factory: sessionmaker[DbSession], settings: Settings):
+        self.server = server
+        self.settings = settings
+        self._factory = factory
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def deliver(self, now: datetime | None = None) -> outbox.Report:
+        """One worker run over everything due (at `now`)."""
+        return outbox.deliver_all(self._factory, self.settings, now=now)
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
+        self.deliver()
+        return self.server.wait_for(count, timeout)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        self.deliver()
+        return self.server.deliveries
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [delivery.message for delivery in self.deliveries]
+
+    def clear(self) -> None:
+        self.deliver()
+        self.server.clear()
+
+
+@pytest.fixture
+def outbox_sessions(connection: Connection) -> sessionmaker[DbSession]:
+    """Sessions for the outbox worker inside the test's transaction."""
+    return db.make_sessionmaker(connection, join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def mailbox(
+    settings: Settings, smtp_server: SmtpServer, outbox_sessions: sessionmaker[DbSession]
+) -> Mailbox:
+    """Mail goes to a real SMTP server, delivered from the outbox of the test's transaction."""
+    settings.smtp_url = smtp_server.url
+    return Mailbox(smtp_server, outbox_sessions, settings)

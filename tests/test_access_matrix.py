@@ -419,8 +419,18 @@ ROUTES: tuple[Row, ...] = (
     ),
     Row("GET", "/account/confirm-email/{token}", "public", everyone(INVALID_LINK)),
     Row("POST", "/account/confirm-email/{token}", "public", everyone(INVALID_LINK)),
+    Row("GET", "/unsubscribe/{token}", "public", everyone(INVALID_LINK)),
+    Row("POST", "/unsubscribe/{token}", "public", everyone(INVALID_LINK)),
     # The account: only ever one's own.
     Row("GET", "/account", "signed-in", signed_in(OK), check=own_data_only),
+    Row("GET", "/account/mail", "signed-in", signed_in(OK)),
+    Row(
+        "POST",
+        "/account/mail",
+        "signed-in",
+        signed_in(see_other("/account/mail?notice=saved")),
+        form=lambda _scene: {"weekdays": "0", "times": "08:00"},
+    ),
     Row(
         "POST",
         "/account/profile",

@@ -1,75 +1,100 @@
-"""The account messages, rendered in the recipient's language and handed to the mail module."""
+"""The account messages, rendered in the recipient's language and queued in the outbox."""
 
-import logging
+from sqlmodel import Session
 
 from api.accounts.models import User
 from api.config import Settings
 from api.i18n import N_
 from api.mail.compose import compose
-from api.mail.service import MailError, send
-
-log = logging.getLogger("kern.accounts")
+from api.mail.outbox import enqueue
 
 
-def _send(
-    settings: Settings, *, user: User, to: str, subject: str, template: str, **context: object
+def _queue(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    to: str,
+    subject: str,
+    template: str,
+    action: str,
+    **context: object,
 ) -> None:
-    """Render `mail/<template>.txt` in the user's language and send it."""
+    """Render `mail/<template>.txt` in the user's language and queue it with the change."""
     message = compose(
-        settings, user=user, to=to, subject=subject, template=template, context=context
-    )
-    try:
-        send(settings, message)
-    except MailError:
-        # The change itself is saved; the person can ask for the mail again from the page.
-        # (A transactional outbox with retries replaces this in the email issue.)
-        log.exception("could not send %s mail to user %s", template, user.id)
+        settings, user=user, to=to, subject=subject, template=template, context=context,
+        action=action,
+    )  # fmt: skip
+    enqueue(session, message, kind=template, user_id=user.id)
 
 
-def verify_email(settings: Settings, *, user: User, link: str) -> None:
+def verify_email(session: Session, settings: Settings, *, user: User, link: str) -> None:
     """Ask a new user to confirm her address."""
-    _send(
+    _queue(
+        session,
         settings,
         user=user,
         to=user.email,
         subject=N_("Confirm your email address for Kern"),
         template="verify_email",
+        action=N_("Confirm my address"),
         link=link,
     )
 
 
-def reset_password(settings: Settings, *, user: User, link: str) -> None:
+def welcome(session: Session, settings: Settings, *, user: User) -> None:
+    """Welcome her once her address is confirmed: where to start and what Kern will send."""
+    _queue(
+        session,
+        settings,
+        user=user,
+        to=user.email,
+        subject=N_("Welcome to Kern"),
+        template="welcome",
+        action=N_("Find a course"),
+    )
+
+
+def reset_password(session: Session, settings: Settings, *, user: User, link: str) -> None:
     """Send the link that sets a new password."""
-    _send(
+    _queue(
+        session,
         settings,
         user=user,
         to=user.email,
         subject=N_("Set a new password for Kern"),
         template="reset_password",
+        action=N_("Set a new password"),
         link=link,
     )
 
 
-def confirm_email_change(settings: Settings, *, user: User, new_email: str, link: str) -> None:
+def confirm_email_change(
+    session: Session, settings: Settings, *, user: User, new_email: str, link: str
+) -> None:
     """Ask the new address to confirm the change."""
-    _send(
+    _queue(
+        session,
         settings,
         user=user,
         to=new_email,
         subject=N_("Confirm your new email address for Kern"),
         template="confirm_email_change",
+        action=N_("Confirm my new address"),
         link=link,
         new_email=new_email,
     )
 
 
-def email_changed(settings: Settings, *, user: User, old_email: str) -> None:
+def email_changed(session: Session, settings: Settings, *, user: User, old_email: str) -> None:
     """Tell the old address that the account moved, in case it was not her."""
-    _send(
+    _queue(
+        session,
         settings,
         user=user,
         to=old_email,
         subject=N_("Your Kern email address was changed"),
         template="email_changed",
+        action=N_("Open Kern"),
         old_email=old_email,
     )

@@ -118,7 +118,9 @@ def send_verification(session: Session, settings: Settings, *, user: User) -> No
     token = tokens.issue(
         session, user=user, purpose=TokenPurpose.verify_email, lifetime=VERIFY_EMAIL_LIFETIME
     )
-    emails.verify_email(settings, user=user, link=f"{settings.base_url}/verify-email/{token}")
+    emails.verify_email(
+        session, settings, user=user, link=f"{settings.base_url}/verify-email/{token}"
+    )
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:
@@ -143,13 +145,21 @@ def check_password(user: User, password: str, *, field: str = "current_password"
         raise FormError({field: _("This password is not correct.")})
 
 
-def verify_email(session: Session, *, token: str) -> User:
+def _address_confirmed(session: Session, settings: Settings, *, user: User) -> None:
+    """Mark her address confirmed; the first time, welcome her."""
+    if user.email_verified_at is not None:
+        return
+    user.email_verified_at = utcnow()
+    session.add(user)
+    session.flush()
+    emails.welcome(session, settings, user=user)
+
+
+def verify_email(session: Session, settings: Settings, *, token: str) -> User:
     """Mark the address behind a verification link as confirmed."""
     record = tokens.consume(session, token=token, purpose=TokenPurpose.verify_email)
     user = session.get_one(User, record.user_id)
-    user.email_verified_at = user.email_verified_at or utcnow()
-    session.add(user)
-    session.flush()
+    _address_confirmed(session, settings, user=user)
     return user
 
 
@@ -161,7 +171,9 @@ def request_password_reset(session: Session, settings: Settings, *, email: str) 
     token = tokens.issue(
         session, user=user, purpose=TokenPurpose.reset_password, lifetime=RESET_PASSWORD_LIFETIME
     )
-    emails.reset_password(settings, user=user, link=f"{settings.base_url}/reset-password/{token}")
+    emails.reset_password(
+        session, settings, user=user, link=f"{settings.base_url}/reset-password/{token}"
+    )
 
 
 def _set_password(session: Session, *, user: User, password: str) -> None:
@@ -174,13 +186,13 @@ def _set_password(session: Session, *, user: User, password: str) -> None:
     session.flush()
 
 
-def reset_password(session: Session, *, token: str, password: str) -> User:
+def reset_password(session: Session, settings: Settings, *, token: str, password: str) -> User:
     """Set a new password from a reset link; the link proves the mailbox, so verify it too."""
     record = tokens.peek(session, token=token, purpose=TokenPurpose.reset_password)
     user = session.get_one(User, record.user_id)
     _set_password(session, user=user, password=password)
     tokens.consume(session, token=token, purpose=TokenPurpose.reset_password)
-    user.email_verified_at = user.email_verified_at or utcnow()
+    _address_confirmed(session, settings, user=user)
     session.flush()
     return user
 
@@ -227,6 +239,7 @@ def request_email_change(
         new_email=new_email,
     )
     emails.confirm_email_change(
+        session,
         settings,
         user=user,
         new_email=new_email,
@@ -249,7 +262,7 @@ def confirm_email_change(session: Session, settings: Settings, *, token: str) ->
         session, user=user, purposes=[TokenPurpose.reset_password, TokenPurpose.verify_email]
     )
     session.flush()
-    emails.email_changed(settings, user=user, old_email=old_email)
+    emails.email_changed(session, settings, user=user, old_email=old_email)
     return user
 
 

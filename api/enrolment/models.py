@@ -54,6 +54,8 @@ class Enrolment(SQLModel, table=True):
         CheckConstraint("source IN ('free', 'purchase', 'manual')", name="source"),
         CheckConstraint("status IN ('active', 'refunded', 'disputed', 'revoked')", name="status"),
         Index("ix_enrolment_course_id", "course_id"),
+        # The worker finds whose drip module opened today by enrolment day, across courses.
+        Index("ix_enrolment_enrolled_at", "enrolled_at"),
     )
 
     @property

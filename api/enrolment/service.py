@@ -5,10 +5,12 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog.models import Course
+from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
 from api.errors import AppError, Conflict, FormError, NotFound
 from api.i18n import gettext as _
+from api.reminders import notices
 
 MAX_NOTE_LENGTH = 500
 
@@ -43,8 +45,10 @@ def grant(
     source: EnrolmentSource,
     note: str = "",
     by: User | None = None,
+    settings: Settings | None = None,
 ) -> Enrolment:
-    """Give access, once: a second call (even at the same moment) returns the same enrolment."""
+    """Give access, once: a second call (even at the same moment) returns the same enrolment.
+    With `settings`, the course's instructor hears of a new enrolment by mail."""
     if user_id is None or course_id is None:
         raise ValueError("grant needs a stored learner and course")
     existing = find(session, user_id=user_id, course_id=course_id)
@@ -61,11 +65,16 @@ def grant(
                 )
                 session.add(existing)
                 session.flush()
-            return existing
         except IntegrityError:
             existing = find(session, user_id=user_id, course_id=course_id)
             if existing is None:  # pragma: no cover - the constraint names this row
                 raise
+        else:
+            if settings is not None:
+                # Only a new enrolment: access given back (a refund reversed, a revocation
+                # undone) is not news to the instructor.
+                notices.new_enrolment(session, settings, enrolment=existing, by=by)
+            return existing
     if not existing.is_active:
         set_status(
             session, enrolment=existing, status=EnrolmentStatus.active, note=note, by=by,
@@ -98,7 +107,9 @@ def set_status(
     return enrolment
 
 
-def enrol_free(session: Session, *, user: User, course: Course) -> Enrolment:
+def enrol_free(
+    session: Session, *, user: User, course: Course, settings: Settings | None = None
+) -> Enrolment:
     """One click for a free course; a revoked learner is not let back in this way."""
     if not course.is_free:
         raise NotForSale(_("This course is paid; buy it to enrol."))
@@ -107,11 +118,20 @@ def enrol_free(session: Session, *, user: User, course: Course) -> Enrolment:
     existing = find(session, user_id=user.id, course_id=course.id)
     if existing is not None and existing.status == EnrolmentStatus.revoked:
         raise Conflict(_("Your access to this course was ended. Please contact your therapist."))
-    return grant(session, user_id=user.id, course_id=course.id, source=EnrolmentSource.free)
+    return grant(
+        session, user_id=user.id, course_id=course.id, source=EnrolmentSource.free,
+        settings=settings,
+    )  # fmt: skip
 
 
 def grant_manually(
-    session: Session, *, course: Course, learner: User, by: User, note: str
+    session: Session,
+    *,
+    course: Course,
+    learner: User,
+    by: User,
+    note: str,
+    settings: Settings | None = None,
 ) -> Enrolment:
     """An instructor or admin gives access (e.g. paid by bank transfer), with the reason."""
     note = note.strip()
@@ -119,7 +139,7 @@ def grant_manually(
         raise FormError({"note": _("Write down why, e.g. 'paid by bank transfer'.")})
     return grant(
         session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.manual,
-        note=note, by=by,
+        note=note, by=by, settings=settings,
     )  # fmt: skip
 
 

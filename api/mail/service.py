@@ -24,7 +24,12 @@ _FALLBACK_MSGID_DOMAIN = "kern.localhost"
 
 
 class MailError(Exception):
-    """A message could not be built, delivered or stored."""
+    """A message could not be built, delivered or stored; `permanent` when trying again
+    cannot help (the server refused the recipient or the message itself)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Message:
     subject: str
     text: str
     html: str | None = None
+    # A signed link that stops this kind of message, for the mail program's own button.
+    unsubscribe_url: str | None = None
 
 
 def send(settings: Settings, message: Message) -> None:
@@ -60,14 +67,24 @@ def read_outbox_dir(mail_dir: Path) -> list[EmailMessage]:
 def _build(settings: Settings, message: Message) -> EmailMessage:
     """The MIME message for a Message, from the configured sender."""
     email = EmailMessage()
+    # The policy refuses line breaks in header values, so a subject or address that reached
+    # us from a form cannot smuggle in a Bcc header.
     try:
-        # The policy refuses line breaks in header values, so a subject or address that reached
-        # us from a form cannot smuggle in a Bcc header.
         email["From"] = settings.mail_from
+    except (ValueError, MessageError) as error:
+        # Kern's own configuration: once MAIL_FROM is fixed the message can go out.
+        raise MailError("MAIL_FROM is not a valid sender") from error
+    try:
         email["To"] = message.to
         email["Subject"] = message.subject
     except (ValueError, MessageError) as error:
-        raise MailError("the message has an invalid sender, recipient or subject") from error
+        raise MailError(
+            "the message has an invalid recipient or subject", permanent=True
+        ) from error
+    if message.unsubscribe_url is not None:
+        # RFC 2369 and RFC 8058: mail programs show an unsubscribe button that POSTs to the link.
+        email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email["Date"] = format_datetime(datetime.now(UTC))
     email["Message-ID"] = make_msgid(domain=_msgid_domain(settings.mail_from))
     # Quoted-printable keeps every line 7-bit and short, so Dutch text survives servers without
@@ -133,7 +150,20 @@ def _deliver(smtp_url: str, email: EmailMessage) -> None:
                 client.login(user, password)
             client.send_message(email)
     except (smtplib.SMTPException, OSError) as error:
-        raise MailError(f"could not send mail through {host}:{port}: {error}") from error
+        raise MailError(
+            f"could not send mail through {host}:{port}: {error}", permanent=_refused(error)
+        ) from error
+
+
+def _refused(error: Exception) -> bool:
+    """Whether the server refused the recipient or the message for good (a 5xx reply).
+
+    A refused sender or login is left out: that is Kern's configuration, and once it is fixed
+    the same message goes through.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _reply in error.recipients.values())
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
 
 
 def _is_loopback(host: str) -> bool:

@@ -1,17 +1,16 @@
-"""The receipt and the refund confirmation, in the buyer's language."""
+"""The receipt and the refund confirmation, in the buyer's language, queued in the outbox."""
 
-import logging
 from decimal import ROUND_HALF_UP, Decimal
+
+from sqlmodel import Session
 
 from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.i18n import N_
 from api.mail.compose import compose
-from api.mail.service import MailError, send
+from api.mail.outbox import enqueue
 from api.payments.models import Order
-
-log = logging.getLogger("kern.payments")
 
 # Kern sells to consumers in the Netherlands; course prices include Dutch VAT at this rate.
 VAT_PERCENT = 21
@@ -23,12 +22,19 @@ def vat_part(amount_cents: int) -> int:
     return int(vat.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _send(
-    settings: Settings, *, user: User, subject: str, template: str, order: Order, **context: object
-) -> bool:
-    """Render `mail/<template>.txt` in the user's language and send it; whether it went out."""
-    # Unlike the account mails, the caller needs to know: an order remembers that its receipt
-    # was sent, so a receipt that failed is tried again on the next fulfilment.
+def _queue(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    subject: str,
+    template: str,
+    order: Order,
+    action: str,
+    **context: object,
+) -> None:
+    """Render `mail/<template>.txt` in the user's language and queue it with the order's change;
+    the order's id keys it, so a receipt or refund mail is queued once per order."""
     message = compose(
         settings,
         user=user,
@@ -36,35 +42,37 @@ def _send(
         template=template,
         subject_values={"title": order.course_title},
         context={"order": order, **context},
+        action=action,
     )
-    try:
-        send(settings, message)
-    except MailError:
-        log.exception("could not send the %s mail to user %s", template, user.id)
-        return False
-    return True
+    enqueue(session, message, kind=template, user_id=user.id, key=f"{template}:{order.id}")
 
 
-def receipt(settings: Settings, *, user: User, order: Order, course: Course | None) -> bool:
+def receipt(
+    session: Session, settings: Settings, *, user: User, order: Order, course: Course | None
+) -> None:
     """Confirm a purchase: what was bought, for how much, and the VAT in it."""
-    return _send(
+    _queue(
+        session,
         settings,
         user=user,
         subject=N_("Your purchase at Kern: %(title)s"),
         template="receipt",
         order=order,
+        action=N_("Go to the course"),
         course=course,
         vat_cents=vat_part(order.amount_cents),
         vat_percent=VAT_PERCENT,
     )
 
 
-def refund(settings: Settings, *, user: User, order: Order) -> bool:
+def refund(session: Session, settings: Settings, *, user: User, order: Order) -> None:
     """Confirm a refund and that the access has ended."""
-    return _send(
+    _queue(
+        session,
         settings,
         user=user,
         subject=N_("Your payment for %(title)s has been refunded"),
         template="refund",
         order=order,
+        action=N_("Open Kern"),
     )

@@ -306,21 +306,21 @@ def _move(session: Session, settings: Settings, order: Order, to: OrderStatus) -
     if user is None or order.course_id is None:
         return  # the buyer deleted her account (or the course is gone): only the record stays
     if to == OrderStatus.paid:
-        _give_access(session, order=order, first=before not in AFTER_PAYMENT)
+        _give_access(session, settings, order=order, first=before not in AFTER_PAYMENT)
     elif to in {OrderStatus.refunded, OrderStatus.dispute_lost}:
         ending = {EnrolmentStatus.active, EnrolmentStatus.disputed}
         _change_access(session, order, ending, EnrolmentStatus.refunded)
         if to == OrderStatus.refunded:
-            emails.refund(settings, user=user, order=order)
+            emails.refund(session, settings, user=user, order=order)
     elif to == OrderStatus.disputed:
         _change_access(session, order, {EnrolmentStatus.active}, EnrolmentStatus.disputed)
 
 
-def _give_access(session: Session, *, order: Order, first: bool) -> None:
+def _give_access(session: Session, settings: Settings, *, order: Order, first: bool) -> None:
     if first:
         enrolment_service.grant(
             session, user_id=order.user_id, course_id=order.course_id,
-            source=EnrolmentSource.purchase,
+            source=EnrolmentSource.purchase, settings=settings,
         )  # fmt: skip
         return
     # A refund that failed or a dispute that was won gives back what the payment had given,
@@ -339,14 +339,15 @@ def _change_access(
 
 
 def _send_receipt_if_due(session: Session, settings: Settings, order: Order) -> None:
-    """The receipt, once per order; one that could not be sent goes out on the next fulfilment."""
+    """The receipt, queued once per order in the transaction that records the payment."""
     if order.receipt_sent_at is not None or order.paid_at is None or order.user_id is None:
         return
     user = session.get(User, order.user_id)
     if user is None:
         return
     course = session.get(Course, order.course_id) if order.course_id is not None else None
-    if emails.receipt(settings, user=user, order=order, course=course):
-        order.receipt_sent_at = utcnow()
-        session.add(order)
-        session.flush()
+    emails.receipt(session, settings, user=user, order=order, course=course)
+    # Queued, not yet delivered: the outbox worker sends it (and tries again if it must).
+    order.receipt_sent_at = utcnow()
+    session.add(order)
+    session.flush()

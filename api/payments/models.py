@@ -49,6 +49,7 @@ class Order(SQLModel, table=True):
     paid_at: datetime | None = Field(default=None, sa_column=moment(nullable=True))
     refunded_at: datetime | None = Field(default=None, sa_column=moment(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())
+    # When the receipt was queued in the outbox (the worker delivers it).
     receipt_sent_at: datetime | None = Field(default=None, sa_column=moment(nullable=True))
 
     __table_args__ = (

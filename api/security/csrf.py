@@ -23,6 +23,10 @@ HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Stripe signs its webhook; it cannot know a browser's token.
 EXEMPT_PATHS = frozenset({"/stripe/webhook"})
+# A mail program's one-click unsubscribe (RFC 8058) posts from its own servers, without the
+# browser's cookie; the HMAC-signed token in the path is the proof, and it only switches that
+# person's mail of one kind off or on again.
+EXEMPT_PREFIXES = ("/unsubscribe/",)
 TOKEN_BYTES = 32
 
 
@@ -90,7 +94,8 @@ def _same_origin(request: Request) -> bool:
 
 async def verify_csrf(request: Request) -> None:
     """Refuse an unsafe request that does not carry the browser's token (app-wide dependency)."""
-    if request.method in SAFE_METHODS or request.url.path in EXEMPT_PATHS:
+    path = request.url.path
+    if request.method in SAFE_METHODS or path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES):
         return
     expected = getattr(request.state, "csrf_cookie_token", "")
     sent = request.headers.get(HEADER, "")

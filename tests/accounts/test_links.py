@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from babel.support import NullTranslations
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from api import i18n
@@ -15,19 +16,13 @@ from api.accounts import tokens
 from api.accounts.models import AccountToken, AuthSession, User
 from api.config import Settings
 from api.db import utcnow
+from api.mail import outbox
 from api.mail.service import read_outbox_dir
 from tests.factories import PASSWORD, field_error, log_in, make_user, post_form
-from tests.smtp import SmtpServer, links_in
+from tests.smtp import Mailbox, links_in
 
 NEW_PASSWORD = "zachte golven 19 juni"
 ENGLISH = {"Accept-Language": "en"}
-
-
-@pytest.fixture
-def mailbox(settings: Settings, smtp_server: SmtpServer) -> SmtpServer:
-    """Kern sends its mail to a real SMTP server for this test."""
-    settings.smtp_url = smtp_server.url
-    return smtp_server
 
 
 def path_of(message: EmailMessage) -> str:
@@ -48,7 +43,7 @@ def second_browser(client: TestClient) -> TestClient:
 # --- verify the address ---------------------------------------------------------------------
 
 
-def register_alice(client: TestClient, mailbox: SmtpServer) -> str:
+def register_alice(client: TestClient, mailbox: Mailbox) -> str:
     """Register Alice and return the path of her verification link."""
     response = post_form(
         client,
@@ -61,7 +56,7 @@ def register_alice(client: TestClient, mailbox: SmtpServer) -> str:
 
 
 def test_opening_the_verification_link_shows_a_button_and_changes_nothing(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     link = register_alice(client, mailbox)
 
@@ -77,7 +72,7 @@ def test_opening_the_verification_link_shows_a_button_and_changes_nothing(
 
 
 def test_pressing_the_button_confirms_the_address(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     link = register_alice(client, mailbox)
 
@@ -91,7 +86,7 @@ def test_pressing_the_button_confirms_the_address(
 
 
 def test_confirming_from_another_browser_needs_no_login(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     link = register_alice(client, mailbox)
     phone = second_browser(client)
@@ -104,7 +99,7 @@ def test_confirming_from_another_browser_needs_no_login(
 
 
 def test_a_used_verification_link_explains_itself_instead_of_failing(
-    client: TestClient, mailbox: SmtpServer
+    client: TestClient, mailbox: Mailbox
 ) -> None:
     link = register_alice(client, mailbox)
     post_form(client, link)
@@ -127,7 +122,7 @@ def test_unknown_links_are_a_400_page(client: TestClient, link: str) -> None:
 
 
 def test_a_link_works_only_for_what_it_was_sent_for(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session)
     ask_reset(client, alice.email)
@@ -140,7 +135,7 @@ def test_a_link_works_only_for_what_it_was_sent_for(
 
 
 def test_a_new_verification_mail_replaces_the_old_link(
-    client: TestClient, mailbox: SmtpServer
+    client: TestClient, mailbox: Mailbox
 ) -> None:
     first = register_alice(client, mailbox)
 
@@ -162,7 +157,7 @@ def ask_reset(client: TestClient, email: str) -> str:
 
 
 def test_known_and_unknown_addresses_get_the_same_page(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     make_user(session, email="alice@example.nl")
 
@@ -178,7 +173,7 @@ def test_known_and_unknown_addresses_get_the_same_page(
 def test_the_access_log_does_not_record_reset_tokens(
     client: TestClient,
     session: Session,
-    mailbox: SmtpServer,
+    mailbox: Mailbox,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     alice = make_user(session)
@@ -193,7 +188,7 @@ def test_the_access_log_does_not_record_reset_tokens(
     assert token not in caplog.text
 
 
-def test_a_malformed_address_is_a_field_error(client: TestClient, mailbox: SmtpServer) -> None:
+def test_a_malformed_address_is_a_field_error(client: TestClient, mailbox: Mailbox) -> None:
     response = post_form(client, "/forgot-password", {"email": "alice"})
 
     assert response.status_code == 422
@@ -202,7 +197,7 @@ def test_a_malformed_address_is_a_field_error(client: TestClient, mailbox: SmtpS
 
 
 def test_the_reset_link_sets_a_new_password_and_ends_every_session(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session, verified=False)
     laptop = second_browser(client)
@@ -224,9 +219,7 @@ def test_the_reset_link_sets_a_new_password_and_ends_every_session(
     log_in(client, alice, NEW_PASSWORD)
 
 
-def test_the_reset_link_works_once(
-    client: TestClient, session: Session, mailbox: SmtpServer
-) -> None:
+def test_the_reset_link_works_once(client: TestClient, session: Session, mailbox: Mailbox) -> None:
     alice = make_user(session)
     ask_reset(client, alice.email)
     link = path_of(mailbox.wait_for(1)[0])
@@ -240,7 +233,7 @@ def test_the_reset_link_works_once(
 
 
 def test_a_weak_new_password_keeps_the_link_usable(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session)
     ask_reset(client, alice.email)
@@ -254,7 +247,7 @@ def test_a_weak_new_password_keeps_the_link_usable(
 
 
 @pytest.fixture
-def reset_link(client: TestClient, session: Session, mailbox: SmtpServer) -> str:
+def reset_link(client: TestClient, session: Session, mailbox: Mailbox) -> str:
     """The path of the reset link Alice has just been mailed."""
     alice = make_user(session)
     ask_reset(client, alice.email)
@@ -277,7 +270,7 @@ def test_the_reset_link_expires_after_one_hour(
 
 
 def test_a_second_reset_mail_replaces_the_first_link(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session)
     ask_reset(client, alice.email)
@@ -289,7 +282,7 @@ def test_a_second_reset_mail_replaces_the_first_link(
 
 
 def test_reset_requests_for_one_address_are_limited(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session)
     for _ in range(3):
@@ -360,7 +353,7 @@ def test_changing_the_password_ends_other_sessions_but_keeps_this_browser(
 
 
 def test_changing_the_email_needs_the_password(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session, email="alice@example.nl")
     log_in(client, alice)
@@ -377,7 +370,7 @@ def test_changing_the_email_needs_the_password(
 
 @pytest.mark.parametrize("taken", ["bob@example.nl", "alice@example.nl", "geen-adres"])
 def test_the_new_email_must_be_valid_and_free(
-    client: TestClient, session: Session, mailbox: SmtpServer, taken: str
+    client: TestClient, session: Session, mailbox: Mailbox, taken: str
 ) -> None:
     alice = make_user(session, email="alice@example.nl")
     make_user(session, email="bob@example.nl")
@@ -391,7 +384,7 @@ def test_the_new_email_must_be_valid_and_free(
 
 
 def test_the_new_email_is_used_after_she_confirms_it_and_the_old_one_is_told(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session, name="Alice", email="alice@example.nl")
     log_in(client, alice)
@@ -426,7 +419,7 @@ def test_the_new_email_is_used_after_she_confirms_it_and_the_old_one_is_told(
 
 
 def test_links_mailed_to_the_old_address_stop_working_after_the_change(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session, email="alice@example.nl", verified=False)
     post_form(client, "/forgot-password", {"email": "alice@example.nl"})
@@ -444,7 +437,7 @@ def test_links_mailed_to_the_old_address_stop_working_after_the_change(
 
 
 def test_an_address_taken_before_the_click_is_not_switched_to(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session, email="alice@example.nl")
     log_in(client, alice)
@@ -490,7 +483,7 @@ def dutch_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_mail_is_written_in_her_language_not_the_browsers(
-    client: TestClient, mailbox: SmtpServer, language: str, browser: str, subject: str
+    client: TestClient, mailbox: Mailbox, language: str, browser: str, subject: str
 ) -> None:
     client.get("/login")
     response = client.post(
@@ -512,7 +505,7 @@ def test_mail_is_written_in_her_language_not_the_browsers(
 
 
 def test_an_english_learner_gets_english_mail(
-    client: TestClient, session: Session, mailbox: SmtpServer
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     alice = make_user(session, name="Alice", language="en")
 
@@ -524,11 +517,16 @@ def test_an_english_learner_gets_english_mail(
 
 
 def test_without_an_smtp_server_mail_lands_in_the_mail_directory(
-    client: TestClient, session: Session, settings: Settings
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    outbox_sessions: sessionmaker[Session],
 ) -> None:
     alice = make_user(session)
 
     ask_reset(client, alice.email)
+    assert read_outbox_dir(settings.mail_dir) == []  # queued; the worker writes it
+    outbox.deliver_all(outbox_sessions, settings)
 
     [message] = read_outbox_dir(settings.mail_dir)
     assert message["To"] == alice.email

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from api.accounts.models import AuthSession, User
 from api.config import Settings
 from tests.factories import PASSWORD, field_error, log_in, make_user, post_form
-from tests.smtp import SmtpServer, links_in
+from tests.smtp import Mailbox, links_in
 
 ENGLISH = {"Accept-Language": "en"}
 WRONG_PASSWORD = "helemaal niet mijn wachtwoord"
@@ -34,9 +34,8 @@ def sign_up(client: TestClient, **fields: str) -> Response:
 
 
 def test_registration_signs_her_in_and_mails_a_verification_link(
-    client: TestClient, session: Session, settings: Settings, smtp_server: SmtpServer
+    client: TestClient, session: Session, settings: Settings, mailbox: Mailbox
 ) -> None:
-    settings.smtp_url = smtp_server.url
 
     response = post_form(
         client,
@@ -52,7 +51,7 @@ def test_registration_signs_her_in_and_mails_a_verification_link(
     assert PASSWORD not in alice.password_hash
     assert client.get("/account", follow_redirects=False).status_code == 200
 
-    [message] = smtp_server.wait_for(1)
+    [message] = mailbox.wait_for(1)
     assert message["To"] == "alice@example.nl"
     [link] = links_in(message)
     assert link.startswith(f"{settings.base_url}/verify-email/")

@@ -96,6 +96,9 @@ def server_env(
         "STRIPE_API_BASE": live_stripe.url,
         "BASE_URL": "http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
+        # The server delivers its outbox itself, quickly, so a journey finds its mail at once.
+        "MAIL_WORKER_IN_PROCESS": "true",
+        "MAIL_POLL_SECONDS": "0.2",
     }
 
 

@@ -18,8 +18,8 @@ from api.catalog.models import Course
 from api.config import Settings
 from api.enrolment.models import Enrolment
 from api.payments.models import Order, StripeEvent
+from api.reminders.models import MailPreference
 from tests.factories import log_in, make_course, make_user, post_form
-from tests.smtp import SmtpServer
 from tests.stripe_server import Event, StripeServer
 
 WEBHOOK_SECRET = "whsec_test"
@@ -33,13 +33,6 @@ def stripe_settings(settings: Settings, stripe_server: StripeServer) -> Settings
     settings.stripe_webhook_secret = SecretStr(WEBHOOK_SECRET)
     settings.stripe_api_base = stripe_server.url
     return settings
-
-
-@pytest.fixture
-def mailbox(settings: Settings, smtp_server: SmtpServer) -> SmtpServer:
-    """Mail goes to a real SMTP server, so a test can count what arrived."""
-    settings.smtp_url = smtp_server.url
-    return smtp_server
 
 
 @dataclass
@@ -157,6 +150,10 @@ def shop(
     """Alice, signed in, in front of a published course of € 49,00."""
     learner = make_user(session, name="Alice de Vries", email="alice@example.nl")
     course = make_course(session, price_cents=PRICE)
+    # These tests read the buyer's mailbox; the instructor's notice of a new learner is
+    # tested in tests/notices, so she has turned it off here.
+    session.add(MailPreference(user_id=course.instructor_id, new_enrolment=False))
+    session.flush()
     log_in(client, learner)
     in_english(client)
     return Shop(client, session, stripe_server, learner, course)

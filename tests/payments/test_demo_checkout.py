@@ -5,12 +5,13 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
+from api.accounts.models import Role
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentSource
 from api.payments.models import Order, OrderStatus
 from tests.factories import csrf_token, log_in, make_course, make_user, post_form
 from tests.payments.conftest import PRICE, in_english, switch_to_production
-from tests.smtp import SmtpServer
+from tests.smtp import Mailbox
 
 
 def start_demo(client: TestClient, slug: str) -> str:
@@ -22,9 +23,8 @@ def start_demo(client: TestClient, slug: str) -> str:
 
 
 def test_the_demo_checkout_gives_access_through_the_same_fulfilment(
-    client: TestClient, session: Session, settings: Settings, smtp_server: SmtpServer
+    client: TestClient, session: Session, settings: Settings, mailbox: Mailbox
 ) -> None:
-    settings.smtp_url = smtp_server.url
     alice = make_user(session)
     course = make_course(session, price_cents=PRICE)
     log_in(client, alice)
@@ -53,24 +53,26 @@ def test_the_demo_checkout_gives_access_through_the_same_fulfilment(
     assert (order.status, order.amount_cents, order.user_id) == ("paid", PRICE, alice.id)
     [enrolment] = session.exec(select(Enrolment)).all()
     assert (enrolment.source, enrolment.status) == (EnrolmentSource.purchase, "active")
-    [receipt] = smtp_server.wait_for(1)
+    # Her receipt, and the instructor's notice of a new learner.
+    [receipt] = [mail for mail in mailbox.wait_for(2) if mail["To"] == alice.email]
     assert order.number in str(receipt.get_body(preferencelist=("plain",)))
     assert client.get(f"/courses/{course.slug}/lessons/les-1-2").status_code == 200
 
 
 def test_pressing_the_demo_button_twice_gives_one_enrolment_and_one_receipt(
-    client: TestClient, session: Session, settings: Settings, smtp_server: SmtpServer
+    client: TestClient, session: Session, settings: Settings, mailbox: Mailbox
 ) -> None:
-    settings.smtp_url = smtp_server.url
-    course = make_course(session, price_cents=PRICE)
-    log_in(client, make_user(session))
+    teacher = make_user(session, role=Role.instructor)
+    course = make_course(session, price_cents=PRICE, instructor=teacher)
+    alice = make_user(session)
+    log_in(client, alice)
     demo = start_demo(client, course.slug)
 
     post_form(client, demo)
     post_form(client, demo)
 
-    smtp_server.wait_for(1)
-    assert len(smtp_server.messages) == 1
+    mailbox.wait_for(2)  # her receipt and the instructor's notice, each once
+    assert sorted(mail["To"] for mail in mailbox.messages) == sorted([alice.email, teacher.email])
     assert len(session.exec(select(Enrolment)).all()) == 1
 
 

@@ -10,7 +10,7 @@ from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.payments.models import OrderStatus, StripeEvent
 from tests.payments.conftest import PRICE, Shop
-from tests.smtp import SmtpServer
+from tests.smtp import Mailbox
 from tests.stripe_server import Event
 
 
@@ -60,7 +60,7 @@ def test_a_refund_that_fails_gives_access_back(shop: Shop) -> None:
     assert state(shop) == (OrderStatus.paid, EnrolmentStatus.active)
 
 
-def test_the_refund_mail_is_sent_once(shop: Shop, mailbox: SmtpServer) -> None:
+def test_the_refund_mail_is_sent_once(shop: Shop, mailbox: Mailbox) -> None:
     _, charge = paid(shop)
     mailbox.wait_for(1)  # the receipt
     events = shop.stripe.refund(charge)

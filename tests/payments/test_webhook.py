@@ -15,6 +15,7 @@ from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
+from api.mail.models import OutboxMessage
 from api.main import create_app
 from api.payments.models import Order, OrderStatus, StripeEvent
 from tests.factories import log_in, make_course, make_user, post_form
@@ -220,6 +221,8 @@ def committing_app(
             yield client, session
         finally:
             session.rollback()
+            # The receipts and notices these payments queued, or a later test would send them.
+            session.execute(delete(OutboxMessage))
             session.execute(delete(StripeEvent))
             session.execute(delete(Order))
             session.execute(delete(Enrolment))

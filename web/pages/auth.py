@@ -269,7 +269,7 @@ def show_verify_email(request: Request, session: SessionDep, token: str) -> HTML
 def verify_email(request: Request, session: SessionDep, token: str) -> Response:
     """Confirm the address."""
     try:
-        service.verify_email(session, token=token)
+        service.verify_email(session, settings_of(request), token=token)
     except tokens.InvalidLink as exc:
         return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
     return RedirectResponse("/account?notice=verified", status_code=303)
@@ -321,7 +321,7 @@ def reset_password(
 ) -> Response:
     """Set the new password; every session ends, so she logs in again with it."""
     try:
-        service.reset_password(session, token=token, password=password)
+        service.reset_password(session, settings_of(request), token=token, password=password)
     except tokens.InvalidLink as exc:
         return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
     except FormError as exc:

@@ -131,7 +131,9 @@ def enrol(
 ) -> RedirectResponse:
     """One click into a free course; straight on to its first lesson."""
     outline = service.outline(session, slug=slug, viewer=user, now=now)
-    enrolment_service.enrol_free(session, user=user, course=outline.course)
+    enrolment_service.enrol_free(
+        session, user=user, course=outline.course, settings=settings_of(request)
+    )
     first = outline.lessons[0] if outline.lessons else None
     target = lesson_url(slug, first) if first else f"/courses/{slug}"
     return RedirectResponse(target, status_code=303)

@@ -18,7 +18,7 @@ from api.errors import FormError
 from api.i18n import gettext as _
 from api.studio import learners as learners_service
 from api.studio.access import owned_course
-from web.pages.common import FormStr
+from web.pages.common import FormStr, settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -93,8 +93,9 @@ def grant_access(
                 {"email": _("There is no account with this address. Ask her to create one first.")}
             )
         enrolment_service.grant_manually(
-            session, course=course, learner=learner, by=user, note=note
-        )
+            session, course=course, learner=learner, by=user, note=note,
+            settings=settings_of(request),
+        )  # fmt: skip
     except FormError as exc:
         return _learners_page(
             request, session, course, now, errors=exc.fields, values=values, status_code=422

@@ -1,0 +1,99 @@
+"""The notices: "a new part of your course has opened" for a learner, and "someone enrolled"
+for the instructor, rendered in the recipient's language and queued in the outbox."""
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from api.accounts.models import User
+from api.catalog.models import Course, Module
+from api.config import Settings
+from api.enrolment.models import Enrolment, EnrolmentSource
+from api.i18n import N_
+from api.mail.compose import compose
+from api.mail.outbox import enqueue
+from api.reminders.models import MailPreference
+from api.reminders.unsubscribe import Topic, make_link
+
+
+def module_opened(
+    session: Session,
+    settings: Settings,
+    *,
+    learner: User,
+    course: Course,
+    module: Module,
+    enrolment_id: int,
+    lesson_slug: str | None,
+    now: datetime,
+) -> bool:
+    """Tell her a new part of her course is open, with a link straight to its first lesson;
+    False when this mail was queued before."""
+    if learner.id is None:
+        raise ValueError("module_opened needs a stored learner")
+    stop_url = make_link(settings, user_id=learner.id, topic=Topic.modules)
+    course_url = f"{settings.base_url}/courses/{course.slug}"
+    link = f"{course_url}/lessons/{lesson_slug}" if lesson_slug else course_url
+    message = compose(
+        settings,
+        user=learner,
+        # Read on a lock screen or a shared computer: it says nothing about the body.
+        subject=N_("A new part of your course is ready"),
+        template="module_opened",
+        context={"course": course, "module": module, "link": link, "stop_url": stop_url},
+        action=N_("Open the new part"),
+        unsubscribe_url=stop_url,
+    )
+    return enqueue(
+        session,
+        message,
+        kind="module_opened",
+        user_id=learner.id,
+        key=f"module:{enrolment_id}:{module.id}",
+        now=now,
+    )
+
+
+def new_enrolment(
+    session: Session, settings: Settings, *, enrolment: Enrolment, by: User | None
+) -> bool:
+    """Tell the instructor someone enrolled in her course, unless she gave the access herself,
+    enrolled herself, or turned these mails off; whether a mail was queued."""
+    course = session.get(Course, enrolment.course_id)
+    if course is None or course.instructor_id == enrolment.user_id:
+        return False
+    if by is not None and by.id == course.instructor_id:
+        return False
+    instructor = session.get(User, course.instructor_id)
+    learner = session.get(User, enrolment.user_id)
+    if instructor is None or instructor.id is None or learner is None:
+        return False
+    preference = session.get(MailPreference, instructor.id)
+    if preference is not None and not preference.new_enrolment:
+        return False
+    stop_url = make_link(settings, user_id=instructor.id, topic=Topic.enrolments)
+    message = compose(
+        settings,
+        user=instructor,
+        # The learner's name stays out of the subject, which phones show on the lock screen.
+        subject=N_("A new learner in %(title)s"),
+        subject_values={"title": course.title},
+        template="new_enrolment",
+        # Her name, the course and how she came in; never her email, notes or anything she
+        # recorded about her body.
+        context={
+            "learner_name": learner.name,
+            "course": course,
+            "source": EnrolmentSource(enrolment.source).value,
+            "stop_url": stop_url,
+        },
+        action=N_("See your learners"),
+        unsubscribe_url=stop_url,
+    )
+    return enqueue(
+        session,
+        message,
+        kind="new_enrolment",
+        user_id=instructor.id,
+        key=f"enrolment:{enrolment.id}",
+    )

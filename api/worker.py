@@ -1,0 +1,88 @@
+"""The mail worker: queues scheduled mail and delivers the outbox, round after round.
+
+`kern worker` runs it as its own process (one per deployment is enough, more are safe); in
+development the server runs it on a thread, so `make run` needs nothing else.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from api.config import Settings
+from api.db import WRITE_INTENT, utcnow
+from api.mail import outbox
+from api.reminders.modules import queue_module_openings
+from api.reminders.practice import queue_practice_reminders
+
+log = logging.getLogger("kern.worker")
+
+# How often the worker looks for due reminders and opened modules; mail waits at most this.
+SCHEDULE_EVERY = timedelta(minutes=1)
+PURGE_EVERY = timedelta(hours=1)
+
+
+@dataclass
+class Worker:
+    """One worker: `run_once` for a single round (tests, `--once`), `run` until stopped."""
+
+    factory: sessionmaker[Session]
+    settings: Settings
+    poll_seconds: float = 5.0
+    clock: Callable[[], datetime] = utcnow
+    _scheduled_at: datetime | None = field(default=None, init=False)
+    _purged_at: datetime | None = field(default=None, init=False)
+
+    def schedule(self, now: datetime) -> int:
+        """Queue the reminders and module mails due at `now`; how many."""
+        queued = 0
+        for job in (queue_practice_reminders, queue_module_openings):
+            with self.factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
+                queued += job(session, self.settings, now=now)
+        return queued
+
+    def run_once(self, now: datetime | None = None) -> outbox.Report:
+        """Schedule (when it is time to), then deliver everything due."""
+        moment = now or self.clock()
+        if self._scheduled_at is None or moment - self._scheduled_at >= SCHEDULE_EVERY:
+            self._scheduled_at = moment
+            try:
+                if queued := self.schedule(moment):
+                    log.info("queued %s scheduled mail(s)", queued)
+            except Exception:
+                # Mail already queued (receipts, reset links) must not wait for a scheduling bug.
+                log.exception("scheduling reminders and module mails failed; delivering anyway")
+        if self._purged_at is None or moment - self._purged_at >= PURGE_EVERY:
+            self._purged_at = moment
+            with self.factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
+                outbox.purge(session, now=moment)
+        return outbox.deliver_all(self.factory, self.settings, now=moment)
+
+    def run(self, stop: threading.Event) -> None:
+        """Rounds every `poll_seconds` until `stop` is set; a failing round is logged and the
+        next one tries again (the database may be restarting)."""
+        log.info("mail worker started (every %ss)", self.poll_seconds)
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("mail worker round failed; trying again in %ss", self.poll_seconds)
+            stop.wait(self.poll_seconds)
+        log.info("mail worker stopped")
+
+
+def start_in_thread(worker: Worker) -> Callable[[], None]:
+    """Run the worker on a daemon thread; returns the function that stops it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), name="kern-mail-worker", daemon=True)
+    thread.start()
+
+    def stop_worker() -> None:
+        stop.set()
+        thread.join(timeout=worker.poll_seconds + 15)
+
+    return stop_worker

@@ -1,0 +1,135 @@
+"""Her mail choices (/account/mail), and the signed link in a mail that stops one kind of mail
+without logging in (/unsubscribe/<token>)."""
+
+from typing import Annotated, Any
+
+from babel import Locale
+from babel.dates import get_day_names
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.accounts.access import RequireUser
+from api.accounts.models import User
+from api.clock import Now
+from api.db import SessionDep, WriteSessionDep
+from api.errors import FormError
+from api.reminders import service
+from api.reminders.models import MAX_REMINDER_TIMES
+from api.reminders.unsubscribe import Topic, read_token
+from web.pages.common import FormStr, settings_of
+from web.templating import locale_of, render
+
+router = APIRouter(include_in_schema=False)
+
+FormList = Annotated[list[str] | None, Form()]
+
+
+def _weekday_labels(request: Request) -> list[tuple[str, str]]:
+    """(value, name) for Monday to Sunday, named in the page's language."""
+    names = get_day_names("wide", locale=Locale.parse(locale_of(request)))
+    return [(str(day), str(names[day]).capitalize()) for day in range(7)]
+
+
+def _mail_page(
+    request: Request,
+    user: User,
+    values: dict[str, Any],
+    *,
+    stopped: bool = False,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    times = list(values["times"])[:MAX_REMINDER_TIMES]
+    context = {
+        "weekday_labels": _weekday_labels(request),
+        "values": {**values, "times": times + [""] * (MAX_REMINDER_TIMES - len(times))},
+        "errors": errors or {},
+        "stopped": stopped,
+        "asks_enrolments": service.receives_enrolment_notices(user),
+        "notice": request.query_params.get("notice") == "saved",
+    }
+    return render(request, "account/mail.html", context, status_code=status_code)
+
+
+@router.get("/account/mail", response_class=HTMLResponse)
+def show_mail_preferences(request: Request, session: SessionDep, user: RequireUser) -> Response:
+    """The days and times of her practice reminders, and which notices she receives."""
+    preference = service.get(session, user_id=user.id or 0)
+    values = {
+        "weekdays": [str(day) for day in service.weekdays_of(preference)],
+        "times": service.times_of(preference),
+        "module_opened": preference.module_opened,
+        "new_enrolment": preference.new_enrolment,
+    }
+    return _mail_page(request, user, values, stopped=service.is_stopped(preference))
+
+
+@router.post("/account/mail", response_class=HTMLResponse)
+def save_mail_preferences(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    now: Now,
+    weekdays: FormList = None,
+    times: FormList = None,
+    module_opened: FormStr = "",
+    new_enrolment: FormStr = "",
+) -> Response:
+    """Save her choices; reminders start from the next chosen moment."""
+    try:
+        service.save(
+            session,
+            user=user,
+            weekdays=weekdays or [],
+            times=times or [],
+            module_opened=bool(module_opened),
+            new_enrolment=bool(new_enrolment),
+            now=now,
+        )
+    except FormError as exc:
+        values = {
+            "weekdays": weekdays or [],
+            "times": times or [],
+            "module_opened": bool(module_opened),
+            "new_enrolment": bool(new_enrolment),
+        }
+        return _mail_page(request, user, values, errors=exc.fields, status_code=422)
+    return RedirectResponse("/account/mail?notice=saved", status_code=303)
+
+
+def _unsubscribe_page(
+    request: Request, token: str, *, topic: str | None, resumed: bool = False, **extra: Any
+) -> HTMLResponse:
+    context = {"token": token, "topic": topic, "resumed": resumed, **extra}
+    return render(request, "account/unsubscribed.html", context, status_code=200 if topic else 400)
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe(request: Request, session: WriteSessionDep, token: str, now: Now) -> HTMLResponse:
+    """One click in a mail stops that kind of mail at once, without logging in."""
+    link = read_token(settings_of(request), token)
+    if link is None or not service.stop(session, user_id=link.user_id, topic=link.topic, now=now):
+        return _unsubscribe_page(request, token, topic=None)
+    return _unsubscribe_page(request, token, topic=link.topic.value)
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_or_resume(
+    request: Request, session: SessionDep, token: str, now: Now, action: FormStr = ""
+) -> HTMLResponse:
+    """The one-click unsubscribe a mail program sends (RFC 8058: `List-Unsubscribe=One-Click`),
+    or the button on the page that turns the mail on again (`action=resume`). The signed token
+    is the proof, so this path needs no CSRF token (see api/security/csrf.py)."""
+    link = read_token(settings_of(request), token)
+    if link is None:
+        return _unsubscribe_page(request, token, topic=None)
+    resuming = action == "resume"
+    change = service.resume if resuming else service.stop
+    if not change(session, user_id=link.user_id, topic=link.topic, now=now):
+        return _unsubscribe_page(request, token, topic=None)
+    no_times = False
+    if resuming and link.topic is Topic.reminders:
+        no_times = service.get(session, user_id=link.user_id).next_reminder_at is None
+    return _unsubscribe_page(
+        request, token, topic=link.topic.value, resumed=resuming, no_times=no_times
+    )
