@@ -35,7 +35,7 @@ def _linked(line: str) -> Markup:
         url = match.group().rstrip(_TRAILING_PUNCTUATION)
         end = match.start() + len(url)
         parts.append(escape(line[position : match.start()]))
-        parts.append(Markup('<a href="{0}">{0}</a>').format(url))
+        parts.append(Markup('<a href="{0}" style="color:#1f5c4a;">{0}</a>').format(url))
         position = end
     parts.append(escape(line[position:]))
     return Markup("").join(parts)
