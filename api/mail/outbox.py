@@ -209,6 +209,11 @@ def deliver_due(
     # A slow server must not make the batch outlast its lease, or another worker would claim
     # and send the rest too: past half the lease, what is left is handed back instead.
     deadline = time.monotonic() + LEASE.total_seconds() / 2
+    # A plain read first: an idle worker polling every few seconds should not take SQLite's
+    # write lock (and make a learner's request wait) when nothing is due.
+    with factory() as session:
+        if session.exec(select(OutboxMessage.id).where(*_due(moment)).limit(1)).first() is None:
+            return report
     with factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
         batch = claim(session, token=token, now=moment, limit=limit)
     for index, claimed in enumerate(batch):
