@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 from tests.smtp import SmtpServer, links_in
 
 EMAIL = "lotte.e2e@example.nl"
@@ -13,10 +13,7 @@ NEW_PASSWORD = "rustig inademen op 4"
 
 
 def _log_in(page: Page, live_server: str, password: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(password)
-    page.get_by_role("button", name="Inloggen").click()
+    log_in(page, live_server, EMAIL, password)
 
 
 def _log_out(page: Page) -> None:

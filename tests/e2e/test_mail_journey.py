@@ -11,7 +11,7 @@ from api.config import Settings
 from api.reminders.unsubscribe import Topic, make_link
 from api.seed import DEMO_PASSWORD_LEARNER
 from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 
 EMAIL = "deelnemer@kern.test"
 
@@ -31,10 +31,7 @@ def _user_id(database_url: str) -> int:
 def test_she_chooses_reminder_days_and_stops_them_from_the_mail(
     page: Page, browser: Browser, live_server: str, server_env: dict[str, str]
 ) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD_LEARNER)
-    page.get_by_role("button", name="Inloggen").click()
+    log_in(page, live_server, EMAIL, DEMO_PASSWORD_LEARNER)
     expect(page).to_have_url(re.compile(r"/today$"))
 
     page.goto(live_server + "/account")

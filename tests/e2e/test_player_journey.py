@@ -13,7 +13,7 @@ from uuid import uuid4
 from playwright.sync_api import Locator, Page, expect
 
 from api.seed import DEMO_PASSWORD_LEARNER
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 
 EMAIL = "deelnemer@kern.test"
 LESSON = "/courses/adem-en-ontspan/lessons/spanning-loslaten"
@@ -23,11 +23,8 @@ REPETITION_MS = 10_000
 QUEUE = "JSON.parse(localStorage.getItem('kern.practice.v1') || '[]').length"
 
 
-def log_in(page: Page, live_server: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD_LEARNER)
-    page.get_by_role("button", name="Inloggen").click()
+def sign_in(page: Page, live_server: str) -> None:
+    log_in(page, live_server, EMAIL, DEMO_PASSWORD_LEARNER)
     expect(page).not_to_have_url(re.compile(r"/login"))
 
 
@@ -54,7 +51,7 @@ def start(page: Page, step: Locator) -> None:
 
 
 def test_she_follows_the_exercise_and_finds_it_in_her_log(page: Page, live_server: str) -> None:
-    log_in(page, live_server)
+    sign_in(page, live_server)
     step = open_lesson_on_a_fake_clock(page, live_server)
     start(page, step)
 
@@ -110,7 +107,7 @@ def test_she_follows_the_exercise_and_finds_it_in_her_log(page: Page, live_serve
 def test_a_practice_saved_offline_arrives_once_the_network_is_back(
     page: Page, live_server: str
 ) -> None:
-    log_in(page, live_server)
+    sign_in(page, live_server)
     step = open_lesson_on_a_fake_clock(page, live_server)
     start(page, step)
 

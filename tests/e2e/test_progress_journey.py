@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from api.seed import DEMO_PASSWORD_LEARNER
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in, screenshot
 
 EMAIL = "deelnemer@kern.test"
 PERCENT = re.compile(r"(\d+)% van de cursus")
@@ -32,10 +32,7 @@ def percent_done(page: Page) -> int:
 def test_her_day_starts_on_vandaag_and_the_lesson_she_completes_moves_her_progress(
     page: Page, live_server: str
 ) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("E-mailadres").fill(EMAIL)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD_LEARNER)
-    page.get_by_role("button", name="Inloggen").click()
+    log_in(page, live_server, EMAIL, DEMO_PASSWORD_LEARNER)
 
     # After logging in, her home is today's page: where to go on, what to practise, her week.
     expect(page).to_have_url(re.compile(r"/today$"))
