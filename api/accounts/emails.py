@@ -5,50 +5,28 @@ from sqlmodel import Session
 from api.accounts.models import User
 from api.config import Settings
 from api.i18n import N_
-from api.mail.compose import compose
-from api.mail.outbox import enqueue
-
-
-def _queue(
-    session: Session,
-    settings: Settings,
-    *,
-    user: User,
-    to: str,
-    subject: str,
-    template: str,
-    action: str,
-    **context: object,
-) -> None:
-    """Render `mail/<template>.txt` in the user's language and queue it with the change."""
-    message = compose(
-        settings, user=user, to=to, subject=subject, template=template, context=context,
-        action=action,
-    )  # fmt: skip
-    enqueue(session, message, kind=template, user_id=user.id)
+from api.mail.compose import queue
 
 
 def verify_email(session: Session, settings: Settings, *, user: User, link: str) -> None:
     """Ask a new user to confirm her address."""
-    _queue(
+    queue(
         session,
         settings,
         user=user,
-        to=user.email,
         subject=N_("Confirm your email address for Kern"),
         template="verify_email",
         action=N_("Confirm my address"),
-        link=link,
+        context={"link": link},
     )
 
 
 def welcome(session: Session, settings: Settings, *, user: User) -> None:
     """Welcome her once her address is confirmed: where to start and what Kern will send."""
-    _queue(
+    queue(
         session,
         settings,
         user=user,
-        to=user.email,
         subject=N_("Welcome to Kern"),
         template="welcome",
         action=N_("Find a course"),
@@ -57,15 +35,14 @@ def welcome(session: Session, settings: Settings, *, user: User) -> None:
 
 def reset_password(session: Session, settings: Settings, *, user: User, link: str) -> None:
     """Send the link that sets a new password."""
-    _queue(
+    queue(
         session,
         settings,
         user=user,
-        to=user.email,
         subject=N_("Set a new password for Kern"),
         template="reset_password",
         action=N_("Set a new password"),
-        link=link,
+        context={"link": link},
     )
 
 
@@ -73,7 +50,7 @@ def confirm_email_change(
     session: Session, settings: Settings, *, user: User, new_email: str, link: str
 ) -> None:
     """Ask the new address to confirm the change."""
-    _queue(
+    queue(
         session,
         settings,
         user=user,
@@ -81,14 +58,13 @@ def confirm_email_change(
         subject=N_("Confirm your new email address for Kern"),
         template="confirm_email_change",
         action=N_("Confirm my new address"),
-        link=link,
-        new_email=new_email,
+        context={"link": link, "new_email": new_email},
     )
 
 
 def email_changed(session: Session, settings: Settings, *, user: User, old_email: str) -> None:
     """Tell the old address that the account moved, in case it was not her."""
-    _queue(
+    queue(
         session,
         settings,
         user=user,
@@ -96,5 +72,5 @@ def email_changed(session: Session, settings: Settings, *, user: User, old_email
         subject=N_("Your Kern email address was changed"),
         template="email_changed",
         action=N_("Open Kern"),
-        old_email=old_email,
+        context={"old_email": old_email},
     )

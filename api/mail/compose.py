@@ -1,6 +1,9 @@
 """Messages from templates, in the recipient's own language, as plain text and HTML."""
 
 from collections.abc import Mapping
+from datetime import datetime
+
+from sqlmodel import Session
 
 from api import i18n
 from api.accounts.models import User
@@ -8,7 +11,9 @@ from api.config import Settings
 from api.i18n import N_
 from api.i18n import gettext as _
 from api.mail.html import blocks
+from api.mail.outbox import enqueue
 from api.mail.service import Message
+from api.mail.unsubscribe import Topic, make_link
 from web.templating import templates
 
 DEFAULT_ACTION = N_("Open Kern")
@@ -51,3 +56,41 @@ def compose(
         html=html,
         unsubscribe_url=unsubscribe_url,
     )
+
+
+def queue(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    template: str,
+    subject: str,
+    action: str = DEFAULT_ACTION,
+    to: str | None = None,
+    subject_values: Mapping[str, object] | None = None,
+    context: Mapping[str, object] | None = None,
+    key: str | None = None,
+    stop: Topic | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Compose `mail/<template>.txt` for the user and queue it in the session's transaction;
+    False when a message with the same `key` was queued before. With `stop`, the template gets
+    `stop_url` (the signed link that stops this kind of mail), which the mail program's own
+    unsubscribe button uses too."""
+    stop_url = None
+    if stop is not None:
+        if user.id is None:
+            raise ValueError("a mail with a stop link needs a stored account")
+        stop_url = make_link(settings, user_id=user.id, topic=stop)
+    message = compose(
+        settings,
+        user=user,
+        to=to,
+        subject=subject,
+        subject_values=subject_values,
+        template=template,
+        context={**(context or {}), **({"stop_url": stop_url} if stop_url else {})},
+        action=action,
+        unsubscribe_url=stop_url,
+    )
+    return enqueue(session, message, kind=template, user_id=user.id, key=key, now=now)

@@ -8,8 +8,7 @@ from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.i18n import N_
-from api.mail.compose import compose
-from api.mail.outbox import enqueue
+from api.mail.compose import queue
 from api.payments.models import Order
 
 # Kern sells to consumers in the Netherlands; course prices include Dutch VAT at this rate.
@@ -35,7 +34,8 @@ def _queue(
 ) -> None:
     """Render `mail/<template>.txt` in the user's language and queue it with the order's change;
     the order's id keys it, so a receipt or refund mail is queued once per order."""
-    message = compose(
+    queue(
+        session,
         settings,
         user=user,
         subject=subject,
@@ -43,8 +43,8 @@ def _queue(
         subject_values={"title": order.course_title},
         context={"order": order, **context},
         action=action,
+        key=f"{template}:{order.id}",
     )
-    enqueue(session, message, kind=template, user_id=user.id, key=f"{template}:{order.id}")
 
 
 def receipt(

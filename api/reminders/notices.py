@@ -10,10 +10,9 @@ from api.catalog.models import Course, Module
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentSource
 from api.i18n import N_
-from api.mail.compose import compose
-from api.mail.outbox import enqueue
+from api.mail.compose import queue
+from api.mail.unsubscribe import Topic
 from api.reminders.models import MailPreference
-from api.reminders.unsubscribe import Topic, make_link
 
 
 def module_opened(
@@ -29,27 +28,19 @@ def module_opened(
 ) -> bool:
     """Tell her a new part of her course is open, with a link straight to its first lesson;
     False when this mail was queued before."""
-    if learner.id is None:
-        raise ValueError("module_opened needs a stored learner")
-    stop_url = make_link(settings, user_id=learner.id, topic=Topic.modules)
     course_url = f"{settings.base_url}/courses/{course.slug}"
     link = f"{course_url}/lessons/{lesson_slug}" if lesson_slug else course_url
-    message = compose(
+    return queue(
+        session,
         settings,
         user=learner,
         # Read on a lock screen or a shared computer: it says nothing about the body.
         subject=N_("A new part of your course is ready"),
         template="module_opened",
-        context={"course": course, "module": module, "link": link, "stop_url": stop_url},
+        context={"course": course, "module": module, "link": link},
         action=N_("Open the new part"),
-        unsubscribe_url=stop_url,
-    )
-    return enqueue(
-        session,
-        message,
-        kind="module_opened",
-        user_id=learner.id,
         key=f"module:{enrolment_id}:{module.id}",
+        stop=Topic.modules,
         now=now,
     )
 
@@ -71,8 +62,8 @@ def new_enrolment(
     preference = session.get(MailPreference, instructor.id)
     if preference is not None and not preference.new_enrolment:
         return False
-    stop_url = make_link(settings, user_id=instructor.id, topic=Topic.enrolments)
-    message = compose(
+    return queue(
+        session,
         settings,
         user=instructor,
         # The learner's name stays out of the subject, which phones show on the lock screen.
@@ -85,15 +76,8 @@ def new_enrolment(
             "learner_name": learner.name,
             "course": course,
             "source": EnrolmentSource(enrolment.source).value,
-            "stop_url": stop_url,
         },
         action=N_("See your learners"),
-        unsubscribe_url=stop_url,
-    )
-    return enqueue(
-        session,
-        message,
-        kind="new_enrolment",
-        user_id=instructor.id,
         key=f"enrolment:{enrolment.id}",
+        stop=Topic.enrolments,
     )

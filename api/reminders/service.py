@@ -18,8 +18,8 @@ from api.db import upsert
 from api.errors import FormError
 from api.i18n import TIMEZONE
 from api.i18n import gettext as _
+from api.mail.unsubscribe import Topic
 from api.reminders.models import ALL_WEEKDAYS, MAX_REMINDER_TIMES, MailPreference
-from api.reminders.unsubscribe import Topic
 
 TABLE: Table = MailPreference.__table__  # type: ignore[attr-defined]
 
@@ -191,16 +191,8 @@ def save(
 
 def _set(session: Session, *, user_id: int, now: datetime, **changes: Any) -> None:
     """Change some columns of her row, creating it with the defaults first if needed."""
-    values = {
-        "user_id": user_id,
-        "reminder_weekdays": 0,
-        "reminder_times": "",
-        "next_reminder_at": None,
-        "module_opened": True,
-        "new_enrolment": True,
-        "updated_at": now,
-        **changes,
-    }
+    # A new row starts from the model's defaults (no reminders, notices on).
+    values = {**MailPreference(user_id=user_id, updated_at=now).model_dump(), **changes}
     columns = [*changes, "updated_at"]
     upsert(
         session,

@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
 
 from api.config import Settings
-from api.reminders.unsubscribe import Topic, make_link
+from api.mail.unsubscribe import Topic, make_link
 from api.seed import DEMO_PASSWORD_LEARNER
 from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.conftest import log_in, screenshot

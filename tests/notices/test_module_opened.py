@@ -20,9 +20,9 @@ from api.clock import current_time
 from api.config import Settings
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
+from api.mail.unsubscribe import Topic, read_token
 from api.reminders.models import MailPreference
 from api.reminders.modules import queue_module_openings
-from api.reminders.unsubscribe import Topic, read_token
 from api.worker import Worker
 from tests.catalog.test_pages_queries import recording
 from tests.factories import log_in, make_course, make_user

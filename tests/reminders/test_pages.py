@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from api.accounts.models import Role
 from api.clock import current_time
+from api.mail.unsubscribe import Topic
 from api.reminders import service
 from api.reminders.models import MailPreference
-from api.reminders.unsubscribe import Topic
 from tests.factories import csrf_token, enable_totp, log_in, make_user
 from tests.reminders.people import SAVED_AT, preference
 

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.i18n import translations
 from api.mail.models import OutboxMessage
+from api.mail.unsubscribe import Topic, make_link
 from api.reminders import practice
 from api.reminders.practice import queue_practice_reminders
-from api.reminders.unsubscribe import Topic, make_link
 from api.worker import Worker
 from tests.factories import make_course
 from tests.reminders.people import (

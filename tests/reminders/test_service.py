@@ -7,10 +7,10 @@ from sqlmodel import Session
 
 from api.accounts.models import Role
 from api.errors import FormError
+from api.mail.unsubscribe import Topic
 from api.reminders import service
 from api.reminders.models import MailPreference
 from api.reminders.service import next_occurrence
-from api.reminders.unsubscribe import Topic
 from tests.factories import make_user
 from tests.reminders.people import SAVED_AT, preference
 

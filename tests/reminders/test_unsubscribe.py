@@ -13,10 +13,10 @@ from sqlmodel import Session
 from api.accounts.models import User
 from api.clock import current_time
 from api.config import Settings
+from api.mail.unsubscribe import Topic, make_link, make_token
 from api.reminders import service
 from api.reminders.models import MailPreference
 from api.reminders.practice import queue_practice_reminders
-from api.reminders.unsubscribe import Topic, make_link, make_token
 from tests.factories import make_user
 from tests.reminders.people import DUE, learner_with_reminders, mail_to, preference
 from tests.smtp import Mailbox, links_in

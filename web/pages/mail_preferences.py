@@ -13,9 +13,9 @@ from api.accounts.models import User
 from api.clock import Now
 from api.db import SessionDep, WriteSessionDep
 from api.errors import FormError
+from api.mail.unsubscribe import Topic, read_token
 from api.reminders import service
 from api.reminders.models import MAX_REMINDER_TIMES
-from api.reminders.unsubscribe import Topic, read_token
 from web.pages.common import FormStr, settings_of
 from web.templating import locale_of, render
 
