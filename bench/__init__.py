@@ -1,0 +1,1 @@
+"""Kern's benchmark and fault harness (`make bench`); see bench/README.md."""
