@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from api import db
 from api.accounts.router import router as accounts_api
@@ -19,6 +21,7 @@ from api.progress.router import router as progress_api
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
 from api.worker import Worker, start_in_thread
+from web import templating
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
@@ -31,11 +34,23 @@ from web.pages.studio import router as studio_pages
 from web.templating import STATIC_DIR
 
 
+class VersionedStaticFiles(StaticFiles):
+    """Static files; an address with the content hash (`?v=`, from `static_url`) never changes
+    its content, so browsers keep it a year without asking again."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200 and b"v=" in scope.get("query_string", b""):
+            response.headers["cache-control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a Kern application for the given (or the environment's) settings."""
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     engine = db.make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    templating.configure(development=settings.app_env == "development")
     https = settings.base_url.startswith("https://")
 
     @asynccontextmanager
@@ -92,5 +107,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(media_pages)
     app.include_router(payments_pages)
     app.include_router(studio_pages)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,5 +1,7 @@
 """Jinja2 set up once: gettext, Dutch formatting and the helpers every template may use."""
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +11,34 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from api import i18n
+from web import player
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+@lru_cache(maxsize=256)
+def _static_version(path: str) -> str:
+    """A short hash of a static file's content (read once per process)."""
+    file = (STATIC_DIR / path).resolve()
+    if not file.is_relative_to(STATIC_DIR) or not file.is_file():
+        raise ValueError(f"no static file {path!r}")
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+
+
+def static_url(path: str) -> str:
+    """`/static/<path>?v=<content hash>`: a changed file gets a new address, so browsers may keep
+    every version for a year (see api.main.VersionedStaticFiles). Cheaper than url_for, which
+    searches every route on each call."""
+    if templates.env.auto_reload:
+        _static_version.cache_clear()  # while developing, an edited file shows at once
+    return f"/static/{path}?v={_static_version(path)}"
+
+
+def configure(*, development: bool) -> None:
+    """Reload changed templates and static files only while developing; in production every
+    render would otherwise look at each template's modification time."""
+    templates.env.auto_reload = development
 
 
 def _environment() -> Environment:
@@ -36,6 +63,8 @@ def _environment() -> Environment:
         format_day=i18n.format_day,
         format_moment=i18n.format_moment,
         language_names=i18n.LANGUAGE_NAMES,
+        static_url=static_url,
+        player_config_json=player.player_config,
     )
     return env
 
