@@ -85,8 +85,11 @@ class Course(SQLModel, table=True):
             Integer, ForeignKey("user_account.id", ondelete="RESTRICT"), nullable=False
         )
     )
-    # Bumped on every content change, so rendered content can be cached per version.
+    # The instructor's saves of the course (the import and the studio count them).
     version: int = Field(default=1)
+    # Bumped by database triggers on every change of the course's modules, lessons and steps,
+    # so pages can cache the content per version (api/catalog/content.py). Never set it here.
+    content_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_column=moment())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())
     published_at: datetime | None = Field(default=None, sa_column=moment(nullable=True))

@@ -8,10 +8,11 @@ practice counts.
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.accounts.models import User
 from api.catalog import service as catalog
+from api.catalog.content import content_of
 from api.catalog.models import Lesson, Step, StepKind
 from api.clock import local_day
 from api.progress import practice
@@ -124,18 +125,17 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         for lesson in item.outline.lessons
         if lesson.id in opened
     }
-    steps = (
-        session.exec(
-            select(Step)
-            .where(
-                col(Step.lesson_id).in_(list(opened)),
-                col(Step.kind).in_([StepKind.exercise.value, StepKind.breathing.value]),
-            )
-            .order_by(col(Step.lesson_id), col(Step.position))
-        ).all()
-        if opened
-        else []
-    )
+    # The steps come with the courses' cached content, not from another statement.
+    contents = content_of(session, [item.outline.course for item in progresses])
+    practised_kinds = (StepKind.exercise.value, StepKind.breathing.value)
+    steps = [
+        step
+        for item in progresses
+        for lesson in item.outline.lessons
+        if lesson.id in opened
+        for step in contents[item.outline.course.id or 0].steps_of(lesson)
+        if step.kind in practised_kinds
+    ]
     counts = practice.done_today(session, user_id=user_id, now=now)
     today = local_day(now)
     days = practice.practice_days(session, user_id=user_id, today=today)

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event
-from sqlmodel import Session
+from sqlalchemy import Connection, event, text
+from sqlmodel import Session, select
 
 from api.accounts.models import Role
+from api.catalog.models import Course, Lesson, Step
 from tests.factories import enable_totp, log_in, make_course, make_user
 
 MAX_STATEMENTS = 6
@@ -109,10 +110,49 @@ def test_the_catalog_is_one_statement_however_many_courses(
 
 
 def test_the_measured_counts(session: Session, statements: Measure) -> None:
-    """The numbers themselves, so a change shows up here first: one statement per table."""
+    """The numbers themselves, so a change shows up here first. The first reader of a course
+    version reads its modules, lessons and steps (one statement each); every later request
+    reads only the course row (with instructor and enrolment), however large the course."""
     _, large = small_and_large(session)
 
-    assert len(statements(f"/courses/{large}")) == 3  # course + instructor, modules, lessons
-    assert len(statements(f"/courses/{large}/lessons/les-1-1")) == 4  # ... and the steps
-    assert len(statements(f"/api/v1/courses/{large}")) == 3
-    assert len(statements(f"/api/v1/courses/{large}/lessons/les-1-1")) == 4
+    first = statements(f"/courses/{large}")
+    assert len(first) == 4, first  # course + instructor, modules, lessons, steps
+    assert len(statements(f"/courses/{large}")) == 1
+    assert len(statements(f"/courses/{large}/lessons/les-1-1")) == 1
+    assert len(statements(f"/api/v1/courses/{large}")) == 1
+    assert len(statements(f"/api/v1/courses/{large}/lessons/les-1-1")) == 1
+
+
+def test_a_changed_lesson_shows_on_the_next_request(
+    session: Session, statements: Measure, client: TestClient
+) -> None:
+    """The cache is per course version: triggers bump the version on any change of a module,
+    lesson or step, whoever writes it, and the next request reads the content again."""
+    _, large = small_and_large(session)
+    url = f"/courses/{large}/lessons/les-1-1"
+    statements(url)
+    assert len(statements(url)) == 1
+
+    course = session.exec(select(Course).where(Course.slug == large)).one()
+    lesson = session.exec(
+        select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == "les-1-1")
+    ).one()
+    step = session.exec(select(Step).where(Step.lesson_id == lesson.id)).first()
+    assert step is not None
+    for change in (
+        text("UPDATE lesson SET title = 'Nieuwe titel' WHERE id = :id").bindparams(id=lesson.id),
+        text("UPDATE lesson_step SET title = 'Nieuwe stap' WHERE id = :id").bindparams(id=step.id),
+        text("UPDATE course_module SET title = 'Nieuw deel' WHERE id = :id").bindparams(
+            id=lesson.module_id
+        ),
+        text("DELETE FROM lesson_step WHERE id = :id").bindparams(id=step.id),
+    ):
+        session.execute(change)
+        session.flush()
+        assert len(statements(url)) == 4, change
+        assert len(statements(url)) == 1, change
+
+    page = client.get(url).text
+    assert "Nieuwe titel" in page
+    assert "Nieuw deel" in page
+    assert "Nieuwe stap" not in page  # deleted after it was renamed

@@ -1,0 +1,134 @@
+"""A course's modules, lessons and steps, read once per course version and kept per process.
+
+Every lesson page, course page and "Vandaag" needs the same course content; reading and
+building it on every request was most of a page's cost. The `course` row, which a page reads
+anyway, carries `content_version`, which database triggers bump whenever a module, lesson or step of
+the course changes (migration d2a9e4c1b7f3). A cached copy is used only while its version is
+the course's current one, so a studio edit shows on the next request in every worker.
+
+The cached objects are shared between requests and threads: read them, never change them or
+add them to a session (studio and import code read content with `service.modules_of`).
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from api.catalog.models import Course, Lesson, Module, Step
+
+# Far more courses than a small platform has; a bound so that the cache cannot grow unchecked.
+MAX_COURSES = 500
+
+
+@dataclass(frozen=True)
+class Part:
+    """A module with its lessons, in order."""
+
+    module: Module
+    lessons: tuple[Lesson, ...]
+
+
+@dataclass(frozen=True)
+class CourseContent:
+    """One version of a course's content."""
+
+    course_id: int
+    version: int
+    # With the id, the moment the course was made: SQLite may give a deleted course's id to a
+    # new course, whose version could by chance match the old one's.
+    created_at: datetime
+    parts: tuple[Part, ...]
+    steps: dict[int, tuple[Step, ...]]  # by lesson id, in order
+
+    def steps_of(self, lesson: Lesson) -> tuple[Step, ...]:
+        return self.steps.get(lesson.id or 0, ())
+
+
+_cache: OrderedDict[int, CourseContent] = OrderedDict()
+_lock = threading.Lock()
+
+
+def content_of(session: Session, courses: Sequence[Course]) -> dict[int, CourseContent]:
+    """The content of each course at its version: from the cache, else read (three statements
+    for all courses that missed) and kept."""
+    found: dict[int, CourseContent] = {}
+    missing: list[Course] = []
+    with _lock:
+        for course in courses:
+            cached = _cache.get(course.id or 0)
+            if (
+                cached is not None
+                and cached.version == course.content_version
+                and cached.created_at == course.created_at
+            ):
+                _cache.move_to_end(cached.course_id)
+                found[cached.course_id] = cached
+            else:
+                missing.append(course)
+    if not missing:
+        return found
+    fresh = _read(session, missing)
+    with _lock:
+        for content in fresh.values():
+            _cache[content.course_id] = content
+            _cache.move_to_end(content.course_id)
+        while len(_cache) > MAX_COURSES:
+            _cache.popitem(last=False)
+    return found | fresh
+
+
+def forget() -> None:
+    """Empty the cache (tests that rewrite content outside a transaction's triggers)."""
+    with _lock:
+        _cache.clear()
+
+
+def _read(session: Session, courses: Sequence[Course]) -> dict[int, CourseContent]:
+    ids = [course.id for course in courses]
+    modules = session.exec(
+        select(Module)
+        .where(col(Module.course_id).in_(ids))
+        .order_by(col(Module.course_id), col(Module.position))
+    ).all()
+    lessons = session.exec(
+        select(Lesson)
+        .where(col(Lesson.course_id).in_(ids))
+        .order_by(col(Lesson.course_id), col(Lesson.position))
+    ).all()
+    steps = session.exec(
+        select(Step)
+        .join(Lesson, col(Lesson.id) == Step.lesson_id)
+        .where(col(Lesson.course_id).in_(ids))
+        .order_by(col(Step.lesson_id), col(Step.position))
+    ).all()
+    # Out of the request's session: a rollback there would expire them for every later reader.
+    for row in (*modules, *lessons, *steps):
+        session.expunge(row)
+    by_module: dict[int | None, list[Lesson]] = {module.id: [] for module in modules}
+    for lesson in lessons:
+        if lesson.module_id in by_module:
+            by_module[lesson.module_id].append(lesson)
+    by_lesson: dict[int, list[Step]] = {}
+    for step in steps:
+        by_lesson.setdefault(step.lesson_id, []).append(step)
+    parts: dict[int, list[Part]] = {course.id or 0: [] for course in courses}
+    for module in modules:
+        parts[module.course_id].append(Part(module, tuple(by_module[module.id])))
+    lesson_course = {lesson.id: lesson.course_id for lesson in lessons}
+    steps_by_course: dict[int, dict[int, tuple[Step, ...]]] = {cid: {} for cid in parts}
+    for lesson_id, items in by_lesson.items():
+        steps_by_course[lesson_course[lesson_id]][lesson_id] = tuple(items)
+    return {
+        course.id or 0: CourseContent(
+            course_id=course.id or 0,
+            version=course.content_version,
+            created_at=course.created_at,
+            parts=tuple(parts[course.id or 0]),
+            steps=steps_by_course[course.id or 0],
+        )
+        for course in courses
+    }
