@@ -1,9 +1,10 @@
 """The database: one engine per process, and one session (one transaction) per request."""
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import (
@@ -107,7 +108,10 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     # FastAPI runs sync routes on up to 40 threads; a pool smaller than that makes threads open
     # and close connections on every request (measured in ../shared/PERFORMANCE.md).
-    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
+    # No pre-ping: it is a round trip on every request. A connection that died with a database
+    # restart fails its first statement instead; SQLAlchemy then drops every pooled connection
+    # made before, and that request is answered 503 with Retry-After (api/errors.py).
+    return create_engine(parsed, pool_pre_ping=False, pool_size=pool_size, max_overflow=0)
 
 
 def make_sessionmaker(bind: Any, **options: Any) -> sessionmaker[Session]:
@@ -131,9 +135,26 @@ def get_write_session(request: Request) -> Iterator[Session]:
     yield from _request_session(request, writes=True)
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def in_transaction(endpoint: Endpoint) -> Endpoint:
+    """Mark a GET route whose writes must be one transaction (most GETs write nothing, or one
+    bookkeeping row, and run without)."""
+    endpoint.kern_in_transaction = True  # type: ignore[attr-defined]
+    return endpoint
+
+
 def _request_session(request: Request, *, writes: bool) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     with factory(execution_options={WRITE_INTENT: True} if writes else {}) as session:
+        endpoint = request.scope.get("endpoint")
+        transaction = writes or getattr(endpoint, "kern_in_transaction", False)
+        if not transaction and _reads_in_autocommit(factory):
+            # A page that only reads needs no transaction: each statement stands alone, which
+            # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a
+            # GET (the session's last-seen time, the lesson she is on) commits by itself.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
             yield session
             session.commit()
@@ -142,10 +163,28 @@ def _request_session(request: Request, *, writes: bool) -> Iterator[Session]:
             raise
 
 
+def _reads_in_autocommit(factory: sessionmaker[Session]) -> bool:
+    """PostgreSQL reads through the pool; not SQLite (whose BEGIN Kern issues itself) and not a
+    session bound to an open connection (the tests' rolled-back transaction)."""
+    bind = factory.kw.get("bind")
+    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
 # scope="function" makes FastAPI run the commit before the response is sent, so a failed
 # commit becomes an error response instead of hiding behind a 2xx that was already sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint, so a failure inside does not end the request's transaction; nothing at all
+    for a read-only request's session, where each statement commits by itself."""
+    if session.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        yield
+        return
+    with session.begin_nested():
+        yield
 
 
 # Builds the SET clause of an upsert from the table and the row that was refused (`excluded`).

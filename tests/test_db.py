@@ -1,6 +1,15 @@
-"""The database is configured for safety on each backend."""
+"""The database is configured for safety on each backend, and a request's session behaves as
+the routes expect: reads without a transaction on PostgreSQL, writes in one."""
 
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+
+from api import db
+from api.db import SessionDep, in_transaction, savepoint
 
 
 def test_connections_are_configured_for_the_backend(engine: Engine) -> None:
@@ -13,5 +22,76 @@ def test_connections_are_configured_for_the_backend(engine: Engine) -> None:
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
         else:
             assert engine.dialect.driver == "psycopg"
-            assert engine.pool._pre_ping
-            assert connection.execute(text("SHOW server_encoding")).scalar() == "UTF8"
+            # No ping before every request: a dead connection fails its first statement and
+            # the pool is renewed (tests/hardening/test_database_outage.py).
+            assert not engine.pool._pre_ping
+
+
+@pytest.fixture
+def scratch(engine: Engine) -> Iterator[FastAPI]:
+    """A bare app on the real engine (not the tests' rolled-back connection), with a table of
+    its own, and routes that report what their session is."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE scratch_note (id INTEGER PRIMARY KEY, body TEXT)"))
+    app = FastAPI()
+    app.state.sessionmaker = db.make_sessionmaker(engine)
+
+    def in_a_transaction(session: SessionDep) -> bool:
+        return session.connection().in_transaction() and (
+            session.connection().get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+        )
+
+    @app.get("/read")
+    def read(session: SessionDep) -> dict[str, bool]:
+        return {"transaction": in_a_transaction(session)}
+
+    @app.get("/visit")
+    def visit(request: Request, session: SessionDep) -> dict[str, bool]:
+        # A GET's bookkeeping write inside savepoint(), as the lesson page writes her visit.
+        with savepoint(session):
+            session.execute(text("INSERT INTO scratch_note (id, body) VALUES (1, 'bezocht')"))
+        return {"transaction": in_a_transaction(session)}
+
+    @app.get("/fulfil")
+    @in_transaction
+    def fulfil(session: SessionDep) -> dict[str, bool]:
+        session.execute(text("INSERT INTO scratch_note (id, body) VALUES (2, 'eerst')"))
+        session.execute(text("INSERT INTO scratch_note (id, body) VALUES (2, 'dubbel')"))
+        return {"transaction": True}
+
+    @app.post("/write")
+    def write(session: SessionDep) -> dict[str, bool]:
+        return {"transaction": in_a_transaction(session)}
+
+    try:
+        yield app
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE scratch_note"))
+
+
+def notes(engine: Engine) -> list[tuple[int, str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, body FROM scratch_note ORDER BY id"))
+        return [(row.id, row.body) for row in rows]
+
+
+def test_reads_run_without_a_transaction_on_postgresql_and_writes_in_one(
+    engine: Engine, scratch: FastAPI
+) -> None:
+    client = TestClient(scratch, raise_server_exceptions=False)
+    postgres = engine.dialect.name == "postgresql"
+
+    # PostgreSQL: no BEGIN/COMMIT round trips for a page that only reads. SQLite keeps its
+    # own BEGIN (api/db.py takes over its transactions).
+    assert client.get("/read").json() == {"transaction": not postgres}
+    assert client.post("/write").json() == {"transaction": True}
+
+    # A GET's single bookkeeping write is kept, savepoint or not.
+    assert client.get("/visit").status_code == 200
+    assert notes(engine) == [(1, "bezocht")]
+
+    # A GET marked in_transaction is all or nothing: the failed second insert takes the first
+    # one with it.
+    assert client.get("/fulfil").status_code == 500
+    assert notes(engine) == [(1, "bezocht")]

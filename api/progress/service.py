@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from api.catalog.models import Lesson
 from api.catalog.service import CourseOutline, ModuleOutline
-from api.db import upsert
+from api.db import savepoint, upsert
 from api.progress.models import LessonProgress
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def record_visit(
     ):
         return
     try:
-        with session.begin_nested():
+        with savepoint(session):
             upsert(
                 session,
                 TABLE,
@@ -153,10 +153,13 @@ def record_visit(
                     "updated_at": now,
                 },
             )
-    except OperationalError:
+    except OperationalError as error:
         # Reading a page starts a read-only transaction; on SQLite its late write fails when
         # another request wrote in between. A lost visit only makes "continue where you left
-        # off" one page less precise, which is no reason to refuse the lesson.
+        # off" one page less precise, which is no reason to refuse the lesson. A lost
+        # connection is another matter: it must reach the error handler as itself (a 503).
+        if error.connection_invalidated:
+            raise
         logger.info("lesson visit not recorded (database busy)", exc_info=True)
 
 

@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
-from api.db import SessionDep
+from api.db import SessionDep, in_transaction
 from api.payments import checkout, fulfilment, service, stripe_client
 from api.payments.models import OrderStatus
 from web.pages.common import settings_of
@@ -31,6 +31,7 @@ def start_checkout(request: Request, session: SessionDep, user: RequireUser, slu
 
 
 @router.get("/checkout/success", response_class=HTMLResponse)
+@in_transaction  # fulfilment locks the order and grants access all or nothing
 def checkout_success(
     request: Request, session: SessionDep, user: RequireUser, session_id: str = ""
 ) -> HTMLResponse:
