@@ -1,21 +1,40 @@
 """Domain errors that carry their HTTP status, and the handlers that show them to people."""
 
 import logging
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlencode
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import i18n
 from api.i18n import gettext as _
 from api.i18n import ngettext
+from api.middleware import loggable_path
 from web.templating import locale_of, render
 
 log = logging.getLogger("kern.errors")
+
+
+class ErrorPublic(BaseModel):
+    """How every API error looks: a code to act on and a sentence to show."""
+
+    error: str
+    detail: str
+
+
+class InvalidPublic(ErrorPublic):
+    """A refused input (`invalid`, 422); `fields` maps each wrong field to what is wrong with
+    it, the shape _handle_validation_error and FormError answer with."""
+
+    fields: dict[str, str] = Field(default_factory=dict)
 
 
 class AppError(Exception):
@@ -109,6 +128,80 @@ class TooManyAttempts(AppError):
         )
 
 
+# For the API description of every route that reads the database.
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorPublic,
+        "description": "The database cannot be reached for a moment (unavailable); "
+        "try again after Retry-After seconds",
+    }
+}
+
+
+class DatabaseUnavailable(AppError):
+    """The database cannot be reached for now (restarting, down, out of connections)."""
+
+    status_code = 503
+    code = "unavailable"
+    # A PostgreSQL restart takes a few seconds; a client that waits this long and tries again
+    # usually gets through, and the practice player's retries back off from here.
+    retry_after_seconds = 5
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Kern cannot be reached for a moment. Please try again in a few seconds."),
+            headers={"Retry-After": str(self.retry_after_seconds)},
+        )
+
+
+# PostgreSQL errors that say "the server is not there just now" rather than "this statement is
+# wrong": shutting down, starting up, crashed, a broken connection, no connection slot left.
+_SERVER_AWAY = (
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CrashShutdown,
+    psycopg.errors.CannotConnectNow,
+    psycopg.errors.ConnectionException,
+    psycopg.errors.TooManyConnections,
+)
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True  # the connection died mid-use; SQLAlchemy then renews the pool's others
+    if isinstance(error, _SERVER_AWAY):
+        return True
+    # psycopg has no SQLSTATE for a refused or lost connection: the server never answered.
+    return isinstance(error, psycopg.OperationalError) and error.sqlstate is None
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error`, or an error it wraps or was raised while handling, says the database
+    cannot be reached.
+
+    The telling error can sit a few links down: SQLAlchemy wraps the driver's, and the session
+    dependency rolls back when a route fails, so an error raised there carries the disconnect
+    as its context.
+    """
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if _is_unreachable(current):
+            return True
+        links = [current.__cause__, current.__context__]
+        if isinstance(current, sa_exc.DBAPIError):
+            links.append(current.orig)
+        if isinstance(current, BaseExceptionGroup):
+            links.extend(current.exceptions)
+        pending.extend(link for link in links if link is not None)
+    return False
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -123,6 +216,8 @@ def _default_message(status_code: int) -> tuple[str, str]:
         return _("Not possible here"), _("This page cannot be used in this way.")
     if status_code == 403:
         return _("No access"), _("You do not have access to this page.")
+    if status_code == 503:
+        return _("Not available right now"), _("Please try again in a few seconds.")
     if status_code >= 500:
         return _("Something went wrong"), _(
             "Something went wrong on our side. Nothing you entered has been lost; "
@@ -172,7 +267,23 @@ async def _handle_http_error(request: Request, exc: Exception) -> Response:
     response = _error_response(request, exc.status_code, None, codes.get(exc.status_code, "error"))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        response.headers["Allow"] = _allowed_methods(request)
     return response
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path; Starlette's 405 names only the first
+    matching route's, and FastAPI nests included routers, so each route is asked to match."""
+
+    def served(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
+
+    return ", ".join(method for method in _METHODS if served(method))
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:
@@ -190,10 +301,14 @@ async def _handle_validation_error(request: Request, exc: Exception) -> Response
 
 
 class UnexpectedErrorMiddleware:
-    """Turn a crash into the friendly 500 answer *inside* the middleware stack.
+    """Turn a crash into the friendly 500 answer *inside* the middleware stack, and a database
+    that cannot be reached into a 503 with Retry-After.
 
     Starlette's own handler for `Exception` runs outside every middleware, so its responses
-    would miss the security headers; catching here keeps them.
+    would miss the security headers; catching here keeps them. The 503 is decided here rather
+    than by an exception handler because this is the one place every error reaches: those
+    raised in routes, in dependencies (the visitor's session lookup) and in the session
+    dependency's commit, which runs after the route returned.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -213,12 +328,25 @@ class UnexpectedErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_tracking)
-        except Exception:
+        except Exception as error:
             request = Request(scope)
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            if not database_unreachable(error):
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
+                if started:
+                    raise
+                response = _error_response(request, 500, None, "server_error")
+                await response(scope, receive, send)
+                return
+            # An outage fails every request alike: one line each, not a traceback each.
+            log.warning(
+                "database unreachable on %s %s: %s",
+                request.method,
+                loggable_path(request.url.path),
+                str(error).partition("\n")[0][:300],
+            )
             if started:
                 raise
-            response = _error_response(request, 500, None, "server_error")
+            response = await _handle_app_error(request, DatabaseUnavailable())
             await response(scope, receive, send)
 
 

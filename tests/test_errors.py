@@ -1,13 +1,21 @@
 """Errors are friendly pages in the visitor's language, and JSON under /api."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 
+from api.config import Settings
 from api.errors import Conflict
+from api.main import create_app
+from api.security.csrf import cookie_name
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import log_in, make_user
 
 
@@ -85,3 +93,115 @@ def test_error_page_for_a_signed_in_visitor_keeps_her_menu(
     assert response.status_code == 404
     assert "Pagina niet gevonden" in response.text
     assert 'href="/account"' in response.text
+
+
+# ---- a database that cannot be reached: 503 with Retry-After, never a traceback ----
+
+# Nothing listens on port 1, so every connection is refused at once.
+UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
+SESSION_COOKIE = "kern_session"
+
+
+@pytest.fixture
+def offline_client(tmp_path: Path) -> Iterator[TestClient]:
+    """Kern whose PostgreSQL is down, as during a restart; signed in as far as her browser
+    knows (a session cookie), with a CSRF token for writes."""
+    settings = Settings(
+        app_env="test",
+        database_url=UNREACHABLE_DATABASE,
+        secret_key=TEST_SECRET_KEY,
+        media_dir=tmp_path / "media",
+    )
+    csrf = "c" * 32
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.cookies.update({SESSION_COOKIE: "s" * 43, cookie_name(production=False): csrf})
+        client.headers.update({"X-CSRF-Token": csrf, "Accept-Language": "en"})
+        yield client
+
+
+def _assert_unavailable(response: Response) -> None:
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    # Answered inside the middleware stack, so the security headers are there too.
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "Traceback" not in response.text
+    assert "psycopg" not in response.text
+
+
+def test_a_page_answers_503_with_retry_after_when_the_database_is_down(
+    offline_client: TestClient,
+) -> None:
+    # The session cookie makes the visitor lookup (a dependency) the first thing that fails.
+    response = offline_client.get("/courses")
+    _assert_unavailable(response)
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Not available right now" in response.text
+    assert "Kern cannot be reached for a moment" in response.text
+
+
+def test_the_api_answers_503_json_when_the_database_is_down(offline_client: TestClient) -> None:
+    response = offline_client.get("/api/v1/courses")
+    _assert_unavailable(response)
+    assert response.json() == {
+        "error": "unavailable",
+        "detail": "Kern cannot be reached for a moment. Please try again in a few seconds.",
+    }
+
+
+def test_a_write_answers_503_when_the_database_is_down(offline_client: TestClient) -> None:
+    body = {
+        "client_id": "a1b2c3d4e5",
+        "step_id": 1,
+        "practised_at": "2026-01-05T08:00:00+00:00",
+        "duration_seconds": 60,
+        "sets_done": 1,
+        "reps_done": 10,
+    }
+    response = offline_client.post("/api/v1/practice", json=body)
+    _assert_unavailable(response)
+    assert response.json()["error"] == "unavailable"
+
+
+def test_a_503_page_is_in_the_visitors_language(offline_client: TestClient) -> None:
+    response = offline_client.get("/courses", headers={"Accept-Language": "nl"})
+    assert response.status_code == 503
+    assert '<html lang="nl">' in response.text
+
+
+@pytest.fixture
+def database_failing_client(app: FastAPI) -> Iterator[TestClient]:
+    """Routes that fail the way a database can: out of pooled connections, or a statement
+    refused for a reason that is no outage."""
+
+    def pool_timeout() -> None:
+        raise sa_exc.TimeoutError("QueuePool limit of size 20 overflow 0 reached")
+
+    def serialization_failure() -> None:
+        raise sa_exc.OperationalError(
+            "UPDATE x", {}, psycopg.errors.SerializationFailure("could not serialize")
+        )
+
+    def integrity_error() -> None:
+        raise sa_exc.IntegrityError("INSERT x", {}, psycopg.errors.UniqueViolation("duplicate"))
+
+    app.add_api_route("/api/v1/pool-timeout", pool_timeout)
+    app.add_api_route("/api/v1/serialization", serialization_failure)
+    app.add_api_route("/api/v1/integrity", integrity_error)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_no_free_pooled_connection_is_a_503(database_failing_client: TestClient) -> None:
+    response = database_failing_client.get("/api/v1/pool-timeout")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/serialization", "/api/v1/integrity"])
+def test_a_database_error_that_is_no_outage_stays_a_500(
+    database_failing_client: TestClient, path: str
+) -> None:
+    response = database_failing_client.get(path)
+    assert response.status_code == 500
+    assert "retry-after" not in response.headers
+    assert response.json()["error"] == "server_error"
