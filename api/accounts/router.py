@@ -9,9 +9,20 @@ from pydantic import BaseModel
 from api.accounts import service
 from api.accounts.access import RequireUser
 from api.db import SessionDep
+from api.errors import UNAVAILABLE, ErrorPublic
 from api.progress import export as progress_export
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+# What RequireUser answers instead of running the route.
+SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorPublic, "description": "Not signed in (login_required)"},
+    403: {
+        "model": ErrorPublic,
+        "description": "Staff without two-step verification (two_factor_required)",
+    },
+    **UNAVAILABLE,
+}
 
 
 class UserPublic(BaseModel):
@@ -27,7 +38,7 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
-@router.get("/me")
+@router.get("/me", responses=SIGNED_IN_ERRORS)
 def read_me(user: RequireUser) -> UserPublic:
     """The signed-in user."""
     assert user.id is not None  # noqa: S101 (a stored user always has an id)
@@ -43,7 +54,7 @@ def read_me(user: RequireUser) -> UserPublic:
     )
 
 
-@router.get("/me/export")
+@router.get("/me/export", responses=SIGNED_IN_ERRORS)
 def export_me(session: SessionDep, user: RequireUser) -> dict[str, Any]:
     """Everything Kern holds about the signed-in user, her progress and practice included."""
     return {

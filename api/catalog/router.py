@@ -11,20 +11,17 @@ from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course, Lesson, Step
 from api.db import SessionDep
+from api.errors import UNAVAILABLE, ErrorPublic, InvalidPublic
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-
-
-class ErrorPublic(BaseModel):
-    """How every API error looks."""
-
-    error: str
-    detail: str
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorPublic, "description": "The lesson opens with enrolment (lesson_locked)"},
     404: {"model": ErrorPublic, "description": "No such course or lesson (not_found)"},
+    # Replaces FastAPI's default description of a 422, which is not the shape Kern answers with.
+    422: {"model": InvalidPublic, "description": "Input that breaks a rule (invalid)"},
+    **UNAVAILABLE,
 }
 
 
@@ -150,7 +147,7 @@ def _link(lesson: Lesson | None) -> LessonLink | None:
     return LessonLink(slug=lesson.slug, title=lesson.title) if lesson else None
 
 
-@router.get("/courses")
+@router.get("/courses", responses=UNAVAILABLE)
 def list_courses(session: SessionDep) -> list[CourseSummary]:
     """Published courses, newest first."""
     return [CourseSummary(**_summary(*row)) for row in service.list_published(session)]

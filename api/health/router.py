@@ -4,6 +4,7 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api import db
 from api.payments import service as payments_service
@@ -12,13 +13,35 @@ router = APIRouter(tags=["health"])
 log = logging.getLogger("kern.health")
 
 
+class ReadyPublic(BaseModel):
+    """Ready: the database answers; `payments` says how Stripe stands, in words."""
+
+    status: str
+    database: str
+    payments: str
+
+
+class NotReadyPublic(BaseModel):
+    """Not ready, and why."""
+
+    status: str
+    reason: str
+
+
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     """The process answers; touches nothing else."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": ReadyPublic, "description": "Ready"},
+        503: {"model": NotReadyPublic, "description": "The database cannot be reached"},
+    },
+)
 def readyz(request: Request) -> JSONResponse:
     """The process can reach its database; says how payments stand without failing on it."""
     try:

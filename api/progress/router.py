@@ -1,21 +1,30 @@
 """JSON endpoints for a learner's progress and practice log, and the summary of her day."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 from sqlmodel import Session
 
 from api.accounts.access import RequireUser
 from api.accounts.models import User
+from api.accounts.router import SIGNED_IN_ERRORS
 from api.catalog import service as catalog
 from api.catalog.models import Lesson
-from api.catalog.router import ErrorPublic, LessonLink
+from api.catalog.router import LessonLink
 from api.catalog.service import CourseOutline
 from api.clock import Now, week_start
 from api.db import SessionDep
-from api.errors import NotFound
+from api.errors import ErrorPublic, InvalidPublic, NotFound
 from api.i18n import gettext as _
 from api.progress import access, practice, today
 from api.progress import service as progress_service
@@ -33,24 +42,54 @@ MAX_PAGE = 200
 MAX_ID = 2**31 - 1
 
 
-class InvalidPublic(ErrorPublic):
-    """A refused input; `fields` maps each wrong field to what is wrong with it."""
-
-    fields: dict[str, str] = Field(default_factory=dict)
-
-
-_401 = {"model": ErrorPublic, "description": "Not signed in (login_required)"}
-_422 = {"model": InvalidPublic, "description": "Input that breaks a rule (invalid)"}
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _401,
-    403: {"model": ErrorPublic, "description": "Staff without two-step verification"},
+    **SIGNED_IN_ERRORS,
     404: {"model": ErrorPublic, "description": "No such course, lesson or learner (not_found)"},
-    422: _422,
+    422: {"model": InvalidPublic, "description": "Input that breaks a rule (invalid)"},
 }
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **READ_ERRORS,
-    403: {"model": ErrorPublic, "description": "Lesson not open (yet): lesson_locked; or csrf"},
+    403: {
+        "model": ErrorPublic,
+        "description": "Lesson not open (yet): lesson_locked; a missing CSRF token: csrf; "
+        "staff without two-step verification: two_factor_required",
+    },
 }
+# A body that is not even text (not UTF-8) is refused before it is read as JSON.
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **WRITE_ERRORS,
+    400: {"model": ErrorPublic, "description": "The body cannot be read (error)"},
+}
+
+
+def _not_a_number(value: object) -> object:
+    """Refuse a number where a date-time is due."""
+    # Pydantic would read 1747200000 (or "0.5") as seconds since 1970; the API describes these
+    # fields as ISO 8601 date-times, so a number is refused instead of taken for a moment.
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+        raise ValueError("Give an ISO 8601 date and time, e.g. 2026-05-14T09:30:00+02:00")
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The moment in UTC, which is how the database compares and stores it."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 is a valid ISO 8601 date-time, but falls before year 1 in UTC.
+        raise ValueError("This date and time is out of range") from None
+
+
+# An ISO 8601 date-time with its offset, as documented, that has a UTC equivalent.
+Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
 
 LearnerId = Annotated[
     int | None,
@@ -118,7 +157,7 @@ class PracticeCreate(BaseModel):
         description="Made by the browser before the first attempt; a repeat is stored once",
     )
     step_id: int = Field(ge=1, le=MAX_ID)
-    practised_at: AwareDatetime
+    practised_at: Moment
     duration_seconds: int = Field(ge=0, le=MAX_DURATION_SECONDS)
     sets_done: int = Field(ge=0, le=MAX_SETS)
     reps_done: int = Field(ge=0, le=MAX_REPS)
@@ -306,7 +345,7 @@ def undo_completion(
     return _lesson_progress(lesson, record)
 
 
-@router.put("/courses/{slug}/lessons/{lesson_slug}/position", responses=WRITE_ERRORS)
+@router.put("/courses/{slug}/lessons/{lesson_slug}/position", responses=BODY_ERRORS)
 def save_position(
     session: SessionDep,
     user: RequireUser,
@@ -328,7 +367,7 @@ def save_position(
     status_code=201,
     responses={
         200: {"model": PracticePublic, "description": "A repeat of a stored client_id: that log"},
-        **WRITE_ERRORS,
+        **BODY_ERRORS,
     },
 )
 def create_practice(
@@ -349,7 +388,7 @@ def list_practice(
     now: Now,
     course: Annotated[str | None, Query(description="Only this course (slug)")] = None,
     learner_id: LearnerId = None,
-    before: Annotated[AwareDatetime | None, Query(description="Only logs before this")] = None,
+    before: Annotated[Moment | None, Query(description="Only logs before this")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> PracticePage:
     """Her practice log, newest first; with `learner_id`, a learner's log in one course."""
@@ -384,7 +423,7 @@ def _brief(item: today.CourseToday) -> CourseBriefPublic:
     )
 
 
-@router.get("/summary", responses={401: _401, 403: READ_ERRORS[403]})
+@router.get("/summary", responses=SIGNED_IN_ERRORS)
 def read_summary(session: SessionDep, user: RequireUser, now: Now) -> SummaryPublic:
     """Her streak, this week, the next lesson and each course's progress."""
     page = today.read(session, user=user, now=now)
