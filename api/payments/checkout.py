@@ -77,7 +77,14 @@ def start_checkout(session: Session, settings: Settings, *, user: User, course: 
         return f"/checkout/demo/{demo.stripe_checkout_session_id}"
     if not settings.stripe_configured:
         raise PaymentsDisabled
-    checkout = _create_session(session, settings, user=user, course=course)
+    params = _session_params(settings, user=user, course=course)
+    key = idempotency_key(session, user=user, course=course, params=params)
+    # Stripe may take seconds to answer, or time out. What was read above needs no lock while
+    # it does, so the transaction ends here rather than hold a database connection and, on
+    # SQLite, the one write lock this request took: every other learner's write would wait for
+    # it and give up after a few seconds. The pending order is stored in a new transaction.
+    session.commit()
+    checkout = _create_session(settings, params=params, key=key)
     _store_pending(session, checkout_session_id=checkout.id, user=user, course=course)
     if not checkout.url:  # pragma: no cover - Stripe always returns the URL of a hosted page
         raise stripe_client.PaymentsUnavailable
@@ -139,10 +146,8 @@ def idempotency_key(session: Session, *, user: User, course: Course, params: dic
 
 
 def _create_session(
-    session: Session, settings: Settings, *, user: User, course: Course
+    settings: Settings, *, params: dict[str, Any], key: str
 ) -> stripe.checkout.Session:
-    params = _session_params(settings, user=user, course=course)
-    key = idempotency_key(session, user=user, course=course, params=params)
     api = stripe_client.client(settings)
     return stripe_client.call(
         "creating a checkout session",

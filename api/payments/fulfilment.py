@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import stripe
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.accounts.models import User
@@ -164,6 +164,12 @@ def fulfil_checkout(
     if service.is_demo(checkout_session_id):
         # The demo checkout has no Stripe: its order is the only record, paid by `pay_demo`.
         return service.find_by_checkout(session, checkout_session_id=checkout_session_id)
+    facts = read_checkout(settings, checkout_session_id=checkout_session_id)
+    return None if facts is None else apply_checkout(session, settings, facts)
+
+
+def read_checkout(settings: Settings, *, checkout_session_id: str) -> CheckoutFacts | None:
+    """A Checkout Session as Stripe reports it now; None when Stripe does not know it."""
     if not settings.stripe_configured or not CHECKOUT_SESSION_ID.fullmatch(checkout_session_id):
         return None
     api = stripe_client.client(settings)
@@ -178,24 +184,21 @@ def fulfil_checkout(
         if stripe_client.is_missing(error):
             return None
         raise
-    return apply_checkout(session, settings, CheckoutFacts.of(checkout.to_dict()))
+    return CheckoutFacts.of(checkout.to_dict())
 
 
 def fulfil_on_return(
     session: Session, settings: Settings, *, checkout_session_id: str
 ) -> Order | None:
-    """`fulfil_checkout` for the success page, which may race the webhook on SQLite."""
-    try:
-        return fulfil_checkout(session, settings, checkout_session_id=checkout_session_id)
-    except OperationalError:
-        # SQLite only: this request read the database (her login) before asking Stripe, and the
-        # webhook fulfilled the order in the meantime; SQLite then refuses to let a transaction
-        # with the older view write. A fresh transaction starts with the order's lock
-        # (claim_checkout), so it waits for the webhook and then sees its work.
-        if not settings.is_sqlite:
-            raise
-        session.rollback()
-        return fulfil_checkout(session, settings, checkout_session_id=checkout_session_id)
+    """`fulfil_checkout` for the success page, a GET that reads her login first."""
+    # What this session read so far (her login, say) is done with. Ending its transaction here
+    # means it holds no connection, nor SQLite's write lock, while Stripe answers; and the
+    # fulfilment gets a transaction of its own that starts with the order's lock
+    # (claim_checkout). A GET's reads may run without a transaction on PostgreSQL, where
+    # FOR UPDATE and savepoints would not work; on SQLite a transaction that read before the
+    # webhook committed could not write after it.
+    session.commit()
+    return fulfil_checkout(session, settings, checkout_session_id=checkout_session_id)
 
 
 def pay_demo(session: Session, settings: Settings, *, order: Order) -> Order:
@@ -204,8 +207,8 @@ def pay_demo(session: Session, settings: Settings, *, order: Order) -> Order:
     return apply_checkout(session, settings, CheckoutFacts.of_demo(order)) or order
 
 
-def sync_charge(session: Session, settings: Settings, *, charge_id: str) -> str:
-    """After a refund or dispute event: read the charge and move its order; what happened."""
+def read_charge(settings: Settings, *, charge_id: str) -> ChargeFacts | None:
+    """A charge with its refunds and dispute as Stripe reports it now; None when unknown."""
     api = stripe_client.client(settings)
     try:
         charge = stripe_client.call(
@@ -214,9 +217,13 @@ def sync_charge(session: Session, settings: Settings, *, charge_id: str) -> str:
         )
     except stripe.InvalidRequestError as error:
         if stripe_client.is_missing(error):
-            return "unknown charge"
+            return None
         raise
-    facts = ChargeFacts.of(charge.to_dict())
+    return ChargeFacts.of(charge.to_dict())
+
+
+def apply_charge(session: Session, settings: Settings, facts: ChargeFacts) -> str:
+    """Move the order of a paid charge to the state its refunds and dispute stand for."""
     order = service.find_by_payment(
         session, payment_intent_id=facts.payment_intent_id, charge_id=facts.id
     )

@@ -15,8 +15,11 @@ log = logging.getLogger("kern.payments")
 
 # A learner waits on the checkout button and the success page while Kern asks Stripe, so a slow
 # Stripe must fail fast with a message rather than hold her (and a worker thread) for the SDK's
-# default 80 s. Tests lower it to keep the "Stripe is slow" case quick.
-TIMEOUT_SECONDS = 10.0
+# default 80 s: at most 3 s to connect and 6 s for the answer, so with the one retry below she
+# reads the message after about 12.5 s when Stripe hangs and 0.5 s when it refuses connections
+# (measured). Tests lower it to keep the "Stripe is slow" case quick.
+CONNECT_TIMEOUT_SECONDS = 3.0
+TIMEOUT_SECONDS = 6.0
 # One retry, with the same idempotency key, covers a dropped connection; more would make her
 # wait several timeouts before she sees the message.
 MAX_NETWORK_RETRIES = 1
@@ -54,7 +57,7 @@ def _client(api_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
     # The SDK's default HTTP client (requests, a dependency of the SDK), built once so its
     # per-thread connection pools are reused; only the timeout differs from the default.
     # (The SDK's httpx client would do too, but sends its body in a form httpx deprecates.)
-    http_client = stripe.RequestsClient(timeout=timeout)
+    http_client = stripe.RequestsClient(timeout=(min(CONNECT_TIMEOUT_SECONDS, timeout), timeout))
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": api_base},

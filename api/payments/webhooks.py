@@ -1,6 +1,8 @@
-"""Stripe's webhook: verify the signature on the raw body, record the event once, act on it."""
+"""Stripe's webhook: verify the signature on the raw body, ask Stripe, record the event once,
+act on it."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import stripe
@@ -38,6 +40,9 @@ CHARGE_EVENTS = frozenset(
 )
 
 
+# What an event does to Kern's records, once it is recorded; returns what it did.
+Change = Callable[[Session], str]
+
 # The same answer for every refusal: a caller learns nothing about Kern's configuration.
 REFUSED = "not a verified Stripe event"
 
@@ -58,10 +63,14 @@ def receive(session: Session, settings: Settings, *, payload: bytes, signature: 
         log.error("a Stripe webhook arrived but STRIPE_SECRET_KEY is not set")
         raise stripe_client.PaymentsUnavailable
     event_id, event_type = str(event["id"]), str(event["type"])
+    # Stripe is asked before the database is touched: a slow Stripe then holds no database
+    # connection, nor SQLite's one write lock (which this request's first statement takes) that
+    # every learner's write would wait for, and give up on after a few seconds.
+    change = _read(settings, event_type, event["data"]["object"])
     try:
         # The event's row and its effect are committed together: a repeat (even at the same
-        # moment) meets the primary key and does nothing, and an effect that fails (Stripe
-        # unreachable) rolls back the row too, so Stripe's retry is handled in full.
+        # moment) meets the primary key and does nothing, and an effect that fails rolls back
+        # the row too, so Stripe's retry is handled in full.
         with session.begin_nested():
             record = StripeEvent(id=event_id[:255], type=event_type[:100])
             session.add(record)
@@ -69,7 +78,7 @@ def receive(session: Session, settings: Settings, *, payload: bytes, signature: 
     except IntegrityError:
         log.info("stripe event %s (%s) seen before", event_id, event_type)
         return "duplicate"
-    outcome = _act(session, settings, event_type, event["data"]["object"])
+    outcome = change(session)
     record.outcome = outcome[:200]
     session.add(record)
     session.flush()
@@ -104,13 +113,22 @@ def _verified(settings: Settings, payload: bytes, signature: str | None) -> dict
     return data
 
 
-def _act(session: Session, settings: Settings, event_type: str, obj: dict[str, Any]) -> str:
+def _read(settings: Settings, event_type: str, obj: dict[str, Any]) -> Change:
+    """What Stripe says now about the event's object, as the change it makes to Kern."""
     if event_type in CHECKOUT_EVENTS:
-        order = fulfilment.fulfil_checkout(session, settings, checkout_session_id=str(obj["id"]))
-        return "no order" if order is None else f"order {order.status}"
+        facts = fulfilment.read_checkout(settings, checkout_session_id=str(obj["id"]))
+
+        def fulfil(session: Session) -> str:
+            order = None if facts is None else fulfilment.apply_checkout(session, settings, facts)
+            return "no order" if order is None else f"order {order.status}"
+
+        return fulfil
     if event_type in CHARGE_EVENTS:
         charge_id = obj["id"] if obj.get("object") == "charge" else obj.get("charge")
         if not isinstance(charge_id, str) or not charge_id:
-            return "no charge"
-        return fulfilment.sync_charge(session, settings, charge_id=charge_id)
-    return "ignored"
+            return lambda session: "no charge"
+        charge = fulfilment.read_charge(settings, charge_id=charge_id)
+        if charge is None:
+            return lambda session: "unknown charge"
+        return lambda session: fulfilment.apply_charge(session, settings, charge)
+    return lambda session: "ignored"

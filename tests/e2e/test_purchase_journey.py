@@ -107,3 +107,31 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
     expect(purchases).to_contain_text(order_number.group(0))
     expect(purchases).to_contain_text("Paid")
     screenshot(page, "purchase-account")
+
+
+def test_when_stripe_is_down_she_reads_why_in_dutch_and_buys_once_it_is_back(
+    page: Page, live_server: str, live_stripe: StripeServer
+) -> None:
+    page.goto(f"{live_server}/register")
+    page.get_by_label("Je naam").fill("Noor")
+    page.get_by_label("E-mailadres").fill("noor.wacht@example.nl")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Account aanmaken").click()
+    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
+    page.goto(f"{live_server}/courses/{COURSE}")
+    buy = page.locator(f'form[action="/courses/{COURSE}/checkout"] button[type="submit"]')
+
+    # Nothing listens on Stripe's address: the buy button ends on a page that says why.
+    live_stripe.stop()
+    try:
+        buy.click()
+        expect(page.get_by_text("We konden onze betaalprovider niet bereiken")).to_be_visible()
+        expect(page.get_by_text("er is niets afgeschreven")).to_be_visible()
+        screenshot(page, "purchase-stripe-down")
+    finally:
+        live_stripe.start()  # on the same port, with everything it knew
+
+    # Stripe is back: the same button, pressed again, leads to its payment page.
+    page.go_back()
+    buy.click()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live_stripe.url)}/pay/cs_test_"))

@@ -3,6 +3,7 @@ after a temporary failure, no retries after a permanent one, leases, and forgett
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, select
 from api.accounts import sessions
 from api.accounts.models import User
 from api.config import Settings
-from api.mail import outbox
+from api.mail import outbox, service
 from api.mail.models import OutboxMessage, OutboxStatus
 from api.mail.outbox import BACKOFF, LEASE, MAX_ATTEMPTS, Report, claim, deliver_all, enqueue
 from api.mail.service import Message
@@ -146,6 +147,57 @@ def test_a_server_that_is_down_gets_the_message_once_it_is_back(
         assert deliver_all(outbox_sessions, settings, now=T0 + BACKOFF[0]) == Report(sent=1)
         assert deliver_all(outbox_sessions, settings, now=T0 + BACKOFF[1] * 2) == Report()
         assert subjects(server) == ["Je oefening van vandaag"]
+
+
+def smtp_attempts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the recipient of every message handed to an SMTP server, sent or not."""
+    tried: list[str] = []
+    deliver = service._deliver
+
+    def spy(url: str, email: EmailMessage) -> None:
+        tried.append(str(email["To"]))
+        deliver(url, email)
+
+    monkeypatch.setattr(service, "_deliver", spy)
+    return tried
+
+
+def test_a_sign_up_while_the_server_is_down_succeeds_and_its_mail_goes_out_once_it_is_back(
+    client: TestClient,
+    session: Session,
+    outbox_sessions: sessionmaker[Session],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tried = smtp_attempts(monkeypatch)
+    with SmtpServer() as stopped:
+        settings.smtp_url = stopped.url  # nothing listens there once the block ends
+
+    response = post_form(
+        client, "/register", {"name": "Anna", "email": "anna@example.nl", "password": PASSWORD}
+    )
+
+    # Her account is made at once: the request only queues the mail, it never sends it.
+    assert response.status_code == 303
+    assert tried == []
+    [row] = rows(session)
+    assert (row.kind, row.status, row.attempts) == ("verify_email", OutboxStatus.pending, 0)
+    queued = row.available_at
+
+    assert deliver_all(outbox_sessions, settings, now=queued) == Report(retried=1)
+    [row] = rows(session)
+    assert (row.status, row.attempts) == (OutboxStatus.pending, 1)
+    assert row.available_at == queued + BACKOFF[0]
+    assert "could not send mail" in row.last_error
+
+    with SmtpServer() as server:
+        settings.smtp_url = server.url
+        assert deliver_all(outbox_sessions, settings, now=queued + BACKOFF[0] - SECOND) == Report()
+        assert deliver_all(outbox_sessions, settings, now=queued + BACKOFF[0]) == Report(sent=1)
+        assert deliver_all(outbox_sessions, settings, now=queued + timedelta(days=3)) == Report()
+        [message] = server.messages
+    assert message["To"] == "anna@example.nl"
+    assert tried == ["anna@example.nl"] * 2
 
 
 def test_the_waits_grow_and_the_message_fails_after_the_last_attempt(

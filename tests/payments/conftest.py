@@ -2,7 +2,9 @@
 
 import html
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,13 +12,19 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlmodel import Session, select
+from sqlalchemy import Engine, create_engine, delete, func, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, SQLModel, select
 
 from api import i18n
 from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.enrolment.models import Enrolment
+from api.mail.models import OutboxMessage
+from api.main import create_app
+from api.payments import stripe_client
 from api.payments.models import Order, StripeEvent
 from api.reminders.models import MailPreference
 from tests.factories import log_in, make_course, make_user, post_form
@@ -33,6 +41,61 @@ def stripe_settings(settings: Settings, stripe_server: StripeServer) -> Settings
     settings.stripe_webhook_secret = SecretStr(WEBHOOK_SECRET)
     settings.stripe_api_base = stripe_server.url
     return settings
+
+
+@contextmanager
+def stripe_down(settings: Settings) -> Iterator[str]:
+    """Stripe unreachable: Kern's API address is a port where nothing listens (connection
+    refused), unlike a slow or failing Stripe that answers. Yields that address."""
+    with socket.socket() as sock:
+        # Bound but never listening: connections are refused, and no other process can take the
+        # port while the test runs.
+        sock.bind(("127.0.0.1", 0))
+        working = settings.stripe_api_base
+        settings.stripe_api_base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        try:
+            yield settings.stripe_api_base
+        finally:
+            settings.stripe_api_base = working
+
+
+def write_elsewhere(database_url: str, *, user_id: int) -> str:
+    """Another learner's write, on a connection of its own that does not wait for a lock:
+    "written", or why it could not."""
+    sqlite = database_url.startswith("sqlite")
+    engine = create_engine(
+        database_url, poolclass=NullPool, connect_args={"timeout": 0} if sqlite else {}
+    )
+    try:
+        with engine.begin() as connection:
+            if not sqlite:
+                connection.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            connection.execute(
+                text("UPDATE user_account SET name = name WHERE id = :id"), {"id": user_id}
+            )
+        return "written"
+    except OperationalError as error:
+        return str(error.orig)
+    finally:
+        engine.dispose()
+
+
+def watch_stripe_calls(
+    monkeypatch: pytest.MonkeyPatch, app_engine: Engine, database_url: str, *, bystander: User
+) -> list[tuple[str, int, str]]:
+    """Each time Kern asks Stripe, note what for, how many database connections the app holds
+    at that moment, and whether another learner (`bystander`) can write meanwhile."""
+    seen: list[tuple[str, int, str]] = []
+    ask = stripe_client.call
+
+    def call(what: str, request: Callable[[], Any]) -> Any:
+        assert bystander.id is not None
+        held = app_engine.pool.checkedout()  # type: ignore[attr-defined]
+        seen.append((what, held, write_elsewhere(database_url, user_id=bystander.id)))
+        return ask(what, request)
+
+    monkeypatch.setattr(stripe_client, "call", call)
+    return seen
 
 
 @dataclass
@@ -96,6 +159,28 @@ class Shop:
         enrolment = self.enrolment()
         return enrolment.status if enrolment else None
 
+    def enrolments(self) -> int:
+        """How many enrolments she has in the course (there is at most one)."""
+        self.session.expire_all()
+        return len(
+            self.session.exec(
+                select(Enrolment).where(
+                    Enrolment.user_id == self.learner.id, Enrolment.course_id == self.course.id
+                )
+            ).all()
+        )
+
+    def mails(self, kind: str) -> list[OutboxMessage]:
+        """Her messages of a kind in the outbox (e.g. "receipt"), waiting or sent."""
+        self.session.expire_all()
+        return list(
+            self.session.exec(
+                select(OutboxMessage).where(
+                    OutboxMessage.user_id == self.learner.id, OutboxMessage.kind == kind
+                )
+            ).all()
+        )
+
     def charge_id(self, session_id: str) -> str:
         intent = self.stripe.get(str(self.stripe.get(session_id)["payment_intent"]))
         return str(intent["latest_charge"])
@@ -157,3 +242,32 @@ def shop(
     log_in(client, learner)
     in_english(client)
     return Shop(client, session, stripe_server, learner, course)
+
+
+@pytest.fixture
+def committing_app(
+    settings: Settings, stripe_settings: Settings, engine: Engine
+) -> Iterator[tuple[TestClient, Session]]:
+    """Kern on its own engine, committing for real, so concurrent requests are concurrent
+    transactions (the usual app shares the test's one connection); the rows are removed after."""
+    settings.db_pool_size = 25
+    app = create_app(settings)
+    with Session(engine) as session, TestClient(app) as client:
+        # Every other test rolls back, so these tables hold no committed rows but this test's,
+        # and emptying them afterwards removes exactly what it made.
+        for name in ("user_account", "course", "purchase_order", "stripe_event"):
+            table = SQLModel.metadata.tables[name]
+            assert session.execute(select(func.count()).select_from(table)).scalar_one() == 0
+        try:
+            yield client, session
+        finally:
+            session.rollback()
+            # The receipts and notices these payments queued, or a later test would send them.
+            session.execute(delete(OutboxMessage))
+            session.execute(delete(StripeEvent))
+            session.execute(delete(Order))
+            session.execute(delete(Enrolment))
+            session.execute(delete(Course))
+            session.execute(delete(User))
+            session.commit()
+            app.state.engine.dispose()

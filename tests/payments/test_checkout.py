@@ -1,10 +1,14 @@
 """Starting a purchase: the buy button sends her to Stripe once, with the right order, or says
 clearly why not."""
 
+from typing import cast
+
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from api import i18n
 from api.accounts.models import Role
 from api.config import Settings
 from api.enrolment import service as enrolment_service
@@ -12,7 +16,15 @@ from api.enrolment.models import EnrolmentSource, EnrolmentStatus
 from api.payments import stripe_client
 from api.payments.models import Order, OrderStatus
 from tests.factories import enable_totp, log_in, make_course, make_user, post_form
-from tests.payments.conftest import PRICE, Shop, in_english, switch_to_production
+from tests.payments.conftest import (
+    PRICE,
+    Shop,
+    in_english,
+    stripe_down,
+    stripe_page_of,
+    switch_to_production,
+    watch_stripe_calls,
+)
 from tests.stripe_server import StripeServer
 
 
@@ -240,6 +252,49 @@ def test_when_stripe_is_slow_she_reads_a_clear_message_and_a_retry_works(
     shop.stripe.delay_seconds = 0
     session_id = shop.start()
     assert shop.order().stripe_checkout_session_id == session_id
+
+
+def test_when_stripe_is_down_she_reads_in_dutch_that_nothing_was_charged_and_a_retry_works(
+    shop: Shop, stripe_settings: Settings
+) -> None:
+    shop.client.cookies.set(i18n.LOCALE_COOKIE, "nl")  # her account's language
+
+    with stripe_down(stripe_settings):
+        response = shop.checkout()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    assert "We konden onze betaalprovider niet bereiken" in response.text
+    assert "er is niets afgeschreven" in response.text
+    assert shop.stripe.requests == []
+    assert shop.orders() == []
+
+    session_id = shop.start()
+    assert shop.order().stripe_checkout_session_id == session_id
+    assert len(shop.stripe.sessions) == 1
+
+
+def test_while_stripe_answers_the_buy_button_holds_no_database_connection_or_lock(
+    committing_app: tuple[TestClient, Session],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A slow Stripe (up to two timeouts) must not hold up other learners: on SQLite the
+    # request's write lock would make their writes wait, then fail.
+    client, session = committing_app
+    learner, bystander = make_user(session), make_user(session)
+    course = make_course(session, price_cents=PRICE)
+    session.commit()
+    log_in(client, learner)
+    engine = cast(FastAPI, client.app).state.engine
+    calls = watch_stripe_calls(monkeypatch, engine, database_url, bystander=bystander)
+
+    stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout"))
+
+    assert calls == [("creating a checkout session", 0, "written")]
+    session.rollback()  # a new transaction sees what the request committed
+    [order] = session.exec(select(Order)).all()
+    assert (order.user_id, order.status) == (learner.id, OrderStatus.pending)
 
 
 def test_in_production_without_stripe_buying_is_switched_off(

@@ -2,15 +2,26 @@
 order, with one receipt; delayed payments, failures and expiry end where they should."""
 
 from datetime import timedelta
+from typing import cast
 
-from sqlmodel import select
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from api.db import utcnow
-from api.enrolment.models import EnrolmentSource, EnrolmentStatus
+from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
 from api.payments.models import Order, OrderStatus
-from tests.factories import log_in, make_user
-from tests.payments.conftest import PRICE, Shop, in_english
+from tests.factories import log_in, make_course, make_user, post_form
+from tests.payments.conftest import (
+    PRICE,
+    Shop,
+    in_english,
+    stripe_page_of,
+    watch_stripe_calls,
+)
 from tests.smtp import Mailbox
+from tests.stripe_server import StripeServer
 
 
 def test_the_success_page_gives_access_before_the_webhook_arrives(shop: Shop) -> None:
@@ -37,6 +48,39 @@ def test_the_success_page_gives_access_before_the_webhook_arrives(shop: Shop) ->
     assert response.status_code == 200
     assert shop.order().status == OrderStatus.paid
     assert [e.outcome for e in shop.recorded_events()] == ["order paid"]
+
+
+def test_the_success_page_fulfils_in_a_transaction_of_its_own_and_locks_nothing_meanwhile(
+    committing_app: tuple[TestClient, Session],
+    stripe_server: StripeServer,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Kern's own sessions, not the tests' one shared transaction: while Stripe answers, the
+    # page holds no database connection nor a lock another learner's write would wait for,
+    # and then it fulfils in a transaction of its own.
+    client, session = committing_app
+    learner, bystander = make_user(session), make_user(session)
+    course = make_course(session, price_cents=PRICE)
+    session.commit()
+    log_in(client, learner)
+    in_english(client)
+    location = stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout"))
+    session_id = location.rsplit("/", 1)[1]
+    stripe_server.complete(session_id)
+    engine = cast(FastAPI, client.app).state.engine
+    calls = watch_stripe_calls(monkeypatch, engine, database_url, bystander=bystander)
+
+    page = client.get(f"/checkout/success?session_id={session_id}")
+
+    assert page.status_code == 200, page.text[:300]
+    assert "Payment successful" in page.text
+    assert calls == [("reading a checkout session", 0, "written")]
+    session.rollback()  # a new transaction sees what the request committed
+    [order] = session.exec(select(Order)).all()
+    assert order.status == OrderStatus.paid
+    [enrolment] = session.exec(select(Enrolment)).all()
+    assert (enrolment.user_id, enrolment.status) == (learner.id, EnrolmentStatus.active)
 
 
 def test_the_webhook_before_the_success_page_gives_the_same_result(shop: Shop) -> None:
@@ -160,6 +204,21 @@ def test_a_delayed_payment_waits_and_then_gives_access(shop: Shop) -> None:
     assert shop.order().status == OrderStatus.paid
     assert shop.access() == EnrolmentStatus.active
     assert "Payment successful" in shop.back_from_stripe(session_id).text
+
+
+def test_a_completed_event_that_arrives_after_the_payment_succeeded_changes_nothing(
+    shop: Shop,
+) -> None:
+    session_id = shop.start()
+    completed = shop.stripe.complete(session_id, payment="async")
+    succeeded = shop.stripe.async_succeed(session_id)
+
+    responses = shop.deliver(succeeded + completed)
+
+    assert [r.json()["outcome"] for r in responses] == ["order paid", "order paid"]
+    assert shop.order().status == OrderStatus.paid
+    assert (shop.access(), shop.enrolments()) == (EnrolmentStatus.active, 1)
+    assert len(shop.mails("receipt")) == 1
 
 
 def test_a_delayed_payment_that_fails_gives_no_access(shop: Shop) -> None:

@@ -3,23 +3,28 @@ twenty times at once), and what Kern does not know is recorded without effect.""
 
 import json
 import threading
-from collections.abc import Iterator
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import Engine, delete, func
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
-from api.mail.models import OutboxMessage
-from api.main import create_app
 from api.payments.models import Order, OrderStatus, StripeEvent
 from tests.factories import log_in, make_course, make_user, post_form
-from tests.payments.conftest import PRICE, WEBHOOK_SECRET, Shop, stripe_page_of, webhook_of
+from tests.payments.conftest import (
+    PRICE,
+    WEBHOOK_SECRET,
+    Shop,
+    stripe_page_of,
+    watch_stripe_calls,
+    webhook_of,
+)
 from tests.stripe_server import StripeServer
 
 
@@ -203,42 +208,8 @@ def test_the_webhook_needs_no_csrf_token_and_no_login(shop: Shop) -> None:
 # --- real concurrency --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def committing_app(
-    settings: Settings, stripe_settings: Settings, engine: Engine
-) -> Iterator[tuple[TestClient, Session]]:
-    """Kern on its own engine, committing for real, so concurrent requests are concurrent
-    transactions (the usual app shares the test's one connection); the rows are removed after."""
-    settings.db_pool_size = 25
-    app = create_app(settings)
-    with Session(engine) as session, TestClient(app) as client:
-        # Every other test rolls back, so these tables hold no committed rows but this test's,
-        # and emptying them afterwards removes exactly what it made.
-        for name in ("user_account", "course", "purchase_order", "stripe_event"):
-            table = SQLModel.metadata.tables[name]
-            assert session.execute(select(func.count()).select_from(table)).scalar_one() == 0
-        try:
-            yield client, session
-        finally:
-            session.rollback()
-            # The receipts and notices these payments queued, or a later test would send them.
-            session.execute(delete(OutboxMessage))
-            session.execute(delete(StripeEvent))
-            session.execute(delete(Order))
-            session.execute(delete(Enrolment))
-            session.execute(delete(Course))
-            session.execute(delete(User))
-            session.commit()
-            app.state.engine.dispose()
-
-
-def test_twenty_deliveries_of_one_event_at_once_have_one_effect_and_no_error(
-    committing_app: tuple[TestClient, Session], stripe_server: StripeServer
-) -> None:
-    client, session = committing_app
-    learner = make_user(session)
-    course = make_course(session, price_cents=PRICE)
-    session.commit()
+def checkout_for(stripe_server: StripeServer, learner: User, course: Course) -> str:
+    """A Checkout Session made as Kern makes it (without its order row); the session's id."""
     api = stripe_server.client("sk_test_kern")
     checkout = api.v1.checkout.sessions.create(
         {
@@ -257,7 +228,47 @@ def test_twenty_deliveries_of_one_event_at_once_have_one_effect_and_no_error(
             "success_url": "http://testserver/checkout/success?session_id={CHECKOUT_SESSION_ID}",
         }
     )
-    [event] = stripe_server.complete(checkout.id)
+    return checkout.id
+
+
+def test_while_kern_asks_stripe_about_an_event_it_holds_no_database_connection_or_lock(
+    committing_app: tuple[TestClient, Session],
+    stripe_server: StripeServer,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client, session = committing_app
+    learner, bystander = make_user(session), make_user(session)
+    course = make_course(session, price_cents=PRICE)
+    session.commit()
+    session_id = checkout_for(stripe_server, learner, course)
+    events = stripe_server.complete(session_id)
+    intent = stripe_server.get(str(stripe_server.get(session_id)["payment_intent"]))
+    events += stripe_server.refund(str(intent["latest_charge"]))
+    engine = cast(FastAPI, client.app).state.engine
+    calls = watch_stripe_calls(monkeypatch, engine, database_url, bystander=bystander)
+
+    for event in events:
+        [response] = stripe_server.deliver(event, to=webhook_of(client), secret=WEBHOOK_SECRET)
+        assert response.status_code == 200, response.text
+
+    assert [what for what, _, _ in calls] == ["reading a checkout session"] + [
+        "reading a charge"
+    ] * (len(events) - 1)
+    assert {(held, write) for _, held, write in calls} == {(0, "written")}
+    session.rollback()
+    [order] = session.exec(select(Order)).all()
+    assert order.status == OrderStatus.refunded
+
+
+def test_twenty_deliveries_of_one_event_at_once_have_one_effect_and_no_error(
+    committing_app: tuple[TestClient, Session], stripe_server: StripeServer
+) -> None:
+    client, session = committing_app
+    learner = make_user(session)
+    course = make_course(session, price_cents=PRICE)
+    session.commit()
+    [event] = stripe_server.complete(checkout_for(stripe_server, learner, course))
 
     responses = stripe_server.deliver(
         event, to=webhook_of(client), secret=WEBHOOK_SECRET, times=20, concurrently=True

@@ -142,12 +142,14 @@ class StripeServer(StripeState):
         with self.lock:
             self.failures.extend(Failure(status, after_processing) for _ in range(n))
 
-    async def pause(self) -> None:
-        """Wait `delay_seconds` before answering; `reset()` and `stop()` cut the wait short."""
+    async def pause(self) -> bool:
+        """Wait `delay_seconds` before answering; `reset()` and `stop()` cut the wait short, and
+        then False: the call was made before them (by a test that has ended, say)."""
         generation, seconds = self._generation, self.delay_seconds
         deadline = time.monotonic() + seconds
         while self._generation == generation and (left := deadline - time.monotonic()) > 0:
             await asyncio.sleep(min(left, 0.05))
+        return self._generation == generation
 
     # -- records ---------------------------------------------------------------------------------
 
