@@ -7,7 +7,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from api import i18n
@@ -41,6 +43,17 @@ def configure(*, development: bool) -> None:
     templates.env.auto_reload = development
 
 
+@pass_context
+def _gettext(context: Context, message: str, **variables: Any) -> str:
+    """Newstyle gettext (escaped placeholders), skipping `%` when there is nothing to fill."""
+    text = i18n.translate(message)
+    # Texts come from our own catalogs, as with Jinja's gettext; placeholders are escaped by `%`.
+    result = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    if variables or "%" in text:
+        return result % variables
+    return result
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -58,6 +71,9 @@ def _environment() -> Environment:
         i18n.translate_plural,
         newstyle=True,
     )
+    # Jinja's own newstyle gettext formats every text with `%`, through Markup's escaping, even
+    # when there is nothing to fill in; most texts on a page have no placeholder.
+    env.globals["gettext"] = _gettext
     env.globals.update(
         format_price=i18n.format_price,
         format_day=i18n.format_day,

@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
 
 from api.accounts.models import AuthSession, User
@@ -77,15 +77,20 @@ def start(
     return token
 
 
+# Built once: every signed-in request runs it, and building a statement costs more than the
+# database takes to answer it.
+_BY_TOKEN = (
+    select(AuthSession, User)
+    .join(User, col(User.id) == AuthSession.user_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
 def resolve(session: Session, settings: Settings, *, token: str | None) -> Visitor:
     """The visitor behind a cookie token; expired or idle sessions are removed."""
     if not token or len(token) > 100:
         return Visitor()
-    row = session.exec(
-        select(AuthSession, User)
-        .join(User, col(User.id) == AuthSession.user_id)
-        .where(AuthSession.token_hash == digest(token))
-    ).first()
+    row = session.exec(_BY_TOKEN, params={"token_hash": digest(token)}).first()
     if row is None:
         return Visitor()
     auth_session, user = row

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, bindparam, func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -93,6 +93,13 @@ class CourseProgress:
         return record.video_position_seconds if record else 0
 
 
+# Built once: the lesson page, course page and Vandaag run it on every request.
+_PROGRESS = select(LessonProgress).where(
+    LessonProgress.user_id == bindparam("user_id"),
+    col(LessonProgress.course_id).in_(bindparam("course_ids", expanding=True)),
+)
+
+
 def read(session: Session, *, outline: CourseOutline, user_id: int) -> CourseProgress:
     """The learner's progress in the outlined course (one statement)."""
     return read_many(session, outlines=[outline], user_id=user_id)[0]
@@ -105,10 +112,7 @@ def read_many(
     if not outlines:
         return []
     records = session.exec(
-        select(LessonProgress).where(
-            LessonProgress.user_id == user_id,
-            col(LessonProgress.course_id).in_([o.course.id for o in outlines]),
-        )
+        _PROGRESS, params={"user_id": user_id, "course_ids": [o.course.id for o in outlines]}
     ).all()
     by_course: dict[int, dict[int, LessonProgress]] = {}
     for record in records:
