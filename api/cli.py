@@ -1,5 +1,6 @@
 """The `kern` command: serve, migrate, and the operator tasks of each domain."""
 
+import os
 import signal
 import sys
 import threading
@@ -50,18 +51,32 @@ def serve(
     """Serve Kern over HTTP with uvicorn."""
     settings = load_settings()
     typer.echo(f"Kern ({settings.app_env}) on http://{host}:{port} with {workers} worker(s)")
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        log_level=settings.log_level.lower(),
-        access_log=False,  # Kern logs each request itself, without query strings
-        server_header=False,
+    options = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": "127.0.0.1",
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # Kern logs each request itself, without query strings
+        "server_header": False,
+    }
+    if reload:
+        uvicorn.run("api.main:create_app", reload=True, **options)  # type: ignore[arg-type]
+        return
+    # This process has loaded every command's modules (about 80 MiB). Replaced by uvicorn's own
+    # command, the supervisor of the worker processes keeps only uvicorn (the same PID, so
+    # signals from Docker or systemd still reach it).
+    arguments = [f"--workers={workers}", "--no-access-log", "--no-server-header"]
+    arguments += [
+        f"--{name.replace('_', '-')}={value}"
+        for name, value in options.items()
+        if not isinstance(value, bool)
+    ]
+    arguments += ["--factory", "--proxy-headers"]
+    sys.stdout.flush()
+    os.execv(  # noqa: S606 (our own interpreter and uvicorn, no shell)
+        sys.executable, [sys.executable, "-m", "uvicorn", "api.main:create_app", *arguments]
     )
 
 

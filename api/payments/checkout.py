@@ -1,12 +1,13 @@
 """Starting a purchase: a Stripe Checkout Session (or the demo checkout) and a pending order."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -21,6 +22,9 @@ from api.i18n import LOCALES
 from api.i18n import gettext as _
 from api.payments import service, stripe_client
 from api.payments.models import Order, OrderStatus
+
+if TYPE_CHECKING:
+    import stripe
 
 PAYMENT_METHODS = ["ideal", "card", "bancontact"]
 # A double click, a reload of the form or two tabs within this window get the same Checkout

@@ -7,12 +7,13 @@ order is already in does nothing, so the success page, the webhook, a repeated e
 in any order all end in the same place, and enrolments and mails change only on a real move.
 """
 
+from __future__ import annotations
+
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -55,7 +56,7 @@ class ChargeFacts:
     dispute_status: str | None
 
     @classmethod
-    def of(cls, charge: dict[str, Any]) -> "ChargeFacts":
+    def of(cls, charge: dict[str, Any]) -> ChargeFacts:
         refunds = (charge.get("refunds") or {}).get("data") or []
         dispute = charge.get("dispute")
         return cls(
@@ -102,7 +103,7 @@ class CheckoutFacts:
         return self.payment_status in {"paid", "no_payment_required"}
 
     @classmethod
-    def of(cls, checkout: dict[str, Any]) -> "CheckoutFacts":
+    def of(cls, checkout: dict[str, Any]) -> CheckoutFacts:
         metadata = checkout.get("metadata") or {}
         intent = checkout.get("payment_intent")
         intent = intent if isinstance(intent, dict) else None
@@ -128,7 +129,7 @@ class CheckoutFacts:
         )
 
     @classmethod
-    def of_demo(cls, order: Order) -> "CheckoutFacts":
+    def of_demo(cls, order: Order) -> CheckoutFacts:
         """The demo checkout: paid in full, as soon as the button is pressed."""
         return cls(
             session_id=order.stripe_checkout_session_id,
@@ -170,6 +171,8 @@ def fulfil_checkout(
 
 def read_checkout(settings: Settings, *, checkout_session_id: str) -> CheckoutFacts | None:
     """A Checkout Session as Stripe reports it now; None when Stripe does not know it."""
+    import stripe  # noqa: PLC0415 (loaded on first use: see stripe_client)
+
     if not settings.stripe_configured or not CHECKOUT_SESSION_ID.fullmatch(checkout_session_id):
         return None
     api = stripe_client.client(settings)
@@ -209,6 +212,8 @@ def pay_demo(session: Session, settings: Settings, *, order: Order) -> Order:
 
 def read_charge(settings: Settings, *, charge_id: str) -> ChargeFacts | None:
     """A charge with its refunds and dispute as Stripe reports it now; None when unknown."""
+    import stripe  # noqa: PLC0415 (loaded on first use: see stripe_client)
+
     api = stripe_client.client(settings)
     try:
         charge = stripe_client.call(

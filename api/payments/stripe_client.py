@@ -1,15 +1,22 @@
-"""The one place Kern talks to Stripe from: a configured client and the errors it can raise."""
+"""The one place Kern talks to Stripe from: a configured client and the errors it can raise.
+
+The SDK, with the HTTP libraries it brings (about 250 modules, some 25 MiB per worker), is
+imported where it is first used rather than at start-up: most requests never talk to Stripe.
+"""
+
+from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TypeVar
-
-import stripe
+from typing import TYPE_CHECKING, TypeVar
 
 from api.config import Settings
 from api.errors import AppError
 from api.i18n import gettext as _
+
+if TYPE_CHECKING:
+    import stripe
 
 log = logging.getLogger("kern.payments")
 
@@ -57,6 +64,8 @@ def _client(api_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
     # The SDK's default HTTP client (requests, a dependency of the SDK), built once so its
     # per-thread connection pools are reused; only the timeout differs from the default.
     # (The SDK's httpx client would do too, but sends its body in a form httpx deprecates.)
+    import stripe  # noqa: PLC0415 (loaded on first use: see stripe_client)
+
     http_client = stripe.RequestsClient(timeout=(min(CONNECT_TIMEOUT_SECONDS, timeout), timeout))
     return stripe.StripeClient(
         api_key,
@@ -68,6 +77,8 @@ def _client(api_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
 
 def call(what: str, request: Callable[[], T]) -> T:
     """Run one Stripe request; failing to reach Stripe, or an error on its side, becomes a 503."""
+    import stripe  # noqa: PLC0415 (loaded on first use: see stripe_client)
+
     try:
         return request()
     except stripe.InvalidRequestError:

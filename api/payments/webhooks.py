@@ -1,11 +1,12 @@
 """Stripe's webhook: verify the signature on the raw body, ask Stripe, record the event once,
 act on it."""
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -13,6 +14,9 @@ from api.config import Settings
 from api.errors import AppError
 from api.payments import fulfilment, stripe_client
 from api.payments.models import StripeEvent
+
+if TYPE_CHECKING:
+    pass
 
 log = logging.getLogger("kern.payments")
 
@@ -87,6 +91,8 @@ def receive(session: Session, settings: Settings, *, payload: bytes, signature: 
 
 
 def _verified(settings: Settings, payload: bytes, signature: str | None) -> dict[str, Any]:
+    import stripe  # noqa: PLC0415 (loaded on first use: see stripe_client)
+
     secret = settings.stripe_webhook_secret
     if secret is None or not secret.get_secret_value():
         # Without the secret anyone could post a "payment succeeded"; refuse everything.
