@@ -23,6 +23,7 @@ RUN pip install -e . \
 
 USER kern
 ENV APP_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     MEDIA_DIR=/data/media \
     MAIL_DIR=/data/mail \
     WEB_CONCURRENCY=2

@@ -75,6 +75,9 @@ def serve(
     ]
     arguments += ["--factory", "--proxy-headers"]
     sys.stdout.flush()
+    # Python's threads would each get a malloc arena of their own; two keep a worker's memory
+    # from growing with its thread pool (unless the operator chose otherwise).
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     os.execv(  # noqa: S606 (our own interpreter and uvicorn, no shell)
         sys.executable, [sys.executable, "-m", "uvicorn", "api.main:create_app", *arguments]
     )

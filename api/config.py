@@ -43,9 +43,16 @@ class Settings(BaseSettings):
     # The largest video file an instructor may upload, in MB of 1024 × 1024 bytes.
     media_max_video_mb: int = Field(default=500, ge=1, le=100_000)
     log_level: str = "INFO"
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    # Connections per worker process; PostgreSQL's max_connections must allow workers × this.
+    db_pool_size: int = Field(default=16, ge=2, le=200)
     session_idle_minutes: int = Field(default=60 * 24 * 7, ge=5)
     session_max_days: int = Field(default=30, ge=1)
+
+    @property
+    def request_slots(self) -> int:
+        """Requests a worker runs at once (api.middleware.RequestSlots): half the pool, so one
+        that opens a second session (the upload guard) still finds a connection."""
+        return max(1, self.db_pool_size // 2)
 
     @property
     def is_production(self) -> bool:

@@ -4,6 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -16,7 +17,7 @@ from api.catalog.router import router as catalog_api
 from api.config import Settings, get_settings
 from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
-from api.middleware import AccessLogMiddleware, LocaleMiddleware
+from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
 from api.progress.router import router as progress_api
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes and dependencies run on these threads; with RequestSlots no more than this
+        # can be busy, and fewer threads keep the worker's memory down (40 by default).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2 * settings.request_slots
         stop_worker = None
         if settings.runs_mail_worker:
             mail_worker = Worker(
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CsrfCookieMiddleware, production=settings.is_production, secure=https)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=https)
+    app.add_middleware(RequestSlots, slots=settings.request_slots)
     app.add_middleware(AccessLogMiddleware)
 
     app.include_router(health_router)
