@@ -9,11 +9,12 @@ PORT ?= 8000
 CATALOGS := $(wildcard web/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test install lint types pytest messages compile-messages clean compose-check help
+.PHONY: run test install lint types pytest messages compile-messages clean compose-check help bench soak
 
 help:
 	@echo "make run    install, migrate, load sample data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, lint, type-check and run the whole test suite"
+	@echo "make bench  load benchmark, empty and with 100,000 learners (~12 min; bench/README.md)"
 
 # The stamp is rebuilt when pyproject.toml changes, so a second run does not reinstall.
 $(BIN)/.installed: pyproject.toml
@@ -50,6 +51,17 @@ pytest: install compile-messages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint types pytest
+
+# Benchmarks, not part of `make test` (bench/README.md). `make bench SOAK=1` adds the 10-minute
+# soak; `make bench LEARNERS=2000 DURATION=3` is a quick look (results then go to bench/results/tmp).
+LEARNERS ?= 100000
+DURATION ?= 10
+bench: install compile-messages
+	$(BIN)/python -m bench.run --learners $(LEARNERS) --duration $(DURATION) $(if $(SOAK),--soak) $(BENCH_ARGS)
+
+# Only the soak: seed, then 10 minutes at concurrency 32 (no errors, memory growth under 10 %).
+soak: install compile-messages
+	$(BIN)/python -m bench.run --soak-only --learners $(LEARNERS) $(BENCH_ARGS)
 
 # No Docker engine runs on the development machines; this still validates the file.
 compose-check:

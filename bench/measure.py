@@ -1,0 +1,372 @@
+"""The steps of a benchmark run: seed, start the servers, load each page, read the counters."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from api import db, scale
+from api.config import Settings
+from bench import ceiling, learners, pgcluster, procstat, servers, transfer, wrk
+from bench.learners import PAGES, Learner
+from bench.wrk import Request
+
+if TYPE_CHECKING:
+    from bench.run import Options
+
+WORKERS = 2  # a 2-core server
+_SQL_CALLS = (
+    "select coalesce(sum(calls), 0) from pg_stat_statements "
+    "where query not ilike '%pg_stat_statements%'"
+)
+
+
+class Bench:
+    """One run: the private cluster, Kern, the ceiling, and what was measured."""
+
+    def __init__(self, options: Options, cluster: pgcluster.Cluster, workdir: Path) -> None:
+        self.options = options
+        self.pages = options.pages
+        self.cluster = cluster
+        self.workdir = workdir
+        self.port = pgcluster.free_port()
+        self.settings = Settings(
+            _env_file=None,  # pydantic-settings' own argument: not the checkout's .env
+            app_env="production",
+            database_url=cluster.url,
+            secret_key=secrets.token_urlsafe(48),
+            base_url=f"http://127.0.0.1:{self.port}",
+            log_level="WARNING",
+            mail_worker_in_process=False,
+        ).check()
+        self.ceiling: servers.Server | None = None
+        self.ceiling_bytes = ceiling.DEFAULT_BYTES  # until the lesson page is measured
+        self.transfer: dict[str, Any] | None = None
+        self._stats: psycopg.Connection[Any] | None = None
+        self._servers: list[servers.Server] = []
+
+    def __enter__(self) -> Bench:
+        return self
+
+    def __exit__(self, *_exc: object | TracebackType) -> None:
+        for server in self._servers:
+            server.stop()
+        if self._stats is not None:
+            self._stats.close()
+
+    # The database
+
+    def env(self, app_env: str) -> dict[str, str]:
+        """The environment of Kern's processes: only the settings chosen here, none inherited."""
+        names = {name.upper() for name in Settings.model_fields}
+        names |= {"HOST", "PORT", "WEB_CONCURRENCY"}
+        env = {key: value for key, value in os.environ.items() if key.upper() not in names}
+        env.update(
+            APP_ENV=app_env,
+            DATABASE_URL=self.settings.database_url,
+            SECRET_KEY=self.settings.secret_key.get_secret_value(),
+            BASE_URL=self.settings.base_url,
+            LOG_LEVEL=self.settings.log_level,
+            MAIL_WORKER_IN_PROCESS="false",
+            MAIL_DIR=str(self.workdir / "mail"),
+            MEDIA_DIR=str(self.workdir / "media"),
+        )
+        env.update(self.options.server_env)
+        return env
+
+    def kern(self, *args: str, app_env: str = "development", show: bool = False) -> None:
+        """Run a `kern` command; seeding runs as development (demo data is refused elsewhere)."""
+        print(f"bench: kern {' '.join(args)}", flush=True)
+        done = subprocess.run(  # noqa: S603 (our own arguments)
+            [str(servers.BIN / "kern"), *args],
+            cwd=self.workdir,  # away from the checkout's .env
+            env=self.env(app_env),
+            capture_output=not show,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            output = "" if show else f"\n{done.stdout}\n{done.stderr}"
+            raise RuntimeError(f"`kern {' '.join(args)}` failed ({done.returncode}){output}")
+
+    @property
+    def stats(self) -> psycopg.Connection[Any]:
+        if self._stats is None:
+            url = f"postgresql://postgres@127.0.0.1:{self.cluster.port}/kern"
+            self._stats = psycopg.connect(url, autocommit=True)
+        return self._stats
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        with self.stats.cursor() as cursor:
+            cursor.execute(query.encode())
+            return cursor.fetchall() if cursor.description else []
+
+    def fresh_database(self, learners: int) -> float:
+        """A new database with the schema and `learners` learners; returns the seconds it took.
+
+        Both phases are seeded the same way (same courses, same seed), so they differ only in
+        the number of learners and what those did; `kern seed-scale` fills an empty database.
+        """
+        started = time.monotonic()
+        if self._stats is not None:
+            self._stats.close()
+            self._stats = None
+        self.cluster.psql("postgres", "DROP DATABASE IF EXISTS kern")
+        self.cluster.create_database()
+        self.kern("db", "upgrade", app_env="production")
+        self.kern("seed-scale", "--learners", str(learners), show=True)
+        self.sql("ANALYZE")  # seed-scale analyses what it filled; this covers the rest
+        return time.monotonic() - started
+
+    def data(self) -> dict[str, Any]:
+        rows = {
+            name: int(count)
+            for name, count in self.sql(
+                "select relname, greatest(reltuples, 0)::bigint from pg_class "
+                "where relkind = 'r' and relnamespace = 'public'::regnamespace "
+                "order by reltuples desc"
+            )
+        }
+        learners = self.sql("select count(*) from user_account where role = 'learner'")[0][0]
+        size = self.sql("select pg_database_size('kern')")[0][0]
+        return {"learners": int(learners), "rows": rows, "database_bytes": int(size)}
+
+    # The servers
+
+    def start_kern(self, phase: str) -> servers.Server:
+        argv = [str(servers.BIN / "kern"), "serve", "--host", "127.0.0.1", "--port",
+                str(self.port), "--workers", str(WORKERS)]  # fmt: skip
+        server = servers.start(
+            "kern", argv, port=self.port, env=self.env("production"),
+            log=self.workdir / f"kern-{phase}.log", workers=WORKERS,
+        )  # fmt: skip
+        self._servers.append(server)
+        return server
+
+    def start_ceiling(self, page_bytes: int) -> servers.Server:
+        port = pgcluster.free_port()
+        argv = [str(servers.BIN / "python"), "-m", "uvicorn", "bench.ceiling:create_app",
+                "--factory", "--app-dir", str(servers.ROOT), "--host", "127.0.0.1",
+                "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning",
+                "--no-access-log", "--no-server-header"]  # fmt: skip
+        env = {**self.env("production"), "BENCH_CEILING_BYTES": str(page_bytes)}
+        server = servers.start(
+            "ceiling", argv, port=port, env=env, log=self.workdir / "ceiling.log", workers=WORKERS
+        )
+        self._servers.append(server)
+        return server
+
+    def stop(self, server: servers.Server) -> None:
+        server.stop()
+        self._servers.remove(server)
+
+    # Measuring
+
+    def postgres_cpu(self) -> float:
+        pids = self.cluster.pids()
+        return procstat.tree_cpu_seconds(pids[0]) if pids else 0.0
+
+    def postgres_memory(self) -> procstat.Memory:
+        pids = self.cluster.pids()
+        return procstat.tree_memory(pids[0]) if pids else procstat.Memory()
+
+    def measure(
+        self, server: servers.Server, page: str, requests: Path, connections: int, phase: str
+    ) -> dict[str, Any]:
+        """Warm up, then one measured wrk run with the server's and PostgreSQL's counters."""
+        options = self.options
+        wrk.run(server.base_url, requests, connections=connections, seconds=options.warmup)
+        self.sql("select pg_stat_statements_reset()")
+        cpu, pg_cpu = server.cpu_seconds(), self.postgres_cpu()
+        result = wrk.run(
+            server.base_url, requests, connections=connections, seconds=options.duration
+        )
+        cpu, pg_cpu = server.cpu_seconds() - cpu, self.postgres_cpu() - pg_cpu
+        calls = int(self.sql(_SQL_CALLS)[0][0])
+        done, silent = max(result.requests, 1), result.silent
+        expected = PAGES.get(page, (200,))
+        run: dict[str, Any] = {
+            "page": page,
+            "connections": connections,
+            "requests": result.requests,
+            "seconds": round(result.seconds, 3),
+            "rps": round(result.per_second, 1),
+            "p50_ms": result.p50_ms,
+            "p90_ms": result.p90_ms,
+            "p99_ms": result.p99_ms,
+            "mean_ms": result.mean_ms,
+            "max_ms": result.max_ms,
+            "errors": result.errors(expected) + result.unanswered(connections),
+            "socket_errors": result.socket_errors,
+            "statuses": {str(status): count for status, count in result.statuses.items()},
+            # Per request only where requests were answered.
+            "sql_per_request": None if page == "ceiling" or silent else round(calls / done, 2),
+            "server_cpu_ms": None if silent else round(cpu * 1000 / done, 3),
+            "pg_cpu_ms": None if page == "ceiling" or silent else round(pg_cpu * 1000 / done, 3),
+            "wrk_cpu_ms": round(result.wrk_cpu_seconds * 1000 / done, 3),
+        }
+        print(
+            f"  {phase:<5} {page:<8} c={connections:<3} {run['rps']:>7.0f} req/s  "
+            f"p50 {run['p50_ms']:7.1f} ms  p99 {run['p99_ms']:7.1f} ms  "
+            f"SQL/req {_show(run['sql_per_request'])}  CPU/req {_show(run['server_cpu_ms'])} ms  "
+            f"errors {run['errors']}",
+            flush=True,
+        )
+        return run
+
+    def sample_learners(self) -> list[Learner]:
+        """Sessions for learners actively enrolled in the course (api.scale picks them)."""
+        engine = db.make_engine(self.settings.database_url, pool_size=1)
+        try:
+            with db.make_sessionmaker(engine)() as session:
+                ids = scale.sample_learners(session, self.options.course, self.options.sessions)
+        finally:
+            engine.dispose()
+        found = learners.prepare(
+            self.settings, course_slug=self.options.course, user_ids=ids, now=learners.fresh_now()
+        )
+        if not found:
+            raise RuntimeError(f"no learner enrolled in {self.options.course} to log in with")
+        return found
+
+    def request_files(self, phase: str, signed_in: list[Learner]) -> dict[str, Path]:
+        now = learners.fresh_now()
+        files = {}
+        for page in self.pages:
+            found = learners.requests_for(
+                page, signed_in, course_slug=self.options.course, settings=self.settings, now=now
+            )
+            files[page] = wrk.write_requests(self.workdir / f"{phase}-{page}.txt", found)
+        return files
+
+    def phase(self, name: str) -> dict[str, Any]:
+        """Every page at every concurrency, the ceiling first at each; then the memory."""
+        data = self.data()
+        server = self.start_kern(name)
+        try:
+            signed_in = self.sample_learners()
+            files = self.request_files(name, signed_in)
+            for page, path in files.items():
+                try:
+                    learners.check(server.base_url, page, wrk.read_requests(path))
+                except RuntimeError as exc:
+                    raise RuntimeError(f"{exc}\nKern's log ends:\n{server.log_tail(8)}") from None
+            if self.transfer is None and "lesson" in files:
+                self.transfer = transfer.measure(
+                    server.base_url, wrk.read_requests(files["lesson"])[0]
+                )
+                self.ceiling_bytes = int(self.transfer["html_bytes"])
+            if self.ceiling is None:
+                self.ceiling = self.start_ceiling(self.ceiling_bytes)
+            ceiling_file = wrk.write_requests(
+                self.workdir / f"{name}-ceiling.txt",
+                [
+                    Request("GET", "/", r.headers)
+                    for r in wrk.read_requests(files.get("lesson", files[self.pages[0]]))
+                ],
+            )
+            runs = []
+            for connections in self.options.connections:
+                runs.append(self.measure(self.ceiling, "ceiling", ceiling_file, connections, name))
+                for page in self.pages:
+                    runs.append(self.measure(server, page, files[page], connections, name))
+            memory = self.memory(server)
+        finally:
+            self.stop(server)
+        return {
+            "name": name,
+            "title": "Empty database" if name == "empty" else f"{data['learners']:,} learners",
+            "learners": data["learners"],
+            "data": _describe(data, len(signed_in)),
+            "rows": data["rows"],
+            "database_bytes": data["database_bytes"],
+            "sessions": len(signed_in),
+            "runs": runs,
+            "memory": memory,
+        }
+
+    def memory(self, server: servers.Server) -> dict[str, Any]:
+        processes = {f"kern {name}": memory for name, memory in server.memory().items()}
+        pg_count = len(self.cluster.pids())
+        postgres = self.postgres_memory()
+        processes[f"PostgreSQL ({pg_count} processes)"] = postgres
+        deployment = sum(memory.pss for memory in processes.values())
+        if self.ceiling is not None:
+            for name, memory in self.ceiling.memory().items():
+                processes[f"ceiling {name} (not counted)"] = memory
+        return {
+            "processes": {
+                name: {"rss": memory.rss, "pss": memory.pss} for name, memory in processes.items()
+            },
+            "deployment_pss": deployment,
+        }
+
+    def settings_used(self) -> dict[str, Any]:
+        options = self.options
+        levels = "/".join(map(str, options.connections))
+        pool = options.server_env.get("DB_POOL_SIZE", self.settings.db_pool_size)
+        pg = ", ".join(f"{key}={value}" for key, value in pgcluster.SMALL_SERVER.items()
+                       if key not in ("listen_addresses", "logging_collector"))  # fmt: skip
+        return {
+            "connections": list(options.connections),
+            "duration": options.duration,
+            "warmup": options.warmup,
+            "learners": options.learners,
+            "course": options.course,
+            "described": [
+                f"Kern: `kern serve --workers {WORKERS}` (uvicorn), APP_ENV=production, "
+                "LOG_LEVEL=WARNING (no access log lines), "
+                f"DB_POOL_SIZE={pool} per worker; no mail worker process; "
+                "Stripe not configured."
+                + "".join(
+                    f" {name}={value}."
+                    for name, value in options.server_env.items()
+                    if name != "DB_POOL_SIZE"
+                ),
+                f"PostgreSQL: a private cluster (bench/pgcluster.py) with {pg}; fsync on.",
+                f"Ceiling: bench/ceiling.py, one `async def` FastAPI route rendering a Jinja2 page "
+                f"of about {self.ceiling_bytes:,} bytes (the lesson page's size), uvicorn "
+                f"--workers {WORKERS}, loaded with the same headers and cookies.",
+                f"Load: {wrk.version()} on loopback, 2 threads, c={levels}, "
+                f"{options.duration:g} s per run after a {options.warmup:g} s warm-up at the same "
+                f"concurrency; an answer slower than {wrk.timeout_seconds(options.duration)} s is "
+                "an error (timeout). Requests carry a phone browser's Accept "
+                "headers (gzip allowed). Signed-in requests rotate through the sampled learners' "
+                "sessions (opened with sessions.start, not /login), each on lessons and steps she "
+                f"may open in `{options.course}`; catalog and course page anonymous, with a CSRF "
+                "cookie as a returning visitor has. Mark complete is `PUT .../completion`, log "
+                "practice `POST /api/v1/practice` with a new client_id each time.",
+                "SQL/req: pg_stat_statements calls (BEGIN/COMMIT and other utility statements "
+                "not counted) over the run / requests completed. CPU/req: user + system time of "
+                "the server's processes (and PostgreSQL's) over the run / requests completed. "
+                "Requests in flight when wrk stops add a little to both.",
+                "Memory: RSS and PSS from /proc/<pid>/smaps_rollup after the phase's load; the "
+                "deployment total adds PSS, which splits shared pages instead of counting them "
+                "in every process.",
+                "Errors: socket errors (connect, read, write, timeout), every answer with "
+                "another status than the page's success (200; 201 for a new practice), and in a "
+                "run with fewer answers than connections the connections left without one (a "
+                "stalled server; wrk counts no timeout when nothing comes back before it stops).",
+            ],
+        }
+
+
+def _describe(data: dict[str, Any], sessions: int) -> str:
+    rows = data["rows"]
+    biggest = ", ".join(f"{name} {count:,}" for name, count in list(rows.items())[:5])
+    return (
+        f"{data['learners']:,} learners; {sum(rows.values()):,} rows in all ({biggest}); "
+        f"database {data['database_bytes'] / 2**20:,.0f} MiB. The signed-in load rotates "
+        f"through {sessions} learners' sessions."
+    )
+
+
+def _show(value: float | None) -> str:
+    return "    -" if value is None else f"{value:5.2f}"
