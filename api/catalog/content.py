@@ -81,24 +81,26 @@ def content_of(session: Session, courses: Sequence[Course]) -> dict[int, CourseC
     return found | fresh
 
 
-def forget() -> None:
-    """Empty the cache (tests that rewrite content outside a transaction's triggers)."""
-    with _lock:
-        _cache.clear()
-
-
-def _read(session: Session, courses: Sequence[Course]) -> dict[int, CourseContent]:
-    ids = [course.id for course in courses]
+def modules_and_lessons(
+    session: Session, course_ids: Sequence[int | None]
+) -> tuple[Sequence[Module], Sequence[Lesson]]:
+    """The courses' modules and lessons, each in course order (two statements for all)."""
     modules = session.exec(
         select(Module)
-        .where(col(Module.course_id).in_(ids))
+        .where(col(Module.course_id).in_(course_ids))
         .order_by(col(Module.course_id), col(Module.position))
     ).all()
     lessons = session.exec(
         select(Lesson)
-        .where(col(Lesson.course_id).in_(ids))
+        .where(col(Lesson.course_id).in_(course_ids))
         .order_by(col(Lesson.course_id), col(Lesson.position))
     ).all()
+    return modules, lessons
+
+
+def _read(session: Session, courses: Sequence[Course]) -> dict[int, CourseContent]:
+    ids = [course.id for course in courses]
+    modules, lessons = modules_and_lessons(session, ids)
     steps = session.exec(
         select(Step)
         .join(Lesson, col(Lesson.id) == Step.lesson_id)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
 from api.catalog import schedule
-from api.catalog.content import content_of
+from api.catalog.content import content_of, modules_and_lessons
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step
 from api.catalog.packages.schema import SLUG
 from api.db import utcnow
@@ -213,17 +213,9 @@ def modules_of(session: Session, course: Course) -> list[ModuleOutline]:
 def _modules_by_course(
     session: Session, course_ids: list[int | None]
 ) -> dict[int | None, list[ModuleOutline]]:
-    """Several courses' modules with their lessons, in order (two statements for all)."""
-    modules = session.exec(
-        select(Module)
-        .where(col(Module.course_id).in_(course_ids))
-        .order_by(col(Module.course_id), col(Module.position))
-    ).all()
-    lessons = session.exec(
-        select(Lesson)
-        .where(col(Lesson.course_id).in_(course_ids))
-        .order_by(col(Lesson.course_id), col(Lesson.position))
-    ).all()
+    """Several courses' modules with their lessons, in order (two statements for all); read
+    anew, for the studio and the export, which change or write them."""
+    modules, lessons = modules_and_lessons(session, course_ids)
     by_module = {module.id: ModuleOutline(module) for module in modules}
     for lesson in lessons:
         if lesson.module_id in by_module:
