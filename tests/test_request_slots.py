@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from starlette.types import Message, Receive, Scope, Send
 from api.middleware import RequestSlots
 from bench.pgcluster import free_port
 from tests.conftest import TEST_SECRET_KEY
+
+T = TypeVar("T")
 
 
 class Counting:
@@ -48,6 +51,13 @@ async def _request(app: RequestSlots, path: str = "/courses") -> list[Message]:
     return sent
 
 
+def run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a scenario in an event loop of its own, on its own thread: Playwright's sync API
+    leaves a loop running on the main thread after the browser tests."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, scenario()).result()
+
+
 def test_no_more_than_the_slots_run_at_once_and_every_request_is_answered() -> None:
     async def scenario() -> tuple[int, int, list[list[Message]]]:
         inner = Counting()
@@ -59,7 +69,7 @@ def test_no_more_than_the_slots_run_at_once_and_every_request_is_answered() -> N
         answers = await asyncio.gather(*requests)
         return waiting_while_blocked, inner.most, answers
 
-    running, most, answers = asyncio.run(scenario())
+    running, most, answers = run(scenario)
     assert running == most == 3
     assert all(answer[0]["status"] == 200 for answer in answers)
 
@@ -76,7 +86,7 @@ def test_static_files_and_the_liveness_check_do_not_queue() -> None:
         await asyncio.gather(*busy, *free)
         return running
 
-    assert asyncio.run(scenario()) == 3  # one page, and both free paths beside it
+    assert run(scenario) == 3  # one page, and both free paths beside it
 
 
 @pytest.fixture
