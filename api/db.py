@@ -1,12 +1,13 @@
 """The database: one engine per process, and one session (one transaction) per request."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import (
     Column,
     DateTime,
@@ -114,9 +115,22 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     return create_engine(parsed, pool_pre_ping=False, pool_size=pool_size, max_overflow=0)
 
 
-def make_sessionmaker(bind: Any, **options: Any) -> sessionmaker[Session]:
+class KernSessionmaker(sessionmaker[Session]):
+    """A sessionmaker that also knows where a read-only request's session reads from."""
+
+    # On PostgreSQL: the same engine and pool, with AUTOCOMMIT set on each connection it lends
+    # out and reset when the connection goes back (psycopg does both without a round trip).
+    read_bind: Engine | None = None
+
+
+def make_sessionmaker(bind: Any, **options: Any) -> KernSessionmaker:
     """Sessions that keep loaded objects usable after commit, for rendering."""
-    return sessionmaker(bind=bind, class_=Session, expire_on_commit=False, **options)
+    factory = KernSessionmaker(bind=bind, class_=Session, expire_on_commit=False, **options)
+    # PostgreSQL reads through the pool; not SQLite (whose BEGIN Kern issues itself) and not a
+    # session bound to an open connection (the tests' rolled-back transaction).
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        factory.read_bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+    return factory
 
 
 def ping(engine: Engine) -> None:
@@ -125,14 +139,16 @@ def ping(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: commit when the route succeeds, roll back otherwise."""
-    yield from _request_session(request, writes=request.method not in SAFE_METHODS)
+    async with _request_session(request, writes=request.method not in SAFE_METHODS) as session:
+        yield session
 
 
-def get_write_session(request: Request) -> Iterator[Session]:
+async def get_write_session(request: Request) -> AsyncIterator[Session]:
     """Like get_session, for the rare GET that must write (a one-click link in a mail)."""
-    yield from _request_session(request, writes=True)
+    async with _request_session(request, writes=True) as session:
+        yield session
 
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -145,29 +161,43 @@ def in_transaction(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def _request_session(request: Request, *, writes: bool) -> Iterator[Session]:
+@asynccontextmanager
+async def _request_session(request: Request, *, writes: bool) -> AsyncIterator[Session]:
+    """The request's session. Making it does no I/O (the connection is taken by the first
+    statement), so this runs on the event loop; only an end that talks to the database goes to
+    a thread. A read on PostgreSQL thus costs no thread hand-off here at all: it has nothing to
+    commit, and giving its connection back to the pool is local work."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory(execution_options={WRITE_INTENT: True} if writes else {}) as session:
-        endpoint = request.scope.get("endpoint")
-        transaction = writes or getattr(endpoint, "kern_in_transaction", False)
-        if not transaction and _reads_in_autocommit(factory):
-            # A page that only reads needs no transaction: each statement stands alone, which
-            # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a
-            # GET (the session's last-seen time, the lesson she is on) commits by itself.
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        try:
-            yield session
+    endpoint = request.scope.get("endpoint")
+    transaction = writes or getattr(endpoint, "kern_in_transaction", False)
+    read_bind = getattr(factory, "read_bind", None)
+    autocommit = not transaction and read_bind is not None
+    if autocommit:
+        # A page that only reads needs no transaction: each statement stands alone, which
+        # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a
+        # GET (the session's last-seen time, the lesson she is on) commits by itself.
+        session = factory(bind=read_bind)
+    else:
+        session = factory(execution_options={WRITE_INTENT: True} if writes else {})
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, commit=False)
+        raise
+    if autocommit and not (session.new or session.dirty or session.deleted):
+        _end(session, commit=True)  # nothing left to send: no I/O
+    else:
+        await run_in_threadpool(_end, session, commit=True)
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
-
-
-def _reads_in_autocommit(factory: sessionmaker[Session]) -> bool:
-    """PostgreSQL reads through the pool; not SQLite (whose BEGIN Kern issues itself) and not a
-    session bound to an open connection (the tests' rolled-back transaction)."""
-    bind = factory.kw.get("bind")
-    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+    finally:
+        session.close()
 
 
 # scope="function" makes FastAPI run the commit before the response is sent, so a failed

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from api.accounts import sessions
 from api.accounts.models import Role, User
@@ -25,15 +27,28 @@ class HeaderUser:
 TWO_FACTOR_SETUP_PATHS = ("/account/two-factor", "/logout")
 
 
-def load_visitor(request: Request, session: SessionDep) -> Visitor:
-    """Resolve the session cookie once per request and remember the result."""
+# The dependencies here are `async def`: FastAPI runs a plain function on a worker thread, and
+# that hand-off costs more than these checks. Only a session cookie's lookup goes to a thread.
+
+
+async def load_visitor(request: Request, session: SessionDep) -> Visitor:
+    """The visitor of this request (a dependency); a cookie is looked up on a worker thread."""
+    cached = getattr(request.state, "visitor", None)
+    if isinstance(cached, Visitor):
+        return cached
+    if not sessions.may_resolve(_session_token(request)):
+        anonymous = request.state.visitor = Visitor()
+        return anonymous
+    return await run_in_threadpool(visitor_of, request, session)
+
+
+def visitor_of(request: Request, session: Session) -> Visitor:
+    """Resolve the session cookie once per request and remember the result (blocking)."""
     cached = getattr(request.state, "visitor", None)
     if isinstance(cached, Visitor):
         return cached
     settings = request.app.state.settings
-    visitor = sessions.resolve(
-        session, settings, token=request.cookies.get(sessions.cookie_name(settings))
-    )
+    visitor = sessions.resolve(session, settings, token=_session_token(request))
     request.state.visitor = visitor
     if visitor.signed_in is not None:
         # Plain values for the page header: an error page is rendered after the request's
@@ -44,10 +59,14 @@ def load_visitor(request: Request, session: SessionDep) -> Visitor:
     return visitor
 
 
+def _session_token(request: Request) -> str | None:
+    return request.cookies.get(sessions.cookie_name(request.app.state.settings))
+
+
 VisitorDep = Annotated[Visitor, Depends(load_visitor)]
 
 
-def current_user(visitor: VisitorDep) -> User | None:
+async def current_user(visitor: VisitorDep) -> User | None:
     """The signed-in user, or None for anonymous visitors."""
     return visitor.signed_in
 
@@ -57,7 +76,7 @@ def _next_path(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
-def require_user(request: Request, visitor: VisitorDep) -> User:
+async def require_user(request: Request, visitor: VisitorDep) -> User:
     """A signed-in user who has met her role's two-factor rule."""
     user = visitor.signed_in
     if user is None:
@@ -70,7 +89,7 @@ def require_user(request: Request, visitor: VisitorDep) -> User:
 def require_role(*roles: Role) -> object:
     """A dependency that admits signed-in users with one of `roles`."""
 
-    def check(user: Annotated[User, Depends(require_user)]) -> User:
+    async def check(user: Annotated[User, Depends(require_user)]) -> User:
         if user.role not in roles:
             raise Forbidden(_("You do not have access to this page."))
         return user

@@ -86,9 +86,14 @@ _BY_TOKEN = (
 )
 
 
+def may_resolve(token: str | None) -> bool:
+    """Whether a cookie value is worth looking up (no cookie, or a too long one, is not)."""
+    return bool(token) and len(token or "") <= 100
+
+
 def resolve(session: Session, settings: Settings, *, token: str | None) -> Visitor:
     """The visitor behind a cookie token; expired or idle sessions are removed."""
-    if not token or len(token) > 100:
+    if not token or not may_resolve(token):
         return Visitor()
     row = session.exec(_BY_TOKEN, params={"token_hash": digest(token)}).first()
     if row is None:

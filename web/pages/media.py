@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from api.accounts.access import load_visitor
+from api.accounts.access import visitor_of
 from api.clock import Now
 from api.db import SessionDep
 from api.errors import NotFound
@@ -64,7 +64,7 @@ def serve_media(request: Request, session: SessionDep, now: Now, name: str) -> F
         raise NotFound(_("We could not find this file."))
     if media.is_video(path.name):
         # Only a video needs to know who is asking; images cost no database query.
-        viewer = load_visitor(request, session).signed_in
+        viewer = visitor_of(request, session).signed_in
         media.ensure_may_watch(session, name=path.name, viewer=viewer, now=now)
         # A video may be for enrolled learners only: keep copies out of shared caches.
         cache = "private, max-age=3600"

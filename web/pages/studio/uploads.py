@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.accounts.access import RequireInstructor, load_visitor
+from api.accounts.access import RequireInstructor, visitor_of
 from api.config import Settings
 from api.db import SessionDep
 from api.i18n import gettext as _
@@ -70,7 +70,7 @@ class UploadRoute(APIRoute):
 def _resolve_visitor(request: Request) -> None:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     with factory() as session:
-        load_visitor(request, session)
+        visitor_of(request, session)
 
 
 def back_link(request: Request) -> tuple[str, str]:
