@@ -29,7 +29,7 @@ from api.i18n import gettext as _
 from api.progress import access, practice, today
 from api.progress import service as progress_service
 from api.progress.models import EFFORT, MAX_DURATION_SECONDS, MAX_NOTE_LENGTH, LessonProgress
-from api.progress.service import MAX_VIDEO_POSITION, CourseProgress
+from api.progress.service import MAX_VIDEO_POSITION, CourseProgress, ProgressRecord
 
 router = APIRouter(prefix="/api/v1", tags=["progress"])
 
@@ -249,7 +249,9 @@ def _lesson_in(outline: CourseOutline, lesson_slug: str) -> Lesson:
     return lesson
 
 
-def _lesson_progress(lesson: Lesson, record: LessonProgress | None) -> LessonProgressPublic:
+def _lesson_progress(
+    lesson: Lesson, record: LessonProgress | ProgressRecord | None
+) -> LessonProgressPublic:
     return LessonProgressPublic(
         lesson_slug=lesson.slug,
         completed=record is not None and record.completed,
