@@ -1,15 +1,19 @@
 """The catalog, a course's page and its lessons, as a learner reads them."""
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlmodel import Session
 
-from api.accounts.access import CurrentUser, RequireUser
+from api import i18n
+from api.accounts.access import CurrentUser, RequireUser, visitor_of
 from api.accounts.models import User
 from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
@@ -21,7 +25,7 @@ from api.i18n import ngettext
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from web.pages.common import settings_of
-from web.templating import render
+from web.templating import locale_of, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -139,6 +143,59 @@ def enrol(
     return RedirectResponse(target, status_code=303)
 
 
+@dataclass(frozen=True)
+class LessonContent:
+    """A lesson's own content, rendered: the same for every learner who opens it."""
+
+    heading: Markup
+    body: Markup
+
+
+# Rendered lesson content by course version, lesson and language: the text and steps are
+# rendered once and each request adds only her parts (progress, buttons, video position). The
+# version changes with any edit (api/catalog/content.py), so a stale entry is never used; the
+# bound keeps the oldest from piling up.
+MAX_RENDERED_LESSONS = 1000
+_rendered: OrderedDict[tuple[Any, ...], LessonContent] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def lesson_content(view: service.LessonView, locale: str) -> LessonContent:
+    """The lesson's heading, text and steps in `locale`, from the cache or rendered now."""
+    course, lesson = view.outline.course, view.lesson
+    key = (course.id, course.created_at, course.content_version, course.language, lesson.id, locale)
+    with _rendered_lock:
+        found = _rendered.get(key)
+        if found is not None:
+            _rendered.move_to_end(key)
+            return found
+    context = {
+        "view": view,
+        "lesson": lesson,
+        "lang": course.language,
+        "body_html": render_markdown(lesson.body),
+        "steps": [step_view(step) for step in view.steps],
+    }
+    token = i18n.current_locale.set(locale)
+    try:
+        made = LessonContent(
+            heading=_render_part("catalog/lesson_heading.html", context),
+            body=_render_part("catalog/lesson_body.html", context),
+        )
+    finally:
+        i18n.current_locale.reset(token)
+    with _rendered_lock:
+        _rendered[key] = made
+        while len(_rendered) > MAX_RENDERED_LESSONS:
+            _rendered.popitem(last=False)
+    return made
+
+
+def _render_part(name: str, context: dict[str, Any]) -> Markup:
+    html = templates.get_template(name).render(context)
+    return Markup(html)  # noqa: S704 (the template escaped what it put in)
+
+
 def _next_opens_at(
     view: service.LessonView, progress: CourseProgress | None, open_lessons: set[int | None]
 ) -> datetime | None:
@@ -165,16 +222,20 @@ def _video_context(view: service.LessonView, progress: CourseProgress | None) ->
 
 
 @router.get("/courses/{slug}/lessons/{lesson_slug}", response_class=HTMLResponse)
-def show_lesson(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    now: Now,
-    slug: str,
-    lesson_slug: str,
+async def show_lesson(
+    request: Request, session: SessionDep, now: Now, slug: str, lesson_slug: str
 ) -> HTMLResponse:
     """One lesson: video, explanation and exercises, and for an enrolled learner her progress
     and the complete button; a friendly lock when it is not open."""
+    # The busiest page: finding the visitor and building the page share one hand-off to a
+    # worker thread (a CurrentUser dependency would be a second one).
+    return await run_in_threadpool(_lesson_page, request, session, now, slug, lesson_slug)
+
+
+def _lesson_page(
+    request: Request, session: Session, now: datetime, slug: str, lesson_slug: str
+) -> HTMLResponse:
+    user = visitor_of(request, session).signed_in
     try:
         view = service.lesson_view(
             session, slug=slug, lesson_slug=lesson_slug, viewer=user, now=now
@@ -193,8 +254,7 @@ def show_lesson(
         "course": view.outline.course,
         "lesson": view.lesson,
         "is_draft": view.outline.course.status == CourseStatus.draft,
-        "body_html": render_markdown(view.lesson.body),
-        "steps": [step_view(step) for step in view.steps],
+        "content": lesson_content(view, locale_of(request)),
         "has_practice": any(step.kind in PRACTICE_KINDS for step in view.steps),
         "open_lessons": open_lessons,
         "progress": progress,
