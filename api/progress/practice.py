@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, bindparam, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -185,17 +185,39 @@ def week(session: Session, *, user_id: int, monday: date) -> list[DayTotal]:
     return [DayTotal(day, *totals.get(day, (0, 0))) for day in days]
 
 
-def practice_days(session: Session, *, user_id: int, today: date) -> set[date]:
-    """The days she practised within the streak window (one statement, one row per day)."""
-    rows = session.exec(
-        select(col(PracticeLog.practised_on))
-        .where(
-            PracticeLog.user_id == user_id,
-            col(PracticeLog.practised_on) > today - timedelta(days=STREAK_WINDOW_DAYS),
-        )
-        .distinct()
-    ).all()
-    return set(rows)
+@dataclass(frozen=True)
+class PracticeSummary:
+    """What "Vandaag" shows of her practice: the days she practised within the streak window,
+    and how often she did each step today."""
+
+    days: set[date]
+    done_today: dict[int, int]
+
+
+# One row per earlier day she practised, and one per step she did today (with its count); built
+# once, as "Vandaag" runs it on every visit.
+_TODAY_STEP = case((TABLE.c.practised_on == bindparam("today"), TABLE.c.step_id))
+_SUMMARY = (
+    sa_select(TABLE.c.practised_on, _TODAY_STEP, func.count())
+    .where(TABLE.c.user_id == bindparam("user_id"), TABLE.c.practised_on > bindparam("since"))
+    .group_by(TABLE.c.practised_on, _TODAY_STEP)
+)
+
+
+def summary(session: Session, *, user_id: int, now: datetime) -> PracticeSummary:
+    """Her practice days and today's count per step (one statement)."""
+    today = local_day(now)
+    rows = session.connection().execute(
+        _SUMMARY,
+        {"user_id": user_id, "today": today, "since": today - timedelta(days=STREAK_WINDOW_DAYS)},
+    )
+    days: set[date] = set()
+    done: dict[int, int] = {}
+    for practised_on, step_id, count in rows:
+        days.add(practised_on)
+        if step_id is not None:
+            done[step_id] = done.get(step_id, 0) + count
+    return PracticeSummary(days, done)
 
 
 def streak(days: set[date], today: date) -> int:
@@ -212,16 +234,6 @@ def this_week(days: set[date], today: date) -> list[tuple[date, bool]]:
     """Monday to Sunday of the current week, each with whether she practised."""
     monday = week_start(today)
     return [(monday + timedelta(days=i), monday + timedelta(days=i) in days) for i in range(7)]
-
-
-def done_today(session: Session, *, user_id: int, now: datetime) -> dict[int, int]:
-    """How often she practised each step today (one statement)."""
-    rows = session.exec(
-        select(PracticeLog.step_id, func.count(col(PracticeLog.id)))
-        .where(PracticeLog.user_id == user_id, PracticeLog.practised_on == local_day(now))
-        .group_by(col(PracticeLog.step_id))
-    ).all()
-    return {step_id: count for step_id, count in rows if step_id is not None}
 
 
 def export(session: Session, *, user_id: int) -> list[dict[str, Any]]:

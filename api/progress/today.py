@@ -136,9 +136,8 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         for step in contents[item.outline.course.id or 0].steps_of(lesson)
         if step.kind in practised_kinds
     ]
-    counts = practice.done_today(session, user_id=user_id, now=now)
-    today = local_day(now)
-    days = practice.practice_days(session, user_id=user_id, today=today)
+    practised = practice.summary(session, user_id=user_id, now=now)
+    counts, days, today = practised.done_today, practised.days, local_day(now)
     # Courses in the order she enrolled in them, then lessons and steps in course order.
     order = {lesson_id: i for i, lesson_id in enumerate(opened)}
     items = sorted(
