@@ -22,9 +22,10 @@ from tests.catalog.test_pages_queries import recording
 from tests.factories import log_in, make_course, make_user
 
 NOW = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
-# The session lookup, her enrolled courses, her progress, and her practice (the days she practised
-# and today's count per step, in one statement); the courses' modules, lessons and steps come from the per-version content
-# cache (api/catalog/content.py), which the first request after a change fills with three more.
+# The session lookup, her enrolled courses, her progress, and her practice (the days she
+# practised and today's count per step, in one statement); the courses' modules, lessons and
+# steps come from the per-version content cache (api/catalog/content.py), which the first
+# request after a change fills with three more.
 TODAY_STATEMENTS = 4
 # The session lookup, the course with her enrolment, her progress in the course, and the visit
 # written for "continue where you left off" (not again within 15 minutes).
