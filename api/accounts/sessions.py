@@ -93,7 +93,7 @@ def may_resolve(token: str | None) -> bool:
 
 def resolve(session: Session, settings: Settings, *, token: str | None) -> Visitor:
     """The visitor behind a cookie token; expired or idle sessions are removed."""
-    if not token or not may_resolve(token):
+    if token is None or not may_resolve(token):
         return Visitor()
     row = session.exec(_BY_TOKEN, params={"token_hash": digest(token)}).first()
     if row is None:

@@ -215,8 +215,8 @@ def summary(session: Session, *, user_id: int, now: datetime) -> PracticeSummary
     done: dict[int, int] = {}
     for practised_on, step_id, count in rows:
         days.add(practised_on)
-        if step_id is not None:
-            done[step_id] = done.get(step_id, 0) + count
+        if step_id is not None:  # one row per step today (grouped by day and step)
+            done[step_id] = count
     return PracticeSummary(days, done)
 
 
