@@ -34,7 +34,7 @@ def test_no_address_is_answered_by_two_routers() -> None:
         others = [route for other in routers[number + 1 :] for route in other]
         for route in routes:
             sample = PARAMETER.sub("sample", route.path)
-            for method in route.methods:
+            for method in route.methods or ():
                 scope = _scope(sample, method)
                 clashes += [
                     f"{method} {route.path} / {other.path}"
