@@ -3,7 +3,7 @@
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,7 +80,12 @@ def pick_locale(*, choice: str | None, accept_language: str | None) -> str:
 
 
 def _babel_locale() -> Locale:
-    return Locale.parse({"nl": "nl_NL", "en": "en_GB"}.get(current_locale.get(), "nl_NL"))
+    return _babel_locale_for(current_locale.get())
+
+
+@cache
+def _babel_locale_for(code: str) -> Locale:
+    return Locale.parse({"nl": "nl_NL", "en": "en_GB"}.get(code, "nl_NL"))
 
 
 def format_price(cents: int, currency: str = "EUR") -> str:
@@ -92,7 +97,14 @@ def format_day(value: date | datetime) -> str:
     """`21 november 2026`, in Amsterdam time for moments."""
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date() if value.tzinfo else value.date()
-    return babel_format_date(value, format="long", locale=_babel_locale())
+    return _format_day(value, current_locale.get())
+
+
+# Babel takes tens of microseconds per date, and pages show the same few days over and over
+# (today, this week, when she enrolled): each (day, language) is worked out once per process.
+@lru_cache(maxsize=4096)
+def _format_day(day: date, code: str) -> str:
+    return babel_format_date(day, format="long", locale=_babel_locale_for(code))
 
 
 def format_moment(value: datetime) -> str:

@@ -7,6 +7,7 @@ it is pressed; reads take one statement per course or per list of courses.
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,8 +61,10 @@ class CourseProgress:
         record = self.by_lesson.get(lesson.id or 0)
         return record is not None and record.completed
 
-    @property
+    @cached_property
     def completed_count(self) -> int:
+        # A page asks several times (the bar, its words, "all done?"); the records do not
+        # change while it renders.
         return sum(1 for lesson in self.outline.lessons if self.completed(lesson))
 
     @property

@@ -147,3 +147,34 @@ def test_all_at_once_course_ignores_unlock_days(session: Session) -> None:
     )
     view = service.lesson_view(session, slug=course.slug, lesson_slug="les-2-1", viewer=learner)
     assert view.lesson.slug == "les-2-1"
+
+
+def _assert_open_lessons_agree(session: Session, course: Course, viewer: User | None) -> None:
+    for now in (amsterdam(2026, 11, 2, 15, 0), amsterdam(2026, 11, 10, 9, 0)):
+        outline = service.outline(session, slug=course.slug, viewer=viewer, now=now)
+        expected = {
+            lesson.id for lesson in outline.lessons if service.may_open(viewer, outline, lesson)
+        }
+        assert service.open_lesson_ids(viewer, outline) == expected
+
+
+def test_the_open_lessons_of_a_page_agree_with_may_open_for_every_viewer(
+    session: Session,
+) -> None:
+    # The lesson and course pages list the open lessons per module (open_lesson_ids) instead
+    # of asking may_open for each lesson; both must give the same answer for every viewer.
+    enrolled = amsterdam(2026, 11, 2, 15, 0)
+    learner, course = _enrolled(session, enrolled)
+    instructor = session.get(User, course.instructor_id)
+    assert instructor is not None
+    for viewer in (None, learner, make_user(session), instructor):
+        _assert_open_lessons_agree(session, course, viewer)
+    enable_totp(session, instructor)  # with her second factor she previews every lesson
+    _assert_open_lessons_agree(session, course, instructor)
+    with_preview = make_course(session, drip_days=[0, 7])  # its first lesson is a free preview
+    for viewer in (None, learner):
+        _assert_open_lessons_agree(session, with_preview, viewer)
+    # The drip date makes a difference, so the comparisons above were not between equal sets.
+    early = service.outline(session, slug=course.slug, viewer=learner, now=enrolled)
+    late = service.outline(session, slug=course.slug, viewer=learner, now=enrolled + timedelta(8))
+    assert service.open_lesson_ids(learner, early) < service.open_lesson_ids(learner, late)

@@ -76,7 +76,7 @@ def completed_text(progress: CourseProgress) -> str:
 
 def _open_lessons(user: User | None, outline: service.CourseOutline) -> set[int | None]:
     """Ids of the lessons this visitor may open, for links and lock marks."""
-    return {lesson.id for lesson in outline.lessons if service.may_open(user, outline, lesson)}
+    return service.open_lesson_ids(user, outline)
 
 
 def lesson_url(slug: str, lesson: Lesson) -> str:
