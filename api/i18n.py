@@ -100,6 +100,16 @@ def format_day(value: date | datetime) -> str:
     return _format_day(value, current_locale.get())
 
 
+def format_day_as(day: date, pattern: str) -> str:
+    """The day in a CLDR pattern (e.g. "EEE" for "ma"), in the request's language."""
+    return _format_day_as(day, pattern, current_locale.get())
+
+
+@lru_cache(maxsize=4096)
+def _format_day_as(day: date, pattern: str, code: str) -> str:
+    return babel_format_date(day, pattern, locale=_babel_locale_for(code))
+
+
 # Babel takes tens of microseconds per date, and pages show the same few days over and over
 # (today, this week, when she enrolled): each (day, language) is worked out once per process.
 @lru_cache(maxsize=4096)

@@ -75,3 +75,21 @@ def test_prices_in_english_format() -> None:
         assert i18n.format_price(4900) == "€49.00"
     finally:
         i18n.current_locale.reset(token)
+
+
+def test_days_are_written_in_each_language_even_when_remembered() -> None:
+    # Days are formatted once per language and kept; the second language must not get the
+    # first one's words.
+    day = date(2026, 11, 23)
+    for locale, long, weekday, short in (
+        ("nl", "23 november 2026", "maandag 23 november", "ma"),
+        ("en", "23 November 2026", "Monday 23 November", "Mon"),
+        ("nl", "23 november 2026", "maandag 23 november", "ma"),
+    ):
+        token = i18n.current_locale.set(locale)
+        try:
+            assert i18n.format_day(day) == long
+            assert i18n.format_day_as(day, "EEEE d MMMM") == weekday
+            assert i18n.format_day_as(day, "EEE") == short
+        finally:
+            i18n.current_locale.reset(token)

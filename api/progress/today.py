@@ -87,10 +87,11 @@ def _opened_lessons(progresses: list[CourseProgress], viewer: User) -> dict[int,
     """Lessons she has opened or completed that are open to her now, by id."""
     opened: dict[int, Lesson] = {}
     for item in progresses:
+        open_now = catalog.open_lesson_ids(viewer, item.outline)
         for lesson in item.outline.lessons:
             record = item.by_lesson.get(lesson.id or 0)
             visited = record is not None and (record.last_visited_at or record.completed_at)
-            if visited and catalog.may_open(viewer, item.outline, lesson):
+            if visited and lesson.id in open_now:
                 opened[lesson.id or 0] = lesson
     return opened
 

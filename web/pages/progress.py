@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
@@ -68,7 +67,7 @@ class DayMark:
 
 def _date_as(day: date, pattern: str) -> str:
     """The day in a CLDR pattern (e.g. "EEE" for "ma"), in the language of the request."""
-    return format_date(day, pattern, locale=i18n.current_locale.get())
+    return i18n.format_day_as(day, pattern)
 
 
 def _greeting(user: User, now: datetime) -> str:
