@@ -139,16 +139,19 @@ def can_see(viewer: User | None, course: Course, enrolment: Enrolment | None = N
     return archived and enrolment is not None and enrolment.is_active
 
 
+# Built once: the catalog runs it for every visitor.
+_PUBLISHED = (
+    select(Course, User)
+    .join(User, col(User.id) == Course.instructor_id)
+    .where(Course.status == CourseStatus.published)
+    # NULLS LAST on both backends (PostgreSQL would put them first when descending).
+    .order_by(col(Course.published_at).desc().nulls_last(), col(Course.id).desc())
+)
+
+
 def list_published(session: Session) -> list[tuple[Course, User]]:
     """Published courses with their instructors, newest first (one statement)."""
-    rows = session.exec(
-        select(Course, User)
-        .join(User, col(User.id) == Course.instructor_id)
-        .where(Course.status == CourseStatus.published)
-        # NULLS LAST on both backends (PostgreSQL would put them first when descending).
-        .order_by(col(Course.published_at).desc().nulls_last(), col(Course.id).desc())
-    ).all()
-    return list(rows)
+    return list(session.exec(_PUBLISHED).all())
 
 
 # A course with its instructor and the viewer's enrolment (an outer join), so a signed-in
