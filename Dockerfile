@@ -16,8 +16,11 @@ COPY migrations ./migrations
 COPY courses ./courses
 COPY alembic.ini babel.cfg ./
 
-# Editable, so that Kern finds its migrations and templates beside the code in /app.
+# Editable, so that Kern finds its migrations and templates beside the code in /app. Kern's own
+# modules are compiled here: PYTHONDONTWRITEBYTECODE keeps the server from writing them later,
+# so it would otherwise compile them from source on every start.
 RUN pip install -e . \
+ && python -m compileall -q api web migrations \
  && pybabel compile -d web/locale -D messages \
  && mkdir -p /data/media /data/mail && chown -R kern:kern /data
 

@@ -48,7 +48,7 @@ def serve(
     ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
-    """Serve Kern over HTTP with uvicorn."""
+    """Serve Kern over HTTP: uvicorn, under gunicorn with more than one worker."""
     settings = load_settings()
     typer.echo(f"Kern ({settings.app_env}) on http://{host}:{port} with {workers} worker(s)")
     options = {
@@ -64,23 +64,26 @@ def serve(
     if reload:
         uvicorn.run("api.main:create_app", reload=True, **options)  # type: ignore[arg-type]
         return
-    # This process has loaded every command's modules (about 80 MiB). Replaced by uvicorn's own
-    # command, the supervisor of the worker processes keeps only uvicorn (the same PID, so
-    # signals from Docker or systemd still reach it).
-    arguments = [f"--workers={workers}", "--no-access-log", "--no-server-header"]
-    arguments += [
-        f"--{name.replace('_', '-')}={value}"
-        for name, value in options.items()
-        if not isinstance(value, bool)
-    ]
-    arguments += ["--factory", "--proxy-headers"]
+    # This process has loaded every command's modules (about 80 MiB). It is replaced by the
+    # server's own command, which loads only what serving needs; the PID stays the same, so
+    # signals from Docker or systemd still reach the supervisor.
+    if workers > 1:
+        # gunicorn builds the application once and forks the workers from it, so they share
+        # its memory (api/server.py); uvicorn's own supervisor would start each from scratch.
+        command = ["-m", "api.server", f"--host={host}", f"--port={port}", f"--workers={workers}"]
+    else:
+        command = ["-m", "uvicorn", "api.main:create_app", "--workers=1", "--no-access-log"]
+        command += ["--no-server-header", "--factory", "--proxy-headers"]
+        command += [
+            f"--{name.replace('_', '-')}={value}"
+            for name, value in options.items()
+            if not isinstance(value, bool)
+        ]
     sys.stdout.flush()
     # Python's threads would each get a malloc arena of their own; two keep a worker's memory
     # from growing with its thread pool (unless the operator chose otherwise).
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
-    os.execv(  # noqa: S606 (our own interpreter and uvicorn, no shell)
-        sys.executable, [sys.executable, "-m", "uvicorn", "api.main:create_app", *arguments]
-    )
+    os.execv(sys.executable, [sys.executable, *command])  # noqa: S606 (our own interpreter)
 
 
 @app.command()

@@ -4,11 +4,15 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
-
-from PIL import Image, ImageCms, ImageOps
+from typing import TYPE_CHECKING
 
 from api.i18n import gettext as _
 from api.media.files import MB, UploadRefused
+
+# Pillow (about 2.5 MiB in every process) is imported when an instructor uploads a cover, not
+# when a web worker starts: most workers never see an upload.
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger("kern.media")
 
@@ -55,6 +59,8 @@ def too_many_pixels() -> UploadRefused:
 
 def reencode(data: bytes) -> Encoded:
     """The image in `data`, turned upright, at most MAX_SIDE pixels, without metadata."""
+    from PIL import Image  # noqa: PLC0415 (see the note at the top)
+
     with warnings.catch_warnings():
         # Pillow only warns between its own limit and twice that; here both are refusals.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -75,6 +81,8 @@ def reencode(data: bytes) -> Encoded:
 
 def _check(data: bytes) -> str:
     """The image's format after a full structural check, before anything is decoded."""
+    from PIL import Image  # noqa: PLC0415
+
     with Image.open(io.BytesIO(data), formats=list(FORMATS)) as probe:
         if probe.format not in FORMATS:
             raise not_an_image()
@@ -84,7 +92,9 @@ def _check(data: bytes) -> str:
         return probe.format
 
 
-def _encode(image: Image.Image, kind: str) -> Encoded:
+def _encode(image: "Image.Image", kind: str) -> Encoded:
+    from PIL import Image, ImageOps  # noqa: PLC0415
+
     if kind == "JPEG":
         # Decode JPEGs at the smallest scale that still covers MAX_SIDE: far less memory.
         image.draft("RGB", (MAX_SIDE, MAX_SIDE))
@@ -104,8 +114,10 @@ def _encode(image: Image.Image, kind: str) -> Encoded:
     return Encoded(out.getvalue(), FORMATS[kind], upright.width, upright.height)
 
 
-def _to_srgb(image: Image.Image) -> Image.Image:
+def _to_srgb(image: "Image.Image") -> "Image.Image":
     """Pixels in plain sRGB (RGB, or RGBA when the image has transparency)."""
+    from PIL import ImageCms  # noqa: PLC0415
+
     transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     mode = "RGBA" if transparent else "RGB"
     icc = image.info.get("icc_profile")

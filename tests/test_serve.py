@@ -1,0 +1,168 @@
+"""`kern serve`: one worker is plain uvicorn; more are gunicorn workers forked from one
+application (api/server.py), under the PID that was started, stopped by SIGTERM."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from api import cli, server
+from api.config import Settings, get_settings
+from bench import procstat
+from bench.pgcluster import free_port
+from tests.conftest import TEST_SECRET_KEY
+
+STOP_SECONDS = 30  # what Docker is given (docker-compose.yml); in practice about a second
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[bytes]
+    base: str
+    log: Path
+
+    def workers(self) -> list[int]:
+        return procstat.children(self.process.pid)
+
+
+@pytest.fixture
+def two_workers(database_url: str, tmp_path: Path) -> Iterator[Running]:
+    """`kern serve --workers 2` as in production, in a directory without the checkout's .env."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+        "MAIL_WORKER_IN_PROCESS": "false",
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "MAIL_DIR": str(tmp_path / "mail"),
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", "2"],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    running = Running(process, f"http://127.0.0.1:{port}", log)
+    try:
+        deadline = time.monotonic() + 60
+        while not (len(running.workers()) == 2 and _answers(running.base)):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield running
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_two_workers_each_answer_under_the_pid_that_was_started(two_workers: Running) -> None:
+    supervisor = two_workers.process.pid
+    # The command replaced itself (same PID, so Docker's and systemd's signals reach it).
+    assert "api.server" in procstat.command_line(supervisor)
+    workers = two_workers.workers()
+    assert len(workers) == 2
+    for paused, other in (workers, reversed(workers)):
+        # With one worker paused, the other answers every request on its own.
+        os.kill(paused, signal.SIGSTOP)
+        try:
+            for _ in range(5):
+                # A new connection each time, so no request rides on one the paused worker holds.
+                response = httpx.get(f"{two_workers.base}/healthz", timeout=5)
+                assert response.status_code == 200
+                assert "server" not in response.headers
+        finally:
+            os.kill(paused, signal.SIGCONT)
+        assert procstat.command_line(other)
+    # Pages that need the database answer too (after the pre-fork requests' pool was closed).
+    assert httpx.get(f"{two_workers.base}/courses", timeout=10).status_code == 200
+    assert "failed" not in two_workers.log.read_text()
+
+
+def test_sigterm_stops_the_supervisor_and_its_workers(two_workers: Running) -> None:
+    workers = two_workers.workers()
+    started = time.monotonic()
+    two_workers.process.send_signal(signal.SIGTERM)
+    assert two_workers.process.wait(timeout=STOP_SECONDS) == 0
+    assert time.monotonic() - started < STOP_SECONDS
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its supervisor"
+        time.sleep(0.1)
+
+
+def _exec_command(monkeypatch: pytest.MonkeyPatch, *arguments: str) -> list[str]:
+    """The command `kern serve` would replace itself with."""
+    replaced: list[str] = []
+    monkeypatch.setenv("SECRET_KEY", TEST_SECRET_KEY)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    # `kern serve` sets MALLOC_ARENA_MAX for the command it becomes: in a copy here, so the
+    # test's own environment is left as it was.
+    environment = {name: value for name, value in os.environ.items() if name != "MALLOC_ARENA_MAX"}
+    monkeypatch.setattr(os, "environ", environment)
+    monkeypatch.setattr(os, "execv", lambda _path, argv: replaced.extend(argv))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.app, ["serve", *arguments])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert os.environ["MALLOC_ARENA_MAX"] == "2"
+    return replaced[1:]
+
+
+def test_one_worker_is_plain_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
+    command = _exec_command(monkeypatch, "--port", "8123")
+    assert command[:3] == ["-m", "uvicorn", "api.main:create_app"]
+    # Explicit, or uvicorn would read WEB_CONCURRENCY itself.
+    assert "--workers=1" in command
+    assert {"--port=8123", "--no-access-log", "--no-server-header", "--proxy-headers"} <= set(
+        command
+    )
+
+
+def test_more_workers_are_gunicorn_forking_from_one_application(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    command = _exec_command(monkeypatch, "--host", "::", "--port", "8123", "--workers", "3")
+    assert command == ["-m", "api.server", "--host=::", "--port=8123", "--workers=3"]
+
+
+def test_gunicorn_preloads_and_keeps_uvicorns_options() -> None:
+    settings = Settings(_env_file=None, log_level="WARNING")
+    config = server.KernServer(settings, bind=server.bind_address("::", 8123), workers=2).cfg
+    assert config.bind == ["[::]:8123"]
+    assert config.workers == 2
+    assert config.preload_app
+    assert config.worker_class is server.KernWorker
+    assert config.timeout == 30
+    assert config.graceful_timeout <= 30
+    assert config.control_socket_disable
+    assert config.forwarded_allow_ips == ["127.0.0.1"]
+    options = server.KernWorker.CONFIG_KWARGS
+    assert options["access_log"] is False
+    assert options["server_header"] is False
+    assert options["proxy_headers"] is True
