@@ -1,9 +1,10 @@
 """The ceiling: a bare FastAPI app rendering one Jinja2 page, served like Kern.
 
 What Kern's pages reach is reported as a share of this page's throughput on the same server
-settings: it is the cost of FastAPI, Jinja2 and uvicorn alone, without a database or middleware.
+settings: it is the cost of FastAPI, Jinja2, gunicorn and uvicorn alone, without a database or
+middleware.
 
-    uvicorn bench.ceiling:create_app --factory --workers 2
+    gunicorn 'bench.ceiling:create_app()' --workers 2 --worker-class api.server.KernWorker
 
 BENCH_CEILING_BYTES sets the page's size (about the size of Kern's lesson page; default 12,000).
 """

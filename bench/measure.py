@@ -152,10 +152,12 @@ class Bench:
 
     def start_ceiling(self, page_bytes: int) -> servers.Server:
         port = pgcluster.free_port()
-        argv = [str(servers.BIN / "python"), "-m", "uvicorn", "bench.ceiling:create_app",
-                "--factory", "--app-dir", str(servers.ROOT), "--host", "127.0.0.1",
-                "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning",
-                "--no-access-log", "--no-server-header"]  # fmt: skip
+        # The server Kern runs under with more than one worker (api/server.py): gunicorn with
+        # Kern's uvicorn worker class, so the ceiling differs from Kern only in the application.
+        argv = [str(servers.BIN / "python"), "-m", "gunicorn", "bench.ceiling:create_app()",
+                "--chdir", str(servers.ROOT), "--bind", f"127.0.0.1:{port}",
+                "--workers", str(WORKERS), "--worker-class", "api.server.KernWorker",
+                "--log-level", "warning", "--no-control-socket"]  # fmt: skip
         env = {**self.env("production"), "BENCH_CEILING_BYTES": str(page_bytes)}
         server = servers.start(
             "ceiling", argv, port=port, env=env, log=self.workdir / "ceiling.log", workers=WORKERS
@@ -321,7 +323,8 @@ class Bench:
             "learners": options.learners,
             "course": options.course,
             "described": [
-                f"Kern: `kern serve --workers {WORKERS}` (uvicorn), APP_ENV=production, "
+                f"Kern: `kern serve --workers {WORKERS}` (gunicorn, preloaded, with uvicorn "
+                "workers: api/server.py), APP_ENV=production, "
                 "LOG_LEVEL=WARNING (no access log lines), "
                 f"DB_POOL_SIZE={pool} per worker; no mail worker process; "
                 "Stripe not configured."
@@ -332,8 +335,9 @@ class Bench:
                 ),
                 f"PostgreSQL: a private cluster (bench/pgcluster.py) with {pg}; fsync on.",
                 f"Ceiling: bench/ceiling.py, one `async def` FastAPI route rendering a Jinja2 page "
-                f"of about {self.ceiling_bytes:,} bytes (the lesson page's size), uvicorn "
-                f"--workers {WORKERS}, loaded with the same headers and cookies.",
+                f"of about {self.ceiling_bytes:,} bytes (the lesson page's size), under the "
+                f"same gunicorn and worker class with {WORKERS} workers, loaded with the same "
+                "headers and cookies.",
                 f"Load: {wrk.version()} on loopback, 2 threads, c={levels}, "
                 f"{options.duration:g} s per run after a {options.warmup:g} s warm-up at the same "
                 f"concurrency; an answer slower than {wrk.timeout_seconds(options.duration)} s is "

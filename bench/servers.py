@@ -33,7 +33,7 @@ class Server:
         return self.process.pid
 
     def workers(self) -> list[int]:
-        """uvicorn's worker processes: the supervisor's children that run the app."""
+        """The worker processes: the supervisor's children that run the app."""
         return [
             pid
             for pid in procstat.children(self.pid)
@@ -57,7 +57,8 @@ class Server:
             return ""
 
     def stop(self, *, grace_seconds: float = 15) -> None:
-        """SIGTERM to the group (uvicorn finishes its requests), SIGKILL when it takes too long."""
+        """SIGTERM to the group (the workers finish their requests), SIGKILL when it takes too
+        long."""
         if self.process.poll() is not None:
             return
         try:
