@@ -167,30 +167,54 @@ async def _request_session(request: Request, *, writes: bool) -> AsyncIterator[S
     statement), so this runs on the event loop; only an end that talks to the database goes to
     a thread. A read on PostgreSQL thus costs no thread hand-off here at all: it has nothing to
     commit, and giving its connection back to the pool is local work."""
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    endpoint = request.scope.get("endpoint")
-    transaction = writes or getattr(endpoint, "kern_in_transaction", False)
-    read_bind = getattr(factory, "read_bind", None)
-    autocommit = not transaction and read_bind is not None
-    if autocommit:
-        # A page that only reads needs no transaction: each statement stands alone, which
-        # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a
-        # GET (the session's last-seen time, the lesson she is on) commits by itself.
-        session = factory(bind=read_bind)
-    else:
-        session = factory(execution_options={WRITE_INTENT: True} if writes else {})
+    session, autocommit = _open(request, writes=writes)
     try:
         yield session
     except BaseException:
         await run_in_threadpool(_end, session, commit=False)
         raise
-    if autocommit and not (session.new or session.dirty or session.deleted or session.info):
-        # Each statement committed by itself and nothing waits to be flushed, nor to run after
-        # a commit (session.info holds such hooks, api/media/files.py): closing is all that is
-        # left. No I/O, and a commit's bookkeeping cost ~5 % of a lesson page's time.
+    if _nothing_to_send(session, autocommit):
         session.close()
     else:
         await run_in_threadpool(_end, session, commit=True)
+
+
+@contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """The same session as SessionDep, for a route that does all its work in one worker thread
+    anyway (the lesson page): opened and ended there, it spares the route a dependency and the
+    event loop its bookkeeping. Blocking; never call it on the event loop."""
+    session, autocommit = _open(request, writes=request.method not in SAFE_METHODS)
+    try:
+        yield session
+    except BaseException:
+        _end(session, commit=False)
+        raise
+    if _nothing_to_send(session, autocommit):
+        session.close()
+    else:
+        _end(session, commit=True)
+
+
+def _open(request: Request, *, writes: bool) -> tuple[Session, bool]:
+    """A new session for the request, and whether it reads in autocommit."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    endpoint = request.scope.get("endpoint")
+    transaction = writes or getattr(endpoint, "kern_in_transaction", False)
+    read_bind = getattr(factory, "read_bind", None)
+    if not transaction and read_bind is not None:
+        # A page that only reads needs no transaction: each statement stands alone, which
+        # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a
+        # GET (the session's last-seen time, the lesson she is on) commits by itself.
+        return factory(bind=read_bind), True
+    return factory(execution_options={WRITE_INTENT: True} if writes else {}), False
+
+
+def _nothing_to_send(session: Session, autocommit: bool) -> bool:
+    """Whether closing is all that is left: each statement committed by itself, nothing waits
+    to be flushed, nor to run after a commit (session.info holds such hooks,
+    api/media/files.py). Then a commit's bookkeeping (~5 % of a lesson page) is saved too."""
+    return autocommit and not (session.new or session.dirty or session.deleted or session.info)
 
 
 def _end(session: Session, *, commit: bool) -> None:

@@ -19,7 +19,7 @@ from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
-from api.db import SessionDep
+from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
 from api.i18n import ngettext
 from api.progress import service as progress_service
@@ -222,17 +222,21 @@ def _video_context(view: service.LessonView, progress: CourseProgress | None) ->
 
 
 @router.get("/courses/{slug}/lessons/{lesson_slug}", response_class=HTMLResponse)
-async def show_lesson(
-    request: Request, session: SessionDep, now: Now, slug: str, lesson_slug: str
-) -> HTMLResponse:
+async def show_lesson(request: Request, now: Now, slug: str, lesson_slug: str) -> HTMLResponse:
     """One lesson: video, explanation and exercises, and for an enrolled learner her progress
     and the complete button; a friendly lock when it is not open."""
-    # The busiest page: finding the visitor and building the page share one hand-off to a
-    # worker thread (a CurrentUser dependency would be a second one).
-    return await run_in_threadpool(_lesson_page, request, session, now, slug, lesson_slug)
+    # The busiest page: its session, finding the visitor and building the page share one
+    # hand-off to a worker thread (a CurrentUser dependency would be a second one, SessionDep
+    # bookkeeping on the event loop).
+    return await run_in_threadpool(_lesson_page, request, now, slug, lesson_slug)
 
 
-def _lesson_page(
+def _lesson_page(request: Request, now: datetime, slug: str, lesson_slug: str) -> HTMLResponse:
+    with request_session(request) as session:
+        return _lesson_response(request, session, now, slug, lesson_slug)
+
+
+def _lesson_response(
     request: Request, session: Session, now: datetime, slug: str, lesson_slug: str
 ) -> HTMLResponse:
     user = visitor_of(request, session).signed_in
