@@ -97,7 +97,7 @@ def format_day(value: date | datetime) -> str:
     """`21 november 2026`, in Amsterdam time for moments."""
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date() if value.tzinfo else value.date()
-    return _format_day(value, current_locale.get())
+    return _format_day_as(value, "long", current_locale.get())
 
 
 def format_day_as(day: date, pattern: str) -> str:
@@ -105,16 +105,12 @@ def format_day_as(day: date, pattern: str) -> str:
     return _format_day_as(day, pattern, current_locale.get())
 
 
+# Babel takes tens of microseconds per date, and pages show the same few days over and over
+# (today, this week, when she enrolled): each (day, pattern, language) is worked out once per
+# process. `pattern` may also be one of Babel's named formats ("long").
 @lru_cache(maxsize=4096)
 def _format_day_as(day: date, pattern: str, code: str) -> str:
     return babel_format_date(day, pattern, locale=_babel_locale_for(code))
-
-
-# Babel takes tens of microseconds per date, and pages show the same few days over and over
-# (today, this week, when she enrolled): each (day, language) is worked out once per process.
-@lru_cache(maxsize=4096)
-def _format_day(day: date, code: str) -> str:
-    return babel_format_date(day, format="long", locale=_babel_locale_for(code))
 
 
 def format_moment(value: datetime) -> str:

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from api import i18n
 from tests.factories import post_form
+from web.charts import week_period
 
 
 def test_home_page_is_dutch_by_default(client: TestClient) -> None:
@@ -93,3 +94,22 @@ def test_days_are_written_in_each_language_even_when_remembered() -> None:
             assert i18n.format_day_as(day, "EEE") == short
         finally:
             i18n.current_locale.reset(token)
+
+
+@pytest.mark.parametrize(
+    ("locale", "monday", "expected"),
+    [
+        ("nl", date(2026, 11, 16), "16 – 22 november 2026"),
+        ("nl", date(2026, 11, 30), "30 november – 6 december 2026"),
+        ("nl", date(2026, 12, 28), "28 december 2026 – 3 januari 2027"),
+        ("en", date(2026, 11, 30), "30 November – 6 December 2026"),
+    ],
+)
+def test_a_week_is_named_by_its_days_in_the_request_language(
+    locale: str, monday: date, expected: str
+) -> None:
+    token = i18n.current_locale.set(locale)
+    try:
+        assert week_period(monday) == expected
+    finally:
+        i18n.current_locale.reset(token)

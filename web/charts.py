@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from babel.dates import format_date
-
 from api import i18n
 
 # A column with any value stays visible, however small it is against the others.
@@ -89,6 +87,4 @@ def week_period(monday: date) -> str:
         return f"{i18n.format_day(start)} – {i18n.format_day(end)}"
     if start.month == end.month:
         return f"{start.day} – {i18n.format_day(end)}"
-    return (
-        f"{format_date(start, 'd MMMM', locale=i18n.current_locale.get())} – {i18n.format_day(end)}"
-    )
+    return f"{i18n.format_day_as(start, 'd MMMM')} – {i18n.format_day(end)}"

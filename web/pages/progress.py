@@ -65,11 +65,6 @@ class DayMark:
     is_future: bool
 
 
-def _date_as(day: date, pattern: str) -> str:
-    """The day in a CLDR pattern (e.g. "EEE" for "ma"), in the language of the request."""
-    return i18n.format_day_as(day, pattern)
-
-
 def _greeting(user: User, now: datetime) -> str:
     """Good morning/afternoon/evening by the hour in Amsterdam, with her first name."""
     name = user.name.split()[0] if user.name.strip() else ""
@@ -85,8 +80,8 @@ def _day_marks(week: list[tuple[date, bool]], today: date) -> list[DayMark]:
     return [
         DayMark(
             day=day,
-            short=_date_as(day, "EEE"),
-            long=_date_as(day, "EEEE d MMMM"),
+            short=i18n.format_day_as(day, "EEE"),
+            long=i18n.format_day_as(day, "EEEE d MMMM"),
             practised=practised,
             is_today=day == today,
             is_future=day > today,
@@ -195,8 +190,8 @@ def week_chart(totals: list[DayTotal], today: date) -> WeekChart:
     bars = [
         Bar(
             day=total.day,
-            label=_date_as(total.day, "EEE"),
-            name=_date_as(total.day, "EEEE d MMMM"),
+            label=i18n.format_day_as(total.day, "EEE"),
+            name=i18n.format_day_as(total.day, "EEEE d MMMM"),
             minutes=value,
             count=total.count,
             x=column.x,
