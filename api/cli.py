@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlmodel import Session
 
-from api import db, migrate, scale, seed
+from api import db, migrate, seed
 from api.accounts import service as accounts
 from api.accounts.models import Role, User
 from api.catalog import packages
@@ -301,40 +301,6 @@ def seed_command(
         typer.echo("Sample courses:")
     for result in results:
         typer.echo(f"  {_summary(result)}")
-
-
-@app.command("seed-scale")
-def seed_scale_command(
-    learners: Annotated[int, typer.Option(min=1, help="How many learners to create.")],
-    seed_value: Annotated[
-        int, typer.Option("--seed", help="The same seed gives the same data.")
-    ] = 1,
-    force: Annotated[
-        bool, typer.Option(help="Run even with APP_ENV=production (a benchmark database).")
-    ] = False,
-) -> None:
-    """Fill an empty database with courses, learners, progress and practice, for benchmarks."""
-    settings = load_settings()
-    if settings.is_production and not force:
-        typer.echo(
-            "kern: seed-scale creates thousands of accounts with one known password; not in "
-            "production. Pass --force if this is a throw-away benchmark database.",
-            err=True,
-        )
-        raise typer.Exit(2)
-    engine = db.make_engine(settings.database_url, pool_size=1)
-    try:
-        with scale.progress_bars() as tracker:
-            summary = scale.run(engine, learners=learners, seed=seed_value, tracker=tracker)
-    except scale.ScaleError as exc:
-        typer.echo(f"kern: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        engine.dispose()
-    typer.echo(f"Seeded {learners:,} learners in {summary.seconds:.1f} s:")
-    for line in summary.lines():
-        typer.echo(line)
-    typer.echo(f"Every account @{scale.DOMAIN} has the password: {scale.PASSWORD}")
 
 
 def main() -> None:

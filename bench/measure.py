@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from api import db, scale
+from api import db
 from api.config import Settings
-from bench import ceiling, learners, pgcluster, procstat, servers, transfer, wrk
+from bench import ceiling, learners, pgcluster, procstat, scale, servers, transfer, wrk
 from bench.learners import PAGES, Learner
 from bench.wrk import Request
 
@@ -83,18 +83,29 @@ class Bench:
 
     def kern(self, *args: str, app_env: str = "development", show: bool = False) -> None:
         """Run a `kern` command; seeding runs as development (demo data is refused elsewhere)."""
-        print(f"bench: kern {' '.join(args)}", flush=True)
+        self._run([str(servers.BIN / "kern"), *args], app_env=app_env, show=show)
+
+    def seed(self, learners: int) -> None:
+        """Fill the database with the benchmark's own command (bench/seed.py)."""
+        argv = [str(servers.BIN / "python"), "-m", "bench.seed", "--learners", str(learners)]
+        self._run(argv, app_env="development", show=True)
+
+    def _run(self, argv: list[str], *, app_env: str, show: bool) -> None:
+        command = " ".join(argv[1:]) if argv[0].endswith("python") else "kern " + " ".join(argv[1:])
+        print(f"bench: {command}", flush=True)
+        # The checkout on the path, so `-m bench.seed` runs from the work folder too.
+        env = {**self.env(app_env), "PYTHONPATH": str(servers.ROOT)}
         done = subprocess.run(  # noqa: S603 (our own arguments)
-            [str(servers.BIN / "kern"), *args],
+            argv,
             cwd=self.workdir,  # away from the checkout's .env
-            env=self.env(app_env),
+            env=env,
             capture_output=not show,
             text=True,
             check=False,
         )
         if done.returncode != 0:
             output = "" if show else f"\n{done.stdout}\n{done.stderr}"
-            raise RuntimeError(f"`kern {' '.join(args)}` failed ({done.returncode}){output}")
+            raise RuntimeError(f"`{command}` failed ({done.returncode}){output}")
 
     @property
     def stats(self) -> psycopg.Connection[Any]:
@@ -112,7 +123,7 @@ class Bench:
         """A new database with the schema and `learners` learners; returns the seconds it took.
 
         Both phases are seeded the same way (same courses, same seed), so they differ only in
-        the number of learners and what those did; `kern seed-scale` fills an empty database.
+        the number of learners and what those did; `python -m bench.seed` fills an empty database.
         """
         started = time.monotonic()
         if self._stats is not None:
@@ -121,8 +132,8 @@ class Bench:
         self.cluster.psql("postgres", "DROP DATABASE IF EXISTS kern")
         self.cluster.create_database()
         self.kern("db", "upgrade", app_env="production")
-        self.kern("seed-scale", "--learners", str(learners), show=True)
-        self.sql("ANALYZE")  # seed-scale analyses what it filled; this covers the rest
+        self.seed(learners)
+        self.sql("ANALYZE")  # the seed analyses what it filled; this covers the rest
         return time.monotonic() - started
 
     def data(self) -> dict[str, Any]:
@@ -224,7 +235,7 @@ class Bench:
         return run
 
     def sample_learners(self) -> list[Learner]:
-        """Sessions for learners actively enrolled in the course (api.scale picks them)."""
+        """Sessions for learners actively enrolled in the course (bench.scale picks them)."""
         engine = db.make_engine(self.settings.database_url, pool_size=1)
         try:
             with db.make_sessionmaker(engine)() as session:

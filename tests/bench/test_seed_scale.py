@@ -1,4 +1,4 @@
-"""`kern seed-scale`: many learners with enrolments, progress and practice that the app accepts."""
+"""`python -m bench.seed`: learners with enrolments, progress and practice the app accepts."""
 
 import secrets
 from collections import Counter
@@ -14,17 +14,18 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from api import db, migrate, scale
+from api import db, migrate
 from api.accounts import passwords
 from api.accounts.models import User
 from api.catalog import schedule
 from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, Module, Schedule, Step
-from api.cli import app as cli
 from api.clock import local_day
 from api.config import get_settings
 from api.enrolment.models import Enrolment
 from api.progress.models import LessonProgress, PracticeLog
+from bench import scale
+from bench.seed import app as cli
 from tests.conftest import TEST_SECRET_KEY
 
 runner = CliRunner()
@@ -265,7 +266,7 @@ def _scale_accounts(url: str) -> int:
 
 
 def test_the_command_prints_a_summary_and_refuses_a_second_run(empty_database: str) -> None:
-    result = runner.invoke(cli, ["seed-scale", "--learners", "12", "--seed", "3"])
+    result = runner.invoke(cli, ["--learners", "12", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "Seeded 12 learners in" in result.output
     for table in ("user_account", "enrolment", "lesson_progress", "practice_log"):
@@ -273,7 +274,7 @@ def test_the_command_prints_a_summary_and_refuses_a_second_run(empty_database: s
     assert scale.PASSWORD in result.output
     assert _scale_accounts(empty_database) == 12 + 5  # learners and instructors
 
-    again = runner.invoke(cli, ["seed-scale", "--learners", "12"])
+    again = runner.invoke(cli, ["--learners", "12"])
     assert again.exit_code == 1
     assert "already has scale accounts" in again.output
     assert _scale_accounts(empty_database) == 12 + 5
@@ -285,12 +286,12 @@ def test_the_command_refuses_production_unless_forced(
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "Zq3v9TfK2mWc8rLp1xYh6NbD4sGj7aEu0oRi5kQw")
     get_settings.cache_clear()
-    result = runner.invoke(cli, ["seed-scale", "--learners", "3"])
+    result = runner.invoke(cli, ["--learners", "3"])
     assert result.exit_code == 2
     assert "not in production" in result.output
     assert "--force" in result.output
     assert _scale_accounts(empty_database) == 0
 
-    forced = runner.invoke(cli, ["seed-scale", "--learners", "3", "--force"])
+    forced = runner.invoke(cli, ["--learners", "3", "--force"])
     assert forced.exit_code == 0, forced.output
     assert _scale_accounts(empty_database) == 3 + 5

@@ -1,4 +1,4 @@
-"""Data at scale for the benchmark: `kern seed-scale --learners 100000`.
+"""Data at scale for the benchmark: `python -m bench.seed --learners 100000`.
 
 Fills a database with the sample courses, twenty synthetic courses and N learners who enrolled
 over the last year, opened and completed lessons as the drip schedule let them, and logged
@@ -24,9 +24,9 @@ from api.catalog import packages, steps
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step, StepKind
 from api.db import WRITE_INTENT, utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
-from api.scale import plan
-from api.scale.bulk import BulkWriter, Row
-from api.scale.content import INSTRUCTORS, THEMES, synthetic_packages
+from bench.scale import plan
+from bench.scale.bulk import BulkWriter, Row
+from bench.scale.content import INSTRUCTORS, THEMES, synthetic_packages
 
 DOMAIN = "scale.kern.test"
 # Every scale account shares this password and one hash of it: argon2 takes ~0.1 s per hash by
