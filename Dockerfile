@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 kern
 WORKDIR /app
 
+# The pinned versions first (checked against their hashes), in a layer of their own that a code
+# change does not rebuild.
+COPY requirements/main.txt ./requirements/main.txt
+RUN pip install --require-hashes -r requirements/main.txt
+
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY web ./web
@@ -19,7 +24,7 @@ COPY alembic.ini babel.cfg ./
 # Editable, so that Kern finds its migrations and templates beside the code in /app. Kern's own
 # modules are compiled here: PYTHONDONTWRITEBYTECODE keeps the server from writing them later,
 # so it would otherwise compile them from source on every start.
-RUN pip install -e . \
+RUN pip install --no-deps -e . \
  && python -m compileall -q api web migrations \
  && pybabel compile -d web/locale -D messages \
  && mkdir -p /data/media /data/mail && chown -R kern:kern /data

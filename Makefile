@@ -9,19 +9,30 @@ PORT ?= 8000
 CATALOGS := $(wildcard web/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test install lint types pytest messages compile-messages clean compose-check help bench soak
+.PHONY: run test install lock lint types pytest messages compile-messages clean compose-check help bench soak
 
 help:
 	@echo "make run    install, migrate, load sample data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, lint, type-check and run the whole test suite"
+	@echo "make lock   renew the pinned versions in requirements/ (LOCK_ARGS=--upgrade for newer)"
 	@echo "make bench  load benchmark, empty and with 100,000 learners (~12 min; bench/README.md)"
 
-# The stamp is rebuilt when pyproject.toml changes, so a second run does not reinstall.
-$(BIN)/.installed: pyproject.toml
+# Every install takes the versions the suite passed with, checked against their hashes
+# (requirements/dev.txt, made by `make lock`); then Kern itself, without resolving again.
+# The stamp is rebuilt when the lock or pyproject.toml changes, so a second run does not reinstall.
+$(BIN)/.installed: pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Renew the pinned versions after changing the dependencies in pyproject.toml (then `make test`).
+# requirements/main.txt is what the image installs; dev.txt adds the tools of `make test`.
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --no-header --annotation-style line --quiet
+lock: install
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_OPTIONS) $(LOCK_ARGS) -o requirements/main.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) $(LOCK_ARGS) -o requirements/dev.txt
 
 install: $(BIN)/.installed
 
