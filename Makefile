@@ -58,8 +58,12 @@ lint: install
 types: install
 	$(BIN)/mypy
 
+# The suite runs on every core (pytest-xdist; each worker has its own databases, servers and
+# browser). `make pytest PYTEST_WORKERS=0` runs it in one process; PYTEST_ARGS="-m 'not slow'"
+# leaves out the tests that start servers and browsers, for a quick look while working.
+PYTEST_WORKERS ?= auto
 pytest: install compile-messages
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 test: lint types pytest
 

@@ -128,15 +128,57 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+# What create_app() builds into the application from its settings (engine, middleware, the
+# lifespan's mail worker); everything else is read from app.state.settings on each request.
+_BUILT_FROM = (
+    "app_env",
+    "database_url",
+    "base_url",
+    "db_pool_size",
+    "mail_worker_in_process",
+    "mail_poll_seconds",
+    "log_level",
+)
+
+
+@pytest.fixture(scope="session")
+def _applications() -> Iterator[dict[tuple[object, ...], FastAPI]]:
+    """Applications shared by the tests, one per set of the settings they are built from.
+
+    FastAPI works out each route's parameters (dependencies, pydantic adapters) on the first
+    request an application gets for that route: about two thirds of a short test's time when
+    every test built its own application. Shared, that is paid once per route and process.
+    """
+    built: dict[tuple[object, ...], FastAPI] = {}
+    yield built
+    for application in built.values():
+        application.state.engine.dispose()
+
+
 @pytest.fixture
-def app(settings: Settings, connection: Connection) -> Iterator[FastAPI]:
-    """Kern, with every request's session bound to the test's transaction."""
-    application = create_app(settings)
+def app(
+    settings: Settings,
+    connection: Connection,
+    _applications: dict[tuple[object, ...], FastAPI],
+) -> Iterator[FastAPI]:
+    """Kern, with this test's settings and every request's session bound to its transaction."""
+    key = tuple(getattr(settings, name) for name in _BUILT_FROM)
+    application = _applications.get(key) or _applications.setdefault(key, create_app(settings))
+    # Per test: the settings object itself (tests change fields such as smtp_url on it) and the
+    # sessions, which join the test's rolled-back transaction.
+    application.state.settings = settings
     application.state.sessionmaker = db.make_sessionmaker(
         connection, join_transaction_mode="create_savepoint"
     )
-    yield application
-    application.state.engine.dispose()
+    routes = len(application.router.routes)
+    try:
+        yield application
+    finally:
+        application.dependency_overrides.clear()
+        if len(application.router.routes) != routes:
+            # A test that added routes of its own (a crashing one, say) keeps them to itself.
+            del _applications[key]
+            application.state.engine.dispose()
 
 
 @pytest.fixture

@@ -18,6 +18,9 @@ from api.middleware import RequestSlots
 from bench.pgcluster import free_port
 from tests.conftest import TEST_SECRET_KEY
 
+# Starts a real server and sends it bursts of requests.
+pytestmark = pytest.mark.slow
+
 T = TypeVar("T")
 
 

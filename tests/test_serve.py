@@ -20,6 +20,9 @@ from bench import procstat
 from bench.pgcluster import free_port
 from tests.conftest import TEST_SECRET_KEY
 
+# Starts real servers (gunicorn and uvicorn processes).
+pytestmark = pytest.mark.slow
+
 STOP_SECONDS = 30  # what Docker is given (docker-compose.yml); in practice about a second
 
 

@@ -3,6 +3,11 @@
 import subprocess
 import sys
 
+import pytest
+
+# Starts fresh Python processes to see what is loaded.
+pytestmark = pytest.mark.slow
+
 
 def _loaded_at_start(*modules: str) -> list[str]:
     """Which of `modules` a worker has imported once it has built the application, as the

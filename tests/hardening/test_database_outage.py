@@ -38,6 +38,9 @@ from bench import pgcluster
 from tests.conftest import IN_CI
 from tests.factories import make_course, make_user
 
+# Starts a private PostgreSQL cluster and real servers, and stops them under load.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = secrets.token_urlsafe(48)
 DOWN_SECONDS = 2.0

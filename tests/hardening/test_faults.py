@@ -28,6 +28,9 @@ from tests.payments.conftest import (
 )
 from tests.smtp import Mailbox, SmtpServer
 
+# Waits for timeouts of services that are down or slow.
+pytestmark = pytest.mark.slow
+
 HOURS_AGO = 5 * 60 * 60
 
 

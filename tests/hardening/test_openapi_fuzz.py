@@ -35,6 +35,9 @@ from api.progress import service as progress_service
 from api.security import csrf
 from tests.factories import make_course, make_user
 
+# Generates hundreds of requests from the OpenAPI description.
+pytestmark = pytest.mark.slow
+
 # A fixed moment for every request, so drip dates and the practice window do not move.
 NOW = datetime(2026, 5, 14, 10, 0, tzinfo=UTC)
 # Generated requests per operation in the fuzzing phase (the examples and coverage phases add
