@@ -124,6 +124,17 @@ class SmtpServer:
                 )
             return [delivery.message for delivery in self._deliveries]
 
+    def wait_for_mail_to(self, address: str, timeout: float = 5.0) -> EmailMessage:
+        """The newest message to `address`, once one has arrived (other mail may come too)."""
+
+        def mine() -> list[EmailMessage]:
+            return [d.message for d in self._deliveries if d.message["To"] == address]
+
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: bool(mine()), timeout):
+                raise AssertionError(f"no message to {address} within {timeout}s")
+            return mine()[-1]
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
         """Record a message; aiosmtpd calls this in its own thread once DATA is complete."""
         auth = session.auth_data

@@ -134,6 +134,7 @@ def show_register(request: Request, visitor: VisitorDep, next: str = "") -> Resp
 def register(
     request: Request,
     session: SessionDep,
+    _visitor: VisitorDep,
     name: FormStr = "",
     email: FormStr = "",
     password: FormStr = "",
