@@ -37,8 +37,11 @@ def _ask(
 
 
 def _target(next_path: str | None) -> str | None:
-    """A page to continue to, if it fits the column (a longer one is dropped, not cut)."""
-    return next_path if next_path and len(next_path) <= service.MAX_NEXT_LENGTH else None
+    """A page to continue to, if it can be stored (one that cannot is dropped, not cut)."""
+    if not next_path or len(next_path) > service.MAX_NEXT_LENGTH:
+        return None
+    # PostgreSQL refuses text with a NUL character, and no page has a control character.
+    return next_path if next_path.isprintable() else None
 
 
 def register(
@@ -54,7 +57,8 @@ def register(
     """Check a sign-up and queue it; FormError names fields whatever the address's state."""
     ip_key = f"register:ip:{ip}"
     ratelimit.guard(session, [(ip_key, ratelimit.REGISTER_PER_IP)])
-    # Refused forms count too, so the form cannot be used to probe without limit.
+    # Refused forms count too: every attempt costs work (a password hash, a check), and a script
+    # should not get that without limit.
     ratelimit.record(session, ip_key)
     name, email = name.strip(), service.normalise_email(email)
     if problems := service.signup_problems(

@@ -169,8 +169,9 @@ def test_a_malformed_login_address_is_a_wrong_login_not_a_crash(
 @pytest.mark.parametrize(
     ("path", "fields"),
     [
-        ("/register", ("name", "email", "password", "language")),
+        ("/register", ("name", "email", "password", "language", "next")),
         ("/login", ("email", "password", "next")),
+        ("/login/link", ("email", "next")),
         ("/forgot-password", ("email",)),
     ],
 )
@@ -186,7 +187,9 @@ def test_a_nul_character_in_any_field_is_refused_without_a_crash(
         "next": "/account",
     }
     for field in fields:
-        data = {name: valid[name] for name in fields} | {field: "al\x00ice"}
+        # A local page for `next`, so it gets past safe_next as far as storing it.
+        bad = "/al\x00ice" if field == "next" else "al\x00ice"
+        data = {name: valid[name] for name in fields} | {field: bad}
         response = post_form(client, path, data)
         assert response.status_code < 500, (field, response.status_code)
     assert user_count(session) == 0
