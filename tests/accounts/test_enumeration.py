@@ -4,13 +4,18 @@ unknown address. The mail worker does the rest, off the request path."""
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Connection
-from sqlmodel import Session
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, select
 
+from api.accounts.models import AccountRequest
+from api.accounts.requests import MAX_AGE, answer_waiting
+from api.config import Settings
 from tests.catalog.test_pages_queries import recording
 from tests.factories import PASSWORD, csrf_token, make_user, new_browser, post_form, sign_up
 from tests.smtp import Mailbox
@@ -90,3 +95,22 @@ def test_the_worker_answers_a_sign_up_with_one_mail_either_way(
         UNKNOWN: "Bevestig je e-mailadres voor Kern",
     }
     assert len(mailbox.messages) == 2
+
+
+def test_a_request_the_worker_could_not_answer_within_a_day_is_dropped_unanswered(
+    client: TestClient,
+    session: Session,
+    settings: Settings,
+    outbox_sessions: sessionmaker[Session],
+    mailbox: Mailbox,
+) -> None:
+    make_user(session, email=KNOWN)
+    post_form(fresh_browser(client), "/login/link", {"email": KNOWN})
+    [waiting] = session.exec(select(AccountRequest)).all()
+    a_day_later = waiting.created_at + MAX_AGE + timedelta(seconds=1)
+
+    answered = answer_waiting(outbox_sessions, settings, now=a_day_later)
+
+    assert answered == 1
+    assert session.exec(select(AccountRequest)).all() == []
+    assert mailbox.messages == []
