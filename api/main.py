@@ -28,6 +28,7 @@ from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
 from web.pages.home import router as home_pages
+from web.pages.links import router as link_pages
 from web.pages.mail_preferences import router as mail_preferences_pages
 from web.pages.media import router as media_pages
 from web.pages.payments import router as payments_pages
@@ -46,6 +47,7 @@ ROUTERS = (
     accounts_api,
     payments_api,
     auth_pages,
+    link_pages,
     account_pages,
     mail_preferences_pages,
     media_pages,

@@ -1,6 +1,6 @@
 """Every table Kern has, imported in one place for Alembic and the tests."""
 
-from api.accounts.models import AccountToken, AuthSession, RecoveryCode, User
+from api.accounts.models import AccountRequest, AccountToken, AuthSession, RecoveryCode, User
 from api.catalog.models import Course, Lesson, Module, Step
 from api.db import metadata
 from api.enrolment.models import Enrolment
@@ -11,6 +11,7 @@ from api.ratelimit.models import RateLimitHit
 from api.reminders.models import MailPreference
 
 __all__ = [
+    "AccountRequest",
     "AccountToken",
     "AuthSession",
     "Course",

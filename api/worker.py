@@ -1,4 +1,5 @@
-"""The mail worker: queues scheduled mail and delivers the outbox, round after round.
+"""The mail worker: queues scheduled mail, answers account requests (sign-up, reset and sign-in
+links) and delivers the outbox, round after round.
 
 `kern worker` runs it as its own process (one per deployment is enough, more are safe); in
 development the server runs it on a thread, so `make run` needs nothing else.
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from api.accounts import requests as account_requests
 from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
 from api.mail import outbox
@@ -46,7 +48,7 @@ class Worker:
         return queued
 
     def run_once(self, now: datetime | None = None) -> outbox.Report:
-        """Schedule (when it is time to), then deliver everything due."""
+        """Schedule (when it is time to), answer account requests, then deliver everything due."""
         moment = now or self.clock()
         if self._scheduled_at is None or moment - self._scheduled_at >= SCHEDULE_EVERY:
             self._scheduled_at = moment
@@ -56,11 +58,18 @@ class Worker:
             except Exception:
                 # Mail already queued (receipts, reset links) must not wait for a scheduling bug.
                 log.exception("scheduling reminders and module mails failed; delivering anyway")
+        try:
+            # Every round, not every minute: someone is waiting for her link.
+            account_requests.answer_waiting(self.factory, self.settings, now=moment)
+        except Exception:
+            log.exception("answering account requests failed; delivering anyway")
         if self._purged_at is None or moment - self._purged_at >= PURGE_EVERY:
             self._purged_at = moment
             with self.factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
                 outbox.purge(session, now=moment)
-        return outbox.deliver_all(self.factory, self.settings, now=moment)
+        # Read the clock again: the links just answered were queued after `moment`, and go out
+        # in this round.
+        return outbox.deliver_all(self.factory, self.settings, now=now or self.clock())
 
     def run(self, stop: threading.Event) -> None:
         """Rounds every `poll_seconds` until `stop` is set; a failing round is logged and the

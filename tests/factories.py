@@ -181,6 +181,23 @@ def post_form(
     return response
 
 
+def new_browser(client: TestClient, *, ip: str = "testclient") -> TestClient:
+    """Another browser on the same app, with its own cookies, connecting from `ip`."""
+    return TestClient(client.app, base_url=str(client.base_url), client=(ip, 50000))
+
+
+def sign_up(client: TestClient, **fields: str) -> Response:
+    """Fill in the sign-up form (Alice unless told otherwise)."""
+    data = {
+        "name": "Alice de Vries",
+        "email": "alice@example.nl",
+        "password": PASSWORD,
+        "language": "nl",
+        **fields,
+    }
+    return post_form(client, "/register", data)
+
+
 def log_in(
     client: TestClient, user: User, password: str = PASSWORD, secret: str | None = None
 ) -> None:

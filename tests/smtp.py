@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session as DbSession
 
 from api import db
+from api.accounts import requests as account_requests
 from api.config import Settings
 from api.mail import outbox
 
@@ -122,6 +124,17 @@ class SmtpServer:
                 )
             return [delivery.message for delivery in self._deliveries]
 
+    def wait_for_mail_to(self, address: str, timeout: float = 5.0) -> EmailMessage:
+        """The newest message to `address`, once one has arrived (other mail may come too)."""
+
+        def mine() -> list[EmailMessage]:
+            return [d.message for d in self._deliveries if d.message["To"] == address]
+
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: bool(mine()), timeout):
+                raise AssertionError(f"no message to {address} within {timeout}s")
+            return mine()[-1]
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
         """Record a message; aiosmtpd calls this in its own thread once DATA is complete."""
         auth = session.auth_data
@@ -183,6 +196,12 @@ def links_in(message: EmailMessage) -> list[str]:
     return [match.rstrip(_SENTENCE_PUNCTUATION) for match in _URL.findall(text_of(message))]
 
 
+def link_path(message: EmailMessage) -> str:
+    """The path of the one link in a message, to open with a test client."""
+    [link] = links_in(message)
+    return urlsplit(link).path
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A fresh SMTP server per test, so no test sees another's mail; starting one takes ~2 ms."""
@@ -191,8 +210,8 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 class Mailbox:
-    """The SMTP server as a learner's mailbox: reading it first lets the outbox worker deliver
-    what the test's transaction queued, as `kern worker` would a moment later."""
+    """The SMTP server as a learner's mailbox: reading it first lets the mail worker answer and
+    deliver what the test's transaction queued, as `kern worker` would a moment later."""
 
     def __init__(self, server: SmtpServer, factory: sessionmaker[DbSession], settings: Settings):
         self.server = server
@@ -204,7 +223,9 @@ class Mailbox:
         return self.server.url
 
     def deliver(self, now: datetime | None = None) -> outbox.Report:
-        """One worker run over everything due (at `now`)."""
+        """One worker run over everything due (at `now`): the account requests it answers
+        (sign-up, reset and sign-in links), then the outbox."""
+        account_requests.answer_waiting(self._factory, self.settings)
         return outbox.deliver_all(self._factory, self.settings, now=now)
 
     def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:

@@ -229,10 +229,14 @@ def account_is_gone(scene: Scene, response: Response) -> None:
     assert login.status_code == 400, "the deleted account can still log in"
 
 
-def signed_in_as_new_account(scene: Scene, _response: Response) -> None:
-    response = me_json(scene.me)
-    assert response.status_code == 200, response.text
-    assert response.json()["email"] == NEW_ACCOUNT_EMAIL
+def asked_to_open_her_mail(scene: Scene, response: Response) -> None:
+    """A sign-up only says to open the mail; whoever was signed in stays herself."""
+    assert NEW_ACCOUNT_EMAIL in response.text
+    assert 'action="/register"' not in response.text
+    if scene.signed_in:
+        still_signed_in(scene, response)
+    else:
+        assert me_json(scene.me).status_code == 401
 
 
 def own_data_only(scene: Scene, response: Response) -> None:
@@ -355,20 +359,21 @@ ROUTES: tuple[Row, ...] = (
         everyone(TO_ACCOUNT),
         form=lambda _scene: {"language": "en", "next": "/account"},
     ),
-    # Signing up and in. POST /register and /login start a new session, replacing any current one.
+    # Signing up and in. POST /register only asks her to open her mail (the mailed link signs
+    # her in); POST /login starts a new session, replacing any current one.
     Row("GET", "/register", "guests", guests(OK)),
     Row(
         "POST",
         "/register",
         "public",
-        everyone(see_other("/today?notice=welcome")),
+        everyone(OK),
         form=lambda _scene: {
             "name": "Nieuwe Cursist",
             "email": NEW_ACCOUNT_EMAIL,
             "password": PASSWORD,
             "language": "nl",
         },
-        check=signed_in_as_new_account,
+        check=asked_to_open_her_mail,
     ),
     Row("GET", "/login", "guests", guests(OK)),
     Row(
@@ -391,6 +396,18 @@ ROUTES: tuple[Row, ...] = (
         everyone(TO_LOGIN),
         form=lambda _scene: {"code": "000000"},
     ),
+    # A sign-in link by mail: the form answers the same for every address.
+    Row("GET", "/login/link", "guests", guests(OK)),
+    Row(
+        "POST",
+        "/login/link",
+        "public",
+        everyone(OK),
+        form=lambda scene: {"email": credentials(scene)["email"]},
+        check=still_signed_in,
+    ),
+    Row("GET", "/login/link/{token}", "public", everyone(INVALID_LINK)),
+    Row("POST", "/login/link/{token}", "public", everyone(INVALID_LINK)),
     Row(
         "POST",
         "/logout",
@@ -419,6 +436,8 @@ ROUTES: tuple[Row, ...] = (
     ),
     Row("GET", "/account/confirm-email/{token}", "public", everyone(INVALID_LINK)),
     Row("POST", "/account/confirm-email/{token}", "public", everyone(INVALID_LINK)),
+    Row("GET", "/account/cancel-email/{token}", "public", everyone(INVALID_LINK)),
+    Row("POST", "/account/cancel-email/{token}", "public", everyone(INVALID_LINK)),
     Row("GET", "/unsubscribe/{token}", "public", everyone(INVALID_LINK)),
     Row("POST", "/unsubscribe/{token}", "public", everyone(INVALID_LINK)),
     # The account: only ever one's own.
@@ -452,6 +471,13 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         signed_in(see_other("/account?notice=email-sent")),
         form=lambda _scene: {"email": "nieuw-adres@example.nl", "password": PASSWORD},
+    ),
+    Row(
+        "POST",
+        "/account/email/cancel",
+        "signed-in",
+        signed_in(see_other("/account?notice=email-change-cancelled")),
+        check=still_signed_in,
     ),
     Row(
         "POST",

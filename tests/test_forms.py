@@ -22,7 +22,7 @@ def _assert_forms_carry_the_token(client: TestClient, path: str) -> None:
         assert TOKEN.findall(form) == [cookie], f"a form on {path} lacks the token"
 
 
-@pytest.mark.parametrize("path", ["/", "/login", "/register", "/forgot-password"])
+@pytest.mark.parametrize("path", ["/", "/login", "/login/link", "/register", "/forgot-password"])
 def test_public_forms_carry_the_csrf_token(client: TestClient, path: str) -> None:
     client.get("/healthz")  # the first response sets the cookie
     _assert_forms_carry_the_token(client, path)

@@ -74,3 +74,43 @@ def email_changed(session: Session, settings: Settings, *, user: User, old_email
         action=N_("Open Kern"),
         context={"old_email": old_email},
     )
+
+
+def email_change_requested(
+    session: Session, settings: Settings, *, user: User, new_email: str, link: str
+) -> None:
+    """Tell the current address at once that a change was asked for, with a link to stop it."""
+    queue(
+        session,
+        settings,
+        user=user,
+        subject=N_("A new email address was requested for your Kern account"),
+        template="email_change_requested",
+        action=N_("Cancel the change"),
+        context={"link": link, "new_email": new_email},
+    )
+
+
+def already_registered(session: Session, settings: Settings, *, user: User) -> None:
+    """Someone signed up with an address that has an account: point her to logging in."""
+    queue(
+        session,
+        settings,
+        user=user,
+        subject=N_("You already have a Kern account"),
+        template="already_registered",
+        action=N_("Log in"),
+    )
+
+
+def sign_in_link(session: Session, settings: Settings, *, user: User, link: str) -> None:
+    """Send the link that signs her in without her password."""
+    queue(
+        session,
+        settings,
+        user=user,
+        subject=N_("Your sign-in link for Kern"),
+        template="sign_in_link",
+        action=N_("Sign in to Kern"),
+        context={"link": link},
+    )

@@ -20,6 +20,18 @@ class TokenPurpose(StrEnum):
     verify_email = "verify_email"
     reset_password = "reset_password"  # noqa: S105 (a purpose, not a password)
     change_email = "change_email"
+    # Mailed to the old address with every requested change: it calls the change off.
+    cancel_email = "cancel_email"
+    # Signs in without the password, which strangers may have made wait (README, rate limits).
+    sign_in = "sign_in"
+
+
+class RequestKind(StrEnum):
+    """What a visitor asked for by address; the mail worker answers it (api/accounts/requests)."""
+
+    register = "register"
+    reset_password = "reset_password"  # noqa: S105 (a kind of request, not a password)
+    sign_in = "sign_in"
 
 
 def _owner_column() -> Column[int]:
@@ -85,11 +97,33 @@ class AccountToken(SQLModel, table=True):
     purpose: str = Field(max_length=20)
     token_hash: str = Field(max_length=64, unique=True)
     new_email: str | None = Field(default=None, max_length=254)
+    # Where a link that signs her in continues to (the course she was about to buy).
+    next_path: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_moment())
     expires_at: datetime = Field(sa_column=_moment())
     used_at: datetime | None = Field(default=None, sa_column=_moment(nullable=True))
 
     __table_args__ = (Index("ix_account_token_user_id", "user_id"),)
+
+
+class AccountRequest(SQLModel, table=True):
+    """A request made by address, stored the same way whether or not the address has an account.
+
+    The mail worker answers it and deletes it; until then a registration's password hash waits
+    here (never the password itself)."""
+
+    __tablename__ = "account_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    email: str = Field(max_length=254)
+    name: str | None = Field(default=None, max_length=100)
+    password_hash: str | None = Field(default=None, max_length=255)
+    language: str = Field(default="nl", max_length=8)
+    next_path: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_moment())
+
+    __table_args__ = (Index("ix_account_request_created_at", "created_at"),)
 
 
 class RecoveryCode(SQLModel, table=True):

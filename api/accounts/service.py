@@ -1,6 +1,7 @@
-"""Accounts: register, authenticate, profile, email changes, export and deletion."""
+"""Accounts: create, sign in (password or mailed link), passwords, profile, export, deletion."""
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -11,16 +12,18 @@ from api.accounts import emails, passwords, tokens
 from api.accounts.models import AccountToken, AuthSession, RecoveryCode, Role, TokenPurpose, User
 from api.config import Settings
 from api.db import utcnow
-from api.errors import FormError
+from api.errors import FormError, TooManyAttempts
 from api.i18n import LOCALES
 from api.i18n import gettext as _
 from api.payments import service as payments_service
+from api.ratelimit import service as ratelimit
 
 MAX_NAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 254
+MAX_NEXT_LENGTH = 300  # AccountToken.next_path and AccountRequest.next_path
 VERIFY_EMAIL_LIFETIME = timedelta(days=3)
-CHANGE_EMAIL_LIFETIME = timedelta(hours=24)
 RESET_PASSWORD_LIFETIME = timedelta(hours=1)
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=15)
 
 # A syntax check only, written here because the well-known validator refuses the reserved test
 # domains our demo accounts use and would add DNS look-ups; the verification mail proves the rest.
@@ -59,6 +62,20 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def signup_problems(*, name: str, email: str, password: str, language: str) -> dict[str, str]:
+    """What is wrong with a sign-up, by field, without asking whether the address is in use."""
+    problems: dict[str, str] = {}
+    if problem := name_problem(name):
+        problems["name"] = problem
+    if problem := email_problem(email):
+        problems["email"] = problem
+    if password_issues := passwords.password_problems(password, email=email, name=name):
+        problems["password"] = " ".join(password_issues)
+    if language not in LOCALES:
+        problems["language"] = _("Choose one of the languages in the list.")
+    return problems
+
+
 def find_by_email(session: Session, email: str) -> User | None:
     """The account with this address, if any."""
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
@@ -74,21 +91,14 @@ def create_user(
     language: str = "nl",
     verified: bool = False,
 ) -> User:
-    """Create an account after checking every field; raises FormError naming the fields."""
+    """Create an account after checking every field; raises FormError naming the fields.
+
+    For the command line and tests: visitors sign up through api.accounts.requests, which never
+    says whether an address is in use."""
     name, email = name.strip(), normalise_email(email)
-    problems: dict[str, str] = {}
-    if problem := name_problem(name):
-        problems["name"] = problem
-    if problem := email_problem(email):
-        problems["email"] = problem
-    elif find_by_email(session, email):
-        problems["email"] = _(
-            "There is already an account with this address. Log in, or reset your password."
-        )
-    if password_issues := passwords.password_problems(password, email=email, name=name):
-        problems["password"] = " ".join(password_issues)
-    if language not in LOCALES:
-        problems["language"] = _("Choose one of the languages in the list.")
+    problems = signup_problems(name=name, email=email, password=password, language=language)
+    if "email" not in problems and find_by_email(session, email):
+        problems["email"] = _("There is already an account with this address.")
     if problems:
         raise FormError(problems)
     user = User(
@@ -104,19 +114,16 @@ def create_user(
     return user
 
 
-def register(
-    session: Session, settings: Settings, *, name: str, email: str, password: str, language: str
-) -> User:
-    """A new learner, with a verification link sent to her address."""
-    user = create_user(session, name=name, email=email, password=password, language=language)
-    send_verification(session, settings, user=user)
-    return user
-
-
-def send_verification(session: Session, settings: Settings, *, user: User) -> None:
-    """Mail a fresh link that confirms the user's address."""
+def send_verification(
+    session: Session, settings: Settings, *, user: User, next_path: str | None = None
+) -> None:
+    """Mail a fresh link that confirms her address and signs her in (then on to `next_path`)."""
     token = tokens.issue(
-        session, user=user, purpose=TokenPurpose.verify_email, lifetime=VERIFY_EMAIL_LIFETIME
+        session,
+        user=user,
+        purpose=TokenPurpose.verify_email,
+        lifetime=VERIFY_EMAIL_LIFETIME,
+        next_path=next_path,
     )
     emails.verify_email(
         session, settings, user=user, link=f"{settings.base_url}/verify-email/{token}"
@@ -139,10 +146,57 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user
 
 
-def check_password(user: User, password: str, *, field: str = "current_password") -> None:
-    """Raise FormError unless `password` is the user's current password."""
+def _login_keys(email: str, ip: str) -> tuple[str, str, str]:
+    """A login's rate-limit keys: account and address together, the address, the account."""
+    account = normalise_email(email)[:MAX_EMAIL_LENGTH]
+    return f"login:account-ip:{account}|{ip}", f"login:ip:{ip}", f"login:account:{account}"
+
+
+def log_in(session: Session, *, email: str, password: str, ip: str) -> User | None:
+    """The user whose password this is, or None; raises TooManyAttempts while a limit holds."""
+    pair, address, account = _login_keys(email, ip)
+    ratelimit.guard(
+        session,
+        [
+            (pair, ratelimit.LOGIN_PER_ACCOUNT_AND_IP),
+            (address, ratelimit.LOGIN_PER_IP),
+            (account, ratelimit.LOGIN_PER_ACCOUNT),
+        ],
+    )
+    user = authenticate(session, email=email, password=password)
+    if user is None:
+        ratelimit.record(session, pair, address, account)
+        return None
+    # Her own mistakes are forgotten. The day's count over all addresses is not: it holds
+    # other people's guesses, which her success must not wipe out.
+    ratelimit.clear(session, pair)
+    return user
+
+
+class TooManyPasswordAttempts(FormError):
+    """Too many wrong passwords in signed-in forms: said at the password field, answered 429."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+    def __init__(self, field: str, limited: TooManyAttempts) -> None:
+        super().__init__({field: limited.message})
+        self.headers = limited.headers
+
+
+def confirm_password(
+    session: Session, *, user: User, password: str, field: str = "current_password"
+) -> None:
+    """Raise FormError unless `password` is hers; once too many were wrong, whatever it is."""
+    key = f"password:account:{user.id}"
+    try:
+        ratelimit.guard(session, [(key, ratelimit.PASSWORD_CHECK_PER_ACCOUNT)])
+    except TooManyAttempts as limited:
+        raise TooManyPasswordAttempts(field, limited) from None
     if not passwords.verify_password(user.password_hash, password):
+        ratelimit.record(session, key)
         raise FormError({field: _("This password is not correct.")})
+    ratelimit.clear(session, key)
 
 
 def _address_confirmed(session: Session, settings: Settings, *, user: User) -> None:
@@ -155,34 +209,36 @@ def _address_confirmed(session: Session, settings: Settings, *, user: User) -> N
     emails.welcome(session, settings, user=user)
 
 
-def verify_email(session: Session, settings: Settings, *, token: str) -> User:
-    """Mark the address behind a verification link as confirmed."""
-    record = tokens.consume(session, token=token, purpose=TokenPurpose.verify_email)
+@dataclass(frozen=True)
+class LinkUse:
+    """Who a mailed link signs in, and where she continues (None: wherever the page decides)."""
+
+    user: User
+    next_path: str | None
+
+
+def use_link(session: Session, settings: Settings, *, token: str, purpose: TokenPurpose) -> LinkUse:
+    """Use a verification or sign-in link once; it proves the mailbox, so confirm that too."""
+    record = tokens.consume(session, token=token, purpose=purpose)
     user = session.get_one(User, record.user_id)
     _address_confirmed(session, settings, user=user)
-    return user
+    return LinkUse(user=user, next_path=record.next_path)
 
 
-def request_password_reset(session: Session, settings: Settings, *, email: str) -> None:
-    """Mail a reset link if the address has an account; say nothing either way."""
-    user = find_by_email(session, email)
-    if user is None:
-        return
-    token = tokens.issue(
-        session, user=user, purpose=TokenPurpose.reset_password, lifetime=RESET_PASSWORD_LIFETIME
-    )
-    emails.reset_password(
-        session, settings, user=user, link=f"{settings.base_url}/reset-password/{token}"
-    )
+def _new_password_problem(user: User, password: str) -> str | None:
+    problems = passwords.password_problems(password, email=user.email, name=user.name)
+    return " ".join(problems) or None
 
 
 def _set_password(session: Session, *, user: User, password: str) -> None:
-    if problems := passwords.password_problems(password, email=user.email, name=user.name):
-        raise FormError({"password": " ".join(problems)})
+    if problem := _new_password_problem(user, password):
+        raise FormError({"password": problem})
     user.password_hash = passwords.hash_password(password)
     session.add(user)
-    # A new password ends every session: whoever knew the old one is logged out everywhere.
+    # A new password ends every session and every mailed link: whoever knew the old password,
+    # or once held a session, must not come back through a link asked for before.
     session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
+    tokens.revoke_all(session, user=user)
     session.flush()
 
 
@@ -190,16 +246,18 @@ def reset_password(session: Session, settings: Settings, *, token: str, password
     """Set a new password from a reset link; the link proves the mailbox, so verify it too."""
     record = tokens.peek(session, token=token, purpose=TokenPurpose.reset_password)
     user = session.get_one(User, record.user_id)
-    _set_password(session, user=user, password=password)
+    # A weak password is refused before the link is used up, so she can choose another.
+    if problem := _new_password_problem(user, password):
+        raise FormError({"password": problem})
     tokens.consume(session, token=token, purpose=TokenPurpose.reset_password)
+    _set_password(session, user=user, password=password)
     _address_confirmed(session, settings, user=user)
-    session.flush()
     return user
 
 
 def change_password(session: Session, *, user: User, current: str, new: str) -> None:
-    """Replace the password after checking the current one; ends all sessions."""
-    check_password(user, current)
+    """Replace the password after checking the current one; ends all sessions and links."""
+    confirm_password(session, user=user, password=current)
     _set_password(session, user=user, password=new)
 
 
@@ -216,53 +274,6 @@ def update_profile(session: Session, *, user: User, name: str, language: str) ->
     user.name, user.language = name, language
     session.add(user)
     session.flush()
-    return user
-
-
-def request_email_change(
-    session: Session, settings: Settings, *, user: User, password: str, new_email: str
-) -> None:
-    """Send a confirmation link to the new address; the change waits for that click."""
-    new_email = normalise_email(new_email)
-    check_password(user, password, field="password")
-    if problem := email_problem(new_email):
-        raise FormError({"email": problem})
-    if new_email == user.email:
-        raise FormError({"email": _("This is already your email address.")})
-    if find_by_email(session, new_email):
-        raise FormError({"email": _("Another account already uses this address.")})
-    token = tokens.issue(
-        session,
-        user=user,
-        purpose=TokenPurpose.change_email,
-        lifetime=CHANGE_EMAIL_LIFETIME,
-        new_email=new_email,
-    )
-    emails.confirm_email_change(
-        session,
-        settings,
-        user=user,
-        new_email=new_email,
-        link=f"{settings.base_url}/account/confirm-email/{token}",
-    )
-
-
-def confirm_email_change(session: Session, settings: Settings, *, token: str) -> User:
-    """Switch to the new address from a confirmation link and tell the old address."""
-    record = tokens.consume(session, token=token, purpose=TokenPurpose.change_email)
-    user = session.get_one(User, record.user_id)
-    new_email = record.new_email or ""
-    if find_by_email(session, new_email):
-        raise FormError({"email": _("Another account already uses this address.")})
-    old_email = user.email
-    user.email, user.email_verified_at = new_email, utcnow()
-    session.add(user)
-    # Links already mailed to the old address must not open the account once it has moved.
-    tokens.revoke(
-        session, user=user, purposes=[TokenPurpose.reset_password, TokenPurpose.verify_email]
-    )
-    session.flush()
-    emails.email_changed(session, settings, user=user, old_email=old_email)
     return user
 
 
@@ -295,8 +306,12 @@ def export_data(session: Session, *, user: User) -> dict[str, Any]:
 def delete_account(session: Session, *, user: User, password: str, confirmation: str) -> None:
     """Remove the account and everything that hangs off it."""
     problems: dict[str, str] = {}
-    if not passwords.verify_password(user.password_hash, password):
-        problems["password"] = _("This password is not correct.")
+    try:
+        confirm_password(session, user=user, password=password, field="password")
+    except TooManyPasswordAttempts:
+        raise
+    except FormError as wrong:
+        problems.update(wrong.fields)
     if confirmation.strip().upper() != _("DELETE"):
         problems["confirmation"] = _("Type %(word)s to confirm.", word=_("DELETE"))
     if problems:

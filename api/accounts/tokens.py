@@ -38,6 +38,7 @@ def issue(
     purpose: TokenPurpose,
     lifetime: timedelta,
     new_email: str | None = None,
+    next_path: str | None = None,
 ) -> str:
     """Create a token for `purpose`; earlier unused tokens for the same purpose stop working."""
     now = utcnow()
@@ -50,6 +51,7 @@ def issue(
             purpose=purpose.value,
             token_hash=digest(token),
             new_email=new_email,
+            next_path=next_path,
             created_at=now,
             expires_at=now + lifetime,
         )
@@ -69,6 +71,25 @@ def revoke(session: Session, *, user: User, purposes: Iterable[TokenPurpose]) ->
         )
         .values(used_at=utcnow())
     )
+
+
+def revoke_all(session: Session, *, user: User) -> None:
+    """Make every unused link of the user stop working."""
+    revoke(session, user=user, purposes=TokenPurpose)
+
+
+def outstanding(session: Session, *, user: User, purpose: TokenPurpose) -> AccountToken | None:
+    """The user's unused, unexpired link for `purpose`, if any (issue keeps at most one)."""
+    return session.exec(
+        select(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose.value,
+            col(AccountToken.used_at).is_(None),
+            AccountToken.expires_at > utcnow(),
+        )
+        .order_by(col(AccountToken.id).desc())
+    ).first()
 
 
 def peek(session: Session, *, token: str, purpose: TokenPurpose) -> AccountToken:

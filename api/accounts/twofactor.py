@@ -3,8 +3,8 @@
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from api.accounts import passwords, totp
-from api.accounts.models import RecoveryCode, User
+from api.accounts import service, totp
+from api.accounts.models import AuthSession, RecoveryCode, User
 from api.db import utcnow
 from api.errors import FormError
 from api.i18n import gettext as _
@@ -22,7 +22,8 @@ def pending_secret(session: Session, *, user: User) -> str:
 
 
 def enable(session: Session, *, user: User, code: str) -> list[str]:
-    """Switch TOTP on after a correct code; returns the recovery codes to show once."""
+    """Switch TOTP on after a correct code and end every session (the page opens a new one for
+    this browser); returns the recovery codes to show once."""
     secret = pending_secret(session, user=user)
     step = totp.verify(secret, code, last_used_step=None)
     if step is None:
@@ -31,6 +32,9 @@ def enable(session: Session, *, user: User, code: str) -> list[str]:
         )
     user.totp_enabled_at, user.totp_last_step = utcnow(), step
     session.add(user)
+    # She may be turning it on because someone else got in: a session opened with the password
+    # alone must not outlive the second factor.
+    session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
     return replace_recovery_codes(session, user=user)
 
 
@@ -87,8 +91,7 @@ def disable(session: Session, *, user: User, password: str) -> None:
     """Switch TOTP off, for learners only: instructors and admins must keep it."""
     if user.needs_totp:
         raise FormError({"password": _("Your role requires two-step verification.")})
-    if not passwords.verify_password(user.password_hash, password):
-        raise FormError({"password": _("This password is not correct.")})
+    service.confirm_password(session, user=user, password=password, field="password")
     user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     session.add(user)
     session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))

@@ -20,8 +20,22 @@ class Limit:
     window: timedelta
 
 
-LOGIN_PER_ACCOUNT = Limit(5, timedelta(minutes=15))
+# Wrong passwords at login are counted three ways. Per account and address: the guesser is
+# stopped after a few tries, while the owner, elsewhere, still gets in. Per address: one
+# machine cannot try many accounts. Per account, over a day: a guesser spread over many
+# addresses gets at most 50 tries a day (some 18,000 a year), far too few for a password of 8
+# or more characters that is not on the common list, and still far above anyone's own typos.
+# Meeting that limit takes a determined stranger all day; the owner then signs in with a link
+# by mail, which no password limit stops. A day is the longest window `record` keeps.
+LOGIN_PER_ACCOUNT_AND_IP = Limit(5, timedelta(minutes=15))
 LOGIN_PER_IP = Limit(20, timedelta(minutes=15))
+LOGIN_PER_ACCOUNT = Limit(50, timedelta(days=1))
+# Signed in, a form that asks for her password again (change password or address, delete the
+# account, two-step settings): one count for all of them, so a stolen session cannot guess on.
+PASSWORD_CHECK_PER_ACCOUNT = Limit(5, timedelta(minutes=15))
+SIGN_IN_LINK_PER_ADDRESS = Limit(3, timedelta(hours=1))
+SIGN_IN_LINK_PER_IP = Limit(10, timedelta(hours=1))
+REGISTER_PER_ADDRESS = Limit(3, timedelta(hours=1))
 REGISTER_PER_IP = Limit(20, timedelta(hours=1))
 RESET_PER_ACCOUNT = Limit(3, timedelta(hours=1))
 RESET_PER_IP = Limit(10, timedelta(hours=1))

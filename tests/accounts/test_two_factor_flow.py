@@ -9,7 +9,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.accounts.models import AuthSession, Role, User
-from tests.factories import PASSWORD, enable_totp, field_error, log_in, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    enable_totp,
+    field_error,
+    log_in,
+    make_user,
+    new_browser,
+    post_form,
+)
 
 SECRET = re.compile(r'<span class="secret">([A-Z2-7]+)</span>')
 RECOVERY_CODE = re.compile(r"<li>([2-9a-z]{4}(?:-[2-9a-z]{4}){3})</li>")
@@ -84,6 +92,27 @@ def test_setting_it_up_shows_ten_recovery_codes_once(client: TestClient, session
     assert client.get("/api/v1/me").json()["two_factor_enabled"] is True
     page = client.get("/account/two-factor")
     assert not any(code in page.text for code in codes)
+
+
+def test_switching_it_on_ends_her_other_sessions_and_renews_this_one(
+    client: TestClient, session: Session
+) -> None:
+    alice = make_user(session)
+    log_in(client, alice)
+    before = client.cookies["kern_session"]
+    laptop = new_browser(client)
+    log_in(laptop, alice)  # or someone who learned her password
+
+    set_up_two_factor(client)
+
+    assert signed_in(client)
+    assert client.cookies["kern_session"] != before
+    assert not signed_in(laptop)
+    replay = new_browser(client)
+    replay.cookies.set("kern_session", before, domain="testserver.local")
+    assert not signed_in(replay)
+    rows = session.exec(select(AuthSession).where(AuthSession.user_id == alice.id)).all()
+    assert len(rows) == 1
 
 
 def test_a_wrong_setup_code_leaves_it_off(client: TestClient, session: Session) -> None:

@@ -1,4 +1,5 @@
-"""Lotte makes an account on her phone, confirms it from her mail, and resets her password."""
+"""Lotte makes an account on her phone, confirms it from her mail (which signs her in), resets her
+password, and later signs in with a link by mail."""
 
 import re
 
@@ -21,7 +22,7 @@ def _log_out(page: Page) -> None:
     expect(page.get_by_text("Je bent uitgelogd.")).to_be_visible()
 
 
-def test_register_verify_log_out_in_and_reset_password(
+def test_register_verify_log_out_in_reset_password_and_sign_in_by_link(
     page: Page, live_server: str, mail_server: SmtpServer
 ) -> None:
     mail_server.clear()
@@ -39,18 +40,19 @@ def test_register_verify_log_out_in_and_reset_password(
     page.get_by_label("E-mailadres").fill(EMAIL)
     page.get_by_label("Wachtwoord").fill(FIRST_PASSWORD)
     page.get_by_role("button", name="Account aanmaken").click()
-    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
-    expect(page.get_by_text("Welkom bij Kern!")).to_be_visible()
-    screenshot(page, "account-welcome")
+    expect(page.get_by_role("heading", name="Kijk in je mail")).to_be_visible()
+    expect(page.get_by_text(f"We hebben een e-mail gestuurd naar {EMAIL}")).to_be_visible()
+    screenshot(page, "register-check-mail")
 
-    # The confirmation link from the real mail opens a page with one button.
-    [mail] = mail_server.wait_for(1)
-    assert mail["To"] == EMAIL
+    # The link in the real mail opens a page with one button; it confirms and signs her in.
+    mail = mail_server.wait_for_mail_to(EMAIL)
     assert mail["Subject"] == "Bevestig je e-mailadres voor Kern"
     [link] = links_in(mail)
     page.goto(link)
     page.get_by_role("button", name="Bevestig mijn e-mailadres").click()
-    expect(page.get_by_text("je e-mailadres is bevestigd")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
+    expect(page.get_by_text("Welkom bij Kern! Je e-mailadres is bevestigd.")).to_be_visible()
+    screenshot(page, "account-welcome")
 
     _log_out(page)
     _log_in(page, live_server, FIRST_PASSWORD)
@@ -81,3 +83,17 @@ def test_register_verify_log_out_in_and_reset_password(
     # The used link is refused with a clear message.
     page.goto(reset_link)
     expect(page.get_by_role("heading", name="Link werkt niet meer")).to_be_visible()
+
+    # Without her password at hand she asks for a sign-in link from the login page.
+    page.goto(live_server + "/account")
+    _log_out(page)
+    mail_server.clear()
+    page.get_by_role("link", name="Stuur me een inloglink").click()
+    page.get_by_label("E-mailadres").fill(EMAIL)
+    page.get_by_role("button", name="Stuur me een inloglink").click()
+    expect(page.get_by_text("is er een inloglink onderweg")).to_be_visible()
+    [sign_in_link] = links_in(mail_server.wait_for_mail_to(EMAIL))
+    page.goto(sign_in_link)
+    page.get_by_role("button", name="Log me in").click()
+    expect(page).to_have_url(re.compile(r"/today$"))
+    screenshot(page, "signed-in-by-link")

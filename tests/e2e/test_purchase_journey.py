@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.e2e.conftest import screenshot
-from tests.smtp import SmtpServer
+from tests.smtp import SmtpServer, links_in
 from tests.stripe_server import StripeServer
 
 COURSE = "sterke-basis"
@@ -30,6 +30,31 @@ def english_page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_up(
+    page: Page, live_server: str, mail_server: SmtpServer, *, name: str, email: str
+) -> None:
+    """Make an account in the page's language and follow the link from the real mail."""
+    english = page.evaluate("navigator.language").startswith("en")
+    labels = (
+        ("Your name", "Email address", "Password")
+        if english
+        else ("Je naam", "E-mailadres", "Wachtwoord")
+    )
+    page.goto(f"{live_server}/register")
+    for label, value in zip(labels, (name, email, PASSWORD), strict=True):
+        page.get_by_label(label).fill(value)
+    page.get_by_role("button", name="Create account" if english else "Account aanmaken").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check your email" if english else "Kijk in je mail"
+    )
+    [link] = links_in(mail_server.wait_for_mail_to(email))
+    page.goto(link)
+    page.get_by_role(
+        "button", name="Confirm my email address" if english else "Bevestig mijn e-mailadres"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
 
 
 def second_lesson(live_server: str) -> str:
@@ -48,13 +73,8 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
     mail_server.clear()
     lesson = f"{live_server}/courses/{COURSE}/lessons/{second_lesson(live_server)}"
 
-    # She makes an account, then reads the course page.
-    page.goto(f"{live_server}/register")
-    page.get_by_label("Your name").fill("Sanne")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
+    # She makes an account (the link in her mail signs her in), then reads the course page.
+    sign_up(page, live_server, mail_server, name="Sanne", email=EMAIL)
     assert page.goto(lesson).status == 403  # type: ignore[union-attr]
 
     page.goto(f"{live_server}/courses/{COURSE}")
@@ -77,11 +97,11 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
     screenshot(page, "purchase-success")
     assert [d.status_code for d in live_stripe.deliveries] == [200]
 
-    # The receipt arrives (after the mail confirming her address; the instructor hears of the
-    # enrolment too), with the amount, the VAT and the order number.
+    # The receipt arrives (after the mails confirming her address and welcoming her; the
+    # instructor hears of the enrolment too), with the amount, the VAT and the order number.
     [receipt] = [
         m
-        for m in mail_server.wait_for(3)
+        for m in mail_server.wait_for(4)
         if m["To"] == EMAIL and "Sterke basis" in str(m["Subject"])
     ]
     body = receipt.get_body(preferencelist=("plain",))
@@ -110,14 +130,9 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
 
 
 def test_when_stripe_is_down_she_reads_why_in_dutch_and_buys_once_it_is_back(
-    page: Page, live_server: str, live_stripe: StripeServer
+    page: Page, live_server: str, live_stripe: StripeServer, mail_server: SmtpServer
 ) -> None:
-    page.goto(f"{live_server}/register")
-    page.get_by_label("Je naam").fill("Noor")
-    page.get_by_label("E-mailadres").fill("noor.wacht@example.nl")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Account aanmaken").click()
-    expect(page).to_have_url(re.compile(r"/today\?notice=welcome$"))
+    sign_up(page, live_server, mail_server, name="Noor", email="noor.wacht@example.nl")
     page.goto(f"{live_server}/courses/{COURSE}")
     buy = page.locator(f'form[action="/courses/{COURSE}/checkout"] button[type="submit"]')
 

@@ -9,6 +9,7 @@ from api.catalog.models import Course, Lesson
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
 from tests.factories import enable_totp, log_in, make_course, make_user, post_form
+from tests.smtp import Mailbox, link_path
 
 
 def _lessons(session: Session, course: Course) -> list[Lesson]:
@@ -66,8 +67,8 @@ def test_a_paid_course_cannot_be_joined_for_free(client: TestClient, session: Se
     assert _enrolments(session, course) == []
 
 
-def test_an_anonymous_visitor_registers_and_comes_back_to_the_course(
-    client: TestClient, session: Session
+def test_an_anonymous_visitor_registers_and_her_mailed_link_brings_her_back_to_the_course(
+    client: TestClient, session: Session, mailbox: Mailbox
 ) -> None:
     course = make_course(session)
     page = client.get(f"/courses/{course.slug}")
@@ -87,8 +88,11 @@ def test_an_anonymous_visitor_registers_and_comes_back_to_the_course(
             "next": f"/courses/{course.slug}",
         },
     )
-    assert response.status_code == 303
-    assert response.headers["location"] == f"/courses/{course.slug}"
+    assert response.status_code == 200
+    [verification] = mailbox.wait_for(1)
+    confirmed = post_form(client, link_path(verification))
+    assert confirmed.status_code == 303
+    assert confirmed.headers["location"] == f"/courses/{course.slug}"
     assert f'action="/courses/{course.slug}/enrol"' in client.get(f"/courses/{course.slug}").text
 
 

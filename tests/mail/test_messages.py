@@ -14,8 +14,9 @@ from sqlmodel import Session
 from starlette.routing import Match
 
 from api import i18n
+from api.accounts import email_change, requests
 from api.accounts import service as accounts
-from api.accounts.models import Role, User
+from api.accounts.models import Role, TokenPurpose, User
 from api.catalog.models import Course
 from api.config import Settings
 from api.enrolment import service as enrolment_service
@@ -24,7 +25,7 @@ from api.payments import emails as payment_emails
 from api.payments.models import Order, OrderStatus
 from api.reminders import service as reminders
 from api.worker import Worker
-from tests.factories import make_course, make_user
+from tests.factories import PASSWORD, make_course, make_user
 from tests.smtp import Mailbox, html_of, links_in, text_of
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -64,10 +65,14 @@ class World:
 
 
 def _verify(world: World, language: str) -> User:
-    user = accounts.register(
-        world.session, world.settings, name="Mila", email=f"mila.{language}@example.nl",
-        password="rustig ademen op de bank 7", language=language,
+    email = f"mila.{language}@example.nl"
+    requests.register(
+        world.session, name="Mila", email=email, password="rustig ademen op de bank 7",
+        language=language, next_path=None, ip="192.0.2.1",
     )  # fmt: skip
+    world.mailbox.deliver()  # the worker makes the account and queues its mail
+    user = accounts.find_by_email(world.session, email)
+    assert user is not None
     return user
 
 
@@ -76,13 +81,37 @@ def _welcome(world: World, language: str) -> User:
     [verification] = world.mailbox.wait_for(1)
     world.mailbox.server.clear()
     token = urlsplit(links_in(verification)[0]).path.rsplit("/", 1)[1]
-    accounts.verify_email(world.session, world.settings, token=token)
+    accounts.use_link(world.session, world.settings, token=token, purpose=TokenPurpose.verify_email)
+    return user
+
+
+def _already_registered(world: World, language: str) -> User:
+    user = make_user(world.session, language=language)
+    requests.register(
+        world.session, name="Mila", email=user.email, password="rustig ademen op de bank 7",
+        language="nl" if language == "en" else "en", next_path=None, ip="192.0.2.1",
+    )  # fmt: skip
     return user
 
 
 def _reset(world: World, language: str) -> User:
     user = make_user(world.session, language=language)
-    accounts.request_password_reset(world.session, world.settings, email=user.email)
+    requests.ask_reset(world.session, email=user.email, ip="192.0.2.1")
+    return user
+
+
+def _sign_in_link(world: World, language: str) -> User:
+    user = make_user(world.session, language=language)
+    requests.ask_sign_in_link(world.session, email=user.email, next_path=None, ip="192.0.2.1")
+    return user
+
+
+def _email_change_requested(world: World, language: str) -> User:
+    user = make_user(world.session, language=language)
+    email_change.request(
+        world.session, world.settings, user=user, password=PASSWORD,
+        new_email=f"nieuw.{language}@example.nl",
+    )  # fmt: skip
     return user
 
 
@@ -141,7 +170,16 @@ def _new_enrolment(world: World, language: str) -> User:
 CASES = {
     "verify_email": Case("Confirm your email address for Kern", _verify, ("/verify-email/",)),
     "welcome": Case("Welcome to Kern", _welcome, ("/courses", "/account/mail")),
+    "already_registered": Case(
+        "You already have a Kern account", _already_registered, ("/login", "/forgot-password")
+    ),
     "reset_password": Case("Set a new password for Kern", _reset, ("/reset-password/",)),
+    "sign_in_link": Case("Your sign-in link for Kern", _sign_in_link, ("/login/link/",)),
+    "email_change_requested": Case(
+        "A new email address was requested for your Kern account",
+        _email_change_requested,
+        ("/account/cancel-email/",),
+    ),
     "receipt": Case("Your purchase at Kern: %(title)s", _receipt, ("/courses/",)),
     "refund": Case("Your payment for %(title)s has been refunded", _refund, ()),
     "module_opened": Case(

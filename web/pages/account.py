@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.accounts import service, sessions, tokens, totp, twofactor
+from api.accounts import email_change, service, sessions, tokens, totp, twofactor
 from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
 from api.db import SessionDep
@@ -28,6 +28,7 @@ NOTICES = frozenset(
         "password-changed",
         "email-sent",
         "email-changed",
+        "email-change-cancelled",
         "verification-sent",
         "sessions-ended",
         "two-factor-on",
@@ -45,10 +46,12 @@ def _account_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     notice = request.query_params.get("notice")
     context: dict[str, Any] = {
         "account": user,
+        "pending_email": email_change.pending(session, user=user),
         "sessions": sessions.active(session, user=user),
         "current_session_id": visitor.auth_session.id if visitor.auth_session else None,
         "orders": payments_service.orders_of(session, user=user),
@@ -57,7 +60,25 @@ def _account_page(
         "errors": errors or {},
         "values": {"name": user.name, "language": user.language, **(values or {})},
     }
-    return render(request, "account/index.html", context, status_code=status_code)
+    response = render(request, "account/index.html", context, status_code=status_code)
+    # A refusal for too many wrong passwords says when she may try again.
+    response.headers.update(headers or {})
+    return response
+
+
+def _keep_this_browser(
+    request: Request, session: SessionDep, user: User, response: Response
+) -> None:
+    """After every session ended, sign this browser in again under a new token."""
+    settings = settings_of(request)
+    token = sessions.start(
+        session,
+        settings,
+        user=user,
+        user_agent=request.headers.get("user-agent", ""),
+        ip_address=client_ip(request),
+    )
+    set_session_cookie(response, settings, token)
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -108,17 +129,17 @@ def change_password(
     try:
         service.change_password(session, user=user, current=current_password, new=password)
     except FormError as exc:
-        return _account_page(request, session, user, visitor, errors=exc.fields, status_code=422)
-    settings = settings_of(request)
-    token = sessions.start(
-        session,
-        settings,
-        user=user,
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=client_ip(request),
-    )
+        return _account_page(
+            request,
+            session,
+            user,
+            visitor,
+            errors=exc.fields,
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
     response = RedirectResponse("/account?notice=password-changed", status_code=303)
-    set_session_cookie(response, settings, token)
+    _keep_this_browser(request, session, user, response)
     return response
 
 
@@ -131,9 +152,9 @@ def change_email(
     email: FormStr = "",
     password: FormStr = "",
 ) -> Response:
-    """Send a confirmation link to the new address."""
+    """Send a confirmation link to the new address and a cancel link to the current one."""
     try:
-        service.request_email_change(
+        email_change.request(
             session, settings_of(request), user=user, password=password, new_email=email
         )
     except FormError as exc:
@@ -145,9 +166,17 @@ def change_email(
             visitor,
             errors=errors,
             values={"new_email": email},
-            status_code=422,
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
     return RedirectResponse("/account?notice=email-sent", status_code=303)
+
+
+@router.post("/account/email/cancel")
+def cancel_email_change(session: SessionDep, user: RequireUser) -> RedirectResponse:
+    """Call off her waiting address change."""
+    email_change.cancel(session, user=user)
+    return RedirectResponse("/account?notice=email-change-cancelled", status_code=303)
 
 
 @router.post("/account/verify/resend")
@@ -180,10 +209,32 @@ def show_confirm_email(request: Request, session: SessionDep, token: str) -> HTM
 def confirm_email(request: Request, session: SessionDep, token: str) -> Response:
     """Switch to the new address."""
     try:
-        service.confirm_email_change(session, settings_of(request), token=token)
+        email_change.confirm(session, settings_of(request), token=token)
     except (tokens.InvalidLink, FormError) as exc:
         return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
     return RedirectResponse("/account?notice=email-changed", status_code=303)
+
+
+@router.get("/account/cancel-email/{token}", response_class=HTMLResponse)
+def show_cancel_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """A button that calls off the change (the link goes to the old address)."""
+    try:
+        record = tokens.peek(session, token=token, purpose=TokenPurpose.cancel_email)
+    except tokens.InvalidLink as exc:
+        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
+    return render(
+        request, "account/cancel_email.html", {"token": token, "new_email": record.new_email}
+    )
+
+
+@router.post("/account/cancel-email/{token}", response_class=HTMLResponse)
+def cancel_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """Call the change off; the confirmation link stops working."""
+    try:
+        email_change.cancel_by_link(session, token=token)
+    except tokens.InvalidLink as exc:
+        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
+    return render(request, "account/cancel_email.html", {"cancelled": True})
 
 
 @router.post("/account/sessions/{session_id}/end")
@@ -211,17 +262,24 @@ def _two_factor_page(
     session: SessionDep,
     user: User,
     *,
+    refused: FormError | None = None,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> HTMLResponse:
-    context: dict[str, Any] = {"account": user, "errors": errors or {}}
+    """The page, with the errors of a refused form (its status, and Retry-After if limited)."""
+    context: dict[str, Any] = {
+        "account": user,
+        "errors": errors or (refused.fields if refused else {}),
+    }
     if user.has_totp:
         context["remaining"] = twofactor.remaining_recovery_codes(session, user=user)
     else:
         secret = twofactor.pending_secret(session, user=user)
         uri = totp.provisioning_uri(secret, account=user.email)
         context.update(secret=secret, qr=totp.qr_svg(uri))
-    return render(request, "account/two_factor.html", context, status_code=status_code)
+    status_code = refused.status_code if refused else 200
+    response = render(request, "account/two_factor.html", context, status_code=status_code)
+    response.headers.update(refused.headers if refused else {})
+    return response
 
 
 @router.get("/account/two-factor", response_class=HTMLResponse)
@@ -234,12 +292,14 @@ def show_two_factor(request: Request, session: SessionDep, user: RequireUser) ->
 def enable_two_factor(
     request: Request, session: SessionDep, user: RequireUser, code: FormStr = ""
 ) -> HTMLResponse:
-    """Switch it on with a first code and show the recovery codes once."""
+    """Switch it on with a first code, show the recovery codes once; other browsers are out."""
     try:
         codes = twofactor.enable(session, user=user, code=code)
     except FormError as exc:
-        return _two_factor_page(request, session, user, errors=exc.fields, status_code=422)
-    return render(request, "account/recovery_codes.html", {"codes": codes, "first_time": True})
+        return _two_factor_page(request, session, user, refused=exc)
+    response = render(request, "account/recovery_codes.html", {"codes": codes, "first_time": True})
+    _keep_this_browser(request, session, user, response)
+    return response
 
 
 @router.post("/account/two-factor/recovery-codes", response_class=HTMLResponse)
@@ -250,9 +310,9 @@ def new_recovery_codes(
     if not user.has_totp:
         return _two_factor_page(request, session, user)
     try:
-        service.check_password(user, password, field="password")
+        service.confirm_password(session, user=user, password=password, field="password")
     except FormError as exc:
-        return _two_factor_page(request, session, user, errors=exc.fields, status_code=422)
+        return _two_factor_page(request, session, user, refused=exc)
     codes = twofactor.replace_recovery_codes(session, user=user)
     return render(request, "account/recovery_codes.html", {"codes": codes, "first_time": False})
 
@@ -267,7 +327,7 @@ def disable_two_factor(
     except FormError as exc:
         # The page has a second password field (new recovery codes); show this error at this form.
         errors = {"disable_password": exc.message}
-        return _two_factor_page(request, session, user, errors=errors, status_code=422)
+        return _two_factor_page(request, session, user, refused=exc, errors=errors)
     return RedirectResponse("/account?notice=two-factor-off", status_code=303)
 
 
@@ -306,12 +366,14 @@ def delete_account(
     try:
         service.delete_account(session, user=user, password=password, confirmation=confirmation)
     except FormError as exc:
-        return render(
+        response = render(
             request,
             "account/delete.html",
             {"errors": exc.fields, "values": {"confirmation": confirmation}},
-            status_code=422,
+            status_code=exc.status_code,
         )
+        response.headers.update(exc.headers)
+        return response
     request.state.visitor = sessions.Visitor()
     request.state.header_user = None
     response = render(request, "account/deleted.html")

@@ -1,4 +1,6 @@
-"""Signing up, in and out: registration, login with a second factor, email links, password reset."""
+"""Signing up, in and out: registration, login with a second factor, logout.
+
+The links mailed for these (verify, reset, sign in) are answered in web/pages/links.py."""
 
 from urllib.parse import urlencode
 
@@ -6,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import i18n
-from api.accounts import service, sessions, tokens, twofactor
+from api.accounts import requests, service, sessions, twofactor
 from api.accounts.access import VisitorDep
-from api.accounts.models import TokenPurpose, User
+from api.accounts.models import User
 from api.config import Settings
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
@@ -23,6 +25,8 @@ router = APIRouter(include_in_schema=False)
 # Where a learner lands after signing in or up, unless she was on her way somewhere: her
 # "Vandaag" page, with what to do today.
 HOME = "/today"
+# Where her verification link leads when she was not on her way anywhere.
+WELCOME = f"{HOME}?notice=welcome"
 
 
 def _secure(settings: Settings) -> bool:
@@ -60,14 +64,14 @@ def remember_language(response: Response, settings: Settings, user: User) -> Non
     )
 
 
-def sign_in(
+def _start_session(
     request: Request,
     session: SessionDep,
     visitor: sessions.Visitor,
     *,
     user: User,
     target: str,
-    mfa_pending: bool = False,
+    mfa_pending: bool,
 ) -> RedirectResponse:
     """Replace any current session by a new one (a new token at every login) and redirect."""
     settings = settings_of(request)
@@ -87,10 +91,29 @@ def sign_in(
     return response
 
 
-def _too_many(
+def sign_in(
+    request: Request, session: SessionDep, visitor: sessions.Visitor, *, user: User, target: str
+) -> RedirectResponse:
+    """Sign her in and go to `target`; with two-step verification on, only half-way: the code
+    step comes first, whatever proved who she is (her password or a mailed link)."""
+    if user.has_totp:
+        return _start_session(
+            request,
+            session,
+            visitor,
+            user=user,
+            target="/login/two-factor?" + urlencode({"next": target}),
+            mfa_pending=True,
+        )
+    return _start_session(request, session, visitor, user=user, target=target, mfa_pending=False)
+
+
+def too_many(
     request: Request, template: str, exc: TooManyAttempts, values: dict[str, str]
 ) -> HTMLResponse:
-    response = render(request, template, {"values": values, "alert": exc.message}, status_code=429)
+    """The form again, with what she typed (never a password), the wait, 429 and Retry-After."""
+    context = {"values": values, "alert": exc.message, "limited": True}
+    response = render(request, template, context, status_code=429)
     response.headers.update(exc.headers)
     return response
 
@@ -111,38 +134,34 @@ def show_register(request: Request, visitor: VisitorDep, next: str = "") -> Resp
 def register(
     request: Request,
     session: SessionDep,
-    visitor: VisitorDep,
+    _visitor: VisitorDep,
     name: FormStr = "",
     email: FormStr = "",
     password: FormStr = "",
     language: FormStr = "nl",
     next: FormStr = "",
 ) -> Response:
-    """Create a learner account, send the verification mail and sign her in."""
+    """Queue the sign-up and ask her to open her mail: the same page whether or not the address
+    has an account (that one gets a mail saying so); her link confirms and signs her in."""
     target = safe_next(next) if next else ""
     values = {"name": name, "email": email, "language": language, "next": target}
-    ip_key = f"register:ip:{client_ip(request)}"
     try:
-        ratelimit.guard(session, [(ip_key, ratelimit.REGISTER_PER_IP)])
-        user = service.register(
+        requests.register(
             session,
-            settings_of(request),
             name=name,
             email=email,
             password=password,
             language=language,
+            next_path=target or WELCOME,
+            ip=client_ip(request),
         )
     except TooManyAttempts as exc:
-        return _too_many(request, "auth/register.html", exc, values)
+        return too_many(request, "auth/register.html", exc, values)
     except FormError as exc:
-        # Failed attempts count too: otherwise "this address has an account" could be asked
-        # without limit to find out who uses Kern.
-        ratelimit.record(session, ip_key)
         return render(
             request, "auth/register.html", {"values": values, "errors": exc.fields}, status_code=422
         )
-    ratelimit.record(session, ip_key)
-    return sign_in(request, session, visitor, user=user, target=target or f"{HOME}?notice=welcome")
+    return render(request, "auth/register_sent.html", {"email": service.normalise_email(email)})
 
 
 # --- login and logout ---------------------------------------------------------------------
@@ -171,30 +190,14 @@ def login(
     """Check the password; continue to the second factor when she has one."""
     target = safe_next(next)
     values = {"email": email, "next": target}
-    account_key = f"login:account:{service.normalise_email(email)[:254]}"
-    ip_key = f"login:ip:{client_ip(request)}"
     try:
-        ratelimit.guard(
-            session, [(account_key, ratelimit.LOGIN_PER_ACCOUNT), (ip_key, ratelimit.LOGIN_PER_IP)]
-        )
+        user = service.log_in(session, email=email, password=password, ip=client_ip(request))
     except TooManyAttempts as exc:
-        return _too_many(request, "auth/login.html", exc, values)
-    user = service.authenticate(session, email=email, password=password)
+        return too_many(request, "auth/login.html", exc, values)
     if user is None:
-        ratelimit.record(session, account_key, ip_key)
         alert = _("This email address and password do not match. Check both and try again.")
         return render(
             request, "auth/login.html", {"values": values, "alert": alert}, status_code=400
-        )
-    ratelimit.clear(session, account_key)
-    if user.has_totp:
-        return sign_in(
-            request,
-            session,
-            visitor,
-            user=user,
-            target="/login/two-factor?" + urlencode({"next": target}),
-            mfa_pending=True,
         )
     return sign_in(request, session, visitor, user=user, target=target)
 
@@ -224,7 +227,7 @@ def login_two_factor(
     try:
         ratelimit.guard(session, [(key, ratelimit.TWO_FACTOR_PER_ACCOUNT)])
     except TooManyAttempts as exc:
-        return _too_many(request, "auth/login_two_factor.html", exc, values)
+        return too_many(request, "auth/login_two_factor.html", exc, values)
     if not twofactor.check(session, user=user, code=code):
         ratelimit.record(session, key)
         errors = {"code": _("This code is not correct. Try the newest code from your app.")}
@@ -248,89 +251,5 @@ def logout(request: Request, session: SessionDep, visitor: VisitorDep) -> Redire
     if visitor.auth_session is not None:
         sessions.end(session, auth_session=visitor.auth_session)
     response = RedirectResponse("/login?notice=logged-out", status_code=303)
-    clear_session_cookie(response, settings_of(request))
-    return response
-
-
-# --- links from emails: verify address, reset password -------------------------------------
-
-
-@router.get("/verify-email/{token}", response_class=HTMLResponse)
-def show_verify_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
-    """A button to confirm (a GET must not change anything; mail scanners open links)."""
-    try:
-        tokens.peek(session, token=token, purpose=TokenPurpose.verify_email)
-    except tokens.InvalidLink as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
-    return render(request, "auth/verify_email.html", {"token": token})
-
-
-@router.post("/verify-email/{token}")
-def verify_email(request: Request, session: SessionDep, token: str) -> Response:
-    """Confirm the address."""
-    try:
-        service.verify_email(session, settings_of(request), token=token)
-    except tokens.InvalidLink as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
-    return RedirectResponse("/account?notice=verified", status_code=303)
-
-
-@router.get("/forgot-password", response_class=HTMLResponse)
-def show_forgot_password(request: Request) -> HTMLResponse:
-    """Ask for the address to send a reset link to."""
-    return render(request, "auth/forgot_password.html")
-
-
-@router.post("/forgot-password", response_class=HTMLResponse)
-def forgot_password(request: Request, session: SessionDep, email: FormStr = "") -> HTMLResponse:
-    """Send a link if the address is known; answer the same either way."""
-    values = {"email": email}
-    if problem := service.email_problem(service.normalise_email(email)):
-        return render(
-            request,
-            "auth/forgot_password.html",
-            {"values": values, "errors": {"email": problem}},
-            status_code=422,
-        )
-    account_key = f"reset:account:{service.normalise_email(email)}"
-    ip_key = f"reset:ip:{client_ip(request)}"
-    try:
-        ratelimit.guard(
-            session, [(account_key, ratelimit.RESET_PER_ACCOUNT), (ip_key, ratelimit.RESET_PER_IP)]
-        )
-    except TooManyAttempts as exc:
-        return _too_many(request, "auth/forgot_password.html", exc, values)
-    ratelimit.record(session, account_key, ip_key)
-    service.request_password_reset(session, settings_of(request), email=email)
-    return render(request, "auth/forgot_password.html", {"values": values, "sent": True})
-
-
-@router.get("/reset-password/{token}", response_class=HTMLResponse)
-def show_reset_password(request: Request, session: SessionDep, token: str) -> HTMLResponse:
-    """The form for a new password, if the link is still valid."""
-    try:
-        tokens.peek(session, token=token, purpose=TokenPurpose.reset_password)
-    except tokens.InvalidLink as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
-    return render(request, "auth/reset_password.html", {"token": token})
-
-
-@router.post("/reset-password/{token}", response_class=HTMLResponse)
-def reset_password(
-    request: Request, session: SessionDep, token: str, password: FormStr = ""
-) -> Response:
-    """Set the new password; every session ends, so she logs in again with it."""
-    try:
-        service.reset_password(session, settings_of(request), token=token, password=password)
-    except tokens.InvalidLink as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
-    except FormError as exc:
-        return render(
-            request,
-            "auth/reset_password.html",
-            {"token": token, "errors": exc.fields},
-            status_code=422,
-        )
-    response = RedirectResponse("/login?notice=password-reset", status_code=303)
     clear_session_cookie(response, settings_of(request))
     return response

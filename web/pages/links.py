@@ -1,0 +1,178 @@
+"""Links by mail: confirm the address, set a new password, sign in without the password.
+
+Opening a link (GET) only shows a button: mail scanners open links, and must not use them up.
+Pressing it (POST) does the work. Asking for a link answers the same whatever the address.
+"""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.accounts import requests, service, sessions, tokens
+from api.accounts.access import VisitorDep
+from api.accounts.models import TokenPurpose
+from api.db import SessionDep
+from api.errors import FormError, TooManyAttempts
+from web.pages.auth import HOME, clear_session_cookie, sign_in, too_many
+from web.pages.common import FormStr, client_ip, settings_of
+from web.pages.home import safe_next
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _invalid(request: Request, exc: tokens.InvalidLink) -> HTMLResponse:
+    return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
+
+
+def _button_page(
+    request: Request, session: SessionDep, token: str, purpose: TokenPurpose, template: str
+) -> HTMLResponse:
+    """The page with the one button, if the link still works."""
+    try:
+        tokens.peek(session, token=token, purpose=purpose)
+    except tokens.InvalidLink as exc:
+        return _invalid(request, exc)
+    return render(request, template, {"token": token})
+
+
+def _signed_in_by_link(
+    request: Request,
+    session: SessionDep,
+    visitor: sessions.Visitor,
+    *,
+    token: str,
+    purpose: TokenPurpose,
+    default: str,
+) -> Response:
+    """Use the link and sign its owner in (the code step first if she has one)."""
+    try:
+        used = service.use_link(session, settings_of(request), token=token, purpose=purpose)
+    except tokens.InvalidLink as exc:
+        return _invalid(request, exc)
+    target = safe_next(used.next_path or default)
+    if visitor.signed_in is not None and visitor.signed_in.id == used.user.id:
+        return RedirectResponse(target, status_code=303)
+    return sign_in(request, session, visitor, user=used.user, target=target)
+
+
+# --- confirm the address -------------------------------------------------------------------
+
+
+@router.get("/verify-email/{token}", response_class=HTMLResponse)
+def show_verify_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """A button to confirm."""
+    return _button_page(
+        request, session, token, TokenPurpose.verify_email, "auth/verify_email.html"
+    )
+
+
+@router.post("/verify-email/{token}")
+def verify_email(
+    request: Request, session: SessionDep, visitor: VisitorDep, token: str
+) -> Response:
+    """Confirm the address and sign her in; on to where she was going when she signed up."""
+    return _signed_in_by_link(
+        request,
+        session,
+        visitor,
+        token=token,
+        purpose=TokenPurpose.verify_email,
+        default="/account?notice=verified",
+    )
+
+
+# --- sign in with a link -------------------------------------------------------------------
+
+
+@router.get("/login/link", response_class=HTMLResponse)
+def show_sign_in_link(request: Request, visitor: VisitorDep, next: str = HOME) -> Response:
+    """Ask for the address to mail a sign-in link to."""
+    if visitor.signed_in:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "auth/sign_in_link.html", {"values": {"next": safe_next(next)}})
+
+
+@router.post("/login/link", response_class=HTMLResponse)
+def ask_sign_in_link(
+    request: Request, session: SessionDep, email: FormStr = "", next: FormStr = HOME
+) -> HTMLResponse:
+    """Mail a sign-in link if the address has an account; answer the same either way."""
+    values = {"email": email, "next": safe_next(next)}
+    try:
+        requests.ask_sign_in_link(
+            session, email=email, next_path=values["next"], ip=client_ip(request)
+        )
+    except TooManyAttempts as exc:
+        return too_many(request, "auth/sign_in_link.html", exc, values)
+    except FormError as exc:
+        context = {"values": values, "errors": exc.fields}
+        return render(request, "auth/sign_in_link.html", context, status_code=422)
+    return render(request, "auth/sign_in_link.html", {"values": values, "sent": True})
+
+
+@router.get("/login/link/{token}", response_class=HTMLResponse)
+def show_use_sign_in_link(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """A button that signs her in."""
+    return _button_page(request, session, token, TokenPurpose.sign_in, "auth/sign_in_confirm.html")
+
+
+@router.post("/login/link/{token}")
+def use_sign_in_link(
+    request: Request, session: SessionDep, visitor: VisitorDep, token: str
+) -> Response:
+    """Sign her in (the code step first if she has one) and continue."""
+    return _signed_in_by_link(
+        request, session, visitor, token=token, purpose=TokenPurpose.sign_in, default=HOME
+    )
+
+
+# --- forgot and reset password -------------------------------------------------------------
+
+
+@router.get("/forgot-password", response_class=HTMLResponse)
+def show_forgot_password(request: Request) -> HTMLResponse:
+    """Ask for the address to send a reset link to."""
+    return render(request, "auth/forgot_password.html")
+
+
+@router.post("/forgot-password", response_class=HTMLResponse)
+def forgot_password(request: Request, session: SessionDep, email: FormStr = "") -> HTMLResponse:
+    """Send a link if the address is known; answer the same either way."""
+    values = {"email": email}
+    try:
+        requests.ask_reset(session, email=email, ip=client_ip(request))
+    except TooManyAttempts as exc:
+        return too_many(request, "auth/forgot_password.html", exc, values)
+    except FormError as exc:
+        context = {"values": values, "errors": exc.fields}
+        return render(request, "auth/forgot_password.html", context, status_code=422)
+    return render(request, "auth/forgot_password.html", {"values": values, "sent": True})
+
+
+@router.get("/reset-password/{token}", response_class=HTMLResponse)
+def show_reset_password(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """The form for a new password, if the link is still valid."""
+    return _button_page(
+        request, session, token, TokenPurpose.reset_password, "auth/reset_password.html"
+    )
+
+
+@router.post("/reset-password/{token}", response_class=HTMLResponse)
+def reset_password(
+    request: Request, session: SessionDep, token: str, password: FormStr = ""
+) -> Response:
+    """Set the new password; every session and mailed link ends, so she logs in again."""
+    try:
+        service.reset_password(session, settings_of(request), token=token, password=password)
+    except tokens.InvalidLink as exc:
+        return _invalid(request, exc)
+    except FormError as exc:
+        return render(
+            request,
+            "auth/reset_password.html",
+            {"token": token, "errors": exc.fields},
+            status_code=422,
+        )
+    response = RedirectResponse("/login?notice=password-reset", status_code=303)
+    clear_session_cookie(response, settings_of(request))
+    return response
