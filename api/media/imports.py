@@ -70,7 +70,7 @@ def import_package(
     )
     if problems:
         raise PackageError(problems)
-    before = files_of(session, package.slug)
+    before = _files_of(session, package.slug)
     renamed = package.renamed({original: brought.name for original, brought in plan.items()})
     result = packages.import_package(
         session,
@@ -87,15 +87,15 @@ def import_package(
     return result
 
 
-def files_of(session: Session, slug: str) -> set[str]:
+def _files_of(session: Session, slug: str) -> set[str]:
     """The cover and uploaded videos the course with this slug names now."""
     covers = session.exec(select(Course.cover_image).where(Course.slug == slug)).all()
-    videos = session.exec(
+    shown = session.exec(
         select(Lesson.video_ref)
         .join(Course, col(Course.id) == Lesson.course_id)
         .where(Course.slug == slug, Lesson.video_provider == VideoProvider.file)
     ).all()
-    return {name for name in [*covers, *videos] if name}
+    return {name for name in [*covers, *shown] if name}
 
 
 def _plan(

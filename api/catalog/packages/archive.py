@@ -2,8 +2,9 @@
 
 An uploaded zip is checked as a whole before anything is extracted: every member's name (no
 absolute paths, no `..`, no links), the number of members and their total size. Only the files a
-package consists of are then extracted, into a temporary folder, each at most a little over the
-size the loader accepts, and read with the same code as `kern import`.
+package consists of are then extracted, into a temporary folder: its texts each at most a little
+over the size the loader accepts, the files in its media/ folder within the zip's total. They are
+read with the same code as `kern import`.
 """
 
 import contextlib
