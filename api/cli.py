@@ -21,6 +21,8 @@ from api.accounts.models import Role, User
 from api.catalog import packages
 from api.config import Settings, SettingsError, get_settings
 from api.errors import AppError, FormError
+from api.media import imports as media_imports
+from api.media.files import MB
 from api.worker import Worker
 
 app = typer.Typer(help="Kern: courses for pelvic-floor and posture therapy.", no_args_is_help=True)
@@ -244,7 +246,19 @@ def import_command(
     try:
         with transaction(settings) as session, _progress_bar(package.lesson_count) as advance:
             owner = _instructor(session, instructor)
-            result = packages.import_package(session, package, instructor=owner, progress=advance)
+            result = media_imports.import_package(
+                session,
+                package,
+                instructor=owner,
+                media_dir=settings.media_dir,
+                max_video_bytes=settings.media_max_video_mb * MB,
+                progress=advance,
+            )
+    except packages.PackageError as exc:
+        # The files it names that she may not use, or that it brings but are not usable.
+        for problem in exc.problems:
+            typer.echo(problem.located(path), err=True)
+        raise typer.Exit(1) from exc
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)
         raise typer.Exit(1) from exc
@@ -260,7 +274,9 @@ def export_command(
     settings = load_settings()
     try:
         with transaction(settings) as session:
-            folder = packages.export_course(session, slug=slug, target=directory)
+            folder = packages.export_course(
+                session, slug=slug, target=directory, media_dir=settings.media_dir
+            )
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)
         raise typer.Exit(1) from exc

@@ -248,17 +248,22 @@ def _error_response(
     )
 
 
-async def _handle_app_error(request: Request, exc: Exception) -> Response:
-    exc = cast(AppError, exc)
-    location = exc.location()
+def app_error_response(request: Request, error: AppError) -> Response:
+    """How `error` is answered: JSON under /api, otherwise a page or a redirect (for code
+    outside the exception handlers, such as a middleware, as well as for them)."""
+    location = error.location()
     response: Response
     if location and not _wants_json(request):
         response = RedirectResponse(location, status_code=303)
     else:
-        fields = exc.fields if isinstance(exc, FormError) else None
-        response = _error_response(request, exc.status_code, exc.message, exc.code, fields)
-    response.headers.update(exc.headers)
+        fields = error.fields if isinstance(error, FormError) else None
+        response = _error_response(request, error.status_code, error.message, error.code, fields)
+    response.headers.update(error.headers)
     return response
+
+
+async def _handle_app_error(request: Request, exc: Exception) -> Response:
+    return app_error_response(request, cast(AppError, exc))
 
 
 async def _handle_http_error(request: Request, exc: Exception) -> Response:

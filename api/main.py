@@ -20,6 +20,7 @@ from api.health.router import router as health_router
 from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
 from api.progress.router import router as progress_api
+from api.security.body_limit import BodyLimitMiddleware
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
 from api.worker import Worker, start_in_thread
@@ -34,6 +35,7 @@ from web.pages.media import router as media_pages
 from web.pages.payments import router as payments_pages
 from web.pages.progress import router as progress_pages
 from web.pages.studio import router as studio_pages
+from web.pages.studio.uploads import upload_paths
 from web.templating import STATIC_DIR
 
 # The order routes are tried in: the busiest first (see create_app).
@@ -111,8 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     # Added innermost first: the access log sees everything, crashes are answered inside the
-    # security headers.
+    # security headers. A body over its limit is refused before anything inside reads it (the
+    # CSRF check reads forms), in the visitor's language and with her CSRF cookie.
     app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, uploads=upload_paths(ROUTERS))
     app.add_middleware(CsrfCookieMiddleware, production=settings.is_production, secure=https)
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=https)

@@ -5,6 +5,7 @@ from api.catalog.models import Course, Lesson, Module, Step
 from api.db import metadata
 from api.enrolment.models import Enrolment
 from api.mail.models import OutboxMessage
+from api.media.models import MediaFile
 from api.payments.models import Order, StripeEvent
 from api.progress.models import LessonProgress, PracticeLog
 from api.ratelimit.models import RateLimitHit
@@ -19,6 +20,7 @@ __all__ = [
     "Lesson",
     "LessonProgress",
     "MailPreference",
+    "MediaFile",
     "Module",
     "Order",
     "OutboxMessage",

@@ -22,6 +22,7 @@ from api.catalog.models import (
     VideoProvider,
 )
 from api.db import utcnow
+from api.media import owners
 from api.security.csrf import FIELD
 
 PASSWORD = "rustig ademen 4 6"
@@ -144,10 +145,21 @@ def make_course(
             session.flush()
             assert lesson.id is not None
             session.add_all(_step(lesson.id, position) for position in range(steps_per_lesson))
+    if video_provider == VideoProvider.file:
+        # Kern stored the upload for this course, so the course owns the file.
+        own_media(session, course, VIDEO_REFS[VideoProvider.file])
     session.flush()
     # The database's triggers counted the content just added (course.content_version).
     session.refresh(course)
     return course
+
+
+def own_media(session: Session, course: Course, name: str) -> None:
+    """Record `course` as an owner of the stored file `name`, as an upload to it would."""
+    assert course.id is not None
+    kind = owners.kind_of(name)
+    assert kind is not None, name
+    owners.record(session, name=name, course_id=course.id, kind=kind)
 
 
 def enable_totp(session: Session, user: User) -> str:

@@ -62,6 +62,7 @@ from tests.factories import (
     log_in,
     make_course,
     make_user,
+    own_media,
     post_form,
 )
 
@@ -905,6 +906,7 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
             select(Lesson).where(Lesson.course_id == course.id).order_by(col(Lesson.id))
         ).all()
         lessons[0].video_provider, lessons[0].video_ref = "file", MEDIA_NAME
+        own_media(session, course, MEDIA_NAME)
         step = session.exec(select(Step).where(Step.lesson_id == lessons[1].id)).first()
         assert step is not None
         CONTENT_IDS.update(

@@ -25,6 +25,8 @@ CHUNK = 1024 * 1024
 MB = 1024 * 1024
 # What Kern itself names an upload: 32 hex digits and the extension of the real format.
 GENERATED_NAME = re.compile(r"^[a-f0-9]{32}\.(?:jpg|png|webp|mp4|webm)$")
+# A name /media/ may serve: one plain file name, no separators, no "..", no hidden files.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 # Partial uploads start with a dot, so /media/ never serves them (see web/pages/media.py).
 _PARTIAL_PREFIX = ".upload-"
 
@@ -42,6 +44,11 @@ class UploadRefused(AppError):
 class TooLarge(UploadRefused):
     status_code = 413
     code = "too_large"
+
+
+def is_safe_name(name: str) -> bool:
+    """Whether `name` is a plain file name directly in MEDIA_DIR, checked before any file access."""
+    return SAFE_NAME.match(name) is not None and ".." not in name
 
 
 def new_name(extension: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.catalog.models import Course, Lesson, VideoProvider
-from api.media import files
+from api.media import files, owners
 
 
 def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
@@ -19,8 +19,10 @@ def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
 
     For a caller that has just stopped naming `name` (and flushed that change).
     """
-    # Another course or lesson may name the same file (an imported copy of this course).
+    # Another course or lesson may name the same file (another course of hers that owns it).
     if not in_use(session, name):
+        # Its owners go with it; should the transaction roll back, they stay, and the file too.
+        owners.forget(session, name=name)
         files.after_commit(session, partial(files.remove, media_dir, name))
 
 

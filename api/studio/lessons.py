@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 from api.catalog import steps as catalog_steps
 from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
 from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
-from api.catalog.video import parse_video_url
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
 from api.media import usage as media_usage
 from api.progress.models import LessonProgress, PracticeLog
+from api.studio import lesson_video
 from api.studio.courses import (
     MARKDOWN_LENGTH,
     TITLE_LENGTH,
@@ -34,7 +34,6 @@ from api.studio.courses import (
 )
 from api.studio.modules import MAX_ID, module_in, move_within, renumber
 
-MAX_URL = 500
 _NUMBER = re.compile(r"[0-9]{1,9}")
 
 
@@ -95,15 +94,6 @@ def parse_number(value: str, bounds: tuple[int, int], *, field: str, errors: dic
     return low
 
 
-def video_url(lesson: Lesson) -> str:
-    """The lesson's YouTube or Vimeo video as a link to paste back in the form ("" for none)."""
-    if lesson.video_provider == VideoProvider.youtube:
-        return f"https://www.youtube.com/watch?v={lesson.video_ref}"
-    if lesson.video_provider == VideoProvider.vimeo:
-        return f"https://vimeo.com/{lesson.video_ref}"
-    return ""
-
-
 def form_values(lesson: Lesson) -> dict[str, str]:
     """The lesson as the edit form shows it."""
     return {
@@ -112,7 +102,7 @@ def form_values(lesson: Lesson) -> dict[str, str]:
         "body": lesson.body,
         "estimated_minutes": str(lesson.estimated_minutes),
         "free_preview": "on" if lesson.free_preview else "",
-        "video_url": video_url(lesson),
+        "video_url": lesson_video.video_url(lesson),
         "video_title": lesson.video_title,
         "version": str(lesson.version),
     }
@@ -203,29 +193,6 @@ def _slug(
     return typed, None
 
 
-def _video(
-    data: LessonInput, lesson: Lesson | None, errors: dict[str, str]
-) -> tuple[str | None, str | None]:
-    """Provider and id from the pasted link; an uploaded file stays unless removed or replaced."""
-    url = data.video_url.strip()
-    if url:
-        if "://" not in url:
-            url = "https://" + url  # "youtu.be/…" pasted without its scheme
-        parsed = parse_video_url(url) if len(url) <= MAX_URL else None
-        if parsed is None:
-            errors["video_url"] = _(
-                "Kern recognises links to a YouTube or Vimeo video, for example "
-                "https://www.youtube.com/watch?v=…, https://youtu.be/… or "
-                "https://vimeo.com/123456789. Copy the address of the video itself, leave "
-                "this field empty for no video, or upload a video file below."
-            )
-            return None, None
-        return parsed
-    if lesson and lesson.video_provider == VideoProvider.file and not data.remove_video:
-        return lesson.video_provider, lesson.video_ref
-    return None, None
-
-
 def _check(
     session: Session, course: Course, data: LessonInput, lesson: Lesson | None = None
 ) -> dict[str, Any]:
@@ -245,7 +212,14 @@ def _check(
     minutes = parse_number(
         data.estimated_minutes, ESTIMATED_MINUTES, field="estimated_minutes", errors=errors
     )
-    provider, ref = _video(data, lesson, errors)
+    provider, ref = lesson_video.chosen(data.video_url, data.remove_video, lesson, errors)
+    lesson_video.check_owned(
+        session,
+        course=course,
+        lesson=lesson,
+        errors=errors,
+        ref=(ref if provider == VideoProvider.file else None),
+    )
     video_title = clean_line(data.video_title)
     if len(video_title) > TITLE_LENGTH:
         errors["video_title"] = _("Keep the title under %(num)s characters.", num=TITLE_LENGTH)
@@ -291,6 +265,7 @@ def create(session: Session, *, course: Course, module: Module, data: LessonInpu
     with _slug_guard(session):
         session.add(lesson)
         session.flush()
+    lesson_video.record(session, course=course, lesson=lesson)
     touch(session, course=course)
     return lesson
 
@@ -321,6 +296,8 @@ def save(
     session.refresh(lesson)
     if saved is None:
         raise LessonChanged(lesson)
+    if lesson.video_ref != old_file:
+        lesson_video.record(session, course=course, lesson=lesson)
     touch(session, course=course)
     if old_file and old_file != lesson.video_ref:
         # The uploaded video she removed (or replaced by a link) goes once this commits.

@@ -5,7 +5,7 @@ address, so the request path does the same work for known and unknown addresses;
 answers them. A link that signs her in remembers the page she was on its way to.
 
 Revision ID: e5b1c7a93d20
-Revises: d2a9e4c1b7f3
+Revises: e5b1c8d2a4f6
 Created: 2026-12-05 08:00:00+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5b1c7a93d20"
-down_revision: str | None = "d2a9e4c1b7f3"
+down_revision: str | None = "e5b1c8d2a4f6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,11 +1,13 @@
 """Small valid course packages written under tmp_path, for tests to change one thing in."""
 
 import copy
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from PIL import Image
 
 SLUG = "sterke-start"
 
@@ -95,6 +97,8 @@ class PackageFiles:
     bodies: dict[str, str] = field(default_factory=dict)
     # Lesson files that stay listed in course.yaml but are not written, to test a missing file.
     unwritten: set[str] = field(default_factory=set)
+    # Files in the package's media/ folder, by name.
+    media: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -116,6 +120,10 @@ class PackageFiles:
             body = self.bodies.get(name, f"Uitleg bij *{meta.get('title')}*.\n\nNog een alinea.")
             text = f"---\n{_yaml(meta)}---\n{body}\n"
             (root / "lessons" / name).write_text(text, encoding="utf-8")
+        if self.media:
+            (root / "media").mkdir(exist_ok=True)
+        for name, data in self.media.items():
+            (root / "media" / name).write_bytes(data)
         return root
 
     def copy(self) -> "PackageFiles":
@@ -124,6 +132,17 @@ class PackageFiles:
 
 def _yaml(data: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+# The first bytes of an MP4 file (an `ftyp` box of brand isom), then filler: what Kern checks.
+MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 8
+
+
+def jpeg(colour: tuple[int, int, int] = (200, 120, 90)) -> bytes:
+    """A small real JPEG photo."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 def minimal_package() -> PackageFiles:

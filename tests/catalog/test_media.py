@@ -1,8 +1,8 @@
 """Uploaded media: served from MEDIA_DIR with range requests, and nothing else.
 
-Images are public. A video is served to those who may open a lesson that shows it: everyone for
-a free preview, otherwise the enrolled learner once its module has opened, the instructor and
-admins."""
+A file is served by the rules of the courses that own it. A cover is public once its course is
+published. A video is served to those who may open a lesson that shows it: everyone for a free
+preview, otherwise the enrolled learner once its module has opened, the instructor and admins."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ from api.config import Settings
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
-from tests.factories import enable_totp, log_in, make_course, make_user
+from tests.factories import enable_totp, log_in, make_course, make_user, own_media
 
 VIDEO = bytes(range(256)) * 8  # 2 KiB of recognisable bytes
 
@@ -59,6 +59,7 @@ def _course_with_video(
     lesson = _lessons(session, course)[lesson_index]
     lesson.video_provider, lesson.video_ref = VideoProvider.file, name
     session.add(lesson)
+    own_media(session, course, name)
     session.flush()
     return course
 
@@ -168,15 +169,57 @@ def test_head_requests_give_the_size_without_the_body(client: TestClient, media_
     assert response.content == b""
 
 
-def test_images_are_public_with_their_type(client: TestClient, settings: Settings) -> None:
+def _course_with_cover(session: Session, settings: Settings, name: str, *, status: str) -> Course:
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    (settings.media_dir / "omslag.webp").write_bytes(b"RIFF....WEBP")
+    (settings.media_dir / name).write_bytes(b"RIFF....WEBP")
+    course = make_course(session, status=status)
+    course.cover_image = name
+    session.add(course)
+    own_media(session, course, name)
+    session.flush()
+    return course
+
+
+def test_a_published_courses_cover_is_public_with_its_type(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    _course_with_cover(session, settings, "omslag.webp", status=CourseStatus.published)
 
     response = client.get("/media/omslag.webp")
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/webp"
     assert response.headers["cache-control"].startswith("public")
+
+
+def test_a_drafts_cover_is_shown_only_to_its_instructor(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    course = _course_with_cover(session, settings, "concept.webp", status=CourseStatus.draft)
+    instructor = session.get(User, course.instructor_id)
+    assert instructor is not None
+
+    assert client.get("/media/concept.webp").status_code == 404
+    log_in(client, make_user(session))
+    assert client.get("/media/concept.webp").status_code == 404
+    log_in(client, instructor, secret=enable_totp(session, instructor))
+    response = client.get("/media/concept.webp")
+    assert response.status_code == 200
+    assert response.headers["cache-control"].startswith("private")
+
+
+def test_an_image_no_course_owns_is_not_served(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    # Put there by hand, or named by a course that does not own it: nobody vouches for it.
+    course = make_course(session)
+    course.cover_image = "los.webp"
+    session.add(course)
+    session.flush()
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    (settings.media_dir / "los.webp").write_bytes(b"RIFF....WEBP")
+
+    assert client.get("/media/los.webp").status_code == 404
 
 
 def test_a_video_no_lesson_shows_is_not_served(client: TestClient, settings: Settings) -> None:

@@ -13,7 +13,7 @@ from api.catalog.packages import load_package
 from api.cli import app as cli
 from api.config import get_settings
 from api.seed import DEMO_INSTRUCTOR_EMAIL
-from tests.catalog.package_builder import line_of, minimal_package
+from tests.catalog.package_builder import MP4, line_of, minimal_package
 from tests.catalog.test_package_export import content
 
 # The problems are asserted by their English msgids.
@@ -190,3 +190,50 @@ def test_import_without_the_demo_instructor_says_how_to_get_one(
     result = _run("import", str(minimal_package().write(tmp_path)))
     assert result.exit_code == 1
     assert "run `kern seed` first, or pass --instructor EMAIL" in result.stderr
+
+
+def test_import_brings_the_files_in_media_and_export_writes_them_back(
+    operator_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    media_dir = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_DIR", str(media_dir))
+    get_settings.cache_clear()
+    _seed_accounts(tmp_path)
+    files = minimal_package()
+    files.lessons["01-welkom.md"]["video"] = {"provider": "file", "id": "welkom.mp4"}
+    files.media = {"welkom.mp4": MP4}
+    source = files.write(tmp_path / "bron")
+
+    assert _run("import", str(source)).exit_code == 0
+    assert (media_dir / "welkom.mp4").read_bytes() == MP4
+
+    result = _run("export", "sterke-start", str(tmp_path / "export"))
+    exported = tmp_path / "export" / "sterke-start"
+    assert result.exit_code == 0, result.output
+    assert (exported / "media" / "welkom.mp4").read_bytes() == MP4
+    again = _run("import", str(exported))
+    assert again.stdout.strip() == f"Unchanged {TITLE} (2 modules, 3 lessons)"
+    assert sorted(path.name for path in media_dir.iterdir()) == ["welkom.mp4"]
+
+
+def test_import_naming_a_file_that_is_not_hers_says_where_and_writes_nothing(
+    operator_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    get_settings.cache_clear()
+    _seed_accounts(tmp_path)
+    files = minimal_package()
+    files.lessons["01-welkom.md"]["video"] = {"provider": "file", "id": "van-een-ander.mp4"}
+    root = files.write(tmp_path)
+
+    result = _run("import", str(root))
+
+    assert result.exit_code == 1
+    lesson = root / "lessons" / "01-welkom.md"
+    # (The progress bar leaves an empty line behind.)
+    assert [line for line in result.stderr.splitlines() if line] == [
+        f"{lesson}:{line_of(lesson, 'van-een-ander.mp4')}: video.id: van-een-ander.mp4 is not "
+        "one of your files in Kern; put the file in the package's media/ folder, or upload it "
+        "in the studio after importing"
+    ]
+    assert _rows(operator_db)["Course"] == 0

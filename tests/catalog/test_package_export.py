@@ -14,8 +14,11 @@ from api.catalog.packages import (
     import_package,
     load_package,
 )
+from api.config import Settings
 from api.errors import AppError, NotFound
-from tests.catalog.package_builder import PackageFiles, minimal_package
+from api.media import imports
+from api.media.files import MB
+from tests.catalog.package_builder import MP4, PackageFiles, jpeg, minimal_package
 from tests.factories import make_user
 
 # The problems are asserted by their English msgids.
@@ -55,6 +58,7 @@ def rich_package() -> PackageFiles:
     """The minimal package with every optional field used and text that is easy to mangle."""
     files = minimal_package()
     files.course["cover_image"] = "omslag-sterke-start.jpg"
+    files.media = {"omslag-sterke-start.jpg": jpeg(), "adem-ritme.mp4": MP4}
     files.course["description"] = (
         "# Wat je leert\n\n- Voelen, *aanspannen* en **loslaten**\n- Ademen: in 4, uit 6\n\n"
         "> Dit vervangt geen arts of fysiotherapeut.\n\n```\ncode: blijft staan\n```\n"
@@ -63,7 +67,7 @@ def rich_package() -> PackageFiles:
     files.lessons["02-aanspannen.md"]["video"] = {"provider": "vimeo", "id": "76979871"}
     files.lessons["03-ademen.md"]["video"] = {
         "provider": "file",
-        "id": "adem ritme.mp4",
+        "id": "adem-ritme.mp4",
         "title": "Ademritme — één minuut",
     }
     files.step("02-aanspannen.md", 1)["body"] = "Regel één\nRegel twee\n\n- punt\n"
@@ -77,30 +81,51 @@ def inge(session: Session) -> User:
     return make_user(session, role=Role.instructor)
 
 
-def test_export_then_load_equals_the_original(session: Session, inge: User, tmp_path: Path) -> None:
-    original = load_package(rich_package().write(tmp_path / "bron"))
-    import_package(session, original, instructor=inge)
+def with_media(session: Session, package: CoursePackage, inge: User, media_dir: Path) -> Any:
+    """Import as `kern import` does: the files in the package's media/ folder come along."""
+    return imports.import_package(
+        session, package, instructor=inge, media_dir=media_dir, max_video_bytes=MB
+    )
 
-    folder = export_course(session, slug="sterke-start", target=tmp_path / "export")
+
+def test_export_then_load_equals_the_original(
+    session: Session, inge: User, tmp_path: Path, settings: Settings
+) -> None:
+    original = load_package(rich_package().write(tmp_path / "bron"))
+    with_media(session, original, inge, settings.media_dir)
+
+    folder = export_course(
+        session, slug="sterke-start", target=tmp_path / "export", media_dir=settings.media_dir
+    )
 
     assert folder == tmp_path / "export" / "sterke-start"
     exported = load_package(folder)
     assert content(exported) == content(original)
     assert sorted(exported.lessons) == ["01-welkom.md", "02-aanspannen.md", "03-ademen.md"]
+    # The files travel with the package, as Kern stores them.
+    assert sorted(exported.media) == ["adem-ritme.mp4", "omslag-sterke-start.jpg"]
+    for name, path in exported.media.items():
+        assert path.read_bytes() == (settings.media_dir / name).read_bytes()
 
 
-def test_importing_an_export_changes_nothing(session: Session, inge: User, tmp_path: Path) -> None:
-    import_package(session, load_package(rich_package().write(tmp_path)), instructor=inge)
-    folder = export_course(session, slug="sterke-start", target=tmp_path / "export")
-    result = import_package(session, load_package(folder), instructor=inge)
+def test_importing_an_export_changes_nothing(
+    session: Session, inge: User, tmp_path: Path, settings: Settings
+) -> None:
+    with_media(session, load_package(rich_package().write(tmp_path)), inge, settings.media_dir)
+    stored = sorted(path.name for path in settings.media_dir.iterdir())
+    folder = export_course(
+        session, slug="sterke-start", target=tmp_path / "export", media_dir=settings.media_dir
+    )
+    result = with_media(session, load_package(folder), inge, settings.media_dir)
     assert result.outcome == "Unchanged"
     assert result.course.version == 1
+    assert sorted(path.name for path in settings.media_dir.iterdir()) == stored
 
 
 def test_exported_files_are_readable_yaml_in_the_documented_order(
-    session: Session, inge: User, tmp_path: Path
+    session: Session, inge: User, tmp_path: Path, settings: Settings
 ) -> None:
-    import_package(session, load_package(rich_package().write(tmp_path)), instructor=inge)
+    with_media(session, load_package(rich_package().write(tmp_path)), inge, settings.media_dir)
     folder = export_course(session, slug="sterke-start", target=tmp_path / "export")
     text = (folder / "course.yaml").read_text(encoding="utf-8")
     assert list(yaml.safe_load(text)) == COURSE_KEYS

@@ -21,7 +21,15 @@ from api.catalog.packages import load_package
 from api.config import Settings
 from tests.catalog.package_builder import line_of, minimal_package
 from tests.catalog.test_package_export import content
-from tests.factories import csrf_token, enable_totp, field_error, log_in, make_course, make_user
+from tests.factories import (
+    csrf_token,
+    enable_totp,
+    field_error,
+    log_in,
+    make_course,
+    make_user,
+    own_media,
+)
 
 SLUG = "sterke-start"
 
@@ -119,6 +127,7 @@ def test_export_then_import_gives_the_same_course(
     course = make_course(session, instructor=alice, video_provider="file")
     course.cover_image = "0123456789abcdef0123456789abcdef.jpg"
     session.add(course)
+    own_media(session, course, course.cover_image)
     session.flush()
     exported = export(client, course).content
     with zipfile.ZipFile(io.BytesIO(exported)) as archive:
@@ -183,6 +192,8 @@ def test_a_package_that_leaves_out_her_cover_and_video_files_removes_them(
     assert lesson is not None
     lesson.video_provider, lesson.video_ref = "file", video
     session.add_all([course, lesson])
+    own_media(session, course, cover)
+    own_media(session, course, video)
     session.flush()
 
     kept = send_zip(client, export(client, course).content)  # the export names both files

@@ -1,28 +1,26 @@
-"""Uploaded media (lesson videos, images) from MEDIA_DIR, with range requests for video.
+"""Uploaded media (lesson videos, cover images) from MEDIA_DIR, with range requests for video.
 
-Images are public (course covers appear in the catalog). A video is served only to those who
-may open a lesson that shows it, as the lesson page itself is.
+A file is served only by the rules of the courses that own it (api/media/access.py): a video to
+those who may open a lesson showing it, as the lesson page itself is; a cover to those who may
+see the course, which is everyone once it is published.
 """
 
-import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from api.accounts.access import visitor_of
+from api.accounts.models import User
 from api.clock import Now
 from api.db import SessionDep
 from api.errors import NotFound
 from api.i18n import gettext as _
-from api.media import service as media
+from api.media import access as media_access
+from api.media import files
 from web.pages.common import settings_of
 
 router = APIRouter(include_in_schema=False)
-
-# One plain file name: no separators, no "..", no hidden files. The name is checked before
-# any file system access, so a crafted name never reaches outside MEDIA_DIR.
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 
 # Only image and video types are served: an uploaded .html or .svg would run in Kern's own
 # origin. Uploads are named by Kern with the extension of the format their content has.
@@ -42,7 +40,9 @@ MEDIA_TYPES = {
 
 def media_path(media_dir: Path, name: str) -> Path | None:
     """The file called `name` directly inside `media_dir`, or None when there is none."""
-    if not SAFE_NAME.match(name) or ".." in name:
+    # The name is checked before any file system access, so a crafted name never reaches
+    # outside MEDIA_DIR.
+    if not files.is_safe_name(name):
         return None
     if Path(name).suffix.lower() not in MEDIA_TYPES:
         return None
@@ -62,14 +62,15 @@ def serve_media(request: Request, session: SessionDep, now: Now, name: str) -> F
     path = media_path(settings_of(request).media_dir, name)
     if path is None:
         raise NotFound(_("We could not find this file."))
-    if media.is_video(path.name):
-        # Only a video needs to know who is asking; images cost no database query.
-        viewer = visitor_of(request, session).signed_in
-        media.ensure_may_watch(session, name=path.name, viewer=viewer, now=now)
-        # A video may be for enrolled learners only: keep copies out of shared caches.
-        cache = "private, max-age=3600"
-    else:
-        cache = "public, max-age=86400"
+
+    def viewer() -> User | None:
+        # Asked only when the answer depends on who she is: a published cover needs no one.
+        return visitor_of(request, session).signed_in
+
+    public = media_access.ensure_may_fetch(session, name=path.name, viewer=viewer, now=now)
+    # A video, or the cover of a course not published, is for some people only: no shared
+    # cache may keep a copy.
+    cache = "public, max-age=86400" if public else "private, max-age=3600"
     return FileResponse(
         path, media_type=MEDIA_TYPES[path.suffix.lower()], headers={"Cache-Control": cache}
     )

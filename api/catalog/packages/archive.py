@@ -2,33 +2,35 @@
 
 An uploaded zip is checked as a whole before anything is extracted: every member's name (no
 absolute paths, no `..`, no links), the number of members and their total size. Only the files a
-package consists of are then extracted, into a temporary folder, each at most a little over the
-size the loader accepts, and read with the same code as `kern import`.
+package consists of are then extracted, into a temporary folder: its texts each at most a little
+over the size the loader accepts, the files in its media/ folder within the zip's total. They are
+read with the same code as `kern import`.
 """
 
+import contextlib
 import io
 import re
 import stat
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from sqlmodel import Session
 
-from api.accounts.models import User
 from api.catalog.packages.export import package_files
 from api.catalog.packages.load import (
     COURSE_FILE,
     LESSONS_DIR,
     MAX_FILE_BYTES,
+    MEDIA_DIR,
     PackageError,
     Problem,
     load_package,
 )
 from api.catalog.packages.schema import CoursePackage, is_slug
-from api.catalog.packages.store import ImportResult, import_package
 from api.i18n import gettext as _
 
 MB = 1024 * 1024
@@ -54,15 +56,14 @@ def export_zip(session: Session, *, slug: str) -> bytes:
     return buffer.getvalue()
 
 
-def load_zip(source: BinaryIO) -> CoursePackage:
-    """Check and read an uploaded package zip; PackageError lists everything that is wrong."""
+@contextlib.contextmanager
+def unpacked(source: BinaryIO) -> Iterator[CoursePackage]:
+    """Check and read an uploaded package zip; PackageError lists everything that is wrong.
+
+    The files its media/ folder brings stay on disk until the block ends.
+    """
     with tempfile.TemporaryDirectory(prefix="kern-import-") as folder:
-        return load_package(extract(source, Path(folder)))
-
-
-def import_zip(session: Session, *, source: BinaryIO, instructor: User) -> ImportResult:
-    """Check, read and import an uploaded package zip, as `kern import` does a folder."""
-    return import_package(session, load_zip(source), instructor=instructor)
+        yield load_package(extract(source, Path(folder)))
 
 
 def _refuse(message: str, file: str = "") -> PackageError:
@@ -178,9 +179,9 @@ def _folder_name(archive: zipfile.ZipFile, root: str) -> str:
 
 
 def _belongs_to_package(relative: str) -> bool:
-    """course.yaml and the files directly in lessons/: all that the loader reads."""
+    """course.yaml and the files directly in lessons/ and media/: all that the loader reads."""
     parts = relative.split("/")
-    return relative == COURSE_FILE or (len(parts) == 2 and parts[0] == LESSONS_DIR)
+    return relative == COURSE_FILE or (len(parts) == 2 and parts[0] in (LESSONS_DIR, MEDIA_DIR))
 
 
 def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> int:
@@ -188,7 +189,10 @@ def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
     the number of bytes written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    limit = MAX_FILE_BYTES + 1
+    # A text stops one byte past the loader's limit, so that it can say so; a media file
+    # (checked when it is imported) only at the limit for the whole zip.
+    media = path.parent.name == MEDIA_DIR
+    limit = (MAX_UNCOMPRESSED_BYTES if media else MAX_FILE_BYTES) + 1
     with archive.open(info) as source, path.open("xb") as target:
         while written < limit and (chunk := source.read(min(_CHUNK, limit - written))):
             target.write(chunk)

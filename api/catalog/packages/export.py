@@ -1,5 +1,6 @@
 """Write a course from the database as a package folder: course.yaml and lessons/*.md."""
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -8,8 +9,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from api.catalog import service as catalog
-from api.catalog.models import Course, Lesson, Step
-from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR
+from api.catalog.models import Course, Lesson, Step, VideoProvider
+from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR, MEDIA_DIR
 from api.catalog.packages.schema import (
     CourseManifest,
     CoursePackage,
@@ -19,6 +20,7 @@ from api.catalog.packages.schema import (
 )
 from api.errors import AppError, NotFound
 from api.i18n import gettext as _
+from api.media.models import MediaFile
 
 
 class _Dumper(yaml.SafeDumper):
@@ -42,14 +44,47 @@ def to_yaml(data: dict[str, Any]) -> str:
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
-def export_course(session: Session, *, slug: str, target: Path) -> Path:
-    """Write the course as `<target>/<slug>/`; returns that folder."""
+def export_course(
+    session: Session, *, slug: str, target: Path, media_dir: Path | None = None
+) -> Path:
+    """Write the course as `<target>/<slug>/`; returns that folder.
+
+    With `media_dir`, the stored files the course owns and names (its cover, its lessons'
+    uploaded videos) go into the package's media/ folder, so the package is complete anywhere.
+    """
     files = package_files(session, slug=slug)
     folder = target / slug
     _prepare(folder)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
+    if media_dir is not None:
+        _copy_media(session, slug, media_dir, folder / MEDIA_DIR)
     return folder
+
+
+def _copy_media(session: Session, slug: str, media_dir: Path, target: Path) -> None:
+    """Copy the files the course owns and names; a file it names but does not own stays out."""
+    owned = session.exec(
+        select(MediaFile.name)
+        .join(Course, col(Course.id) == MediaFile.course_id)
+        .where(Course.slug == slug)
+    ).all()
+    for name in sorted(set(owned) & _named(session, slug)):
+        source = media_dir / name
+        if source.is_file() and not source.is_symlink():
+            target.mkdir(exist_ok=True)
+            shutil.copyfile(source, target / name)
+
+
+def _named(session: Session, slug: str) -> set[str]:
+    """The cover and the uploaded videos the course names."""
+    course = session.exec(select(Course).where(Course.slug == slug)).one()
+    videos = session.exec(
+        select(Lesson.video_ref).where(
+            Lesson.course_id == course.id, Lesson.video_provider == VideoProvider.file
+        )
+    ).all()
+    return {name for name in [course.cover_image, *videos] if name}
 
 
 def package_files(session: Session, *, slug: str) -> dict[str, str]:
@@ -205,6 +240,15 @@ def _prepare(folder: Path) -> None:
         message = _("%(folder)s is a symbolic link; export into a plain folder.", folder=lessons)
         raise AppError(message)
     lessons.mkdir(parents=True, exist_ok=True)
-    # Lesson files are renumbered on every export; old ones would be listed nowhere.
+    # Lesson files are renumbered on every export; old ones would be listed nowhere. Media
+    # files are copied afresh: the course may no longer name an earlier one.
     for old in lessons.glob("*.md"):
         old.unlink()
+    media = folder / MEDIA_DIR
+    if media.is_symlink():
+        message = _("%(folder)s is a symbolic link; export into a plain folder.", folder=media)
+        raise AppError(message)
+    if media.is_dir():
+        for old in media.iterdir():
+            if old.is_file():
+                old.unlink()

@@ -3,7 +3,7 @@
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +13,9 @@ from pydantic_core import ErrorDetails
 
 from api.catalog.models import StepKind
 from api.catalog.packages.schema import (
+    COURSE_FILE,
+    LESSONS_DIR,
+    MEDIA_DIR,
     CourseManifest,
     CoursePackage,
     LessonMeta,
@@ -24,8 +27,8 @@ from api.errors import AppError
 from api.i18n import N_
 from api.i18n import gettext as _
 
-COURSE_FILE = "course.yaml"
-LESSONS_DIR = "lessons"
+__all__ = ["COURSE_FILE", "LESSONS_DIR", "MEDIA_DIR", "PackageError", "Problem", "load_package"]
+
 # Course texts are small; a limit keeps a wrong path (a video, a disk image) from being read whole.
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -223,10 +226,31 @@ def load_package(path: Path) -> CoursePackage:
     if doc is None or not _slug_matches(reader, doc, folder.name):
         raise PackageError(reader.problems)
     course = reader.validate(CourseManifest, doc)
-    lessons = _load_lessons(reader, doc)
+    lessons, lines = _load_lessons(reader, doc)
     if reader.problems or course is None:
         raise PackageError(reader.problems)
-    return CoursePackage(course=course, lessons=lessons)
+    if course.cover_image:
+        lines[(COURSE_FILE, "cover_image")] = doc.line(("cover_image",))
+    package = CoursePackage(course=course, lessons=lessons, lines=lines)
+    return replace(package, media=_brought_files(reader.root, package))
+
+
+def _brought_files(root: Path, package: CoursePackage) -> dict[str, Path]:
+    """The files in media/ that the package names, by name; the import checks what they hold.
+
+    Other files there are not part of the course and are left alone, as a link that leads
+    out of the package folder is.
+    """
+    found: dict[str, Path] = {}
+    for ref in package.media_refs():
+        path = root / MEDIA_DIR / ref.name
+        try:
+            resolved = path.resolve(strict=True)
+        except OSError:
+            continue
+        if resolved.is_relative_to(root) and resolved.is_file():
+            found[ref.name] = resolved
+    return found
 
 
 def _slug_matches(reader: _Reader, doc: _Document, folder_name: str) -> bool:
@@ -265,23 +289,29 @@ def _listed_lessons(reader: _Reader, doc: _Document) -> dict[str, tuple[str | in
     return listed
 
 
-def _load_lessons(reader: _Reader, doc: _Document) -> dict[str, PackageLesson]:
+def _load_lessons(
+    reader: _Reader, doc: _Document
+) -> tuple[dict[str, PackageLesson], dict[tuple[str, str], int]]:
+    """The lessons by file name, and the line of each uploaded video they name."""
     lessons: dict[str, PackageLesson] = {}
     slug_lines: dict[str, int] = {}
+    video_lines: dict[tuple[str, str], int] = {}
     listed = _listed_lessons(reader, doc)
     for name, loc in listed.items():
         listed_at = (COURSE_FILE, doc.line(loc), _dotted(loc))
         text = reader.read(f"{LESSONS_DIR}/{name}", listed_at=listed_at)
         parsed = _parse_lesson(reader, name, text) if text is not None else None
         if parsed is not None:
-            lessons[name], slug_lines[name] = parsed
+            lessons[name], slug_lines[name], video_line = parsed
+            video_lines[(f"{LESSONS_DIR}/{name}", "video.id")] = video_line
     _check_unlisted_files(reader, set(listed))
     _check_unique_slugs(reader, lessons, slug_lines)
-    return lessons
+    return lessons, video_lines
 
 
-def _parse_lesson(reader: _Reader, name: str, text: str) -> tuple[PackageLesson, int] | None:
-    """The lesson in a file and the line of its slug, or None after noting its problems."""
+def _parse_lesson(reader: _Reader, name: str, text: str) -> tuple[PackageLesson, int, int] | None:
+    """The lesson in a file and the lines of its slug and video id, or None after noting its
+    problems."""
     file = f"{LESSONS_DIR}/{name}"
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
@@ -297,7 +327,8 @@ def _parse_lesson(reader: _Reader, name: str, text: str) -> tuple[PackageLesson,
         return None
     # Blank lines after the front matter and trailing white space are layout, not content.
     body = _LEADING_BLANK_LINES.sub("", "\n".join(lines[end + 1 :])).rstrip()
-    return PackageLesson(file_name=name, meta=meta, body=body), doc.line(("slug",))
+    lesson = PackageLesson(file_name=name, meta=meta, body=body)
+    return lesson, doc.line(("slug",)), doc.line(("video", "id"))
 
 
 def _check_unlisted_files(reader: _Reader, listed: set[str]) -> None:

@@ -1,7 +1,9 @@
 """The course package format as pydantic models: course.yaml and the lesson front matter."""
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -245,16 +247,61 @@ class PackageModule:
     lessons: tuple[PackageLesson, ...]
 
 
+COURSE_FILE = "course.yaml"
+LESSONS_DIR = "lessons"
+MEDIA_DIR = "media"
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A stored file the package names: the course's cover or a lesson's uploaded video."""
+
+    name: str
+    video: bool  # a lesson's video; else the course's cover image
+    file: str  # the package file that names it, e.g. lessons/02-adem.md
+    field: str  # e.g. video.id
+
+    @property
+    def where(self) -> tuple[str, str]:
+        return self.file, self.field
+
+
 @dataclass(frozen=True)
 class CoursePackage:
     """A valid course package, ready to import."""
 
     course: CourseManifest
     lessons: dict[str, PackageLesson]  # by file name
+    # Files the package brings in its media/ folder, by the name the package uses.
+    media: Mapping[str, Path] = field(default_factory=dict)
+    # The line of each (file, field) that names a stored file, for the import's problems.
+    lines: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
         return self.course.slug
+
+    def media_refs(self) -> list[MediaRef]:
+        """Every stored file the package names, in reading order."""
+        refs = []
+        if self.course.cover_image:
+            refs.append(MediaRef(self.course.cover_image, False, COURSE_FILE, "cover_image"))
+        for name, lesson in sorted(self.lessons.items()):
+            video = lesson.meta.video
+            if video is not None and video.provider == VideoProvider.file:
+                refs.append(MediaRef(video.id, True, f"{LESSONS_DIR}/{name}", "video.id"))
+        return refs
+
+    def renamed(self, names: Mapping[str, str]) -> "CoursePackage":
+        """The package with each stored file it names renamed as `names` says."""
+        if not any(names.get(ref.name, ref.name) != ref.name for ref in self.media_refs()):
+            return self
+        cover = self.course.cover_image
+        if cover is not None:
+            cover = names.get(cover, cover)
+        course = self.course.model_copy(update={"cover_image": cover})
+        lessons = {name: _renamed(lesson, names) for name, lesson in self.lessons.items()}
+        return replace(self, course=course, lessons=lessons)
 
     def modules(self) -> list[PackageModule]:
         """The modules in order, each with its lessons in order."""
@@ -266,3 +313,11 @@ class CoursePackage:
     @property
     def lesson_count(self) -> int:
         return sum(len(module.lessons) for module in self.course.modules)
+
+
+def _renamed(lesson: PackageLesson, names: Mapping[str, str]) -> PackageLesson:
+    video = lesson.meta.video
+    if video is None or video.provider != VideoProvider.file:
+        return lesson
+    new_video = video.model_copy(update={"id": names.get(video.id, video.id)})
+    return replace(lesson, meta=lesson.meta.model_copy(update={"video": new_video}))

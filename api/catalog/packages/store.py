@@ -1,6 +1,6 @@
 """Import a course package into the database: create or update the course by slug."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +9,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 from api.accounts.models import User
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
+from api.catalog.packages import media
+from api.catalog.packages.load import PackageError
 from api.catalog.packages.schema import (
     AnyStep,
     BreathingStep,
@@ -44,15 +46,37 @@ class ImportResult:
         return "Created" if self.created else "Updated" if self.changed else "Unchanged"
 
 
+def existing_course(session: Session, package: CoursePackage, *, instructor: User) -> Course | None:
+    """The course the package updates (None: it makes a new one); Conflict when it is another
+    instructor's."""
+    course = session.exec(select(Course).where(Course.slug == package.slug)).first()
+    if course is not None and course.instructor_id != instructor.id:
+        raise Conflict(
+            _(
+                "The course %(slug)s belongs to another instructor; import it as that instructor.",
+                slug=package.slug,
+            )
+        )
+    return course
+
+
 def import_package(
     session: Session,
     package: CoursePackage,
     *,
     instructor: User,
     progress: Progress | None = None,
+    brought: Collection[str] = (),
 ) -> ImportResult:
-    """Make the course with the package's slug match the package, in the caller's transaction."""
-    course = session.exec(select(Course).where(Course.slug == package.slug)).first()
+    """Make the course with the package's slug match the package, in the caller's transaction.
+
+    Every stored file the package names must be the instructor's, or be among `brought`: the
+    files this import has just stored (api/media/imports.py). Nothing is written otherwise.
+    """
+    course = existing_course(session, package, instructor=instructor)
+    refused = media.problems(session, package, instructor_id=_id(instructor), brought=brought)
+    if refused:
+        raise PackageError(refused)
     values = _course_values(package.course)
     created = course is None
     if course is None:
@@ -60,15 +84,9 @@ def import_package(
         _stamp(course, created=True)
         session.add(course)
         session.flush()
-    elif course.instructor_id != instructor.id:
-        raise Conflict(
-            _(
-                "The course %(slug)s belongs to another instructor; import it as that instructor.",
-                slug=package.slug,
-            )
-        )
     changed = _assign(course, values)
     changed |= _sync_content(session, course, package, progress or (lambda _title: None))
+    media.record_owners(session, package, course_id=_id(course))
     if changed and not created:
         _stamp(course, created=False)
     session.flush()

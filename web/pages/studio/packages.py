@@ -10,6 +10,7 @@ from api.db import SessionDep
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
 from api.media import service as media
+from api.media.files import MB
 from api.studio.access import owned_course
 from web.pages.common import settings_of
 from web.pages.studio.uploads import Upload, UploadRoute, upload_limit
@@ -63,11 +64,13 @@ def import_course(
     try:
         if package is None or not package.size:
             raise FormError({"package": _("Choose the zip file of a course package first.")})
+        settings = settings_of(request)
         result = media.import_zip(
             session,
             source=package.file,
             instructor=user,
-            media_dir=settings_of(request).media_dir,
+            media_dir=settings.media_dir,
+            max_video_bytes=settings.media_max_video_mb * MB,
         )
     except FormError as exc:
         return _import_page(request, errors=exc.fields, status_code=exc.status_code)

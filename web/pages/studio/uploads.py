@@ -6,15 +6,17 @@ over the limit is refused before any of it is read. The exact limit is then enfo
 the file is copied, which also catches a request that declared less than it sent.
 """
 
-from collections.abc import Callable, Coroutine
+import re
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import compile_path
 
 from api.accounts.access import RequireInstructor, visitor_of
 from api.config import Settings
@@ -65,6 +67,17 @@ class UploadRoute(APIRoute):
             return await handler(request)
 
         return guarded
+
+
+def upload_paths(routers: Iterable[APIRouter]) -> list[re.Pattern[str]]:
+    """The paths of the routes that take an upload: they may receive bodies far larger than
+    other routes, and check their own limits (see api/security/body_limit.py)."""
+    return [
+        compile_path(context.path or "")[0]
+        for router in routers
+        for context in iter_route_contexts(router.routes)
+        if getattr(context.original_route, "endpoint", None) in _LIMITS
+    ]
 
 
 def _resolve_visitor(request: Request) -> None:

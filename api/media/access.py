@@ -1,0 +1,92 @@
+"""Who may fetch a stored file: only what the courses that own it let her see.
+
+A video is served to whoever may open a lesson that shows it in one of its owning courses; a
+cover image to whoever may see one of its owning courses that uses it as cover (everyone, once
+it is published). A course that names a file it does not own grants nothing, and a file that
+no course owns is not served at all.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from api.accounts.models import User
+from api.catalog import service as catalog
+from api.catalog.models import Course, CourseStatus, Lesson, VideoProvider
+from api.errors import Forbidden, LoginRequired, NotFound
+from api.i18n import gettext as _
+from api.media import owners
+from api.media.models import MediaFile, MediaKind
+
+Viewer = Callable[[], User | None]
+
+
+def ensure_may_fetch(session: Session, *, name: str, viewer: Viewer, now: datetime) -> bool:
+    """Pass when the viewer may have the file, else an error to show; whether everyone may
+    (so shared caches may keep it). `viewer` is asked only when the answer depends on her."""
+    kind = owners.kind_of(name)
+    if kind == MediaKind.video:
+        ensure_may_watch(session, name=name, viewer=viewer(), now=now)
+        return False
+    if kind == MediaKind.image:
+        return _ensure_may_see_cover(session, name=name, viewer=viewer, now=now)
+    raise NotFound(_("We could not find this file."))
+
+
+def ensure_may_watch(session: Session, *, name: str, viewer: User | None, now: datetime) -> None:
+    """Pass when the viewer may open a lesson that shows this video in a course that owns it.
+
+    A video that no owning course shows is not found, so an upload replaced meanwhile is not
+    public.
+    """
+    slugs = session.exec(
+        select(Course.slug)
+        .join(MediaFile, col(MediaFile.course_id) == Course.id)
+        .join(Lesson, col(Lesson.course_id) == Course.id)
+        .where(
+            MediaFile.name == name,
+            Lesson.video_provider == VideoProvider.file,
+            Lesson.video_ref == name,
+        )
+        .distinct()
+    ).all()
+    if not slugs:
+        raise NotFound(_("We could not find this file."))
+    for slug in slugs:
+        try:
+            outline = catalog.outline(session, slug=slug, viewer=viewer, now=now)
+        except NotFound:
+            continue  # a draft, or an archived course she is not enrolled in
+        showing = [
+            lesson
+            for lesson in outline.lessons
+            if lesson.video_provider == VideoProvider.file and lesson.video_ref == name
+        ]
+        if any(catalog.may_open(viewer, outline, lesson) for lesson in showing):
+            return
+    if viewer is None:
+        raise LoginRequired(f"/media/{name}")
+    raise Forbidden(_("This video belongs to a lesson you cannot open yet."))
+
+
+def _ensure_may_see_cover(session: Session, *, name: str, viewer: Viewer, now: datetime) -> bool:
+    """Pass when the viewer may see a course that owns this image as its cover; whether
+    everyone may (one of them is published)."""
+    courses = session.exec(
+        select(Course.slug, Course.status)
+        .join(MediaFile, col(MediaFile.course_id) == Course.id)
+        .where(MediaFile.name == name, Course.cover_image == name)
+    ).all()
+    if any(status == CourseStatus.published for _slug, status in courses):
+        return True
+    # A draft's cover is as private as the draft: shown to its instructor and admins, and an
+    # archived course's to the learners still enrolled in it.
+    person = viewer() if courses else None
+    for slug, _status in courses:
+        try:
+            catalog.outline(session, slug=slug, viewer=person, now=now)
+        except NotFound:
+            continue
+        return False
+    raise NotFound(_("We could not find this file."))
