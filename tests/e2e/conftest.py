@@ -117,7 +117,7 @@ def live_server(server_env: dict[str, str], live_port: int) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(600):
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
@@ -127,7 +127,7 @@ def live_server(server_env: dict[str, str], live_port: int) -> Iterator[str]:
                 pytest.fail("the Kern server exited during start-up")
             time.sleep(0.1)
         else:
-            pytest.fail("the Kern server did not answer /healthz within 10 s")
+            pytest.fail("the Kern server did not answer /healthz within 60 s")
         yield base
     finally:
         process.terminate()
