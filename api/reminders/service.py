@@ -204,6 +204,11 @@ def _set(session: Session, *, user_id: int, now: datetime, **changes: Any) -> No
     _forget_loaded(session, user_id)
 
 
+def has_account(session: Session, *, user_id: int) -> bool:
+    """Whether an unsubscribe link's account still exists."""
+    return session.get(User, user_id) is not None
+
+
 def stop(session: Session, *, user_id: int, topic: Topic, now: datetime) -> bool:
     """Stop one kind of mail for her at once; False when there is no such account. Reminder
     days and times are kept, so she can turn them on again with one click."""
