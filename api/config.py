@@ -1,11 +1,14 @@
 """Kern's settings: one typed object read from the environment and an optional `.env`."""
 
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api import secret_strength
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -15,6 +18,7 @@ VAR = ROOT / "var"
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused in production)
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "insecure", "placeholder", "secret-key", "xxx")
 MIN_SECRET_KEY_LENGTH = 32
+_MAKE_KEY = "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
 
 
 class SettingsError(Exception):
@@ -90,20 +94,33 @@ class Settings(BaseSettings):
     def check(self) -> "Settings":
         """Refuse a configuration that is unsafe for its environment."""
         if self.is_production:
-            key = self.secret_key.get_secret_value()
-            lowered = key.lower()
-            if (
-                not key
-                or key == DEV_SECRET_KEY
-                or len(key) < MIN_SECRET_KEY_LENGTH
-                or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
-            ):
-                raise SettingsError(
-                    "SECRET_KEY is missing or a placeholder: in production set it to a random "
-                    f"value of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
-                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-                )
+            _check_secret_key(self.secret_key.get_secret_value())
         return self
+
+
+def _check_secret_key(key: str) -> None:
+    """Refuse a missing, placeholder, short or guessable key (api/secret_strength.py)."""
+    lowered = key.lower()
+    if (
+        not key
+        or key == DEV_SECRET_KEY
+        or len(key) < MIN_SECRET_KEY_LENGTH
+        or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+    ):
+        raise SettingsError(
+            "SECRET_KEY is missing or a placeholder: in production set it to a random "
+            f"value of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. the output of {_MAKE_KEY}."
+        )
+    try:
+        bits = secret_strength.measured_bits(key)
+    except (OSError, ValueError, subprocess.SubprocessError) as error:
+        raise SettingsError(f"SECRET_KEY's strength could not be measured: {error}") from None
+    if bits < secret_strength.MIN_BITS:
+        raise SettingsError(
+            f"SECRET_KEY is too easy to guess (about {bits:.0f} bits; at least "
+            f"{secret_strength.MIN_BITS} needed): set it to a random value, e.g. the output of "
+            f"{_MAKE_KEY}."
+        )
 
 
 @lru_cache
