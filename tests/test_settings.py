@@ -21,6 +21,45 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert settings.smtp_url == "smtp://127.0.0.1:2525"
 
 
+@pytest.fixture
+def without_address(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No BASE_URL, HOST or PORT in the environment."""
+    for name in ("BASE_URL", "HOST", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_base_url_follows_the_port_when_it_is_not_set(without_address: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).base_url == "http://127.0.0.1:8000"
+    without_address.setenv("PORT", "8101")
+    assert Settings(_env_file=None).base_url == "http://127.0.0.1:8101"
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8101"),  # noqa: S104 (a setting, nothing is bound)
+        ("::", "http://127.0.0.1:8101"),
+        ("::1", "http://[::1]:8101"),
+        ("kern.local", "http://kern.local:8101"),
+    ],
+)
+def test_base_url_follows_the_host_a_browser_can_open(
+    without_address: pytest.MonkeyPatch, host: str, base_url: str
+) -> None:
+    without_address.setenv("HOST", host)
+    without_address.setenv("PORT", "8101")
+    assert Settings(_env_file=None).base_url == base_url
+
+
+def test_a_base_url_that_is_set_wins_over_host_and_port(
+    without_address: pytest.MonkeyPatch,
+) -> None:
+    without_address.setenv("PORT", "8101")
+    without_address.setenv("BASE_URL", "https://kern.example")
+    assert Settings(_env_file=None).base_url == "https://kern.example"
+
+
 def test_development_runs_with_the_built_in_key() -> None:
     settings = Settings(app_env="development").check()
     assert settings.secret_key.get_secret_value() == DEV_SECRET_KEY
