@@ -646,6 +646,25 @@ def test_an_instructor_cannot_read_someone_not_enrolled_in_her_course(
     assert nobody.json() == responses[0].json()
 
 
+def test_an_instructor_cannot_read_a_learner_enrolled_only_in_another_instructors_course(
+    client: TestClient, session: Session, course: Course, alice: User
+) -> None:
+    """Alice follows `course`; another instructor asks about her through a course of his own,
+    which she never joined. Being enrolled somewhere is not enough: it must be his course."""
+    _alice_has_history(client, session, course, alice)
+    stranger = make_user(session, role=Role.instructor)
+    his_course = make_course(session, instructor=stranger)
+    _as(client, session, stranger)
+
+    responses = [client.get(url) for url in _reads(his_course, alice)]
+
+    assert [r.status_code for r in responses] == [404, 404, 404]
+    assert {r.json()["error"] for r in responses} == {"not_found"}
+    # The same answer as for an id nobody has: nothing tells him she has an account.
+    nobody = client.get(f"/api/v1/courses/{his_course.slug}/progress?learner_id=99999999")
+    assert responses[0].json() == nobody.json()
+
+
 def test_her_instructor_cannot_write_her_progress(
     client: TestClient, session: Session, course: Course, alice: User
 ) -> None:
