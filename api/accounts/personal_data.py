@@ -52,8 +52,13 @@ class Holding:
 HOLDINGS: tuple[Holding, ...] = (
     Holding(
         "account",
-        ("user_account.id", "user_account.email", "account_token.user_id",
-         "account_token.new_email", "recovery_code.user_id"),
+        (
+            "user_account.id",
+            "user_account.email",
+            "account_token.user_id",
+            "account_token.new_email",
+            "recovery_code.user_id",
+        ),
         accounts_service.export_account,
         accounts_service.erase_account,
     ),
@@ -93,7 +98,7 @@ HOLDINGS: tuple[Holding, ...] = (
         mail_history.erase,
     ),
     Holding("counted_attempts", ("rate_limit_hit.key",), ratelimit.export_for, ratelimit.erase_for),
-)  # fmt: skip
+)
 
 # Columns that point at an account but are not that person's data to export or erase.
 NOT_HERS: dict[str, str] = {
