@@ -51,6 +51,9 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Serve Kern over HTTP: uvicorn, under gunicorn with more than one worker."""
+    # The server builds its settings from the environment: with these, a BASE_URL left unset
+    # follows the address it listens on (links in mails included).
+    os.environ["HOST"], os.environ["PORT"] = host, str(port)
     settings = load_settings()
     typer.echo(f"Kern ({settings.app_env}) on http://{host}:{port} with {workers} worker(s)")
     options = {

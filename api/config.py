@@ -1,11 +1,14 @@
 """Kern's settings: one typed object read from the environment and an optional `.env`."""
 
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api import secret_strength
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -15,6 +18,18 @@ VAR = ROOT / "var"
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 (refused in production)
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "insecure", "placeholder", "secret-key", "xxx")
 MIN_SECRET_KEY_LENGTH = 32
+# Listening on every address names none a browser could open.
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})  # noqa: S104 (compared, not bound)
+_MAKE_KEY = "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+
+
+def local_base_url(host: str, port: int) -> str:
+    """The address of a server listening on host:port, as a browser on this machine opens it."""
+    if host in _WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
 
 
 class SettingsError(Exception):
@@ -27,7 +42,12 @@ class Settings(BaseSettings):
     app_env: Literal["development", "test", "production"] = "development"
     database_url: str = f"sqlite:///{VAR / 'kern.db'}"
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
-    base_url: str = "http://127.0.0.1:8000"
+    # Where `kern serve` listens (its --host and --port, which it hands on to the server).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # The public address in mails and Stripe's return links. Unset: http://HOST:PORT, so
+    # `PORT=8101 make run` mails links to port 8101 (a wildcard host becomes 127.0.0.1).
+    base_url: str = ""
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = "https://api.stripe.com"
@@ -50,6 +70,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=2, le=200)
     session_idle_minutes: int = Field(default=60 * 24 * 7, ge=5)
     session_max_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _base_url_from_host_and_port(self) -> "Settings":
+        if not self.base_url:
+            self.base_url = local_base_url(self.host, self.port)
+        return self
 
     @property
     def request_slots(self) -> int:
@@ -90,20 +116,33 @@ class Settings(BaseSettings):
     def check(self) -> "Settings":
         """Refuse a configuration that is unsafe for its environment."""
         if self.is_production:
-            key = self.secret_key.get_secret_value()
-            lowered = key.lower()
-            if (
-                not key
-                or key == DEV_SECRET_KEY
-                or len(key) < MIN_SECRET_KEY_LENGTH
-                or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
-            ):
-                raise SettingsError(
-                    "SECRET_KEY is missing or a placeholder: in production set it to a random "
-                    f"value of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. the output of "
-                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-                )
+            _check_secret_key(self.secret_key.get_secret_value())
         return self
+
+
+def _check_secret_key(key: str) -> None:
+    """Refuse a missing, placeholder, short or guessable key (api/secret_strength.py)."""
+    lowered = key.lower()
+    if (
+        not key
+        or key == DEV_SECRET_KEY
+        or len(key) < MIN_SECRET_KEY_LENGTH
+        or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+    ):
+        raise SettingsError(
+            "SECRET_KEY is missing or a placeholder: in production set it to a random "
+            f"value of at least {MIN_SECRET_KEY_LENGTH} characters, e.g. the output of {_MAKE_KEY}."
+        )
+    try:
+        bits = secret_strength.measured_bits(key)
+    except (OSError, ValueError, subprocess.SubprocessError) as error:
+        raise SettingsError(f"SECRET_KEY's strength could not be measured: {error}") from None
+    if bits < secret_strength.MIN_BITS:
+        raise SettingsError(
+            f"SECRET_KEY is too easy to guess (about {bits:.0f} bits; at least "
+            f"{secret_strength.MIN_BITS} needed): set it to a random value, e.g. the output of "
+            f"{_MAKE_KEY}."
+        )
 
 
 @lru_cache

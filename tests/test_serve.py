@@ -2,6 +2,7 @@
 application (api/server.py), under the PID that was started, stopped by SIGTERM."""
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def two_workers(database_url: str, tmp_path: Path) -> Iterator[Running]:
         **os.environ,
         "APP_ENV": "production",
         "DATABASE_URL": database_url,
-        "SECRET_KEY": TEST_SECRET_KEY,
+        "SECRET_KEY": secrets.token_urlsafe(48),
         "BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
         "MAIL_WORKER_IN_PROCESS": "false",
@@ -145,6 +146,17 @@ def test_one_worker_is_plain_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {"--port=8123", "--no-access-log", "--no-server-header", "--proxy-headers"} <= set(
         command
     )
+
+
+def test_the_server_it_becomes_links_mails_to_the_port_it_listens_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BASE_URL", raising=False)
+    _exec_command(monkeypatch, "--port", "8101")
+
+    # The command inherits this environment and builds its settings from it.
+    assert (os.environ["HOST"], os.environ["PORT"]) == ("127.0.0.1", "8101")
+    assert Settings(_env_file=None).base_url == "http://127.0.0.1:8101"
 
 
 def test_more_workers_are_gunicorn_forking_from_one_application(

@@ -3,14 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
-from api.accounts import service
+from api.accounts import personal_data
 from api.accounts.access import RequireUser
 from api.db import SessionDep
 from api.errors import UNAVAILABLE, ErrorPublic
-from api.progress import export as progress_export
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -55,9 +54,8 @@ def read_me(user: RequireUser) -> UserPublic:
 
 
 @router.get("/me/export", responses=SIGNED_IN_ERRORS)
-def export_me(session: SessionDep, user: RequireUser) -> dict[str, Any]:
-    """Everything Kern holds about the signed-in user, her progress and practice included."""
-    return {
-        **service.export_data(session, user=user),
-        **progress_export.export(session, user_id=user.id or 0),
-    }
+def export_me(session: SessionDep, user: RequireUser, response: Response) -> dict[str, Any]:
+    """Everything Kern holds about the signed-in user: the same data as /account/export."""
+    # Her health data and contact details: not for shared caches.
+    response.headers["Cache-Control"] = "no-store"
+    return personal_data.export(session, user=user)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from api.accounts import emails, passwords, tokens
@@ -15,7 +15,6 @@ from api.db import utcnow
 from api.errors import FormError, TooManyAttempts
 from api.i18n import LOCALES
 from api.i18n import gettext as _
-from api.payments import service as payments_service
 from api.ratelimit import service as ratelimit
 
 MAX_NAME_LENGTH = 100
@@ -277,34 +276,55 @@ def update_profile(session: Session, *, user: User, name: str, language: str) ->
     return user
 
 
-def export_data(session: Session, *, user: User) -> dict[str, Any]:
-    """Everything Kern holds about this person, as plain JSON-ready data."""
-    sessions = session.exec(select(AuthSession).where(AuthSession.user_id == user.id)).all()
+def export_account(session: Session, *, user: User) -> dict[str, Any]:
+    """Her account, with her second-factor state and the links mailed to her, for her export."""
+    links = session.exec(
+        select(AccountToken).where(AccountToken.user_id == user.id).order_by(col(AccountToken.id))
+    ).all()
+    codes_left = session.exec(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, col(RecoveryCode.used_at).is_(None))
+    ).one()
     return {
-        "account": {
-            "name": user.name,
-            "email": user.email,
-            "role": user.role,
-            "language": user.language,
-            "created_at": user.created_at.isoformat(),
-            "email_verified_at": user.email_verified_at and user.email_verified_at.isoformat(),
-            "two_factor_enabled": user.has_totp,
-        },
-        "sessions": [
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "language": user.language,
+        "created_at": user.created_at.isoformat(),
+        "email_verified_at": user.email_verified_at and user.email_verified_at.isoformat(),
+        "two_factor_enabled": user.has_totp,
+        # The codes themselves are stored only as hashes; how many are left is what she can use.
+        "recovery_codes_left": codes_left,
+        "email_links": [
             {
-                "created_at": row.created_at.isoformat(),
-                "last_seen_at": row.last_seen_at.isoformat(),
-                "user_agent": row.user_agent,
-                "ip_address": row.ip_address,
+                "purpose": link.purpose,
+                "new_email": link.new_email,
+                "created_at": link.created_at.isoformat(),
+                "expires_at": link.expires_at.isoformat(),
+                "used_at": link.used_at and link.used_at.isoformat(),
             }
-            for row in sessions
+            for link in links
         ],
-        "orders": payments_service.export_orders(session, user=user),
     }
 
 
-def delete_account(session: Session, *, user: User, password: str, confirmation: str) -> None:
-    """Remove the account and everything that hangs off it."""
+def erase_account(session: Session, *, user: User) -> None:
+    """Delete the account itself, with its mailed links and recovery codes."""
+    # Foreign keys cascade on PostgreSQL and on SQLite (foreign_keys=ON); deleting the dependent
+    # rows explicitly as well keeps the deletion complete even if a backend ignores that.
+    session.execute(delete(AccountToken).where(col(AccountToken.user_id) == user.id))
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    session.delete(user)
+    session.flush()
+
+
+def confirm_deletion(session: Session, *, user: User, password: str, confirmation: str) -> None:
+    """Raise FormError unless she gave her password and typed the confirmation word.
+
+    A wrong password counts towards the limit of the forms that ask for it again (and raises
+    TooManyPasswordAttempts past it), as every signed-in password check does.
+    """
     problems: dict[str, str] = {}
     try:
         confirm_password(session, user=user, password=password, field="password")
@@ -316,10 +336,3 @@ def delete_account(session: Session, *, user: User, password: str, confirmation:
         problems["confirmation"] = _("Type %(word)s to confirm.", word=_("DELETE"))
     if problems:
         raise FormError(problems)
-    # Foreign keys cascade on PostgreSQL and on SQLite (foreign_keys=ON); deleting the dependent
-    # rows explicitly as well keeps the deletion complete even if a backend ignores that.
-    session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
-    session.execute(delete(AccountToken).where(col(AccountToken.user_id) == user.id))
-    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
-    session.delete(user)
-    session.flush()

@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete
 from sqlmodel import Session, col, select
@@ -161,3 +162,25 @@ def active(session: Session, *, user: User) -> list[AuthSession]:
             .order_by(col(AuthSession.last_seen_at).desc())
         ).all()
     )
+
+
+def export(session: Session, *, user: User) -> list[dict[str, Any]]:
+    """Her login sessions (the browsers and devices she is signed in on), for her export."""
+    rows = session.exec(
+        select(AuthSession).where(AuthSession.user_id == user.id).order_by(col(AuthSession.id))
+    ).all()
+    return [
+        {
+            "created_at": row.created_at.isoformat(),
+            "last_seen_at": row.last_seen_at.isoformat(),
+            "expires_at": row.expires_at.isoformat(),
+            "user_agent": row.user_agent,
+            "ip_address": row.ip_address,
+        }
+        for row in rows
+    ]
+
+
+def erase(session: Session, *, user: User) -> None:
+    """End and forget every session of hers."""
+    session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id))

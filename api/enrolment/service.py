@@ -1,5 +1,8 @@
 """Who may follow which course: enrol for free, grant after payment or by hand, revoke."""
 
+from typing import Any
+
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -162,4 +165,36 @@ def of_course(session: Session, *, course: Course) -> list[tuple[Enrolment, User
             .where(Enrolment.course_id == course.id)
             .order_by(col(Enrolment.enrolled_at).desc())
         ).all()
+    )
+
+
+def export(session: Session, *, user: User) -> list[dict[str, Any]]:
+    """Her enrolments, with the reason an instructor wrote down for a change by hand."""
+    rows = session.exec(
+        select(Enrolment, Course)
+        .join(Course, col(Course.id) == Enrolment.course_id)
+        .where(Enrolment.user_id == user.id)
+        .order_by(col(Enrolment.enrolled_at), col(Enrolment.id))
+    ).all()
+    return [
+        {
+            "course": course.title,
+            "course_slug": course.slug,
+            "source": enrolment.source,
+            "status": enrolment.status,
+            "enrolled_at": enrolment.enrolled_at.isoformat(),
+            "status_changed_at": enrolment.status_changed_at.isoformat(),
+            "note": enrolment.note,
+        }
+        for enrolment, course in rows
+    ]
+
+
+def erase(session: Session, *, user: User) -> None:
+    """Delete her enrolments, and her name from changes she made to other people's."""
+    session.execute(delete(Enrolment).where(col(Enrolment.user_id) == user.id))
+    # The foreign key does this too (ON DELETE SET NULL); saying it here keeps the erasure
+    # complete on a database that does not enforce foreign keys.
+    session.execute(
+        update(Enrolment).where(col(Enrolment.changed_by_id) == user.id).values(changed_by_id=None)
     )

@@ -1,21 +1,24 @@
-"""Her progress and practice log in the download of all her data (GDPR: health data is hers)."""
+"""Her progress and practice log in the download of all her data (GDPR: health data is hers),
+and their erasure when she deletes her account."""
 
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from api.accounts.models import User
 from api.catalog.models import Course, Lesson
 from api.progress import practice
-from api.progress.models import LessonProgress
+from api.progress.models import LessonProgress, PracticeLog
 
 
-def export_progress(session: Session, *, user_id: int) -> list[dict[str, Any]]:
+def export_progress(session: Session, *, user: User) -> list[dict[str, Any]]:
     """Every lesson she opened or completed, with the course, in course order (one statement)."""
     rows = session.exec(
         select(LessonProgress, Lesson, Course)
         .join(Lesson, col(Lesson.id) == LessonProgress.lesson_id)
         .join(Course, col(Course.id) == LessonProgress.course_id)
-        .where(LessonProgress.user_id == user_id)
+        .where(LessonProgress.user_id == user.id)
         .order_by(col(Course.slug), col(Lesson.module_id), col(Lesson.position))
     ).all()
     return [
@@ -32,9 +35,16 @@ def export_progress(session: Session, *, user_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def export(session: Session, *, user_id: int) -> dict[str, list[dict[str, Any]]]:
-    """The `progress` and `practice` parts of her data export."""
-    return {
-        "progress": export_progress(session, user_id=user_id),
-        "practice": practice.export(session, user_id=user_id),
-    }
+def erase_progress(session: Session, *, user: User) -> None:
+    """Delete her progress in every lesson."""
+    session.execute(delete(LessonProgress).where(col(LessonProgress.user_id) == user.id))
+
+
+def export_practice(session: Session, *, user: User) -> list[dict[str, Any]]:
+    """Her whole practice log, newest first."""
+    return practice.export(session, user_id=user.id or 0)
+
+
+def erase_practice(session: Session, *, user: User) -> None:
+    """Delete her practice log, notes included."""
+    session.execute(delete(PracticeLog).where(col(PracticeLog.user_id) == user.id))

@@ -2,10 +2,10 @@
 and read back as a list, a week and a streak."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func
+from sqlalchemy import Table, and_, bindparam, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -127,15 +127,52 @@ def _stored(session: Session, *, user: User, client_id: str) -> PracticeLog | No
     ).first()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of her log ended: the last log's moment and id. Several logs can share a
+    moment (one practice of two steps sent together), so the moment alone would skip some."""
+
+    practised_at: datetime
+    id: int
+
+    @classmethod
+    def after(cls, entry: PracticeEntry) -> "Cursor":
+        return cls(entry.log.practised_at, entry.log.id or 0)
+
+    def __str__(self) -> str:
+        # Whole microseconds since 1970 and the id: exact, and safe in a URL as it is.
+        return f"{(self.practised_at - _EPOCH) // _MICROSECOND}.{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor | None":
+        """The cursor written by str(), or None for anything else."""
+        moment, _, id_text = text.partition(".")
+        if not (moment.isascii() and moment.isdigit() and id_text.isascii() and id_text.isdigit()):
+            return None
+        if len(moment) > 18 or len(id_text) > 10 or not 0 < int(id_text) <= _MAX_ID:
+            return None
+        try:
+            return cls(_EPOCH + int(moment) * _MICROSECOND, int(id_text))
+        except OverflowError:  # past the year 9999
+            return None
+
+
 def entries(
     session: Session,
     *,
     user_id: int,
     course_id: int | None = None,
     before: datetime | None = None,
+    cursor: Cursor | None = None,
     limit: int = 50,
 ) -> list[PracticeEntry]:
-    """Her logs, newest first, optionally of one course and before a moment (one statement)."""
+    """Her logs, newest first (by moment, then id), optionally of one course, before a moment
+    and after a page's cursor (one statement)."""
     # Five columns are more than SQLModel's typed select() takes; SQLAlchemy's does the same.
     query = (
         sa_select(
@@ -149,6 +186,14 @@ def entries(
         query = query.where(col(PracticeLog.course_id) == course_id)
     if before is not None:
         query = query.where(col(PracticeLog.practised_at) < before)
+    if cursor is not None:
+        at = col(PracticeLog.practised_at)
+        query = query.where(
+            or_(
+                at < cursor.practised_at,
+                and_(at == cursor.practised_at, col(PracticeLog.id) < cursor.id),
+            )
+        )
     rows = session.execute(
         query.order_by(col(PracticeLog.practised_at).desc(), col(PracticeLog.id).desc()).limit(
             limit

@@ -24,7 +24,7 @@ from api.catalog.router import LessonLink
 from api.catalog.service import CourseOutline
 from api.clock import Now, week_start
 from api.db import SessionDep
-from api.errors import ErrorPublic, InvalidPublic, NotFound
+from api.errors import ErrorPublic, FormError, InvalidPublic, NotFound
 from api.i18n import gettext as _
 from api.progress import access, practice, today
 from api.progress import service as progress_service
@@ -201,10 +201,12 @@ class PracticeEntryPublic(PracticePublic):
 
 
 class PracticePage(BaseModel):
-    """Logs, newest first; pass `next_before` as `before` for the next page (null: no more)."""
+    """Logs, newest first; pass `next_cursor` as `cursor` for the next page (null: no more)."""
 
     items: list[PracticeEntryPublic]
-    next_before: datetime | None
+    next_cursor: str | None = Field(
+        description="The last log's moment and id: logs that share a moment are never skipped"
+    )
 
 
 class WeekDayPublic(BaseModel):
@@ -391,14 +393,20 @@ def list_practice(
     course: Annotated[str | None, Query(description="Only this course (slug)")] = None,
     learner_id: LearnerId = None,
     before: Annotated[Moment | None, Query(description="Only logs before this")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=40, description="`next_cursor` of the page before")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> PracticePage:
     """Her practice log, newest first; with `learner_id`, a learner's log in one course."""
     owner_id, course_id = access.practice_reading(
         session, viewer=user, course_slug=course, learner_id=learner_id, now=now
     )
+    after = practice.Cursor.parse(cursor) if cursor is not None else None
+    if cursor is not None and after is None:
+        raise FormError({"cursor": _("Pass the next_cursor of the previous page as it was.")})
     found = practice.entries(
-        session, user_id=owner_id, course_id=course_id, before=before, limit=limit
+        session, user_id=owner_id, course_id=course_id, before=before, cursor=after, limit=limit
     )
     items = [
         PracticeEntryPublic(
@@ -409,8 +417,10 @@ def list_practice(
         )
         for entry in found
     ]
-    more = len(items) == limit
-    return PracticePage(items=items, next_before=items[-1].practised_at if more else None)
+    more = len(found) == limit
+    return PracticePage(
+        items=items, next_cursor=str(practice.Cursor.after(found[-1])) if more else None
+    )
 
 
 def _brief(item: today.CourseToday) -> CourseBriefPublic:

@@ -3,10 +3,12 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlmodel import Session, col
 
+from api.accounts.models import User
 from api.db import utcnow
 from api.errors import TooManyAttempts
 from api.ratelimit.models import RateLimitHit
@@ -102,3 +104,28 @@ def clear(session: Session, *keys: str) -> None:
     session.execute(
         delete(RateLimitHit).where(col(RateLimitHit.key).in_([_stored(key) for key in keys]))
     )
+
+
+# Keys about one account end in ":account:" and her address or id (`login:account:<email>`,
+# `2fa:account:<id>`); keys by IP address name no account.
+ACCOUNT_MARK = ":account:"
+
+
+def _about(user: User) -> ColumnElement[bool]:
+    subjects = (user.email, str(user.id))
+    return or_(
+        *(col(RateLimitHit.key).endswith(ACCOUNT_MARK + s, autoescape=True) for s in subjects)
+    )
+
+
+def export_for(session: Session, *, user: User) -> list[dict[str, Any]]:
+    """The attempts counted against her account (what they were for and when), for her export."""
+    rows = session.scalars(
+        select(RateLimitHit).where(_about(user)).order_by(col(RateLimitHit.id))
+    ).all()
+    return [{"kind": row.key.partition(":")[0], "at": row.created_at.isoformat()} for row in rows]
+
+
+def erase_for(session: Session, *, user: User) -> None:
+    """Forget the attempts counted against her account: their keys hold her address or id."""
+    session.execute(delete(RateLimitHit).where(_about(user)))

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table
-from sqlmodel import Session
+from sqlalchemy import Table, delete
+from sqlmodel import Session, col
 
 from api.accounts.models import Role, User
 from api.db import upsert
@@ -204,6 +204,11 @@ def _set(session: Session, *, user_id: int, now: datetime, **changes: Any) -> No
     _forget_loaded(session, user_id)
 
 
+def has_account(session: Session, *, user_id: int) -> bool:
+    """Whether an unsubscribe link's account still exists."""
+    return session.get(User, user_id) is not None
+
+
 def stop(session: Session, *, user_id: int, topic: Topic, now: datetime) -> bool:
     """Stop one kind of mail for her at once; False when there is no such account. Reminder
     days and times are kept, so she can turn them on again with one click."""
@@ -228,3 +233,27 @@ def resume(session: Session, *, user_id: int, topic: Topic, now: datetime) -> bo
     else:
         _set(session, user_id=user_id, now=now, **{_NOTICE_COLUMNS[topic]: True})
     return True
+
+
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def export(session: Session, *, user: User) -> dict[str, Any] | None:
+    """Her mail choices as stored, for her export; None when she never made any."""
+    preference = session.get(MailPreference, user.id)
+    if preference is None:
+        return None
+    return {
+        "reminder_days": [_DAY_NAMES[day] for day in weekdays_of(preference)],
+        "reminder_times": times_of(preference),
+        "reminders_stopped": is_stopped(preference),
+        "next_reminder_at": preference.next_reminder_at and preference.next_reminder_at.isoformat(),
+        "module_opened": preference.module_opened,
+        "new_enrolment": preference.new_enrolment,
+        "updated_at": preference.updated_at.isoformat(),
+    }
+
+
+def erase(session: Session, *, user: User) -> None:
+    """Delete her mail choices."""
+    session.execute(delete(MailPreference).where(col(MailPreference.user_id) == user.id))

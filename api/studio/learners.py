@@ -40,8 +40,9 @@ STATUS_LABELS = {
 }
 # Spreadsheet programs run a cell that starts with one of these as a formula (and a tab or
 # carriage return can hide such a start), so a learner who names herself "=HYPERLINK(…)" could
-# make her instructor's Excel open a link. A leading apostrophe makes the cell plain text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# make her instructor's Excel open a link. Excel with an East Asian input setting also reads
+# the full-width forms ＝ ＋ － ＠ as their ASCII signs. A leading apostrophe makes it plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def test_export_downloads_her_data_and_nobody_elses(client: TestClient, session:
     data = json.loads(response.content)
     assert data["account"]["name"] == "Alice de Vries"
     assert data["account"]["email"] == "alice@example.nl"
-    assert len(data["sessions"]) == 1
+    assert len(data["devices"]["sessions"]) == 1
     assert "bob" not in response.text.lower()
     assert "password" not in response.text
     assert "$argon2" not in response.text
@@ -183,6 +183,16 @@ def test_the_api_export_matches_the_download(client: TestClient, session: Sessio
     log_in(client, alice)
 
     assert client.get("/api/v1/me/export").json() == client.get("/account/export").json()
+
+
+@pytest.mark.parametrize("url", ["/account/export", "/api/v1/me/export"])
+def test_no_cache_may_keep_the_export(client: TestClient, session: Session, url: str) -> None:
+    log_in(client, make_user(session))
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from api import i18n
+from api.accounts import service as accounts_service
 from api.accounts import tokens
 from api.accounts.models import AccountToken, AuthSession, User
 from api.config import Settings
@@ -529,3 +530,29 @@ def test_without_an_smtp_server_mail_lands_in_the_mail_directory(
 
     [message] = read_outbox_dir(settings.mail_dir)
     assert message["To"] == alice.email
+
+
+def test_without_base_url_the_links_in_mails_point_at_the_port_kern_listens_on(
+    session: Session,
+    settings: Settings,
+    mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`PORT=8101 make run`: `kern serve --port 8101` hands the port on to the server."""
+    monkeypatch.delenv("BASE_URL", raising=False)
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.setenv("PORT", "8101")
+    on_8101 = Settings(
+        _env_file=None,
+        app_env="test",
+        database_url=settings.database_url,
+        secret_key=settings.secret_key,
+        smtp_url=mailbox.url,
+    )
+    alice = make_user(session)
+
+    accounts_service.request_password_reset(session, on_8101, email=alice.email)
+
+    [message] = mailbox.wait_for(1)
+    [link] = links_in(message)
+    assert link.startswith("http://127.0.0.1:8101/reset-password/")

@@ -443,14 +443,44 @@ def test_her_log_lists_newest_first_in_pages(
 
     first = client.get("/api/v1/practice", params={"limit": 3}).json()
     rest = client.get(
-        "/api/v1/practice", params={"limit": 3, "before": first["next_before"]}
+        "/api/v1/practice", params={"limit": 3, "cursor": first["next_cursor"]}
     ).json()
 
     ids = [item["client_id"] for item in first["items"] + rest["items"]]
     assert ids == ["log-0001", "log-0004", "log-0002", "log-0003", "log-0000"]
-    assert rest["next_before"] is None
+    assert rest["next_cursor"] is None
     assert first["items"][0]["course_slug"] == course.slug
     assert first["items"][0]["lesson_slug"] == "les-1-1"
+
+
+def test_logs_at_the_same_moment_are_each_reached_once_two_at_a_time(
+    client: TestClient, session: Session, course: Course, alice: User
+) -> None:
+    _as(client, session, alice)
+    steps = _steps(session, course, "les-1-1")
+    for n in range(3):
+        body = _practice(steps[StepKind.exercise], client_id=f"same-{n:04d}")
+        assert _send(client, "POST", "/api/v1/practice", body).status_code == 201
+
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 2}
+    for _page in range(3):
+        page = client.get("/api/v1/practice", params=params).json()
+        seen += [item["client_id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+
+    assert sorted(seen) == ["same-0000", "same-0001", "same-0002"]
+    assert page["next_cursor"] is None
+
+
+@pytest.mark.parametrize("cursor", ["gisteren", "1.0", "12", "99999999999999999999.1"])
+def test_an_unreadable_cursor_is_a_422_that_names_it(alice_client: TestClient, cursor: str) -> None:
+    response = alice_client.get("/api/v1/practice", params={"cursor": cursor}, headers=EN)
+
+    assert response.status_code == 422
+    assert "cursor" in response.text
 
 
 def test_her_log_can_be_read_for_one_course(
@@ -614,6 +644,25 @@ def test_an_instructor_cannot_read_someone_not_enrolled_in_her_course(
 
     assert [r.status_code for r in responses] == [404, 404, 404]
     assert nobody.json() == responses[0].json()
+
+
+def test_an_instructor_cannot_read_a_learner_enrolled_only_in_another_instructors_course(
+    client: TestClient, session: Session, course: Course, alice: User
+) -> None:
+    """Alice follows `course`; another instructor asks about her through a course of his own,
+    which she never joined. Being enrolled somewhere is not enough: it must be his course."""
+    _alice_has_history(client, session, course, alice)
+    stranger = make_user(session, role=Role.instructor)
+    his_course = make_course(session, instructor=stranger)
+    _as(client, session, stranger)
+
+    responses = [client.get(url) for url in _reads(his_course, alice)]
+
+    assert [r.status_code for r in responses] == [404, 404, 404]
+    assert {r.json()["error"] for r in responses} == {"not_found"}
+    # The same answer as for an id nobody has: nothing tells him she has an account.
+    nobody = client.get(f"/api/v1/courses/{his_course.slug}/progress?learner_id=99999999")
+    assert responses[0].json() == nobody.json()
 
 
 def test_her_instructor_cannot_write_her_progress(

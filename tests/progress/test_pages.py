@@ -585,6 +585,26 @@ def test_the_log_pages_by_fifty(
     assert "Older practices" not in second
 
 
+def test_the_log_reaches_every_practice_logged_at_the_same_moment_once(
+    client: TestClient, session: Session, alice: User, clock: list[datetime]
+) -> None:
+    course = make_course(session)
+    enrol(session, alice, course)
+    step = step_of(session, course, StepKind.exercise)
+    for n in range(51):
+        log_practice(session, alice, step, THURSDAY, note=f"nr {n}", client_id=f"same-{n:04d}")
+
+    first = main_of(get(client, "/practice"))
+    older = re.search(r'<a class="button button--quiet" href="([^"]+)">Older practices</a>', first)
+    assert older is not None
+    second = main_of(get(client, older.group(1).replace("&amp;", "&")))
+
+    pattern = r'<p class="log-entry__note">nr (\d+)</p>'
+    seen = re.findall(pattern, first) + re.findall(pattern, second)
+    assert sorted(seen, key=int) == [str(n) for n in range(51)]
+    assert "Older practices" not in second
+
+
 def test_the_week_chart_has_a_bar_for_each_day_she_practised(
     client: TestClient, session: Session, alice: User, clock: list[datetime]
 ) -> None:
@@ -638,7 +658,7 @@ def test_an_unreadable_page_link_shows_the_newest_practices(
     enrol(session, alice, course)
     log_practice(session, alice, step_of(session, course, StepKind.exercise), THURSDAY, note="nu")
 
-    assert "nu" in get(client, "/practice?before=gisteren")
+    assert "nu" in get(client, "/practice?cursor=gisteren")
 
 
 def test_without_practice_the_log_explains_itself(

@@ -259,6 +259,41 @@ def test_entries_are_newest_first_and_page_with_before(
     assert rest[0].lesson_slug == "les-1-1"
 
 
+def test_paging_by_cursor_reaches_each_log_at_the_same_moment_once(
+    session: Session, alice: User, course: Course
+) -> None:
+    step = _step(session, course, StepKind.exercise)
+    moment = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+    for n in range(3):
+        practice.log(
+            session,
+            user=alice,
+            entry=_entry(step, f"same-{n:04d}", practised_at=moment),
+            now=moment,
+        )
+
+    first = practice.entries(session, user_id=alice.id or 0, limit=2)
+    rest = practice.entries(
+        session, user_id=alice.id or 0, limit=2, cursor=practice.Cursor.after(first[-1])
+    )
+
+    ids = [entry.log.client_id for entry in first + rest]
+    assert sorted(ids) == ["same-0000", "same-0001", "same-0002"]
+    # The moment alone, as pages were cut before, loses the third.
+    by_moment = practice.entries(
+        session, user_id=alice.id or 0, limit=2, before=first[-1].log.practised_at
+    )
+    assert by_moment == []
+
+
+def test_a_cursor_reads_back_as_itself() -> None:
+    cursor = practice.Cursor(datetime(2026, 11, 16, 8, 0, 0, 123456, tzinfo=UTC), 42)
+
+    assert practice.Cursor.parse(str(cursor)) == cursor
+    for unreadable in ("", "x.1", "1.x", "1.0", "１.2", "1." + "9" * 11, "9" * 19 + ".1"):
+        assert practice.Cursor.parse(unreadable) is None, unreadable
+
+
 def test_today_shows_the_exercises_of_opened_lessons_with_todays_counts(
     session: Session, alice: User, course: Course
 ) -> None:

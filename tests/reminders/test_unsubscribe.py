@@ -1,5 +1,5 @@
-"""The link in a mail stops that kind of mail in one click, without logging in, and cannot be
-made by anyone but Kern."""
+"""The link in a mail stops that kind of mail with one button, without logging in, and cannot
+be made by anyone but Kern; opening the link alone (as a mail scanner does) changes nothing."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -46,24 +46,46 @@ def stop_link_from_mail(
     return links_in(message)[-1]
 
 
-def test_the_link_in_the_mail_stops_reminders_without_logging_in(
+def test_the_link_in_the_mail_stops_reminders_with_one_button_without_logging_in(
     session: Session, settings: Settings, mailbox: Mailbox, stranger: TestClient
 ) -> None:
     learner, course = learner_with_reminders(session, language="en")
-    link = stop_link_from_mail(session, settings, mailbox, learner)
-
+    path = stop_link_from_mail(session, settings, mailbox, learner).removeprefix(
+        "http://testserver"
+    )
     stranger.cookies.set("kern_lang", "en")
-    response = stranger.get(link.removeprefix("http://testserver"))
 
+    page = stranger.get(path)
+    response = stranger.post(path)
+
+    assert page.status_code == 200
+    assert "<h1>Stop practice reminders?</h1>" in page.text
+    assert f'<form method="post" action="{path}"' in page.text
     assert response.status_code == 200
     assert "<h1>Reminders stopped</h1>" in response.text
     # A forwarded mail must not show who she is or what she follows.
     for private in (learner.name, learner.email, course.title):
+        assert private not in page.text
         assert private not in response.text
     row = preference(session, learner)
     assert row.next_reminder_at is None
     assert (service.weekdays_of(row), service.times_of(row)) == (list(range(7)), ["08:00"])
     assert queue_practice_reminders(session, settings, now=DUE + timedelta(days=1)) == 0
+
+
+@pytest.mark.parametrize("topic", list(Topic))
+def test_a_mail_scanner_opening_the_link_stops_nothing(
+    session: Session, settings: Settings, stranger: TestClient, topic: Topic
+) -> None:
+    learner, _course = learner_with_reminders(session)
+    assert learner.id is not None
+    path = f"/unsubscribe/{make_token(settings, user_id=learner.id, topic=topic)}"
+    before = preference(session, learner).model_dump()
+
+    assert stranger.get(path).status_code == 200
+
+    assert preference(session, learner).model_dump() == before
+    assert preference(session, learner).next_reminder_at == DUE
 
 
 def test_a_mail_programs_one_click_post_works_without_a_csrf_token(
@@ -86,7 +108,7 @@ def test_turning_reminders_on_again_starts_from_now(
     learner, _course = learner_with_reminders(session)
     assert learner.id is not None
     path = f"/unsubscribe/{make_token(settings, user_id=learner.id, topic=Topic.reminders)}"
-    stopped = stranger.get(path)
+    stopped = stranger.post(path)
     assert f'action="{path}"' in stopped.text
     assert 'value="resume"' in stopped.text
 
@@ -123,7 +145,7 @@ def test_other_topics_stop_and_resume_their_own_mail(
     assert learner.id is not None
     path = f"/unsubscribe/{make_token(settings, user_id=learner.id, topic=topic)}"
 
-    assert stranger.get(path).status_code == 200
+    assert stranger.post(path).status_code == 200
     row = preference(session, learner)
     assert getattr(row, column) is False
     assert row.next_reminder_at == DUE  # reminders untouched

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.accounts.models import AuthSession, User
+from api.config import Settings
 from api.security.csrf import FIELD, HEADER
 from tests.factories import PASSWORD, csrf_token, log_in, make_user, post_form
 
@@ -106,15 +107,27 @@ def test_a_token_from_another_browser_is_refused(
     assert response.status_code == 403
 
 
-def test_the_right_token_from_a_foreign_origin_is_refused(
-    client: TestClient, session: Session, alice: User
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        # The same host as BASE_URL (http://testserver) and the Host header, but another origin:
+        "https://testserver",  # another scheme
+        "http://testserver:8080",  # another port
+        "ws://testserver",  # neither http nor https
+        "null",  # a sandboxed frame
+        "http://testserver.evil.example",
+    ],
+)
+def test_the_right_token_from_another_origin_is_refused(
+    client: TestClient, session: Session, alice: User, origin: str
 ) -> None:
     log_in(client, alice)
 
     response = client.post(
         "/account/profile",
         data={FIELD: csrf_token(client), "name": "Mallory", "language": "nl"},
-        headers={"Origin": "https://evil.example"},
+        headers={"Origin": origin},
     )
 
     assert response.status_code == 403
@@ -122,7 +135,7 @@ def test_the_right_token_from_a_foreign_origin_is_refused(
     assert alice.name == "Alice"
 
 
-@pytest.mark.parametrize("origin", ["http://testserver", None])
+@pytest.mark.parametrize("origin", ["http://testserver", "http://TestServer:80", None])
 def test_the_right_token_from_kern_itself_is_accepted(
     client: TestClient, session: Session, alice: User, origin: str | None
 ) -> None:
@@ -139,6 +152,28 @@ def test_the_right_token_from_kern_itself_is_accepted(
     assert response.status_code == 303
     session.refresh(alice)
     assert alice.name == "Alice B"
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"),
+    [("http://192.168.1.5:8000", 303), ("https://192.168.1.5:8000", 403)],
+)
+def test_development_also_accepts_the_address_the_browser_opened_and_nothing_else(
+    app: FastAPI, alice: User, settings: Settings, origin: str, status: int
+) -> None:
+    """`make run` on 0.0.0.0, opened from a phone by the machine's address."""
+    settings.app_env = "development"
+    with TestClient(app, base_url="http://192.168.1.5:8000") as phone:
+        log_in(phone, alice)
+
+        response = phone.post(
+            "/account/profile",
+            data={FIELD: csrf_token(phone), "name": "Alice B", "language": "nl"},
+            headers={"Origin": origin},
+            follow_redirects=False,
+        )
+
+    assert response.status_code == status
 
 
 def test_a_json_call_with_the_token_header_works(echo_client: TestClient) -> None:

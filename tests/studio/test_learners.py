@@ -364,7 +364,18 @@ def test_the_spreadsheet_downloads_as_a_named_utf8_file(
 
 @pytest.mark.parametrize(
     "name",
-    ['=HYPERLINK("http://x.example")', "+31 6 1234", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"],
+    [
+        '=HYPERLINK("http://x.example")',
+        "+31 6 1234",
+        "-2+3",
+        "@SUM(A1)",
+        "=cmd|' /C calc'!A0",
+        # The full-width forms, which Excel can read as the ASCII signs.
+        '＝HYPERLINK("http://x.example")',
+        "＋1+1",
+        "－2+3",
+        "＠SUM(A1)",
+    ],
 )
 def test_a_name_that_a_spreadsheet_would_run_as_a_formula_stays_text(
     client: TestClient, session: Session, course: Course, name: str
@@ -377,6 +388,18 @@ def test_a_name_that_a_spreadsheet_would_run_as_a_formula_stays_text(
     assert row["Name"] == "'" + name
     assert row["Reason"] == "'=1+1"
     assert row["Email"] == learner.email
+
+
+@pytest.mark.parametrize("note", ["\t=1+1", "\r=1+1", "\t＝1+1"])
+def test_a_reason_that_hides_a_formula_behind_a_tab_or_carriage_return_stays_text(
+    client: TestClient, session: Session, course: Course, note: str
+) -> None:
+    learner = make_user(session)
+    enrol(session, learner, course, source=EnrolmentSource.manual, note=note)
+
+    [row] = read_csv(client, course)
+
+    assert row["Reason"] == "'" + note
 
 
 def test_safe_cell_leaves_ordinary_values_alone() -> None:

@@ -6,13 +6,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.accounts import email_change, service, sessions, tokens, totp, twofactor
+from api.accounts import email_change, personal_data, service, sessions, tokens, totp, twofactor
 from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
 from api.payments import service as payments_service
-from api.progress import export as progress_export
 from api.ratelimit import service as ratelimit
 from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
 from web.pages.common import FormStr, client_ip, settings_of
@@ -337,14 +336,15 @@ def disable_two_factor(
 @router.get("/account/export")
 def export_data(session: SessionDep, user: RequireUser) -> Response:
     """Download everything Kern holds about her, as JSON."""
-    data = {
-        **service.export_data(session, user=user),
-        **progress_export.export(session, user_id=user.id or 0),
-    }
+    data = personal_data.export(session, user=user)
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
         media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="kern-mijn-gegevens.json"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="kern-mijn-gegevens.json"',
+            # Her health data and contact details: not for shared caches or the back button.
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -364,7 +364,9 @@ def delete_account(
 ) -> HTMLResponse:
     """Delete the account for good and sign out."""
     try:
-        service.delete_account(session, user=user, password=password, confirmation=confirmation)
+        personal_data.delete_account(
+            session, user=user, password=password, confirmation=confirmation
+        )
     except FormError as exc:
         response = render(
             request,

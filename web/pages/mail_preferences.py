@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.accounts.access import RequireUser
 from api.accounts.models import User
 from api.clock import Now
-from api.db import SessionDep, WriteSessionDep
+from api.db import SessionDep
 from api.errors import FormError
 from api.mail.unsubscribe import Topic, read_token
 from api.reminders import service
@@ -98,19 +98,26 @@ def save_mail_preferences(
 
 
 def _unsubscribe_page(
-    request: Request, token: str, *, topic: str | None, resumed: bool = False, **extra: Any
+    request: Request,
+    token: str,
+    *,
+    topic: str | None,
+    resumed: bool = False,
+    asking: bool = False,
+    **extra: Any,
 ) -> HTMLResponse:
-    context = {"token": token, "topic": topic, "resumed": resumed, **extra}
+    context = {"token": token, "topic": topic, "resumed": resumed, "asking": asking, **extra}
     return render(request, "account/unsubscribed.html", context, status_code=200 if topic else 400)
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-def unsubscribe(request: Request, session: WriteSessionDep, token: str, now: Now) -> HTMLResponse:
-    """One click in a mail stops that kind of mail at once, without logging in."""
+def confirm_unsubscribe(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+    """The link in a mail shows one button that stops that kind of mail; opening it changes
+    nothing, because mail scanners and link previews open links too."""
     link = read_token(settings_of(request), token)
-    if link is None or not service.stop(session, user_id=link.user_id, topic=link.topic, now=now):
+    if link is None or not service.has_account(session, user_id=link.user_id):
         return _unsubscribe_page(request, token, topic=None)
-    return _unsubscribe_page(request, token, topic=link.topic.value)
+    return _unsubscribe_page(request, token, topic=link.topic.value, asking=True)
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -118,8 +125,9 @@ def unsubscribe_or_resume(
     request: Request, session: SessionDep, token: str, now: Now, action: FormStr = ""
 ) -> HTMLResponse:
     """The one-click unsubscribe a mail program sends (RFC 8058: `List-Unsubscribe=One-Click`),
-    or the button on the page that turns the mail on again (`action=resume`). The signed token
-    is the proof, so this path needs no CSRF token (see api/security/csrf.py)."""
+    the button on the link's page that stops the mail, or the one that turns it on again
+    (`action=resume`). The signed token is the proof, so this path needs no CSRF token (see
+    api/security/csrf.py)."""
     link = read_token(settings_of(request), token)
     if link is None:
         return _unsubscribe_page(request, token, topic=None)

@@ -3,7 +3,7 @@ and the forms that mark a lesson done or not done."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -254,19 +254,10 @@ def _chosen_week(week: str, today: date) -> date:
     return min(asked, this_monday)
 
 
-def _before(value: str) -> datetime | None:
-    """The moment of the `before` link; None (the newest page) when it cannot be read."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _practice_url(monday: date, before: datetime | None = None) -> str:
+def _practice_url(monday: date, cursor: practice.Cursor | None = None) -> str:
     query = {"week": monday.isoformat()}
-    if before is not None:
-        query["before"] = before.isoformat()
+    if cursor is not None:
+        query["cursor"] = str(cursor)
     return "/practice?" + urlencode(query)
 
 
@@ -277,17 +268,18 @@ def show_practice(
     user: RequireUser,
     now: Now,
     week: str = "",
-    before: str = "",
+    cursor: str = "",
 ) -> HTMLResponse:
     """Her practice log: a week chart and every logged practice, newest first."""
     today = local_day(now)
     monday = _chosen_week(week, today)
     user_id = user.id or 0
     chart = week_chart(practice.week(session, user_id=user_id, monday=monday), today)
-    since = _before(before)
-    found = practice.entries(session, user_id=user_id, before=since, limit=PAGE_SIZE + 1)
+    # A cursor that cannot be read (an old or edited link) shows the newest practices.
+    since = practice.Cursor.parse(cursor)
+    found = practice.entries(session, user_id=user_id, cursor=since, limit=PAGE_SIZE + 1)
     shown = found[:PAGE_SIZE]
-    older = shown[-1].log.practised_at if len(found) > PAGE_SIZE else None
+    older = practice.Cursor.after(shown[-1]) if len(found) > PAGE_SIZE else None
     this_monday = week_start(today)
     context = {
         "chart": chart,

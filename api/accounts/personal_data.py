@@ -1,0 +1,188 @@
+"""Everything Kern keeps about a person, in one list: her data export reads it, the deletion of
+her account erases it, and a test checks that every table is in it or excused below.
+
+A domain that keeps personal data offers one export and one erase function and gets one line
+in HOLDINGS, naming the columns that hold her id or her address. A new table that points at an
+account fails tests/accounts/test_personal_data.py until it is listed here or excused.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import MetaData
+from sqlmodel import Session, select
+
+from api.accounts import service as accounts_service
+from api.accounts import sessions
+from api.accounts.models import User
+from api.catalog.models import Course
+from api.enrolment import service as enrolment_service
+from api.errors import FormError
+from api.i18n import gettext as _
+from api.mail import history as mail_history
+from api.payments import service as payments_service
+from api.progress import export as progress_export
+from api.ratelimit import service as ratelimit
+from api.reminders import service as reminders_service
+
+ACCOUNT_TABLE = "user_account"
+
+
+class Exporter(Protocol):
+    def __call__(self, session: Session, *, user: User) -> Any: ...
+
+
+class Eraser(Protocol):
+    def __call__(self, session: Session, *, user: User) -> None: ...
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One kind of personal data: where it sits in the export, the "table.column"s that hold
+    her id or address, and the functions that export and erase it."""
+
+    key: str
+    columns: tuple[str, ...]
+    export: Exporter
+    erase: Eraser
+
+
+# Exported in this order; erased in the reverse order, so the account itself goes last.
+HOLDINGS: tuple[Holding, ...] = (
+    Holding(
+        "account",
+        (
+            "user_account.id",
+            "user_account.email",
+            "account_token.user_id",
+            "account_token.new_email",
+            "recovery_code.user_id",
+        ),
+        accounts_service.export_account,
+        accounts_service.erase_account,
+    ),
+    # Devices she is signed in on; push subscriptions will join as "devices.push".
+    Holding("devices.sessions", ("auth_session.user_id",), sessions.export, sessions.erase),
+    Holding(
+        "enrolments", ("enrolment.user_id",), enrolment_service.export, enrolment_service.erase
+    ),
+    Holding(
+        "orders",
+        ("purchase_order.user_id",),
+        payments_service.export_orders,
+        payments_service.erase_orders,
+    ),
+    Holding(
+        "progress",
+        ("lesson_progress.user_id",),
+        progress_export.export_progress,
+        progress_export.erase_progress,
+    ),
+    Holding(
+        "practice",
+        ("practice_log.user_id",),
+        progress_export.export_practice,
+        progress_export.erase_practice,
+    ),
+    Holding(
+        "mail_preferences",
+        ("mail_preference.user_id",),
+        reminders_service.export,
+        reminders_service.erase,
+    ),
+    Holding(
+        "mails",
+        ("outbox_message.user_id", "outbox_message.recipient"),
+        mail_history.export,
+        mail_history.erase,
+    ),
+    Holding("counted_attempts", ("rate_limit_hit.key",), ratelimit.export_for, ratelimit.erase_for),
+)
+
+# Columns that point at an account but are not that person's data to export or erase.
+NOT_HERS: dict[str, str] = {
+    "course.instructor_id": (
+        "An instructor's authoring: the course stays with its author, and an account that "
+        "still runs courses cannot be deleted (courses are handed over or deleted first)."
+    ),
+    "enrolment.changed_by_id": (
+        "Who granted or ended another learner's access: part of that learner's record. "
+        "Erasing the enrolments also clears it, as the foreign key does (ON DELETE SET NULL)."
+    ),
+}
+
+# Tables without anyone's personal data, and why.
+NO_PERSONAL_DATA: dict[str, str] = {
+    "stripe_event": "Stripe's event ids, types and what Kern did with them; no person.",
+    "course": "Course content; its instructor_id is in NOT_HERS.",
+    "course_module": "Course content.",
+    "lesson": "Course content.",
+    "lesson_step": "Course content.",
+}
+
+
+def export(session: Session, *, user: User) -> dict[str, Any]:
+    """Everything Kern holds about her, as JSON-ready data (the download and the API)."""
+    data: dict[str, Any] = {}
+    for holding in HOLDINGS:
+        *path, last = holding.key.split(".")
+        place = data
+        for part in path:
+            place = place.setdefault(part, {})
+        place[last] = holding.export(session, user=user)
+    return data
+
+
+def erase(session: Session, *, user: User) -> None:
+    """Erase everything Kern holds about her, the account last."""
+    for holding in reversed(HOLDINGS):
+        holding.erase(session, user=user)
+    session.flush()
+
+
+def delete_account(session: Session, *, user: User, password: str, confirmation: str) -> None:
+    """Delete her account and everything of hers after her password and the typed word."""
+    accounts_service.confirm_deletion(
+        session, user=user, password=password, confirmation=confirmation
+    )
+    if session.exec(select(Course.id).where(Course.instructor_id == user.id)).first():
+        # Learners follow these courses: they are handed over or deleted first, on purpose.
+        raise FormError(
+            {"confirmation": _("You still run courses. Hand them over or delete them first.")}
+        )
+    erase(session, user=user)
+
+
+def _account_columns(metadata: MetaData) -> set[str]:
+    """Every "table.column" with a foreign key to an account."""
+    return {
+        f"{table.name}.{column.name}"
+        for table in metadata.tables.values()
+        for column in table.columns
+        if any(key.column.table.name == ACCOUNT_TABLE for key in column.foreign_keys)
+    }
+
+
+def unaccounted(metadata: MetaData, holdings: Iterable[Holding] = HOLDINGS) -> list[str]:
+    """What the lists above miss or name wrongly, one line each (empty: complete)."""
+    listed = {column for holding in holdings for column in holding.columns}
+    problems = [
+        f"{column}: points at an account but is neither in HOLDINGS nor in NOT_HERS"
+        for column in sorted(_account_columns(metadata) - listed - NOT_HERS.keys())
+    ]
+    tables = {column.partition(".")[0] for column in listed | NOT_HERS.keys()}
+    problems += [
+        f"{name}: a table that is in no holding and not in NO_PERSONAL_DATA"
+        for name in sorted(metadata.tables.keys() - tables - NO_PERSONAL_DATA.keys())
+    ]
+    known = {f"{t.name}.{c.name}" for t in metadata.tables.values() for c in t.columns}
+    problems += [
+        f"{column}: listed, but there is no such column"
+        for column in sorted((listed | NOT_HERS.keys()) - known)
+    ]
+    problems += [
+        f"{name}: in NO_PERSONAL_DATA, but there is no such table"
+        for name in sorted(NO_PERSONAL_DATA.keys() - metadata.tables.keys())
+    ]
+    return problems
