@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import MetaData
 from sqlmodel import Session, select
 
+from api.accounts import requests as account_requests
 from api.accounts import service as accounts_service
 from api.accounts import sessions
 from api.accounts.models import User
@@ -97,6 +98,12 @@ HOLDINGS: tuple[Holding, ...] = (
         mail_history.export,
         mail_history.erase,
     ),
+    Holding(
+        "account_requests",
+        ("account_request.email",),
+        account_requests.export_for,
+        account_requests.erase_for,
+    ),
     Holding("counted_attempts", ("rate_limit_hit.key",), ratelimit.export_for, ratelimit.erase_for),
 )
 
@@ -119,6 +126,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "course_module": "Course content.",
     "lesson": "Course content.",
     "lesson_step": "Course content.",
+    "media_file": "Which course owns an uploaded file; no person.",
 }
 
 

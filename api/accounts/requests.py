@@ -9,6 +9,7 @@ a new account, a "you already have an account" note, a reset or sign-in link, or
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
@@ -74,7 +75,7 @@ def register(
         language=language,
         next_path=_target(next_path),
     )
-    _ask(session, request, [(f"register:address:{email}", ratelimit.REGISTER_PER_ADDRESS)])
+    _ask(session, request, [(f"register:account:{email}", ratelimit.REGISTER_PER_ADDRESS)])
 
 
 def _address(email: str) -> str:
@@ -103,7 +104,7 @@ def ask_sign_in_link(session: Session, *, email: str, next_path: str | None, ip:
         kind=RequestKind.sign_in.value, email=email, next_path=_target(next_path)
     )
     checks = [
-        (f"sign-in-link:address:{email}", ratelimit.SIGN_IN_LINK_PER_ADDRESS),
+        (f"sign-in-link:account:{email}", ratelimit.SIGN_IN_LINK_PER_ADDRESS),
         (f"sign-in-link:ip:{ip}", ratelimit.SIGN_IN_LINK_PER_IP),
     ]
     _ask(session, request, checks)
@@ -210,3 +211,18 @@ def answer_waiting(
             failed.add(current)
             continue
         answered += 1
+
+
+def export_for(session: Session, *, user: User) -> list[dict[str, str]]:
+    """Requests for her address the mail worker has not answered yet, for her export."""
+    rows = session.exec(
+        select(AccountRequest)
+        .where(AccountRequest.email == user.email)
+        .order_by(col(AccountRequest.id))
+    ).all()
+    return [{"kind": row.kind, "created_at": row.created_at.isoformat()} for row in rows]
+
+
+def erase_for(session: Session, *, user: User) -> None:
+    """Forget unanswered requests for her address (a waiting one would otherwise still mail)."""
+    session.execute(delete(AccountRequest).where(col(AccountRequest.email) == user.email))

@@ -148,7 +148,9 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
 def _login_keys(email: str, ip: str) -> tuple[str, str, str]:
     """A login's rate-limit keys: account and address together, the address, the account."""
     account = normalise_email(email)[:MAX_EMAIL_LENGTH]
-    return f"login:account-ip:{account}|{ip}", f"login:ip:{ip}", f"login:account:{account}"
+    # Keys about an account end in ":account:<address>", so deleting her account finds them
+    # (api/ratelimit/service.py, ACCOUNT_MARK).
+    return f"login:from:{ip}:account:{account}", f"login:ip:{ip}", f"login:account:{account}"
 
 
 def log_in(session: Session, *, email: str, password: str, ip: str) -> User | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from api import i18n
-from api.accounts import service as accounts_service
+from api.accounts import requests as account_requests
 from api.accounts import tokens
 from api.accounts.models import AccountToken, AuthSession, User
 from api.config import Settings
@@ -18,7 +18,7 @@ from api.db import utcnow
 from api.mail.service import read_outbox_dir
 from api.worker import Worker
 from tests.factories import PASSWORD, field_error, log_in, make_user, post_form, sign_up
-from tests.smtp import Mailbox, link_path
+from tests.smtp import Mailbox, link_path, links_in
 
 NEW_PASSWORD = "zachte golven 19 juni"
 ENGLISH = {"Accept-Language": "en"}
@@ -550,8 +550,9 @@ def test_without_base_url_the_links_in_mails_point_at_the_port_kern_listens_on(
         smtp_url=mailbox.url,
     )
     alice = make_user(session)
+    mailbox.settings = on_8101  # the worker answering the request runs with these settings
 
-    accounts_service.request_password_reset(session, on_8101, email=alice.email)
+    account_requests.ask_reset(session, email=alice.email, ip="127.0.0.1")
 
     [message] = mailbox.wait_for(1)
     [link] = links_in(message)
