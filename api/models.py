@@ -2,10 +2,12 @@
 
 from api.accounts.models import AccountToken, AuthSession, RecoveryCode, User
 from api.catalog.models import Course, Lesson, Module, Step
+from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
 from api.mail.models import OutboxMessage
 from api.payments.models import Order, StripeEvent
+from api.practice_identity.models import PracticeIdentity
 from api.progress.models import LessonProgress, PracticeLog
 from api.ratelimit.models import RateLimitHit
 from api.reminders.models import MailPreference
@@ -13,6 +15,7 @@ from api.reminders.models import MailPreference
 __all__ = [
     "AccountToken",
     "AuthSession",
+    "Consent",
     "Course",
     "Enrolment",
     "Lesson",
@@ -21,6 +24,7 @@ __all__ = [
     "Module",
     "Order",
     "OutboxMessage",
+    "PracticeIdentity",
     "PracticeLog",
     "RateLimitHit",
     "RecoveryCode",

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from api.accounts import emails, passwords, tokens
 from api.accounts.models import AccountToken, AuthSession, RecoveryCode, Role, TokenPurpose, User
 from api.config import Settings
+from api.consent import service as consent_service
 from api.db import utcnow
 from api.errors import FormError
 from api.i18n import LOCALES
@@ -289,6 +290,7 @@ def export_data(session: Session, *, user: User) -> dict[str, Any]:
             for row in sessions
         ],
         "orders": payments_service.export_orders(session, user=user),
+        "consents": consent_service.export_consents(session, user_id=user.id or 0),
     }
 
 
@@ -306,5 +308,6 @@ def delete_account(session: Session, *, user: User, password: str, confirmation:
     session.execute(delete(AuthSession).where(col(AuthSession.user_id) == user.id))
     session.execute(delete(AccountToken).where(col(AccountToken.user_id) == user.id))
     session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    consent_service.erase_consents(session, user_id=user.id or 0)
     session.delete(user)
     session.flush()
