@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api.accounts.access import VisitorDep
 from api.consent import texts
 from api.db import SessionDep
 from api.practice_identity import service as identity_service
@@ -16,7 +17,7 @@ STATEMENT_LANGUAGES = ("nl", "en")
 
 
 @router.get("/privacy", response_class=HTMLResponse)
-def show_privacy(request: Request, session: SessionDep) -> HTMLResponse:
+def show_privacy(request: Request, session: SessionDep, _visitor: VisitorDep) -> HTMLResponse:
     """The privacy statement, with the practice's details as stored now."""
     locale = locale_of(request)
     language = locale if locale in STATEMENT_LANGUAGES else STATEMENT_LANGUAGES[0]
