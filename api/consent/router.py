@@ -20,6 +20,7 @@ PATH = "/health-data"
 
 GIVE_ERRORS: dict[int | str, dict[str, Any]] = {
     **SIGNED_IN_ERRORS,
+    400: {"model": ErrorPublic, "description": "The body cannot be read (error)"},
     403: {
         "model": ErrorPublic,
         "description": "A missing CSRF token: csrf; staff without two-step verification: "
@@ -108,8 +109,7 @@ def give_health_consent(
     return ConsentPublic.model_validate(consent, from_attributes=True)
 
 
-@router.delete(PATH, responses=SIGNED_IN_ERRORS)
-def withdraw_health_consent(session: SessionDep, user: RequireUser, now: Now) -> Response:
+@router.delete(PATH, status_code=204, response_class=Response, responses=SIGNED_IN_ERRORS)
+def withdraw_health_consent(session: SessionDep, user: RequireUser, now: Now) -> None:
     """Withdraw: from now on nothing new is kept; what is stored stays until she deletes it."""
     service.withdraw_health_consent(session, user=user, now=now)
-    return Response(status_code=204)
