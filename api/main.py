@@ -61,6 +61,10 @@ ROUTERS = (
 )
 
 
+# The longest a starting worker waits for the practice's identity before it serves anyway.
+IDENTITY_WAIT_SECONDS = 5
+
+
 class VersionedStaticFiles(StaticFiles):
     """Static files; an address with the content hash (`?v=`, from `static_url`) never changes
     its content, so browsers keep it a year without asking again."""
@@ -86,9 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # can be busy, and fewer threads keep the worker's memory down (40 by default).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 2 * settings.request_slots
         # The footer's copy of the practice's identity: read before the first request, then
-        # kept fresh on a thread (api/practice_identity/cache.py says why not per request).
+        # kept fresh on a thread (api/practice_identity/cache.py says why not per request). A
+        # database that does not answer must not hold up the start: after a few seconds the
+        # worker serves without it, and the read that is still under way fills it in later.
         identity: IdentityCache = app.state.practice_identity
-        await anyio.to_thread.run_sync(identity.load, app.state.engine)
+        with anyio.move_on_after(IDENTITY_WAIT_SECONDS):
+            await anyio.to_thread.run_sync(identity.load, app.state.engine, abandon_on_cancel=True)
         stop_identity = identity.keep_fresh(app.state.engine)
         stop_worker = None
         if settings.runs_mail_worker:
