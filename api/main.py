@@ -15,10 +15,12 @@ from api import db
 from api.accounts.router import router as accounts_api
 from api.catalog.router import router as catalog_api
 from api.config import Settings, get_settings
+from api.consent.router import router as consent_api
 from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
 from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
+from api.practice_identity.cache import IdentityCache
 from api.progress.router import router as progress_api
 from api.security.body_limit import BodyLimitMiddleware
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
@@ -28,11 +30,13 @@ from web import templating
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
+from web.pages.consent import router as consent_pages
 from web.pages.home import router as home_pages
 from web.pages.links import router as link_pages
 from web.pages.mail_preferences import router as mail_preferences_pages
 from web.pages.media import router as media_pages
 from web.pages.payments import router as payments_pages
+from web.pages.privacy import router as privacy_pages
 from web.pages.progress import router as progress_pages
 from web.pages.studio import router as studio_pages
 from web.pages.studio.uploads import upload_paths
@@ -47,15 +51,22 @@ ROUTERS = (
     home_pages,
     catalog_api,
     accounts_api,
+    consent_api,
     payments_api,
     auth_pages,
     link_pages,
     account_pages,
+    consent_pages,
+    privacy_pages,
     mail_preferences_pages,
     media_pages,
     payments_pages,
     studio_pages,
 )
+
+
+# The longest a starting worker waits for the practice's identity before it serves anyway.
+IDENTITY_WAIT_SECONDS = 5
 
 
 class VersionedStaticFiles(StaticFiles):
@@ -82,6 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sync routes and dependencies run on these threads; with RequestSlots no more than this
         # can be busy, and fewer threads keep the worker's memory down (40 by default).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 2 * settings.request_slots
+        # The footer's copy of the practice's identity: read before the first request, then
+        # kept fresh on a thread (api/practice_identity/cache.py says why not per request). A
+        # database that does not answer must not hold up the start: after a few seconds the
+        # worker serves without it, and the read that is still under way fills it in later.
+        identity: IdentityCache = app.state.practice_identity
+        with anyio.move_on_after(IDENTITY_WAIT_SECONDS):
+            await anyio.to_thread.run_sync(identity.load, app.state.engine, abandon_on_cancel=True)
+        stop_identity = identity.keep_fresh(app.state.engine)
         stop_worker = None
         if settings.runs_mail_worker:
             mail_worker = Worker(
@@ -93,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if stop_worker is not None:
                 stop_worker()
+            stop_identity()
             engine.dispose()
 
     app = FastAPI(
@@ -110,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = db.make_sessionmaker(engine)
+    app.state.practice_identity = IdentityCache()
 
     install_error_handlers(app)
     # Added innermost first: the access log sees everything, crashes are answered inside the

@@ -2,11 +2,13 @@
 
 from api.accounts.models import AccountRequest, AccountToken, AuthSession, RecoveryCode, User
 from api.catalog.models import Course, Lesson, Module, Step
+from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
 from api.mail.models import OutboxMessage
 from api.media.models import MediaFile
 from api.payments.models import Order, StripeEvent
+from api.practice_identity.models import PracticeIdentity
 from api.progress.models import LessonProgress, PracticeLog
 from api.ratelimit.models import RateLimitHit
 from api.reminders.models import MailPreference
@@ -15,6 +17,7 @@ __all__ = [
     "AccountRequest",
     "AccountToken",
     "AuthSession",
+    "Consent",
     "Course",
     "Enrolment",
     "Lesson",
@@ -24,6 +27,7 @@ __all__ = [
     "Module",
     "Order",
     "OutboxMessage",
+    "PracticeIdentity",
     "PracticeLog",
     "RateLimitHit",
     "RecoveryCode",

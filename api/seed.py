@@ -12,10 +12,13 @@ from api.catalog import packages
 from api.catalog import service as catalog
 from api.catalog.models import StepKind
 from api.config import ROOT
+from api.consent import service as consent_service
+from api.consent.texts import HEALTH_DATA_VERSION
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.errors import NotFound
+from api.practice_identity import service as identity_service
 from api.progress import practice
 from api.progress import service as progress_service
 
@@ -55,6 +58,26 @@ def load_demo_accounts(session: Session) -> list[DemoLogin]:
             )
         logins.append(DemoLogin(role, name, email, password, created=not exists))
     return logins
+
+
+# A made-up practice for development: the footer and the privacy statement show it.
+DEMO_PRACTICE = identity_service.IdentityForm(
+    trading_name="Bekkenpraktijk De Kern (demo)",
+    street_address="Oudegracht 100",
+    postcode="3511 AX",
+    city="Utrecht",
+    country="Nederland",
+    email="praktijk@kern.test",
+    phone="030 123 45 67",
+    kvk_number="12345678",
+    vat_number="NL123456789B01",
+)
+
+
+def load_demo_practice(session: Session) -> None:
+    """Fill in the demo practice's details unless an admin already filled in real ones."""
+    if identity_service.read(session) is None:
+        identity_service.save(session, form=DEMO_PRACTICE, now=utcnow())
 
 
 def course_folders(courses_dir: Path = COURSES_DIR) -> list[Path]:
@@ -153,6 +176,8 @@ def _demo_progress(
         ).steps
         if step.kind != StepKind.text
     ]
+    if steps and not _may_keep_practice(session, learner, now=now):
+        return
     for number, days_ago in enumerate(DEMO_PRACTICE_DAYS if steps else ()):
         step = steps[number % len(steps)]
         entry = practice.PracticeInput(
@@ -165,3 +190,20 @@ def _demo_progress(
             effort=2 + number % 3 if step.kind == StepKind.exercise else None,
         )
         practice.log(session, user=learner, entry=entry, now=now)
+
+
+def _may_keep_practice(session: Session, learner: User, *, now: datetime) -> bool:
+    """The demo learner agreed to keeping her practice when she enrolled, unless she withdrew
+    in the demo since: that choice stands."""
+    if consent_service.has_health_consent(learner):
+        return True
+    if consent_service.health_consent_withdrawn(learner):
+        return False
+    consent_service.give_health_consent(
+        session,
+        user=learner,
+        version=HEALTH_DATA_VERSION,
+        language=learner.language,
+        now=now - timedelta(days=DEMO_ENROLLED_DAYS_AGO),
+    )
+    return True

@@ -21,6 +21,8 @@ from api.catalog.models import (
     StepKind,
     VideoProvider,
 )
+from api.consent import service as consent_service
+from api.consent.texts import HEALTH_DATA_VERSION
 from api.db import utcnow
 from api.media import owners
 from api.security.csrf import FIELD
@@ -50,6 +52,14 @@ def make_user(
         language=language,
         verified=verified,
     )
+
+
+def agree_to_health_data(session: Session, user: User) -> User:
+    """Her consent to keeping her practice (health data), as she gives it on the consent page."""
+    consent_service.give_health_consent(
+        session, user=user, version=HEALTH_DATA_VERSION, language=user.language, now=utcnow()
+    )
+    return user
 
 
 # A valid id per provider; `file` names a file under MEDIA_DIR.

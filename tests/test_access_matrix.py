@@ -52,6 +52,7 @@ from api import i18n
 from api.accounts.models import AuthSession, Role, User
 from api.catalog.models import Lesson, Step
 from api.config import Settings
+from api.consent.texts import HEALTH_DATA_VERSION
 from api.payments.models import Order
 from api.security.csrf import HEADER, SAFE_METHODS
 from api.security.csrf import cookie_name as csrf_cookie_name
@@ -272,6 +273,18 @@ def credentials(scene: Scene) -> dict[str, str]:
     return {"email": EMAILS[persona], "password": PASSWORD}
 
 
+def consent_form(_scene: Scene) -> dict[str, str]:
+    return {"agree": "yes", "version": HEALTH_DATA_VERSION}
+
+
+def others_consent_untouched(scene: Scene, _response: Response) -> None:
+    """Giving consent is for oneself: the other person has still not agreed."""
+    assert scene.other_browser is not None
+    answer = scene.other_browser.get("/api/v1/me/consents/health-data")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["given"] is False, f"{scene.other} agreed without asking"
+
+
 def delete_confirmation(_scene: Scene) -> dict[str, str]:
     word = i18n.translations(i18n.DEFAULT_LOCALE).ugettext("DELETE")
     return {"password": PASSWORD, "confirmation": word}
@@ -353,6 +366,7 @@ ROUTES: tuple[Row, ...] = (
     Row("GET", "/api/openapi.json", "public", everyone(OK)),
     # The front door.
     Row("GET", "/", "public", everyone(OK)),
+    Row("GET", "/privacy", "public", everyone(OK)),
     Row(
         "POST",
         "/language",
@@ -527,6 +541,29 @@ ROUTES: tuple[Row, ...] = (
         form=lambda _scene: {"password": PASSWORD},
         check=staff_keep_two_factor,
     ),
+    # Her consent to keeping health data, and deleting her practice log: her own only.
+    Row("GET", "/account/health-consent", "signed-in", signed_in(OK)),
+    Row(
+        "POST",
+        "/account/health-consent",
+        "signed-in",
+        signed_in(see_other("/account?notice=consent-given#health-data")),
+        form=consent_form,
+        check=others_consent_untouched,
+    ),
+    Row(
+        "POST",
+        "/account/health-consent/withdraw",
+        "signed-in",
+        signed_in(see_other("/account?notice=consent-withdrawn#health-data")),
+    ),
+    Row("GET", "/account/practice-log/delete", "signed-in", signed_in(OK)),
+    Row(
+        "POST",
+        "/account/practice-log/delete",
+        "signed-in",
+        signed_in(see_other("/account?notice=practice-log-deleted#health-data")),
+    ),
     Row("GET", "/account/export", "signed-in", signed_in(OK), check=own_data_only),
     Row("GET", "/account/delete", "signed-in", signed_in(OK)),
     Row(
@@ -604,6 +641,14 @@ ROUTES: tuple[Row, ...] = (
     # instructor is walked in tests/studio/test_other_instructor.py). Empty forms are refused as
     # input; the lesson and module ids are the matrix course's own.
     Row("GET", "/studio", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    # The practice's identity: admins only; an empty form is refused as input.
+    Row("GET", "/studio/practice", "signed-in", {**signed_in(FORBIDDEN), Persona.admin: OK}),
+    Row(
+        "POST",
+        "/studio/practice",
+        "signed-in",
+        {**signed_in(FORBIDDEN), Persona.admin: REFUSED_INPUT},
+    ),
     Row("GET", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("POST", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("POST", "/studio/preview", "signed-in", signed_in(FORBIDDEN, staff=OK)),
@@ -736,6 +781,10 @@ ROUTES: tuple[Row, ...] = (
     # The JSON API.
     Row("GET", "/api/v1/me", "signed-in", signed_in(OK), check=is_me),
     Row("GET", "/api/v1/me/export", "signed-in", signed_in(OK), check=own_data_only),
+    Row("GET", "/api/v1/me/consents/health-data", "signed-in", signed_in(OK)),
+    # An empty body is not an agreement; tests/consent/ walks the real thing.
+    Row("POST", "/api/v1/me/consents/health-data", "signed-in", signed_in(REFUSED_INPUT)),
+    Row("DELETE", "/api/v1/me/consents/health-data", "signed-in", signed_in(Answer(204))),
     Row("GET", "/api/v1/courses", "public", everyone(OK)),
     Row("GET", "/api/v1/courses/{slug}", "public", everyone(OK)),
     Row(

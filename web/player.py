@@ -72,7 +72,31 @@ TEXTS = {
     "rejected": N_("Your practice could not be saved."),
     "waitingOne": N_("1 practice is waiting to be sent."),
     "waitingOther": N_("%(num)s practices are waiting to be sent."),
+    # Asking her consent to keeping health data before the first log is sent (api/consent).
+    "consentSave": N_("Save my choice"),
+    "consentLater": N_("Not now"),
+    "consentTick": N_("Tick the box if you agree. Without it, nothing is kept."),
+    "consentPage": N_("Read this on a page of its own"),
+    "consentThanks": N_("Thank you. Your practice is being saved."),
+    "consentDeclined": N_(
+        "Nothing has been sent. Your practice stays on this device until you decide; you can "
+        "keep using the player."
+    ),
+    "consentDecide": N_("Decide now"),
+    "consentFailed": N_("Your choice could not be saved. Please try again."),
+    "consentOffline": N_(
+        "The question cannot be shown without a connection. Your practice stays on this device."
+    ),
+    "consentWaitingOne": N_(
+        "1 practice waits on this device until you decide whether Kern may keep it."
+    ),
+    "consentWaitingOther": N_(
+        "%(num)s practices wait on this device until you decide whether Kern may keep them."
+    ),
 }
+
+CONSENT_API = "/api/v1/me/consents/health-data"
+CONSENT_PAGE = "/account/health-consent"
 
 
 @lru_cache(maxsize=len(i18n.LOCALES))
@@ -83,11 +107,25 @@ def _texts_json(locale: str) -> str:
     )
 
 
-def player_config(practice_url: str, log_url: str, csrf_token: str, user_id: int | None) -> Markup:
-    """The JSON for `<script type="application/json" id="player-config">`, safe inside HTML."""
-    config = htmlsafe_json_dumps(
-        {"practiceUrl": practice_url, "logUrl": log_url, "csrfToken": csrf_token, "userId": user_id}
-    )
+def player_config(
+    practice_url: str,
+    log_url: str,
+    csrf_token: str,
+    user_id: int | None,
+    ask_consent: bool = False,
+) -> Markup:
+    """The JSON for `<script type="application/json" id="player-config">`, safe inside HTML.
+    With `ask_consent` the player asks her consent before it sends a log; the question's text
+    comes from the consent API when it is needed, so pages carry only its address."""
+    settings: dict[str, object] = {
+        "practiceUrl": practice_url,
+        "logUrl": log_url,
+        "csrfToken": csrf_token,
+        "userId": user_id,
+    }
+    if user_id is not None:
+        settings["consent"] = {"url": CONSENT_API, "page": CONSENT_PAGE, "needed": ask_consent}
+    config = htmlsafe_json_dumps(settings)
     # Both parts are HTML-safe JSON; the texts are spliced in as the object's last member.
     texts = _texts_json(i18n.current_locale.get())
     return Markup(f'{config[:-1]}, "texts": {texts}}}')  # noqa: S704 (escaped JSON, see above)

@@ -13,6 +13,8 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from api import i18n
+from api.practice_identity.cache import IdentityCache
+from api.practice_identity.models import Identity
 from web import player
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -99,6 +101,11 @@ def locale_of(request: Request) -> str:
     )
 
 
+def _practice_identity(request: Request) -> Identity | None:
+    cache: IdentityCache | None = getattr(request.app.state, "practice_identity", None)
+    return cache.current() if cache is not None else None
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
@@ -112,6 +119,8 @@ def render(
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         # Pages that resolved the visitor show her menu; others (e.g. 404) show the public one.
         "user": getattr(request.state, "header_user", None),
+        # The footer's practice details come from this worker's copy: no statement on any page.
+        "practice_identity": _practice_identity(request),
         "errors": {},
         "values": {},
         **(context or {}),

@@ -56,6 +56,14 @@ class User(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_enabled_at: datetime | None = Field(default=None, sa_column=_moment(nullable=True))
     totp_last_step: int | None = Field(default=None)
+    # Her consent to keeping health data, as the current state next to the history in the
+    # `consent` table (api/consent): the version of the text she agreed to (None: not given or
+    # withdrawn) and when she last withdrew. They are read with the session lookup, so the
+    # practice API checks consent without a statement of its own.
+    health_consent_version: str | None = Field(default=None, max_length=20)
+    health_consent_withdrawn_at: datetime | None = Field(
+        default=None, sa_column=_moment(nullable=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_moment())
 
     @property

@@ -18,6 +18,7 @@ from api.accounts import service as accounts_service
 from api.accounts import sessions
 from api.accounts.models import User
 from api.catalog.models import Course
+from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
@@ -87,6 +88,12 @@ HOLDINGS: tuple[Holding, ...] = (
         progress_export.erase_practice,
     ),
     Holding(
+        "consents",
+        ("consent.user_id",),
+        consent_service.export_consents,
+        consent_service.erase_consents,
+    ),
+    Holding(
         "mail_preferences",
         ("mail_preference.user_id",),
         reminders_service.export,
@@ -127,6 +134,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "lesson": "Course content.",
     "lesson_step": "Course content.",
     "media_file": "Which course owns an uploaded file; no person.",
+    "practice_identity": "The practice's own trading name, address and registration numbers.",
 }
 
 

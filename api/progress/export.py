@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import User
 from api.catalog.models import Course, Lesson
 from api.progress import practice
-from api.progress.models import LessonProgress, PracticeLog
+from api.progress.models import LessonProgress
 
 
 def export_progress(session: Session, *, user: User) -> list[dict[str, Any]]:
@@ -47,4 +47,4 @@ def export_practice(session: Session, *, user: User) -> list[dict[str, Any]]:
 
 def erase_practice(session: Session, *, user: User) -> None:
     """Delete her practice log, notes included."""
-    session.execute(delete(PracticeLog).where(col(PracticeLog.user_id) == user.id))
+    practice.erase(session, user_id=user.id or 0)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, func, or_
+from sqlalchemy import Table, and_, bindparam, case, delete, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -13,6 +13,7 @@ from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, StepKind
 from api.clock import local_day, week_start
+from api.consent import service as consent_service
 from api.db import upsert
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
@@ -72,7 +73,10 @@ def log(
     session: Session, *, user: User, entry: PracticeInput, now: datetime
 ) -> tuple[PracticeLog, bool]:
     """Store a practice of a step she may open; a repeat of the same client id returns the
-    stored one. Returns the log and whether it is new."""
+    stored one. Returns the log and whether it is new. Without her consent to keeping health
+    data nothing is stored, a repeat included: ConsentRequired."""
+    # Checked on the account row the session lookup read: no statement of its own.
+    consent_service.require_health_consent(user)
     try:
         _outline, lesson, step = catalog.open_step(
             session, step_id=entry.step_id, viewer=user, now=now
@@ -297,3 +301,14 @@ def export(session: Session, *, user_id: int) -> list[dict[str, Any]]:
         }
         for entry in entries(session, user_id=user_id, limit=1_000_000)
     ]
+
+
+def count(session: Session, *, user_id: int) -> int:
+    """How many practices she has in her log (one statement)."""
+    return int(session.exec(select(func.count()).where(col(PracticeLog.user_id) == user_id)).one())
+
+
+def erase(session: Session, *, user_id: int) -> int:
+    """Delete her whole practice log, at her request; how many logs went."""
+    result = session.execute(delete(PracticeLog).where(col(PracticeLog.user_id) == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -372,6 +372,11 @@ def save_position(
     responses={
         200: {"model": PracticePublic, "description": "A repeat of a stored client_id: that log"},
         **BODY_ERRORS,
+        409: {
+            "model": ErrorPublic,
+            "description": "She has not agreed to Kern keeping her health data, or withdrew "
+            "(consent_required); nothing is stored, keep the log and ask her first",
+        },
     },
 )
 def create_practice(

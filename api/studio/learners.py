@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import User
 from api.catalog.models import Course, Lesson
 from api.clock import local_day
+from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment
 from api.i18n import N_
@@ -60,6 +61,11 @@ class LearnerRow:
     def percent(self) -> int:
         """Lessons completed as a whole percentage of the course's lessons."""
         return round(100 * self.completed / self.lessons) if self.lessons else 0
+
+    @property
+    def consent_withdrawn(self) -> bool:
+        """She withdrew her consent to keeping her practice (health data); the reason is hers."""
+        return consent_service.health_consent_withdrawn(self.learner)
 
     @property
     def source_label(self) -> str:
@@ -179,6 +185,7 @@ def _csv_header() -> list[str]:
         _("Lessons in the course"),
         _("Last active"),
         _("Practice days (last 7 days)"),
+        _("Practice log consent"),
     ]
 
 
@@ -195,6 +202,7 @@ def _csv_row(row: LearnerRow) -> list[object]:
         row.lessons,
         _iso_day(row.last_active_at),
         row.practice_days,
+        _("withdrawn") if row.consent_withdrawn else "",
     ]
 
 

@@ -36,6 +36,7 @@ BATCH = 2000  # learners per COPY: the progress bars move, memory stays small
 # Popularity: the free sample course draws most learners, the synthetic ones fall off slowly.
 SAMPLE_WEIGHTS = {"adem-en-ontspan": 6.0, "sterke-basis": 8.0}
 FILLED_TABLES = (
+    "consent",
     "mail_preference",
     "enrolment",
     "purchase_order",
@@ -272,6 +273,7 @@ class _Filler:
             people = self._learners(courses, learners, password_hash)
             ids = self._learner_ids()
             self._phase("enrolments", people, ids, {
+                "consent": lambda p, user: [plan.consent_row(p, user)],
                 "enrolment": plan.enrolment_rows,
                 "purchase_order": lambda p, user: plan.order_rows(self.seed, p, user),
                 "mail_preference": self._preference,

@@ -15,7 +15,9 @@ Row = tuple[object, ...]
 COLUMNS: dict[str, tuple[str, ...]] = {
     "user_account": (
         "email", "name", "password_hash", "role", "language", "email_verified_at", "created_at",
+        "health_consent_version",
     ),
+    "consent": ("user_id", "kind", "text_version", "language", "given_at"),
     "mail_preference": (
         "user_id", "reminder_weekdays", "reminder_times", "next_reminder_at", "module_opened",
         "new_enrolment", "updated_at",

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from api.catalog import schedule
 from api.catalog.models import StepKind
 from api.clock import local_day
+from api.consent.models import ConsentKind
+from api.consent.texts import HEALTH_DATA_VERSION
 from api.enrolment.models import EnrolmentSource, EnrolmentStatus
 from api.payments.models import OrderStatus
 from api.progress.models import MAX_DURATION_SECONDS
@@ -176,6 +178,19 @@ def user_row(learner: Learner, password_hash: str, now: int) -> Row:
         "learner",
         learner.language,
         at(verified),
+        at(learner.created_at),
+        # Every synthetic learner agreed to keeping her practice when she signed up (consent_row).
+        HEALTH_DATA_VERSION,
+    )
+
+
+def consent_row(learner: Learner, user_id: int) -> Row:
+    """Her consent to keeping health data, given when her account was made."""
+    return (
+        user_id,
+        ConsentKind.health_data.value,
+        HEALTH_DATA_VERSION,
+        learner.language,
         at(learner.created_at),
     )
 

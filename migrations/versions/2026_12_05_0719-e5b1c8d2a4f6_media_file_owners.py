@@ -6,7 +6,7 @@ Existing files get the owners the data suggests: every file a course names (its 
 lessons' uploaded videos) is owned by that course.
 
 Revision ID: e5b1c8d2a4f6
-Revises: d2a9e4c1b7f3
+Revises: e5c3b8a1f2d4
 Created: 2026-12-05 07:19:07.247950+00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e5b1c8d2a4f6"
-down_revision: str | None = "d2a9e4c1b7f3"
+down_revision: str | None = "e5c3b8a1f2d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

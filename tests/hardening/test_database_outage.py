@@ -36,7 +36,7 @@ from api.enrolment.models import EnrolmentSource
 from api.main import create_app
 from bench import pgcluster
 from tests.conftest import IN_CI
-from tests.factories import make_course, make_user
+from tests.factories import agree_to_health_data, make_course, make_user
 
 # Starts a private PostgreSQL cluster and real servers, and stops them under load.
 pytestmark = pytest.mark.slow
@@ -231,7 +231,7 @@ def scene(cluster: pgcluster.Cluster) -> Scene:
             course = make_course(session, modules=5, lessons_per_module=20, steps_per_lesson=2)
             learners = []
             for _ in range(LEARNERS):
-                user = make_user(session, language="en")
+                user = agree_to_health_data(session, make_user(session, language="en"))
                 enrolment_service.grant(
                     session, user_id=user.id, course_id=course.id, source=EnrolmentSource.free
                 )

@@ -33,7 +33,7 @@ from api.main import create_app
 from api.progress import practice
 from api.progress import service as progress_service
 from api.security import csrf
-from tests.factories import make_course, make_user
+from tests.factories import agree_to_health_data, make_course, make_user
 
 # Generates hundreds of requests from the OpenAPI description.
 pytestmark = pytest.mark.slow
@@ -131,7 +131,7 @@ def alice(session: Session) -> User:
         for step, step_id in zip(steps, ids, strict=True):
             step.id = step_id
     session.flush()
-    alice = make_user(session, name="Alice", language="en")
+    alice = agree_to_health_data(session, make_user(session, name="Alice", language="en"))
     for user in (alice, make_user(session, name="Bob", language="en")):
         enrolment = enrolment_service.grant(
             session, user_id=user.id, course_id=course.id, source=EnrolmentSource.manual

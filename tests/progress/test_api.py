@@ -19,7 +19,14 @@ from api.clock import current_time
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.progress.models import LessonProgress, PracticeLog
-from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user
+from tests.factories import (
+    agree_to_health_data,
+    csrf_token,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # A Thursday in May; the week runs from Monday 11 to Sunday 17.
@@ -59,7 +66,8 @@ def _as(client: TestClient, session: Session, user: User) -> TestClient:
 
 
 def _learner(session: Session, name: str) -> User:
-    return make_user(session, name=name, language="en")
+    """A learner who agreed to Kern keeping her practice (tests/consent/ walks the other case)."""
+    return agree_to_health_data(session, make_user(session, name=name, language="en"))
 
 
 def _steps(session: Session, course: Course, lesson_slug: str) -> dict[str, int]:

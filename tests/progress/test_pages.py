@@ -16,11 +16,12 @@ from api import i18n
 from api.accounts.models import User
 from api.catalog.models import Course, Lesson, Step, StepKind
 from api.clock import current_time
+from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.progress import practice
 from api.progress.models import LessonProgress
-from tests.factories import log_in, make_course, make_user, post_form
+from tests.factories import agree_to_health_data, log_in, make_course, make_user, post_form
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EN = {"Accept-Language": "en"}
@@ -96,7 +97,10 @@ def log_practice(
     note: str = "",
     client_id: str | None = None,
 ) -> None:
-    """Store a practice as her browser would send it, at moment `at`."""
+    """Store a practice as her browser would send it, at moment `at` (she agreed to Kern
+    keeping it before her first one)."""
+    if not consent_service.has_health_consent(user):
+        agree_to_health_data(session, user)
     entry = practice.PracticeInput(
         client_id=client_id or f"test-{user.id}-{step.id}-{at.isoformat()}",
         step_id=step.id or 0,

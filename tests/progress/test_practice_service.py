@@ -21,7 +21,7 @@ from api.progress import practice
 from api.progress import service as progress_service
 from api.progress import today as today_service
 from api.progress.models import PracticeLog
-from tests.factories import make_course, make_user
+from tests.factories import agree_to_health_data, make_course, make_user
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)  # a Wednesday
@@ -58,7 +58,8 @@ def _entry(step: Step, client_id: str = "c0ffee-0001", **changes: object) -> pra
 
 @pytest.fixture
 def alice(session: Session) -> User:
-    return make_user(session, name="Alice")
+    """A learner who agreed to Kern keeping her practice (tests/consent/ walks the other case)."""
+    return agree_to_health_data(session, make_user(session, name="Alice"))
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_a_repeat_of_the_same_client_id_is_stored_once(
 def test_two_learners_may_use_the_same_client_id(
     session: Session, alice: User, course: Course
 ) -> None:
-    bob = make_user(session, name="Bob")
+    bob = agree_to_health_data(session, make_user(session, name="Bob"))
     _enrol(session, bob, course)
     step = _step(session, course, StepKind.exercise)
     practice.log(session, user=alice, entry=_entry(step), now=NOW)
@@ -174,7 +175,7 @@ def test_a_text_step_cannot_be_logged(session: Session, alice: User, course: Cou
 def test_a_step_of_a_course_she_is_not_enrolled_in_is_refused(
     session: Session, course: Course
 ) -> None:
-    bob = make_user(session, name="Bob")
+    bob = agree_to_health_data(session, make_user(session, name="Bob"))
     step = _step(session, course, StepKind.exercise, lesson_slug="les-1-2")
     with pytest.raises(catalog.LessonLocked):
         practice.log(session, user=bob, entry=_entry(step), now=NOW)
@@ -227,7 +228,7 @@ def test_week_sums_practices_and_seconds_per_day_from_monday(
     step = _step(session, course, StepKind.exercise)
     _log_on(session, alice, step, [date(2026, 11, 16), date(2026, 11, 16), date(2026, 11, 18)])
     _log_on(session, alice, step, [date(2026, 11, 15)])  # the Sunday before: another week
-    bob = make_user(session, name="Bob")
+    bob = agree_to_health_data(session, make_user(session, name="Bob"))
     _enrol(session, bob, course)
     _log_on(session, bob, step, [date(2026, 11, 17)])  # someone else's practice
 
@@ -354,7 +355,7 @@ def committed(engine: Engine) -> Iterator[tuple[User, Step]]:
     """A learner and a step committed for real, so concurrent sessions see them; removed after."""
     # Kept loaded after commit: the threads read them without going back to this session.
     with Session(engine, expire_on_commit=False) as session:
-        learner = make_user(session)
+        learner = agree_to_health_data(session, make_user(session))
         course = make_course(session, free_preview_first=False)
         _enrol(session, learner, course)
         step = _step(session, course, StepKind.exercise)

@@ -14,12 +14,13 @@ from sqlmodel import Session, col, select
 from api.accounts.models import User
 from api.catalog.models import Course, Lesson, Step, StepKind
 from api.clock import current_time
+from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.progress import practice
 from api.progress import service as progress_service
 from tests.catalog.test_pages_queries import recording
-from tests.factories import log_in, make_course, make_user
+from tests.factories import agree_to_health_data, log_in, make_course, make_user
 
 NOW = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 # The session lookup, her enrolled courses, her progress, and her practice (the days she
@@ -72,6 +73,8 @@ def lessons_of(session: Session, course: Course) -> list[Lesson]:
 
 def practise(session: Session, user: User, steps: list[Step], count: int, days: int) -> None:
     """`count` logs spread over the last `days` days, through the practice service."""
+    if not consent_service.has_health_consent(user):
+        agree_to_health_data(session, user)
     for n in range(count):
         step = steps[n % len(steps)]
         at = NOW - timedelta(days=n % days, minutes=n)

@@ -312,6 +312,7 @@ def expected_rows(session: Session, course: Course) -> dict[str, dict[str, str]]
             "Lessons in the course": str(lesson_count),
             "Last active": local_day(max(moments)).isoformat() if moments else "",
             "Practice days (last 7 days)": str(len(days)),
+            "Practice log consent": "withdrawn" if user.health_consent_withdrawn_at else "",
         }
     return expected
 

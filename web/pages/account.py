@@ -9,9 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.accounts import email_change, personal_data, service, sessions, tokens, totp, twofactor
 from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
+from api.consent import service as consent_service
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
 from api.payments import service as payments_service
+from api.progress import practice
 from api.ratelimit import service as ratelimit
 from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
 from web.pages.common import FormStr, client_ip, settings_of
@@ -32,6 +34,9 @@ NOTICES = frozenset(
         "sessions-ended",
         "two-factor-on",
         "two-factor-off",
+        "consent-given",
+        "consent-withdrawn",
+        "practice-log-deleted",
     }
 )
 
@@ -55,6 +60,8 @@ def _account_page(
         "current_session_id": visitor.auth_session.id if visitor.auth_session else None,
         "orders": payments_service.orders_of(session, user=user),
         "order_statuses": payments_service.STATUS_LABELS,
+        "health_consent": consent_service.health_consent_state(session, user=user),
+        "practice_count": practice.count(session, user_id=user.id or 0),
         "notice": notice if notice in NOTICES else None,
         "errors": errors or {},
         "values": {"name": user.name, "language": user.language, **(values or {})},

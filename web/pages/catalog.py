@@ -19,6 +19,7 @@ from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
+from api.consent import service as consent_service
 from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
 from api.i18n import ngettext
@@ -268,6 +269,8 @@ def _lesson_response(
         "practice_api": PRACTICE_API,
         "practice_log": PRACTICE_LOG_PAGE,
         "viewer_id": user.id if user else None,
+        # Read from her account row, which the session lookup brought: no statement.
+        "ask_consent": user is not None and not consent_service.has_health_consent(user),
         **_video_context(view, progress),
     }
     return render(request, "catalog/lesson.html", context)

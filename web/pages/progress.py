@@ -17,6 +17,7 @@ from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog.models import Lesson
 from api.clock import Now, local_day, week_start
+from api.consent import service as consent_service
 from api.db import SessionDep
 from api.i18n import gettext as _
 from api.i18n import ngettext
@@ -104,6 +105,7 @@ def show_today(request: Request, session: SessionDep, user: RequireUser, now: No
         "practice_api": PRACTICE_API,
         "practice_log": PRACTICE_LOG_PAGE,
         "viewer_id": user.id,
+        "ask_consent": not consent_service.has_health_consent(user),
         "completed_text": completed_text,
     }
     return render(request, "progress/today.html", context)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from web.pages.studio import courses, insight, learners, lessons, packages, uploads
+from web.pages.studio import courses, insight, learners, lessons, packages, practice, uploads
 
 router = APIRouter(include_in_schema=False)
 router.include_router(courses.router)
@@ -11,3 +11,4 @@ router.include_router(insight.router)
 router.include_router(lessons.router)
 router.include_router(uploads.router)
 router.include_router(packages.router)
+router.include_router(practice.router)

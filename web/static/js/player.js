@@ -3,8 +3,10 @@
    learner (squeeze, hold, relax; breathe in and out), then logs what she did. A log is first kept
    in localStorage and only then sent, so a failed network never loses it: it is sent again on
    the next page load, when the browser comes back online, and on a backing-off timer. The server
-   recognises a repeat by its client_id and stores it once. All texts come translated in the JSON
-   block #player-config; nothing here is written in Dutch or English. */
+   recognises a repeat by its client_id and stores it once. A log is health data: while she has
+   not agreed to Kern keeping it, nothing is sent; the player asks her (the question's text comes
+   from the consent API) and the queue waits for her answer, however long. All texts come
+   translated in the JSON block #player-config; nothing here is written in Dutch or English. */
 (function () {
   "use strict";
 
@@ -41,6 +43,9 @@
   var retryDelay = RETRY_FIRST_MS;
   var stepStatus = {}; // client_id -> the status line of the step the log came from
   var page = null; // the page's status box and announcer
+  // Her consent to keeping health data: {url, page, needed}; absent for anonymous visitors.
+  var consent = config.consent || null;
+  var question = null; // the consent question while it is on screen
 
   /* ---- Small helpers ---- */
 
@@ -566,7 +571,11 @@
       stepStatus[record.client_id] = player.status;
       enqueue(record);
       close(player);
-      flush();
+      if (consent && consent.needed) {
+        askConsent(player.slot, player.status);
+      } else {
+        flush();
+      }
     });
     return form;
   }
@@ -619,8 +628,8 @@
     var next = mine()[0];
     window.clearTimeout(retryTimer);
     showWaiting();
-    if (sending || !next || !config.practiceUrl) {
-      return;
+    if (sending || !next || !config.practiceUrl || (consent && consent.needed)) {
+      return; // without her consent the queue waits; showWaiting() says so and offers the question
     }
     sending = true; // one request at a time, so an item is never in flight twice
     var id = next.body.client_id;
@@ -638,6 +647,9 @@
       } else if (answer.kind === "later") {
         retryTimer = window.setTimeout(flush, retryDelay);
         retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+      } else if (answer.kind === "consent" && consent) {
+        consent.needed = true; // withdrawn since the page was loaded: ask again, keep the log
+        askConsent(null, stepStatus[id] || page.outcome);
       }
       // "login" and "expired" wait for the next page load: retrying now would be refused again.
       showWaiting();
@@ -665,6 +677,9 @@
         return {};
       }).then(function (data) {
         var detail = typeof data.detail === "string" && data.detail ? data.detail : t("rejected");
+        if (data.error === "consent_required") {
+          return { kind: "consent" }; // not refused: it waits for her consent
+        }
         // An expired CSRF token is the page's fault, not the log's: keep it for the next page.
         return { kind: data.error === "csrf" ? "expired" : "rejected", detail: detail };
       });
@@ -685,6 +700,8 @@
       }
     } else if (answer.kind === "login") {
       status(target, t("loggedOut") + " ", loginLink(), "wait");
+    } else if (answer.kind === "consent") {
+      // askConsent() speaks for itself
     } else {
       status(target, answer.detail, null, answer.kind === "expired" ? "wait" : "error");
     }
@@ -703,7 +720,18 @@
 
   function showWaiting() {
     var waiting = mine().length;
-    status(page.waiting, waiting ? plural("waiting", waiting) : "");
+    if (waiting && consent && consent.needed) {
+      // Her logs wait for her decision, not for the network; she can take the question up again.
+      var decide = question ? null : make("button", "button button--small", t("consentDecide"), { type: "button" });
+      if (decide) {
+        decide.addEventListener("click", function () {
+          askConsent(null, page.outcome);
+        });
+      }
+      status(page.waiting, plural("consentWaiting", waiting) + " ", decide, "wait");
+    } else {
+      status(page.waiting, waiting ? plural("waiting", waiting) : "");
+    }
     page.box.classList.toggle("is-empty", !page.outcome.textContent && !waiting);
   }
 
@@ -724,6 +752,128 @@
     }
     document.body.appendChild(announcer);
     return { box: box, outcome: outcome, waiting: waiting, announcer: announcer };
+  }
+
+  /* ---- Her consent to keeping health data: asked before the first log is sent ---- */
+
+  // The question goes under the step she saved from (`slot`), or above the steps; `line` is the
+  // status line that tells her what happened to her practice.
+  function askConsent(slot, line) {
+    if (question) {
+      if (question.heading) {
+        question.heading.focus(); // already asked (or on its way): bring her back to it
+      }
+      return;
+    }
+    question = { heading: null };
+    fetch(consent.url, { headers: { "Accept": "application/json" }, credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.json() : Promise.reject(response.status);
+    }).then(function (data) {
+      if (data.given) {
+        question = null;
+        agreed(line);
+        return;
+      }
+      showQuestion(data.text, slot, line);
+    }, function (code) {
+      question = null;
+      status(line, code === 401 ? t("loggedOut") + " " : t("consentOffline"), code === 401 ? loginLink() : null, "wait");
+      showWaiting();
+    });
+  }
+
+  function showQuestion(text, slot, line) {
+    // Under a step (an h3) the question is part of it; above the steps it stands on its own.
+    var heading = make(slot ? "h4" : "h2", "consent-ask__title", text.title, { id: "consent-ask-title", tabindex: "-1" });
+    var points = make("dl", "consent-points");
+    text.points.forEach(function (point) {
+      append(points, [make("dt", "", point.label), make("dd", "", point.text)]);
+    });
+    var error = make("p", "field__error", "", { id: "consent-ask-error", hidden: "" });
+    var box = make("input", "", "", { type: "checkbox", id: "consent-ask-agree", name: "agree" });
+    var agree = append(make("label", "consent-check", "", { "for": "consent-ask-agree" }), [box, document.createTextNode(" " + text.agree)]);
+    var later = make("button", "button button--quiet", t("consentLater"), { type: "button" });
+    var form = append(make("form", "consent-ask__form", "", { novalidate: "" }), [
+      error, agree, append(make("div", "actions"), [make("button", "button", t("consentSave"), { type: "submit" }), later])
+    ]);
+    var pageLink = consent.page + "?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+    var section = append(make("section", "consent-ask", "", { "aria-labelledby": "consent-ask-title" }), [
+      heading, make("p", "", text.intro), points, make("p", "", text.without), form,
+      append(make("p", "consent-ask__page"), [make("a", "", t("consentPage"), { href: pageLink })])
+    ]);
+    question = { heading: heading, section: section };
+    if (slot) {
+      slot.appendChild(section);
+    } else {
+      page.box.parentNode.insertBefore(section, page.box.nextSibling);
+    }
+    showWaiting();
+    heading.focus();
+    later.addEventListener("click", function () {
+      closeQuestion();
+      status(line, t("consentDeclined"), null, "wait");
+      showWaiting();
+      // Focus goes where she can go on: the step's Start button, or the way back to the question.
+      var next = (slot && slot.querySelector(".player__start")) || page.waiting.querySelector("button");
+      if (next) {
+        next.focus();
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!box.checked) {
+        // Only her own tick counts as consent; nothing is ticked for her.
+        error.textContent = t("consentTick");
+        error.hidden = false;
+        box.setAttribute("aria-invalid", "true");
+        box.setAttribute("aria-describedby", "consent-ask-error");
+        box.focus();
+        return;
+      }
+      give(text.version, error, line);
+    });
+  }
+
+  function give(version, error, line) {
+    fetch(consent.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": config.csrfToken || "", "Accept": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ version: version, agree: true })
+    }).then(function (response) {
+      if (response.ok) {
+        closeQuestion();
+        agreed(line);
+        return null;
+      }
+      return response.json().catch(function () {
+        return {};
+      }).then(function (data) {
+        if (data.error === "consent_text_changed") {
+          closeQuestion(); // the text changed while the page was open: show the new one
+          askConsent(null, line);
+          return;
+        }
+        error.textContent = typeof data.detail === "string" && data.detail ? data.detail : t("consentFailed");
+        error.hidden = false;
+      });
+    }, function () {
+      error.textContent = t("consentFailed");
+      error.hidden = false;
+    });
+  }
+
+  function agreed(line) {
+    consent.needed = false;
+    status(line, t("consentThanks"), null, "ok");
+    flush();
+  }
+
+  function closeQuestion() {
+    if (question && question.section) {
+      question.section.remove();
+    }
+    question = null;
   }
 
   /* ---- Start-up ---- */

@@ -1,0 +1,1 @@
+"""Consent: what a person agreed to, with the text's version and when; withdrawable."""

@@ -1,0 +1,78 @@
+"""The text a learner agrees to before Kern keeps her health data, and its version.
+
+The player, the consent page and the API all show this one text, so what she read is what the
+recorded version names. Written in English inside N_() and translated like every other text.
+"""
+
+from dataclasses import dataclass
+
+from api.i18n import N_
+from api.i18n import gettext as _
+
+# Change the version whenever the meaning of the text changes (what is kept, why, who sees it,
+# for how long): consent to an older version no longer counts, so everyone is asked again. A
+# fixed typo or a better word keeps the version.
+HEALTH_DATA_VERSION = "2026-12-05"
+
+_TITLE = N_("May Kern keep your practice log?")
+_INTRO = N_(
+    "What you record about your practice says something about your body. That makes it health "
+    "data, and Kern only keeps it with your explicit permission."
+)
+_POINTS = (
+    (
+        N_("What we keep"),
+        N_(
+            "Which exercises you did, when and for how long, and, if you fill them in, how hard "
+            "it felt and your note."
+        ),
+    ),
+    (
+        N_("Why"),
+        N_("So that you can see your progress and your streak, and your therapist can guide you."),
+    ),
+    (
+        N_("Who sees it"),
+        N_(
+            "You, the therapist of the course the exercise belongs to, and the practice's "
+            "administrator. Nobody else: no advertisers, no other learners."
+        ),
+    ),
+    (
+        N_("How long"),
+        N_(
+            "Until you delete it, or your account. You can withdraw your permission at any time "
+            "on your account page; from then on nothing new is kept, and you can delete what is "
+            "there."
+        ),
+    ),
+)
+_WITHOUT = N_(
+    "Without your permission you can still follow every lesson and use the guided player; your "
+    "practice is then not kept in your log."
+)
+_AGREE = N_("I agree that Kern keeps my practice log, with the health data described above.")
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    """The consent question in the current language."""
+
+    version: str
+    title: str
+    intro: str
+    points: tuple[tuple[str, str], ...]
+    without: str
+    agree: str
+
+
+def health_data_text() -> ConsentText:
+    """The health-data consent text, translated into the current locale."""
+    return ConsentText(
+        version=HEALTH_DATA_VERSION,
+        title=_(_TITLE),
+        intro=_(_INTRO),
+        points=tuple((_(label), _(text)) for label, text in _POINTS),
+        without=_(_WITHOUT),
+        agree=_(_AGREE),
+    )
