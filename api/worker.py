@@ -18,6 +18,7 @@ from api.accounts import requests as account_requests
 from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
 from api.mail import outbox
+from api.ratelimit import service as ratelimit
 from api.reminders.modules import queue_module_openings
 from api.reminders.practice import queue_practice_reminders
 
@@ -67,6 +68,7 @@ class Worker:
             self._purged_at = moment
             with self.factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
                 outbox.purge(session, now=moment)
+                ratelimit.purge(session, now=moment)
         # Read the clock again: the links just answered were queued after `moment`, and go out
         # in this round.
         return outbox.deliver_all(self.factory, self.settings, now=now or self.clock())

@@ -44,6 +44,8 @@ RESET_PER_IP = Limit(10, timedelta(hours=1))
 TWO_FACTOR_PER_ACCOUNT = Limit(5, timedelta(minutes=15))
 
 MAX_KEY_LENGTH = 300  # RateLimitHit.key
+# No limit looks further back than this; older attempts are forgotten (`record`, `purge`).
+KEEP = timedelta(days=1)
 
 
 def _stored(key: str) -> str:
@@ -85,7 +87,7 @@ def guard(session: Session, checks: list[tuple[str, Limit]]) -> None:
 
 
 def record(session: Session, *keys: str, now: datetime | None = None) -> None:
-    """Count one attempt under each key, and forget attempts older than a day."""
+    """Count one attempt under each key, and forget its attempts older than KEEP."""
     now = now or utcnow()
     stored = [_stored(key) for key in keys]
     for key in stored:
@@ -93,10 +95,20 @@ def record(session: Session, *keys: str, now: datetime | None = None) -> None:
     session.execute(
         delete(RateLimitHit).where(
             col(RateLimitHit.key).in_(stored),
-            col(RateLimitHit.created_at) < now - timedelta(days=1),
+            col(RateLimitHit.created_at) < now - KEEP,
         )
     )
     session.flush()
+
+
+def purge(session: Session, *, now: datetime) -> int:
+    """Forget every attempt older than KEEP, under any key; how many.
+
+    `record` tidies only the keys it counts, and a key may never come back (an IP address, a
+    mistyped or changed address): those rows would keep an address for good.
+    """
+    result = session.execute(delete(RateLimitHit).where(col(RateLimitHit.created_at) < now - KEEP))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def clear(session: Session, *keys: str) -> None:

@@ -11,7 +11,7 @@ from api import i18n
 from api.db import utcnow
 from api.errors import TooManyAttempts
 from api.ratelimit.models import RateLimitHit
-from api.ratelimit.service import Limit, clear, guard, record, retry_after
+from api.ratelimit.service import Limit, clear, guard, purge, record, retry_after
 
 THREE_PER_MINUTE = Limit(3, timedelta(minutes=1))
 KEY = "login:account:alice@example.nl"
@@ -184,3 +184,14 @@ def test_the_message_names_the_minutes_to_wait() -> None:
 
     assert "3 minutes" in error.message
     assert error.headers == {"Retry-After": "125"}
+
+
+def test_purge_forgets_old_attempts_of_keys_that_never_come_back(session: Session) -> None:
+    record(session, "login:ip:192.0.2.7", now=T0 - timedelta(days=1, minutes=1))
+    record(session, "reset:account:old@example.nl", now=T0 - timedelta(days=2))
+    record(session, "login:ip:192.0.2.8", now=T0 - timedelta(hours=23))
+
+    assert purge(session, now=T0) == 2
+
+    left = session.exec(select(RateLimitHit.key)).all()
+    assert left == ["login:ip:192.0.2.8"]
