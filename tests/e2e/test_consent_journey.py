@@ -1,16 +1,19 @@
-"""Sanne, new to Kern, practises with the guided player on her phone. Before her first practice is
-stored she is asked, in plain Dutch, whether Kern may keep it; she agrees and sees it saved, and
-later withdraws on her account page, where she is offered to delete what is kept. Eva, another
-newcomer, says "not now": her practice stays on her phone and she can still use the player.
+"""Sanne, new to Kern, signs up on her phone and practises with the guided player. Before her
+first practice is stored she is asked, in plain Dutch, whether Kern may keep it; she agrees and
+sees it saved, later withdraws on her account page, downloads everything Kern holds about her,
+and deletes her practice log. Eva, another newcomer, says "not now": her practice stays on her
+phone and she can still use the player.
 
-Each walk uses an account of its own (made with `kern users create`, as an owner would), so the
-demo learner's consent, which other journeys rely on, is left alone.
+Each walk uses an account of its own, so the demo learner's consent, which other journeys rely
+on, is left alone.
 """
 
+import json
 import re
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from uuid import uuid4
 
 import pyotp
@@ -26,6 +29,8 @@ from tests.e2e.test_player_journey import (
     open_lesson_on_a_fake_clock,
     start,
 )
+from tests.e2e.test_purchase_journey import sign_up
+from tests.smtp import SmtpServer
 
 PASSWORD = "rustig oefenen op de mat"
 COURSE = "/courses/adem-en-ontspan"
@@ -54,9 +59,10 @@ def new_learner(server_env: dict[str, str], live_server: str) -> Callable[..., s
     return make
 
 
-def enrol_and_practise(page: Page, live_server: str, email: str) -> Locator:
-    """Sign in, join the free course, run the exercise to the end and press save."""
-    log_in(page, live_server, email, PASSWORD)
+def enrol_and_practise(page: Page, live_server: str, email: str | None = None) -> Locator:
+    """Sign in (unless she is), join the free course, run the exercise to the end and save."""
+    if email is not None:
+        log_in(page, live_server, email, PASSWORD)
     page.goto(live_server + COURSE)
     page.get_by_role("button", name="Gratis inschrijven").click()
     expect(page).to_have_url(re.compile(r"/lessons/"))  # enrolled, she lands in lesson 1
@@ -69,11 +75,12 @@ def enrol_and_practise(page: Page, live_server: str, email: str) -> Locator:
     return step
 
 
-def test_she_is_asked_before_her_first_practice_is_kept_and_can_withdraw(
-    page: Page, live_server: str, new_learner: Callable[..., str]
+def test_she_signs_up_is_asked_before_her_first_practice_is_kept_withdraws_and_takes_her_data(
+    page: Page, live_server: str, mail_server: SmtpServer
 ) -> None:
-    email = new_learner("Sanne")
-    step = enrol_and_practise(page, live_server, email)
+    email = f"sanne-{uuid4().hex[:8]}@kern.test"
+    sign_up(page, live_server, mail_server, name="Sanne", email=email)
+    step = enrol_and_practise(page, live_server)
 
     # Nothing was sent: the question stands under the exercise, its box not ticked.
     question = step.get_by_role("region", name=QUESTION)
@@ -114,6 +121,24 @@ def test_she_is_asked_before_her_first_practice_is_kept_and_can_withdraw(
     expect(section).to_contain_text("Je toestemming is ingetrokken.")
     expect(section).to_contain_text("Er staat 1 oefening in je oefenlog.")
     screenshot(page, "consent-withdrawn")
+
+    # Before deleting anything she takes a copy of all Kern holds about her.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Mijn gegevens downloaden").click()
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert data["account"]["email"] == email
+    assert data["account"]["name"] == "Sanne"
+    assert [e["course"] for e in data["enrolments"]] == ["Adem en ontspan"]
+    assert [log["step"] for log in data["practice"]] == [STEP]
+    assert data["practice"][0]["effort"] == 2
+    [consent] = data["consents"]
+    assert consent["kind"] == "health_data"
+    assert consent["withdrawn_at"] is not None
+    assert data["devices"]["sessions"], "the phone she is signed in on"
+    subjects = [mail["subject"] for mail in data["mails"]]
+    assert "Bevestig je e-mailadres voor Kern" in subjects
+    assert "mail_preferences" in data
+    assert data["progress"], "the lesson she opened"
 
     section.get_by_role("link", name="Mijn oefenlog verwijderen").click()
     expect(page.get_by_role("heading", name="Mijn oefenlog verwijderen")).to_be_visible()
