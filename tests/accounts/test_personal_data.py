@@ -23,7 +23,15 @@ from api.mail import outbox
 from api.mail.service import Message
 from api.payments.models import Order, OrderStatus
 from api.progress import practice
-from tests.factories import PASSWORD, enable_totp, log_in, make_course, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    agree_to_health_data,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+    post_form,
+)
 from tests.smtp import Mailbox
 
 # An id and an address that nothing else in the database can contain by chance, so a plain
@@ -103,6 +111,7 @@ def _course_traces(session: Session, scene: Scene) -> None:
     assert post_form(scene.client, f"/courses/{free.slug}/enrol").status_code == 303
     post_form(scene.client, f"/courses/{free.slug}/lessons/les-1-1/complete")
     now = datetime.now(UTC)
+    agree_to_health_data(session, scene.alice)
     entry = practice.PracticeInput("walk-0001", _step(session, free).id or 0, now, 120, 3, 30)
     practice.log(session, user=scene.alice, entry=entry, now=now)
     enrolment_service.grant_manually(

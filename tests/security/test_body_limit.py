@@ -26,7 +26,15 @@ from api.payments.models import StripeEvent
 from api.progress.models import PracticeLog
 from api.security.body_limit import API_LIMIT, FORM_LIMIT, WEBHOOK_LIMIT, BodyLimitMiddleware
 from api.security.csrf import FIELD
-from tests.factories import PASSWORD, csrf_token, enable_totp, log_in, make_course, make_user
+from tests.factories import (
+    PASSWORD,
+    agree_to_health_data,
+    csrf_token,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+)
 from tests.studio.test_uploads import MP4, first_lesson, fresh, upload, video_url
 from web.pages.studio.uploads import upload_paths
 
@@ -66,7 +74,7 @@ def sign_up_count(session: Session) -> int:
 @pytest.fixture
 def learner_client(client: TestClient, session: Session) -> tuple[TestClient, int]:
     """A learner signed in and enrolled in a course; the id of an exercise step she may log."""
-    learner = make_user(session, language="en")
+    learner = agree_to_health_data(session, make_user(session, language="en"))
     course = make_course(session)
     enrolment_service.grant(
         session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.manual
