@@ -43,8 +43,8 @@ compile-messages: $(COMPILED)
 
 # Extract new texts from code and templates into the catalogs (then translate the .po files).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k N_ -k ngettext:1,2 -o web/locale/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k N_ -k ngettext:1,2 -o web/locale/messages.pot --no-location --sort-output --width 100 .
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching --width 100
 
 run: install compile-messages
 	$(KERN) db upgrade

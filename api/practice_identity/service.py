@@ -1,10 +1,11 @@
 """Reading and saving the practice's identity, with the checks a Dutch practice's details need."""
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from functools import partial
 
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from api.accounts import service as accounts_service
@@ -24,9 +25,10 @@ _SEPARATORS = re.compile(r"[\s.]")
 DEFAULT_COUNTRY = "Nederland"
 
 
-@dataclass(frozen=True)
-class IdentityForm:
+class IdentityForm(BaseModel):
     """The settings form as typed; every field a string, checked by `save`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     trading_name: str = ""
     street_address: str = ""
@@ -44,7 +46,7 @@ class IdentityForm:
         return cls(**asdict(identity)) if identity else cls()
 
     def values(self) -> dict[str, str]:
-        return asdict(self)
+        return self.model_dump()
 
 
 def read(session: Session) -> Identity | None:

@@ -1,7 +1,7 @@
 """The account page: profile, email, password, sessions, two-step verification, your data."""
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,6 +15,7 @@ from api.errors import FormError, TooManyAttempts
 from api.payments import service as payments_service
 from api.progress import practice
 from api.ratelimit import service as ratelimit
+from web.forms import Form, Posted, invalid, posted
 from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
 from web.pages.common import FormStr, client_ip, settings_of
 from web.templating import render
@@ -49,8 +50,6 @@ def _account_page(
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     notice = request.query_params.get("notice")
     context: dict[str, Any] = {
@@ -66,10 +65,7 @@ def _account_page(
         "errors": errors or {},
         "values": {"name": user.name, "language": user.language, **(values or {})},
     }
-    response = render(request, "account/index.html", context, status_code=status_code)
-    # A refusal for too many wrong passwords says when she may try again.
-    response.headers.update(headers or {})
-    return response
+    return render(request, "account/index.html", context)
 
 
 def _keep_this_browser(
@@ -95,28 +91,39 @@ def show_account(
     return _account_page(request, session, user, visitor)
 
 
+class ProfileForm(Form):
+    name: str = ""
+    language: str = "nl"
+
+
+class PasswordForm(Form):
+    current_password: str = ""
+    password: str = ""
+
+    secret = frozenset({"current_password", "password"})
+
+
+class EmailForm(Form):
+    email: str = ""
+    password: str = ""
+
+    secret = frozenset({"password"})
+
+
 @router.post("/account/profile", response_class=HTMLResponse)
 def update_profile(
     request: Request,
     session: SessionDep,
     user: RequireUser,
     visitor: VisitorDep,
-    name: FormStr = "",
-    language: FormStr = "nl",
+    form: Annotated[Posted[ProfileForm], posted(ProfileForm)],
 ) -> Response:
     """Save name and language."""
     try:
-        service.update_profile(session, user=user, name=name, language=language)
+        data = form.valid()
+        service.update_profile(session, user=user, name=data.name, language=data.language)
     except FormError as exc:
-        return _account_page(
-            request,
-            session,
-            user,
-            visitor,
-            errors=exc.fields,
-            values={"name": name, "language": language},
-            status_code=422,
-        )
+        return invalid(exc, _account_page(request, session, user, visitor, **form.shown(exc)))
     response = RedirectResponse("/account?notice=saved", status_code=303)
     remember_language(response, settings_of(request), user)
     return response
@@ -128,22 +135,16 @@ def change_password(
     session: SessionDep,
     user: RequireUser,
     visitor: VisitorDep,
-    current_password: FormStr = "",
-    password: FormStr = "",
+    form: Annotated[Posted[PasswordForm], posted(PasswordForm)],
 ) -> Response:
     """New password; every session ends and this browser gets a fresh one."""
     try:
-        service.change_password(session, user=user, current=current_password, new=password)
-    except FormError as exc:
-        return _account_page(
-            request,
-            session,
-            user,
-            visitor,
-            errors=exc.fields,
-            status_code=exc.status_code,
-            headers=exc.headers,
+        data = form.valid()
+        service.change_password(
+            session, user=user, current=data.current_password, new=data.password
         )
+    except FormError as exc:
+        return invalid(exc, _account_page(request, session, user, visitor, errors=exc.fields))
     response = RedirectResponse("/account?notice=password-changed", status_code=303)
     _keep_this_browser(request, session, user, response)
     return response
@@ -155,26 +156,20 @@ def change_email(
     session: SessionDep,
     user: RequireUser,
     visitor: VisitorDep,
-    email: FormStr = "",
-    password: FormStr = "",
+    form: Annotated[Posted[EmailForm], posted(EmailForm)],
 ) -> Response:
     """Send a confirmation link to the new address and a cancel link to the current one."""
     try:
+        data = form.valid()
         email_change.request(
-            session, settings_of(request), user=user, password=password, new_email=email
+            session, settings_of(request), user=user, password=data.password, new_email=data.email
         )
     except FormError as exc:
+        # The page has other email and password inputs: this form's are named new_….
         errors = {f"new_{key}": value for key, value in exc.fields.items()}
-        return _account_page(
-            request,
-            session,
-            user,
-            visitor,
-            errors=errors,
-            values={"new_email": email},
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
+        values = {"new_email": form.values["email"]}
+        page = _account_page(request, session, user, visitor, errors=errors, values=values)
+        return invalid(exc, page)
     return RedirectResponse("/account?notice=email-sent", status_code=303)
 
 

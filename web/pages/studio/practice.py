@@ -1,6 +1,6 @@
 """The practice's identity (name, address, contact, KvK and BTW numbers): admins only."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,7 +11,7 @@ from api.db import SessionDep
 from api.errors import FormError
 from api.practice_identity import service as identity_service
 from api.practice_identity.service import IdentityForm
-from web.pages.common import FormStr
+from web.forms import Posted, invalid, posted
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,32 +44,14 @@ def save_practice(
     session: SessionDep,
     _admin: RequireAdmin,
     now: Now,
-    trading_name: FormStr = "",
-    street_address: FormStr = "",
-    postcode: FormStr = "",
-    city: FormStr = "",
-    country: FormStr = "",
-    email: FormStr = "",
-    phone: FormStr = "",
-    kvk_number: FormStr = "",
-    vat_number: FormStr = "",
+    posted_form: Annotated[Posted[IdentityForm], posted(IdentityForm)],
 ) -> Response:
     """Check and save the details; a wrong field is shown with what was typed."""
-    form = IdentityForm(
-        trading_name=trading_name,
-        street_address=street_address,
-        postcode=postcode,
-        city=city,
-        country=country,
-        email=email,
-        phone=phone,
-        kvk_number=kvk_number,
-        vat_number=vat_number,
-    )
+    form = posted_form.valid()
     try:
         identity_service.save(
             session, form=form, now=now, cache=request.app.state.practice_identity
         )
     except FormError as exc:
-        return _settings_page(request, form, errors=exc.fields, status_code=422)
+        return invalid(exc, _settings_page(request, form, errors=exc.fields))
     return RedirectResponse("/studio/practice?notice=saved", status_code=303)
