@@ -92,6 +92,13 @@ def test_static_files_and_the_liveness_check_do_not_queue() -> None:
     assert run(scenario) == 3  # one page, and both free paths beside it
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @pytest.fixture
 def small_pool_server(database_url: str) -> Iterator[str]:
     """A real server on the suite's database with a pool of two connections (PostgreSQL's; an
@@ -111,13 +118,13 @@ def small_pool_server(database_url: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        # A bound for waiting, not a measurement: on a busy machine (the suite runs on every
+        # core) the server may take a while to start.
+        deadline = time.monotonic() + 60
+        while not _answers(f"{base}/healthz"):
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("the server did not start within 60 s")
+            time.sleep(0.2)
         yield base
     finally:
         server.terminate()
