@@ -18,6 +18,7 @@ from api.config import Settings, get_settings
 from api.consent.router import router as consent_api
 from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
+from api.mail import templating as mail_templating
 from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
 from api.practice_identity.cache import IdentityCache
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     engine = db.make_engine(settings.database_url, pool_size=settings.db_pool_size)
     templating.configure(development=settings.app_env == "development")
+    mail_templating.configure(development=settings.app_env == "development")
     https = settings.base_url.startswith("https://")
 
     @asynccontextmanager
