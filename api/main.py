@@ -27,6 +27,7 @@ from api.security.body_limit import BodyLimitMiddleware
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
 from api.worker import Worker, start_in_thread
+from web import errors as web_errors
 from web import templating
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.practice_identity = IdentityCache()
 
     install_error_handlers(app)
+    web_errors.install(app)
     # Added innermost first: the access log sees everything, crashes are answered inside the
     # security headers. A body over its limit is refused before anything inside reads it (the
     # CSRF check reads forms), in the visitor's language and with her CSRF cookie.

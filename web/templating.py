@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment
 from starlette.responses import HTMLResponse
 
-from api import i18n
+from api import i18n, middleware
 from api.practice_identity.cache import IdentityCache
 from api.practice_identity.models import Identity
 from web import player
@@ -51,16 +51,8 @@ def _environment() -> Environment:
 
 templates = Jinja2Templates(env=_environment())
 
-
-def locale_of(request: Request) -> str:
-    """The locale chosen for this request (by the middleware, or negotiated now)."""
-    locale = getattr(request.state, "locale", None)
-    if isinstance(locale, str):
-        return locale
-    return i18n.pick_locale(
-        choice=request.cookies.get(i18n.LOCALE_COOKIE),
-        accept_language=request.headers.get("accept-language"),
-    )
+# The request's language, decided in api.middleware; pages take it from here with render.
+locale_of = middleware.locale_of
 
 
 def _practice_identity(request: Request) -> Identity | None:
