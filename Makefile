@@ -9,11 +9,11 @@ PORT ?= 8000
 CATALOGS := $(wildcard web/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test install lock lint types pytest messages compile-messages clean compose-check help bench soak
+.PHONY: run test install lock lint types imports pytest messages compile-messages clean compose-check help bench soak
 
 help:
 	@echo "make run    install, migrate, load sample data, serve on http://$(HOST):$(PORT)"
-	@echo "make test   install, lint, type-check and run the whole test suite"
+	@echo "make test   install, lint, type-check, check the imports and run the whole test suite"
 	@echo "make lock   renew the pinned versions in requirements/ (LOCK_ARGS=--upgrade for newer)"
 	@echo "make bench  load benchmark, empty and with 100,000 learners (~12 min; bench/README.md)"
 
@@ -58,6 +58,10 @@ lint: install
 types: install
 	$(BIN)/mypy
 
+# The boundaries between packages: the contracts in pyproject.toml (README, "Layout").
+imports: install
+	$(BIN)/lint-imports --no-logo
+
 # The suite runs on every core (pytest-xdist; each worker has its own databases, servers and
 # browser). `make pytest PYTEST_WORKERS=0` runs it in one process; PYTEST_ARGS="-m 'not slow'"
 # leaves out the tests that start servers and browsers, for a quick look while working.
@@ -65,7 +69,7 @@ PYTEST_WORKERS ?= auto
 pytest: install compile-messages
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-test: lint types pytest
+test: lint types imports pytest
 
 # Benchmarks, not part of `make test` (bench/README.md). `make bench SOAK=1` adds the 10-minute
 # soak; `make bench LEARNERS=2000 DURATION=3` is a quick look (results then go to bench/results/tmp).
@@ -85,4 +89,4 @@ compose-check:
 	else docker-compose config -q; fi && echo "docker-compose.yml is valid"
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

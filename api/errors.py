@@ -1,7 +1,12 @@
-"""Domain errors that carry their HTTP status, and the handlers that show them to people."""
+"""Domain errors that carry their HTTP status, and the handlers that answer them.
+
+Under /api an error is JSON, shaped here. Elsewhere it is a page, which the web layer renders:
+it installs its page with `set_error_page` (web/errors.py), so that nothing here imports web.
+An application without one answers JSON everywhere.
+"""
 
 import logging
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import urlencode
 
 import psycopg
@@ -17,8 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import i18n
 from api.i18n import gettext as _
 from api.i18n import ngettext
-from api.middleware import loggable_path
-from web.templating import locale_of, render
+from api.middleware import locale_of, loggable_path
 
 log = logging.getLogger("kern.errors")
 
@@ -202,6 +206,25 @@ def database_unreachable(error: BaseException) -> bool:
     return False
 
 
+class ErrorPage(Protocol):
+    """Renders the page a person sees for an error outside /api."""
+
+    def __call__(
+        self, request: Request, *, status_code: int, title: str, message: str
+    ) -> Response: ...
+
+
+def set_error_page(app: FastAPI, page: ErrorPage) -> None:
+    """Show errors outside /api with `page` (the web layer's, installed by the app factory)."""
+    app.state.error_page = page
+
+
+def _error_page(request: Request) -> ErrorPage | None:
+    # A Request built from a bare scope (an ASGI app outside Starlette's) has no app to ask.
+    app = request.scope.get("app")
+    return cast(ErrorPage | None, getattr(app.state, "error_page", None) if app else None)
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -235,17 +258,13 @@ def _error_response(
 ) -> Response:
     i18n.current_locale.set(locale_of(request))
     title, sentence = _default_message(status_code)
-    if _wants_json(request):
+    page = _error_page(request)
+    if page is None or _wants_json(request):
         body: dict[str, object] = {"error": code, "detail": message or sentence}
         if fields:
             body["fields"] = fields
         return JSONResponse(body, status_code=status_code)
-    return render(
-        request,
-        "errors/error.html",
-        {"status_code": status_code, "title": title, "message": message or sentence},
-        status_code=status_code,
-    )
+    return page(request, status_code=status_code, title=title, message=message or sentence)
 
 
 def app_error_response(request: Request, error: AppError) -> Response:

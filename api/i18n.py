@@ -12,6 +12,9 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "web" / "locale"
 DEFAULT_LOCALE = "nl"
@@ -123,3 +126,45 @@ def format_moment(value: datetime) -> str:
 def N_(message: str) -> str:  # noqa: N802 (the conventional gettext marker name)
     """Mark a text for extraction where it is translated later, at use."""
     return message
+
+
+@pass_context
+def _jinja_gettext(context: Context, message: str, **variables: object) -> str:
+    """Newstyle gettext (escaped placeholders), skipping `%` when there is nothing to fill."""
+    text = translate(message)
+    # Texts come from our own catalogs, as with Jinja's gettext; placeholders are escaped by `%`.
+    result = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    if variables or "%" in text:
+        return result % variables
+    return result
+
+
+def jinja_environment(directory: Path) -> Environment:
+    """Templates under `directory` with Kern's gettext and formatting: the pages' and the mails'
+    environments are both made here, so a text reads the same on a page and in a mail."""
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # The callables read the locale from a context variable, so one shared environment serves
+    # every request in its own language without re-installing translations per render.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        # Jinja fills the placeholders itself (with `num` for plurals), so it gets the bare
+        # translation functions.
+        translate,
+        translate_plural,
+        newstyle=True,
+    )
+    # Jinja's own newstyle gettext formats every text with `%`, through Markup's escaping, even
+    # when there is nothing to fill in; most texts on a page have no placeholder.
+    env.globals["gettext"] = _jinja_gettext
+    env.globals.update(
+        format_price=format_price,
+        format_day=format_day,
+        format_moment=format_moment,
+        language_names=LANGUAGE_NAMES,
+    )
+    return env

@@ -18,6 +18,7 @@ from api.config import Settings, get_settings
 from api.consent.router import router as consent_api
 from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
+from api.mail import templating as mail_templating
 from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
 from api.practice_identity.cache import IdentityCache
@@ -26,6 +27,7 @@ from api.security.body_limit import BodyLimitMiddleware
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
 from api.worker import Worker, start_in_thread
+from web import errors as web_errors
 from web import templating
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     engine = db.make_engine(settings.database_url, pool_size=settings.db_pool_size)
     templating.configure(development=settings.app_env == "development")
+    mail_templating.configure(development=settings.app_env == "development")
     https = settings.base_url.startswith("https://")
 
     @asynccontextmanager
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.practice_identity = IdentityCache()
 
     install_error_handlers(app)
+    web_errors.install(app)
     # Added innermost first: the access log sees everything, crashes are answered inside the
     # security headers. A body over its limit is refused before anything inside reads it (the
     # CSRF check reads forms), in the visitor's language and with her CSRF cookie.

@@ -7,7 +7,7 @@ import re
 import time
 
 from starlette.datastructures import Headers
-from starlette.requests import cookie_parser
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import i18n
@@ -22,6 +22,17 @@ _SECRET_SEGMENT = re.compile(r"/[A-Za-z0-9_-]{32,}")
 def loggable_path(path: str) -> str:
     """The path with long random segments (tokens) replaced."""
     return _SECRET_SEGMENT.sub("/…", path)
+
+
+def locale_of(request: HTTPConnection) -> str:
+    """The locale chosen for this request (by LocaleMiddleware, or negotiated now)."""
+    locale = getattr(request.state, "locale", None)
+    if isinstance(locale, str):
+        return locale
+    return i18n.pick_locale(
+        choice=request.cookies.get(i18n.LOCALE_COOKIE),
+        accept_language=request.headers.get("accept-language"),
+    )
 
 
 class LocaleMiddleware:

@@ -24,6 +24,7 @@ from uvicorn_worker import UvicornWorker
 
 from api import i18n
 from api.config import Settings, get_settings
+from api.mail import templating as mail_templating
 from api.main import create_app
 from web import player, templating
 
@@ -54,10 +55,10 @@ class KernWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn and uvicorn-w
 def warm(app: FastAPI) -> None:
     """Load before the fork what the first requests would load in each worker on their own:
     every template compiled, both catalogs, Babel's locale data, the static files' hashes."""
-    environment = templating.templates.env
-    if not environment.auto_reload:  # in development a template is read again when it changes
-        for name in environment.list_templates():
-            environment.get_template(name)
+    for environment in (templating.templates.env, mail_templating.templates):
+        if not environment.auto_reload:  # in development a template is read again when changed
+            for name in environment.list_templates():
+                environment.get_template(name)
     for path in sorted(templating.STATIC_DIR.rglob("*")):
         if path.is_file():
             templating.static_url(path.relative_to(templating.STATIC_DIR).as_posix())

@@ -12,7 +12,7 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 
 from api.config import Settings
-from api.errors import Conflict
+from api.errors import Conflict, NotFound, install_error_handlers
 from api.main import create_app
 from api.security.csrf import cookie_name
 from tests.conftest import TEST_SECRET_KEY
@@ -93,6 +93,26 @@ def test_error_page_for_a_signed_in_visitor_keeps_her_menu(
     assert response.status_code == 404
     assert "Pagina niet gevonden" in response.text
     assert 'href="/account"' in response.text
+
+
+def test_without_the_web_layer_every_error_is_json_in_her_language() -> None:
+    # api.errors renders no page itself: the web layer installs one (web/errors.py). An
+    # application built from the API alone still answers, in the visitor's language.
+    app = FastAPI()
+    install_error_handlers(app)
+
+    def missing() -> None:
+        raise NotFound("Deze les bestaat niet.")
+
+    app.add_api_route("/courses/x", missing)
+    with TestClient(app) as client:
+        known = client.get("/courses/x")
+        unknown = client.get("/nowhere", headers={"Accept-Language": "en"})
+
+    assert known.status_code == 404
+    assert known.json() == {"error": "not_found", "detail": "Deze les bestaat niet."}
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"].startswith("We could not find this page.")
 
 
 # ---- a database that cannot be reached: 503 with Retry-After, never a traceback ----

@@ -1,4 +1,4 @@
-"""Jinja2 set up once: gettext, Dutch formatting and the helpers every template may use."""
+"""The pages' Jinja2 environment (gettext and formatting from api.i18n) and page rendering."""
 
 import hashlib
 from functools import lru_cache
@@ -7,12 +7,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from jinja2.runtime import Context
-from markupsafe import Markup
+from jinja2 import Environment
 from starlette.responses import HTMLResponse
 
-from api import i18n
+from api import i18n, middleware
 from api.practice_identity.cache import IdentityCache
 from api.practice_identity.models import Identity
 from web import player
@@ -45,60 +43,16 @@ def configure(*, development: bool) -> None:
     templates.env.auto_reload = development
 
 
-@pass_context
-def _gettext(context: Context, message: str, **variables: Any) -> str:
-    """Newstyle gettext (escaped placeholders), skipping `%` when there is nothing to fill."""
-    text = i18n.translate(message)
-    # Texts come from our own catalogs, as with Jinja's gettext; placeholders are escaped by `%`.
-    result = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
-    if variables or "%" in text:
-        return result % variables
-    return result
-
-
 def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "xml"]),
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    # The callables read the locale from a context variable, so one shared environment serves
-    # every request in its own language without re-installing translations per render.
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        # Jinja fills the placeholders itself (with `num` for plurals), so it gets the bare
-        # translation functions.
-        i18n.translate,
-        i18n.translate_plural,
-        newstyle=True,
-    )
-    # Jinja's own newstyle gettext formats every text with `%`, through Markup's escaping, even
-    # when there is nothing to fill in; most texts on a page have no placeholder.
-    env.globals["gettext"] = _gettext
-    env.globals.update(
-        format_price=i18n.format_price,
-        format_day=i18n.format_day,
-        format_moment=i18n.format_moment,
-        language_names=i18n.LANGUAGE_NAMES,
-        static_url=static_url,
-        player_config_json=player.player_config,
-    )
+    env = i18n.jinja_environment(TEMPLATES_DIR)
+    env.globals.update(static_url=static_url, player_config_json=player.player_config)
     return env
 
 
 templates = Jinja2Templates(env=_environment())
 
-
-def locale_of(request: Request) -> str:
-    """The locale chosen for this request (by the middleware, or negotiated now)."""
-    locale = getattr(request.state, "locale", None)
-    if isinstance(locale, str):
-        return locale
-    return i18n.pick_locale(
-        choice=request.cookies.get(i18n.LOCALE_COOKIE),
-        accept_language=request.headers.get("accept-language"),
-    )
+# The request's language, decided in api.middleware; pages take it from here with render.
+locale_of = middleware.locale_of
 
 
 def _practice_identity(request: Request) -> Identity | None:

@@ -1,40 +1,15 @@
 """JSON endpoints for the signed-in user."""
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
 
 from api.accounts import personal_data
 from api.accounts.access import RequireUser
+from api.accounts.schemas import SIGNED_IN_ERRORS, UserPublic
 from api.db import SessionDep
-from api.errors import UNAVAILABLE, ErrorPublic
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-
-# What RequireUser answers instead of running the route.
-SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic, "description": "Not signed in (login_required)"},
-    403: {
-        "model": ErrorPublic,
-        "description": "Staff without two-step verification (two_factor_required)",
-    },
-    **UNAVAILABLE,
-}
-
-
-class UserPublic(BaseModel):
-    """What the API shows of an account."""
-
-    id: int
-    name: str
-    email: str
-    role: str
-    language: str
-    email_verified: bool
-    two_factor_enabled: bool
-    created_at: datetime
 
 
 @router.get("/me", responses=SIGNED_IN_ERRORS)

@@ -1,15 +1,20 @@
 """JSON endpoints for her consent to keeping health data (the guided player asks with these)."""
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, Field
 
 from api.accounts.access import RequireUser
-from api.accounts.router import SIGNED_IN_ERRORS
+from api.accounts.schemas import SIGNED_IN_ERRORS
 from api.clock import Now
 from api.consent import service, texts
+from api.consent.schemas import (
+    ConsentPointPublic,
+    ConsentPublic,
+    ConsentTextPublic,
+    HealthConsentGive,
+    HealthConsentPublic,
+)
 from api.db import SessionDep
 from api.errors import ErrorPublic, InvalidPublic
 from api.i18n import current_locale
@@ -32,47 +37,6 @@ GIVE_ERRORS: dict[int | str, dict[str, Any]] = {
     },
     422: {"model": InvalidPublic, "description": "Not agreed, or a body that breaks a rule"},
 }
-
-
-class ConsentPointPublic(BaseModel):
-    label: str
-    text: str
-
-
-class ConsentTextPublic(BaseModel):
-    """The question to show her, in her language; send `version` back when she agrees."""
-
-    version: str
-    title: str
-    intro: str
-    points: list[ConsentPointPublic]
-    without: str
-    agree: str
-
-
-class HealthConsentPublic(BaseModel):
-    """Whether Kern may keep her health data now, and the text to ask her with."""
-
-    given: bool
-    given_version: str | None
-    withdrawn_at: datetime | None
-    text: ConsentTextPublic
-
-
-class HealthConsentGive(BaseModel):
-    """Her explicit agreement to the text of `version`."""
-
-    version: str = Field(min_length=1, max_length=20)
-    agree: Literal[True] = Field(description="She ticked the box herself; nothing else counts")
-
-
-class ConsentPublic(BaseModel):
-    """One recorded consent."""
-
-    kind: str
-    text_version: str
-    language: str
-    given_at: datetime
 
 
 def _text() -> ConsentTextPublic:

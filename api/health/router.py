@@ -4,28 +4,13 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from api import db
+from api.health.schemas import NotReadyPublic, ReadyPublic
 from api.payments import service as payments_service
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("kern.health")
-
-
-class ReadyPublic(BaseModel):
-    """Ready: the database answers; `payments` says how Stripe stands, in words."""
-
-    status: str
-    database: str
-    payments: str
-
-
-class NotReadyPublic(BaseModel):
-    """Not ready, and why."""
-
-    status: str
-    reason: str
 
 
 @router.get("/healthz")

@@ -13,8 +13,8 @@ from api.i18n import gettext as _
 from api.mail.html import blocks
 from api.mail.outbox import enqueue
 from api.mail.service import Message
+from api.mail.templating import templates
 from api.mail.unsubscribe import Topic, make_link
-from web.templating import templates
 
 DEFAULT_ACTION = N_("Open Kern")
 
@@ -31,16 +31,16 @@ def compose(
     action: str = DEFAULT_ACTION,
     unsubscribe_url: str | None = None,
 ) -> Message:
-    """`mail/<template>.txt` and the subject, rendered in the user's language; the HTML part
-    is the same text in `mail/layout.html`, its first link on a line of its own a button
-    labelled `action` (a msgid)."""
+    """`<template>.txt` (api/mail/templates) and the subject, rendered in the user's language;
+    the HTML part is the same text in `layout.html`, its first link on a line of its own a
+    button labelled `action` (a msgid)."""
     token = i18n.current_locale.set(user.language)
     try:
-        text = templates.get_template(f"mail/{template}.txt").render(
+        text = templates.get_template(f"{template}.txt").render(
             user=user, base_url=settings.base_url, **(context or {})
         )
         title = _(subject, **(subject_values or {}))
-        html = templates.get_template("mail/layout.html").render(
+        html = templates.get_template("layout.html").render(
             locale=user.language,
             subject=title,
             blocks=blocks(text),
@@ -73,7 +73,7 @@ def queue(
     stop: Topic | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Compose `mail/<template>.txt` for the user and queue it in the session's transaction;
+    """Compose `<template>.txt` for the user and queue it in the session's transaction;
     False when a message with the same `key` was queued before. With `stop`, the template gets
     `stop_url` (the signed link that stops this kind of mail), which the mail program's own
     unsubscribe button uses too."""

@@ -1,7 +1,7 @@
 """The HTML part of a message, made from its plain text.
 
 Every Kern message is written once, as a plain-text template; the HTML alternative is that
-text, escaped as a whole and laid out in `mail/layout.html`. Two templates per message would
+text, escaped as a whole and laid out in `templates/layout.html`. Two templates per message would
 drift apart (a link fixed in one and not the other), and a name or course title can never turn
 into markup because nothing of the text is trusted. Markdown would read the same, but then
 every value put into a message would need Markdown escaping as well; the few rules here

@@ -32,8 +32,9 @@ def _queue(
     action: str,
     **context: object,
 ) -> None:
-    """Render `mail/<template>.txt` in the user's language and queue it with the order's change;
-    the order's id keys it, so a receipt or refund mail is queued once per order."""
+    """Render `<template>.txt` (api/mail/templates) in the user's language and queue it with
+    the order's change; the order's id keys it, so a receipt or refund mail is queued once per
+    order."""
     queue(
         session,
         settings,

@@ -2,7 +2,7 @@
 main action as a button, so a name or title can never become markup."""
 
 from api.mail.html import blocks
-from web.templating import templates
+from api.mail.templating import templates
 
 TEXT = """Hallo <b>Anna</b> & co,
 
@@ -18,7 +18,7 @@ https://kern.example/account/mail
 
 
 def _render(text: str) -> str:
-    return templates.get_template("mail/layout.html").render(
+    return templates.get_template("layout.html").render(
         locale="nl", subject="Onderwerp", blocks=blocks(text), button_label="Open het nieuwe deel"
     )
 
