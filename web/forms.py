@@ -19,20 +19,26 @@ the `posted(ThatForm)` dependency from the request's form data:
 `form.valid()` raises FormError with the form's own problems, and the service raises it for
 the rules only it can check (an address already in use); either way `invalid` answers with the
 page again, what she typed in it (never a password), the messages at their inputs and status
-422 (or the error's own, e.g. 429 with Retry-After). FastAPI's own form validation would
-answer with an error page instead, losing what she typed.
+422 (or the error's own, e.g. 409 or 429 with Retry-After). FastAPI's own form validation
+would answer with an error page instead, losing what she typed.
+
+A field that is a list reads every value of an input sent more than once (a group of
+checkboxes); `Form.tidy` names inputs shown again as the form read them (a page to go on to,
+made safe); `shown(exc, prefix=…)` names the inputs of one form among several on a page.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Annotated, Any, ClassVar, Generic, TypedDict, TypeVar, get_origin
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from api.errors import FormError
+from api.errors import AppError, FormError
 from api.i18n import gettext as _
 
 
@@ -43,6 +49,9 @@ class Form(BaseModel):
 
     # Inputs whose text is never shown again: passwords and one-time codes.
     secret: ClassVar[frozenset[str]] = frozenset()
+    # Inputs shown again as the form reads them rather than as typed: a page to go on to, once
+    # made a local path, must not travel on in the page as she (or a link) sent it.
+    tidy: ClassVar[frozenset[str]] = frozenset()
 
 
 # Any pydantic model can be a form: a service's own input model (all text, checked by the
@@ -63,19 +72,37 @@ def problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("kern", "{message}", {"message": message})
 
 
+# What one input sent: its text, or each of its values for an input that may be sent more than
+# once (a group of checkboxes, several time fields of one name), when its field is a list.
+Typed = str | list[str]
+
+
+class Shown(TypedDict):
+    """What a page needs to show a refused form again."""
+
+    values: dict[str, Typed]
+    errors: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Posted(Generic[F]):
     """A submitted form: what she typed, by input name, and the model once it passed its checks."""
 
-    typed: dict[str, str]
+    typed: dict[str, Typed]
     form: F | None
     errors: dict[str, str]
     secret: frozenset[str]
+    # The form's `tidy` inputs as it read them, by input name.
+    read: dict[str, str] = field(default_factory=dict)
 
     @property
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, Typed]:
         """What the page shows again in its inputs: everything she typed but secrets."""
-        return {name: text for name, text in self.typed.items() if name not in self.secret}
+        return {
+            name: self.read.get(name, text)
+            for name, text in self.typed.items()
+            if name not in self.secret
+        }
 
     def valid(self) -> F:
         """The parsed form; FormError with a message per input when a check failed."""
@@ -83,9 +110,16 @@ class Posted(Generic[F]):
             raise FormError(self.errors)
         return self.form
 
-    def shown(self, exc: FormError | None = None) -> dict[str, dict[str, str]]:
-        """`values` and `errors` for the page's context: what she typed and what is wrong."""
-        return {"values": self.values, "errors": exc.fields if exc else self.errors}
+    def shown(self, exc: FormError | None = None, *, prefix: str = "") -> Shown:
+        """`values` and `errors` for the page's context: what she typed and what is wrong.
+
+        On a page with several forms that share input names, `prefix` names this one's
+        (`title` → `module-3-title`), as its template does."""
+        errors = exc.fields if exc else self.errors
+        return {
+            "values": {prefix + name: text for name, text in self.values.items()},
+            "errors": {prefix + name: text for name, text in errors.items()},
+        }
 
 
 def input_names(model: type[BaseModel]) -> dict[str, str]:
@@ -93,8 +127,9 @@ def input_names(model: type[BaseModel]) -> dict[str, str]:
     return {name: info.alias or name for name, info in model.model_fields.items()}
 
 
-def parse(model: type[F], typed: Mapping[str, str]) -> Posted[F]:
+def parse(model: type[F], typed: Mapping[str, Typed]) -> Posted[F]:
     """Parse and check the inputs (by input name) with `model`."""
+    secret, read = _names(model, "secret"), _read(model, typed)
     try:
         form = model.model_validate(dict(typed))
     except ValidationError as exc:
@@ -103,13 +138,37 @@ def parse(model: type[F], typed: Mapping[str, str]) -> Posted[F]:
             # Validated by input name, so an error's place is the input's name.
             where = str(error["loc"][0]) if error["loc"] else ""
             errors.setdefault(where, _message(error))
-        return Posted(dict(typed), None, errors, _secret(model))
-    return Posted(dict(typed), form, {}, _secret(model))
+        return Posted(dict(typed), None, errors, secret, read)
+    return Posted(dict(typed), form, {}, secret, read)
 
 
-def _secret(model: type[BaseModel]) -> frozenset[str]:
-    secret: frozenset[str] = getattr(model, "secret", frozenset())
-    return secret
+def _names(model: type[BaseModel], kind: str) -> frozenset[str]:
+    names: frozenset[str] = getattr(model, kind, frozenset())
+    return names
+
+
+@cache
+def _reader(model: type[BaseModel], field_name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(model.model_fields[field_name].rebuild_annotation())
+
+
+def _read(model: type[BaseModel], typed: Mapping[str, Typed]) -> dict[str, str]:
+    """The `tidy` inputs as their fields read them, each on its own, so that they are shown
+    so even when another input is wrong; one that cannot be read is shown empty."""
+    tidy = _names(model, "tidy")
+    read: dict[str, str] = {}
+    for field_name, name in input_names(model).items():
+        if name in tidy and name in typed:
+            try:
+                read[name] = str(_reader(model, field_name).validate_python(typed[name]))
+            except ValidationError:
+                read[name] = ""
+    return read
+
+
+def _many(info: FieldInfo) -> bool:
+    """Whether the input may be sent more than once (the field is a list)."""
+    return get_origin(info.annotation) is list
 
 
 def posted(model: type[F]) -> Any:
@@ -118,8 +177,11 @@ def posted(model: type[F]) -> Any:
     async def read(request: Request) -> Posted[F]:
         # The CSRF check parsed the form already; Starlette keeps it on the request.
         data = await request.form()
-        typed: dict[str, str] = {}
-        for name in input_names(model).values():
+        typed: dict[str, Typed] = {}
+        for field_name, name in input_names(model).items():
+            if _many(model.model_fields[field_name]):
+                typed[name] = [value for value in data.getlist(name) if isinstance(value, str)]
+                continue
             value = data.get(name)
             typed[name] = value if isinstance(value, str) else ""
         return parse(model, typed)
@@ -127,9 +189,9 @@ def posted(model: type[F]) -> Any:
     return Depends(read)
 
 
-def invalid(exc: FormError, page: HTMLResponse) -> HTMLResponse:
-    """The page again after a refused form: the error's status (422, or 429 for too many
-    attempts) and its headers (Retry-After)."""
+def invalid(exc: AppError, page: HTMLResponse) -> HTMLResponse:
+    """The page again after a refused form: the error's status (422; 409 for a conflict, 429
+    for too many attempts) and its headers (Retry-After)."""
     page.status_code = exc.status_code
     page.headers.update(exc.headers)
     return page

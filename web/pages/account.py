@@ -15,7 +15,7 @@ from api.errors import FormError, TooManyAttempts
 from api.payments import service as payments_service
 from api.progress import practice
 from api.ratelimit import service as ratelimit
-from web.forms import Form, Posted, invalid, posted
+from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
 from web.pages.common import FormStr, client_ip, settings_of
 from web.templating import render
@@ -49,7 +49,7 @@ def _account_page(
     visitor: sessions.Visitor,
     *,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Typed] | None = None,
 ) -> HTMLResponse:
     notice = request.query_params.get("notice")
     context: dict[str, Any] = {
