@@ -11,10 +11,9 @@ from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
 from api.db import SessionDep
-from api.errors import FormError, TooManyAttempts
+from api.errors import FormError
 from api.payments import service as payments_service
 from api.progress import practice
-from api.ratelimit import service as ratelimit
 from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
 from web.pages.common import FormStr, client_ip, settings_of
@@ -183,14 +182,7 @@ def cancel_email_change(session: SessionDep, user: RequireUser) -> RedirectRespo
 @router.post("/account/verify/resend")
 def resend_verification(request: Request, session: SessionDep, user: RequireUser) -> Response:
     """Send the verification link again."""
-    key = f"verify:account:{user.id}"
-    try:
-        ratelimit.guard(session, [(key, ratelimit.RESET_PER_ACCOUNT)])
-    except TooManyAttempts:
-        return RedirectResponse("/account?notice=verification-sent", status_code=303)
-    ratelimit.record(session, key)
-    if user.email_verified_at is None:
-        service.send_verification(session, settings_of(request), user=user)
+    service.resend_verification(session, settings_of(request), user=user)
     return RedirectResponse("/account?notice=verification-sent", status_code=303)
 
 

@@ -15,7 +15,7 @@ from api.config import Settings
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
 from api.i18n import gettext as _
-from api.ratelimit import service as ratelimit
+from web.forms import invalid
 from web.pages.common import FormStr, client_ip, settings_of
 from web.pages.home import ONE_YEAR, safe_next
 from web.templating import locale_of, render
@@ -223,21 +223,14 @@ def login_two_factor(
     if user is None or pending is None:
         return RedirectResponse("/login", status_code=303)
     values = {"next": safe_next(next)}
-    key = f"2fa:account:{user.id}"
     try:
-        ratelimit.guard(session, [(key, ratelimit.TWO_FACTOR_PER_ACCOUNT)])
+        twofactor.check_login_code(session, user=user, code=code)
     except TooManyAttempts as exc:
         return too_many(request, "auth/login_two_factor.html", exc, values)
-    if not twofactor.check(session, user=user, code=code):
-        ratelimit.record(session, key)
-        errors = {"code": _("This code is not correct. Try the newest code from your app.")}
-        return render(
-            request,
-            "auth/login_two_factor.html",
-            {"values": values, "errors": errors},
-            status_code=400,
-        )
-    ratelimit.clear(session, key)
+    except FormError as exc:
+        context = {"values": values, "errors": exc.fields}
+        page = render(request, "auth/login_two_factor.html", context)
+        return invalid(exc, page)
     settings = settings_of(request)
     token = sessions.complete_second_factor(session, settings, auth_session=pending)
     response = RedirectResponse(values["next"], status_code=303)
