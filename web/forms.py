@@ -27,7 +27,7 @@ checkboxes); `Form.tidy` names inputs shown again as the form read them (a page 
 made safe); `shown(exc, prefix=…)` names the inputs of one form among several on a page.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, TypedDict, TypeVar, get_origin
@@ -43,7 +43,7 @@ from api.i18n import gettext as _
 
 
 class Form(BaseModel):
-    """One HTML form. Inputs missing from a request read as empty text, as browsers send them."""
+    """One HTML form. An input the request lacks (an unticked box) takes its field's default."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
@@ -127,11 +127,15 @@ def input_names(model: type[BaseModel]) -> dict[str, str]:
     return {name: info.alias or name for name, info in model.model_fields.items()}
 
 
-def parse(model: type[F], typed: Mapping[str, Typed]) -> Posted[F]:
-    """Parse and check the inputs (by input name) with `model`."""
+def parse(
+    model: type[F], typed: Mapping[str, Typed], *, sent: Collection[str] | None = None
+) -> Posted[F]:
+    """Parse and check the inputs (by input name) with `model`; of `typed`, only those `sent`
+    (default: all), so that a missing one takes its field's default."""
     secret, read = _names(model, "secret"), _read(model, typed)
+    data = {name: text for name, text in typed.items() if sent is None or name in sent}
     try:
-        form = model.model_validate(dict(typed))
+        form = model.model_validate(data)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
@@ -178,13 +182,14 @@ def posted(model: type[F]) -> Any:
         # The CSRF check parsed the form already; Starlette keeps it on the request.
         data = await request.form()
         typed: dict[str, Typed] = {}
+        # What a missing input shows again is empty, as a browser sends an empty text input.
         for field_name, name in input_names(model).items():
             if _many(model.model_fields[field_name]):
                 typed[name] = [value for value in data.getlist(name) if isinstance(value, str)]
                 continue
             value = data.get(name)
             typed[name] = value if isinstance(value, str) else ""
-        return parse(model, typed)
+        return parse(model, typed, sent=set(data.keys()))
 
     return Depends(read)
 

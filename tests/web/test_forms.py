@@ -169,3 +169,16 @@ def test_shown_with_a_prefix_names_the_inputs_of_one_form_among_several() -> Non
 def test_invalid_answers_a_conflict_with_its_own_status() -> None:
     page = invalid(Conflict("Elders gewijzigd."), HTMLResponse("<p>form</p>"))
     assert page.status_code == 409
+
+
+def test_an_input_missing_from_the_request_takes_its_fields_default() -> None:
+    app = FastAPI()
+
+    @app.post("/choose")
+    def choose(form: Annotated[Posted[ChoicesForm], posted(ChoicesForm)]) -> dict[str, object]:
+        return {"minutes": form.valid().minutes, "values": form.values}
+
+    with TestClient(app) as client:
+        answer = client.post("/choose", data={"next": "/today"}).json()
+    assert answer["minutes"] == 5
+    assert answer["values"]["minutes"] == ""
