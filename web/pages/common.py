@@ -1,16 +1,9 @@
 """What every page module needs from a request: settings, the client's address, small forms."""
 
-from typing import Annotated
-
-from fastapi import Form as Field
 from fastapi import Request
 
 from api.config import Settings
 from web.forms import Form
-
-# Form fields arrive as plain strings, empty when missing: the services check them and answer
-# with a message in the form, where FastAPI's own validation would answer with an error page.
-FormStr = Annotated[str, Field()]
 
 
 def settings_of(request: Request) -> Settings:
