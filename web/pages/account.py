@@ -15,8 +15,8 @@ from api.errors import FormError
 from api.payments import service as payments_service
 from api.progress import practice
 from web.forms import Form, Posted, Typed, invalid, posted
-from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
-from web.pages.common import client_ip, settings_of
+from web.pages.auth import clear_session_cookie, open_session, remember_language
+from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,15 +71,7 @@ def _keep_this_browser(
     request: Request, session: SessionDep, user: User, response: Response
 ) -> None:
     """After every session ended, sign this browser in again under a new token."""
-    settings = settings_of(request)
-    token = sessions.start(
-        session,
-        settings,
-        user=user,
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=client_ip(request),
-    )
-    set_session_cookie(response, settings, token)
+    open_session(request, session, response, user=user, mfa_pending=False)
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -102,6 +102,22 @@ def remember_language(response: Response, settings: Settings, user: User) -> Non
     )
 
 
+def open_session(
+    request: Request, session: SessionDep, response: Response, *, user: User, mfa_pending: bool
+) -> None:
+    """A new session for her in this browser, its token in the response's cookie."""
+    settings = settings_of(request)
+    token = sessions.start(
+        session,
+        settings,
+        user=user,
+        user_agent=request.headers.get("user-agent", ""),
+        ip_address=client_ip(request),
+        mfa_pending=mfa_pending,
+    )
+    set_session_cookie(response, settings, token)
+
+
 def _start_session(
     request: Request,
     session: SessionDep,
@@ -112,20 +128,11 @@ def _start_session(
     mfa_pending: bool,
 ) -> RedirectResponse:
     """Replace any current session by a new one (a new token at every login) and redirect."""
-    settings = settings_of(request)
     if visitor.auth_session is not None:
         sessions.end(session, auth_session=visitor.auth_session)
-    token = sessions.start(
-        session,
-        settings,
-        user=user,
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=client_ip(request),
-        mfa_pending=mfa_pending,
-    )
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, settings, token)
-    remember_language(response, settings, user)
+    open_session(request, session, response, user=user, mfa_pending=mfa_pending)
+    remember_language(response, settings_of(request), user)
     return response
 
 

@@ -280,8 +280,7 @@ def update_module(
         modules_service.update_module(session, course=course, module=module, form=form.valid())
     except FormError as exc:
         shown = form.shown(exc, prefix=f"module-{module_id}-")
-        page = _course_page(request, session, course, open_module=module_id, **shown)
-        return invalid(exc, page)
+        return invalid(exc, _course_page(request, session, course, open_module=module_id, **shown))
     return _to_course(course.slug, "module-saved", f"module-{module_id}")
 
 
@@ -305,7 +304,7 @@ def move_module(
 
 
 def _module_delete_page(
-    request: Request, session: Session, course: Course, module_id: int, *, status_code: int = 200
+    request: Request, session: Session, course: Course, module_id: int
 ) -> HTMLResponse:
     module = modules_service.module_in(session, course=course, module_id=module_id)
     parts = service.overview(session, course=course).modules
@@ -315,7 +314,7 @@ def _module_delete_page(
         "lessons": next((part.lessons for part in parts if part.module.id == module_id), []),
         "blocker": modules_service.module_blocker(session, module=module),
     }
-    return render(request, "studio/module_delete.html", context, status_code=status_code)
+    return render(request, "studio/module_delete.html", context)
 
 
 @router.get("/studio/courses/{slug}/modules/{module_id}/delete", response_class=HTMLResponse)
@@ -336,6 +335,6 @@ def delete_module(
     module = modules_service.module_in(session, course=course, module_id=module_id)
     try:
         modules_service.delete_module(session, course=course, module=module)
-    except Conflict:
-        return _module_delete_page(request, session, course, module_id, status_code=409)
+    except Conflict as exc:
+        return invalid(exc, _module_delete_page(request, session, course, module_id))
     return _to_course(course.slug, "module-deleted", "modules")
