@@ -111,10 +111,9 @@ class Posted(Generic[F]):
         return self.form
 
     def shown(self, exc: FormError | None = None, *, prefix: str = "") -> Shown:
-        """`values` and `errors` for the page's context: what she typed and what is wrong.
-
-        On a page with several forms that share input names, `prefix` names this one's
-        (`title` → `module-3-title`), as its template does."""
+        """`values` and `errors` for the page's context: what she typed and what is wrong."""
+        # On a page with several forms that share input names, `prefix` names this one's
+        # (`title` → `module-3-title`), as its template does.
         errors = exc.fields if exc else self.errors
         return {
             "values": {prefix + name: text for name, text in self.values.items()},
@@ -130,8 +129,8 @@ def input_names(model: type[BaseModel]) -> dict[str, str]:
 def parse(
     model: type[F], typed: Mapping[str, Typed], *, sent: Collection[str] | None = None
 ) -> Posted[F]:
-    """Parse and check the inputs (by input name) with `model`; of `typed`, only those `sent`
-    (default: all), so that a missing one takes its field's default."""
+    """Parse and check the inputs (by input name) with `model`; an input not `sent` (default:
+    all were) takes its field's default."""
     secret, read = _names(model, "secret"), _read(model, typed)
     data = {name: text for name, text in typed.items() if sent is None or name in sent}
     try:
@@ -157,8 +156,8 @@ def _reader(model: type[BaseModel], field_name: str) -> TypeAdapter[Any]:
 
 
 def _read(model: type[BaseModel], typed: Mapping[str, Typed]) -> dict[str, str]:
-    """The `tidy` inputs as their fields read them, each on its own, so that they are shown
-    so even when another input is wrong; one that cannot be read is shown empty."""
+    """The `tidy` inputs as their fields read them (one that cannot be read: empty)."""
+    # Each is read on its own, so that it is shown tidied even when another input is wrong.
     tidy = _names(model, "tidy")
     read: dict[str, str] = {}
     for field_name, name in input_names(model).items():
