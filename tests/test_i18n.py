@@ -113,3 +113,10 @@ def test_a_week_is_named_by_its_days_in_the_request_language(
         assert week_period(monday) == expected
     finally:
         i18n.current_locale.reset(token)
+
+
+def test_a_language_choice_no_browser_sends_is_refused_in_her_language(client: TestClient) -> None:
+    response = post_form(client, "/language", {"language": "nederlands", "next": "/"})
+    assert response.status_code == 422
+    assert "Gebruik hoogstens 8 tekens." in response.text
+    assert i18n.LOCALE_COOKIE not in response.cookies

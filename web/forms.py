@@ -19,30 +19,39 @@ the `posted(ThatForm)` dependency from the request's form data:
 `form.valid()` raises FormError with the form's own problems, and the service raises it for
 the rules only it can check (an address already in use); either way `invalid` answers with the
 page again, what she typed in it (never a password), the messages at their inputs and status
-422 (or the error's own, e.g. 429 with Retry-After). FastAPI's own form validation would
-answer with an error page instead, losing what she typed.
+422 (or the error's own, e.g. 409 or 429 with Retry-After). FastAPI's own form validation
+would answer with an error page instead, losing what she typed.
+
+A field that is a list reads every value of an input sent more than once (a group of
+checkboxes); `Form.tidy` names inputs shown again as the form read them (a page to go on to,
+made safe); `shown(exc, prefix=…)` names the inputs of one form among several on a page.
 """
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Annotated, Any, ClassVar, Generic, TypedDict, TypeVar, get_origin
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from api.errors import FormError
+from api.errors import AppError, FormError
 from api.i18n import gettext as _
 
 
 class Form(BaseModel):
-    """One HTML form. Inputs missing from a request read as empty text, as browsers send them."""
+    """One HTML form. An input the request lacks (an unticked box) takes its field's default."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
     # Inputs whose text is never shown again: passwords and one-time codes.
     secret: ClassVar[frozenset[str]] = frozenset()
+    # Inputs shown again as the form reads them rather than as typed: a page to go on to, once
+    # made a local path, must not travel on in the page as she (or a link) sent it.
+    tidy: ClassVar[frozenset[str]] = frozenset()
 
 
 # Any pydantic model can be a form: a service's own input model (all text, checked by the
@@ -63,19 +72,37 @@ def problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("kern", "{message}", {"message": message})
 
 
+# What one input sent: its text, or each of its values for an input that may be sent more than
+# once (a group of checkboxes, several time fields of one name), when its field is a list.
+Typed = str | list[str]
+
+
+class Shown(TypedDict):
+    """What a page needs to show a refused form again."""
+
+    values: dict[str, Typed]
+    errors: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Posted(Generic[F]):
     """A submitted form: what she typed, by input name, and the model once it passed its checks."""
 
-    typed: dict[str, str]
+    typed: dict[str, Typed]
     form: F | None
     errors: dict[str, str]
     secret: frozenset[str]
+    # The form's `tidy` inputs as it read them, by input name.
+    read: dict[str, str] = field(default_factory=dict)
 
     @property
-    def values(self) -> dict[str, str]:
+    def values(self) -> dict[str, Typed]:
         """What the page shows again in its inputs: everything she typed but secrets."""
-        return {name: text for name, text in self.typed.items() if name not in self.secret}
+        return {
+            name: self.read.get(name, text)
+            for name, text in self.typed.items()
+            if name not in self.secret
+        }
 
     def valid(self) -> F:
         """The parsed form; FormError with a message per input when a check failed."""
@@ -83,9 +110,15 @@ class Posted(Generic[F]):
             raise FormError(self.errors)
         return self.form
 
-    def shown(self, exc: FormError | None = None) -> dict[str, dict[str, str]]:
+    def shown(self, exc: FormError | None = None, *, prefix: str = "") -> Shown:
         """`values` and `errors` for the page's context: what she typed and what is wrong."""
-        return {"values": self.values, "errors": exc.fields if exc else self.errors}
+        # On a page with several forms that share input names, `prefix` names this one's
+        # (`title` → `module-3-title`), as its template does.
+        errors = exc.fields if exc else self.errors
+        return {
+            "values": {prefix + name: text for name, text in self.values.items()},
+            "errors": {prefix + name: text for name, text in errors.items()},
+        }
 
 
 def input_names(model: type[BaseModel]) -> dict[str, str]:
@@ -93,23 +126,52 @@ def input_names(model: type[BaseModel]) -> dict[str, str]:
     return {name: info.alias or name for name, info in model.model_fields.items()}
 
 
-def parse(model: type[F], typed: Mapping[str, str]) -> Posted[F]:
-    """Parse and check the inputs (by input name) with `model`."""
+def parse(
+    model: type[F], typed: Mapping[str, Typed], *, sent: Collection[str] | None = None
+) -> Posted[F]:
+    """Parse and check the inputs (by input name) with `model`; an input not `sent` (default:
+    all were) takes its field's default."""
+    secret, read = _names(model, "secret"), _read(model, typed)
+    data = {name: text for name, text in typed.items() if sent is None or name in sent}
     try:
-        form = model.model_validate(dict(typed))
+        form = model.model_validate(data)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
             # Validated by input name, so an error's place is the input's name.
             where = str(error["loc"][0]) if error["loc"] else ""
             errors.setdefault(where, _message(error))
-        return Posted(dict(typed), None, errors, _secret(model))
-    return Posted(dict(typed), form, {}, _secret(model))
+        return Posted(dict(typed), None, errors, secret, read)
+    return Posted(dict(typed), form, {}, secret, read)
 
 
-def _secret(model: type[BaseModel]) -> frozenset[str]:
-    secret: frozenset[str] = getattr(model, "secret", frozenset())
-    return secret
+def _names(model: type[BaseModel], kind: str) -> frozenset[str]:
+    names: frozenset[str] = getattr(model, kind, frozenset())
+    return names
+
+
+@cache
+def _reader(model: type[BaseModel], field_name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(model.model_fields[field_name].rebuild_annotation())
+
+
+def _read(model: type[BaseModel], typed: Mapping[str, Typed]) -> dict[str, str]:
+    """The `tidy` inputs as their fields read them (one that cannot be read: empty)."""
+    # Each is read on its own, so that it is shown tidied even when another input is wrong.
+    tidy = _names(model, "tidy")
+    read: dict[str, str] = {}
+    for field_name, name in input_names(model).items():
+        if name in tidy and name in typed:
+            try:
+                read[name] = str(_reader(model, field_name).validate_python(typed[name]))
+            except ValidationError:
+                read[name] = ""
+    return read
+
+
+def _many(info: FieldInfo) -> bool:
+    """Whether the input may be sent more than once (the field is a list)."""
+    return get_origin(info.annotation) is list
 
 
 def posted(model: type[F]) -> Any:
@@ -118,18 +180,22 @@ def posted(model: type[F]) -> Any:
     async def read(request: Request) -> Posted[F]:
         # The CSRF check parsed the form already; Starlette keeps it on the request.
         data = await request.form()
-        typed: dict[str, str] = {}
-        for name in input_names(model).values():
+        typed: dict[str, Typed] = {}
+        # What a missing input shows again is empty, as a browser sends an empty text input.
+        for field_name, name in input_names(model).items():
+            if _many(model.model_fields[field_name]):
+                typed[name] = [value for value in data.getlist(name) if isinstance(value, str)]
+                continue
             value = data.get(name)
             typed[name] = value if isinstance(value, str) else ""
-        return parse(model, typed)
+        return parse(model, typed, sent=set(data.keys()))
 
     return Depends(read)
 
 
-def invalid(exc: FormError, page: HTMLResponse) -> HTMLResponse:
-    """The page again after a refused form: the error's status (422, or 429 for too many
-    attempts) and its headers (Retry-After)."""
+def invalid(exc: AppError, page: HTMLResponse) -> HTMLResponse:
+    """The page again after a refused form: the error's status (422; 409 for a conflict, 429
+    for too many attempts) and its headers (Retry-After)."""
     page.status_code = exc.status_code
     page.headers.update(exc.headers)
     return page

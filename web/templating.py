@@ -1,6 +1,7 @@
 """The pages' Jinja2 environment (gettext and formatting from api.i18n) and page rendering."""
 
 import hashlib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def _practice_identity(request: Request) -> Identity | None:
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+    request: Request, name: str, context: Mapping[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
     """Render a page in the request's language."""
     locale = locale_of(request)

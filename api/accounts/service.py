@@ -129,6 +129,22 @@ def send_verification(
     )
 
 
+def resend_verification(session: Session, settings: Settings, *, user: User) -> bool:
+    """Mail her a fresh verification link, unless her address is confirmed already or she asked
+    too often lately; whether a link was sent (the page answers the same either way)."""
+    # Ends in ":account:<id>", so deleting her account finds it (api/ratelimit, ACCOUNT_MARK).
+    key = f"verify:account:{user.id}"
+    try:
+        ratelimit.guard(session, [(key, ratelimit.RESET_PER_ACCOUNT)])
+    except TooManyAttempts:
+        return False
+    ratelimit.record(session, key)
+    if user.email_verified_at is not None:
+        return False
+    send_verification(session, settings, user=user)
+    return True
+
+
 def authenticate(session: Session, *, email: str, password: str) -> User | None:
     """The user whose password this is, upgrading an outdated hash on the way."""
     # PostgreSQL refuses text with NUL characters, and no stored address has one.

@@ -8,6 +8,7 @@ from api.accounts.models import AuthSession, RecoveryCode, User
 from api.db import utcnow
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.ratelimit import service as ratelimit
 
 
 def pending_secret(session: Session, *, user: User) -> str:
@@ -74,6 +75,24 @@ def check(session: Session, *, user: User, code: str) -> bool:
         .values(used_at=utcnow())
     )
     return bool(used.rowcount)  # type: ignore[attr-defined]
+
+
+class WrongCode(FormError):
+    """A wrong code at sign-in, said at the code field; answered 400, as a wrong password is."""
+
+    status_code = 400
+
+
+def check_login_code(session: Session, *, user: User, code: str) -> None:
+    """Accept a code at sign-in, or raise WrongCode; TooManyAttempts, whatever the code, once
+    too many were wrong."""
+    # Ends in ":account:<id>", so deleting her account finds it (api/ratelimit, ACCOUNT_MARK).
+    key = f"2fa:account:{user.id}"
+    ratelimit.guard(session, [(key, ratelimit.TWO_FACTOR_PER_ACCOUNT)])
+    if not check(session, user=user, code=code):
+        ratelimit.record(session, key)
+        raise WrongCode({"code": _("This code is not correct. Try the newest code from your app.")})
+    ratelimit.clear(session, key)
 
 
 def remaining_recovery_codes(session: Session, *, user: User) -> int:

@@ -7,9 +7,10 @@ the database as it was. The limits mirror the course-package format
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -43,9 +44,10 @@ _PRICE = re.compile(r"^(\d+|\d{1,3}(?:[., ]\d{3})+)(?:[.,](\d{1,2}))?$")
 _CURRENCY = re.compile(r"€|\beur(?:o|os)?\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class CourseForm:
-    """The course form as typed: every field a string."""
+class CourseForm(BaseModel):
+    """The course form as typed: every field a string, checked when saved."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     title: str = ""
     subtitle: str = ""
@@ -72,7 +74,7 @@ class CourseForm:
 
     def values(self) -> dict[str, str]:
         """The typed values, to show again in the form."""
-        return asdict(self)
+        return self.model_dump()
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,13 @@ the module or lesson up *within* that course, so an id from another course is si
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -37,11 +38,12 @@ from api.studio.modules import MAX_ID, module_in, move_within, renumber
 _NUMBER = re.compile(r"[0-9]{1,9}")
 
 
-@dataclass(frozen=True)
-class LessonInput:
-    """The lesson form as typed: plain strings and checkboxes."""
+class LessonInput(BaseModel):
+    """The lesson form as typed: plain strings and checkboxes, checked when saved."""
 
-    title: str
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    title: str = ""
     slug: str = ""
     body: str = ""
     estimated_minutes: str = "5"
@@ -98,7 +100,8 @@ def form_values(lesson: Lesson) -> dict[str, str]:
     """The lesson as the edit form shows it."""
     return {
         "title": lesson.title,
-        "slug": lesson.slug,
+        # As the form names its input: apart from the course's slug in the page's address.
+        "lesson_slug": lesson.slug,
         "body": lesson.body,
         "estimated_minutes": str(lesson.estimated_minutes),
         "free_preview": "on" if lesson.free_preview else "",
@@ -108,12 +111,12 @@ def form_values(lesson: Lesson) -> dict[str, str]:
     }
 
 
-def changed_fields(saved: dict[str, str], typed: dict[str, str]) -> list[str]:
+def changed_fields(saved: dict[str, str], typed: Mapping[str, object]) -> list[str]:
     """The form fields where what is saved differs from what was typed (version aside)."""
     return [
         name
         for name in saved
-        if name != "version" and saved[name].strip() != typed.get(name, "").strip()
+        if name != "version" and saved[name].strip() != str(typed.get(name, "")).strip()
     ]
 
 

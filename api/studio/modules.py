@@ -6,9 +6,9 @@ both in the request's one transaction. `move_within` and `renumber` work for any
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -25,9 +25,10 @@ DRIP_DAYS_PER_MODULE = 7
 MAX_ID = 2**31 - 1
 
 
-@dataclass(frozen=True)
-class ModuleForm:
+class ModuleForm(BaseModel):
     """The module form as typed; an empty unlock_after_days means "the default"."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     title: str = ""
     summary: str = ""

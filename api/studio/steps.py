@@ -4,9 +4,9 @@ A step change is a lesson change: it bumps the lesson's version (so a lesson for
 it is told the lesson changed) and the course's.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
 from api.catalog.models import (
@@ -65,9 +65,10 @@ NUMBERS: dict[str, dict[str, tuple[int, int]]] = {
 _NUMBER_FIELDS = sorted({name for names in NUMBERS.values() for name in names})
 
 
-@dataclass(frozen=True)
-class StepInput:
+class StepInput(BaseModel):
     """A step's form as typed; each kind reads only its own fields."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     title: str = ""
     body: str = ""

@@ -8,7 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from api.accounts import twofactor
 from api.accounts.models import AuthSession, Role, User
+from api.errors import TooManyAttempts
 from tests.factories import (
     PASSWORD,
     enable_totp,
@@ -254,6 +256,21 @@ def test_too_many_wrong_codes_are_refused_for_a_while(client: TestClient, sessio
     assert response.status_code == 429
     assert "Retry-After" in response.headers
     assert not signed_in(client)
+
+
+def test_a_right_code_forgets_her_wrong_ones(session: Session) -> None:
+    alice = make_user(session)
+    secret = enable_totp(session, alice)
+    for _ in range(4):
+        with pytest.raises(twofactor.WrongCode):
+            twofactor.check_login_code(session, user=alice, code=wrong_code(secret))
+    twofactor.check_login_code(session, user=alice, code=pyotp.TOTP(secret).now())
+
+    for _ in range(5):
+        with pytest.raises(twofactor.WrongCode):
+            twofactor.check_login_code(session, user=alice, code=wrong_code(secret))
+    with pytest.raises(TooManyAttempts):
+        twofactor.check_login_code(session, user=alice, code=wrong_code(secret))
 
 
 # --- switching it off ----------------------------------------------------------------------------

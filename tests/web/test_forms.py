@@ -7,10 +7,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from api import i18n
-from api.errors import FormError
+from api.errors import Conflict, FormError
 from web.forms import Checkbox, Form, Posted, invalid, parse, posted, problem
 
 
@@ -126,3 +126,59 @@ def test_the_dependency_reads_the_request_form() -> None:
         "lesson_slug": "",
     }
     assert set(answer.json()["errors"]) == {"minutes"}
+
+
+class ChoicesForm(Form):
+    weekdays: list[str] = Field(default_factory=list)
+    next: Annotated[str, AfterValidator(lambda path: path if path.startswith("/") else "/")] = ""
+    minutes: int = 5
+
+    tidy = frozenset({"next"})
+
+
+def test_an_input_sent_more_than_once_is_read_as_every_value_it_had() -> None:
+    app = FastAPI()
+
+    @app.post("/choose")
+    def choose(form: Annotated[Posted[ChoicesForm], posted(ChoicesForm)]) -> dict[str, object]:
+        return {"weekdays": form.valid().weekdays, "values": form.values}
+
+    with TestClient(app) as client:
+        answer = client.post("/choose", data={"weekdays": ["0", "3"], "minutes": "5"})
+        none = client.post("/choose", data={"minutes": "5"})
+    assert answer.json()["weekdays"] == ["0", "3"]
+    assert answer.json()["values"]["weekdays"] == ["0", "3"]
+    assert none.json()["weekdays"] == []
+
+
+def test_a_tidy_input_is_shown_as_read_even_when_another_input_is_wrong() -> None:
+    posted_form = parse(ChoicesForm, {"next": "https://elders.example/", "minutes": "vijf"})
+    assert posted_form.form is None
+    assert posted_form.values["next"] == "/"
+    assert posted_form.values["minutes"] == "vijf"
+
+
+def test_shown_with_a_prefix_names_the_inputs_of_one_form_among_several() -> None:
+    posted_form = parse(LessonForm, {**TYPED, "title": ""})
+    shown = posted_form.shown(prefix="module-3-")
+    assert shown["errors"] == {"module-3-title": posted_form.errors["title"]}
+    assert shown["values"]["module-3-lesson_slug"] == "adem"
+    assert "module-3-password" not in shown["values"]
+
+
+def test_invalid_answers_a_conflict_with_its_own_status() -> None:
+    page = invalid(Conflict("Elders gewijzigd."), HTMLResponse("<p>form</p>"))
+    assert page.status_code == 409
+
+
+def test_an_input_missing_from_the_request_takes_its_fields_default() -> None:
+    app = FastAPI()
+
+    @app.post("/choose")
+    def choose(form: Annotated[Posted[ChoicesForm], posted(ChoicesForm)]) -> dict[str, object]:
+        return {"minutes": form.valid().minutes, "values": form.values}
+
+    with TestClient(app) as client:
+        answer = client.post("/choose", data={"next": "/today"}).json()
+    assert answer["minutes"] == 5
+    assert answer["values"]["minutes"] == ""

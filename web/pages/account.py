@@ -11,13 +11,12 @@ from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
 from api.db import SessionDep
-from api.errors import FormError, TooManyAttempts
+from api.errors import FormError
 from api.payments import service as payments_service
 from api.progress import practice
-from api.ratelimit import service as ratelimit
-from web.forms import Form, Posted, invalid, posted
-from web.pages.auth import clear_session_cookie, remember_language, set_session_cookie
-from web.pages.common import FormStr, client_ip, settings_of
+from web.forms import Form, Posted, Typed, invalid, posted
+from web.pages.auth import clear_session_cookie, open_session, remember_language
+from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +48,7 @@ def _account_page(
     visitor: sessions.Visitor,
     *,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Typed] | None = None,
 ) -> HTMLResponse:
     notice = request.query_params.get("notice")
     context: dict[str, Any] = {
@@ -72,15 +71,7 @@ def _keep_this_browser(
     request: Request, session: SessionDep, user: User, response: Response
 ) -> None:
     """After every session ended, sign this browser in again under a new token."""
-    settings = settings_of(request)
-    token = sessions.start(
-        session,
-        settings,
-        user=user,
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=client_ip(request),
-    )
-    set_session_cookie(response, settings, token)
+    open_session(request, session, response, user=user, mfa_pending=False)
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -144,7 +135,7 @@ def change_password(
             session, user=user, current=data.current_password, new=data.password
         )
     except FormError as exc:
-        return invalid(exc, _account_page(request, session, user, visitor, errors=exc.fields))
+        return invalid(exc, _account_page(request, session, user, visitor, **form.shown(exc)))
     response = RedirectResponse("/account?notice=password-changed", status_code=303)
     _keep_this_browser(request, session, user, response)
     return response
@@ -166,10 +157,8 @@ def change_email(
         )
     except FormError as exc:
         # The page has other email and password inputs: this form's are named new_….
-        errors = {f"new_{key}": value for key, value in exc.fields.items()}
-        values = {"new_email": form.values["email"]}
-        page = _account_page(request, session, user, visitor, errors=errors, values=values)
-        return invalid(exc, page)
+        shown = form.shown(exc, prefix="new_")
+        return invalid(exc, _account_page(request, session, user, visitor, **shown))
     return RedirectResponse("/account?notice=email-sent", status_code=303)
 
 
@@ -183,14 +172,7 @@ def cancel_email_change(session: SessionDep, user: RequireUser) -> RedirectRespo
 @router.post("/account/verify/resend")
 def resend_verification(request: Request, session: SessionDep, user: RequireUser) -> Response:
     """Send the verification link again."""
-    key = f"verify:account:{user.id}"
-    try:
-        ratelimit.guard(session, [(key, ratelimit.RESET_PER_ACCOUNT)])
-    except TooManyAttempts:
-        return RedirectResponse("/account?notice=verification-sent", status_code=303)
-    ratelimit.record(session, key)
-    if user.email_verified_at is None:
-        service.send_verification(session, settings_of(request), user=user)
+    service.resend_verification(session, settings_of(request), user=user)
     return RedirectResponse("/account?notice=verification-sent", status_code=303)
 
 
@@ -258,29 +240,39 @@ def end_other_sessions(
 # --- two-step verification ------------------------------------------------------------------
 
 
+class EnableForm(Form):
+    code: str = ""
+
+    secret = frozenset({"code"})
+
+
+class ConfirmPasswordForm(Form):
+    password: str = ""
+
+    secret = frozenset({"password"})
+
+
+class DeleteForm(ConfirmPasswordForm):
+    confirmation: str = ""
+
+
 def _two_factor_page(
     request: Request,
     session: SessionDep,
     user: User,
     *,
-    refused: FormError | None = None,
     errors: dict[str, str] | None = None,
+    values: dict[str, Typed] | None = None,
 ) -> HTMLResponse:
-    """The page, with the errors of a refused form (its status, and Retry-After if limited)."""
-    context: dict[str, Any] = {
-        "account": user,
-        "errors": errors or (refused.fields if refused else {}),
-    }
+    """The page, with the errors of a refused form."""
+    context: dict[str, Any] = {"account": user, "errors": errors or {}, "values": values or {}}
     if user.has_totp:
         context["remaining"] = twofactor.remaining_recovery_codes(session, user=user)
     else:
         secret = twofactor.pending_secret(session, user=user)
         uri = totp.provisioning_uri(secret, account=user.email)
         context.update(secret=secret, qr=totp.qr_svg(uri))
-    status_code = refused.status_code if refused else 200
-    response = render(request, "account/two_factor.html", context, status_code=status_code)
-    response.headers.update(refused.headers if refused else {})
-    return response
+    return render(request, "account/two_factor.html", context)
 
 
 @router.get("/account/two-factor", response_class=HTMLResponse)
@@ -291,13 +283,16 @@ def show_two_factor(request: Request, session: SessionDep, user: RequireUser) ->
 
 @router.post("/account/two-factor", response_class=HTMLResponse)
 def enable_two_factor(
-    request: Request, session: SessionDep, user: RequireUser, code: FormStr = ""
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    form: Annotated[Posted[EnableForm], posted(EnableForm)],
 ) -> HTMLResponse:
     """Switch it on with a first code, show the recovery codes once; other browsers are out."""
     try:
-        codes = twofactor.enable(session, user=user, code=code)
+        codes = twofactor.enable(session, user=user, code=form.valid().code)
     except FormError as exc:
-        return _two_factor_page(request, session, user, refused=exc)
+        return invalid(exc, _two_factor_page(request, session, user, **form.shown(exc)))
     response = render(request, "account/recovery_codes.html", {"codes": codes, "first_time": True})
     _keep_this_browser(request, session, user, response)
     return response
@@ -305,30 +300,37 @@ def enable_two_factor(
 
 @router.post("/account/two-factor/recovery-codes", response_class=HTMLResponse)
 def new_recovery_codes(
-    request: Request, session: SessionDep, user: RequireUser, password: FormStr = ""
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    form: Annotated[Posted[ConfirmPasswordForm], posted(ConfirmPasswordForm)],
 ) -> HTMLResponse:
     """Replace the recovery codes after checking the password."""
     if not user.has_totp:
         return _two_factor_page(request, session, user)
     try:
+        password = form.valid().password
         service.confirm_password(session, user=user, password=password, field="password")
     except FormError as exc:
-        return _two_factor_page(request, session, user, refused=exc)
+        return invalid(exc, _two_factor_page(request, session, user, **form.shown(exc)))
     codes = twofactor.replace_recovery_codes(session, user=user)
     return render(request, "account/recovery_codes.html", {"codes": codes, "first_time": False})
 
 
 @router.post("/account/two-factor/disable", response_class=HTMLResponse)
 def disable_two_factor(
-    request: Request, session: SessionDep, user: RequireUser, password: FormStr = ""
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    form: Annotated[Posted[ConfirmPasswordForm], posted(ConfirmPasswordForm)],
 ) -> Response:
     """Switch it off (learners only)."""
     try:
-        twofactor.disable(session, user=user, password=password)
+        twofactor.disable(session, user=user, password=form.valid().password)
     except FormError as exc:
         # The page has a second password field (new recovery codes); show this error at this form.
-        errors = {"disable_password": exc.message}
-        return _two_factor_page(request, session, user, refused=exc, errors=errors)
+        shown = form.shown(exc, prefix="disable_")
+        return invalid(exc, _two_factor_page(request, session, user, **shown))
     return RedirectResponse("/account?notice=two-factor-off", status_code=303)
 
 
@@ -361,23 +363,16 @@ def delete_account(
     request: Request,
     session: SessionDep,
     user: RequireUser,
-    password: FormStr = "",
-    confirmation: FormStr = "",
+    form: Annotated[Posted[DeleteForm], posted(DeleteForm)],
 ) -> HTMLResponse:
     """Delete the account for good and sign out."""
     try:
+        data = form.valid()
         personal_data.delete_account(
-            session, user=user, password=password, confirmation=confirmation
+            session, user=user, password=data.password, confirmation=data.confirmation
         )
     except FormError as exc:
-        response = render(
-            request,
-            "account/delete.html",
-            {"errors": exc.fields, "values": {"confirmation": confirmation}},
-            status_code=exc.status_code,
-        )
-        response.headers.update(exc.headers)
-        return response
+        return invalid(exc, render(request, "account/delete.html", form.shown(exc)))
     request.state.visitor = sessions.Visitor()
     request.state.header_user = None
     response = render(request, "account/deleted.html")

@@ -2,10 +2,12 @@
 
 The links mailed for these (verify, reset, sign in) are answered in web/pages/links.py."""
 
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import AfterValidator
 
 from api import i18n
 from api.accounts import requests, service, sessions, twofactor
@@ -15,9 +17,9 @@ from api.config import Settings
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
 from api.i18n import gettext as _
-from api.ratelimit import service as ratelimit
-from web.pages.common import FormStr, client_ip, settings_of
-from web.pages.home import ONE_YEAR, safe_next
+from web.forms import Form, Posted, Typed, invalid, posted
+from web.pages.common import client_ip, settings_of
+from web.pages.home import ONE_YEAR, NextPath, safe_next
 from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -27,6 +29,42 @@ router = APIRouter(include_in_schema=False)
 HOME = "/today"
 # Where her verification link leads when she was not on her way anywhere.
 WELCOME = f"{HOME}?notice=welcome"
+
+
+def _onward(target: str) -> str:
+    return safe_next(target or HOME)
+
+
+# The hidden `next` input of the sign-in forms: a local path, HOME when none was given.
+Onward = Annotated[str, AfterValidator(_onward)]
+
+
+class RegisterForm(Form):
+    name: str = ""
+    email: str = ""
+    password: str = ""
+    language: str = "nl"
+    next: NextPath = ""
+
+    secret = frozenset({"password"})
+    tidy = frozenset({"next"})
+
+
+class LoginForm(Form):
+    email: str = ""
+    password: str = ""
+    next: Onward = HOME
+
+    secret = frozenset({"password"})
+    tidy = frozenset({"next"})
+
+
+class CodeForm(Form):
+    code: str = ""
+    next: Onward = HOME
+
+    secret = frozenset({"code"})
+    tidy = frozenset({"next"})
 
 
 def _secure(settings: Settings) -> bool:
@@ -64,6 +102,22 @@ def remember_language(response: Response, settings: Settings, user: User) -> Non
     )
 
 
+def open_session(
+    request: Request, session: SessionDep, response: Response, *, user: User, mfa_pending: bool
+) -> None:
+    """A new session for her in this browser, its token in the response's cookie."""
+    settings = settings_of(request)
+    token = sessions.start(
+        session,
+        settings,
+        user=user,
+        user_agent=request.headers.get("user-agent", ""),
+        ip_address=client_ip(request),
+        mfa_pending=mfa_pending,
+    )
+    set_session_cookie(response, settings, token)
+
+
 def _start_session(
     request: Request,
     session: SessionDep,
@@ -74,20 +128,11 @@ def _start_session(
     mfa_pending: bool,
 ) -> RedirectResponse:
     """Replace any current session by a new one (a new token at every login) and redirect."""
-    settings = settings_of(request)
     if visitor.auth_session is not None:
         sessions.end(session, auth_session=visitor.auth_session)
-    token = sessions.start(
-        session,
-        settings,
-        user=user,
-        user_agent=request.headers.get("user-agent", ""),
-        ip_address=client_ip(request),
-        mfa_pending=mfa_pending,
-    )
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, settings, token)
-    remember_language(response, settings, user)
+    open_session(request, session, response, user=user, mfa_pending=mfa_pending)
+    remember_language(response, settings_of(request), user)
     return response
 
 
@@ -109,7 +154,7 @@ def sign_in(
 
 
 def too_many(
-    request: Request, template: str, exc: TooManyAttempts, values: dict[str, str]
+    request: Request, template: str, exc: TooManyAttempts, values: dict[str, Typed]
 ) -> HTMLResponse:
     """The form again, with what she typed (never a password), the wait, 429 and Retry-After."""
     context = {"values": values, "alert": exc.message, "limited": True}
@@ -135,33 +180,27 @@ def register(
     request: Request,
     session: SessionDep,
     _visitor: VisitorDep,
-    name: FormStr = "",
-    email: FormStr = "",
-    password: FormStr = "",
-    language: FormStr = "nl",
-    next: FormStr = "",
+    form: Annotated[Posted[RegisterForm], posted(RegisterForm)],
 ) -> Response:
     """Queue the sign-up and ask her to open her mail: the same page whether or not the address
     has an account (that one gets a mail saying so); her link confirms and signs her in."""
-    target = safe_next(next) if next else ""
-    values = {"name": name, "email": email, "language": language, "next": target}
     try:
+        data = form.valid()
         requests.register(
             session,
-            name=name,
-            email=email,
-            password=password,
-            language=language,
-            next_path=target or WELCOME,
+            name=data.name,
+            email=data.email,
+            password=data.password,
+            language=data.language,
+            next_path=data.next or WELCOME,
             ip=client_ip(request),
         )
     except TooManyAttempts as exc:
-        return too_many(request, "auth/register.html", exc, values)
+        return too_many(request, "auth/register.html", exc, form.values)
     except FormError as exc:
-        return render(
-            request, "auth/register.html", {"values": values, "errors": exc.fields}, status_code=422
-        )
-    return render(request, "auth/register_sent.html", {"email": service.normalise_email(email)})
+        return invalid(exc, render(request, "auth/register.html", form.shown(exc)))
+    email = service.normalise_email(data.email)
+    return render(request, "auth/register_sent.html", {"email": email})
 
 
 # --- login and logout ---------------------------------------------------------------------
@@ -183,23 +222,21 @@ def login(
     request: Request,
     session: SessionDep,
     visitor: VisitorDep,
-    email: FormStr = "",
-    password: FormStr = "",
-    next: FormStr = HOME,
+    form: Annotated[Posted[LoginForm], posted(LoginForm)],
 ) -> Response:
     """Check the password; continue to the second factor when she has one."""
-    target = safe_next(next)
-    values = {"email": email, "next": target}
     try:
-        user = service.log_in(session, email=email, password=password, ip=client_ip(request))
+        data = form.valid()
+        user = service.log_in(
+            session, email=data.email, password=data.password, ip=client_ip(request)
+        )
     except TooManyAttempts as exc:
-        return too_many(request, "auth/login.html", exc, values)
+        return too_many(request, "auth/login.html", exc, form.values)
     if user is None:
         alert = _("This email address and password do not match. Check both and try again.")
-        return render(
-            request, "auth/login.html", {"values": values, "alert": alert}, status_code=400
-        )
-    return sign_in(request, session, visitor, user=user, target=target)
+        context = {"values": form.values, "alert": alert}
+        return render(request, "auth/login.html", context, status_code=400)
+    return sign_in(request, session, visitor, user=user, target=data.next)
 
 
 @router.get("/login/two-factor", response_class=HTMLResponse)
@@ -215,32 +252,22 @@ def login_two_factor(
     request: Request,
     session: SessionDep,
     visitor: VisitorDep,
-    code: FormStr = "",
-    next: FormStr = HOME,
+    form: Annotated[Posted[CodeForm], posted(CodeForm)],
 ) -> Response:
     """Accept a TOTP or recovery code and finish signing in."""
     user, pending = visitor.pending_user, visitor.auth_session
     if user is None or pending is None:
         return RedirectResponse("/login", status_code=303)
-    values = {"next": safe_next(next)}
-    key = f"2fa:account:{user.id}"
     try:
-        ratelimit.guard(session, [(key, ratelimit.TWO_FACTOR_PER_ACCOUNT)])
+        data = form.valid()
+        twofactor.check_login_code(session, user=user, code=data.code)
     except TooManyAttempts as exc:
-        return too_many(request, "auth/login_two_factor.html", exc, values)
-    if not twofactor.check(session, user=user, code=code):
-        ratelimit.record(session, key)
-        errors = {"code": _("This code is not correct. Try the newest code from your app.")}
-        return render(
-            request,
-            "auth/login_two_factor.html",
-            {"values": values, "errors": errors},
-            status_code=400,
-        )
-    ratelimit.clear(session, key)
+        return too_many(request, "auth/login_two_factor.html", exc, form.values)
+    except FormError as exc:
+        return invalid(exc, render(request, "auth/login_two_factor.html", form.shown(exc)))
     settings = settings_of(request)
     token = sessions.complete_second_factor(session, settings, auth_session=pending)
-    response = RedirectResponse(values["next"], status_code=303)
+    response = RedirectResponse(data.next, status_code=303)
     set_session_cookie(response, settings, token)
     return response
 

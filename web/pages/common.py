@@ -1,14 +1,9 @@
-"""What every page module needs from a request: settings, the client's address, form fields."""
+"""What every page module needs from a request: settings, the client's address, small forms."""
 
-from typing import Annotated
-
-from fastapi import Form, Request
+from fastapi import Request
 
 from api.config import Settings
-
-# Form fields arrive as plain strings, empty when missing: the services check them and answer
-# with a message in the form, where FastAPI's own validation would answer with an error page.
-FormStr = Annotated[str, Form()]
+from web.forms import Form
 
 
 def settings_of(request: Request) -> Settings:
@@ -20,3 +15,19 @@ def settings_of(request: Request) -> Settings:
 def client_ip(request: Request) -> str:
     """The address the request came from (uvicorn applies X-Forwarded-For from the proxy)."""
     return request.client.host if request.client else "unknown"
+
+
+class ConfirmForm(Form):
+    """A delete button's form: its hidden `confirm` input says "yes"."""
+
+    confirm: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirm == "yes"
+
+
+class MoveForm(Form):
+    """The buttons that move an item one place "up" or "down"."""
+
+    direction: str = ""

@@ -1,10 +1,11 @@
 """Her consent to keeping health data without JavaScript: give it, withdraw it, and delete her
 practice log. The account page shows the state; the guided player asks through the JSON API."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field, field_validator
 
 from api.accounts.access import RequireUser
 from api.accounts.models import User
@@ -12,10 +13,11 @@ from api.clock import Now
 from api.consent import service as consent_service
 from api.consent import texts
 from api.db import SessionDep
+from api.errors import FormError
 from api.i18n import gettext as _
 from api.progress import practice
-from web.pages.common import FormStr
-from web.pages.home import safe_next
+from web.forms import Form, Posted, Typed, invalid, posted, problem
+from web.pages.home import NextPath, safe_next
 from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -23,27 +25,43 @@ router = APIRouter(include_in_schema=False)
 HEALTH_DATA_SECTION = "/account#health-data"
 
 
+class ConsentForm(Form):
+    # Checked when missing too: an unticked box is not sent at all.
+    agree: str = Field(default="", validate_default=True)
+    version: str = ""
+    next: NextPath = ""
+
+    tidy = frozenset({"next"})
+
+    @field_validator("agree")
+    @classmethod
+    def _ticked_herself(cls, agree: str) -> str:
+        if agree != "yes":
+            raise problem(_("Tick the box if you agree. Without it, nothing is kept."))
+        return agree
+
+
 def _consent_page(
     request: Request,
     user: User,
     *,
-    next_path: str,
+    values: dict[str, Typed],
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> HTMLResponse:
     context: dict[str, Any] = {
         "text": texts.health_data_text(),
         "given": consent_service.has_health_consent(user),
-        "next": next_path,
+        "values": values,
         "errors": errors or {},
     }
-    return render(request, "consent/health_data.html", context, status_code=status_code)
+    return render(request, "consent/health_data.html", context)
 
 
 @router.get("/account/health-consent", response_class=HTMLResponse)
 def show_health_consent(request: Request, user: RequireUser, next: str = "") -> HTMLResponse:
     """The consent question on a page of its own, for browsers without JavaScript."""
-    return _consent_page(request, user, next_path=safe_next(next) if next else "")
+    next_path = safe_next(next) if next else ""
+    return _consent_page(request, user, values={"next": next_path})
 
 
 @router.post("/account/health-consent", response_class=HTMLResponse)
@@ -52,23 +70,20 @@ def give_health_consent(
     session: SessionDep,
     user: RequireUser,
     now: Now,
-    agree: FormStr = "",
-    version: FormStr = "",
-    next: FormStr = "",
+    form: Annotated[Posted[ConsentForm], posted(ConsentForm)],
 ) -> Response:
     """Record her consent when she ticked the box herself, then go back where she came from."""
-    next_path = safe_next(next) if next else ""
-    if agree != "yes":
-        errors = {"agree": _("Tick the box if you agree. Without it, nothing is kept.")}
-        return _consent_page(request, user, next_path=next_path, errors=errors, status_code=422)
     try:
+        data = form.valid()
         consent_service.give_health_consent(
-            session, user=user, version=version, language=locale_of(request), now=now
+            session, user=user, version=data.version, language=locale_of(request), now=now
         )
+    except FormError as exc:
+        return invalid(exc, _consent_page(request, user, **form.shown(exc)))
     except consent_service.ConsentTextChanged as changed:
         errors = {"agree": changed.message}
-        return _consent_page(request, user, next_path=next_path, errors=errors, status_code=409)
-    target = next_path or "/account?notice=consent-given#health-data"
+        return invalid(changed, _consent_page(request, user, values=form.values, errors=errors))
+    target = data.next or "/account?notice=consent-given#health-data"
     return RedirectResponse(target, status_code=303)
 
 

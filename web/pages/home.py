@@ -2,13 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import AfterValidator, Field
 
 from api import i18n
 from api.accounts.access import VisitorDep
 from api.catalog import service as catalog
 from api.db import SessionDep
+from web.forms import Form, Posted, posted
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -23,24 +25,39 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+def _next_or_none(target: str) -> str:
+    return safe_next(target) if target else ""
+
+
+# A form's hidden `next` input, the page to go on to afterwards: a local path, or empty when
+# none was given (the page then chooses).
+NextPath = Annotated[str, AfterValidator(_next_or_none)]
+
+
 @router.get("/", response_class=HTMLResponse)
 def show_home(request: Request, session: SessionDep, _visitor: VisitorDep) -> HTMLResponse:
     """What Kern is, how it works, and a course to start with."""
     return render(request, "home/index.html", {"featured": catalog.featured(session)})
 
 
+class LanguageForm(Form):
+    # No browser sends more: these bound what a request may make the answer carry.
+    language: str = Field(max_length=8)
+    next: str = Field(default="/", max_length=500)
+
+
 @router.post("/language")
 async def choose_language(
-    request: Request,
-    language: Annotated[str, Form(max_length=8)],
-    next_path: Annotated[str, Form(alias="next", max_length=500)] = "/",
+    request: Request, form: Annotated[Posted[LanguageForm], posted(LanguageForm)]
 ) -> RedirectResponse:
     """Remember the chosen interface language in a cookie and go back."""
-    response = RedirectResponse(safe_next(next_path), status_code=303)
-    if language in i18n.LOCALES:
+    # A refused form (no browser sends one) answers as any refused request: a page, at 422.
+    data = form.valid()
+    response = RedirectResponse(safe_next(data.next), status_code=303)
+    if data.language in i18n.LOCALES:
         response.set_cookie(
             i18n.LOCALE_COOKIE,
-            language,
+            data.language,
             max_age=ONE_YEAR,
             httponly=True,
             samesite="lax",

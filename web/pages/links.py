@@ -4,6 +4,8 @@ Opening a link (GET) only shows a button: mail scanners open links, and must not
 Pressing it (POST) does the work. Asking for a link answers the same whatever the address.
 """
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -12,12 +14,29 @@ from api.accounts.access import VisitorDep
 from api.accounts.models import TokenPurpose
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
-from web.pages.auth import HOME, clear_session_cookie, sign_in, too_many
-from web.pages.common import FormStr, client_ip, settings_of
+from web.forms import Form, Posted, invalid, posted
+from web.pages.auth import HOME, Onward, clear_session_cookie, sign_in, too_many
+from web.pages.common import client_ip, settings_of
 from web.pages.home import safe_next
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+class AddressForm(Form):
+    email: str = ""
+
+
+class LinkForm(AddressForm):
+    next: Onward = HOME
+
+    tidy = frozenset({"next"})
+
+
+class NewPasswordForm(Form):
+    password: str = ""
+
+    secret = frozenset({"password"})
 
 
 def _invalid(request: Request, exc: tokens.InvalidLink) -> HTMLResponse:
@@ -94,20 +113,20 @@ def show_sign_in_link(request: Request, visitor: VisitorDep, next: str = HOME) -
 
 @router.post("/login/link", response_class=HTMLResponse)
 def ask_sign_in_link(
-    request: Request, session: SessionDep, email: FormStr = "", next: FormStr = HOME
+    request: Request, session: SessionDep, form: Annotated[Posted[LinkForm], posted(LinkForm)]
 ) -> HTMLResponse:
     """Mail a sign-in link if the address has an account; answer the same either way."""
-    values = {"email": email, "next": safe_next(next)}
+    template = "auth/sign_in_link.html"
     try:
+        data = form.valid()
         requests.ask_sign_in_link(
-            session, email=email, next_path=values["next"], ip=client_ip(request)
+            session, email=data.email, next_path=data.next, ip=client_ip(request)
         )
     except TooManyAttempts as exc:
-        return too_many(request, "auth/sign_in_link.html", exc, values)
+        return too_many(request, template, exc, form.values)
     except FormError as exc:
-        context = {"values": values, "errors": exc.fields}
-        return render(request, "auth/sign_in_link.html", context, status_code=422)
-    return render(request, "auth/sign_in_link.html", {"values": values, "sent": True})
+        return invalid(exc, render(request, template, form.shown(exc)))
+    return render(request, template, {"values": form.values, "sent": True})
 
 
 @router.get("/login/link/{token}", response_class=HTMLResponse)
@@ -136,17 +155,20 @@ def show_forgot_password(request: Request) -> HTMLResponse:
 
 
 @router.post("/forgot-password", response_class=HTMLResponse)
-def forgot_password(request: Request, session: SessionDep, email: FormStr = "") -> HTMLResponse:
+def forgot_password(
+    request: Request,
+    session: SessionDep,
+    form: Annotated[Posted[AddressForm], posted(AddressForm)],
+) -> HTMLResponse:
     """Send a link if the address is known; answer the same either way."""
-    values = {"email": email}
+    template = "auth/forgot_password.html"
     try:
-        requests.ask_reset(session, email=email, ip=client_ip(request))
+        requests.ask_reset(session, email=form.valid().email, ip=client_ip(request))
     except TooManyAttempts as exc:
-        return too_many(request, "auth/forgot_password.html", exc, values)
+        return too_many(request, template, exc, form.values)
     except FormError as exc:
-        context = {"values": values, "errors": exc.fields}
-        return render(request, "auth/forgot_password.html", context, status_code=422)
-    return render(request, "auth/forgot_password.html", {"values": values, "sent": True})
+        return invalid(exc, render(request, template, form.shown(exc)))
+    return render(request, template, {"values": form.values, "sent": True})
 
 
 @router.get("/reset-password/{token}", response_class=HTMLResponse)
@@ -159,20 +181,21 @@ def show_reset_password(request: Request, session: SessionDep, token: str) -> HT
 
 @router.post("/reset-password/{token}", response_class=HTMLResponse)
 def reset_password(
-    request: Request, session: SessionDep, token: str, password: FormStr = ""
+    request: Request,
+    session: SessionDep,
+    token: str,
+    form: Annotated[Posted[NewPasswordForm], posted(NewPasswordForm)],
 ) -> Response:
     """Set the new password; every session and mailed link ends, so she logs in again."""
+    settings = settings_of(request)
     try:
-        service.reset_password(session, settings_of(request), token=token, password=password)
+        password = form.valid().password
+        service.reset_password(session, settings, token=token, password=password)
     except tokens.InvalidLink as exc:
         return _invalid(request, exc)
     except FormError as exc:
-        return render(
-            request,
-            "auth/reset_password.html",
-            {"token": token, "errors": exc.fields},
-            status_code=422,
-        )
+        page = render(request, "auth/reset_password.html", {"token": token, **form.shown(exc)})
+        return invalid(exc, page)
     response = RedirectResponse("/login?notice=password-reset", status_code=303)
-    clear_session_cookie(response, settings_of(request))
+    clear_session_cookie(response, settings)
     return response

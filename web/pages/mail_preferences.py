@@ -1,12 +1,14 @@
 """Her mail choices (/account/mail), and the signed link in a mail that stops one kind of mail
 without logging in (/unsubscribe/<token>)."""
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from babel import Locale
 from babel.dates import get_day_names
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from api.accounts.access import RequireUser
 from api.accounts.models import User
@@ -16,12 +18,11 @@ from api.errors import FormError
 from api.mail.unsubscribe import Topic, read_token
 from api.reminders import service
 from api.reminders.models import MAX_REMINDER_TIMES
-from web.pages.common import FormStr, settings_of
+from web.forms import Checkbox, Form, Posted, invalid, posted
+from web.pages.common import settings_of
 from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
-
-FormList = Annotated[list[str] | None, Form()]
 
 
 def _weekday_labels(request: Request) -> list[tuple[str, str]]:
@@ -30,14 +31,24 @@ def _weekday_labels(request: Request) -> list[tuple[str, str]]:
     return [(str(day), str(names[day]).capitalize()) for day in range(7)]
 
 
+class MailForm(Form):
+    weekdays: list[str] = Field(default_factory=list)
+    times: list[str] = Field(default_factory=list)
+    module_opened: Checkbox = False
+    new_enrolment: Checkbox = False
+
+
+class UnsubscribeForm(Form):
+    action: str = ""
+
+
 def _mail_page(
     request: Request,
     user: User,
-    values: dict[str, Any],
+    values: Mapping[str, Any],
     *,
     stopped: bool = False,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> HTMLResponse:
     times = list(values["times"])[:MAX_REMINDER_TIMES]
     context = {
@@ -48,7 +59,7 @@ def _mail_page(
         "asks_enrolments": service.receives_enrolment_notices(user),
         "notice": request.query_params.get("notice") == "saved",
     }
-    return render(request, "account/mail.html", context, status_code=status_code)
+    return render(request, "account/mail.html", context)
 
 
 @router.get("/account/mail", response_class=HTMLResponse)
@@ -70,30 +81,22 @@ def save_mail_preferences(
     session: SessionDep,
     user: RequireUser,
     now: Now,
-    weekdays: FormList = None,
-    times: FormList = None,
-    module_opened: FormStr = "",
-    new_enrolment: FormStr = "",
+    form: Annotated[Posted[MailForm], posted(MailForm)],
 ) -> Response:
     """Save her choices; reminders start from the next chosen moment."""
     try:
+        data = form.valid()
         service.save(
             session,
             user=user,
-            weekdays=weekdays or [],
-            times=times or [],
-            module_opened=bool(module_opened),
-            new_enrolment=bool(new_enrolment),
+            weekdays=data.weekdays,
+            times=data.times,
+            module_opened=data.module_opened,
+            new_enrolment=data.new_enrolment,
             now=now,
         )
     except FormError as exc:
-        values = {
-            "weekdays": weekdays or [],
-            "times": times or [],
-            "module_opened": bool(module_opened),
-            "new_enrolment": bool(new_enrolment),
-        }
-        return _mail_page(request, user, values, errors=exc.fields, status_code=422)
+        return invalid(exc, _mail_page(request, user, **form.shown(exc)))
     return RedirectResponse("/account/mail?notice=saved", status_code=303)
 
 
@@ -122,7 +125,11 @@ def confirm_unsubscribe(request: Request, session: SessionDep, token: str) -> HT
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 def unsubscribe_or_resume(
-    request: Request, session: SessionDep, token: str, now: Now, action: FormStr = ""
+    request: Request,
+    session: SessionDep,
+    token: str,
+    now: Now,
+    form: Annotated[Posted[UnsubscribeForm], posted(UnsubscribeForm)],
 ) -> HTMLResponse:
     """The one-click unsubscribe a mail program sends (RFC 8058: `List-Unsubscribe=One-Click`),
     the button on the link's page that stops the mail, or the one that turns it on again
@@ -131,7 +138,7 @@ def unsubscribe_or_resume(
     link = read_token(settings_of(request), token)
     if link is None:
         return _unsubscribe_page(request, token, topic=None)
-    resuming = action == "resume"
+    resuming = form.valid().action == "resume"
     change = service.resume if resuming else service.stop
     if not change(session, user_id=link.user_id, topic=link.topic, now=now):
         return _unsubscribe_page(request, token, topic=None)

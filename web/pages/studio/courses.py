@@ -1,10 +1,9 @@
 """The studio's course pages: her courses, the course form, status, deleting, and modules."""
 
 import re
-from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -20,7 +19,8 @@ from api.i18n import gettext as _
 from api.studio import courses as service
 from api.studio import modules as modules_service
 from api.studio.access import owned_course
-from web.pages.common import FormStr
+from web.forms import Form, Posted, Typed, invalid, posted
+from web.pages.common import ConfirmForm, MoveForm
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,40 +45,21 @@ NOTICES = frozenset(
 _FOCUS = re.compile(r"^module-\d{1,10}-(?:up|down)$")
 
 
-def course_form(
-    title: FormStr = "",
-    subtitle: FormStr = "",
-    new_slug: Annotated[str, Form(alias="slug")] = "",
-    description: FormStr = "",
-    price: FormStr = "",
-    language: FormStr = "nl",
-    schedule: FormStr = "all_at_once",
-    outcomes: FormStr = "",
-) -> service.CourseForm:
-    """The course form's fields, as typed."""
-    return service.CourseForm(
-        title=title,
-        subtitle=subtitle,
-        slug=new_slug,
-        description=description,
-        price=price,
-        language=language,
-        schedule=schedule,
-        outcomes=outcomes,
-    )
+class CoursePost(service.CourseForm, Form):
+    # Its "Show preview" button shows the description instead of saving.
+    action: str = "save"
 
 
-def module_form(
-    title: FormStr = "", summary: FormStr = "", unlock_after_days: FormStr = ""
-) -> modules_service.ModuleForm:
-    """The module form's fields, as typed."""
-    return modules_service.ModuleForm(
-        title=title, summary=summary, unlock_after_days=unlock_after_days
-    )
+class PreviewForm(Form):
+    text: str = ""
 
 
-CourseFormDep = Annotated[service.CourseForm, Depends(course_form)]
-ModuleFormDep = Annotated[modules_service.ModuleForm, Depends(module_form)]
+class StatusForm(Form):
+    status: str = ""
+
+
+CourseFormDep = Annotated[Posted[CoursePost], posted(CoursePost)]
+ModuleFormDep = Annotated[Posted[modules_service.ModuleForm], posted(modules_service.ModuleForm)]
 
 
 def _own(session: Session, user: User, slug: str) -> Course:
@@ -93,39 +74,35 @@ def _preview(form: service.CourseForm) -> Markup:
     return render_markdown(service.clean_text(form.description)[: service.MARKDOWN_LENGTH])
 
 
-def _prefixed(fields: dict[str, str], prefix: str) -> dict[str, str]:
-    """Field names made unique on a page with several forms (`title` → `module-3-title`)."""
-    return {f"{prefix}{name}": value for name, value in fields.items()}
-
-
 def _course_page(
     request: Request,
     session: Session,
     course: Course,
     *,
-    form: service.CourseForm | None = None,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Typed] | None = None,
     preview: Markup | None = None,
     open_module: int | None = None,
-    status_code: int = 200,
 ) -> HTMLResponse:
+    """The course's page; `values` (what she typed in one of its forms) overrides what is saved."""
     notice = request.query_params.get("notice")
     focus = request.query_params.get("focus", "")
-    typed = (form or service.CourseForm.of(course)).values()
     days = modules_service.default_unlock_days(session, course=course)
-    typed["new-module-unlock_after_days"] = str(days)
     context: dict[str, Any] = {
         "course": course,
         "overview": service.overview(session, course=course),
-        "values": {**typed, **(values or {})},
+        "values": {
+            **service.CourseForm.of(course).values(),
+            "new-module-unlock_after_days": str(days),
+            **(values or {}),
+        },
         "errors": errors or {},
         "preview": preview,
         "open_module": open_module,
         "notice": notice if notice in NOTICES else None,
         "focus": focus if _FOCUS.match(focus) else None,
     }
-    return render(request, "studio/course.html", context, status_code=status_code)
+    return render(request, "studio/course.html", context)
 
 
 def _to_course(slug: str, notice: str, anchor: str = "") -> RedirectResponse:
@@ -152,22 +129,17 @@ def show_new_course(request: Request, user: RequireInstructor) -> HTMLResponse:
 
 @router.post("/studio/courses/new", response_class=HTMLResponse)
 def create_course(
-    request: Request,
-    session: SessionDep,
-    user: RequireInstructor,
-    form: CourseFormDep,
-    action: FormStr = "save",
+    request: Request, session: SessionDep, user: RequireInstructor, form: CourseFormDep
 ) -> Response:
     """Create the course as a draft of hers; the "preview" button shows the description instead."""
-    context: dict[str, Any] = {"values": form.values()}
-    if action == "preview":
-        return render(request, "studio/course_form.html", {**context, "preview": _preview(form)})
+    template = "studio/course_form.html"
     try:
-        course = service.create_course(session, owner=user, form=form)
+        data = form.valid()
+        if data.action == "preview":
+            return render(request, template, {"values": form.values, "preview": _preview(data)})
+        course = service.create_course(session, owner=user, form=data)
     except FormError as exc:
-        return render(
-            request, "studio/course_form.html", {**context, "errors": exc.fields}, status_code=422
-        )
+        return invalid(exc, render(request, template, form.shown(exc)))
     return _to_course(course.slug, "created")
 
 
@@ -181,27 +153,27 @@ def show_course(
 
 @router.post("/studio/courses/{slug}", response_class=HTMLResponse)
 def update_course(
-    request: Request,
-    session: SessionDep,
-    user: RequireInstructor,
-    slug: str,
-    form: CourseFormDep,
-    action: FormStr = "save",
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, form: CourseFormDep
 ) -> Response:
     """Save the course's details, or show the description's preview."""
     course = _own(session, user, slug)
-    if action == "preview":
-        return _course_page(request, session, course, form=form, preview=_preview(form))
     try:
-        changed = service.update_course(session, course=course, form=form)
+        data = form.valid()
+        if data.action == "preview":
+            preview = _preview(data)
+            return _course_page(request, session, course, values=form.values, preview=preview)
+        changed = service.update_course(session, course=course, form=data)
     except FormError as exc:
-        return _course_page(request, session, course, form=form, errors=exc.fields, status_code=422)
+        return invalid(exc, _course_page(request, session, course, **form.shown(exc)))
     return _to_course(course.slug, "saved" if changed else "unchanged", "details")
 
 
 @router.post("/studio/preview", response_class=HTMLResponse)
-def preview_markdown(user: RequireInstructor, text: FormStr = "") -> HTMLResponse:
+def preview_markdown(
+    user: RequireInstructor, form: Annotated[Posted[PreviewForm], posted(PreviewForm)]
+) -> HTMLResponse:
     """The Markdown as learners will see it: a sanitised HTML fragment for the live preview."""
+    text = form.valid().text
     if len(text) > service.MARKDOWN_LENGTH:
         message = _("The text can be at most %(max)s characters.", max=service.MARKDOWN_LENGTH)
         return HTMLResponse(Markup('<p class="field__error">%s</p>') % message, status_code=422)
@@ -216,16 +188,14 @@ def change_status(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    status: FormStr = "",
+    form: Annotated[Posted[StatusForm], posted(StatusForm)],
 ) -> Response:
     """Publish, take back to draft, or archive."""
     course = _own(session, user, slug)
     try:
-        service.set_status(session, course=course, status=status)
+        service.set_status(session, course=course, status=form.valid().status)
     except (Conflict, FormError) as exc:
-        return _course_page(
-            request, session, course, errors={"status": exc.message}, status_code=exc.status_code
-        )
+        return invalid(exc, _course_page(request, session, course, errors={"status": exc.message}))
     return _to_course(course.slug, course.status)
 
 
@@ -244,7 +214,6 @@ def _delete_page(
     course: Course,
     *,
     errors: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> HTMLResponse:
     context = {
         "course": course,
@@ -252,7 +221,7 @@ def _delete_page(
         "blockers": service.deletion_blockers(session, course=course),
         "errors": errors or {},
     }
-    return render(request, "studio/delete.html", context, status_code=status_code)
+    return render(request, "studio/delete.html", context)
 
 
 @router.post("/studio/courses/{slug}/delete", response_class=HTMLResponse)
@@ -261,16 +230,16 @@ def delete_course(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    confirm: FormStr = "",
+    form: Annotated[Posted[ConfirmForm], posted(ConfirmForm)],
 ) -> Response:
     """Delete the course for good, when nobody has used it."""
     course = _own(session, user, slug)
     try:
-        service.delete_course(session, course=course, confirmed=confirm == "yes")
-    except Conflict:
-        return _delete_page(request, session, course, status_code=409)
+        service.delete_course(session, course=course, confirmed=form.valid().confirmed)
+    except Conflict as exc:
+        return invalid(exc, _delete_page(request, session, course))
     except FormError as exc:
-        return _delete_page(request, session, course, errors=exc.fields, status_code=422)
+        return invalid(exc, _delete_page(request, session, course, errors=exc.fields))
     return RedirectResponse("/studio?notice=deleted", status_code=303)
 
 
@@ -288,17 +257,10 @@ def add_module(
     """Add a module at the end of the course."""
     course = _own(session, user, slug)
     try:
-        module = modules_service.add_module(session, course=course, form=form)
+        module = modules_service.add_module(session, course=course, form=form.valid())
     except FormError as exc:
-        prefix = "new-module-"
-        return _course_page(
-            request,
-            session,
-            course,
-            errors=_prefixed(exc.fields, prefix),
-            values=_prefixed(asdict(form), prefix),
-            status_code=422,
-        )
+        shown = form.shown(exc, prefix="new-module-")
+        return invalid(exc, _course_page(request, session, course, **shown))
     return _to_course(course.slug, "module-added", f"module-{module.id}")
 
 
@@ -315,18 +277,10 @@ def update_module(
     course = _own(session, user, slug)
     module = modules_service.module_in(session, course=course, module_id=module_id)
     try:
-        modules_service.update_module(session, course=course, module=module, form=form)
+        modules_service.update_module(session, course=course, module=module, form=form.valid())
     except FormError as exc:
-        prefix = f"module-{module_id}-"
-        return _course_page(
-            request,
-            session,
-            course,
-            errors=_prefixed(exc.fields, prefix),
-            values=_prefixed(asdict(form), prefix),
-            open_module=module_id,
-            status_code=422,
-        )
+        shown = form.shown(exc, prefix=f"module-{module_id}-")
+        return invalid(exc, _course_page(request, session, course, open_module=module_id, **shown))
     return _to_course(course.slug, "module-saved", f"module-{module_id}")
 
 
@@ -336,11 +290,12 @@ def move_module(
     user: RequireInstructor,
     slug: str,
     module_id: int,
-    direction: FormStr = "",
+    form: Annotated[Posted[MoveForm], posted(MoveForm)],
 ) -> RedirectResponse:
     """Move a module one place up or down; the same button has the focus afterwards."""
     course = _own(session, user, slug)
     module = modules_service.module_in(session, course=course, module_id=module_id)
+    direction = form.valid().direction
     modules_service.move_module(session, course=course, module=module, direction=direction)
     # The button's id is named, not used as a #fragment: browsers skip `autofocus` on a page
     # whose address has a fragment, and following a fragment does not move the focus.
@@ -349,7 +304,7 @@ def move_module(
 
 
 def _module_delete_page(
-    request: Request, session: Session, course: Course, module_id: int, *, status_code: int = 200
+    request: Request, session: Session, course: Course, module_id: int
 ) -> HTMLResponse:
     module = modules_service.module_in(session, course=course, module_id=module_id)
     parts = service.overview(session, course=course).modules
@@ -359,7 +314,7 @@ def _module_delete_page(
         "lessons": next((part.lessons for part in parts if part.module.id == module_id), []),
         "blocker": modules_service.module_blocker(session, module=module),
     }
-    return render(request, "studio/module_delete.html", context, status_code=status_code)
+    return render(request, "studio/module_delete.html", context)
 
 
 @router.get("/studio/courses/{slug}/modules/{module_id}/delete", response_class=HTMLResponse)
@@ -380,6 +335,6 @@ def delete_module(
     module = modules_service.module_in(session, course=course, module_id=module_id)
     try:
         modules_service.delete_module(session, course=course, module=module)
-    except Conflict:
-        return _module_delete_page(request, session, course, module_id, status_code=409)
+    except Conflict as exc:
+        return invalid(exc, _module_delete_page(request, session, course, module_id))
     return _to_course(course.slug, "module-deleted", "modules")

@@ -1,7 +1,7 @@
 """Who is enrolled in a course, and giving or ending access by hand."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,10 +18,20 @@ from api.errors import FormError
 from api.i18n import gettext as _
 from api.studio import learners as learners_service
 from api.studio.access import owned_course
-from web.pages.common import FormStr, settings_of
+from web.forms import Form, Posted, Typed, invalid, posted
+from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+class GrantForm(Form):
+    email: str = ""
+    note: str = ""
+
+
+class RevokeForm(Form):
+    note: str = ""
 
 
 def _own_course(session: SessionDep, user: User, slug: str) -> Course:
@@ -36,8 +46,7 @@ def _learners_page(
     now: datetime,
     *,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    values: dict[str, Typed] | None = None,
 ) -> HTMLResponse:
     context: dict[str, Any] = {
         "course": course,
@@ -46,7 +55,7 @@ def _learners_page(
         "values": values or {},
         "notice": request.query_params.get("notice"),
     }
-    return render(request, "studio/learners.html", context, status_code=status_code)
+    return render(request, "studio/learners.html", context)
 
 
 @router.get("/studio/courses/{slug}/learners", response_class=HTMLResponse)
@@ -80,26 +89,23 @@ def grant_access(
     user: RequireInstructor,
     now: Now,
     slug: str,
-    email: FormStr = "",
-    note: FormStr = "",
+    form: Annotated[Posted[GrantForm], posted(GrantForm)],
 ) -> Response:
     """Give a learner access by hand, e.g. after a bank transfer."""
     course = _own_course(session, user, slug)
-    values = {"email": email, "note": note}
-    learner = accounts.find_by_email(session, email)
     try:
+        data = form.valid()
+        learner = accounts.find_by_email(session, data.email)
         if learner is None:
             raise FormError(
                 {"email": _("There is no account with this address. Ask her to create one first.")}
             )
         enrolment_service.grant_manually(
-            session, course=course, learner=learner, by=user, note=note,
+            session, course=course, learner=learner, by=user, note=data.note,
             settings=settings_of(request),
         )  # fmt: skip
     except FormError as exc:
-        return _learners_page(
-            request, session, course, now, errors=exc.fields, values=values, status_code=422
-        )
+        return invalid(exc, _learners_page(request, session, course, now, **form.shown(exc)))
     return RedirectResponse(f"/studio/courses/{slug}/learners?notice=granted", status_code=303)
 
 
@@ -111,14 +117,15 @@ def revoke_access(
     now: Now,
     slug: str,
     enrolment_id: int,
-    note: FormStr = "",
+    form: Annotated[Posted[RevokeForm], posted(RevokeForm)],
 ) -> Response:
     """End a learner's access by hand, with the reason."""
     course = _own_course(session, user, slug)
     enrolment = enrolment_service.in_course(session, course=course, enrolment_id=enrolment_id)
     try:
-        enrolment_service.revoke(session, enrolment=enrolment, by=user, note=note)
+        enrolment_service.revoke(session, enrolment=enrolment, by=user, note=form.valid().note)
     except FormError as exc:
-        errors = {f"revoke-{enrolment_id}": exc.fields["note"]}
-        return _learners_page(request, session, course, now, errors=errors, status_code=422)
+        # Each learner's row has its own form; the template names this one's by the enrolment.
+        shown = form.shown(exc, prefix=f"revoke-{enrolment_id}-")
+        return invalid(exc, _learners_page(request, session, course, now, **shown))
     return RedirectResponse(f"/studio/courses/{slug}/learners?notice=revoked", status_code=303)

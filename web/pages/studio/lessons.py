@@ -1,10 +1,11 @@
 """A lesson in the studio: its text, video and steps, their order, and deleting them."""
 
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
@@ -16,7 +17,8 @@ from api.i18n import gettext as _
 from api.studio import lessons, modules
 from api.studio import steps as studio_steps
 from api.studio.access import owned_course
-from web.pages.common import FormStr, settings_of
+from web.forms import Checkbox, Form, Posted, Shown, Typed, invalid, posted
+from web.pages.common import ConfirmForm, MoveForm, settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +35,29 @@ NOTICES = frozenset(
         "step-deleted",
     }
 )
-CONFIRMED = "yes"
+
+
+class LessonForm(lessons.LessonInput, Form):
+    # The template names this input apart from the course's `slug` in the page's address.
+    slug: str = Field(default="", alias="lesson_slug")
+    free_preview: Checkbox = False
+    remove_video: Checkbox = False
+    # The lesson's version when the form was opened (see lessons.save), and the pressed button:
+    # "preview" shows the text instead of saving.
+    version: str = ""
+    action: str = ""
+
+
+class LessonMoveForm(MoveForm):
+    # "course" when the button was on the course's page, which she then goes back to.
+    return_to: str = ""
+
+
+class StepKindForm(Form):
+    kind: str = ""
+
+
+LessonPost = Annotated[Posted[LessonForm], posted(LessonForm)]
 
 
 def _course(session: SessionDep, user: User, slug: str) -> Course:
@@ -58,18 +82,21 @@ def _lesson_page(
     lesson: Lesson,
     *,
     status_code: int = 200,
-    step_form: tuple[int, dict[str, str], dict[str, str]] | None = None,
+    step_form: tuple[int, Shown] | None = None,
     **shown: Any,
 ) -> HTMLResponse:
     """The lesson's studio page; `shown` overrides what the page shows (typed values, errors…),
-    `step_form` is one step's typed values and errors."""
+    `step_form` is one refused step form's."""
     view = lessons.page(session, course=course, lesson=lesson)
-    step_values = {line.step.id: studio_steps.form_values(line.step) for line in view.steps}
+    step_values: dict[int | None, Mapping[str, Typed]] = {
+        line.step.id: studio_steps.form_values(line.step) for line in view.steps
+    }
     step_errors: dict[int, dict[str, str]] = {}
     open_step = request.query_params.get("edit", "")
     if step_form is not None:
-        step_id, typed, errors = step_form
-        step_values[step_id], step_errors[step_id], open_step = typed, errors, str(step_id)
+        step_id, refused = step_form
+        step_values[step_id], step_errors[step_id] = refused["values"], refused["errors"]
+        open_step = str(step_id)
     notice = request.query_params.get("notice")
     context: dict[str, Any] = {
         "course": course,
@@ -96,8 +123,6 @@ def _new_page(
     request: Request,
     course: Course,
     module: Module,
-    *,
-    status_code: int = 200,
     **shown: Any,
 ) -> HTMLResponse:
     context: dict[str, Any] = {
@@ -109,41 +134,7 @@ def _new_page(
         "preview": None,
         **shown,
     }
-    return render(request, "studio/lesson.html", context, status_code=status_code)
-
-
-def _typed(
-    title: str,
-    slug: str,
-    body: str,
-    estimated_minutes: str,
-    free_preview: str,
-    video_url: str,
-    video_title: str,
-    remove_video: str = "",
-) -> tuple[lessons.LessonInput, dict[str, str]]:
-    """The lesson form as the service reads it, and as the page shows it again."""
-    data = lessons.LessonInput(
-        title=title,
-        slug=slug,
-        body=body,
-        estimated_minutes=estimated_minutes,
-        free_preview=bool(free_preview),
-        video_url=video_url,
-        video_title=video_title,
-        remove_video=bool(remove_video),
-    )
-    values = {
-        "title": title,
-        "slug": slug,
-        "body": body,
-        "estimated_minutes": estimated_minutes,
-        "free_preview": "on" if free_preview else "",
-        "video_url": video_url,
-        "video_title": video_title,
-        "remove_video": "on" if remove_video else "",
-    }
-    return data, values
+    return render(request, "studio/lesson.html", context)
 
 
 # --- the lesson -------------------------------------------------------------------------------
@@ -166,27 +157,19 @@ def create_lesson(
     user: RequireInstructor,
     slug: str,
     module_id: int,
-    title: FormStr = "",
-    lesson_slug: FormStr = "",
-    body: FormStr = "",
-    estimated_minutes: FormStr = "",
-    free_preview: FormStr = "",
-    video_url: FormStr = "",
-    video_title: FormStr = "",
-    action: FormStr = "",
+    form: LessonPost,
 ) -> Response:
     """Add the lesson at the end of the module (or show a preview of its text)."""
     course = _course(session, user, slug)
     module = modules.module_in(session, course=course, module_id=module_id)
-    data, values = _typed(
-        title, lesson_slug, body, estimated_minutes, free_preview, video_url, video_title
-    )
-    if action == "preview":
-        return _new_page(request, course, module, values=values, preview=render_markdown(body))
     try:
+        data = form.valid()
+        if data.action == "preview":
+            preview = render_markdown(data.body)
+            return _new_page(request, course, module, values=form.values, preview=preview)
         lesson = lessons.create(session, course=course, module=module, data=data)
     except FormError as exc:
-        return _new_page(request, course, module, values=values, errors=exc.fields, status_code=422)
+        return invalid(exc, _new_page(request, course, module, **form.shown(exc)))
     return RedirectResponse(_lesson_url(course, lesson, "notice=created"), status_code=303)
 
 
@@ -206,50 +189,38 @@ def save_lesson(
     user: RequireInstructor,
     slug: str,
     lesson_id: int,
-    title: FormStr = "",
-    lesson_slug: FormStr = "",
-    body: FormStr = "",
-    estimated_minutes: FormStr = "",
-    free_preview: FormStr = "",
-    video_url: FormStr = "",
-    video_title: FormStr = "",
-    remove_video: FormStr = "",
-    version: FormStr = "",
-    action: FormStr = "",
+    form: LessonPost,
 ) -> Response:
     """Save the lesson, unless it was saved elsewhere since this form was opened."""
     course, lesson = _lesson(session, user, slug, lesson_id)
-    data, values = _typed(
-        title, lesson_slug, body, estimated_minutes, free_preview, video_url, video_title,
-        remove_video,
-    )  # fmt: skip
-    values["version"] = version
-    if action == "preview":
-        preview = render_markdown(body)
-        return _lesson_page(request, session, course, lesson, values=values, preview=preview)
     try:
+        data = form.valid()
+        if data.action == "preview":
+            preview = render_markdown(data.body)
+            return _lesson_page(
+                request, session, course, lesson, values=form.values, preview=preview
+            )
         lessons.save(
             session,
             course=course,
             lesson=lesson,
             data=data,
-            version=version,
+            version=data.version,
             media_dir=settings_of(request).media_dir,
         )
     except lessons.LessonChanged as exc:
-        # She sees what is saved now next to what she typed; saving again (from the version
-        # she has now seen) is her choice.
-        saved = lessons.form_values(exc.current)
-        conflict = {"saved": saved, "different": lessons.changed_fields(saved, values)}
-        values["version"] = saved["version"]
-        return _lesson_page(
-            request, session, course, lesson, values=values, conflict=conflict, status_code=409
-        )
+        return invalid(exc, _lesson_page(request, session, course, lesson, **_conflict(exc, form)))
     except FormError as exc:
-        return _lesson_page(
-            request, session, course, lesson, values=values, errors=exc.fields, status_code=422
-        )
+        return invalid(exc, _lesson_page(request, session, course, lesson, **form.shown(exc)))
     return RedirectResponse(_lesson_url(course, lesson, "notice=saved"), status_code=303)
+
+
+def _conflict(exc: lessons.LessonChanged, form: Posted[LessonForm]) -> dict[str, Any]:
+    """She sees what is saved now next to what she typed; saving again (from the version she
+    has now seen) is her choice."""
+    saved = lessons.form_values(exc.current)
+    conflict = {"saved": saved, "different": lessons.changed_fields(saved, form.values)}
+    return {"values": {**form.values, "version": saved["version"]}, "conflict": conflict}
 
 
 @router.post("/studio/courses/{slug}/lessons/{lesson_id}/move")
@@ -258,18 +229,18 @@ def move_lesson(
     user: RequireInstructor,
     slug: str,
     lesson_id: int,
-    direction: FormStr = "",
-    return_to: FormStr = "",
+    form: Annotated[Posted[LessonMoveForm], posted(LessonMoveForm)],
 ) -> RedirectResponse:
     """One place up or down within the module; back to the page the button was on."""
     course, lesson = _lesson(session, user, slug, lesson_id)
-    lessons.move(session, course=course, lesson=lesson, direction=direction)
+    data = form.valid()
+    lessons.move(session, course=course, lesson=lesson, direction=data.direction)
     # The pressed button gets the focus back by name, not by a #fragment: browsers skip
     # `autofocus` on a page whose address has a fragment.
-    if return_to == "course":
-        focus = f"lesson-{lesson.id}-{direction}"
+    if data.return_to == "course":
+        focus = f"lesson-{lesson.id}-{data.direction}"
         return RedirectResponse(f"/studio/courses/{slug}?focus={focus}", status_code=303)
-    target = _lesson_url(course, lesson, f"notice=moved&focus=lesson-{direction}")
+    target = _lesson_url(course, lesson, f"notice=moved&focus=lesson-{data.direction}")
     return RedirectResponse(target, status_code=303)
 
 
@@ -280,18 +251,16 @@ def delete_lesson(
     user: RequireInstructor,
     slug: str,
     lesson_id: int,
-    confirm: FormStr = "",
+    form: Annotated[Posted[ConfirmForm], posted(ConfirmForm)],
 ) -> Response:
     """Delete the lesson and its steps, unless learners have worked on it."""
     course, lesson = _lesson(session, user, slug, lesson_id)
     try:
-        if confirm != CONFIRMED:
+        if not form.valid().confirmed:
             raise Conflict(_("Nothing was deleted: confirm with the button “Yes, delete”."))
         lessons.delete(session, course=course, lesson=lesson)
     except Conflict as exc:
-        return _lesson_page(
-            request, session, course, lesson, problem=exc.message, status_code=exc.status_code
-        )
+        return invalid(exc, _lesson_page(request, session, course, lesson, problem=exc.message))
     return RedirectResponse(f"/studio/courses/{slug}?notice=lesson-deleted", status_code=303)
 
 
@@ -305,14 +274,14 @@ def add_step(
     user: RequireInstructor,
     slug: str,
     lesson_id: int,
-    kind: FormStr = "",
+    form: Annotated[Posted[StepKindForm], posted(StepKindForm)],
 ) -> Response:
     """A new step at the end, with the usual dosing, opened for editing."""
     course, lesson = _lesson(session, user, slug, lesson_id)
     try:
-        step = studio_steps.add(session, course=course, lesson=lesson, kind=kind)
+        step = studio_steps.add(session, course=course, lesson=lesson, kind=form.valid().kind)
     except FormError as exc:
-        return _lesson_page(request, session, course, lesson, problem=exc.message, status_code=422)
+        return invalid(exc, _lesson_page(request, session, course, lesson, problem=exc.message))
     query = f"notice=step-added&edit={step.id}"
     return RedirectResponse(_lesson_url(course, lesson, query, f"step-{step.id}"), status_code=303)
 
@@ -327,39 +296,16 @@ def save_step(
     slug: str,
     lesson_id: int,
     step_id: int,
-    title: FormStr = "",
-    body: FormStr = "",
-    hold_seconds: FormStr = "",
-    relax_seconds: FormStr = "",
-    reps: FormStr = "",
-    sets: FormStr = "",
-    rest_seconds: FormStr = "",
-    side: FormStr = "",
-    cues: FormStr = "",
-    inhale_seconds: FormStr = "",
-    exhale_seconds: FormStr = "",
-    cycles: FormStr = "",
+    form: Annotated[Posted[studio_steps.StepInput], posted(studio_steps.StepInput)],
 ) -> Response:
     """Save a step's text and parameters; every wrong field is shown, nothing half-saved."""
     course, lesson = _lesson(session, user, slug, lesson_id)
     step = studio_steps.step_of(session, lesson=lesson, step_id=step_id)
-    data = studio_steps.StepInput(
-        title=title, body=body, hold_seconds=hold_seconds, relax_seconds=relax_seconds,
-        reps=reps, sets=sets, rest_seconds=rest_seconds, side=side, cues=cues,
-        inhale_seconds=inhale_seconds, exhale_seconds=exhale_seconds, cycles=cycles,
-    )  # fmt: skip
     try:
-        studio_steps.save(session, course=course, lesson=lesson, step=step, data=data)
+        studio_steps.save(session, course=course, lesson=lesson, step=step, data=form.valid())
     except FormError as exc:
-        typed = asdict(data)
-        return _lesson_page(
-            request,
-            session,
-            course,
-            lesson,
-            step_form=(step_id, typed, exc.fields),
-            status_code=422,
-        )
+        page = _lesson_page(request, session, course, lesson, step_form=(step_id, form.shown(exc)))
+        return invalid(exc, page)
     target = _lesson_url(course, lesson, "notice=step-saved", f"step-{step_id}")
     return RedirectResponse(target, status_code=303)
 
@@ -371,11 +317,12 @@ def move_step(
     slug: str,
     lesson_id: int,
     step_id: int,
-    direction: FormStr = "",
+    form: Annotated[Posted[MoveForm], posted(MoveForm)],
 ) -> RedirectResponse:
     """One place up or down; the page comes back with focus on the same button."""
     course, lesson = _lesson(session, user, slug, lesson_id)
     step = studio_steps.step_of(session, lesson=lesson, step_id=step_id)
+    direction = form.valid().direction
     studio_steps.move(session, course=course, lesson=lesson, step=step, direction=direction)
     query = f"notice=step-moved&focus=step-{step_id}-{direction}"
     return RedirectResponse(_lesson_url(course, lesson, query), status_code=303)
@@ -392,12 +339,12 @@ def delete_step(
     slug: str,
     lesson_id: int,
     step_id: int,
-    confirm: FormStr = "",
+    form: Annotated[Posted[ConfirmForm], posted(ConfirmForm)],
 ) -> Response:
     """Delete the step after its confirmation button."""
     course, lesson = _lesson(session, user, slug, lesson_id)
     step = studio_steps.step_of(session, lesson=lesson, step_id=step_id)
-    if confirm != CONFIRMED:
+    if not form.valid().confirmed:
         problem = _("Nothing was deleted: confirm with the button “Yes, delete”.")
         return _lesson_page(request, session, course, lesson, problem=problem, status_code=422)
     studio_steps.delete(session, course=course, lesson=lesson, step=step)

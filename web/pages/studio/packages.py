@@ -12,6 +12,7 @@ from api.i18n import gettext as _
 from api.media import service as media
 from api.media.files import MB
 from api.studio.access import owned_course
+from web.forms import invalid
 from web.pages.common import settings_of
 from web.pages.studio.uploads import Upload, UploadRoute, upload_limit
 from web.templating import render
@@ -73,9 +74,9 @@ def import_course(
             max_video_bytes=settings.media_max_video_mb * MB,
         )
     except FormError as exc:
-        return _import_page(request, errors=exc.fields, status_code=exc.status_code)
+        return invalid(exc, _import_page(request, errors=exc.fields))
     except PackageError as exc:
-        return _import_page(request, problems=exc.messages, status_code=exc.status_code)
+        return invalid(exc, _import_page(request, problems=exc.messages))
     except Conflict:
         # The package names a course of another instructor: hers to change, not this one's.
         message = _(
