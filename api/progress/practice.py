@@ -17,6 +17,7 @@ from api.consent import service as consent_service
 from api.db import upsert
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import MAX_ID
 from api.progress.models import MAX_NOTE_LENGTH, PracticeLog
 
 TABLE: Table = PracticeLog.__table__  # type: ignore[attr-defined]
@@ -133,7 +134,6 @@ def _stored(session: Session, *, user: User, client_id: str) -> PracticeLog | No
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class Cursor:
         moment, _, id_text = text.partition(".")
         if not (moment.isascii() and moment.isdigit() and id_text.isascii() and id_text.isdigit()):
             return None
-        if len(moment) > 18 or len(id_text) > 10 or not 0 < int(id_text) <= _MAX_ID:
+        if len(moment) > 18 or len(id_text) > 10 or not 0 < int(id_text) <= MAX_ID:
             return None
         try:
             return cls(_EPOCH + int(moment) * _MICROSECOND, int(id_text))

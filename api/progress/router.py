@@ -26,6 +26,7 @@ from api.clock import Now, week_start
 from api.db import SessionDep
 from api.errors import ErrorPublic, FormError, InvalidPublic, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import Id
 from api.progress import access, practice, today
 from api.progress import service as progress_service
 from api.progress.models import EFFORT, MAX_DURATION_SECONDS, MAX_NOTE_LENGTH, LessonProgress
@@ -38,8 +39,6 @@ router = APIRouter(prefix="/api/v1", tags=["progress"])
 MAX_SETS = 100
 MAX_REPS = 10_000
 MAX_PAGE = 200
-# Ids are 32-bit integer columns; a larger number would fail in the database, not as a 404.
-MAX_ID = 2**31 - 1
 
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -92,10 +91,7 @@ def _in_utc(value: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
 
 LearnerId = Annotated[
-    int | None,
-    Query(
-        ge=1, le=MAX_ID, description="Read this learner's data (the course's instructor or admins)"
-    ),
+    Id | None, Query(description="Read this learner's data (the course's instructor or admins)")
 ]
 
 
@@ -156,7 +152,7 @@ class PracticeCreate(BaseModel):
         pattern=r"^[A-Za-z0-9-]+$",
         description="Made by the browser before the first attempt; a repeat is stored once",
     )
-    step_id: int = Field(ge=1, le=MAX_ID)
+    step_id: Id
     practised_at: Moment
     duration_seconds: int = Field(ge=0, le=MAX_DURATION_SECONDS)
     sets_done: int = Field(ge=0, le=MAX_SETS)

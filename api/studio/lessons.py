@@ -20,6 +20,7 @@ from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
 from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import MAX_ID
 from api.media import usage as media_usage
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio import lesson_video
@@ -32,7 +33,7 @@ from api.studio.courses import (
     slugify,
     touch,
 )
-from api.studio.modules import MAX_ID, module_in, move_within, renumber
+from api.studio.modules import module_in, move_within, renumber
 
 _NUMBER = re.compile(r"[0-9]{1,9}")
 

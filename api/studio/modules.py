@@ -16,13 +16,11 @@ from api.catalog.models import Course, Lesson, Module, Schedule
 from api.catalog.packages.schema import UNLOCK_AFTER_DAYS
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import MAX_ID
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text, touch
 
 DRIP_DAYS_PER_MODULE = 7
-# Ids are INTEGER columns: a larger number in a path can name no row, and the database drivers
-# would fail on it (SQLite cannot bind it, PostgreSQL refuses it) instead of finding nothing.
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)

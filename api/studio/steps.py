@@ -26,9 +26,10 @@ from api.catalog.models import (
 )
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import MAX_ID
 from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text, touch
 from api.studio.lessons import parse_number
-from api.studio.modules import MAX_ID, move_within, renumber
+from api.studio.modules import move_within, renumber
 
 MAX_CUES = 20
 

@@ -12,6 +12,7 @@ from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
+from api.kit.ids import PathId
 from api.payments import service as payments_service
 from api.progress import practice
 from api.ratelimit import service as ratelimit
@@ -244,7 +245,7 @@ def cancel_email(request: Request, session: SessionDep, token: str) -> HTMLRespo
 
 
 @router.post("/account/sessions/{session_id}/end")
-def end_session(session_id: int, session: SessionDep, user: RequireUser) -> RedirectResponse:
+def end_session(session_id: PathId, session: SessionDep, user: RequireUser) -> RedirectResponse:
     """Log out one of her other browsers."""
     sessions.end_one_of(session, user=user, session_id=session_id)
     return RedirectResponse("/account?notice=sessions-ended", status_code=303)

@@ -17,6 +17,7 @@ from api.catalog.packages.schema import is_slug
 from api.db import SessionDep
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import PathId
 from api.studio import courses as service
 from api.studio import modules as modules_service
 from api.studio.access import owned_course
@@ -308,7 +309,7 @@ def update_module(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    module_id: int,
+    module_id: PathId,
     form: ModuleFormDep,
 ) -> Response:
     """Save a module's title, summary and opening day."""
@@ -335,7 +336,7 @@ def move_module(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    module_id: int,
+    module_id: PathId,
     direction: FormStr = "",
 ) -> RedirectResponse:
     """Move a module one place up or down; the same button has the focus afterwards."""
@@ -364,7 +365,7 @@ def _module_delete_page(
 
 @router.get("/studio/courses/{slug}/modules/{module_id}/delete", response_class=HTMLResponse)
 def confirm_delete_module(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: PathId
 ) -> HTMLResponse:
     """Ask for confirmation, showing the lessons that go with the module."""
     course = _own(session, user, slug)
@@ -373,7 +374,7 @@ def confirm_delete_module(
 
 @router.post("/studio/courses/{slug}/modules/{module_id}/delete", response_class=HTMLResponse)
 def delete_module(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: PathId
 ) -> Response:
     """Delete a module with its lessons, unless learners have progress in them."""
     course = _own(session, user, slug)

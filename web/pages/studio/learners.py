@@ -16,6 +16,7 @@ from api.db import SessionDep
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.kit.ids import PathId
 from api.studio import learners as learners_service
 from api.studio.access import owned_course
 from web.pages.common import FormStr, settings_of
@@ -110,7 +111,7 @@ def revoke_access(
     user: RequireInstructor,
     now: Now,
     slug: str,
-    enrolment_id: int,
+    enrolment_id: PathId,
     note: FormStr = "",
 ) -> Response:
     """End a learner's access by hand, with the reason."""

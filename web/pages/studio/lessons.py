@@ -13,6 +13,7 @@ from api.catalog.models import Course, Lesson, Module
 from api.db import SessionDep
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
+from api.kit.ids import PathId
 from api.studio import lessons, modules
 from api.studio import steps as studio_steps
 from api.studio.access import owned_course
@@ -151,7 +152,7 @@ def _typed(
 
 @router.get("/studio/courses/{slug}/modules/{module_id}/lessons/new", response_class=HTMLResponse)
 def new_lesson(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: PathId
 ) -> HTMLResponse:
     """An empty lesson form for this module."""
     course = _course(session, user, slug)
@@ -165,7 +166,7 @@ def create_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    module_id: int,
+    module_id: PathId,
     title: FormStr = "",
     lesson_slug: FormStr = "",
     body: FormStr = "",
@@ -192,7 +193,7 @@ def create_lesson(
 
 @router.get("/studio/courses/{slug}/lessons/{lesson_id}", response_class=HTMLResponse)
 def show_lesson(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, lesson_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, lesson_id: PathId
 ) -> HTMLResponse:
     """The lesson's form, its video and its steps."""
     course, lesson = _lesson(session, user, slug, lesson_id)
@@ -205,7 +206,7 @@ def save_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     title: FormStr = "",
     lesson_slug: FormStr = "",
     body: FormStr = "",
@@ -257,7 +258,7 @@ def move_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     direction: FormStr = "",
     return_to: FormStr = "",
 ) -> RedirectResponse:
@@ -279,7 +280,7 @@ def delete_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     confirm: FormStr = "",
 ) -> Response:
     """Delete the lesson and its steps, unless learners have worked on it."""
@@ -304,7 +305,7 @@ def add_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     kind: FormStr = "",
 ) -> Response:
     """A new step at the end, with the usual dosing, opened for editing."""
@@ -325,8 +326,8 @@ def save_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
-    step_id: int,
+    lesson_id: PathId,
+    step_id: PathId,
     title: FormStr = "",
     body: FormStr = "",
     hold_seconds: FormStr = "",
@@ -369,8 +370,8 @@ def move_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
-    step_id: int,
+    lesson_id: PathId,
+    step_id: PathId,
     direction: FormStr = "",
 ) -> RedirectResponse:
     """One place up or down; the page comes back with focus on the same button."""
@@ -390,8 +391,8 @@ def delete_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
-    step_id: int,
+    lesson_id: PathId,
+    step_id: PathId,
     confirm: FormStr = "",
 ) -> Response:
     """Delete the step after its confirmation button."""

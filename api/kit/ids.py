@@ -1,0 +1,28 @@
+"""Row ids: the one bounded type every route reads them with, and the id of a stored row.
+
+Ids are 32-bit INTEGER columns on both databases. A number outside 1 … MAX_ID can name no row,
+and handing it to a driver fails there (SQLite cannot bind past 64 bits, PostgreSQL may refuse
+the comparison) instead of finding nothing, so routes refuse it before any service sees it.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import Field
+
+MAX_ID = 2**31 - 1
+
+# An id in a request body or a pydantic model.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# An id in the path (`/lessons/{lesson_id}`) or in the query (`?learner_id=`).
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
+
+# The validation errors a number outside Id's bounds gives.
+OUT_OF_RANGE = frozenset({"greater_than_equal", "less_than_equal"})
+
+
+def path_id_out_of_range(errors: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a path parameter of these validation errors is a number no row can have."""
+    return any(error["loc"][0] == "path" and error["type"] in OUT_OF_RANGE for error in errors)
