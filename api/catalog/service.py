@@ -22,6 +22,7 @@ from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import AppError, NotFound
 from api.i18n import format_day
 from api.i18n import gettext as _
+from api.kit.lookup import index_in
 
 
 @dataclass
@@ -302,9 +303,9 @@ def open_lesson(
     """The outline and the index of a lesson the viewer may open; NotFound or LessonLocked."""
     course_outline = outline(session, slug=slug, viewer=viewer, now=now)
     ordered = course_outline.lessons
-    index = next((i for i, item in enumerate(ordered) if item.slug == lesson_slug), None)
-    if index is None:
-        raise NotFound(_("We could not find this lesson."))
+    index = index_in(
+        ordered, lambda item: item.slug == lesson_slug, message=_("We could not find this lesson.")
+    )
     ensure_open(viewer, course_outline, ordered[index])
     return course_outline, index
 

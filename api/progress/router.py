@@ -24,9 +24,10 @@ from api.catalog.router import LessonLink
 from api.catalog.service import CourseOutline
 from api.clock import Now, week_start
 from api.db import SessionDep
-from api.errors import ErrorPublic, FormError, InvalidPublic, NotFound
+from api.errors import ErrorPublic, FormError, InvalidPublic
 from api.i18n import gettext as _
 from api.kit.ids import Id
+from api.kit.lookup import index_in
 from api.progress import access, practice, today
 from api.progress import service as progress_service
 from api.progress.models import EFFORT, MAX_DURATION_SECONDS, MAX_NOTE_LENGTH, LessonProgress
@@ -241,10 +242,9 @@ def _link(lesson: Lesson | None) -> LessonLink | None:
 
 
 def _lesson_in(outline: CourseOutline, lesson_slug: str) -> Lesson:
-    lesson = next((item for item in outline.lessons if item.slug == lesson_slug), None)
-    if lesson is None:
-        raise NotFound(_("We could not find this lesson."))
-    return lesson
+    lessons = outline.lessons
+    message = _("We could not find this lesson.")
+    return lessons[index_in(lessons, lambda item: item.slug == lesson_slug, message=message)]
 
 
 def _lesson_progress(

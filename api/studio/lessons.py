@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from api.catalog import steps as catalog_steps
 from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
 from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
-from api.errors import Conflict, FormError, NotFound
+from api.errors import Conflict, FormError
 from api.i18n import gettext as _
-from api.kit.ids import MAX_ID
+from api.kit.lookup import child_of
 from api.media import usage as media_usage
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio import lesson_video
@@ -123,10 +123,14 @@ def changed_fields(saved: dict[str, str], typed: dict[str, str]) -> list[str]:
 
 def lesson_of(session: Session, *, course: Course, lesson_id: int) -> Lesson:
     """The course's lesson with this id; NotFound for any other id."""
-    lesson = session.get(Lesson, lesson_id) if 0 < lesson_id <= MAX_ID else None
-    if lesson is None or lesson.course_id != course.id:
-        raise NotFound(_("We could not find this lesson."))
-    return lesson
+    return child_of(
+        session,
+        Lesson,
+        lesson_id,
+        parent_column=col(Lesson.course_id),
+        parent_id=course.id,
+        message=_("We could not find this lesson."),
+    )
 
 
 def _module_lessons(session: Session, module_id: int) -> list[Lesson]:

@@ -24,9 +24,9 @@ from api.catalog.models import (
     Step,
     StepKind,
 )
-from api.errors import FormError, NotFound
+from api.errors import FormError
 from api.i18n import gettext as _
-from api.kit.ids import MAX_ID
+from api.kit.lookup import child_of
 from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text, touch
 from api.studio.lessons import parse_number
 from api.studio.modules import move_within, renumber
@@ -86,10 +86,14 @@ class StepInput:
 
 def step_of(session: Session, *, lesson: Lesson, step_id: int) -> Step:
     """The lesson's step with this id; NotFound for any other id."""
-    step = session.get(Step, step_id) if 0 < step_id <= MAX_ID else None
-    if step is None or step.lesson_id != lesson.id:
-        raise NotFound(_("We could not find this step."))
-    return step
+    return child_of(
+        session,
+        Step,
+        step_id,
+        parent_column=col(Step.lesson_id),
+        parent_id=lesson.id,
+        message=_("We could not find this step."),
+    )
 
 
 def _lesson_steps(session: Session, lesson: Lesson) -> list[Step]:
