@@ -27,6 +27,7 @@ from api.db import SessionDep
 from api.errors import ErrorPublic, FormError, InvalidPublic
 from api.i18n import gettext as _
 from api.kit.ids import Id
+from api.kit.keyset import Cursor
 from api.kit.lookup import index_in
 from api.progress import access, practice, today
 from api.progress import service as progress_service
@@ -403,7 +404,7 @@ def list_practice(
     owner_id, course_id = access.practice_reading(
         session, viewer=user, course_slug=course, learner_id=learner_id, now=now
     )
-    after = practice.Cursor.parse(cursor) if cursor is not None else None
+    after = Cursor.parse(cursor) if cursor is not None else None
     if cursor is not None and after is None:
         raise FormError({"cursor": _("Pass the next_cursor of the previous page as it was.")})
     found = practice.entries(
@@ -420,7 +421,7 @@ def list_practice(
     ]
     more = len(found) == limit
     return PracticePage(
-        items=items, next_cursor=str(practice.Cursor.after(found[-1])) if more else None
+        items=items, next_cursor=str(practice.next_cursor(found[-1])) if more else None
     )
 
 
