@@ -21,6 +21,7 @@ from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
 from api.kit.lookup import child_of
+from api.kit.slugs import slugify
 from api.media import usage as media_usage
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio import lesson_video
@@ -30,7 +31,6 @@ from api.studio.courses import (
     clean_line,
     clean_text,
     first_free,
-    slugify,
     touch,
 )
 from api.studio.modules import module_in, move_within, renumber
@@ -180,12 +180,13 @@ def _slug(
     typed = data.slug.strip().lower()
     exclude = lesson.id if lesson else None
     if not typed:
-        base = slugify(title)
+        base = slugify(title, max_length=SLUG_LENGTH[1])
         if len(base) < SLUG_LENGTH[0]:
             base = f"les-{base}" if base else "les"
         return _unique_slug(session, course, base, exclude=exclude), None
     if not is_slug(typed):
-        example = slugify(title) if is_slug(slugify(title)) else "adem-rustig"
+        made = slugify(title, max_length=SLUG_LENGTH[1])
+        example = made if is_slug(made) else "adem-rustig"
         return typed, _(
             "Use only a–z, 0–9 and hyphens, 3 to 80 characters, for example %(example)s.",
             example=example,
