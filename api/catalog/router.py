@@ -12,6 +12,7 @@ from api.catalog.markdown import render_markdown
 from api.catalog.models import Course, Lesson, Step
 from api.db import SessionDep
 from api.errors import UNAVAILABLE, ErrorPublic, InvalidPublic
+from api.kit.ids import id_of
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -133,7 +134,7 @@ def _summary(course: Course, instructor: User) -> dict[str, Any]:
 
 def _step(step: Step) -> StepPublic:
     return StepPublic(
-        id=step.id or 0,
+        id=id_of(step),
         kind=step.kind,
         title=step.title,
         body_html=render_markdown(step.body),

@@ -22,6 +22,7 @@ from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import AppError, NotFound
 from api.i18n import format_day
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.kit.lookup import index_in
 
 
@@ -202,8 +203,7 @@ def _cached_modules(
     contents = content_of(session, courses)
     return {
         course.id: [
-            ModuleOutline(part.module, list(part.lessons))
-            for part in contents[course.id or 0].parts
+            ModuleOutline(part.module, list(part.lessons)) for part in contents[id_of(course)].parts
         ]
         for course in courses
     }
@@ -325,7 +325,7 @@ def lesson_view(
     ordered = course_outline.lessons
     lesson = ordered[index]
     course = course_outline.course
-    steps = content_of(session, [course])[course.id or 0].steps_of(lesson)
+    steps = content_of(session, [course])[id_of(course)].steps_of(lesson)
     return LessonView(
         outline=course_outline,
         module=course_outline.module_of[lesson.id],

@@ -6,7 +6,7 @@ the comparison) instead of finding nothing, so routes refuse it before any servi
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Path, Query
 from pydantic import Field
@@ -26,3 +26,17 @@ OUT_OF_RANGE = frozenset({"greater_than_equal", "less_than_equal"})
 def path_id_out_of_range(errors: Sequence[Mapping[str, Any]]) -> bool:
     """Whether a path parameter of these validation errors is a number no row can have."""
     return any(error["loc"][0] == "path" and error["type"] in OUT_OF_RANGE for error in errors)
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Stored) -> int:
+    """The id of a stored row; ValueError for one that was never flushed (its id is None)."""
+    # A missing id is a bug to be seen: read as 0 it would quietly stand for a row that does
+    # not exist, such as a user 0 owning what was meant for someone.
+    if row.id is None:
+        raise ValueError(f"this {type(row).__name__} has no id: it was never stored")
+    return row.id

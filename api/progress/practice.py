@@ -17,6 +17,7 @@ from api.consent import service as consent_service
 from api.db import upsert
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.kit.keyset import Cursor, newest_first
 from api.progress.models import MAX_NOTE_LENGTH, PracticeLog
 
@@ -135,7 +136,7 @@ def _stored(session: Session, *, user: User, client_id: str) -> PracticeLog | No
 def next_cursor(entry: PracticeEntry) -> Cursor:
     """The cursor of the page that follows the one ending with `entry`: several logs can share
     a moment (one practice of two steps sent together), so the id is part of it."""
-    return Cursor(entry.log.practised_at, entry.log.id or 0)
+    return Cursor(entry.log.practised_at, id_of(entry.log))
 
 
 def entries(

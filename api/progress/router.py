@@ -26,7 +26,7 @@ from api.clock import Now, week_start
 from api.db import SessionDep
 from api.errors import ErrorPublic, FormError, InvalidPublic
 from api.i18n import gettext as _
-from api.kit.ids import Id
+from api.kit.ids import Id, id_of
 from api.kit.keyset import Cursor
 from api.kit.lookup import index_in
 from api.progress import access, practice, today
@@ -264,7 +264,7 @@ def _course_progress(progress: CourseProgress, learner: User) -> CourseProgressP
     outline = progress.outline
     return CourseProgressPublic(
         course_slug=outline.course.slug,
-        learner_id=learner.id or 0,
+        learner_id=id_of(learner),
         percent=progress.percent,
         completed_count=progress.completed_count,
         lesson_count=outline.lesson_count,
@@ -314,7 +314,7 @@ def read_lesson_progress(
     reading = access.course_reading(session, slug=slug, viewer=user, learner_id=learner_id, now=now)
     lesson = _lesson_in(reading.outline, lesson_slug)
     progress = progress_service.read(session, outline=reading.outline, user_id=reading.learner_id)
-    return _lesson_progress(lesson, progress.by_lesson.get(lesson.id or 0))
+    return _lesson_progress(lesson, progress.by_lesson.get(id_of(lesson)))
 
 
 def _open_lesson(
@@ -332,7 +332,7 @@ def complete_lesson(
 ) -> LessonProgressPublic:
     """Mark a lesson she may open as done; again keeps the first moment."""
     lesson = _open_lesson(session, user, slug, lesson_slug, now)
-    record = progress_service.complete(session, user_id=user.id or 0, lesson=lesson, now=now)
+    record = progress_service.complete(session, user_id=id_of(user), lesson=lesson, now=now)
     return _lesson_progress(lesson, record)
 
 
@@ -342,7 +342,7 @@ def undo_completion(
 ) -> LessonProgressPublic:
     """Mark a lesson as not done."""
     lesson = _open_lesson(session, user, slug, lesson_slug, now)
-    record = progress_service.undo(session, user_id=user.id or 0, lesson=lesson, now=now)
+    record = progress_service.undo(session, user_id=id_of(user), lesson=lesson, now=now)
     return _lesson_progress(lesson, record)
 
 
@@ -358,7 +358,7 @@ def save_position(
     """Remember where she is in the lesson's video."""
     lesson = _open_lesson(session, user, slug, lesson_slug, now)
     record = progress_service.save_position(
-        session, user_id=user.id or 0, lesson=lesson, seconds=int(body.seconds), now=now
+        session, user_id=id_of(user), lesson=lesson, seconds=int(body.seconds), now=now
     )
     return _lesson_progress(lesson, record)
 
@@ -441,7 +441,7 @@ def _brief(item: today.CourseToday) -> CourseBriefPublic:
 def read_summary(session: SessionDep, user: RequireUser, now: Now) -> SummaryPublic:
     """Her streak, this week, the next lesson and each course's progress."""
     page = today.read(session, user=user, now=now)
-    week = practice.week(session, user_id=user.id or 0, monday=week_start(page.day))
+    week = practice.week(session, user_id=id_of(user), monday=week_start(page.day))
     return SummaryPublic(
         day=page.day,
         streak=page.streak,

@@ -20,6 +20,7 @@ from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
 from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.kit.lookup import child_of
 from api.kit.slugs import slugify
 from api.media import usage as media_usage
@@ -263,9 +264,9 @@ def create(session: Session, *, course: Course, module: Module, data: LessonInpu
     values = _check(session, course, data)
     # Both rows were read from the database, so they have their ids.
     lesson = Lesson(
-        module_id=module.id or 0,
-        course_id=course.id or 0,
-        position=len(_module_lessons(session, module.id or 0)),
+        module_id=id_of(module),
+        course_id=id_of(course),
+        position=len(_module_lessons(session, id_of(module))),
         **values,
     )
     with _slug_guard(session):

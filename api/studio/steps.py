@@ -26,6 +26,7 @@ from api.catalog.models import (
 )
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.kit.lookup import child_of
 from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text, touch
 from api.studio.lessons import parse_number
@@ -123,7 +124,7 @@ def add(session: Session, *, course: Course, lesson: Lesson, kind: str) -> Step:
         raise FormError({"kind": _("Choose a text, an exercise or a breathing exercise.")})
     titles = {StepKind.exercise: _("Exercise"), StepKind.breathing: _("Breathing")}
     step = Step(
-        lesson_id=lesson.id or 0,
+        lesson_id=id_of(lesson),
         position=len(_lesson_steps(session, lesson)),
         kind=kind,
         title=titles.get(StepKind(kind), ""),

@@ -14,7 +14,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from api.accounts.models import Role
-from api.kit.ids import MAX_ID, Id
+from api.catalog.models import Course
+from api.kit.ids import MAX_ID, Id, id_of
 from tests.factories import enable_totp, log_in, make_course, make_user, post_form
 
 # PostgreSQL's INTEGER holds -2**31 … 2**31 - 1; Kern's ids count up from 1.
@@ -138,3 +139,25 @@ def test_an_api_id_out_of_range_is_a_422_that_names_the_field(
     assert response.status_code == 422
     assert response.json()["error"] == "invalid"
     assert set(response.json()["fields"]) == {"learner_id"}
+
+
+def test_the_id_of_a_stored_row_is_its_id(session: Session) -> None:
+    course = make_course(session)
+    stored = session.get(Course, course.id)
+
+    assert stored is course
+    assert id_of(course) == course.id
+    assert id_of(course) >= 1
+
+
+def test_the_id_of_a_row_never_stored_is_an_error_not_zero(session: Session) -> None:
+    unsaved = Course(slug="nog-niet-bewaard", title="Nog niet bewaard", instructor_id=1)
+
+    with pytest.raises(ValueError, match="Course has no id"):
+        id_of(unsaved)
+
+    # Once flushed, the same object has its id.
+    unsaved.instructor_id = id_of(make_user(session, role=Role.instructor))
+    session.add(unsaved)
+    session.flush()
+    assert id_of(unsaved) == unsaved.id

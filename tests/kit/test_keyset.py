@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from api.kit.ids import MAX_ID
+from api.kit.ids import MAX_ID, id_of
 from api.kit.keyset import Cursor, newest_first
 from api.progress.models import PracticeLog
 from tests.factories import make_course, make_user
@@ -63,21 +63,19 @@ def store_logs(session: Session, moments: list[datetime]) -> int:
     """Logs of one learner at these moments; her id."""
     learner = make_user(session)
     course = make_course(session, modules=1, lessons_per_module=1)
-    assert learner.id is not None
-    assert course.id is not None
     for number, moment in enumerate(moments):
         session.add(
             PracticeLog(
-                user_id=learner.id,
+                user_id=id_of(learner),
                 client_id=f"log-{number:04d}",
-                course_id=course.id,
+                course_id=id_of(course),
                 step_kind="exercise",
                 practised_at=moment,
                 practised_on=date(2026, 11, 16),
             )
         )
     session.flush()
-    return learner.id
+    return id_of(learner)
 
 
 def page_through(session: Session, user_id: int, size: int) -> list[list[PracticeLog]]:
@@ -97,7 +95,7 @@ def page_through(session: Session, user_id: int, size: int) -> list[list[Practic
             return pages
         pages.append(rows)
         # Through the text a client hands back, as the practice list's next_cursor goes.
-        cursor = Cursor.parse(str(Cursor(rows[-1].practised_at, rows[-1].id or 0)))
+        cursor = Cursor.parse(str(Cursor(rows[-1].practised_at, id_of(rows[-1]))))
     return pages
 
 
@@ -113,7 +111,7 @@ def test_paging_reaches_every_row_once_when_moments_are_shared(session: Session,
     assert len(rows) == 6
     assert len({row.id for row in rows}) == 6
     # Newest first; among logs of one moment, the highest id first.
-    keys = [(row.practised_at, row.id or 0) for row in rows]
+    keys = [(row.practised_at, id_of(row)) for row in rows]
     assert keys == sorted(keys, reverse=True)
     assert [len(page) for page in pages[:-1]] == [size] * (len(pages) - 1)
 

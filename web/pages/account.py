@@ -12,7 +12,7 @@ from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
 from api.db import SessionDep
 from api.errors import FormError, TooManyAttempts
-from api.kit.ids import PathId
+from api.kit.ids import PathId, id_of
 from api.payments import service as payments_service
 from api.progress import practice
 from api.ratelimit import service as ratelimit
@@ -62,7 +62,7 @@ def _account_page(
         "orders": payments_service.orders_of(session, user=user),
         "order_statuses": payments_service.STATUS_LABELS,
         "health_consent": consent_service.health_consent_state(session, user=user),
-        "practice_count": practice.count(session, user_id=user.id or 0),
+        "practice_count": practice.count(session, user_id=id_of(user)),
         "notice": notice if notice in NOTICES else None,
         "errors": errors or {},
         "values": {"name": user.name, "language": user.language, **(values or {})},

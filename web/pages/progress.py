@@ -21,6 +21,7 @@ from api.consent import service as consent_service
 from api.db import SessionDep
 from api.i18n import gettext as _
 from api.i18n import ngettext
+from api.kit.ids import id_of
 from api.kit.keyset import Cursor
 from api.progress import practice
 from api.progress import service as progress_service
@@ -276,7 +277,7 @@ def show_practice(
     """Her practice log: a week chart and every logged practice, newest first."""
     today = local_day(now)
     monday = _chosen_week(week, today)
-    user_id = user.id or 0
+    user_id = id_of(user)
     chart = week_chart(practice.week(session, user_id=user_id, monday=monday), today)
     # A cursor that cannot be read (an old or edited link) shows the newest practices.
     since = Cursor.parse(cursor)
