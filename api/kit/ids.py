@@ -15,9 +15,11 @@ MAX_ID = 2**31 - 1
 
 # An id in a request body or a pydantic model.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-# An id in the path (`/lessons/{lesson_id}`) or in the query (`?learner_id=`).
+# An id in the path (`/lessons/{lesson_id}`), and one in the query (`?learner_id=`), where it
+# narrows a list or a reading and is None when left out. A route describes its query id with a
+# Query(description=...) of its own around QueryId: FastAPI takes the outermost one.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
+QueryId = Annotated[Id | None, Query()]
 
 # The validation errors a number outside Id's bounds gives.
 OUT_OF_RANGE = frozenset({"greater_than_equal", "less_than_equal"})

@@ -27,10 +27,10 @@ def child_of(
     parent_id: int | None,
     message: str,
 ) -> Row:
-    """The `model` row with this id whose `parent_column` (e.g. `col(Lesson.course_id)`) holds
-    `parent_id`; NotFound(message) otherwise."""
+    """The `model` row with this id and `parent_id` in `parent_column`; NotFound otherwise."""
     # By primary key, so a row this session already holds costs no statement.
     row = session.get(model, child_id)
+    # col() types the column as Mapped; it is the model's attribute, which knows its name.
     key = cast(QueryableAttribute[Any], parent_column).key
     if row is None or parent_id is None or getattr(row, key) != parent_id:
         raise NotFound(message)
@@ -38,8 +38,7 @@ def child_of(
 
 
 def index_in(items: Sequence[Item], matches: Callable[[Item], bool], *, message: str) -> int:
-    """The position of the first of the parent's loaded `items` that matches; NotFound(message)
-    when none does."""
+    """The position of the first loaded item that matches; NotFound(message) when none does."""
     index = next((i for i, item in enumerate(items) if matches(item)), None)
     if index is None:
         raise NotFound(message)

@@ -134,8 +134,9 @@ def _stored(session: Session, *, user: User, client_id: str) -> PracticeLog | No
 
 
 def next_cursor(entry: PracticeEntry) -> Cursor:
-    """The cursor of the page that follows the one ending with `entry`: several logs can share
-    a moment (one practice of two steps sent together), so the id is part of it."""
+    """The cursor of the page that follows the one ending with `entry`."""
+    # Several logs can share a moment (one practice of two steps sent together), so the id
+    # is part of the cursor: the moment alone would skip some.
     return Cursor(entry.log.practised_at, id_of(entry.log))
 
 

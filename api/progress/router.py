@@ -26,7 +26,7 @@ from api.clock import Now, week_start
 from api.db import SessionDep
 from api.errors import ErrorPublic, FormError, InvalidPublic
 from api.i18n import gettext as _
-from api.kit.ids import Id, id_of
+from api.kit.ids import Id, QueryId, id_of
 from api.kit.keyset import Cursor
 from api.kit.lookup import index_in
 from api.progress import access, practice, today
@@ -93,7 +93,7 @@ def _in_utc(value: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
 
 LearnerId = Annotated[
-    Id | None, Query(description="Read this learner's data (the course's instructor or admins)")
+    QueryId, Query(description="Read this learner's data (the course's instructor or admins)")
 ]
 
 

@@ -161,3 +161,16 @@ def test_the_id_of_a_row_never_stored_is_an_error_not_zero(session: Session) -> 
     session.add(unsaved)
     session.flush()
     assert id_of(unsaved) == unsaved.id
+
+
+def test_the_api_description_states_the_id_bounds_and_what_the_id_is_for(
+    client: TestClient,
+) -> None:
+    description = client.get("/api/openapi.json").json()
+    parameters = description["paths"]["/api/v1/practice"]["get"]["parameters"]
+    learner_id = next(param for param in parameters if param["name"] == "learner_id")
+
+    assert learner_id["required"] is False
+    assert learner_id["description"].startswith("Read this learner's data")
+    number = next(kind for kind in learner_id["schema"]["anyOf"] if kind["type"] == "integer")
+    assert (number["minimum"], number["maximum"]) == (1, MAX_ID)
