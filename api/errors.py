@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import i18n
 from api.i18n import gettext as _
 from api.i18n import ngettext
+from api.kit.ids import path_id_out_of_range
 from api.middleware import locale_of, loggable_path
 
 log = logging.getLogger("kern.errors")
@@ -321,6 +322,9 @@ async def _handle_validation_error(request: Request, exc: Exception) -> Response
             {"error": "invalid", "detail": _("Some fields are not valid."), "fields": fields},
             status_code=422,
         )
+    if path_id_out_of_range(exc.errors()):
+        # A page address with an id no row can have names no page: the 404 an unknown id gets.
+        return _error_response(request, 404, None, "not_found")
     return _error_response(request, 422, _("Some fields are not valid."), "invalid")
 
 

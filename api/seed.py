@@ -18,6 +18,7 @@ from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.errors import NotFound
+from api.kit.ids import id_of
 from api.practice_identity import service as identity_service
 from api.progress import practice
 from api.progress import service as progress_service
@@ -156,7 +157,7 @@ def _demo_progress(
 ) -> None:
     """The first `completed` lessons done on past days, the next one opened at `opened_at`,
     and a few practices of their exercises."""
-    user_id = learner.id or 0
+    user_id = id_of(learner)
     outline = catalog.outline(session, slug=slug, viewer=learner, now=now)
     done = outline.lessons[:completed]
     for index, lesson in enumerate(done):
@@ -182,7 +183,7 @@ def _demo_progress(
         step = steps[number % len(steps)]
         entry = practice.PracticeInput(
             client_id=f"seed-{slug}-{number}",
-            step_id=step.id or 0,
+            step_id=id_of(step),
             practised_at=now - timedelta(days=days_ago, minutes=20 + 7 * number),
             duration_seconds=240 + 30 * number,
             sets_done=step.sets or 0,

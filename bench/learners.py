@@ -23,6 +23,7 @@ from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog.models import StepKind
 from api.config import Settings
+from api.kit.ids import id_of
 from api.security import csrf
 from bench.wrk import Request
 
@@ -107,7 +108,7 @@ def _steps(
 ) -> tuple[Step, ...]:
     """The lesson's exercise and breathing steps, read as a learner who may open it."""
     view = catalog.lesson_view(session, slug=slug, lesson_slug=lesson_slug, viewer=viewer, now=now)
-    return tuple(Step(step.id or 0, step.kind) for step in view.steps if step.kind != StepKind.text)
+    return tuple(Step(id_of(step), step.kind) for step in view.steps if step.kind != StepKind.text)
 
 
 def requests_for(

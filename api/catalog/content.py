@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from api.catalog.models import Course, Lesson, Module, Step
+from api.kit.ids import id_of
 
 # Far more courses than a small platform has; a bound so that the cache cannot grow unchecked.
 MAX_COURSES = 500
@@ -45,7 +46,7 @@ class CourseContent:
     steps: dict[int, tuple[Step, ...]]  # by lesson id, in order
 
     def steps_of(self, lesson: Lesson) -> tuple[Step, ...]:
-        return self.steps.get(lesson.id or 0, ())
+        return self.steps.get(id_of(lesson), ())
 
 
 _cache: OrderedDict[int, CourseContent] = OrderedDict()
@@ -59,7 +60,7 @@ def content_of(session: Session, courses: Sequence[Course]) -> dict[int, CourseC
     missing: list[Course] = []
     with _lock:
         for course in courses:
-            cached = _cache.get(course.id or 0)
+            cached = _cache.get(id_of(course))
             if (
                 cached is not None
                 and cached.version == course.content_version
@@ -117,7 +118,7 @@ def _read(session: Session, courses: Sequence[Course]) -> dict[int, CourseConten
     by_lesson: dict[int, list[Step]] = {}
     for step in steps:
         by_lesson.setdefault(step.lesson_id, []).append(step)
-    parts: dict[int, list[Part]] = {course.id or 0: [] for course in courses}
+    parts: dict[int, list[Part]] = {id_of(course): [] for course in courses}
     for module in modules:
         parts[module.course_id].append(Part(module, tuple(by_module[module.id])))
     lesson_course = {lesson.id: lesson.course_id for lesson in lessons}
@@ -125,12 +126,12 @@ def _read(session: Session, courses: Sequence[Course]) -> dict[int, CourseConten
     for lesson_id, items in by_lesson.items():
         steps_by_course[lesson_course[lesson_id]][lesson_id] = tuple(items)
     return {
-        course.id or 0: CourseContent(
-            course_id=course.id or 0,
+        id_of(course): CourseContent(
+            course_id=id_of(course),
             version=course.content_version,
             created_at=course.created_at,
-            parts=tuple(parts[course.id or 0]),
-            steps=steps_by_course[course.id or 0],
+            parts=tuple(parts[id_of(course)]),
+            steps=steps_by_course[id_of(course)],
         )
         for course in courses
     }

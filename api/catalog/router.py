@@ -23,6 +23,7 @@ from api.catalog.schemas import (
 )
 from api.db import SessionDep
 from api.errors import UNAVAILABLE, ErrorPublic, InvalidPublic
+from api.kit.ids import id_of
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
@@ -50,7 +51,7 @@ def _summary(course: Course, instructor: User) -> dict[str, Any]:
 
 def _step(step: Step) -> StepPublic:
     return StepPublic(
-        id=step.id or 0,
+        id=id_of(step),
         kind=step.kind,
         title=step.title,
         body_html=render_markdown(step.body),

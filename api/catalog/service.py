@@ -22,6 +22,8 @@ from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import AppError, NotFound
 from api.i18n import format_day
 from api.i18n import gettext as _
+from api.kit.ids import id_of
+from api.kit.lookup import index_in
 
 
 @dataclass
@@ -201,8 +203,7 @@ def _cached_modules(
     contents = content_of(session, courses)
     return {
         course.id: [
-            ModuleOutline(part.module, list(part.lessons))
-            for part in contents[course.id or 0].parts
+            ModuleOutline(part.module, list(part.lessons)) for part in contents[id_of(course)].parts
         ]
         for course in courses
     }
@@ -302,9 +303,9 @@ def open_lesson(
     """The outline and the index of a lesson the viewer may open; NotFound or LessonLocked."""
     course_outline = outline(session, slug=slug, viewer=viewer, now=now)
     ordered = course_outline.lessons
-    index = next((i for i, item in enumerate(ordered) if item.slug == lesson_slug), None)
-    if index is None:
-        raise NotFound(_("We could not find this lesson."))
+    index = index_in(
+        ordered, lambda item: item.slug == lesson_slug, message=_("We could not find this lesson.")
+    )
     ensure_open(viewer, course_outline, ordered[index])
     return course_outline, index
 
@@ -324,7 +325,7 @@ def lesson_view(
     ordered = course_outline.lessons
     lesson = ordered[index]
     course = course_outline.course
-    steps = content_of(session, [course])[course.id or 0].steps_of(lesson)
+    steps = content_of(session, [course])[id_of(course)].steps_of(lesson)
     return LessonView(
         outline=course_outline,
         module=course_outline.module_of[lesson.id],

@@ -17,6 +17,7 @@ from api.consent.models import Consent, ConsentKind
 from api.consent.texts import HEALTH_DATA_VERSION
 from api.errors import AppError
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 
 
 class ConsentRequired(AppError):
@@ -70,7 +71,7 @@ def give_health_consent(
     if current is not None and current.text_version == version and has_health_consent(user):
         return current
     consent = Consent(
-        user_id=user.id or 0,
+        user_id=id_of(user),
         kind=ConsentKind.health_data,
         text_version=version,
         language=language,

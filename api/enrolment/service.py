@@ -11,8 +11,9 @@ from api.catalog.models import Course
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
-from api.errors import AppError, Conflict, FormError, NotFound
+from api.errors import AppError, Conflict, FormError
 from api.i18n import gettext as _
+from api.kit.lookup import child_of
 from api.reminders import notices
 
 MAX_NOTE_LENGTH = 500
@@ -34,10 +35,14 @@ def find(session: Session, *, user_id: int | None, course_id: int | None) -> Enr
 
 def in_course(session: Session, *, course: Course, enrolment_id: int) -> Enrolment:
     """An enrolment of this course by id; NotFound for another course's or an unknown one."""
-    enrolment = session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.course_id != course.id:
-        raise NotFound(_("We could not find this enrolment."))
-    return enrolment
+    return child_of(
+        session,
+        Enrolment,
+        enrolment_id,
+        parent_column=col(Enrolment.course_id),
+        parent_id=course.id,
+        message=_("We could not find this enrolment."),
+    )
 
 
 def grant(

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from api.config import Settings
 from api.db import WRITE_INTENT, upsert, utcnow
+from api.kit.ids import id_of
 from api.mail.models import OutboxMessage, OutboxStatus
 from api.mail.service import MailError, Message, send
 
@@ -131,7 +132,7 @@ def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[Cl
     ).all()
     return [
         Claimed(
-            id=row.id or 0,
+            id=id_of(row),
             kind=row.kind,
             attempts=row.attempts,
             message=Message(

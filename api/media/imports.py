@@ -32,6 +32,7 @@ from api.catalog.packages import CoursePackage, ImportResult, PackageError, Prob
 from api.catalog.packages import media as package_media
 from api.catalog.packages.schema import MEDIA_DIR, MediaRef
 from api.catalog.packages.store import Progress, existing_course
+from api.kit.ids import id_of
 from api.media import files, images, owners, videos
 from api.media.files import UploadRefused
 from api.media.usage import discard_if_unused
@@ -63,7 +64,7 @@ def import_package(
     """Import the package and the files it brings; files the course no longer names go once
     the transaction commits, if nothing else names them."""
     existing_course(session, package, instructor=instructor)
-    instructor_id = instructor.id or 0
+    instructor_id = id_of(instructor)
     plan, problems = _plan(session, package, instructor_id, media_dir, max_video_bytes)
     problems += package_media.problems(
         session, package, instructor_id=instructor_id, brought=set(package.media)

@@ -10,6 +10,7 @@ from api.accounts.models import User
 from api.catalog.models import Course, Lesson, VideoProvider
 from api.catalog.packages import ImportResult, archive
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.media import files, images, imports, owners, videos
 from api.media.files import UploadRefused
 from api.media.models import MediaKind
@@ -26,7 +27,7 @@ def set_cover(session: Session, *, course: Course, source: BinaryIO | None, medi
     encoded = images.reencode(data)
     name = files.new_name(encoded.extension)
     files.write_bytes(media_dir, name, encoded.data)
-    owners.record(session, name=name, course_id=course.id or 0, kind=MediaKind.image)
+    owners.record(session, name=name, course_id=id_of(course), kind=MediaKind.image)
     old = course.cover_image
     course.cover_image = name
     session.add(course)
@@ -51,7 +52,7 @@ def set_lesson_video(
         raise UploadRefused(_("Choose a video to upload first."))
     source.seek(0)
     name = videos.store(source, media_dir=media_dir, max_bytes=max_bytes)
-    owners.record(session, name=name, course_id=course.id or 0, kind=MediaKind.video)
+    owners.record(session, name=name, course_id=id_of(course), kind=MediaKind.video)
     old = lesson.video_ref if lesson.video_provider == VideoProvider.file else None
     lesson.video_provider = VideoProvider.file.value
     lesson.video_ref = name

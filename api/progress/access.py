@@ -17,6 +17,7 @@ from api.catalog.service import CourseOutline
 from api.enrolment.models import Enrolment
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Reading:
 
     @property
     def learner_id(self) -> int:
-        return self.learner.id or 0
+        return id_of(self.learner)
 
 
 def _no_learner() -> NotFound:
@@ -71,7 +72,7 @@ def practice_reading(
         if learner_id is not None and learner_id != viewer.id:
             # An instructor sees a learner only through a course they teach.
             raise FormError({"course": _("Choose the course whose practice you want to see.")})
-        return viewer.id or 0, None
+        return id_of(viewer), None
     reading = course_reading(
         session, slug=course_slug, viewer=viewer, learner_id=learner_id, now=now
     )

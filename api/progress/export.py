@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog.models import Course, Lesson
+from api.kit.ids import id_of
 from api.progress import practice
 from api.progress.models import LessonProgress
 
@@ -42,9 +43,9 @@ def erase_progress(session: Session, *, user: User) -> None:
 
 def export_practice(session: Session, *, user: User) -> list[dict[str, Any]]:
     """Her whole practice log, newest first."""
-    return practice.export(session, user_id=user.id or 0)
+    return practice.export(session, user_id=id_of(user))
 
 
 def erase_practice(session: Session, *, user: User) -> None:
     """Delete her practice log, notes included."""
-    practice.erase(session, user_id=user.id or 0)
+    practice.erase(session, user_id=id_of(user))

@@ -2,10 +2,10 @@
 and read back as a list, a week and a streak."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, or_
+from sqlalchemy import Table, bindparam, case, delete, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -17,6 +17,8 @@ from api.consent import service as consent_service
 from api.db import upsert
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import id_of
+from api.kit.keyset import Cursor, newest_first
 from api.progress.models import MAX_NOTE_LENGTH, PracticeLog
 
 TABLE: Table = PracticeLog.__table__  # type: ignore[attr-defined]
@@ -131,39 +133,11 @@ def _stored(session: Session, *, user: User, client_id: str) -> PracticeLog | No
     ).first()
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-_MAX_ID = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a page of her log ended: the last log's moment and id. Several logs can share a
-    moment (one practice of two steps sent together), so the moment alone would skip some."""
-
-    practised_at: datetime
-    id: int
-
-    @classmethod
-    def after(cls, entry: PracticeEntry) -> "Cursor":
-        return cls(entry.log.practised_at, entry.log.id or 0)
-
-    def __str__(self) -> str:
-        # Whole microseconds since 1970 and the id: exact, and safe in a URL as it is.
-        return f"{(self.practised_at - _EPOCH) // _MICROSECOND}.{self.id}"
-
-    @classmethod
-    def parse(cls, text: str) -> "Cursor | None":
-        """The cursor written by str(), or None for anything else."""
-        moment, _, id_text = text.partition(".")
-        if not (moment.isascii() and moment.isdigit() and id_text.isascii() and id_text.isdigit()):
-            return None
-        if len(moment) > 18 or len(id_text) > 10 or not 0 < int(id_text) <= _MAX_ID:
-            return None
-        try:
-            return cls(_EPOCH + int(moment) * _MICROSECOND, int(id_text))
-        except OverflowError:  # past the year 9999
-            return None
+def next_cursor(entry: PracticeEntry) -> Cursor:
+    """The cursor of the page that follows the one ending with `entry`."""
+    # Several logs can share a moment (one practice of two steps sent together), so the id
+    # is part of the cursor: the moment alone would skip some.
+    return Cursor(entry.log.practised_at, id_of(entry.log))
 
 
 def entries(
@@ -190,19 +164,10 @@ def entries(
         query = query.where(col(PracticeLog.course_id) == course_id)
     if before is not None:
         query = query.where(col(PracticeLog.practised_at) < before)
-    if cursor is not None:
-        at = col(PracticeLog.practised_at)
-        query = query.where(
-            or_(
-                at < cursor.practised_at,
-                and_(at == cursor.practised_at, col(PracticeLog.id) < cursor.id),
-            )
-        )
-    rows = session.execute(
-        query.order_by(col(PracticeLog.practised_at).desc(), col(PracticeLog.id).desc()).limit(
-            limit
-        )
-    ).all()
+    query = newest_first(
+        query, at=col(PracticeLog.practised_at), row_id=col(PracticeLog.id), after=cursor
+    )
+    rows = session.execute(query.limit(limit)).all()
     return [PracticeEntry(*row) for row in rows]
 
 

@@ -15,13 +15,15 @@ from api.catalog.schemas import LessonLink
 from api.catalog.service import CourseOutline
 from api.clock import Now, week_start
 from api.db import SessionDep
-from api.errors import ErrorPublic, FormError, InvalidPublic, NotFound
+from api.errors import ErrorPublic, FormError, InvalidPublic
 from api.i18n import gettext as _
+from api.kit.ids import QueryId, id_of
+from api.kit.keyset import Cursor
+from api.kit.lookup import index_in
 from api.progress import access, practice, today
 from api.progress import service as progress_service
 from api.progress.models import LessonProgress
 from api.progress.schemas import (
-    MAX_ID,
     CourseBriefPublic,
     CourseProgressPublic,
     LessonProgressPublic,
@@ -64,10 +66,7 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 LearnerId = Annotated[
-    int | None,
-    Query(
-        ge=1, le=MAX_ID, description="Read this learner's data (the course's instructor or admins)"
-    ),
+    QueryId, Query(description="Read this learner's data (the course's instructor or admins)")
 ]
 
 
@@ -76,10 +75,9 @@ def _link(lesson: Lesson | None) -> LessonLink | None:
 
 
 def _lesson_in(outline: CourseOutline, lesson_slug: str) -> Lesson:
-    lesson = next((item for item in outline.lessons if item.slug == lesson_slug), None)
-    if lesson is None:
-        raise NotFound(_("We could not find this lesson."))
-    return lesson
+    lessons = outline.lessons
+    message = _("We could not find this lesson.")
+    return lessons[index_in(lessons, lambda item: item.slug == lesson_slug, message=message)]
 
 
 def _lesson_progress(
@@ -98,7 +96,7 @@ def _course_progress(progress: CourseProgress, learner: User) -> CourseProgressP
     outline = progress.outline
     return CourseProgressPublic(
         course_slug=outline.course.slug,
-        learner_id=learner.id or 0,
+        learner_id=id_of(learner),
         percent=progress.percent,
         completed_count=progress.completed_count,
         lesson_count=outline.lesson_count,
@@ -148,7 +146,7 @@ def read_lesson_progress(
     reading = access.course_reading(session, slug=slug, viewer=user, learner_id=learner_id, now=now)
     lesson = _lesson_in(reading.outline, lesson_slug)
     progress = progress_service.read(session, outline=reading.outline, user_id=reading.learner_id)
-    return _lesson_progress(lesson, progress.by_lesson.get(lesson.id or 0))
+    return _lesson_progress(lesson, progress.by_lesson.get(id_of(lesson)))
 
 
 def _open_lesson(
@@ -166,7 +164,7 @@ def complete_lesson(
 ) -> LessonProgressPublic:
     """Mark a lesson she may open as done; again keeps the first moment."""
     lesson = _open_lesson(session, user, slug, lesson_slug, now)
-    record = progress_service.complete(session, user_id=user.id or 0, lesson=lesson, now=now)
+    record = progress_service.complete(session, user_id=id_of(user), lesson=lesson, now=now)
     return _lesson_progress(lesson, record)
 
 
@@ -176,7 +174,7 @@ def undo_completion(
 ) -> LessonProgressPublic:
     """Mark a lesson as not done."""
     lesson = _open_lesson(session, user, slug, lesson_slug, now)
-    record = progress_service.undo(session, user_id=user.id or 0, lesson=lesson, now=now)
+    record = progress_service.undo(session, user_id=id_of(user), lesson=lesson, now=now)
     return _lesson_progress(lesson, record)
 
 
@@ -192,7 +190,7 @@ def save_position(
     """Remember where she is in the lesson's video."""
     lesson = _open_lesson(session, user, slug, lesson_slug, now)
     record = progress_service.save_position(
-        session, user_id=user.id or 0, lesson=lesson, seconds=int(body.seconds), now=now
+        session, user_id=id_of(user), lesson=lesson, seconds=int(body.seconds), now=now
     )
     return _lesson_progress(lesson, record)
 
@@ -238,7 +236,7 @@ def list_practice(
     owner_id, course_id = access.practice_reading(
         session, viewer=user, course_slug=course, learner_id=learner_id, now=now
     )
-    after = practice.Cursor.parse(cursor) if cursor is not None else None
+    after = Cursor.parse(cursor) if cursor is not None else None
     if cursor is not None and after is None:
         raise FormError({"cursor": _("Pass the next_cursor of the previous page as it was.")})
     found = practice.entries(
@@ -255,7 +253,7 @@ def list_practice(
     ]
     more = len(found) == limit
     return PracticePage(
-        items=items, next_cursor=str(practice.Cursor.after(found[-1])) if more else None
+        items=items, next_cursor=str(practice.next_cursor(found[-1])) if more else None
     )
 
 
@@ -275,7 +273,7 @@ def _brief(item: today.CourseToday) -> CourseBriefPublic:
 def read_summary(session: SessionDep, user: RequireUser, now: Now) -> SummaryPublic:
     """Her streak, this week, the next lesson and each course's progress."""
     page = today.read(session, user=user, now=now)
-    week = practice.week(session, user_id=user.id or 0, monday=week_start(page.day))
+    week = practice.week(session, user_id=id_of(user), monday=week_start(page.day))
     return SummaryPublic(
         day=page.day,
         streak=page.streak,

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from api.catalog.schemas import LessonLink
+from api.kit.ids import Id
 from api.progress.models import EFFORT, MAX_DURATION_SECONDS, MAX_NOTE_LENGTH
 from api.progress.service import MAX_VIDEO_POSITION
 
@@ -22,8 +23,6 @@ from api.progress.service import MAX_VIDEO_POSITION
 # field instead of a refused INSERT.
 MAX_SETS = 100
 MAX_REPS = 10_000
-# Ids are 32-bit integer columns; a larger number would fail in the database, not as a 404.
-MAX_ID = 2**31 - 1
 
 
 def _not_a_number(value: object) -> object:
@@ -113,7 +112,7 @@ class PracticeCreate(BaseModel):
         pattern=r"^[A-Za-z0-9-]+$",
         description="Made by the browser before the first attempt; a repeat is stored once",
     )
-    step_id: int = Field(ge=1, le=MAX_ID)
+    step_id: Id
     practised_at: Moment
     duration_seconds: int = Field(ge=0, le=MAX_DURATION_SECONDS)
     sets_done: int = Field(ge=0, le=MAX_SETS)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from api.catalog.models import Lesson
 from api.catalog.service import CourseOutline, ModuleOutline
 from api.db import savepoint, upsert
+from api.kit.ids import id_of
 from api.progress.models import LessonProgress
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class CourseProgress:
     by_lesson: dict[int, ProgressRecord]
 
     def completed(self, lesson: Lesson) -> bool:
-        record = self.by_lesson.get(lesson.id or 0)
+        record = self.by_lesson.get(id_of(lesson))
         return record is not None and record.completed
 
     @cached_property
@@ -81,7 +82,7 @@ class CourseProgress:
         visited = [
             (record.last_visited_at, lesson)
             for lesson in self.outline.lessons
-            if (record := self.by_lesson.get(lesson.id or 0)) and record.last_visited_at
+            if (record := self.by_lesson.get(id_of(lesson))) and record.last_visited_at
         ]
         return max(visited, key=lambda pair: pair[0])[1] if visited else None
 
@@ -109,7 +110,7 @@ class CourseProgress:
 
     def position(self, lesson: Lesson) -> int:
         """Where the lesson's `file` video was left, in whole seconds."""
-        record = self.by_lesson.get(lesson.id or 0)
+        record = self.by_lesson.get(id_of(lesson))
         return record.video_position_seconds if record else 0
 
 
@@ -144,7 +145,7 @@ def read_many(
     for row in rows:
         record = ProgressRecord(*row)
         by_course.setdefault(record.course_id, {})[record.lesson_id] = record
-    return [CourseProgress(o, by_course.get(o.course.id or 0, {})) for o in outlines]
+    return [CourseProgress(o, by_course.get(id_of(o.course), {})) for o in outlines]
 
 
 def _row(values: Any) -> LessonProgress:
@@ -164,7 +165,7 @@ def record_visit(
     session: Session, *, progress: CourseProgress, user_id: int, lesson: Lesson, now: datetime
 ) -> None:
     """Remember that she opened the lesson, for "continue where you left off"."""
-    record = progress.by_lesson.get(lesson.id or 0)
+    record = progress.by_lesson.get(id_of(lesson))
     if (
         record is not None
         and record.last_visited_at is not None
@@ -241,4 +242,4 @@ def save_position(
 
 def lesson_record(progress: CourseProgress, lesson: Lesson) -> ProgressRecord | None:
     """Her stored progress in one lesson of the course, if any."""
-    return progress.by_lesson.get(lesson.id or 0)
+    return progress.by_lesson.get(id_of(lesson))

@@ -15,6 +15,7 @@ from api.catalog import service as catalog
 from api.catalog.content import content_of
 from api.catalog.models import Lesson, Step, StepKind
 from api.clock import local_day
+from api.kit.ids import id_of
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
@@ -89,10 +90,10 @@ def _opened_lessons(progresses: list[CourseProgress], viewer: User) -> dict[int,
     for item in progresses:
         open_now = catalog.open_lesson_ids(viewer, item.outline)
         for lesson in item.outline.lessons:
-            record = item.by_lesson.get(lesson.id or 0)
+            record = item.by_lesson.get(id_of(lesson))
             visited = record is not None and (record.last_visited_at or record.completed_at)
             if visited and lesson.id in open_now:
-                opened[lesson.id or 0] = lesson
+                opened[id_of(lesson)] = lesson
     return opened
 
 
@@ -104,19 +105,19 @@ def _latest(items: list[PracticeItem]) -> list[PracticeItem]:
     """
     chosen: set[int] = set()
     for progress in {id(item.progress): item.progress for item in items}.values():
-        lessons = {item.lesson.id or 0 for item in items if item.progress is progress}
+        lessons = {id_of(item.lesson) for item in items if item.progress is progress}
 
         def last_seen(lesson_id: int, progress: CourseProgress = progress) -> datetime:
             record = progress.by_lesson[lesson_id]
             return max(m for m in (record.last_visited_at, record.completed_at) if m is not None)
 
         chosen.update(sorted(lessons, key=last_seen, reverse=True)[:LESSONS_PER_COURSE])
-    return [item for item in items if (item.lesson.id or 0) in chosen]
+    return [item for item in items if id_of(item.lesson) in chosen]
 
 
 def read(session: Session, *, user: User, now: datetime) -> Today:
     """Everything the "Vandaag" page shows for this learner at this moment."""
-    user_id = user.id or 0
+    user_id = id_of(user)
     outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
     progresses = progress_service.read_many(session, outlines=outlines, user_id=user_id)
     opened = _opened_lessons(progresses, user)
@@ -134,7 +135,7 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         for item in progresses
         for lesson in item.outline.lessons
         if lesson.id in opened
-        for step in contents[item.outline.course.id or 0].steps_of(lesson)
+        for step in contents[id_of(item.outline.course)].steps_of(lesson)
         if step.kind in practised_kinds
     ]
     practised = practice.summary(session, user_id=user_id, now=now)
@@ -147,11 +148,11 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
                 step,
                 opened[step.lesson_id],
                 progress_of[step.lesson_id],
-                counts.get(step.id or 0, 0),
+                counts.get(id_of(step), 0),
             )
             for step in steps
         ),
-        key=lambda item: (order[item.lesson.id or 0], item.step.position),
+        key=lambda item: (order[id_of(item.lesson)], item.step.position),
     )
     return Today(
         day=today,

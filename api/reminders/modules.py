@@ -21,6 +21,7 @@ from api.clock import local_day, midnight
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.i18n import TIMEZONE
+from api.kit.ids import id_of
 from api.mail.models import OutboxMessage
 from api.reminders import notices
 from api.reminders.models import MailPreference
@@ -116,7 +117,7 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
             learner=learner,
             course=course,
             module=module,
-            enrolment_id=enrolment.id or 0,
+            enrolment_id=id_of(enrolment),
             lesson_slug=lesson_slug,
             now=now,
         )

@@ -6,7 +6,6 @@ the database as it was. The limits mirror the course-package format
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import Conflict, FormError
 from api.i18n import LANGUAGE_NAMES, format_price, ngettext
 from api.i18n import gettext as _
+from api.kit.slugs import slugify
 from api.payments.models import Order
 from api.progress.models import LessonProgress, PracticeLog
 
@@ -38,7 +38,6 @@ MIN_PAID_CENTS = 50
 RESERVED_SLUGS = frozenset({"new"})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # keeps tab and newline
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 # Whole euros, optionally grouped by thousands (1.250 / 1,250 / 1 250), then 1–2 decimals.
 _PRICE = re.compile(r"^(\d+|\d{1,3}(?:[., ]\d{3})+)(?:[.,](\d{1,2}))?$")
 _CURRENCY = re.compile(r"€|\beur(?:o|os)?\b", re.IGNORECASE)
@@ -141,12 +140,6 @@ def parse_price(text: str) -> int:
     return cents
 
 
-def slugify(text: str) -> str:
-    """A web address made from a title: "Adem in, adem uit" becomes "adem-in-adem-uit"."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _NOT_SLUG.sub("-", plain.lower()).strip("-")[: SLUG_LENGTH[1]].strip("-")
-
-
 def first_free(base: str, taken: set[str]) -> str:
     """`base`, or `base-2`, `base-3` … whichever is not taken, within the slug length."""
     candidate, number = base, 1
@@ -159,7 +152,7 @@ def first_free(base: str, taken: set[str]) -> str:
 
 def slug_from(title: str) -> str:
     """A course web address from its title: "Sterke basis, week 1" → "sterke-basis-week-1"."""
-    slug = slugify(title)
+    slug = slugify(title, max_length=SLUG_LENGTH[1])
     return slug if len(slug) >= SLUG_LENGTH[0] else f"cursus-{slug}".strip("-")
 
 

@@ -17,6 +17,7 @@ from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, Module
 from api.clock import local_day, midnight, week_start
 from api.enrolment.models import Enrolment, EnrolmentStatus
+from api.kit.ids import id_of
 from api.payments.models import Order, OrderStatus
 from api.progress.models import LessonProgress, PracticeLog
 
@@ -170,7 +171,7 @@ def _reach(session: Session, course: Course) -> list[LessonReach]:
     ).all()
     done = {lesson_id: int(count) for lesson_id, count in completions}
     return [
-        LessonReach(lesson, part.module, done.get(lesson.id or 0, 0))
+        LessonReach(lesson, part.module, done.get(id_of(lesson), 0))
         for part in catalog.modules_of(session, course)
         for lesson in part.lessons
     ]

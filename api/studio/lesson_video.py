@@ -8,6 +8,7 @@ from sqlmodel import Session
 from api.catalog.models import Course, Lesson, VideoProvider
 from api.catalog.video import parse_video_url
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.media import files, owners
 from api.media.models import MediaKind
 
@@ -90,6 +91,4 @@ def record(session: Session, *, course: Course, lesson: Lesson) -> None:
     """The course owns the uploaded video its lesson now shows (so /media/ serves it by the
     course's rules); a file of another of her courses becomes this one's too."""
     if lesson.video_provider == VideoProvider.file and lesson.video_ref:
-        owners.record(
-            session, name=lesson.video_ref, course_id=course.id or 0, kind=MediaKind.video
-        )
+        owners.record(session, name=lesson.video_ref, course_id=id_of(course), kind=MediaKind.video)

@@ -19,8 +19,11 @@ from sqlmodel import Session, col, select
 from api.catalog import steps as catalog_steps
 from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
 from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
-from api.errors import Conflict, FormError, NotFound
+from api.errors import Conflict, FormError
 from api.i18n import gettext as _
+from api.kit.ids import id_of
+from api.kit.lookup import child_of
+from api.kit.slugs import slugify
 from api.media import usage as media_usage
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio import lesson_video
@@ -30,10 +33,9 @@ from api.studio.courses import (
     clean_line,
     clean_text,
     first_free,
-    slugify,
     touch,
 )
-from api.studio.modules import MAX_ID, module_in, move_within, renumber
+from api.studio.modules import module_in, move_within, renumber
 
 _NUMBER = re.compile(r"[0-9]{1,9}")
 
@@ -125,10 +127,14 @@ def changed_fields(saved: dict[str, str], typed: Mapping[str, object]) -> list[s
 
 def lesson_of(session: Session, *, course: Course, lesson_id: int) -> Lesson:
     """The course's lesson with this id; NotFound for any other id."""
-    lesson = session.get(Lesson, lesson_id) if 0 < lesson_id <= MAX_ID else None
-    if lesson is None or lesson.course_id != course.id:
-        raise NotFound(_("We could not find this lesson."))
-    return lesson
+    return child_of(
+        session,
+        Lesson,
+        lesson_id,
+        parent_column=col(Lesson.course_id),
+        parent_id=course.id,
+        message=_("We could not find this lesson."),
+    )
 
 
 def _module_lessons(session: Session, module_id: int) -> list[Lesson]:
@@ -178,12 +184,13 @@ def _slug(
     typed = data.slug.strip().lower()
     exclude = lesson.id if lesson else None
     if not typed:
-        base = slugify(title)
+        base = slugify(title, max_length=SLUG_LENGTH[1])
         if len(base) < SLUG_LENGTH[0]:
             base = f"les-{base}" if base else "les"
         return _unique_slug(session, course, base, exclude=exclude), None
     if not is_slug(typed):
-        example = slugify(title) if is_slug(slugify(title)) else "adem-rustig"
+        made = slugify(title, max_length=SLUG_LENGTH[1])
+        example = made if is_slug(made) else "adem-rustig"
         return typed, _(
             "Use only a–z, 0–9 and hyphens, 3 to 80 characters, for example %(example)s.",
             example=example,
@@ -260,9 +267,9 @@ def create(session: Session, *, course: Course, module: Module, data: LessonInpu
     values = _check(session, course, data)
     # Both rows were read from the database, so they have their ids.
     lesson = Lesson(
-        module_id=module.id or 0,
-        course_id=course.id or 0,
-        position=len(_module_lessons(session, module.id or 0)),
+        module_id=id_of(module),
+        course_id=id_of(course),
+        position=len(_module_lessons(session, id_of(module))),
         **values,
     )
     with _slug_guard(session):

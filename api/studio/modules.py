@@ -14,15 +14,13 @@ from sqlmodel import Session, col, select
 
 from api.catalog.models import Course, Lesson, Module, Schedule
 from api.catalog.packages.schema import UNLOCK_AFTER_DAYS
-from api.errors import Conflict, FormError, NotFound
+from api.errors import Conflict, FormError
 from api.i18n import gettext as _
+from api.kit.lookup import child_of
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text, touch
 
 DRIP_DAYS_PER_MODULE = 7
-# Ids are INTEGER columns: a larger number in a path can name no row, and the database drivers
-# would fail on it (SQLite cannot bind it, PostgreSQL refuses it) instead of finding nothing.
-MAX_ID = 2**31 - 1
 
 
 class ModuleForm(BaseModel):
@@ -77,10 +75,14 @@ def _modules(session: Session, course: Course) -> list[Module]:
 
 def module_in(session: Session, *, course: Course, module_id: int) -> Module:
     """A module of this course; NotFound for an unknown id or another course's module."""
-    module = session.get(Module, module_id) if 0 < module_id <= MAX_ID else None
-    if module is None or module.course_id != course.id:
-        raise NotFound(_("We could not find this module."))
-    return module
+    return child_of(
+        session,
+        Module,
+        module_id,
+        parent_column=col(Module.course_id),
+        parent_id=course.id,
+        message=_("We could not find this module."),
+    )
 
 
 def default_unlock_days(session: Session, *, course: Course) -> int:

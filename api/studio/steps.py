@@ -24,11 +24,13 @@ from api.catalog.models import (
     Step,
     StepKind,
 )
-from api.errors import FormError, NotFound
+from api.errors import FormError
 from api.i18n import gettext as _
+from api.kit.ids import id_of
+from api.kit.lookup import child_of
 from api.studio.courses import MARKDOWN_LENGTH, TITLE_LENGTH, clean_line, clean_text, touch
 from api.studio.lessons import parse_number
-from api.studio.modules import MAX_ID, move_within, renumber
+from api.studio.modules import move_within, renumber
 
 MAX_CUES = 20
 
@@ -86,10 +88,14 @@ class StepInput(BaseModel):
 
 def step_of(session: Session, *, lesson: Lesson, step_id: int) -> Step:
     """The lesson's step with this id; NotFound for any other id."""
-    step = session.get(Step, step_id) if 0 < step_id <= MAX_ID else None
-    if step is None or step.lesson_id != lesson.id:
-        raise NotFound(_("We could not find this step."))
-    return step
+    return child_of(
+        session,
+        Step,
+        step_id,
+        parent_column=col(Step.lesson_id),
+        parent_id=lesson.id,
+        message=_("We could not find this step."),
+    )
 
 
 def _lesson_steps(session: Session, lesson: Lesson) -> list[Step]:
@@ -119,7 +125,7 @@ def add(session: Session, *, course: Course, lesson: Lesson, kind: str) -> Step:
         raise FormError({"kind": _("Choose a text, an exercise or a breathing exercise.")})
     titles = {StepKind.exercise: _("Exercise"), StepKind.breathing: _("Breathing")}
     step = Step(
-        lesson_id=lesson.id or 0,
+        lesson_id=id_of(lesson),
         position=len(_lesson_steps(session, lesson)),
         kind=kind,
         title=titles.get(StepKind(kind), ""),

@@ -24,6 +24,7 @@ from api.catalog import packages, steps
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step, StepKind
 from api.db import WRITE_INTENT, utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
+from api.kit.ids import id_of
 from bench.scale import plan
 from bench.scale.bulk import BulkWriter, Row
 from bench.scale.content import INSTRUCTORS, THEMES, synthetic_packages
@@ -217,33 +218,33 @@ def _catalogue(session: Session, weights: dict[str, float]) -> list[plan.CourseI
     for lesson in lessons:
         module = modules[lesson.module_id]
         info = plan.LessonInfo(
-            id=lesson.id or 0,
+            id=id_of(lesson),
             unlock_after_days=module.unlock_after_days,
             minutes=lesson.estimated_minutes,
             file_video=lesson.video_provider == "file",
-            steps=tuple(_step_info(step, lesson) for step in practice.get(lesson.id or 0, [])),
+            steps=tuple(_step_info(step, lesson) for step in practice.get(id_of(lesson), [])),
         )
         by_course.setdefault(lesson.course_id, []).append((module.position, lesson.position, info))
     return [
         plan.CourseInfo(
-            id=course.id or 0,
+            id=id_of(course),
             slug=course.slug,
             title=course.title,
             price_cents=course.price_cents,
             drip=course.schedule == Schedule.drip,
             instructor_id=course.instructor_id,
             weight=weights[course.slug],
-            lessons=tuple(info for *_order, info in sorted(by_course.get(course.id or 0, []))),
+            lessons=tuple(info for *_order, info in sorted(by_course.get(id_of(course), []))),
         )
         for course in sorted(found, key=lambda course: course.slug)
-        if by_course.get(course.id or 0)
+        if by_course.get(id_of(course))
     ]
 
 
 def _step_info(step: Step, lesson: Lesson) -> plan.StepInfo:
     return plan.StepInfo(
-        id=step.id or 0,
-        lesson_id=lesson.id or 0,
+        id=id_of(step),
+        lesson_id=id_of(lesson),
         course_id=lesson.course_id,
         kind=step.kind,
         title=step.title or lesson.title,

@@ -7,8 +7,6 @@ the way `kern import` imports a folder, so the package schema checks every field
 """
 
 import random
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +17,7 @@ from api.catalog.packages.schema import (
     ModuleManifest,
     PackageLesson,
 )
+from api.kit.slugs import slugify
 
 # The content does not depend on --seed: the benchmark finds the same course slugs every time.
 CONTENT_SEED = 20261122
@@ -344,12 +343,6 @@ FAQ = (
     ("Wat als ik een week mis?", "Geen probleem. De lessen blijven voor je klaarstaan. Pak de "
      "draad weer op waar je was gebleven."),
 )  # fmt: skip
-
-
-def slugify(text: str) -> str:
-    """A slug from a Dutch title: accents dropped, everything else a single hyphen."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def _practice_step(rng: random.Random, kinds: tuple[str, str], breathing: bool) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
 from api.db import SessionDep
 from api.errors import FormError
+from api.kit.ids import PathId, id_of
 from api.payments import service as payments_service
 from api.progress import practice
 from web.forms import Form, Posted, Typed, invalid, posted
@@ -59,7 +60,7 @@ def _account_page(
         "orders": payments_service.orders_of(session, user=user),
         "order_statuses": payments_service.STATUS_LABELS,
         "health_consent": consent_service.health_consent_state(session, user=user),
-        "practice_count": practice.count(session, user_id=user.id or 0),
+        "practice_count": practice.count(session, user_id=id_of(user)),
         "notice": notice if notice in NOTICES else None,
         "errors": errors or {},
         "values": {"name": user.name, "language": user.language, **(values or {})},
@@ -221,7 +222,7 @@ def cancel_email(request: Request, session: SessionDep, token: str) -> HTMLRespo
 
 
 @router.post("/account/sessions/{session_id}/end")
-def end_session(session_id: int, session: SessionDep, user: RequireUser) -> RedirectResponse:
+def end_session(session_id: PathId, session: SessionDep, user: RequireUser) -> RedirectResponse:
     """Log out one of her other browsers."""
     sessions.end_one_of(session, user=user, session_id=session_id)
     return RedirectResponse("/account?notice=sessions-ended", status_code=303)

@@ -15,6 +15,7 @@ from api.consent import texts
 from api.db import SessionDep
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.progress import practice
 from web.forms import Form, Posted, Typed, invalid, posted, problem
 from web.pages.home import NextPath, safe_next
@@ -99,12 +100,12 @@ def show_delete_practice_log(
     request: Request, session: SessionDep, user: RequireUser
 ) -> HTMLResponse:
     """Say what deleting her practice log removes, and ask her to confirm."""
-    count = practice.count(session, user_id=user.id or 0)
+    count = practice.count(session, user_id=id_of(user))
     return render(request, "consent/delete_practice_log.html", {"count": count})
 
 
 @router.post("/account/practice-log/delete")
 def delete_practice_log(session: SessionDep, user: RequireUser) -> Response:
     """Delete every practice she logged, for good."""
-    practice.erase(session, user_id=user.id or 0)
+    practice.erase(session, user_id=id_of(user))
     return RedirectResponse("/account?notice=practice-log-deleted#health-data", status_code=303)

@@ -15,6 +15,7 @@ from api.accounts.models import User
 from api.clock import Now
 from api.db import SessionDep
 from api.errors import FormError
+from api.kit.ids import id_of
 from api.mail.unsubscribe import Topic, read_token
 from api.reminders import service
 from api.reminders.models import MAX_REMINDER_TIMES
@@ -65,7 +66,7 @@ def _mail_page(
 @router.get("/account/mail", response_class=HTMLResponse)
 def show_mail_preferences(request: Request, session: SessionDep, user: RequireUser) -> Response:
     """The days and times of her practice reminders, and which notices she receives."""
-    preference = service.get(session, user_id=user.id or 0)
+    preference = service.get(session, user_id=id_of(user))
     values = {
         "weekdays": [str(day) for day in service.weekdays_of(preference)],
         "times": service.times_of(preference),

@@ -21,6 +21,8 @@ from api.consent import service as consent_service
 from api.db import SessionDep
 from api.i18n import gettext as _
 from api.i18n import ngettext
+from api.kit.ids import id_of
+from api.kit.keyset import Cursor
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress import today as today_service
@@ -256,7 +258,7 @@ def _chosen_week(week: str, today: date) -> date:
     return min(asked, this_monday)
 
 
-def _practice_url(monday: date, cursor: practice.Cursor | None = None) -> str:
+def _practice_url(monday: date, cursor: Cursor | None = None) -> str:
     query = {"week": monday.isoformat()}
     if cursor is not None:
         query["cursor"] = str(cursor)
@@ -275,13 +277,13 @@ def show_practice(
     """Her practice log: a week chart and every logged practice, newest first."""
     today = local_day(now)
     monday = _chosen_week(week, today)
-    user_id = user.id or 0
+    user_id = id_of(user)
     chart = week_chart(practice.week(session, user_id=user_id, monday=monday), today)
     # A cursor that cannot be read (an old or edited link) shows the newest practices.
-    since = practice.Cursor.parse(cursor)
+    since = Cursor.parse(cursor)
     found = practice.entries(session, user_id=user_id, cursor=since, limit=PAGE_SIZE + 1)
     shown = found[:PAGE_SIZE]
-    older = practice.Cursor.after(shown[-1]) if len(found) > PAGE_SIZE else None
+    older = practice.next_cursor(shown[-1]) if len(found) > PAGE_SIZE else None
     this_monday = week_start(today)
     context = {
         "chart": chart,

@@ -16,6 +16,7 @@ from api.catalog.packages.schema import is_slug
 from api.db import SessionDep
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
+from api.kit.ids import PathId
 from api.studio import courses as service
 from api.studio import modules as modules_service
 from api.studio.access import owned_course
@@ -270,7 +271,7 @@ def update_module(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    module_id: int,
+    module_id: PathId,
     form: ModuleFormDep,
 ) -> Response:
     """Save a module's title, summary and opening day."""
@@ -289,7 +290,7 @@ def move_module(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    module_id: int,
+    module_id: PathId,
     form: Annotated[Posted[MoveForm], posted(MoveForm)],
 ) -> RedirectResponse:
     """Move a module one place up or down; the same button has the focus afterwards."""
@@ -319,7 +320,7 @@ def _module_delete_page(
 
 @router.get("/studio/courses/{slug}/modules/{module_id}/delete", response_class=HTMLResponse)
 def confirm_delete_module(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: PathId
 ) -> HTMLResponse:
     """Ask for confirmation, showing the lessons that go with the module."""
     course = _own(session, user, slug)
@@ -328,7 +329,7 @@ def confirm_delete_module(
 
 @router.post("/studio/courses/{slug}/modules/{module_id}/delete", response_class=HTMLResponse)
 def delete_module(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: PathId
 ) -> Response:
     """Delete a module with its lessons, unless learners have progress in them."""
     course = _own(session, user, slug)

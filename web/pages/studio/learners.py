@@ -16,6 +16,7 @@ from api.db import SessionDep
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.kit.ids import PathId
 from api.studio import learners as learners_service
 from api.studio.access import owned_course
 from web.forms import Form, Posted, Typed, invalid, posted
@@ -116,7 +117,7 @@ def revoke_access(
     user: RequireInstructor,
     now: Now,
     slug: str,
-    enrolment_id: int,
+    enrolment_id: PathId,
     form: Annotated[Posted[RevokeForm], posted(RevokeForm)],
 ) -> Response:
     """End a learner's access by hand, with the reason."""

@@ -14,6 +14,7 @@ from api.catalog.models import Course, Lesson, Module
 from api.db import SessionDep
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
+from api.kit.ids import PathId
 from api.studio import lessons, modules
 from api.studio import steps as studio_steps
 from api.studio.access import owned_course
@@ -142,7 +143,7 @@ def _new_page(
 
 @router.get("/studio/courses/{slug}/modules/{module_id}/lessons/new", response_class=HTMLResponse)
 def new_lesson(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, module_id: PathId
 ) -> HTMLResponse:
     """An empty lesson form for this module."""
     course = _course(session, user, slug)
@@ -156,7 +157,7 @@ def create_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    module_id: int,
+    module_id: PathId,
     form: LessonPost,
 ) -> Response:
     """Add the lesson at the end of the module (or show a preview of its text)."""
@@ -175,7 +176,7 @@ def create_lesson(
 
 @router.get("/studio/courses/{slug}/lessons/{lesson_id}", response_class=HTMLResponse)
 def show_lesson(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, lesson_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, lesson_id: PathId
 ) -> HTMLResponse:
     """The lesson's form, its video and its steps."""
     course, lesson = _lesson(session, user, slug, lesson_id)
@@ -188,7 +189,7 @@ def save_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     form: LessonPost,
 ) -> Response:
     """Save the lesson, unless it was saved elsewhere since this form was opened."""
@@ -228,7 +229,7 @@ def move_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     form: Annotated[Posted[LessonMoveForm], posted(LessonMoveForm)],
 ) -> RedirectResponse:
     """One place up or down within the module; back to the page the button was on."""
@@ -250,7 +251,7 @@ def delete_lesson(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     form: Annotated[Posted[ConfirmForm], posted(ConfirmForm)],
 ) -> Response:
     """Delete the lesson and its steps, unless learners have worked on it."""
@@ -273,7 +274,7 @@ def add_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     form: Annotated[Posted[StepKindForm], posted(StepKindForm)],
 ) -> Response:
     """A new step at the end, with the usual dosing, opened for editing."""
@@ -294,8 +295,8 @@ def save_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
-    step_id: int,
+    lesson_id: PathId,
+    step_id: PathId,
     form: Annotated[Posted[studio_steps.StepInput], posted(studio_steps.StepInput)],
 ) -> Response:
     """Save a step's text and parameters; every wrong field is shown, nothing half-saved."""
@@ -315,8 +316,8 @@ def move_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
-    step_id: int,
+    lesson_id: PathId,
+    step_id: PathId,
     form: Annotated[Posted[MoveForm], posted(MoveForm)],
 ) -> RedirectResponse:
     """One place up or down; the page comes back with focus on the same button."""
@@ -337,8 +338,8 @@ def delete_step(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
-    step_id: int,
+    lesson_id: PathId,
+    step_id: PathId,
     form: Annotated[Posted[ConfirmForm], posted(ConfirmForm)],
 ) -> Response:
     """Delete the step after its confirmation button."""

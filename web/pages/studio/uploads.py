@@ -22,6 +22,7 @@ from api.accounts.access import RequireInstructor, visitor_of
 from api.config import Settings
 from api.db import SessionDep
 from api.i18n import gettext as _
+from api.kit.ids import PathId
 from api.media import images
 from api.media import service as media
 from api.media.files import MB, UploadRefused, too_large
@@ -152,7 +153,7 @@ def save_video(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    lesson_id: int,
+    lesson_id: PathId,
     video: Upload = None,
 ) -> Response:
     """Store the uploaded MP4 or WebM file as the lesson's video."""
