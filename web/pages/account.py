@@ -18,6 +18,7 @@ from api.progress import practice
 from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.auth import clear_session_cookie, open_session, remember_language
 from web.pages.common import settings_of
+from web.pages.links import button_page, link_invalid
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -180,12 +181,8 @@ def resend_verification(request: Request, session: SessionDep, user: RequireUser
 @router.get("/account/confirm-email/{token}", response_class=HTMLResponse)
 def show_confirm_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
     """A button that confirms the new address."""
-    try:
-        record = tokens.peek(session, token=token, purpose=TokenPurpose.change_email)
-    except tokens.InvalidLink as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
-    return render(
-        request, "account/confirm_email.html", {"token": token, "new_email": record.new_email}
+    return button_page(
+        request, session, token, TokenPurpose.change_email, "account/confirm_email.html"
     )
 
 
@@ -194,20 +191,16 @@ def confirm_email(request: Request, session: SessionDep, token: str) -> Response
     """Switch to the new address."""
     try:
         email_change.confirm(session, settings_of(request), token=token)
-    except (tokens.InvalidLink, FormError) as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
+    except (tokens.InvalidLink, FormError) as exc:  # FormError: the address was taken meanwhile
+        return link_invalid(request, exc)
     return RedirectResponse("/account?notice=email-changed", status_code=303)
 
 
 @router.get("/account/cancel-email/{token}", response_class=HTMLResponse)
 def show_cancel_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
     """A button that calls off the change (the link goes to the old address)."""
-    try:
-        record = tokens.peek(session, token=token, purpose=TokenPurpose.cancel_email)
-    except tokens.InvalidLink as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
-    return render(
-        request, "account/cancel_email.html", {"token": token, "new_email": record.new_email}
+    return button_page(
+        request, session, token, TokenPurpose.cancel_email, "account/cancel_email.html"
     )
 
 
@@ -217,7 +210,7 @@ def cancel_email(request: Request, session: SessionDep, token: str) -> HTMLRespo
     try:
         email_change.cancel_by_link(session, token=token)
     except tokens.InvalidLink as exc:
-        return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
+        return link_invalid(request, exc)
     return render(request, "account/cancel_email.html", {"cancelled": True})
 
 

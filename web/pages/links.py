@@ -13,7 +13,7 @@ from api.accounts import requests, service, sessions, tokens
 from api.accounts.access import VisitorDep
 from api.accounts.models import TokenPurpose
 from api.db import SessionDep
-from api.errors import FormError, TooManyAttempts
+from api.errors import AppError, FormError, TooManyAttempts
 from web.forms import Form, Posted, invalid, posted
 from web.pages.auth import HOME, Onward, clear_session_cookie, sign_in, too_many
 from web.pages.common import client_ip, settings_of
@@ -39,19 +39,21 @@ class NewPasswordForm(Form):
     secret = frozenset({"password"})
 
 
-def _invalid(request: Request, exc: tokens.InvalidLink) -> HTMLResponse:
+def link_invalid(request: Request, exc: AppError) -> HTMLResponse:
+    """The page for a link that no longer works (used, expired or replaced)."""
     return render(request, "auth/link_invalid.html", {"message": exc.message}, status_code=400)
 
 
-def _button_page(
+def button_page(
     request: Request, session: SessionDep, token: str, purpose: TokenPurpose, template: str
 ) -> HTMLResponse:
-    """The page with the one button, if the link still works."""
+    """The page with the one button, if the link still works: opening a mailed link changes
+    nothing (mail scanners open links), pressing its button does."""
     try:
-        tokens.peek(session, token=token, purpose=purpose)
+        record = tokens.peek(session, token=token, purpose=purpose)
     except tokens.InvalidLink as exc:
-        return _invalid(request, exc)
-    return render(request, template, {"token": token})
+        return link_invalid(request, exc)
+    return render(request, template, {"token": token, "new_email": record.new_email})
 
 
 def _signed_in_by_link(
@@ -67,7 +69,7 @@ def _signed_in_by_link(
     try:
         used = service.use_link(session, settings_of(request), token=token, purpose=purpose)
     except tokens.InvalidLink as exc:
-        return _invalid(request, exc)
+        return link_invalid(request, exc)
     target = safe_next(used.next_path or default)
     if visitor.signed_in is not None and visitor.signed_in.id == used.user.id:
         return RedirectResponse(target, status_code=303)
@@ -80,9 +82,7 @@ def _signed_in_by_link(
 @router.get("/verify-email/{token}", response_class=HTMLResponse)
 def show_verify_email(request: Request, session: SessionDep, token: str) -> HTMLResponse:
     """A button to confirm."""
-    return _button_page(
-        request, session, token, TokenPurpose.verify_email, "auth/verify_email.html"
-    )
+    return button_page(request, session, token, TokenPurpose.verify_email, "auth/verify_email.html")
 
 
 @router.post("/verify-email/{token}")
@@ -132,7 +132,7 @@ def ask_sign_in_link(
 @router.get("/login/link/{token}", response_class=HTMLResponse)
 def show_use_sign_in_link(request: Request, session: SessionDep, token: str) -> HTMLResponse:
     """A button that signs her in."""
-    return _button_page(request, session, token, TokenPurpose.sign_in, "auth/sign_in_confirm.html")
+    return button_page(request, session, token, TokenPurpose.sign_in, "auth/sign_in_confirm.html")
 
 
 @router.post("/login/link/{token}")
@@ -174,7 +174,7 @@ def forgot_password(
 @router.get("/reset-password/{token}", response_class=HTMLResponse)
 def show_reset_password(request: Request, session: SessionDep, token: str) -> HTMLResponse:
     """The form for a new password, if the link is still valid."""
-    return _button_page(
+    return button_page(
         request, session, token, TokenPurpose.reset_password, "auth/reset_password.html"
     )
 
@@ -192,7 +192,7 @@ def reset_password(
         password = form.valid().password
         service.reset_password(session, settings, token=token, password=password)
     except tokens.InvalidLink as exc:
-        return _invalid(request, exc)
+        return link_invalid(request, exc)
     except FormError as exc:
         page = render(request, "auth/reset_password.html", {"token": token, **form.shown(exc)})
         return invalid(exc, page)
