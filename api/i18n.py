@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, negotiate_locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -94,6 +94,11 @@ def _babel_locale_for(code: str) -> Locale:
 def format_price(cents: int, currency: str = "EUR") -> str:
     """`€ 49,00` in Dutch, `€49.00` in English."""
     return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale())
+
+
+def format_number(value: Decimal | float | int) -> str:
+    """A score or measure as she writes it: 7, 3,5 in Dutch (3.5 in English), no trailing zeros."""
+    return format_decimal(value, format="#,##0.#", locale=_babel_locale())
 
 
 def format_day(value: date | datetime) -> str:

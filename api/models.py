@@ -10,6 +10,7 @@ from api.media.models import MediaFile
 from api.payments.models import Order, StripeEvent
 from api.practice_identity.models import PracticeIdentity
 from api.progress.models import LessonProgress, PracticeLog
+from api.questionnaires.models import CheckIn, Measurement, Questionnaire, SelfTestTally
 from api.ratelimit.models import RateLimitHit
 from api.reminders.models import MailPreference
 
@@ -17,20 +18,24 @@ __all__ = [
     "AccountRequest",
     "AccountToken",
     "AuthSession",
+    "CheckIn",
     "Consent",
     "Course",
     "Enrolment",
     "Lesson",
     "LessonProgress",
     "MailPreference",
+    "Measurement",
     "MediaFile",
     "Module",
     "Order",
     "OutboxMessage",
     "PracticeIdentity",
     "PracticeLog",
+    "Questionnaire",
     "RateLimitHit",
     "RecoveryCode",
+    "SelfTestTally",
     "Step",
     "StripeEvent",
     "User",

@@ -25,6 +25,7 @@ from api.i18n import gettext as _
 from api.mail import history as mail_history
 from api.payments import service as payments_service
 from api.progress import export as progress_export
+from api.questionnaires import service as questionnaires_service
 from api.ratelimit import service as ratelimit
 from api.reminders import service as reminders_service
 
@@ -88,6 +89,12 @@ HOLDINGS: tuple[Holding, ...] = (
         progress_export.erase_practice,
     ),
     Holding(
+        "measurements",
+        ("measurement.user_id",),
+        questionnaires_service.export,
+        questionnaires_service.erase,
+    ),
+    Holding(
         "consents",
         ("consent.user_id",),
         consent_service.export_consents,
@@ -135,6 +142,9 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "lesson_step": "Course content.",
     "media_file": "Which course owns an uploaded file; no person.",
     "practice_identity": "The practice's own trading name, address and registration numbers.",
+    "questionnaire": "Course content: the questions, their scoring and bands.",
+    "check_in": "Course content: when a course asks for a questionnaire.",
+    "self_test_tally": "Counts of self-test results per band and week; nothing about who.",
 }
 
 
