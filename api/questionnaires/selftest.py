@@ -24,9 +24,9 @@ from api.catalog.models import Course, CourseStatus
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
 from api.kit.ids import id_of
+from api.questionnaires import service
 from api.questionnaires.models import Questionnaire, QuestionnaireStatus
 from api.questionnaires.scoring import Answers, Result
-from api.questionnaires import service
 from api.questionnaires.service import SelfTest, definition_of
 
 # How long a result can still be kept: long enough to sign up and open the mailed link.
@@ -180,23 +180,26 @@ def read_keep_token(settings: Settings, token: str, *, now: datetime) -> KeptRes
     body, _, signature = token.partition(".")
     if not hmac.compare_digest(signature.encode(), _signature(settings, body).encode()):
         return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    if not isinstance(payload, dict):
-        return None
+    payload = _payload(body)
     questionnaire_id, answers, nonce, expires = (payload.get(k) for k in ("q", "a", "n", "e"))
     if not (
         isinstance(questionnaire_id, int)
         and isinstance(answers, dict)
         and isinstance(nonce, str)
         and isinstance(expires, int)
+        and now.timestamp() <= expires
     ):
         return None
-    if now.timestamp() > expires:
-        return None
     return KeptResult(questionnaire_id=questionnaire_id, answers=answers, nonce=nonce)
+
+
+def _payload(body: str) -> dict[str, Any]:
+    """The signed part as it was made; empty when it cannot be read (no token of this Kern)."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (binascii.Error, ValueError):
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def belongs_to(kept: KeptResult, test: SelfTest) -> bool:

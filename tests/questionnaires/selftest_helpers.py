@@ -6,7 +6,6 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session
@@ -179,22 +178,27 @@ def submit(
     for name, value in fields:
         if name not in chosen:
             data.setdefault(name, []).append(value)
-    for name, value in chosen.items():
-        data[name] = value if isinstance(value, list) else [value]
+    for name, picked in chosen.items():
+        data[name] = picked if isinstance(picked, list) else [picked]
     data["go"] = [go]
     response: Response = client.post(action, data=data, follow_redirects=False)
     return response
 
 
 # Answers that come to 2 + 2 + 3 = 7 ("Matige klachten"), no warning sign.
-MIDDLE = {"pain": "2", "since": "1", "worse": ["0", "1"], "numb": "no", "note": "Vooral 's ochtends"}
+Answers = dict[str, str | list[str]]
+MIDDLE: Answers = {
+    "pain": "2",
+    "since": "1",
+    "worse": ["0", "1"],
+    "numb": "no",
+    "note": "Vooral 's ochtends",
+}
 # 1 + 0 + 0 = 1 ("Weinig klachten").
-LOW = {"pain": "1", "since": "0", "worse": [], "numb": "no", "note": ""}
+LOW: Answers = {"pain": "1", "since": "0", "worse": [], "numb": "no", "note": ""}
 
 
-def take(
-    client: TestClient, slug: str = SLUG, answers: dict[str, Any] | None = None
-) -> Response:
+def take(client: TestClient, slug: str = SLUG, answers: Answers | None = None) -> Response:
     """Take the whole test from its first page, one screen at a time; the result page."""
     answers = answers if answers is not None else MIDDLE
     page = client.get(f"/test/{slug}")

@@ -77,7 +77,7 @@ def test_the_first_screen_shows_the_title_a_safe_intro_and_a_start_button(
     page = client.get(f"/test/{SLUG}")
 
     assert page.status_code == 200
-    assert "<h1 lang=\"nl\">Rugtest</h1>" in page.text
+    assert '<h1 lang="nl">Rugtest</h1>' in page.text
     assert "<strong>Neem je tijd.</strong>" in page.text
     assert "<script>alert(1)" not in page.text
     assert "5 vragen, één voor één" in page.text
@@ -92,12 +92,14 @@ def test_one_question_per_screen_with_progress(client: TestClient, session: Sess
 
     assert questions_in(first.text) == "Vraag 1 van 5"
     assert first.text.count('type="radio"') == 11
-    assert "geen last" in first.text and "heel veel last" in first.text
+    assert "geen last" in first.text
+    assert "heel veel last" in first.text
     assert 'value="back"' not in first.text  # nothing before the first question
     assert questions_in(second.text) == "Vraag 2 van 5"
     assert '<progress max="5" value="2"' in second.text
     assert "Hoe lang heb je er al last van?" in second.text
-    assert "Vorige" in second.text and "Volgende" in second.text
+    assert "Vorige" in second.text
+    assert "Volgende" in second.text
 
 
 def test_going_back_and_forth_keeps_every_answer(client: TestClient, session: Session) -> None:
@@ -266,10 +268,12 @@ def keep_signed_in(client: TestClient, result_page: str) -> str:
     assert kept.status_code == 303, kept.text[:300]
     assert kept.headers["location"] == KEEP
     cookie = kept.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and f"Path={KEEP}" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert f"Path={KEEP}" in cookie
     page = client.get(KEEP)
     assert page.status_code == 200, page.text[:300]
-    return page.text
+    return str(page.text)
 
 
 def test_signed_in_without_consent_she_is_asked_for_it_before_anything_is_kept(

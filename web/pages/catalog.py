@@ -24,8 +24,8 @@ from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
 from api.i18n import ngettext
 from api.progress import service as progress_service
-from api.questionnaires import selftest
 from api.progress.service import CourseProgress
+from api.questionnaires import selftest
 from web.pages.common import settings_of
 from web.templating import locale_of, render, templates
 

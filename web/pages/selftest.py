@@ -266,7 +266,7 @@ def keep(
     test: FoundTest,
     form: Annotated[Posted[KeepForm], posted(KeepForm)],
 ) -> Response:
-    """"Bewaar mijn uitslag": the result goes with her, in a cookie, to the keep page."""
+    """ "Bewaar mijn uitslag": the result goes with her, in a cookie, to the keep page."""
     data = form.valid()
     if _kept(request, test, data.token, now) is None:
         return _lost(request, test)
@@ -287,7 +287,9 @@ def show_keep(
         return _lost(request, test)
     user = visitor.signed_in
     if user is None:
-        return render(request, "selftest/keep_account.html", {"test": test, "next": _keep_path(test)})
+        return render(
+            request, "selftest/keep_account.html", {"test": test, "next": _keep_path(test)}
+        )
     return _confirm_page(request, session, test, kept, token, user)
 
 
