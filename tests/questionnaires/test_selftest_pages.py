@@ -30,6 +30,7 @@ from tests.questionnaires.selftest_helpers import (
     LOW,
     MIDDLE,
     SLUG,
+    definition,
     form_of,
     fresh_definitions,  # noqa: F401 (a fixture)
     make_self_test,
@@ -180,6 +181,21 @@ def test_its_instructor_may_try_a_draft_and_her_result_is_not_counted(
     assert result.status_code == 200
     assert "Matige klachten" in result.text
     assert tallies(session) == []
+
+
+def test_a_draft_without_questions_says_so_to_its_instructor(
+    client: TestClient, session: Session
+) -> None:
+    owner = make_user(session, role=Role.instructor)
+    make_self_test(
+        session, instructor=owner, status="draft", definition_=definition(items=[], bands=[])
+    )
+    log_in(client, owner, secret=enable_totp(session, owner))
+
+    started = post_form(client, f"/test/{SLUG}", {"go": "start"})
+
+    assert started.status_code == 404
+    assert "Deze test heeft nog geen vragen." in started.text
 
 
 # --- the result ----------------------------------------------------------------------------

@@ -127,6 +127,9 @@ def answer(
     # A screen no browser sends (a number out of range) is refused as any such form: at 422.
     data = form.valid()
     definition = test.definition
+    if not definition.items:
+        # Only a draft its instructor tries out can be without questions.
+        raise NotFound(_("This test has no questions yet."))
     last = len(definition.items) - 1
     at = min(data.at, last)
     if data.go == "start":
