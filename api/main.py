@@ -40,6 +40,7 @@ from web.pages.media import router as media_pages
 from web.pages.payments import router as payments_pages
 from web.pages.privacy import router as privacy_pages
 from web.pages.progress import router as progress_pages
+from web.pages.selftest import router as selftest_pages
 from web.pages.studio import router as studio_pages
 from web.pages.studio.uploads import upload_paths
 from web.templating import STATIC_DIR
@@ -64,6 +65,7 @@ ROUTERS = (
     media_pages,
     payments_pages,
     studio_pages,
+    selftest_pages,
 )
 
 

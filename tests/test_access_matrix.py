@@ -66,6 +66,7 @@ from tests.factories import (
     own_media,
     post_form,
 )
+from tests.questionnaires.selftest_helpers import make_self_test
 
 # --- the people ----------------------------------------------------------------------------
 
@@ -323,6 +324,7 @@ CATALOG_PATHS = ("/courses", "/api/v1/courses", "/media/")
 NOT_FOUND = Answer(404)
 PURCHASE_PATHS = ("/courses/{slug}/checkout", "/checkout/")
 STUDIO_PATHS = ("/studio/",)
+SELF_TEST_PATHS = ("/test/",)
 FORBIDDEN = Answer(403)
 
 
@@ -841,6 +843,14 @@ ROUTES: tuple[Row, ...] = (
             LOCKED, staff=see_other(f"/courses/{COURSE_SLUG}/lessons/{LOCKED_LESSON}#progress")
         ),
     ),
+    # The public self-test (`{slug}` is a published self-test of the matrix course): anyone
+    # takes it; keeping a result needs a signed token (none here: refused for everyone, and
+    # nothing is stored) and, for the last step, an account.
+    Row("GET", "/test/{slug}", "public", everyone(OK)),
+    Row("POST", "/test/{slug}", "public", everyone(OK), form=lambda _scene: {"go": "start"}),
+    Row("POST", "/test/{slug}/keep", "public", everyone(INVALID_LINK)),
+    Row("GET", "/test/{slug}/keep", "public", everyone(INVALID_LINK)),
+    Row("POST", "/test/{slug}/keep/confirm", "signed-in", signed_in(INVALID_LINK)),
 )
 
 # How to fill a path parameter: a random token, an object that belongs to the other person, or
@@ -942,7 +952,7 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
     """Make the instructor's course and a media file, for the catalog rows only."""
 
     def furnish_for(row: Row) -> None:
-        if not row.path.startswith(CATALOG_PATHS + PURCHASE_PATHS + STUDIO_PATHS):
+        if not row.path.startswith(CATALOG_PATHS + PURCHASE_PATHS + STUDIO_PATHS + SELF_TEST_PATHS):
             return
         owner = people[Persona.instructor].user
         course = make_course(
@@ -962,6 +972,8 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
             module_id=str(lessons[1].module_id), lesson_id=str(lessons[1].id), step_id=str(step.id)
         )
         session.flush()
+        if row.path.startswith(SELF_TEST_PATHS):
+            make_self_test(session, instructor=owner, slug=COURSE_SLUG, course=course)
         if row.path.startswith(PURCHASE_PATHS):
             # Alice and bob each have an open demo checkout for the course.
             for learner in LEARNERS:

@@ -96,28 +96,30 @@ def test_a_previewing_instructor_costs_the_same_few_statements_for_any_course_si
     assert len(for_large) <= MAX_STATEMENTS, for_large
 
 
-def test_the_catalog_is_one_statement_however_many_courses(
+def test_the_catalog_is_two_statements_however_many_courses(
     session: Session, statements: Measure
 ) -> None:
+    """The courses, and the published self-tests it invites to (one statement each)."""
     make_course(session)
     one = statements("/courses")
     for _ in range(5):
         make_course(session)
     six = statements("/courses")
 
-    assert len(one) == len(six) == 1
+    assert len(one) == len(six) == 2
     assert len(statements("/api/v1/courses")) == 1
 
 
 def test_the_measured_counts(session: Session, statements: Measure) -> None:
     """The numbers themselves, so a change shows up here first. The first reader of a course
     version reads its modules, lessons and steps (one statement each); every later request
-    reads only the course row (with instructor and enrolment), however large the course."""
+    reads only the course row (with instructor and enrolment), however large the course, and
+    the course page the published self-tests, to invite to those about the course."""
     _, large = small_and_large(session)
 
     first = statements(f"/courses/{large}")
-    assert len(first) == 4, first  # course + instructor, modules, lessons, steps
-    assert len(statements(f"/courses/{large}")) == 1
+    assert len(first) == 5, first  # course + instructor, modules, lessons, steps, self-tests
+    assert len(statements(f"/courses/{large}")) == 2
     assert len(statements(f"/courses/{large}/lessons/les-1-1")) == 1
     assert len(statements(f"/api/v1/courses/{large}")) == 1
     assert len(statements(f"/api/v1/courses/{large}/lessons/les-1-1")) == 1

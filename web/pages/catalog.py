@@ -25,6 +25,7 @@ from api.enrolment import service as enrolment_service
 from api.i18n import ngettext
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
+from api.questionnaires import selftest
 from web.pages.common import settings_of
 from web.templating import locale_of, render, templates
 
@@ -106,8 +107,12 @@ def _progress_of(
 
 @router.get("/courses", response_class=HTMLResponse)
 def list_courses(request: Request, session: SessionDep, _user: CurrentUser) -> HTMLResponse:
-    """Every published course."""
-    return render(request, "catalog/index.html", {"courses": service.list_published(session)})
+    """Every published course, and the free self-tests."""
+    context = {
+        "courses": service.list_published(session),
+        "self_tests": selftest.published_links(session, language=locale_of(request)),
+    }
+    return render(request, "catalog/index.html", context)
 
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
@@ -117,8 +122,11 @@ def show_course(
     """What the course teaches, its lessons, price, teacher and questions; for an enrolled
     learner also how far she is and where to go on."""
     outline = service.outline(session, slug=slug, viewer=user, now=now)
+    tests = selftest.published_links(session, language=locale_of(request))
     context = {
         "outline": outline,
+        # The self-tests this course carries or that suggest it.
+        "self_tests": [test for test in tests if test.concerns(outline.course.slug)],
         "course": outline.course,
         "is_draft": outline.course.status == CourseStatus.draft,
         "open_lessons": _open_lessons(user, outline),

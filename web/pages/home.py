@@ -10,12 +10,15 @@ from api import i18n
 from api.accounts.access import VisitorDep
 from api.catalog import service as catalog
 from api.db import SessionDep
+from api.questionnaires import selftest
 from web.forms import Form, Posted, posted
-from web.templating import render
+from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
 ONE_YEAR = 365 * 24 * 3600
+# The self-tests the home page invites to at most; the catalog lists them all.
+HOME_SELF_TESTS = 3
 
 
 def safe_next(target: str | None) -> str:
@@ -36,8 +39,14 @@ NextPath = Annotated[str, AfterValidator(_next_or_none)]
 
 @router.get("/", response_class=HTMLResponse)
 def show_home(request: Request, session: SessionDep, _visitor: VisitorDep) -> HTMLResponse:
-    """What Kern is, how it works, and a course to start with."""
-    return render(request, "home/index.html", {"featured": catalog.featured(session)})
+    """What Kern is, how it works, a course to start with and the free self-tests."""
+    context = {
+        "featured": catalog.featured(session),
+        "self_tests": selftest.published_links(session, language=locale_of(request))[
+            :HOME_SELF_TESTS
+        ],
+    }
+    return render(request, "home/index.html", context)
 
 
 class LanguageForm(Form):
