@@ -164,13 +164,15 @@ def test_a_double_submit_stores_once(session: Session) -> None:
     # The second request finds the occasion done, and so would a stale one racing the first.
     progress = progress_service.read(session, outline=item.outline, user_id=id_of(alice))
     seen_again = checkins.find(session, user=alice, progress=progress, key=item.key, now=ENROLLED)
-    assert seen_again is not None and seen_again.done
+    assert seen_again is not None
+    assert seen_again.done
     again = checkins.submit(
         session, user=alice, item=seen_again, raw=answers(bother=1), now=ENROLLED
     )
     raced = checkins.submit(session, user=alice, item=item, raw=answers(bother=2), now=ENROLLED)
 
-    assert first.created and not again.created
+    assert first.created
+    assert not again.created
     assert again.measurement.id == raced.measurement.id == first.measurement.id
     assert raced.measurement.answers["bother"] == 6
     assert len(session.exec(select(Measurement)).all()) == 1
