@@ -121,7 +121,9 @@ def test_the_insight_page_counts_improved_same_and_worse_by_the_meaningful_chang
     assert "How learners are doing" in page
     assert "Improved: at least 3 lower. Worse: at least 3 higher." in page
     counts = {
-        kind: page.split(f'data-count="{kind}"><span class="outcomes__number">', 1)[1].split("<")[0]
+        kind: page.split(f'data-count="{kind}"><span class="outcome-counts__number">', 1)[1].split(
+            "<"
+        )[0]
         for kind in ("improved", "same", "worse", "not-yet")
     }
     assert counts == {"improved": "1", "same": "2", "worse": "1", "not-yet": "2"}

@@ -48,7 +48,7 @@ def course_with(
     course = make_course(session, modules=2, lessons_per_module=2)
     questionnaire = make_questionnaire(session, course)
     for position, (moment, extra) in enumerate(moments):
-        add_check_in(session, course, questionnaire, moment, position=position, **extra)  # type: ignore[arg-type]
+        add_check_in(session, course, questionnaire, moment, position=position, **extra)
     return course, questionnaire
 
 

@@ -220,7 +220,8 @@ def measure_chart(series: Series, measure: Measure, *, own: bool) -> MeasureChar
     ]
     return MeasureChart(
         key=measure.key,
-        title=measure.title,
+        # The card is headed by the questionnaire's title already.
+        title=_("Total score") if measure.is_total else measure.title,
         change=_change_text(measure, series.questionnaire.title, own=own),
         meaning=_meaning(series, measure),
         dots=views,
