@@ -23,6 +23,7 @@ from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
 from api.practice_identity.cache import IdentityCache
 from api.progress.router import router as progress_api
+from api.questionnaires.router import router as questionnaires_api
 from api.security.body_limit import BodyLimitMiddleware
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
@@ -32,6 +33,7 @@ from web import templating
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
+from web.pages.checkins import router as checkin_pages
 from web.pages.consent import router as consent_pages
 from web.pages.home import router as home_pages
 from web.pages.links import router as link_pages
@@ -56,6 +58,7 @@ ROUTERS = (
     accounts_api,
     consent_api,
     payments_api,
+    questionnaires_api,
     auth_pages,
     link_pages,
     account_pages,
@@ -66,6 +69,7 @@ ROUTERS = (
     payments_pages,
     studio_pages,
     selftest_pages,
+    checkin_pages,
 )
 
 

@@ -639,6 +639,14 @@ ROUTES: tuple[Row, ...] = (
         check=no_learner_listed_for_learners,
     ),
     Row("GET", "/studio/courses/{slug}/insight", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    # One learner's page (her check-ins): the course's instructor and admins; no such enrolment.
+    Row(
+        "GET",
+        "/studio/courses/{slug}/learners/{enrolment_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+        check=no_learner_listed_for_learners,
+    ),
     # The studio: instructors and admins only; a course's pages for its owner and admins (another
     # instructor is walked in tests/studio/test_other_instructor.py). Empty forms are refused as
     # input; the lesson and module ids are the matrix course's own.
@@ -823,6 +831,15 @@ ROUTES: tuple[Row, ...] = (
     Row("POST", "/api/v1/practice", "signed-in", signed_in(REFUSED_INPUT)),
     Row("GET", "/api/v1/practice", "signed-in", signed_in(OK)),
     Row("GET", "/api/v1/summary", "signed-in", signed_in(OK)),
+    # Check-ins: her own measures and due check-ins (none in the matrix course); sending one
+    # needs a body (an empty one is refused as input). tests/questionnaires/ walks the rest.
+    Row("GET", "/api/v1/courses/{slug}/measurements", "signed-in", signed_in(OK)),
+    Row("GET", "/api/v1/courses/{slug}/check-ins", "signed-in", signed_in(OK)),
+    Row("POST", "/api/v1/courses/{slug}/check-ins/{key}", "signed-in", signed_in(REFUSED_INPUT)),
+    # The check-in form: only for a check-in open to her in a course she follows; the matrix
+    # course has none, so nobody finds it.
+    Row("GET", "/courses/{slug}/check-ins/{key}", "signed-in", signed_in(NOT_FOUND)),
+    Row("POST", "/courses/{slug}/check-ins/{key}", "signed-in", signed_in(NOT_FOUND)),
     # Her own pages: "Vandaag" and her practice log show only her data.
     Row("GET", "/today", "signed-in", signed_in(OK)),
     Row("GET", "/practice", "signed-in", signed_in(OK)),
@@ -867,6 +884,8 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "module_id": lambda _scene: CONTENT_IDS["module_id"],
     "lesson_id": lambda _scene: CONTENT_IDS["lesson_id"],
     "step_id": lambda _scene: CONTENT_IDS["step_id"],
+    # A check-in's key; the matrix course has no check-ins.
+    "key": lambda _scene: "q1-enrolment",
 }
 OBJECT_PARAMETERS = {"session_id", "checkout_id"}
 # The matrix course's second lesson (not a free preview), its module and a step; set by `furnish`.

@@ -1,5 +1,6 @@
-"""Column charts drawn on the server as SVG: the geometry is computed here, in Python, so the
-templates only place what they are given and the pages need no chart library and no script."""
+"""Column and line charts drawn on the server as SVG: the geometry is computed here, in Python,
+so the templates only place what they are given and the pages need no chart library and no
+script."""
 
 import math
 from collections.abc import Sequence
@@ -34,6 +35,10 @@ class Frame:
     def length(self, value: float) -> float:
         """How long a column of this value is."""
         return (self.bottom - self.top) * abs(value) / (self.high - self.low)
+
+    def y(self, value: float) -> float:
+        """The y of a value: `top` for `high`, `bottom` for `low`."""
+        return self.top + (self.bottom - self.top) * (self.high - value) / (self.high - self.low)
 
 
 @dataclass(frozen=True)
@@ -88,3 +93,35 @@ def week_period(monday: date) -> str:
     if start.month == end.month:
         return f"{start.day} – {i18n.format_day(end)}"
     return f"{i18n.format_day_as(start, 'd MMMM')} – {i18n.format_day(end)}"
+
+
+@dataclass(frozen=True)
+class Dot:
+    """One value of a line chart, placed."""
+
+    x: float
+    y: float
+
+
+def dots(
+    frame: Frame, values: Sequence[float], *, left: float = 0.0, pad: float = 12.0
+) -> list[Dot]:
+    """A dot for each value, evenly spaced from `left` to the frame's right edge (a single
+    value in the middle), `pad` in from both ends so a dot and its number stay inside."""
+    start, end = left + pad, frame.width - pad
+    if len(values) == 1:
+        return [Dot(round((start + end) / 2, 1), round(frame.y(values[0]), 1))]
+    step = (end - start) / (len(values) - 1) if values else 0.0
+    return [
+        Dot(round(start + step * index, 1), round(frame.y(value), 1))
+        for index, value in enumerate(values)
+    ]
+
+
+def line_path(placed: Sequence[Dot]) -> str:
+    """The SVG path through the dots in order ("M 12,40 L 80,52 ..."); empty for fewer than two."""
+    if len(placed) < 2:
+        return ""
+    return " ".join(
+        f"{'M' if index == 0 else 'L'} {dot.x},{dot.y}" for index, dot in enumerate(placed)
+    )

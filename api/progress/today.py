@@ -2,10 +2,10 @@
 
 A fixed number of statements whatever her history: enrolled courses, their modules and
 lessons, her progress, the steps of the lessons she has opened, her practice days and today's
-practice counts.
+practice counts, and her courses' check-ins (with the ones she did, when there are any).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session
@@ -19,6 +19,8 @@ from api.kit.ids import id_of
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
+from api.questionnaires import checkins
+from api.questionnaires.checkins import DueCheckIn
 
 # How many of her most recently opened lessons per course give today's exercises.
 LESSONS_PER_COURSE = 2
@@ -55,6 +57,8 @@ class Today:
     practice: list[PracticeItem]
     streak: int
     week: list[tuple[date, bool]]
+    # The check-ins due now, the one due longest first; the page shows the first.
+    check_ins: list[DueCheckIn] = field(default_factory=list)
 
     @property
     def practised_today(self) -> bool:
@@ -160,4 +164,5 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         practice=_latest(items),
         streak=practice.streak(days, today),
         week=practice.this_week(days, today),
+        check_ins=checkins.due(session, user=user, progresses=progresses, now=now),
     )

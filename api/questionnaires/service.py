@@ -28,7 +28,10 @@ from api.questionnaires.scoring import Answers, Result
 
 def definition_of(questionnaire: Questionnaire) -> Definition:
     """The questionnaire's definition, parsed once per saved version in each process."""
-    return _parsed(id_of(questionnaire), questionnaire.version, _Frozen(questionnaire.definition))
+    # The creation moment too: SQLite may give a deleted questionnaire's id to a new one, which
+    # starts at version 1 again (and the tests' rolled-back rows reuse ids all the time).
+    key = (id_of(questionnaire), questionnaire.version, questionnaire.created_at)
+    return _parsed(*key, _Frozen(questionnaire.definition))
 
 
 class _Frozen:
@@ -46,7 +49,9 @@ class _Frozen:
 
 
 @lru_cache(maxsize=256)
-def _parsed(questionnaire_id: int, version: int, stored: _Frozen) -> Definition:
+def _parsed(
+    questionnaire_id: int, version: int, created_at: datetime, stored: _Frozen
+) -> Definition:
     return Definition.model_validate(stored.value)
 
 

@@ -21,6 +21,7 @@ from api.clock import local_day
 from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment
+from api.errors import NotFound
 from api.i18n import N_
 from api.i18n import gettext as _
 from api.progress.models import LessonProgress, PracticeLog
@@ -132,6 +133,19 @@ def _practice(
 
 def _latest(*moments: datetime | None) -> datetime | None:
     return max((moment for moment in moments if moment is not None), default=None)
+
+
+def one_learner(session: Session, *, course: Course, enrolment_id: int) -> tuple[Enrolment, User]:
+    """One enrolment of the course with the learner's account (one statement); NotFound for an
+    unknown enrolment or another course's."""
+    row = session.exec(
+        select(Enrolment, User)
+        .join(User, col(User.id) == Enrolment.user_id)
+        .where(Enrolment.id == enrolment_id, Enrolment.course_id == course.id)
+    ).first()
+    if row is None:
+        raise NotFound(_("We could not find this learner in this course."))
+    return row
 
 
 def of_course(session: Session, *, course: Course, now: datetime) -> list[LearnerRow]:

@@ -17,17 +17,22 @@ from api.clock import current_time
 from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
+from api.kit.ids import id_of
 from api.progress import practice
 from api.progress import service as progress_service
+from api.questionnaires.models import Measurement, Questionnaire
 from tests.catalog.test_pages_queries import recording
 from tests.factories import agree_to_health_data, log_in, make_course, make_user
+from tests.questionnaires.checkin_factories import add_check_in, make_questionnaire
 
 NOW = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
-# The session lookup, her enrolled courses, her progress, and her practice (the days she
-# practised and today's count per step, in one statement); the courses' modules, lessons and
-# steps come from the per-version content cache (api/catalog/content.py), which the first
-# request after a change fills with three more.
-TODAY_STATEMENTS = 4
+# The session lookup, her enrolled courses, her progress, her practice (the days she
+# practised and today's count per step, in one statement) and her courses' check-ins; the
+# courses' modules, lessons and steps come from the per-version content cache
+# (api/catalog/content.py), which the first request after a change fills with three more.
+TODAY_STATEMENTS = 5
+# When her courses have check-ins: the occasions she filled in already.
+CHECK_IN_STATEMENTS = 1
 # The session lookup, the course with her enrolment, her progress in the course, and the visit
 # written for "continue where you left off" (not again within 15 minutes).
 LESSON_STATEMENTS = 4
@@ -146,6 +151,51 @@ def test_today_costs_the_same_statements_with_a_little_and_a_lot_of_history(
 
     assert len(first) == TODAY_STATEMENTS + CONTENT_STATEMENTS, first
     assert len(little) == len(much) == TODAY_STATEMENTS, (little, much)
+
+
+def with_check_ins(session: Session, courses: list[Course]) -> list[Questionnaire]:
+    """An enrolment check-in and one every 7 days in each course."""
+    made = []
+    for course in courses:
+        questionnaire = make_questionnaire(session, course, slug=f"check-in-{course.id}")
+        add_check_in(session, course, questionnaire, "enrolment")
+        add_check_in(session, course, questionnaire, "every", position=1, every_days=7)
+        made.append(questionnaire)
+    return made
+
+
+def filled_in(session: Session, user: User, questionnaire: Questionnaire, when: str) -> None:
+    """A measurement of the occasion, as a check-in she sent would store it."""
+    session.add(
+        Measurement(
+            user_id=id_of(user),
+            questionnaire_id=id_of(questionnaire),
+            course_id=questionnaire.course_id,
+            occasion=f"c{questionnaire.course_id}:q{questionnaire.id}:{when}",
+            score=10,
+            taken_at=NOW,
+        )
+    )
+    session.flush()
+
+
+def test_today_with_check_ins_costs_one_statement_more_whatever_her_history(
+    session: Session, alice: User, statements: Measure
+) -> None:
+    little_course = a_little(session, alice)
+    questionnaires = with_check_ins(session, [little_course])
+    statements("/today")
+    little = statements("/today")
+
+    questionnaires += with_check_ins(session, a_lot(session, alice))
+    # She filled in many of them: each course's baseline, and a year of weeks.
+    for questionnaire in questionnaires:
+        for when in ("enrolment", *(f"every-7-{k}" for k in range(1, 53))):
+            filled_in(session, alice, questionnaire, when)
+    statements("/today")
+    much = statements("/today")
+
+    assert len(little) == len(much) == TODAY_STATEMENTS + CHECK_IN_STATEMENTS, (little, much)
 
 
 def test_a_signed_in_lesson_page_costs_the_same_statements_whatever_her_history(

@@ -1,5 +1,5 @@
-"""The learner's own pages: "Vandaag" (what to do today), her practice log with its week chart,
-and the forms that mark a lesson done or not done."""
+"""The learner's own pages: "Vandaag" (what to do today), her practice log with its week chart
+and her measurements over time, and the forms that mark a lesson done or not done."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from api.progress import service as progress_service
 from api.progress import today as today_service
 from api.progress.practice import DayTotal, PracticeEntry
 from api.progress.today import PracticeItem
+from api.questionnaires import outcomes
 from web.charts import Frame, columns, scale_top, week_period
 from web.pages.catalog import (
     PRACTICE_API,
@@ -38,6 +39,7 @@ from web.pages.catalog import (
     locked_page,
     step_view,
 )
+from web.pages.checkins import series_views
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -274,7 +276,8 @@ def show_practice(
     week: str = "",
     cursor: str = "",
 ) -> HTMLResponse:
-    """Her practice log: a week chart and every logged practice, newest first."""
+    """Her practice log: a week chart, her measurements over time (check-ins and the self-test
+    results she kept), and every logged practice, newest first."""
     today = local_day(now)
     monday = _chosen_week(week, today)
     user_id = id_of(user)
@@ -295,6 +298,7 @@ def show_practice(
         "this_week": monday == this_monday,
         "older_url": _practice_url(monday, older) if older else None,
         "newest_url": _practice_url(monday) if since else None,
+        "measures": series_views(outcomes.series(session, user_id=user_id), own=True),
     }
     return render(request, "progress/practice.html", context)
 

@@ -1,5 +1,6 @@
 """How a course is doing, for its instructor: enrolments and revenue per week, how far learners
-get in the lessons, and how regularly they practise, as server-drawn charts with their numbers."""
+get in the lessons, how regularly they practise, as server-drawn charts with their numbers, and
+how many improved, stayed about the same or got worse by its check-ins."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from api.clock import Now
 from api.db import SessionDep
 from api.i18n import gettext as _
 from api.i18n import ngettext
+from api.questionnaires import outcomes as outcomes_service
+from api.questionnaires.definition import Better
+from api.questionnaires.definition import format_score as score_text
 from api.studio import insight as insight_service
 from api.studio.access import owned_course
 from web.charts import Column, Frame, columns, scale_top, week_period
@@ -220,6 +224,20 @@ def _practice_rows(insight: insight_service.Insight) -> list[WeekRow]:
     ]
 
 
+def outcome_rule(outcome: outcomes_service.Outcome) -> str:
+    """What counts as improved for one questionnaire, in words."""
+    definition = outcome.definition
+    change = score_text(definition.meaningful_change)
+    if definition.better == Better.lower_is_better:
+        return _(
+            "Improved: at least %(change)s lower. Worse: at least %(change)s higher.",
+            change=change,
+        )
+    return _(
+        "Improved: at least %(change)s higher. Worse: at least %(change)s lower.", change=change
+    )
+
+
 @router.get("/studio/courses/{slug}/insight", response_class=HTMLResponse)
 def show_insight(
     request: Request, session: SessionDep, user: RequireInstructor, now: Now, slug: str
@@ -227,6 +245,7 @@ def show_insight(
     """The course's enrolments, revenue, completion per lesson and practice per week."""
     course = owned_course(session, viewer=user, slug=slug)
     insight = insight_service.read(session, course=course, now=now)
+    outcomes = outcomes_service.of_course(session, course=course)
     context = {
         "course": course,
         "insight": insight,
@@ -239,5 +258,7 @@ def show_insight(
         "reach": _reach(insight),
         "latest_average": _average(insight.practice[-1].average_days),
         "adherent_days": insight_service.ADHERENT_DAYS,
+        "outcomes": outcomes,
+        "outcome_rules": [outcome_rule(outcome) for outcome in outcomes],
     }
     return render(request, "studio/insight.html", context)

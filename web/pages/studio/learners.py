@@ -16,10 +16,12 @@ from api.db import SessionDep
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
-from api.kit.ids import PathId
+from api.kit.ids import PathId, id_of
+from api.questionnaires import outcomes
 from api.studio import learners as learners_service
 from api.studio.access import owned_course
 from web.forms import Form, Posted, Typed, invalid, posted
+from web.pages.checkins import series_views
 from web.pages.common import settings_of
 from web.templating import render
 
@@ -81,6 +83,25 @@ def export_learners(session: SessionDep, user: RequireInstructor, now: Now, slug
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/studio/courses/{slug}/learners/{enrolment_id}", response_class=HTMLResponse)
+def show_learner(
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, enrolment_id: PathId
+) -> HTMLResponse:
+    """One learner of the course: her check-ins and kept test results in it, over time."""
+    course = _own_course(session, user, slug)
+    enrolment, learner = learners_service.one_learner(
+        session, course=course, enrolment_id=enrolment_id
+    )
+    found = outcomes.series(session, user_id=id_of(learner), course=course)
+    context: dict[str, Any] = {
+        "course": course,
+        "enrolment": enrolment,
+        "learner": learner,
+        "measures": series_views(found, own=False),
+    }
+    return render(request, "studio/learner.html", context)
 
 
 @router.post("/studio/courses/{slug}/learners", response_class=HTMLResponse)
