@@ -29,8 +29,8 @@ class ConsentRequired(AppError):
     def __init__(self) -> None:
         super().__init__(
             _(
-                "Kern only keeps your practice with your permission. Your practice has not been "
-                "saved; give permission first, or keep it on this device for now."
+                "Kern only keeps what you record about your body with your permission. Nothing "
+                "has been saved; give permission first, or keep it on this device for now."
             )
         )
 

@@ -12,30 +12,34 @@ from api.i18n import gettext as _
 # Change the version whenever the meaning of the text changes (what is kept, why, who sees it,
 # for how long): consent to an older version no longer counts, so everyone is asked again. A
 # fixed typo or a better word keeps the version.
-HEALTH_DATA_VERSION = "2026-12-05"
+HEALTH_DATA_VERSION = "2026-12-05.2"
 
-_TITLE = N_("May Kern keep your practice log?")
+_TITLE = N_("May Kern keep what you record about your body?")
 _INTRO = N_(
-    "What you record about your practice says something about your body. That makes it health "
-    "data, and Kern only keeps it with your explicit permission."
+    "Your practice and your answers to check-ins say something about your body. That makes them "
+    "health data, and Kern only keeps them with your explicit permission."
 )
 _POINTS = (
     (
         N_("What we keep"),
         N_(
             "Which exercises you did, when and for how long, and, if you fill them in, how hard "
-            "it felt and your note."
+            "it felt and your note; your answers to a course's check-ins and the self-test "
+            "results you choose to keep, with the scores they come to."
         ),
     ),
     (
         N_("Why"),
-        N_("So that you can see your progress and your streak, and your therapist can guide you."),
+        N_(
+            "So that you can see your progress, your streak and whether the programme helps, and "
+            "your therapist can guide you."
+        ),
     ),
     (
         N_("Who sees it"),
         N_(
-            "You, the therapist of the course the exercise belongs to, and the practice's "
-            "administrator. Nobody else: no advertisers, no other learners."
+            "You, the therapist of your course, and the practice's administrator. Nobody else: "
+            "no advertisers, no other learners."
         ),
     ),
     (
@@ -48,10 +52,13 @@ _POINTS = (
     ),
 )
 _WITHOUT = N_(
-    "Without your permission you can still follow every lesson and use the guided player; your "
-    "practice is then not kept in your log."
+    "Without your permission you can still follow every lesson, use the guided player and take a "
+    "self-test; nothing of it is then kept."
 )
-_AGREE = N_("I agree that Kern keeps my practice log, with the health data described above.")
+_AGREE = N_(
+    "I agree that Kern keeps my practice log, my check-in answers and the self-test results I "
+    "keep, with the health data described above."
+)
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ def test_the_account_page_shows_when_she_agreed_and_lets_her_withdraw(
 def test_the_consent_page_explains_and_its_box_is_not_ticked(lotte: Learner) -> None:
     page = lotte.client.get("/account/health-consent").text
 
-    assert "Mag Kern je oefenlog bewaren?" in page
+    assert "Mag Kern bewaren wat je over je lichaam vastlegt?" in page
     for words in ("Wat we bewaren", "Waarom", "Wie het ziet", "Hoe lang"):
         assert words in page
     [checkbox] = re.findall(r"<input[^>]*type=\"checkbox\"[^>]*>", page)
@@ -283,7 +283,7 @@ def test_the_player_gets_the_question_in_her_language(lotte: Learner) -> None:
     assert answer.status_code == 200
     assert english["given"] is False
     assert english["text"]["version"] == HEALTH_DATA_VERSION
-    assert english["text"]["title"] == "May Kern keep your practice log?"
+    assert english["text"]["title"] == "May Kern keep what you record about your body?"
     assert [point["label"] for point in english["text"]["points"]] == [
         "What we keep",
         "Why",

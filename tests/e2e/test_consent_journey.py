@@ -34,7 +34,7 @@ from tests.smtp import SmtpServer
 
 PASSWORD = "rustig oefenen op de mat"
 COURSE = "/courses/adem-en-ontspan"
-QUESTION = "Mag Kern je oefenlog bewaren?"
+QUESTION = "Mag Kern bewaren wat je over je lichaam vastlegt?"
 
 
 @pytest.fixture
