@@ -28,7 +28,9 @@ from api.questionnaires.scoring import Answers, Result
 
 def definition_of(questionnaire: Questionnaire) -> Definition:
     """The questionnaire's definition, parsed once per saved version in each process."""
-    return _parsed(id_of(questionnaire), questionnaire.version, _Frozen(questionnaire.definition))
+    # updated_at too: SQLite gives a new row the id of a deleted newest one, at version 1 again.
+    key = (id_of(questionnaire), questionnaire.version, questionnaire.updated_at)
+    return _parsed(*key, _Frozen(questionnaire.definition))
 
 
 class _Frozen:
@@ -46,7 +48,9 @@ class _Frozen:
 
 
 @lru_cache(maxsize=256)
-def _parsed(questionnaire_id: int, version: int, stored: _Frozen) -> Definition:
+def _parsed(
+    questionnaire_id: int, version: int, updated_at: datetime, stored: _Frozen
+) -> Definition:
     return Definition.model_validate(stored.value)
 
 

@@ -97,10 +97,16 @@ def course_page(
     notice = request.query_params.get("notice")
     focus = request.query_params.get("focus", "")
     days = modules_service.default_unlock_days(session, course=course)
+    overview = service.overview(session, course=course)
+    questionnaires = questionnaires_service.of_course(session, course=course)
     context: dict[str, Any] = {
         "course": course,
-        "overview": service.overview(session, course=course),
-        "questionnaires": questionnaires_service.of_course(session, course=course),
+        "overview": overview,
+        "questionnaires": questionnaires,
+        "questionnaire_options": [
+            (str(line.questionnaire.id), line.questionnaire.title) for line in questionnaires
+        ],
+        "module_options": [(str(n), str(n)) for n in range(1, len(overview.modules) + 1)],
         "check_ins": checkins_service.of_course(session, course=course),
         "values": {
             **service.CourseForm.of(course).values(),

@@ -17,7 +17,14 @@ from api.db import SessionDep
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
 from api.kit.ids import PathId
-from api.questionnaires.definition import MAX_ITEMS, Definition, MultipleItem, ScaleItem, SingleItem
+from api.questionnaires.definition import (
+    MAX_ITEMS,
+    Definition,
+    MultipleItem,
+    ScaleItem,
+    SingleItem,
+    format_score,
+)
 from api.questionnaires.models import Questionnaire
 from api.questionnaires.service import definition_of
 from api.studio import checkins as checkins_service
@@ -179,7 +186,7 @@ def _page(
         "course": course,
         "questionnaire": questionnaire,
         "definition": definition,
-        "range": definition.score_range(),
+        "score_range": definition.score_range(),
         "problems": [
             (found, service.anchor(found.where))
             for found in service.problems_of(definition, courses)
@@ -194,6 +201,7 @@ def _page(
         "errors": errors,
         "open_part": open_part or request.query_params.get("open", ""),
         "option_rows": EMPTY_OPTION_ROWS,
+        "format_score": format_score,
         "notice": notice if notice in NOTICES else None,
         "problem": problem,
     }
