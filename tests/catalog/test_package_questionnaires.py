@@ -25,7 +25,7 @@ from tests.factories import make_course, make_user
 pytestmark = pytest.mark.usefixtures("english")
 
 SLUG = "bekkenbodem-check-in"
-ALL_MOMENTS = [
+ALL_MOMENTS: list[dict[str, Any]] = [
     {"questionnaire": SLUG, "at": "enrolment"},
     {"questionnaire": SLUG, "at": "module", "module": 2},
     {"questionnaire": SLUG, "at": "end"},
@@ -148,8 +148,7 @@ def test_the_studio_zip_carries_questionnaires_both_ways(
 ) -> None:
     import_package(session, load_package(with_questionnaires().write(tmp_path)), instructor=inge)
     zipped = export_zip(session, slug="sterke-start")
-    with (tmp_path / "pakket.zip").open("wb") as handle:
-        handle.write(zipped)
+    (tmp_path / "pakket.zip").write_bytes(zipped)
     with (tmp_path / "pakket.zip").open("rb") as handle, unpacked(handle) as package:
         assert sorted(package.questionnaires) == ["bekkenbodem-check-in", "pijntest"]
         assert len(package.course.check_ins) == 4

@@ -9,17 +9,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
 from api.catalog.models import Course, CourseStatus
+from api.clock import current_time
 from api.kit.ids import id_of
 from api.questionnaires import service as questionnaire_service
 from api.questionnaires.models import CheckIn, Measurement, Questionnaire, SelfTestTally
 from tests.catalog.test_pages_queries import recording
-from tests.factories import enable_totp, field_error, log_in, make_course, make_user
+from tests.factories import csrf_token, enable_totp, field_error, log_in, make_course, make_user
 from tests.factories import post_form as post
 from tests.questionnaires import test_definition
 
@@ -139,7 +141,7 @@ def test_she_writes_a_questionnaire_part_by_part_and_publishes_it(
         version = str(reloaded(session, row).version)
         response = studio.post(
             url + path,
-            data={"csrf_token": studio.cookies["kern_csrf"], "version": version, **data},
+            data={"csrf_token": csrf_token(studio), "version": version, **data},
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text[:2000]
@@ -233,16 +235,17 @@ def test_a_wrong_question_is_shown_again_as_typed_with_its_message(
         for i, item in enumerate(questionnaire_service.definition_of(questionnaire).items)
         if item.kind == "single"
     )
-    response = post(
-        studio,
+    response = studio.post(
         url_of(course, questionnaire) + f"/items/{index}",
-        {
+        data={
+            "csrf_token": csrf_token(studio),
             "version": str(questionnaire.version),
             "key": "Hoe Lang!",
             "text": "Hoe lang al?",
             "option_label": ["Kort", ""],
             "option_points": ["veel", "2"],
         },
+        follow_redirects=False,
     )
 
     assert response.status_code == 422
@@ -394,10 +397,8 @@ def test_an_unused_questionnaire_is_deleted_with_its_counts(
 
 
 def test_a_self_test_shows_its_anonymous_counts_per_band_and_week(
-    app: Any, studio: TestClient, session: Session, course: Course
+    app: FastAPI, studio: TestClient, session: Session, course: Course
 ) -> None:
-    from api.clock import current_time
-
     questionnaire = add_questionnaire(session, course, self_test=True)
     for week, band, warning, count in [
         (date(2026, 11, 30), 0, False, 4),
