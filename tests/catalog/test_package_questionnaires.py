@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.catalog.packages import PackageError, export_course, import_package, load_package
 from api.catalog.packages.archive import export_zip, unpacked
+from api.catalog.packages.schema import QuestionnaireManifest
 from api.kit.ids import id_of
 from api.questionnaires import service as questionnaires
 from api.questionnaires.models import CheckIn, Measurement, Questionnaire
@@ -308,4 +309,21 @@ def test_a_questionnaire_file_is_named_after_its_slug(tmp_path: Path) -> None:
         "<slug>.yaml, with a-z, 0-9 and hyphens, 3–80 characters",
         "questionnaires/pijntest.yaml:1: slug: 'pijn-test' differs from the file name "
         "'pijntest.yaml'; they must be the same",
+    ]
+
+
+def test_the_documented_questionnaire_is_valid() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs" / "course-packages.md"
+    section = docs.read_text(encoding="utf-8").split("## questionnaires/", 1)[1]
+    example = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+
+    questionnaire = QuestionnaireManifest.model_validate(example)
+
+    assert questionnaire.definition.problems() == []
+    assert [item.kind for item in questionnaire.items] == [
+        "scale",
+        "single",
+        "multiple",
+        "warning",
+        "text",
     ]
