@@ -585,3 +585,21 @@ def test_another_courses_questionnaire_is_not_found_here(
 
     assert studio.get(url_of(course, questionnaire)).status_code == 404
     assert studio.get(url_of(other, questionnaire)).status_code == 200
+
+
+def test_a_status_no_button_sends_is_refused_with_a_message(
+    studio: TestClient, session: Session, course: Course
+) -> None:
+    questionnaire = add_questionnaire(session, course)
+
+    response = post(
+        studio,
+        url_of(course, questionnaire) + "/status",
+        {"status": "archived", "version": str(questionnaire.version)},
+    )
+
+    assert response.status_code == 422
+    assert '<div class="form-error" role="alert"><p>Choose publish or draft.</p></div>' in (
+        response.text
+    )
+    assert reloaded(session, questionnaire).status == "draft"

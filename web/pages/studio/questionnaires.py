@@ -60,6 +60,7 @@ NOTICES = frozenset(
     }
 )
 EMPTY_OPTION_ROWS = 2
+BUTTONS = frozenset({"status", "move", "delete"})
 
 
 class NewForm(service.NewInput, Form):
@@ -237,7 +238,9 @@ def _attempt(
         page = _page(request, session, course, questionnaire, now, problem=exc.message)
         return invalid(exc, page)
     except FormError as exc:
-        if "" in exc.fields or set(exc.fields) <= {"confirm", "direction"}:
+        # A button's form (publish, move, delete) or the questionnaire as a whole has no
+        # inputs to show a message at: it goes at the top of the page.
+        if name in BUTTONS or "" in exc.fields:
             problem = next(iter(exc.fields.values()))
             return invalid(
                 exc, _page(request, session, course, questionnaire, now, problem=problem)
