@@ -53,7 +53,9 @@ from api.accounts.models import AuthSession, Role, User
 from api.catalog.models import Lesson, Step
 from api.config import Settings
 from api.consent.texts import HEALTH_DATA_VERSION
+from api.kit.ids import id_of
 from api.payments.models import Order
+from api.questionnaires.models import CheckIn, Questionnaire
 from api.security.csrf import HEADER, SAFE_METHODS
 from api.security.csrf import cookie_name as csrf_cookie_name
 from tests.factories import (
@@ -786,6 +788,67 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         signed_in(FORBIDDEN, staff=REFUSED_INPUT),
     ),
+    # A course's questionnaires and check-ins in the studio (the matrix course has one
+    # questionnaire, used by one check-in). Empty forms are refused as input; deleting the
+    # questionnaire is refused while the check-in uses it, a check-in without confirmation.
+    Row(
+        "POST",
+        "/studio/courses/{slug}/questionnaires",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/questionnaires/{questionnaire_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=OK),
+    ),
+    *(
+        Row(
+            "POST",
+            "/studio/courses/{slug}/questionnaires/{questionnaire_id}" + part,
+            "signed-in",
+            signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+        )
+        for part in (
+            "",
+            "/status",
+            "/items",
+            "/items/{index}",
+            "/items/{index}/move",
+            "/items/{index}/delete",
+            "/subscores",
+            "/subscores/{index}",
+            "/subscores/{index}/delete",
+            "/bands",
+            "/bands/{index}",
+            "/bands/{index}/delete",
+        )
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/questionnaires/{questionnaire_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=Answer(409)),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/check-ins",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/check-ins/{check_in_id}/move",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/check-ins/{check_in_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=Answer(409)),
+    ),
     # Stripe's webhook answers to a signature, not a person; here no secret is configured.
     Row("POST", "/stripe/webhook", "public", everyone(Answer(400))),
     # The JSON API.
@@ -886,6 +949,9 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "step_id": lambda _scene: CONTENT_IDS["step_id"],
     # A check-in's key; the matrix course has no check-ins.
     "key": lambda _scene: "q1-enrolment",
+    "questionnaire_id": lambda _scene: CONTENT_IDS["questionnaire_id"],
+    "check_in_id": lambda _scene: CONTENT_IDS["check_in_id"],
+    "index": lambda _scene: "0",
 }
 OBJECT_PARAMETERS = {"session_id", "checkout_id"}
 # The matrix course's second lesson (not a free preview), its module and a step; set by `furnish`.
@@ -993,6 +1059,16 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
         session.flush()
         if row.path.startswith(SELF_TEST_PATHS):
             make_self_test(session, instructor=owner, slug=COURSE_SLUG, course=course)
+        # A questionnaire of the course, asked at enrolment.
+        questionnaire = Questionnaire(course_id=id_of(course), slug="matrix-vragen", title="Vragen")
+        session.add(questionnaire)
+        session.flush()
+        check_in = CheckIn(
+            course_id=id_of(course), questionnaire_id=id_of(questionnaire), moment="enrolment"
+        )
+        session.add(check_in)
+        session.flush()
+        CONTENT_IDS.update(questionnaire_id=str(questionnaire.id), check_in_id=str(check_in.id))
         if row.path.startswith(PURCHASE_PATHS):
             # Alice and bob each have an open demo checkout for the course.
             for learner in LEARNERS:

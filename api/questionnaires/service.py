@@ -28,9 +28,8 @@ from api.questionnaires.scoring import Answers, Result
 
 def definition_of(questionnaire: Questionnaire) -> Definition:
     """The questionnaire's definition, parsed once per saved version in each process."""
-    # The creation moment too: SQLite may give a deleted questionnaire's id to a new one, which
-    # starts at version 1 again (and the tests' rolled-back rows reuse ids all the time).
-    key = (id_of(questionnaire), questionnaire.version, questionnaire.created_at)
+    # updated_at too: SQLite gives a new row the id of a deleted newest one, at version 1 again.
+    key = (id_of(questionnaire), questionnaire.version, questionnaire.updated_at)
     return _parsed(*key, _Frozen(questionnaire.definition))
 
 
@@ -50,7 +49,7 @@ class _Frozen:
 
 @lru_cache(maxsize=256)
 def _parsed(
-    questionnaire_id: int, version: int, created_at: datetime, stored: _Frozen
+    questionnaire_id: int, version: int, updated_at: datetime, stored: _Frozen
 ) -> Definition:
     return Definition.model_validate(stored.value)
 

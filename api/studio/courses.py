@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -26,6 +26,7 @@ from api.i18n import gettext as _
 from api.kit.slugs import slugify
 from api.payments.models import Order
 from api.progress.models import LessonProgress, PracticeLog
+from api.questionnaires.models import CheckIn, Measurement, Questionnaire
 
 TITLE_LENGTH = 200
 SUBTITLE_LENGTH = 300
@@ -388,7 +389,25 @@ def deletion_blockers(session: Session, *, course: Course) -> list[str]:
         session, PracticeLog.course_id, course
     ):
         reasons.append(_("Learners have progress or practice in it."))
+    if _measured(session, course):
+        reasons.append(_("Its questionnaires have been filled in; those answers are kept."))
     return reasons
+
+
+def _measured(session: Session, course: Course) -> bool:
+    """Whether anyone filled in a questionnaire of the course, or a check-in of it."""
+    ours = select(Questionnaire.id).where(Questionnaire.course_id == course.id)
+    found = session.exec(
+        select(Measurement.id)
+        .where(
+            or_(
+                col(Measurement.course_id) == course.id,
+                col(Measurement.questionnaire_id).in_(ours),
+            )
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def delete_course(session: Session, *, course: Course, confirmed: bool) -> None:
@@ -397,6 +416,10 @@ def delete_course(session: Session, *, course: Course, confirmed: bool) -> None:
         raise Conflict(_("This course cannot be deleted. Archive it instead."))
     if not confirmed:
         raise FormError({"confirm": _("Tick the box to confirm that the course may go.")})
+    # Check-ins hold on to their questionnaires (ON DELETE RESTRICT), and a cascade does not
+    # say which of the two goes first: they go here, in that order.
+    session.execute(delete(CheckIn).where(col(CheckIn.course_id) == course.id))
+    session.execute(delete(Questionnaire).where(col(Questionnaire.course_id) == course.id))
     # The database removes its modules, lessons and steps with it (ON DELETE CASCADE).
     session.delete(course)
     session.flush()

@@ -99,6 +99,8 @@ class PackageFiles:
     unwritten: set[str] = field(default_factory=set)
     # Files in the package's media/ folder, by name.
     media: dict[str, bytes] = field(default_factory=dict)
+    # questionnaires/<slug>.yaml, by slug.
+    questionnaires: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -124,6 +126,12 @@ class PackageFiles:
             (root / "media").mkdir(exist_ok=True)
         for name, data in self.media.items():
             (root / "media" / name).write_bytes(data)
+        if self.questionnaires:
+            (root / "questionnaires").mkdir(exist_ok=True)
+        for slug, questionnaire in self.questionnaires.items():
+            (root / "questionnaires" / f"{slug}.yaml").write_text(
+                _yaml(questionnaire), encoding="utf-8"
+            )
         return root
 
     def copy(self) -> "PackageFiles":
@@ -143,6 +151,56 @@ def jpeg(colour: tuple[int, int, int] = (200, 120, 90)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (32, 24), colour).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+def check_in_questionnaire(slug: str = "bekkenbodem-check-in") -> dict[str, Any]:
+    """A questionnaire of every kind of question, sub-scores, bands and mean scoring."""
+    return {
+        "slug": slug,
+        "title": "Bekkenbodem check-in",
+        "language": "nl",
+        "status": "published",
+        "self_test": True,
+        "intro": "Vijf korte vragen over **deze week**.\n\nDuurt twee minuten.\n",
+        "scoring": "mean",
+        "better": "lower",
+        "meaningful_change": 1.5,
+        "items": [
+            {
+                "kind": "scale",
+                "key": "hinder",
+                "text": "Hoeveel last had je deze week?",
+                "min_label": "Geen last",
+                "max_label": "Heel veel last",
+            },
+            {
+                "kind": "single",
+                "key": "hoe-vaak",
+                "text": "Hoe vaak verloor je urine?",
+                "options": [
+                    {"label": "Nooit", "points": 0},
+                    {"label": "Eens per week", "points": 1},
+                    {"label": "Elke dag", "points": 4},
+                ],
+            },
+            {
+                "kind": "multiple",
+                "key": "wanneer",
+                "text": "Wanneer gebeurde het?",
+                "options": [
+                    {"label": "Bij hoesten", "points": 1},
+                    {"label": "Bij sporten", "points": 2},
+                ],
+            },
+            {"kind": "warning", "key": "koorts", "text": "Had je koorts?"},
+            {"kind": "text", "key": "opmerking", "text": "Wil je nog iets kwijt?"},
+        ],
+        "subscores": [{"key": "lekken", "title": "Lekken", "items": ["hoe-vaak", "wanneer"]}],
+        "bands": [
+            {"min": 0, "max": 2.4, "title": "Weinig last", "text": "Ga *zo* door."},
+            {"min": 2.5, "max": 5.7, "title": "Veel last", "course": SLUG},
+        ],
+    }
 
 
 def minimal_package() -> PackageFiles:

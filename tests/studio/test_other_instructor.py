@@ -19,7 +19,11 @@ from api.catalog.models import Course, Lesson, Module, Step
 from api.config import Settings
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource
+from api.kit.ids import id_of
+from api.questionnaires.models import CheckIn, Questionnaire
+from api.questionnaires.service import stored_definition
 from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user
+from tests.questionnaires.test_definition import pain_test
 from tests.test_access_matrix import PARAMETER, served_routes
 
 # Plausible input for every kind of studio form, so an unguarded route would act on it.
@@ -74,6 +78,8 @@ def snapshot(session: Session, course_id: int, settings: Settings) -> list[objec
     )
     return [
         rows(Course, Course.id),
+        rows(Questionnaire, Questionnaire.course_id),
+        rows(CheckIn, CheckIn.course_id),
         rows(Module, Module.course_id),
         rows(Lesson, Lesson.course_id),
         sorted((step.model_dump() for step in steps), key=lambda row: str(row["id"])),
@@ -97,12 +103,26 @@ def owners_course(session: Session) -> tuple[Course, dict[str, str]]:
     assert lesson is not None
     step = session.exec(select(Step).where(Step.lesson_id == lesson.id)).first()
     assert step is not None
+    questionnaire = Questionnaire(
+        course_id=id_of(course),
+        slug="eigen-vragen",
+        title="Eigen vragen",
+        definition=stored_definition(pain_test()),
+    )
+    session.add(questionnaire)
+    session.flush()
+    check_in = CheckIn(course_id=id_of(course), questionnaire_id=id_of(questionnaire), moment="end")
+    session.add(check_in)
+    session.flush()
     ids = {
         "slug": course.slug,
         "module_id": str(module.id),
         "lesson_id": str(lesson.id),
         "step_id": str(step.id),
         "enrolment_id": str(enrolment.id),
+        "questionnaire_id": str(questionnaire.id),
+        "check_in_id": str(check_in.id),
+        "index": "0",
     }
     return course, ids
 

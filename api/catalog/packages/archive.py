@@ -26,6 +26,7 @@ from api.catalog.packages.load import (
     LESSONS_DIR,
     MAX_FILE_BYTES,
     MEDIA_DIR,
+    QUESTIONNAIRES_DIR,
     PackageError,
     Problem,
     load_package,
@@ -48,7 +49,8 @@ _PLACEHOLDER = "package"
 
 
 def export_zip(session: Session, *, slug: str) -> bytes:
-    """The course as a zip holding `<slug>/course.yaml` and `<slug>/lessons/*.md`."""
+    """The course as a zip holding `<slug>/course.yaml`, `<slug>/lessons/*.md` and
+    `<slug>/questionnaires/*.yaml`."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path, text in package_files(session, slug=slug).items():
@@ -179,9 +181,11 @@ def _folder_name(archive: zipfile.ZipFile, root: str) -> str:
 
 
 def _belongs_to_package(relative: str) -> bool:
-    """course.yaml and the files directly in lessons/ and media/: all that the loader reads."""
+    """course.yaml and the files directly in lessons/, questionnaires/ and media/: all that the
+    loader reads."""
     parts = relative.split("/")
-    return relative == COURSE_FILE or (len(parts) == 2 and parts[0] in (LESSONS_DIR, MEDIA_DIR))
+    folders = (LESSONS_DIR, QUESTIONNAIRES_DIR, MEDIA_DIR)
+    return relative == COURSE_FILE or (len(parts) == 2 and parts[0] in folders)
 
 
 def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> int:

@@ -10,17 +10,21 @@ from sqlmodel import Session, col, select
 
 from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, Step, VideoProvider
-from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR, MEDIA_DIR
+from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR, MEDIA_DIR, QUESTIONNAIRES_DIR
 from api.catalog.packages.schema import (
+    HEAD_FIELDS,
     CourseManifest,
     CoursePackage,
     LessonMeta,
     PackageLesson,
+    QuestionnaireManifest,
     is_slug,
+    questionnaire_file,
 )
 from api.errors import AppError, NotFound
 from api.i18n import gettext as _
 from api.media.models import MediaFile
+from api.questionnaires.models import CheckIn, Questionnaire
 
 
 class _Dumper(yaml.SafeDumper):
@@ -56,6 +60,7 @@ def export_course(
     folder = target / slug
     _prepare(folder)
     for name, text in files.items():
+        (folder / name).parent.mkdir(exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
     if media_dir is not None:
         _copy_media(session, slug, media_dir, folder / MEDIA_DIR)
@@ -106,10 +111,29 @@ def package_files(session: Session, *, slug: str) -> dict[str, str]:
 
 def render_package(package: CoursePackage) -> dict[str, str]:
     """The package's files by path inside the package folder."""
-    files = {COURSE_FILE: to_yaml(package.course.model_dump(mode="json", exclude_none=True))}
+    course = package.course.model_dump(mode="json", exclude_none=True)
+    if not course["check_ins"]:
+        del course["check_ins"]
+    files = {COURSE_FILE: to_yaml(course)}
     for lesson in package.lessons.values():
         files[f"{LESSONS_DIR}/{lesson.file_name}"] = render_lesson(lesson)
+    for slug, questionnaire in package.questionnaires.items():
+        files[questionnaire_file(slug)] = render_questionnaire(questionnaire)
     return files
+
+
+def render_questionnaire(questionnaire: QuestionnaireManifest) -> str:
+    """A questionnaire file: its name and use first, then its definition in the order of the
+    format; fields at their empty default are left out."""
+    data = questionnaire.model_dump(mode="json", exclude_none=True)
+    ordered = {name: data.pop(name) for name in HEAD_FIELDS} | data
+    for name in ("intro", "subscores"):
+        if ordered[name] in ("", []):
+            del ordered[name]
+    for band in ordered["bands"]:
+        if band["text"] == "":
+            del band["text"]
+    return to_yaml(ordered)
 
 
 def render_lesson(lesson: PackageLesson) -> str:
@@ -142,6 +166,7 @@ def _package(session: Session, course: Course) -> CoursePackage:
     for step in session.exec(query):
         steps.setdefault(step.lesson_id, []).append(step)
     width = max(2, len(str(lesson_count)))
+    questionnaires, check_ins = _questionnaires(session, course)
     files: dict[str, PackageLesson] = {}
     manifest_modules = []
     for outline in modules:
@@ -159,10 +184,56 @@ def _package(session: Session, course: Course) -> CoursePackage:
                 "lessons": names,
             }
         )
-    return CoursePackage(course=_manifest(course, manifest_modules), lessons=files)
+    return CoursePackage(
+        course=_manifest(course, manifest_modules, check_ins),
+        lessons=files,
+        questionnaires=questionnaires,
+    )
 
 
-def _manifest(course: Course, modules: list[dict[str, Any]]) -> CourseManifest:
+def _questionnaires(
+    session: Session, course: Course
+) -> tuple[dict[str, QuestionnaireManifest], list[dict[str, Any]]]:
+    """The course's questionnaires by slug, and its check-ins as course.yaml lists them."""
+    rows = session.exec(
+        select(Questionnaire)
+        .where(Questionnaire.course_id == course.id)
+        .order_by(col(Questionnaire.slug))
+    ).all()
+    slugs = {row.id: row.slug for row in rows}
+    questionnaires = {
+        row.slug: QuestionnaireManifest.model_validate(
+            {
+                "slug": row.slug,
+                "title": row.title,
+                "language": row.language,
+                "status": row.status,
+                "self_test": row.self_test,
+                **row.definition,
+            }
+        )
+        for row in rows
+    }
+    check_ins = session.exec(
+        select(CheckIn)
+        .where(CheckIn.course_id == course.id)
+        .order_by(col(CheckIn.position), col(CheckIn.id))
+    ).all()
+    listed = [
+        {
+            "questionnaire": slugs[row.questionnaire_id],
+            "at": row.moment,
+            "module": row.module_position + 1 if row.module_position is not None else None,
+            "days": row.every_days,
+        }
+        for row in check_ins
+    ]
+    return questionnaires, listed
+
+
+def _manifest(
+    course: Course, modules: list[dict[str, Any]], check_ins: list[dict[str, Any]]
+) -> CourseManifest:
     return CourseManifest.model_validate(
         {
             "slug": course.slug,
@@ -177,6 +248,7 @@ def _manifest(course: Course, modules: list[dict[str, Any]]) -> CourseManifest:
             "outcomes": course.outcomes,
             "faq": course.faq,
             "modules": modules,
+            "check_ins": check_ins,
         }
     )
 
@@ -240,6 +312,16 @@ def _prepare(folder: Path) -> None:
         message = _("%(folder)s is a symbolic link; export into a plain folder.", folder=lessons)
         raise AppError(message)
     lessons.mkdir(parents=True, exist_ok=True)
+    questionnaires = folder / QUESTIONNAIRES_DIR
+    if questionnaires.is_symlink():
+        message = _(
+            "%(folder)s is a symbolic link; export into a plain folder.", folder=questionnaires
+        )
+        raise AppError(message)
+    # A questionnaire deleted since the last export would come back with the next import.
+    if questionnaires.is_dir():
+        for old in questionnaires.glob("*.yaml"):
+            old.unlink()
     # Lesson files are renumbered on every export; old ones would be listed nowhere. Media
     # files are copied afresh: the course may no longer name an earlier one.
     for old in lessons.glob("*.md"):

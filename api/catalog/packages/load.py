@@ -16,24 +16,37 @@ from api.catalog.packages.schema import (
     COURSE_FILE,
     LESSONS_DIR,
     MEDIA_DIR,
+    QUESTIONNAIRES_DIR,
     CourseManifest,
     CoursePackage,
     LessonMeta,
     PackageLesson,
+    QuestionnaireManifest,
     is_lesson_file,
     is_slug,
 )
 from api.errors import AppError
-from api.i18n import N_
+from api.i18n import N_, ngettext
 from api.i18n import gettext as _
+from api.questionnaires.definition import ItemKind
 
-__all__ = ["COURSE_FILE", "LESSONS_DIR", "MEDIA_DIR", "PackageError", "Problem", "load_package"]
+__all__ = [
+    "COURSE_FILE",
+    "LESSONS_DIR",
+    "MEDIA_DIR",
+    "QUESTIONNAIRES_DIR",
+    "PackageError",
+    "Problem",
+    "load_package",
+]
 
 # Course texts are small; a limit keeps a wrong path (a video, a disk image) from being read whole.
 MAX_FILE_BYTES = 1024 * 1024
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _STEP_KINDS = {kind.value for kind in StepKind}
+_ITEM_KINDS = {kind.value for kind in ItemKind}
+_WHERE_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 
 
@@ -227,11 +240,15 @@ def load_package(path: Path) -> CoursePackage:
         raise PackageError(reader.problems)
     course = reader.validate(CourseManifest, doc)
     lessons, lines = _load_lessons(reader, doc)
+    questionnaires = _load_questionnaires(reader, lines)
+    _check_check_ins(reader, doc, questionnaires)
     if reader.problems or course is None:
         raise PackageError(reader.problems)
     if course.cover_image:
         lines[(COURSE_FILE, "cover_image")] = doc.line(("cover_image",))
-    package = CoursePackage(course=course, lessons=lessons, lines=lines)
+    package = CoursePackage(
+        course=course, lessons=lessons, lines=lines, questionnaires=questionnaires
+    )
     return replace(package, media=_brought_files(reader.root, package))
 
 
@@ -359,6 +376,102 @@ def _check_unique_slugs(
             first[slug] = name
 
 
+def _load_questionnaires(
+    reader: _Reader, lines: dict[tuple[str, str], int]
+) -> dict[str, QuestionnaireManifest]:
+    """Every questionnaires/<slug>.yaml by slug; the lines of their slugs and bands' courses go
+    into `lines`, for the checks only the import can make."""
+    folder = reader.root / QUESTIONNAIRES_DIR
+    if not folder.is_dir() or not folder.resolve().is_relative_to(reader.root):
+        return {}
+    found: dict[str, QuestionnaireManifest] = {}
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name.startswith(".") or not name.endswith((".yaml", ".yml")):
+            continue
+        file = f"{QUESTIONNAIRES_DIR}/{name}"
+        stem = name.rsplit(".", 1)[0]
+        if not is_slug(stem) or not name.endswith(".yaml"):
+            problem = _(
+                "a questionnaire file is named after its slug: <slug>.yaml, with a-z, 0-9 and "
+                "hyphens, 3–80 characters"
+            )
+            reader.add(file, None, "", problem)
+            continue
+        questionnaire = _parse_questionnaire(reader, file, stem, lines)
+        if questionnaire is not None:
+            found[stem] = questionnaire
+    return found
+
+
+def _parse_questionnaire(
+    reader: _Reader, file: str, stem: str, lines: dict[tuple[str, str], int]
+) -> QuestionnaireManifest | None:
+    text = reader.read(file)
+    doc = reader.parse(file, text) if text is not None else None
+    manifest = reader.validate(QuestionnaireManifest, doc) if doc is not None else None
+    if doc is None or manifest is None:
+        return None
+    if manifest.slug != stem:
+        problem = _(
+            "%(slug)s differs from the file name %(file)s; they must be the same",
+            slug=repr(manifest.slug),
+            file=repr(f"{stem}.yaml"),
+        )
+        reader.add(file, doc.line(("slug",)), "slug", problem)
+        return None
+    problems = manifest.definition.problems()
+    for found in problems:
+        loc = _loc(found.where)
+        reader.add(file, doc.line(loc) if loc else None, found.where, found.message)
+    if problems:
+        return None
+    lines[(file, "slug")] = doc.line(("slug",))
+    for index, band in enumerate(manifest.bands):
+        if band.course is not None:
+            lines[(file, f"bands[{index}].course")] = doc.line(("bands", index, "course"))
+    return manifest
+
+
+def _loc(where: str) -> tuple[str | int, ...]:
+    """A field path as problems() writes it (items[2].options) as the parts of a location."""
+    return tuple(name if name else int(number) for name, number in _WHERE_PART.findall(where))
+
+
+def _check_check_ins(
+    reader: _Reader, doc: _Document, questionnaires: dict[str, QuestionnaireManifest]
+) -> None:
+    """Each check-in names a questionnaire of the package, and a module the course has.
+
+    Read from the text as written, so these problems are listed with those of the schema.
+    """
+    # A questionnaire file with problems of its own is reported there, not again at every
+    # check-in that names it.
+    folder = reader.root / QUESTIONNAIRES_DIR
+    present = {path.stem for path in folder.glob("*.yaml")} if folder.is_dir() else set()
+    modules, check_ins = doc.data.get("modules"), doc.data.get("check_ins")
+    count = len(modules) if isinstance(modules, list) else 0
+    for index, check_in in enumerate(check_ins if isinstance(check_ins, list) else []):
+        if not isinstance(check_in, dict):
+            continue
+        named, module = check_in.get("questionnaire"), check_in.get("module")
+        if isinstance(named, str) and is_slug(named) and named not in present | set(questionnaires):
+            loc: tuple[str | int, ...] = ("check_ins", index, "questionnaire")
+            problem = _(
+                "there is no %(file)s in this package",
+                file=f"{QUESTIONNAIRES_DIR}/{named}.yaml",
+            )
+            reader.add(COURSE_FILE, doc.line(loc), _dotted(loc), problem)
+        if isinstance(module, int) and not isinstance(module, bool) and module > count > 0:
+            loc = ("check_ins", index, "module")
+            problem = ngettext(
+                "the course has %(num)s module; count from 1",
+                "the course has %(num)s modules; count from 1",
+                count,
+            )
+            reader.add(COURSE_FILE, doc.line(loc), _dotted(loc), problem)
+
+
 _MESSAGES = {
     "missing": N_("required"),
     "int_type": N_("must be a whole number"),
@@ -372,6 +485,13 @@ _MESSAGES = {
     "string_too_short": N_("must not be empty"),
     "union_tag_not_found": N_("required: text, exercise or breathing"),
     "union_tag_invalid": N_("must be text, exercise or breathing"),
+    "decimal_parsing": N_("must be a number"),
+    "decimal_type": N_("must be a number"),
+}
+# The same errors for a questionnaire's items, whose kinds are other ones.
+_ITEM_MESSAGES = {
+    "union_tag_not_found": N_("required: scale, single, multiple, warning or text"),
+    "union_tag_invalid": N_("must be scale, single, multiple, warning or text"),
 }
 
 
@@ -379,9 +499,11 @@ def _describe(error: ErrorDetails) -> tuple[tuple[str | int, ...], str]:
     """A field path without pydantic's union tags, and a short message for a person."""
     loc: list[str | int] = []
     tag: str | None = None
+    item = bool(error["loc"]) and error["loc"][0] == "items"
+    kinds = _ITEM_KINDS if item else _STEP_KINDS
     for part in error["loc"]:
         # A discriminated union puts the step's kind into the path: steps.1.exercise.reps.
-        if isinstance(part, str) and part in _STEP_KINDS and loc and isinstance(loc[-1], int):
+        if isinstance(part, str) and part in kinds and loc and isinstance(loc[-1], int):
             tag = part
             continue
         loc.append(part)
@@ -389,10 +511,16 @@ def _describe(error: ErrorDetails) -> tuple[tuple[str | int, ...], str]:
     if kind.startswith("union_tag"):
         loc.append("kind")
     ctx = error.get("ctx", {})
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and item:
+        message = (
+            _("not allowed in a question of kind %(kind)s", kind=tag) if tag else _("unknown field")
+        )
+    elif kind == "extra_forbidden":
         message = (
             _("not allowed in a step of kind %(kind)s", kind=tag) if tag else _("unknown field")
         )
+    elif item and kind in _ITEM_MESSAGES:
+        message = _(_ITEM_MESSAGES[kind])
     elif kind == "string_too_long":
         message = _("at most %(num)s characters", num=ctx.get("max_length"))
     elif kind == "enum":

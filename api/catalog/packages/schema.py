@@ -15,6 +15,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -34,6 +35,8 @@ from api.catalog.models import (
     VideoProvider,
 )
 from api.i18n import gettext as _
+from api.questionnaires.definition import Definition
+from api.questionnaires.models import MAX_EVERY_DAYS, CheckInMoment, QuestionnaireStatus
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_LENGTH = (3, 80)
@@ -147,6 +150,27 @@ class ModuleManifest(_Strict):
     lessons: list[LessonFile]
 
 
+class CheckInManifest(_Strict):
+    """One of course.yaml's check_ins: when the course asks for one of its questionnaires."""
+
+    questionnaire: Slug
+    at: CheckInMoment
+    module: Annotated[int, Strict(), _within((1, 1000))] | None = None  # 1-based, as people count
+    days: Annotated[int, Strict(), _within((1, MAX_EVERY_DAYS))] | None = None
+
+    @model_validator(mode="after")
+    def _fits_moment(self) -> "CheckInManifest":
+        if (self.at == CheckInMoment.module) != (self.module is not None):
+            raise PydanticCustomError(
+                "check_in_module", _("`module: N` goes with `at: module`, and only with it")
+            )
+        if (self.at == CheckInMoment.every) != (self.days is not None):
+            raise PydanticCustomError(
+                "check_in_days", _("`days: N` goes with `at: every`, and only with it")
+            )
+        return self
+
+
 class CourseManifest(_Strict):
     """course.yaml."""
 
@@ -162,6 +186,7 @@ class CourseManifest(_Strict):
     outcomes: list[Sentence] = Field(default_factory=list)
     faq: list[FaqEntry] = Field(default_factory=list)
     modules: list[ModuleManifest]
+    check_ins: list[CheckInManifest] = Field(default_factory=list, max_length=50)
 
 
 class Video(_Strict):
@@ -230,6 +255,24 @@ class LessonMeta(_Strict):
     steps: list[AnyStep] = Field(default_factory=list)
 
 
+class QuestionnaireManifest(Definition):
+    """questionnaires/<slug>.yaml: the questionnaire's name and use, then its definition."""
+
+    slug: Slug
+    title: Title
+    language: Language
+    status: QuestionnaireStatus = QuestionnaireStatus.draft
+    self_test: Flag = False
+
+    @property
+    def definition(self) -> Definition:
+        """The definition fields alone, as the questionnaire row stores them."""
+        return Definition.model_validate(self.model_dump(include=set(Definition.model_fields)))
+
+
+HEAD_FIELDS = ("slug", "title", "language", "status", "self_test")
+
+
 @dataclass(frozen=True)
 class PackageLesson:
     """One lessons/<file>.md: its front matter and its Markdown body."""
@@ -250,6 +293,12 @@ class PackageModule:
 COURSE_FILE = "course.yaml"
 LESSONS_DIR = "lessons"
 MEDIA_DIR = "media"
+QUESTIONNAIRES_DIR = "questionnaires"
+
+
+def questionnaire_file(slug: str) -> str:
+    """The package file of the questionnaire with this slug."""
+    return f"{QUESTIONNAIRES_DIR}/{slug}.yaml"
 
 
 @dataclass(frozen=True)
@@ -274,8 +323,11 @@ class CoursePackage:
     lessons: dict[str, PackageLesson]  # by file name
     # Files the package brings in its media/ folder, by the name the package uses.
     media: Mapping[str, Path] = field(default_factory=dict)
-    # The line of each (file, field) that names a stored file, for the import's problems.
+    # The line of each (file, field) that names a stored file, a questionnaire's slug or a
+    # band's course, for the problems only the import can find.
     lines: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # questionnaires/<slug>.yaml, by slug.
+    questionnaires: Mapping[str, QuestionnaireManifest] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:

@@ -1,16 +1,18 @@
 """Import a course package into the database: create or update the course by slug."""
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
 from api.catalog.packages import media
 from api.catalog.packages.load import PackageError
+from api.catalog.packages.questionnaires import held, questionnaire_problems, sync_questionnaires
+from api.catalog.packages.rows import assign as _assign
+from api.catalog.packages.rows import delete_ids as _delete
 from api.catalog.packages.schema import (
     AnyStep,
     BreathingStep,
@@ -75,6 +77,10 @@ def import_package(
     """
     course = existing_course(session, package, instructor=instructor)
     refused = media.problems(session, package, instructor_id=_id(instructor), brought=brought)
+    current = held(session, course)
+    refused += questionnaire_problems(
+        session, package, instructor=instructor, course=course, current=current
+    )
     if refused:
         raise PackageError(refused)
     values = _course_values(package.course)
@@ -86,6 +92,7 @@ def import_package(
         session.flush()
     changed = _assign(course, values)
     changed |= _sync_content(session, course, package, progress or (lambda _title: None))
+    changed |= sync_questionnaires(session, course, package, current=current)
     media.record_owners(session, package, course_id=_id(course))
     if changed and not created:
         _stamp(course, created=False)
@@ -210,22 +217,6 @@ def _id(row: User | Course | Module | Lesson | Step) -> int:
     if row.id is None:
         raise RuntimeError(f"{type(row).__name__} has no id: flush before using it")
     return row.id
-
-
-def _delete(session: Session, model: type[SQLModel], column: Any, ids: Sequence[int]) -> None:
-    """Delete the rows whose `column` is one of `ids`, in one statement."""
-    if ids:
-        session.execute(delete(model).where(col(column).in_(ids)))
-
-
-def _assign(row: SQLModel, values: dict[str, Any]) -> bool:
-    """Set the attributes that differ; whether any did."""
-    changed = False
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            changed = True
-    return changed
 
 
 def _course_values(course: CourseManifest) -> dict[str, Any]:

@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from web.pages.studio import courses, insight, learners, lessons, packages, practice, uploads
+from web.pages.studio import (
+    courses,
+    insight,
+    learners,
+    lessons,
+    packages,
+    practice,
+    questionnaires,
+    uploads,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(courses.router)
@@ -12,3 +21,4 @@ router.include_router(lessons.router)
 router.include_router(uploads.router)
 router.include_router(packages.router)
 router.include_router(practice.router)
+router.include_router(questionnaires.router)

@@ -17,8 +17,10 @@ from api.db import SessionDep
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
 from api.kit.ids import PathId
+from api.studio import checkins as checkins_service
 from api.studio import courses as service
 from api.studio import modules as modules_service
+from api.studio import questionnaires as questionnaires_service
 from api.studio.access import owned_course
 from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.common import ConfirmForm, MoveForm
@@ -40,10 +42,13 @@ NOTICES = frozenset(
         "lesson-deleted",
         "cover-saved",
         "imported",
+        "questionnaire-deleted",
+        "check-in-added",
+        "check-in-deleted",
     }
 )
 # The id of a move button to give focus back to after moving a module ("module-12-up").
-_FOCUS = re.compile(r"^module-\d{1,10}-(?:up|down)$")
+_FOCUS = re.compile(r"^(?:module|check-in)-\d{1,10}-(?:up|down)$")
 
 
 class CoursePost(service.CourseForm, Form):
@@ -75,7 +80,7 @@ def _preview(form: service.CourseForm) -> Markup:
     return render_markdown(service.clean_text(form.description)[: service.MARKDOWN_LENGTH])
 
 
-def _course_page(
+def course_page(
     request: Request,
     session: Session,
     course: Course,
@@ -85,13 +90,24 @@ def _course_page(
     preview: Markup | None = None,
     open_module: int | None = None,
 ) -> HTMLResponse:
-    """The course's page; `values` (what she typed in one of its forms) overrides what is saved."""
+    """The course's page; `values` (what she typed in one of its forms) overrides what is saved.
+
+    Also shown by the questionnaire pages, for the forms of its questionnaires and check-ins.
+    """
     notice = request.query_params.get("notice")
     focus = request.query_params.get("focus", "")
     days = modules_service.default_unlock_days(session, course=course)
+    overview = service.overview(session, course=course)
+    questionnaires = questionnaires_service.of_course(session, course=course)
     context: dict[str, Any] = {
         "course": course,
-        "overview": service.overview(session, course=course),
+        "overview": overview,
+        "questionnaires": questionnaires,
+        "questionnaire_options": [
+            (str(line.questionnaire.id), line.questionnaire.title) for line in questionnaires
+        ],
+        "module_options": [(str(n), str(n)) for n in range(1, len(overview.modules) + 1)],
+        "check_ins": checkins_service.of_course(session, course=course),
         "values": {
             **service.CourseForm.of(course).values(),
             "new-module-unlock_after_days": str(days),
@@ -149,7 +165,7 @@ def show_course(
     request: Request, session: SessionDep, user: RequireInstructor, slug: str
 ) -> HTMLResponse:
     """The course with its modules and lessons, its status, and its details form."""
-    return _course_page(request, session, _own(session, user, slug))
+    return course_page(request, session, _own(session, user, slug))
 
 
 @router.post("/studio/courses/{slug}", response_class=HTMLResponse)
@@ -162,10 +178,10 @@ def update_course(
         data = form.valid()
         if data.action == "preview":
             preview = _preview(data)
-            return _course_page(request, session, course, values=form.values, preview=preview)
+            return course_page(request, session, course, values=form.values, preview=preview)
         changed = service.update_course(session, course=course, form=data)
     except FormError as exc:
-        return invalid(exc, _course_page(request, session, course, **form.shown(exc)))
+        return invalid(exc, course_page(request, session, course, **form.shown(exc)))
     return _to_course(course.slug, "saved" if changed else "unchanged", "details")
 
 
@@ -196,7 +212,7 @@ def change_status(
     try:
         service.set_status(session, course=course, status=form.valid().status)
     except (Conflict, FormError) as exc:
-        return invalid(exc, _course_page(request, session, course, errors={"status": exc.message}))
+        return invalid(exc, course_page(request, session, course, errors={"status": exc.message}))
     return _to_course(course.slug, course.status)
 
 
@@ -261,7 +277,7 @@ def add_module(
         module = modules_service.add_module(session, course=course, form=form.valid())
     except FormError as exc:
         shown = form.shown(exc, prefix="new-module-")
-        return invalid(exc, _course_page(request, session, course, **shown))
+        return invalid(exc, course_page(request, session, course, **shown))
     return _to_course(course.slug, "module-added", f"module-{module.id}")
 
 
@@ -281,7 +297,7 @@ def update_module(
         modules_service.update_module(session, course=course, module=module, form=form.valid())
     except FormError as exc:
         shown = form.shown(exc, prefix=f"module-{module_id}-")
-        return invalid(exc, _course_page(request, session, course, open_module=module_id, **shown))
+        return invalid(exc, course_page(request, session, course, open_module=module_id, **shown))
     return _to_course(course.slug, "module-saved", f"module-{module_id}")
 
 
