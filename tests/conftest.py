@@ -187,6 +187,15 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
+@pytest.fixture(autouse=True)
+def _dutch_until_a_test_says_otherwise() -> Iterator[None]:
+    """Every test starts in Kern's default language, whatever an earlier test in the same
+    worker set the locale to."""
+    token = i18n.current_locale.set(i18n.DEFAULT_LOCALE)
+    yield
+    i18n.current_locale.reset(token)
+
+
 @pytest.fixture
 def english() -> Iterator[None]:
     """Messages made outside a request (services, the CLI) in English, their msgids."""
