@@ -135,7 +135,7 @@ def test_a_stranger_takes_the_test_and_keeps_her_result_by_signing_up(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Je uitslag is bewaard")
     expect(page.get_by_role("link", name="Naar mijn voortgang")).to_have_attribute(
-        "href", "/progress"
+        "href", "/practice#measurements"
     )
     screenshot(page, "selftest-kept")
     export = page.request.get(live_server + "/account/export").json()

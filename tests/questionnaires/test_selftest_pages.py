@@ -314,7 +314,7 @@ def test_signed_in_without_consent_she_is_asked_for_it_before_anything_is_kept(
 
     assert kept.status_code == again.status_code == 200
     assert "Je uitslag is bewaard" in kept.text
-    assert 'href="/progress"' in kept.text
+    assert 'href="/practice#measurements"' in kept.text
     assert 'class="course-card"' in kept.text
     [measurement] = measurements(session)
     assert measurement.user_id == alice.id

@@ -38,8 +38,8 @@ router = APIRouter(include_in_schema=False)
 # the form's own inputs (csrf_token, at, go).
 ANSWER = "q-"
 KEEP_COOKIE = "kern_self_test"
-# Her progress page, where her measurements are shown over time.
-PROGRESS_PAGE = "/progress"
+# Her practice log, whose "Je metingen" part shows her measurements over time.
+PROGRESS_PAGE = "/practice#measurements"
 
 
 class ScreenForm(Form):
