@@ -71,6 +71,8 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
 ) -> None:
     page = english_page
     mail_server.clear()
+    # Other journeys in this session may have paid through the same Stripe server already.
+    delivered_before = len(live_stripe.deliveries)
     lesson = f"{live_server}/courses/{COURSE}/lessons/{second_lesson(live_server)}"
 
     # She makes an account (the link in her mail signs her in), then reads the course page.
@@ -95,7 +97,7 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
         "Payment successful — you now have access"
     )
     screenshot(page, "purchase-success")
-    assert [d.status_code for d in live_stripe.deliveries] == [200]
+    assert [d.status_code for d in live_stripe.deliveries[delivered_before:]] == [200]
 
     # The receipt arrives (after the mails confirming her address and welcoming her; the
     # instructor hears of the enrolment too), with the amount, the VAT and the order number.
