@@ -5,11 +5,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from api import db
 from api.db import SessionDep, in_transaction, savepoint
+from web.pages.catalog import router as catalog_pages
 
 
 def test_connections_are_configured_for_the_backend(engine: Engine) -> None:
@@ -95,3 +98,22 @@ def test_reads_run_without_a_transaction_on_postgresql_and_writes_in_one(
     # one with it.
     assert client.get("/fulfil").status_code == 500
     assert notes(engine) == [(1, "bezocht")]
+
+
+def _dependencies(dependant: Dependant) -> Iterator[object]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _dependencies(dependency)
+
+
+def test_the_lesson_page_opens_its_session_in_its_own_worker_thread() -> None:
+    # request_session instead of SessionDep: the busiest page makes and ends its session in the
+    # thread that builds it (docs/performance.md#the-lesson-page-opens-its-own-session).
+    lesson = next(
+        route
+        for route in catalog_pages.routes
+        if isinstance(route, APIRoute) and route.path == "/courses/{slug}/lessons/{lesson_slug}"
+    )
+    calls = list(_dependencies(lesson.dependant))
+    assert db.get_session not in calls
+    assert db.get_write_session not in calls
