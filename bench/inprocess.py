@@ -58,13 +58,11 @@ from api import db, i18n, server
 from api import main as kern_main
 from api.catalog import content, markdown
 from api.catalog import router as catalog_api
-from api.catalog import service as catalog_service
 from api.clock import Now
 from api.config import Settings
 from api.db import SessionDep
 from api.practice_identity.cache import IdentityCache
 from api.progress import router as progress_api
-from api.progress import today
 from bench import learners, pgcluster, procstat, scale, servers, wrk
 from web import templating
 from web.pages import catalog
@@ -123,6 +121,8 @@ def client_request(request: int) -> None:
 
 # The switches: each takes Kern's modules as they are and patches this process's copy.
 
+EACH_REQUEST: list[Callable[[], None]] = []  # what a switch does before every request
+
 
 def _without(trick: str) -> Callable[[Any], None] | None:
     """Patch what must be patched before the application is built; returns what to patch after."""
@@ -148,22 +148,10 @@ def _without(trick: str) -> Callable[[Any], None] | None:
 
         _replace(db, "create_engine", with_pre_ping)
     elif trick == "content-cache":
-        read = content.content_of
-
-        def uncached(session: Any, courses: Any) -> Any:
-            content._cache.clear()
-            return read(session, courses)
-
-        _replace(catalog_service, "content_of", uncached)
-        _replace(today, "content_of", uncached)
+        # Read afresh by every request (once, though a lesson page asks twice).
+        EACH_REQUEST.append(content._cache.clear)
     elif trick == "rendered-lessons":
-        render = catalog.lesson_content
-
-        def rendered_now(view: Any, locale: str) -> Any:
-            catalog._rendered.clear()
-            return render(view, locale)
-
-        _replace(catalog, "lesson_content", rendered_now)
+        EACH_REQUEST.append(catalog._rendered.clear)
     elif trick == "markdown-cache":
         plain = markdown.render_markdown.__wrapped__
         _replace(catalog, "render_markdown", plain)
@@ -305,6 +293,8 @@ def _statement_counts(stats: psycopg.Connection[Any]) -> dict[str, int]:
 
 async def send(app: Any, request: Any) -> int:
     """One request through the ASGI application; returns its status."""
+    for hook in EACH_REQUEST:
+        hook()
     path, _, query = request.path.partition("?")
     headers = [(b"host", b"127.0.0.1:8000")]
     headers += [(name.lower().encode(), value.encode()) for name, value in request.headers.items()]
