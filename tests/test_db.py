@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlmodel import Session
 
 from api import db
 from api.db import SessionDep, in_transaction, savepoint
@@ -117,3 +118,19 @@ def test_the_lesson_page_opens_its_session_in_its_own_worker_thread() -> None:
     calls = list(_dependencies(lesson.dependant))
     assert db.get_session not in calls
     assert db.get_write_session not in calls
+
+
+def test_a_read_in_autocommit_ends_without_a_commit(engine: Engine, scratch: FastAPI) -> None:
+    # Nothing was sent in a transaction, so closing is all that is left
+    # (docs/performance.md#nothing-to-commit); SQLite reads in a transaction and commits it.
+    commits: list[Session] = []
+
+    def committed(session: Session) -> None:
+        commits.append(session)
+
+    event.listen(Session, "after_commit", committed)
+    try:
+        assert TestClient(scratch).get("/read").status_code == 200
+    finally:
+        event.remove(Session, "after_commit", committed)
+    assert len(commits) == (0 if engine.dialect.name == "postgresql" else 1)
