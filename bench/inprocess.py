@@ -21,7 +21,7 @@ to its own copy of the application; the product has no such switches.
     .venv/bin/python -m bench.inprocess --trick router-order     # one of them
     .venv/bin/python -m bench.inprocess --memory                 # the pre-fork warm-up's memory
 
-The full comparison takes about 20 minutes on the development machine; one trick two or three.
+The full comparison takes about 25 minutes on an idle development machine; one trick a few.
 """
 
 from __future__ import annotations
