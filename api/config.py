@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     # Connections per worker process; PostgreSQL's max_connections must allow workers × this.
     # Each connection is a PostgreSQL process of a few MiB. Two requests at once per worker (half
     # the pool) keep its core busy, one running Python while the other waits for the database;
-    # at 100,000 learners 4 served as many requests as 8 or 16 (bench/README.md, Memory).
+    # at 100,000 learners 4 served as many requests as 8 or 16.
+    # See docs/performance.md#the-connection-pool.
     db_pool_size: int = Field(default=4, ge=2, le=200)
     session_idle_minutes: int = Field(default=60 * 24 * 7, ge=5)
     session_max_days: int = Field(default=30, ge=1)

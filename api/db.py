@@ -107,11 +107,13 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # A bare postgresql:// would pick psycopg2, which Kern does not install.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    # FastAPI runs sync routes on up to 40 threads; a pool smaller than that makes threads open
-    # and close connections on every request (measured in ../shared/PERFORMANCE.md).
-    # No pre-ping: it is a round trip on every request. A connection that died with a database
-    # restart fails its first statement instead; SQLAlchemy then drops every pooled connection
-    # made before, and that request is answered 503 with Retry-After (api/errors.py).
+    # No overflow: a request that finds every connection busy waits for one instead of opening
+    # and closing a connection of its own; RequestSlots keeps fewer requests running than there
+    # are connections (docs/performance.md#the-connection-pool).
+    # No pre-ping: it is a round trip on every request (docs/performance.md#no-pre-ping). A
+    # connection that died with a database restart fails its first statement instead;
+    # SQLAlchemy then drops every pooled connection made before, and that request is answered
+    # 503 with Retry-After (api/errors.py).
     return create_engine(parsed, pool_pre_ping=False, pool_size=pool_size, max_overflow=0)
 
 
@@ -119,7 +121,8 @@ class KernSessionmaker(sessionmaker[Session]):
     """A sessionmaker that also knows where a read-only request's session reads from."""
 
     # On PostgreSQL: the same engine and pool, with AUTOCOMMIT set on each connection it lends
-    # out and reset when the connection goes back (psycopg does both without a round trip).
+    # out and reset when the connection goes back (psycopg does both without a round trip;
+    # docs/performance.md#reads-without-a-transaction).
     read_bind: Engine | None = None
 
 
@@ -156,7 +159,7 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 def in_transaction(endpoint: Endpoint) -> Endpoint:
     """Mark a GET route whose writes must be one transaction (most GETs write nothing, or one
-    bookkeeping row, and run without)."""
+    bookkeeping row, and run without: docs/performance.md#reads-without-a-transaction)."""
     endpoint.kern_in_transaction = True  # type: ignore[attr-defined]
     return endpoint
 
@@ -183,7 +186,8 @@ async def _request_session(request: Request, *, writes: bool) -> AsyncIterator[S
 def request_session(request: Request) -> Iterator[Session]:
     """The same session as SessionDep, for a route that does all its work in one worker thread
     anyway (the lesson page): opened and ended there, it spares the route a dependency and the
-    event loop its bookkeeping. Blocking; never call it on the event loop."""
+    event loop its bookkeeping (docs/performance.md#the-lesson-page-opens-its-own-session).
+    Blocking; never call it on the event loop."""
     session, autocommit = _open(request, writes=request.method not in SAFE_METHODS)
     try:
         yield session
@@ -204,8 +208,9 @@ def _open(request: Request, *, writes: bool) -> tuple[Session, bool]:
     read_bind = getattr(factory, "read_bind", None)
     if not transaction and read_bind is not None:
         # A page that only reads needs no transaction: each statement stands alone, which
-        # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a
-        # GET (the session's last-seen time, the lesson she is on) commits by itself.
+        # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a GET
+        # (the session's last-seen time, the lesson she is on) commits by itself.
+        # See docs/performance.md#reads-without-a-transaction.
         return factory(bind=read_bind), True
     return factory(execution_options={WRITE_INTENT: True} if writes else {}), False
 
@@ -213,7 +218,8 @@ def _open(request: Request, *, writes: bool) -> tuple[Session, bool]:
 def _nothing_to_send(session: Session, autocommit: bool) -> bool:
     """Whether closing is all that is left: each statement committed by itself, nothing waits
     to be flushed, nor to run after a commit (session.info holds such hooks,
-    api/media/files.py). Then a commit's bookkeeping (~5 % of a lesson page) is saved too."""
+    api/media/files.py). Then the commit's bookkeeping and, on the event loop, the hand-off to
+    a thread are saved too (docs/performance.md#nothing-to-commit)."""
     return autocommit and not (session.new or session.dirty or session.deleted or session.info)
 
 

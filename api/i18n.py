@@ -113,9 +113,9 @@ def format_day_as(day: date, pattern: str) -> str:
     return _format_day_as(day, pattern, current_locale.get())
 
 
-# Babel takes tens of microseconds per date, and pages show the same few days over and over
-# (today, this week, when she enrolled): each (day, pattern, language) is worked out once per
-# process. `pattern` may also be one of Babel's named formats ("long").
+# Babel is slow per date, and pages show the same few days over and over (today, this week,
+# when she enrolled): each (day, pattern, language) is worked out once per process
+# (docs/performance.md#dates). `pattern` may also be one of Babel's named formats ("long").
 @lru_cache(maxsize=4096)
 def _format_day_as(day: date, pattern: str, code: str) -> str:
     return babel_format_date(day, pattern, locale=_babel_locale_for(code))

@@ -155,10 +155,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLogMiddleware)
 
     # FastAPI (since 0.137) tries the included routers one after another and matches each one's
-    # routes twice, at a few microseconds per route: matching a lesson's address took 150 µs
-    # when its router came tenth, 13 µs now. The pages a learner opens every day and the API
-    # calls of the exercise player therefore come first. No two routers share a path, so
-    # the order changes nothing else (tests/test_routes_order.py).
+    # routes twice, so a route's cost grows with the routes tried before it. The pages a learner
+    # opens every day and the API calls of the exercise player therefore come first
+    # (docs/performance.md#router-order). No two routers share a path, so the order changes
+    # nothing else (tests/test_routes_order.py).
     for router in ROUTERS:
         app.include_router(router)
     # CSS and JavaScript go compressed. Pages do not: they carry the CSRF token next to text a

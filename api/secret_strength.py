@@ -9,7 +9,8 @@ give. So a random key needs about 40 characters; `secrets.token_urlsafe(48)` and
 random part typed twice to 54, "correct horse battery staple pass" to 83.
 
 zxcvbn's word lists take about 13 MiB, and the server that forks its workers would keep them in
-every process (bench/README.md, Memory); the child process holds them for a moment instead.
+every process (docs/performance.md#loaded-on-first-use); the child process holds them for a
+moment instead.
 """
 
 import math

@@ -4,7 +4,7 @@
 `uvicorn --workers N` is memory: here the supervisor builds the application once, warms what a
 request would otherwise load lazily, and only then forks the workers, so the code, templates and
 locale data of all processes share the same physical pages (copy-on-write) instead of each worker
-importing and building its own copy.
+importing and building its own copy (docs/performance.md#one-application-forked-after-a-warm-up).
 """
 
 import argparse

@@ -5,11 +5,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlmodel import Session
 
 from api import db
 from api.db import SessionDep, in_transaction, savepoint
+from web.pages.catalog import router as catalog_pages
 
 
 def test_connections_are_configured_for_the_backend(engine: Engine) -> None:
@@ -95,3 +99,38 @@ def test_reads_run_without_a_transaction_on_postgresql_and_writes_in_one(
     # one with it.
     assert client.get("/fulfil").status_code == 500
     assert notes(engine) == [(1, "bezocht")]
+
+
+def _dependencies(dependant: Dependant) -> Iterator[object]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _dependencies(dependency)
+
+
+def test_the_lesson_page_opens_its_session_in_its_own_worker_thread() -> None:
+    # request_session instead of SessionDep: the busiest page makes and ends its session in the
+    # thread that builds it (docs/performance.md#the-lesson-page-opens-its-own-session).
+    lesson = next(
+        route
+        for route in catalog_pages.routes
+        if isinstance(route, APIRoute) and route.path == "/courses/{slug}/lessons/{lesson_slug}"
+    )
+    calls = list(_dependencies(lesson.dependant))
+    assert db.get_session not in calls
+    assert db.get_write_session not in calls
+
+
+def test_a_read_in_autocommit_ends_without_a_commit(engine: Engine, scratch: FastAPI) -> None:
+    # Nothing was sent in a transaction, so closing is all that is left
+    # (docs/performance.md#nothing-to-commit); SQLite reads in a transaction and commits it.
+    commits: list[Session] = []
+
+    def committed(session: Session) -> None:
+        commits.append(session)
+
+    event.listen(Session, "after_commit", committed)
+    try:
+        assert TestClient(scratch).get("/read").status_code == 200
+    finally:
+        event.remove(Session, "after_commit", committed)
+    assert len(commits) == (0 if engine.dialect.name == "postgresql" else 1)

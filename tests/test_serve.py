@@ -1,6 +1,7 @@
 """`kern serve`: one worker is plain uvicorn; more are gunicorn workers forked from one
 application (api/server.py), under the PID that was started, stopped by SIGTERM."""
 
+import gc
 import os
 import secrets
 import signal
@@ -13,13 +14,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api import cli, server
 from api.config import Settings, get_settings
+from api.main import create_app
 from bench import procstat
 from bench.pgcluster import free_port
 from tests.conftest import TEST_SECRET_KEY
+from web import templating
 
 # Starts real servers (gunicorn and uvicorn processes).
 pytestmark = pytest.mark.slow
@@ -181,3 +186,37 @@ def test_gunicorn_preloads_and_keeps_uvicorns_options() -> None:
     assert options["access_log"] is False
     assert options["server_header"] is False
     assert options["proxy_headers"] is True
+
+
+def test_the_supervisor_warms_the_application_before_the_fork(settings: Settings) -> None:
+    # What the workers then share instead of each building its own copy
+    # (docs/performance.md#one-application-forked-after-a-warm-up).
+    app = create_app(settings)
+    try:
+        server.warm(app)
+        page_templates = templating.templates.env
+        compiled = {template.name for template in page_templates.cache.values()}  # type: ignore[union-attr]
+        assert set(page_templates.list_templates()) <= compiled
+        # Rebuilt after the rehearsal, so that no part of it keeps this process's event loop.
+        assert app.middleware_stack is not None
+        assert TestClient(app).get("/courses").status_code == 200
+    finally:
+        app.state.engine.dispose()
+
+
+def test_the_supervisor_freezes_what_it_built_before_the_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warmed: list[FastAPI] = []
+    monkeypatch.setattr(server, "create_app", lambda _settings: FastAPI())
+    monkeypatch.setattr(server, "warm", warmed.append)
+    settings = Settings(_env_file=None, log_level="WARNING")
+    supervisor = server.KernServer(settings, bind=server.bind_address("::", 8123), workers=2)
+    try:
+        app = supervisor.load()
+        # The collector no longer visits (and so writes to) what the workers share.
+        assert gc.get_freeze_count() > 0
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+    assert warmed == [app]

@@ -1,5 +1,7 @@
 """What a worker process loads at start-up: its memory is most of a small server's."""
 
+import os
+import secrets
 import subprocess
 import sys
 
@@ -9,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def _loaded_at_start(*modules: str) -> list[str]:
+def _loaded_at_start(*modules: str, env: dict[str, str] | None = None) -> list[str]:
     """Which of `modules` a worker has imported once it has built the application, as the
     server (api/server.py) builds it."""
     probe = (
@@ -17,7 +19,12 @@ def _loaded_at_start(*modules: str) -> list[str]:
         f"create_app(); print(','.join(sorted({set(modules)!r} & set(sys.modules))))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
     )
     return [name for name in done.stdout.strip().split(",") if name]
 
@@ -31,6 +38,15 @@ def test_a_worker_starts_without_the_stripe_sdk_and_its_http_libraries() -> None
 def test_a_worker_starts_without_pillow() -> None:
     # Pillow is for cover uploads in the studio (api/media/images.py imports it on first use).
     assert _loaded_at_start("PIL") == []
+
+
+def test_a_production_worker_measures_its_secret_key_without_loading_zxcvbn() -> None:
+    # zxcvbn's word lists (about 13 MiB) are loaded by a short-lived child process only
+    # (api/secret_strength.py, docs/performance.md#loaded-on-first-use).
+    production = {"APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48)}
+    assert _loaded_at_start("zxcvbn", "api.secret_strength", env=production) == [
+        "api.secret_strength"
+    ]
 
 
 def test_the_probe_sees_what_is_loaded() -> None:

@@ -1,7 +1,8 @@
 """A course's modules, lessons and steps, read once per course version and kept per process.
 
 Every lesson page, course page and "Vandaag" needs the same course content; reading and
-building it on every request was most of a page's cost. The `course` row, which a page reads
+building it on every request would double a course page's cost and add three statements
+(docs/performance.md#course-content-once-per-version). The `course` row, which a page reads
 anyway, carries `content_version`, which database triggers bump whenever a module, lesson or step of
 the course changes (migration d2a9e4c1b7f3). A cached copy is used only while its version is
 the course's current one, so a studio edit shows on the next request in every worker.

@@ -19,6 +19,8 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "
 _URL_SCHEMES = {"http", "https", "mailto"}
 
 
+# The same texts (a course's description and questions) are rendered on every request for the
+# page; kept per process, by their source (docs/performance.md#markdown).
 @lru_cache(maxsize=4096)
 def render_markdown(source: str) -> Markup:
     """Safe HTML for a Markdown text; links carry rel="noopener noreferrer"."""

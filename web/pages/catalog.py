@@ -163,7 +163,7 @@ class LessonContent:
 # Rendered lesson content by course version, lesson and language: the text and steps are
 # rendered once and each request adds only her parts (progress, buttons, video position). The
 # version changes with any edit (api/catalog/content.py), so a stale entry is never used; the
-# bound keeps the oldest from piling up.
+# bound keeps the oldest from piling up (docs/performance.md#rendered-lessons).
 MAX_RENDERED_LESSONS = 1000
 _rendered: OrderedDict[tuple[Any, ...], LessonContent] = OrderedDict()
 _rendered_lock = threading.Lock()
@@ -236,7 +236,7 @@ async def show_lesson(request: Request, now: Now, slug: str, lesson_slug: str) -
     and the complete button; a friendly lock when it is not open."""
     # The busiest page: its session, finding the visitor and building the page share one
     # hand-off to a worker thread (a CurrentUser dependency would be a second one, SessionDep
-    # bookkeeping on the event loop).
+    # bookkeeping on the event loop: docs/performance.md#the-lesson-page-opens-its-own-session).
     return await run_in_threadpool(_lesson_page, request, now, slug, lesson_slug)
 
 
