@@ -1,12 +1,15 @@
 """Every table Kern has, imported in one place for Alembic and the tests."""
 
 from api.accounts.models import AccountRequest, AccountToken, AuthSession, RecoveryCode, User
+from api.attention.models import AttentionHandled
 from api.catalog.models import Course, Lesson, Module, Step
 from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
+from api.journal.models import JournalEntry
 from api.mail.models import OutboxMessage
 from api.media.models import MediaFile
+from api.messages.models import LessonQuestion, Message, Thread
 from api.payments.models import Order, StripeEvent
 from api.practice_identity.models import PracticeIdentity
 from api.progress.models import LessonProgress, PracticeLog
@@ -17,16 +20,20 @@ from api.reminders.models import MailPreference
 __all__ = [
     "AccountRequest",
     "AccountToken",
+    "AttentionHandled",
     "AuthSession",
     "CheckIn",
     "Consent",
     "Course",
     "Enrolment",
+    "JournalEntry",
     "Lesson",
     "LessonProgress",
+    "LessonQuestion",
     "MailPreference",
     "Measurement",
     "MediaFile",
+    "Message",
     "Module",
     "Order",
     "OutboxMessage",
@@ -38,6 +45,7 @@ __all__ = [
     "SelfTestTally",
     "Step",
     "StripeEvent",
+    "Thread",
     "User",
     "metadata",
 ]

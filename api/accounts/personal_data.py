@@ -17,12 +17,15 @@ from api.accounts import requests as account_requests
 from api.accounts import service as accounts_service
 from api.accounts import sessions
 from api.accounts.models import User
+from api.attention import service as attention_service
 from api.catalog.models import Course
 from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.journal import service as journal_service
 from api.mail import history as mail_history
+from api.messages import service as messages_service
 from api.payments import service as payments_service
 from api.progress import export as progress_export
 from api.questionnaires import service as questionnaires_service
@@ -95,6 +98,19 @@ HOLDINGS: tuple[Holding, ...] = (
         questionnaires_service.erase,
     ),
     Holding(
+        "conversations",
+        ("thread.learner_id",),
+        messages_service.export,
+        messages_service.erase,
+    ),
+    Holding("journal", ("journal_entry.user_id",), journal_service.export, journal_service.erase),
+    Holding(
+        "attention_notes",
+        ("attention_handled.learner_id",),
+        attention_service.export,
+        attention_service.erase,
+    ),
+    Holding(
         "consents",
         ("consent.user_id",),
         consent_service.export_consents,
@@ -127,6 +143,15 @@ NOT_HERS: dict[str, str] = {
         "An instructor's authoring: the course stays with its author, and an account that "
         "still runs courses cannot be deleted (courses are handed over or deleted first)."
     ),
+    "message.author_id": (
+        "Who wrote a message: in a learner's conversation, exported and erased with her (her "
+        "own messages by the thread's learner); an instructor's replies stay in the learner's "
+        "conversation when the instructor's account goes (ON DELETE SET NULL)."
+    ),
+    "attention_handled.handled_by_id": (
+        "Which instructor marked a learner's reason handled: part of that learner's record; "
+        "cleared when the instructor's account goes (ON DELETE SET NULL)."
+    ),
     "enrolment.changed_by_id": (
         "Who granted or ended another learner's access: part of that learner's record. "
         "Erasing the enrolments also clears it, as the foreign key does (ON DELETE SET NULL)."
@@ -143,6 +168,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "media_file": "Which course owns an uploaded file; no person.",
     "practice_identity": "The practice's own trading name, address and registration numbers.",
     "questionnaire": "Course content: the questions, their scoring and bands.",
+    "lesson_question": "A public question and answer, rewritten without anything that "
+    "identifies the learner who asked.",
     "check_in": "Course content: when a course asks for a questionnaire.",
     "self_test_tally": "Counts of self-test results per band and week; nothing about who.",
 }

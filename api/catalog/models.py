@@ -93,6 +93,10 @@ class Course(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=moment())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())
     published_at: datetime | None = Field(default=None, sa_column=moment(nullable=True))
+    # A learner who has not been active this many days after enrolling (or since her last
+    # activity) appears on the instructor's attention list. Bounded (1–365) where it is set,
+    # not by a CHECK: adding one would make SQLite rebuild the table and lose its triggers.
+    inactive_after_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
 
     __table_args__ = (
         CheckConstraint(f"price_cents BETWEEN 0 AND {MAX_PRICE_CENTS}", name="price_cents"),
@@ -146,6 +150,8 @@ class Lesson(SQLModel, table=True):
     video_title: str = Field(default="", max_length=200)
     estimated_minutes: int = Field(default=5)
     free_preview: bool = Field(default=False)
+    # An invitation to write in her journal after this lesson; None for none.
+    journal_prompt: str | None = Field(default=None, max_length=300)
     # Bumped on every save in the studio: a save based on an older version is refused, so two
     # tabs editing the same lesson cannot silently overwrite each other.
     version: int = Field(default=1)

@@ -34,4 +34,8 @@ class MailPreference(SQLModel, table=True):
     # A learner hears when a drip module opens; an instructor when someone enrols.
     module_opened: bool = Field(default=True)
     new_enrolment: bool = Field(default=True)
+    # Both sides hear of a new message in a conversation (never its text); an instructor gets a
+    # weekly count of what waits on her attention list.
+    new_message: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    attention_summary: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())

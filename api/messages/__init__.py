@@ -1,0 +1,1 @@
+"""Private questions: one thread per learner and course, between her and its instructor."""
