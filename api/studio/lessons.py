@@ -18,7 +18,12 @@ from sqlmodel import Session, col, select
 
 from api.catalog import steps as catalog_steps
 from api.catalog.models import Course, Lesson, Module, Step, VideoProvider
-from api.catalog.packages.schema import ESTIMATED_MINUTES, SLUG_LENGTH, is_slug
+from api.catalog.packages.schema import (
+    ESTIMATED_MINUTES,
+    JOURNAL_PROMPT_LENGTH,
+    SLUG_LENGTH,
+    is_slug,
+)
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
 from api.kit.ids import id_of
@@ -53,6 +58,7 @@ class LessonInput(BaseModel):
     video_url: str = ""
     video_title: str = ""
     remove_video: bool = False
+    journal_prompt: str = ""
 
 
 @dataclass
@@ -109,6 +115,7 @@ def form_values(lesson: Lesson) -> dict[str, str]:
         "free_preview": "on" if lesson.free_preview else "",
         "video_url": lesson_video.video_url(lesson),
         "video_title": lesson.video_title,
+        "journal_prompt": lesson.journal_prompt or "",
         "version": str(lesson.version),
     }
 
@@ -233,6 +240,11 @@ def _check(
     video_title = clean_line(data.video_title)
     if len(video_title) > TITLE_LENGTH:
         errors["video_title"] = _("Keep the title under %(num)s characters.", num=TITLE_LENGTH)
+    prompt = clean_line(data.journal_prompt)
+    if len(prompt) > JOURNAL_PROMPT_LENGTH:
+        errors["journal_prompt"] = _(
+            "Keep the question under %(num)s characters.", num=JOURNAL_PROMPT_LENGTH
+        )
     if errors:
         raise FormError(errors)
     return {
@@ -244,6 +256,7 @@ def _check(
         "video_provider": provider,
         "video_ref": ref,
         "video_title": video_title,
+        "journal_prompt": prompt or None,
     }
 
 

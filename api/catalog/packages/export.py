@@ -268,6 +268,7 @@ def _lesson(lesson: Lesson, steps: list[Step], file_name: str) -> PackageLesson:
             "estimated_minutes": lesson.estimated_minutes,
             "free_preview": lesson.free_preview,
             "video": video,
+            "journal_prompt": lesson.journal_prompt or None,
             "steps": [_step(step) for step in steps],
         }
     )

@@ -44,6 +44,8 @@ SLUG_LENGTH = (3, 80)
 ESTIMATED_MINUTES = (1, 240)
 UNLOCK_AFTER_DAYS = (0, 3650)
 PRICE_CENTS = (0, MAX_PRICE_CENTS)
+# The lesson's journal prompt (Lesson.journal_prompt), one line.
+JOURNAL_PROMPT_LENGTH = 300
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
 _LESSON_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,115}\.md$")
@@ -83,6 +85,13 @@ def _check_media_file(value: str) -> str:
     # A name under MEDIA_DIR: no separators or parent references that could leave it.
     if not value or "/" in value or "\\" in value or ".." in value or _CONTROL.search(value):
         raise PydanticCustomError("media_file", _("must be a plain file name without / \\ or .."))
+    return value
+
+
+def _check_one_line(value: str) -> str:
+    # As the studio keeps it: one line, so the prompt reads the same in both places.
+    if _CONTROL.search(value):
+        raise PydanticCustomError("one_line", _("must be one line, without control characters"))
     return value
 
 
@@ -128,6 +137,11 @@ Markdown = Annotated[str, StringConstraints(max_length=50_000)]
 RequiredMarkdown = Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
 
 Slug = Annotated[str, AfterValidator(_check_slug)]
+JournalPrompt = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=JOURNAL_PROMPT_LENGTH, strip_whitespace=True),
+    AfterValidator(_check_one_line),
+]
 Language = Annotated[str, AfterValidator(_check_language)]
 LessonFile = Annotated[str, AfterValidator(_check_lesson_file)]
 MediaFile = Annotated[str, StringConstraints(max_length=300), AfterValidator(_check_media_file)]
@@ -252,6 +266,7 @@ class LessonMeta(_Strict):
     estimated_minutes: EstimatedMinutes
     free_preview: Flag = False
     video: Video | None = None
+    journal_prompt: JournalPrompt | None = None
     steps: list[AnyStep] = Field(default_factory=list)
 
 

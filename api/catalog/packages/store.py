@@ -255,6 +255,7 @@ def _lesson_values(lesson: PackageLesson, *, module_id: int, position: int) -> d
         "video_title": video.title if video else "",
         "estimated_minutes": meta.estimated_minutes,
         "free_preview": meta.free_preview,
+        "journal_prompt": meta.journal_prompt,
     }
 
 
