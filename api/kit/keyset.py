@@ -1,13 +1,13 @@
-"""Keyset pages, newest first, on a (moment, id) cursor: the next page starts after the last
-row shown, however many rows arrive meanwhile, and rows that share a moment are neither skipped
-nor shown twice, because the id breaks the tie.
+"""Keyset pages, newest first, on a (moment, id) or a (day, id) cursor: the next page starts
+after the last row shown, however many rows arrive meanwhile, and rows that share a moment are
+neither skipped nor shown twice, because the id breaks the tie.
 
 A cursor is text a client hands back: whole microseconds since 1970, a dot, the id. Anything
 else reads as no cursor at all (None), and the caller decides what that means.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_
@@ -63,3 +63,24 @@ def newest_first(
     if after is not None:
         query = query.where(or_(at < after.at, and_(at == after.at, row_id < after.id)))
     return query.order_by(at.desc(), row_id.desc())
+
+
+def day_cursor(day: date, row_id: int) -> Cursor:
+    """The cursor of a row kept by calendar day rather than by moment (midnight UTC of it)."""
+    return Cursor(datetime.combine(day, time(0), tzinfo=UTC), row_id)
+
+
+def newest_days_first(
+    query: Query,
+    *,
+    day: Mapped[date],
+    row_id: Mapped[int | None],
+    after: Cursor | None = None,
+) -> Query:
+    """The query ordered newest day first, then by row_id, from just after the cursor on."""
+    # The cursor's day is compared as a date: a DATE column compared with a moment would
+    # differ between the two databases (SQLite compares the text).
+    if after is not None:
+        last = after.at.astimezone(UTC).date()
+        query = query.where(or_(day < last, and_(day == last, row_id < after.id)))
+    return query.order_by(day.desc(), row_id.desc())
