@@ -72,6 +72,7 @@ def rich_package() -> PackageFiles:
     }
     files.step("02-aanspannen.md", 1)["body"] = "Regel één\nRegel twee\n\n- punt\n"
     files.step("03-ademen.md", 0)["hold_seconds"] = 2
+    files.lessons["03-ademen.md"]["journal_prompt"] = "Schrijf: wat voelde je bij het uitademen?"
     files.bodies["02-aanspannen.md"] = "\n\nNa lege regels.\n\n    ingesprongen code\n\nÉcht einde."
     return files
 

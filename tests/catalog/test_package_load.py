@@ -134,6 +134,16 @@ INVALID = {
         ("lessons/01-welkom.md", "id: ../geheim.mp4", "video.id"),
         "must be a plain file name",
     ),
+    "journal prompt over 300 characters": (
+        _set_lesson("02-aanspannen.md", "journal_prompt", "Schrijf " + "a" * 300),
+        ("lessons/02-aanspannen.md", "journal_prompt:", "journal_prompt"),
+        "at most 300 characters",
+    ),
+    "journal prompt of two lines": (
+        _set_lesson("02-aanspannen.md", "journal_prompt", "Schrijf op\nwat je voelde"),
+        ("lessons/02-aanspannen.md", "journal_prompt:", "journal_prompt"),
+        "must be one line",
+    ),
     "bad price": (
         _set_course("price_cents", -100),
         ("course.yaml", "price_cents: -100", "price_cents"),

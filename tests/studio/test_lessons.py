@@ -320,6 +320,43 @@ def test_an_unknown_video_link_is_refused_and_what_she_typed_stays(
     assert (lesson.title, lesson.video_provider) == ("Les 1.1", None)
 
 
+def test_the_journal_question_is_saved_shown_again_and_removed_when_emptied(
+    client: TestClient, session: Session, course: Course
+) -> None:
+    lesson = first_lesson(session, course)
+    question = "Schrijf drie minuten over wat je vandaag voelde."
+
+    saved = post_form(client, url_of(course, lesson), lesson_form(lesson, journal_prompt=question))
+
+    assert saved.status_code == 303
+    session.refresh(lesson)
+    assert lesson.journal_prompt == question
+    assert input_value(client.get(url_of(course, lesson)).text, "f-journal_prompt") == question
+    emptied = post_form(client, url_of(course, lesson), lesson_form(lesson, journal_prompt="  "))
+    assert emptied.status_code == 303
+    session.refresh(lesson)
+    assert lesson.journal_prompt is None
+
+
+def test_a_journal_question_over_300_characters_is_refused_and_kept(
+    client: TestClient, session: Session, course: Course
+) -> None:
+    lesson = first_lesson(session, course)
+    question = "Schrijf " + "lang " * 60
+
+    response = post_form(
+        client, url_of(course, lesson), lesson_form(lesson, title="Nieuw", journal_prompt=question)
+    )
+
+    assert response.status_code == 422
+    assert field_error(response.text, "journal_prompt") == (
+        "Keep the question under 300 characters."
+    )
+    assert input_value(response.text, "f-journal_prompt") == question
+    session.refresh(lesson)
+    assert (lesson.title, lesson.journal_prompt) == ("Les 1.1", None)
+
+
 def test_an_empty_link_removes_a_youtube_video(
     client: TestClient, session: Session, alice: User
 ) -> None:
