@@ -36,6 +36,7 @@ from web.pages.catalog import router as catalog_pages
 from web.pages.checkins import router as checkin_pages
 from web.pages.consent import router as consent_pages
 from web.pages.home import router as home_pages
+from web.pages.journal import router as journal_pages
 from web.pages.links import router as link_pages
 from web.pages.mail_preferences import router as mail_preferences_pages
 from web.pages.media import router as media_pages
@@ -70,6 +71,7 @@ ROUTERS = (
     studio_pages,
     selftest_pages,
     checkin_pages,
+    journal_pages,
 )
 
 

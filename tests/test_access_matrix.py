@@ -36,6 +36,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -53,6 +54,7 @@ from api.accounts.models import AuthSession, Role, User
 from api.catalog.models import Lesson, Step
 from api.config import Settings
 from api.consent.texts import HEALTH_DATA_VERSION
+from api.journal.models import JournalEntry
 from api.kit.ids import id_of
 from api.payments.models import Order
 from api.questionnaires.models import CheckIn, Questionnaire
@@ -288,6 +290,13 @@ def others_consent_untouched(scene: Scene, _response: Response) -> None:
     assert answer.json()["given"] is False, f"{scene.other} agreed without asking"
 
 
+def others_entry_untouched(scene: Scene, _response: Response) -> None:
+    """Whatever the persona sent, the other person's journal entry is still hers, as written."""
+    assert scene.other_browser is not None
+    [entry] = scene.other_browser.get("/account/export").json()["journal"]
+    assert (entry["text"], entry["shared_with_course_id"]) == (JOURNAL_TEXT, None)
+
+
 def delete_confirmation(_scene: Scene) -> dict[str, str]:
     word = i18n.translations(i18n.DEFAULT_LOCALE).ugettext("DELETE")
     return {"password": PASSWORD, "confirmation": word}
@@ -327,6 +336,7 @@ NOT_FOUND = Answer(404)
 PURCHASE_PATHS = ("/courses/{slug}/checkout", "/checkout/")
 STUDIO_PATHS = ("/studio/",)
 SELF_TEST_PATHS = ("/test/",)
+JOURNAL_PATHS = ("/journal/{entry_id}",)
 FORBIDDEN = Answer(403)
 
 
@@ -931,6 +941,42 @@ ROUTES: tuple[Row, ...] = (
     Row("POST", "/test/{slug}/keep", "public", everyone(INVALID_LINK)),
     Row("GET", "/test/{slug}/keep", "public", everyone(INVALID_LINK)),
     Row("POST", "/test/{slug}/keep/confirm", "signed-in", signed_in(INVALID_LINK)),
+    # Her journal: her own list and form (an empty entry is refused as input); `{entry_id}` is
+    # the other person's entry, which nobody else finds, and which stays as it was.
+    Row("GET", "/journal", "signed-in", signed_in(OK)),
+    Row("GET", "/journal/new", "signed-in", signed_in(OK)),
+    Row("POST", "/journal/new", "signed-in", signed_in(REFUSED_INPUT)),
+    Row("GET", "/journal/{entry_id}/edit", "signed-in", signed_in(NOT_FOUND)),
+    Row(
+        "POST",
+        "/journal/{entry_id}/edit",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        form=lambda _scene: {"text": "Overschreven"},
+        check=others_entry_untouched,
+    ),
+    Row(
+        "POST",
+        "/journal/{entry_id}/delete",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        form=lambda _scene: {"confirm": "yes"},
+        check=others_entry_untouched,
+    ),
+    Row(
+        "POST",
+        "/journal/{entry_id}/share",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        check=others_entry_untouched,
+    ),
+    Row(
+        "POST",
+        "/journal/{entry_id}/unshare",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        check=others_entry_untouched,
+    ),
 )
 
 # How to fill a path parameter: a random token, an object that belongs to the other person, or
@@ -952,8 +998,12 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "questionnaire_id": lambda _scene: CONTENT_IDS["questionnaire_id"],
     "check_in_id": lambda _scene: CONTENT_IDS["check_in_id"],
     "index": lambda _scene: "0",
+    "entry_id": lambda scene: JOURNAL_IDS[scene.other],
 }
-OBJECT_PARAMETERS = {"session_id", "checkout_id"}
+OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id"}
+# Alice's and bob's journal entries, by persona; set by `furnish`.
+JOURNAL_IDS: dict[Persona, str] = {}
+JOURNAL_TEXT = "Alleen voor mij"
 # The matrix course's second lesson (not a free preview), its module and a step; set by `furnish`.
 CONTENT_IDS: dict[str, str] = {}  # parameters that name someone's data
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
@@ -1037,6 +1087,14 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
     """Make the instructor's course and a media file, for the catalog rows only."""
 
     def furnish_for(row: Row) -> None:
+        if row.path.startswith(JOURNAL_PATHS):
+            for learner in LEARNERS:
+                entry = JournalEntry(
+                    user_id=id_of(people[learner].user), day=date(2026, 11, 19), text=JOURNAL_TEXT
+                )
+                session.add(entry)
+                session.flush()
+                JOURNAL_IDS[learner] = str(entry.id)
         if not row.path.startswith(CATALOG_PATHS + PURCHASE_PATHS + STUDIO_PATHS + SELF_TEST_PATHS):
             return
         owner = people[Persona.instructor].user
