@@ -133,6 +133,17 @@ def _course_traces(session: Session, scene: Scene) -> None:
     session.flush()
 
 
+def _journal_traces(session: Session, scene: Scene) -> None:
+    """Two journal entries, one of them shared with the therapist of a course she follows."""
+    course = session.exec(select(Course).where(Course.price_cents == 0)).one()
+    for text in ("Alleen voor mij", "Voor mijn therapeut"):
+        written = post_form(scene.client, "/journal/new", {"text": text, "tension": "4"})
+        assert written.status_code == 303
+    entry_id = written.headers["location"].rsplit("#entry-", 1)[1]
+    shared = post_form(scene.client, f"/journal/{entry_id}/share", {"course": str(course.id)})
+    assert shared.status_code == 303
+
+
 def _bob_traces(client: TestClient) -> None:
     """Bob's own failed login and reset mail, which her deletion must leave alone."""
     stranger = browser(client)
@@ -152,6 +163,7 @@ def scene(client: TestClient, session: Session, mailbox: Mailbox) -> Scene:
     _sign_in_traces(client, alice, secret)
     _account_traces(client)
     _course_traces(session, built)
+    _journal_traces(session, built)
     _bob_traces(client)
     mailbox.deliver()
     return built
@@ -248,6 +260,15 @@ def test_her_export_holds_each_kind_of_data_she_left(scene: Scene) -> None:
     assert len(data["progress"]) == 1
     assert len(data["practice"]) == 1
     assert {"login", "reset", "2fa", "verify"} <= {a["kind"] for a in data["counted_attempts"]}
+    private, shared = data["journal"]
+    assert (private["text"], private["tension"], private["shared_with_course_id"]) == (
+        "Alleen voor mij",
+        4,
+        None,
+    )
+    assert shared["text"] == "Voor mijn therapeut"
+    assert shared["shared_with_course_id"] is not None
+    assert datetime.fromisoformat(shared["shared_at"])
 
 
 def test_her_export_lists_the_mails_to_her_by_date_and_subject_only(scene: Scene) -> None:
