@@ -520,6 +520,22 @@ def test_the_journal_costs_the_same_statements_with_few_or_many_entries(
     assert few == count() == 3
 
 
+def test_every_journal_form_carries_the_csrf_token(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    enrol(session, alice, make_course(session))
+    entry_id = write(client)
+    shared_id = write(client)
+    post_form(client, f"/journal/{shared_id}/share")
+
+    for url in ("/journal", "/journal/new", f"/journal/{entry_id}/edit"):
+        page = client.get(url).text
+        forms = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page, re.S)
+        assert forms, url
+        for form in forms:
+            assert f'name="csrf_token" value="{client.cookies.get("kern_csrf")}"' in form, url
+
+
 # --- on her other pages -------------------------------------------------------------------------
 
 
