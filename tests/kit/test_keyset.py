@@ -1,13 +1,15 @@
 """Keyset pages on a (moment, id) cursor: the cursor reads back exactly, anything else reads as
-no cursor, and paging through rows that share a moment reaches every row once, newest first."""
+no cursor, and paging through rows that share a moment (or a day) reaches every row once, newest
+first."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
 
+from api.journal.models import JournalEntry
 from api.kit.ids import MAX_ID, id_of
-from api.kit.keyset import Cursor, newest_first
+from api.kit.keyset import Cursor, day_cursor, newest_days_first, newest_first
 from api.progress.models import PracticeLog
 from tests.factories import make_course, make_user
 
@@ -126,3 +128,32 @@ def test_without_a_cursor_the_newest_row_comes_first(session: Session) -> None:
     )
 
     assert [row.client_id for row in session.exec(query)] == ["log-0001", "log-0000", "log-0002"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 4])
+def test_paging_by_day_reaches_every_row_once_when_days_are_shared(
+    session: Session, size: int
+) -> None:
+    learner = make_user(session)
+    days = [date(2026, 11, 16), date(2026, 11, 18), date(2026, 11, 16), date(2026, 11, 17)]
+    for number, day in enumerate(days * 2):
+        session.add(JournalEntry(user_id=id_of(learner), day=day, text=f"dag {number}"))
+    session.flush()
+    rows: list[JournalEntry] = []
+    cursor: Cursor | None = None
+    for _page in range(MAX_PAGES):
+        query = newest_days_first(
+            select(JournalEntry).where(JournalEntry.user_id == id_of(learner)),
+            day=col(JournalEntry.day),
+            row_id=col(JournalEntry.id),
+            after=cursor,
+        )
+        found = list(session.exec(query.limit(size)))
+        if not found:
+            break
+        rows.extend(found)
+        cursor = Cursor.parse(str(day_cursor(found[-1].day, id_of(found[-1]))))
+
+    assert len({row.id for row in rows}) == len(rows) == 8
+    keys = [(row.day, id_of(row)) for row in rows]
+    assert keys == sorted(keys, reverse=True)
