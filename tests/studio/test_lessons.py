@@ -357,6 +357,24 @@ def test_a_journal_question_over_300_characters_is_refused_and_kept(
     assert (lesson.title, lesson.journal_prompt) == ("Les 1.1", None)
 
 
+def test_a_journal_question_saved_in_another_tab_is_shown_under_its_name(
+    client: TestClient, session: Session, course: Course
+) -> None:
+    lesson = first_lesson(session, course)
+    url = url_of(course, lesson)
+    version = hidden_version(client.get(url).text)
+    post_form(client, url, lesson_form(lesson, journal_prompt="Vraag uit tab één", version=version))
+
+    second = post_form(
+        client, url, lesson_form(lesson, journal_prompt="Vraag uit tab twee", version=version)
+    )
+
+    assert second.status_code == 409
+    assert "<h3>Journal question (optional)</h3>" in second.text
+    assert "Vraag uit tab één" in second.text
+    assert input_value(second.text, "f-journal_prompt") == "Vraag uit tab twee"
+
+
 def test_an_empty_link_removes_a_youtube_video(
     client: TestClient, session: Session, alice: User
 ) -> None:
