@@ -287,6 +287,26 @@ def test_she_changes_her_entry_and_a_refused_change_keeps_what_she_typed(
     )
 
 
+def test_after_withdrawing_consent_a_change_asks_for_it_again_and_keeps_her_text(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    course = make_course(session)
+    enrol(session, alice, course)
+    entry_id = write(client, "Voor het intrekken")
+    assert post_form(client, "/account/health-consent/withdraw").status_code == 303
+
+    assert "May Kern keep your journal?" in client.get(f"/journal/{entry_id}/edit").text
+    refused = post_form(client, f"/journal/{entry_id}/edit", {"text": "Na het intrekken"})
+
+    assert refused.status_code == 409
+    assert textarea(refused.text) == "Na het intrekken"
+    assert entries_of(session, alice)[0].text == "Voor het intrekken"
+    # Her entries stay hers to read and take back, but are not shared anew.
+    assert "Share with your therapist" not in client.get("/journal").text
+    assert post_form(client, f"/journal/{entry_id}/share").status_code == 409
+    assert entries_of(session, alice)[0].shared_course_id is None
+
+
 def test_an_entry_is_deleted_only_after_its_confirmation(
     client: TestClient, session: Session, alice: User
 ) -> None:
