@@ -12,12 +12,13 @@ from api.i18n import gettext as _
 # Change the version whenever the meaning of the text changes (what is kept, why, who sees it,
 # for how long): consent to an older version no longer counts, so everyone is asked again. A
 # fixed typo or a better word keeps the version.
-HEALTH_DATA_VERSION = "2026-12-05.2"
+HEALTH_DATA_VERSION = "2026-12-05.3"
 
 _TITLE = N_("May Kern keep what you record about your body?")
 _INTRO = N_(
-    "Your practice and your answers to check-ins say something about your body. That makes them "
-    "health data, and Kern only keeps them with your explicit permission."
+    "Your practice, your answers to check-ins, your journal and your questions to your therapist "
+    "say something about your body. That makes them health data, and Kern only keeps them with "
+    "your explicit permission."
 )
 _POINTS = (
     (
@@ -25,7 +26,8 @@ _POINTS = (
         N_(
             "Which exercises you did, when and for how long, and, if you fill them in, how hard "
             "it felt and your note; your answers to a course's check-ins and the self-test "
-            "results you choose to keep, with the scores they come to."
+            "results you choose to keep, with the scores they come to; your journal entries; "
+            "and the messages you and your therapist write to each other."
         ),
     ),
     (
@@ -38,8 +40,9 @@ _POINTS = (
     (
         N_("Who sees it"),
         N_(
-            "You, the therapist of your course, and the practice's administrator. Nobody else: "
-            "no advertisers, no other learners."
+            "You, the therapist of your course, and the practice's administrator; your journal "
+            "only you, unless you share an entry with your therapist. Nobody else: no "
+            "advertisers, no other learners."
         ),
     ),
     (
@@ -56,8 +59,8 @@ _WITHOUT = N_(
     "self-test; nothing of it is then kept."
 )
 _AGREE = N_(
-    "I agree that Kern keeps my practice log, my check-in answers and the self-test results I "
-    "keep, with the health data described above."
+    "I agree that Kern keeps my practice log, my check-in answers, the self-test results I keep, "
+    "my journal and my messages, with the health data described above."
 )
 
 
