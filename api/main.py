@@ -35,6 +35,7 @@ from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
 from web.pages.checkins import router as checkin_pages
 from web.pages.consent import router as consent_pages
+from web.pages.conversations import router as conversation_pages
 from web.pages.home import router as home_pages
 from web.pages.links import router as link_pages
 from web.pages.mail_preferences import router as mail_preferences_pages
@@ -70,6 +71,7 @@ ROUTERS = (
     studio_pages,
     selftest_pages,
     checkin_pages,
+    conversation_pages,
 )
 
 
