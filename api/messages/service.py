@@ -102,10 +102,13 @@ def ask(
     text = clean_body(body)
     consent_service.require_health_consent(learner)
     key = _rate_key(learner)
-    try:
-        ratelimit.guard(session, [(key, PER_HOUR), (key, PER_DAY)])
-    except TooManyAttempts as exc:
-        raise TooManyMessages(int(exc.headers["Retry-After"])) from None
+    waits = [
+        wait
+        for limit in (PER_HOUR, PER_DAY)
+        if (wait := ratelimit.retry_after(session, key=key, limit=limit, now=now))
+    ]
+    if waits:
+        raise TooManyMessages(max(waits))
     thread = thread_of(session, course=outline.course, learner=learner)
     if thread is None:
         thread = Thread(course_id=id_of(outline.course), learner_id=id_of(learner), created_at=now)
