@@ -10,6 +10,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from api.accounts.access import RequireInstructor
+from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog.models import Course
 from api.clock import Now
@@ -34,6 +35,8 @@ router = APIRouter(include_in_schema=False)
 def waited(since: datetime, now: datetime) -> str:
     """How long a question has waited, in words: "waiting 2 days"."""
     minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 1:
+        return _("waiting since just now")
     if minutes < 60:
         return ngettext("waiting %(num)s minute", "waiting %(num)s minutes", minutes)
     hours = minutes // 60
@@ -75,6 +78,7 @@ def _thread_page(
     session: Session,
     row: InboxRow,
     now: datetime,
+    viewer: User,
     *,
     values: dict[str, Typed] | None = None,
     errors: dict[str, str] | None = None,
@@ -87,6 +91,7 @@ def _thread_page(
         "row": row,
         "course": row.course,
         "learner": row.learner,
+        "viewer_id": viewer.id,
         "messages": shown,
         "path": path,
         "public_base": f"{path}/public?message=",
@@ -113,7 +118,7 @@ def show_thread(
     """The conversation, oldest first, and one form to answer; opening it reads her
     messages."""
     row = messages.studio_thread(session, viewer=user, slug=slug, thread_id=thread_id)
-    return _thread_page(request, session, row, now)
+    return _thread_page(request, session, row, now, user)
 
 
 @router.post("/studio/courses/{slug}/questions/{thread_id}", response_class=HTMLResponse)
@@ -132,7 +137,7 @@ def send_reply(
         sent = messages.reply(session, thread=row.thread, author=user, body=form.valid().body,
                               now=now)  # fmt: skip
     except FormError as exc:
-        return invalid(exc, _thread_page(request, session, row, now, **form.shown(exc)))
+        return invalid(exc, _thread_page(request, session, row, now, user, **form.shown(exc)))
     notices.answered(
         session, settings_of(request), sent=sent, course=row.course, learner=row.learner
     )
