@@ -379,3 +379,41 @@ def test_a_public_question_must_be_rewritten_and_checked(
     assert item.question == "Liggend oefenen?"
     assert post_form(studio, f"{edit}/delete", {"confirm": "yes"}).status_code == 303
     assert session.exec(select(LessonQuestion)).first() is None
+
+
+def test_her_conversation_page_costs_the_same_few_statements_however_long(
+    client: TestClient, session: Session, connection: Connection, course: Course, alice: User
+) -> None:
+    log_in(client, alice)
+    url = f"/courses/{course.slug}/questions"
+    ask(client, course)
+    client.get(url)
+    with recording(connection) as short:
+        client.get(url)
+    for number in range(5):
+        ask(client, course, body=f"Vraag {number}", lesson="les-1-1")
+    client.get(url)
+    with recording(connection) as long:
+        page = client.get(url)
+    assert page.text.count('class="message ') == 6
+    # The session lookup, the course with her enrolment, her conversation, its messages with
+    # their lessons and authors; the read mark is written only when there is something new.
+    assert len(short) == len(long) == 4, long
+
+
+def test_the_stop_link_in_the_mail_turns_message_mails_off(
+    client: TestClient, session: Session, course: Course, alice: User, mailbox: Mailbox,
+    ingrid: User,
+) -> None:  # fmt: skip
+    log_in(client, alice)
+    ask(client, course)
+    [mail] = mailbox.wait_for(1)
+    stop = links_in(mail)[1]
+    assert "/unsubscribe/" in stop
+    path = stop.removeprefix("http://testserver")
+    assert "Mails over nieuwe berichten stoppen?" in client.get(path).text
+    assert client.post(path).status_code == 200
+    preference = session.get(MailPreference, ingrid.id)
+    assert preference is not None
+    session.refresh(preference)
+    assert preference.new_message is False
