@@ -377,6 +377,11 @@ def test_a_public_question_must_be_rewritten_and_checked(
     )
     session.refresh(item)
     assert item.question == "Liggend oefenen?"
+    emptied = post_form(studio, edit, {"question": "", "answer": "Nog steeds ja."})
+    assert emptied.status_code == 422
+    assert "Nog steeds ja." in emptied.text
+    session.refresh(item)
+    assert item.answer == "Ja."
     assert post_form(studio, f"{edit}/delete", {"confirm": "yes"}).status_code == 303
     assert session.exec(select(LessonQuestion)).first() is None
 

@@ -266,6 +266,7 @@ def _lesson_page_url(course: Course, lesson_id: int, notice: str) -> str:
 
 @router.post("/studio/courses/{slug}/lesson-questions/{question_id}", response_class=HTMLResponse)
 def save_lesson_question(
+    request: Request,
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
@@ -275,8 +276,12 @@ def save_lesson_question(
     """Change a public question and its answer."""
     course = owned_course(session, viewer=user, slug=slug)
     item = public_questions.in_course(session, course=course, question_id=question_id)
-    data = form.valid()
-    public_questions.update(session, item=item, question=data.question, answer=data.answer)
+    try:
+        data = form.valid()
+        public_questions.update(session, item=item, question=data.question, answer=data.answer)
+    except FormError as exc:
+        context = {"course": course, "item": item, **form.shown(exc)}
+        return invalid(exc, render(request, "studio/lesson_question.html", context))
     return RedirectResponse(
         _lesson_page_url(course, item.lesson_id, "question-saved"), status_code=303
     )
