@@ -298,14 +298,6 @@ def reply(session: Session, *, thread: Thread, author: User, body: str, now: dat
     return Sent(thread, message, notify=not answered_unread)
 
 
-def first_message(session: Session, *, thread: Thread, message_id: int) -> Shown:
-    """One of her messages in the thread with the lesson it came from; NotFound otherwise."""
-    for shown in conversation(session, thread=thread):
-        if shown.message.id == message_id and shown.message.from_learner:
-            return shown
-    raise NotFound(_("We could not find this message."))
-
-
 # --- her data -----------------------------------------------------------------------------------
 
 
