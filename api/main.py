@@ -35,6 +35,7 @@ from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
 from web.pages.checkins import router as checkin_pages
 from web.pages.consent import router as consent_pages
+from web.pages.conversations import router as conversation_pages
 from web.pages.home import router as home_pages
 from web.pages.journal import router as journal_pages
 from web.pages.links import router as link_pages
@@ -72,6 +73,7 @@ ROUTERS = (
     selftest_pages,
     checkin_pages,
     journal_pages,
+    conversation_pages,
 )
 
 

@@ -933,6 +933,51 @@ ROUTES: tuple[Row, ...] = (
             LOCKED, staff=see_other(f"/courses/{COURSE_SLUG}/lessons/{LOCKED_LESSON}#progress")
         ),
     ),
+    # Her questions to her therapist: only in a course she follows (nobody here follows the
+    # matrix course, staff answer in the studio); tests/messages/ walks the real thing.
+    Row("GET", "/questions", "signed-in", signed_in(OK)),
+    Row("POST", "/questions", "signed-in", signed_in(REFUSED_INPUT)),
+    Row("GET", "/courses/{slug}/questions", "signed-in", signed_in(NOT_FOUND)),
+    Row("POST", "/courses/{slug}/questions", "signed-in", signed_in(NOT_FOUND)),
+    # The inbox and its conversations: instructors and admins; no conversation has this id,
+    # and one of another instructor's courses is 404 too (tests/messages/).
+    Row("GET", "/studio/inbox", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/questions/{thread_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/questions/{thread_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/questions/{thread_id}/public",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/questions/{thread_id}/public",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lesson-questions/{question_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lesson-questions/{question_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
     # The public self-test (`{slug}` is a published self-test of the matrix course): anyone
     # takes it; keeping a result needs a signed token (none here: refused for everyone, and
     # nothing is stored) and, for the last step, an account.
@@ -999,6 +1044,9 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "check_in_id": lambda _scene: CONTENT_IDS["check_in_id"],
     "index": lambda _scene: "0",
     "entry_id": lambda scene: JOURNAL_IDS[scene.other],
+    # No conversation or public question has these ids: staff get 404, learners 403.
+    "thread_id": lambda _scene: "999999",
+    "question_id": lambda _scene: "999999",
 }
 OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id"}
 # Alice's and bob's journal entries, by persona; set by `furnish`.

@@ -20,6 +20,7 @@ class Topic(StrEnum):
     reminders = "reminders"  # practice reminders
     modules = "modules"  # a drip module has opened
     enrolments = "enrolments"  # (instructors) someone enrolled in a course
+    messages = "messages"  # a new message in a conversation (never its text)
 
 
 @dataclass(frozen=True)

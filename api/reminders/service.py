@@ -28,7 +28,11 @@ TABLE: Table = MailPreference.__table__  # type: ignore[attr-defined]
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::\d{2})?")
 
 # The column each unsubscribe topic switches off.
-_NOTICE_COLUMNS = {Topic.modules: "module_opened", Topic.enrolments: "new_enrolment"}
+_NOTICE_COLUMNS = {
+    Topic.modules: "module_opened",
+    Topic.enrolments: "new_enrolment",
+    Topic.messages: "new_message",
+}
 
 
 def get(session: Session, *, user_id: int) -> MailPreference:
@@ -158,6 +162,7 @@ def save(
     module_opened: bool,
     new_enrolment: bool,
     now: datetime,
+    new_message: bool | None = None,
 ) -> MailPreference:
     """Check and store her choices in one statement; the next reminder is computed from `now`."""
     if user.id is None:
@@ -175,6 +180,9 @@ def save(
         "new_enrolment": new_enrolment if asked else True,
         "updated_at": now,
     }
+    # None keeps what is stored (a new row gets the default: on).
+    if new_message is not None:
+        values["new_message"] = new_message
     kept = {"user_id"} if asked else {"user_id", "new_enrolment"}
     upsert(
         session,
@@ -250,6 +258,7 @@ def export(session: Session, *, user: User) -> dict[str, Any] | None:
         "next_reminder_at": preference.next_reminder_at and preference.next_reminder_at.isoformat(),
         "module_opened": preference.module_opened,
         "new_enrolment": preference.new_enrolment,
+        "new_message": preference.new_message,
         "updated_at": preference.updated_at.isoformat(),
     }
 

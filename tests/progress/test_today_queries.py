@@ -29,13 +29,15 @@ NOW = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 # The session lookup, her enrolled courses, her progress, her practice (the days she
 # practised and today's count per step, in one statement) and her courses' check-ins; the
 # courses' modules, lessons and steps come from the per-version content cache
-# (api/catalog/content.py), which the first request after a change fills with three more.
-TODAY_STATEMENTS = 5
+# (api/catalog/content.py), which the first request after a change fills with three more; and
+# the answers from her therapist she has not read yet.
+TODAY_STATEMENTS = 6
 # When her courses have check-ins: the occasions she filled in already.
 CHECK_IN_STATEMENTS = 1
 # The session lookup, the course with her enrolment, her progress in the course, and the visit
-# written for "continue where you left off" (not again within 15 minutes).
-LESSON_STATEMENTS = 4
+# written for "continue where you left off" (not again within 15 minutes), and the lesson's
+# public questions and answers.
+LESSON_STATEMENTS = 5
 CONTENT_STATEMENTS = 3
 
 Measure = Callable[[str], list[str]]

@@ -1,6 +1,7 @@
 """Another instructor can neither open nor change a course that is not hers: every studio route
-that names a course answers 403 to her, and the course, its modules, lessons, steps, enrolments
-and media stay exactly as they were.
+that names a course answers 403 to her (a learner's conversation 404: she need not know it
+exists), and the course, its modules, lessons, steps, enrolments, conversations, public
+questions and media stay exactly as they were.
 
 The routes are read from the app itself, so a studio route added later is walked too; its path
 parameters are filled with the ids of the owner's course.
@@ -20,6 +21,7 @@ from api.config import Settings
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource
 from api.kit.ids import id_of
+from api.messages.models import LessonQuestion, Message, Thread
 from api.questionnaires.models import CheckIn, Questionnaire
 from api.questionnaires.service import stored_definition
 from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user
@@ -73,6 +75,13 @@ def snapshot(session: Session, course_id: int, settings: Settings) -> list[objec
         lesson.id for lesson in session.exec(select(Lesson).where(Lesson.course_id == course_id))
     ]
     steps = session.exec(select(Step).where(col(Step.lesson_id).in_(lesson_ids))).all()
+    threads = session.exec(select(Thread).where(Thread.course_id == course_id)).all()
+    messages = session.exec(
+        select(Message).where(col(Message.thread_id).in_([thread.id for thread in threads]))
+    ).all()
+    questions = session.exec(
+        select(LessonQuestion).where(col(LessonQuestion.lesson_id).in_(lesson_ids))
+    ).all()
     media = (
         sorted(p.name for p in settings.media_dir.glob("*")) if settings.media_dir.exists() else []
     )
@@ -84,6 +93,7 @@ def snapshot(session: Session, course_id: int, settings: Settings) -> list[objec
         rows(Lesson, Lesson.course_id),
         sorted((step.model_dump() for step in steps), key=lambda row: str(row["id"])),
         rows(Enrolment, Enrolment.course_id),
+        [row.model_dump() for row in (*threads, *messages, *questions)],
         media,
     ]
 
@@ -113,6 +123,11 @@ def owners_course(session: Session) -> tuple[Course, dict[str, str]]:
     session.flush()
     check_in = CheckIn(course_id=id_of(course), questionnaire_id=id_of(questionnaire), moment="end")
     session.add(check_in)
+    thread = Thread(course_id=id_of(course), learner_id=id_of(learner))
+    question = LessonQuestion(lesson_id=id_of(lesson), question="Mag het?", answer="Ja.")
+    session.add_all([thread, question])
+    session.flush()
+    session.add(Message(thread_id=id_of(thread), author_id=learner.id, body="Mag het?"))
     session.flush()
     ids = {
         "slug": course.slug,
@@ -123,6 +138,8 @@ def owners_course(session: Session) -> tuple[Course, dict[str, str]]:
         "questionnaire_id": str(questionnaire.id),
         "check_in_id": str(check_in.id),
         "index": "0",
+        "thread_id": str(thread.id),
+        "question_id": str(question.id),
     }
     return course, ids
 
@@ -172,7 +189,7 @@ def test_every_studio_route_of_a_course_refuses_another_instructor_and_changes_n
         for method, path in routes
     }
 
-    assert answers == dict.fromkeys(answers, 403)
+    assert answers == {key: 404 if "/questions/" in key else 403 for key in answers}
     assert snapshot(session, course.id or 0, settings) == before
     # The same browser, signed in as the owner, is let in: the refusals were about who asks.
     owner = session.get(User, course.instructor_id)

@@ -23,10 +23,13 @@ from api.consent import service as consent_service
 from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
 from api.i18n import ngettext
+from api.kit.ids import id_of
+from api.messages import public as public_questions
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import selftest
 from web.pages.common import settings_of
+from web.pages.conversations import ask_form_context
 from web.templating import locale_of, render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -279,6 +282,9 @@ def _lesson_response(
         "viewer_id": user.id if user else None,
         # Read from her account row, which the session lookup brought: no statement.
         "ask_consent": user is not None and not consent_service.has_health_consent(user),
+        # Public questions and answers her instructor made of conversations (one statement).
+        "lesson_questions": public_questions.of_lesson(session, lesson_id=id_of(view.lesson)),
+        **(ask_form_context(user) if progress is not None and user is not None else {}),
         **_video_context(view, progress),
     }
     return render(request, "catalog/lesson.html", context)

@@ -23,6 +23,7 @@ from api.i18n import gettext as _
 from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.kit.keyset import Cursor
+from api.messages import service as messages
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress import today as today_service
@@ -40,6 +41,7 @@ from web.pages.catalog import (
     step_view,
 )
 from web.pages.checkins import series_views
+from web.pages.conversations import ask_form_context
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -111,6 +113,9 @@ def show_today(request: Request, session: SessionDep, user: RequireUser, now: No
         "viewer_id": user.id,
         "ask_consent": not consent_service.has_health_consent(user),
         "completed_text": completed_text,
+        # Answers from her therapist she has not read yet (one statement).
+        "answers": messages.unread_answers(session, learner=user),
+        **ask_form_context(user),
     }
     return render(request, "progress/today.html", context)
 

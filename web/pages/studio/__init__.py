@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from web.pages.studio import (
     courses,
+    inbox,
     insight,
     learners,
     lessons,
@@ -22,3 +23,4 @@ router.include_router(uploads.router)
 router.include_router(packages.router)
 router.include_router(practice.router)
 router.include_router(questionnaires.router)
+router.include_router(inbox.router)

@@ -17,6 +17,7 @@ from api.db import SessionDep
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
 from api.kit.ids import PathId
+from api.messages import service as messages
 from api.studio import checkins as checkins_service
 from api.studio import courses as service
 from api.studio import modules as modules_service
@@ -135,7 +136,14 @@ def show_studio(request: Request, session: SessionDep, user: RequireInstructor) 
     """Her courses (an admin's: all) with their status and learners."""
     rows = service.list_courses(session, viewer=user)
     notice = "deleted" if request.query_params.get("notice") == "deleted" else None
-    return render(request, "studio/index.html", {"rows": rows, "notice": notice, "viewer": user})
+    context = {
+        "rows": rows,
+        "notice": notice,
+        "viewer": user,
+        # The inbox link says how many questions wait for an answer (one statement).
+        "waiting": messages.waiting_count(session, viewer=user),
+    }
+    return render(request, "studio/index.html", context)
 
 
 @router.get("/studio/courses/new", response_class=HTMLResponse)

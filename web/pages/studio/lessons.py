@@ -14,7 +14,8 @@ from api.catalog.models import Course, Lesson, Module
 from api.db import SessionDep
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
-from api.kit.ids import PathId
+from api.kit.ids import PathId, id_of
+from api.messages import public as public_questions
 from api.studio import lessons, modules
 from api.studio import steps as studio_steps
 from api.studio.access import owned_course
@@ -34,6 +35,9 @@ NOTICES = frozenset(
         "step-saved",
         "step-moved",
         "step-deleted",
+        "question-published",  # from a conversation (web/pages/studio/inbox.py)
+        "question-saved",
+        "question-deleted",
     }
 )
 
@@ -115,6 +119,8 @@ def _lesson_page(
         "preview": None,
         "conflict": None,
         "problem": None,
+        # Its public questions and answers, to edit or delete (one statement).
+        "lesson_questions": public_questions.of_lesson(session, lesson_id=id_of(lesson)),
         **shown,
     }
     return render(request, "studio/lesson.html", context, status_code=status_code)
