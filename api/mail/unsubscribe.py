@@ -20,6 +20,7 @@ class Topic(StrEnum):
     reminders = "reminders"  # practice reminders
     modules = "modules"  # a drip module has opened
     enrolments = "enrolments"  # (instructors) someone enrolled in a course
+    attention = "attention"  # (instructors) the weekly count of the attention list
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,11 @@ TABLE: Table = MailPreference.__table__  # type: ignore[attr-defined]
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::\d{2})?")
 
 # The column each unsubscribe topic switches off.
-_NOTICE_COLUMNS = {Topic.modules: "module_opened", Topic.enrolments: "new_enrolment"}
+_NOTICE_COLUMNS = {
+    Topic.modules: "module_opened",
+    Topic.enrolments: "new_enrolment",
+    Topic.attention: "attention_summary",
+}
 
 
 def get(session: Session, *, user_id: int) -> MailPreference:
@@ -158,6 +162,7 @@ def save(
     module_opened: bool,
     new_enrolment: bool,
     now: datetime,
+    attention_summary: bool = True,
 ) -> MailPreference:
     """Check and store her choices in one statement; the next reminder is computed from `now`."""
     if user.id is None:
@@ -173,9 +178,10 @@ def save(
         # The form does not offer this choice to learners: a new row gets the default and a
         # stored choice is kept.
         "new_enrolment": new_enrolment if asked else True,
+        "attention_summary": attention_summary if asked else True,
         "updated_at": now,
     }
-    kept = {"user_id"} if asked else {"user_id", "new_enrolment"}
+    kept = {"user_id"} if asked else {"user_id", "new_enrolment", "attention_summary"}
     upsert(
         session,
         TABLE,
@@ -250,6 +256,7 @@ def export(session: Session, *, user: User) -> dict[str, Any] | None:
         "next_reminder_at": preference.next_reminder_at and preference.next_reminder_at.isoformat(),
         "module_opened": preference.module_opened,
         "new_enrolment": preference.new_enrolment,
+        "attention_summary": preference.attention_summary,
         "updated_at": preference.updated_at.isoformat(),
     }
 

@@ -37,6 +37,7 @@ class MailForm(Form):
     times: list[str] = Field(default_factory=list)
     module_opened: Checkbox = False
     new_enrolment: Checkbox = False
+    attention_summary: Checkbox = False
 
 
 class UnsubscribeForm(Form):
@@ -72,6 +73,7 @@ def show_mail_preferences(request: Request, session: SessionDep, user: RequireUs
         "times": service.times_of(preference),
         "module_opened": preference.module_opened,
         "new_enrolment": preference.new_enrolment,
+        "attention_summary": preference.attention_summary,
     }
     return _mail_page(request, user, values, stopped=service.is_stopped(preference))
 
@@ -94,6 +96,7 @@ def save_mail_preferences(
             times=data.times,
             module_opened=data.module_opened,
             new_enrolment=data.new_enrolment,
+            attention_summary=data.attention_summary,
             now=now,
         )
     except FormError as exc:
