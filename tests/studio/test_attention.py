@@ -207,9 +207,7 @@ def test_a_question_waiting_more_than_48_hours_needs_attention(
     }
 
 
-def test_withdrawn_consent_needs_attention(
-    session: Session, teacher: User, course: Course
-) -> None:
+def test_withdrawn_consent_needs_attention(session: Session, teacher: User, course: Course) -> None:
     learner, _enrolment = learner_in(session, course)
     learner.health_consent_withdrawn_at = NOW - timedelta(hours=5)
     learner.health_consent_version = None
