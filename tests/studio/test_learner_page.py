@@ -138,8 +138,8 @@ def test_her_page_shows_progress_practice_journal_and_questions(
     assert html.count('class="practice-item"') == 2
     assert "Voelde goed, rustig." in html and "Inspanning 3 van 5" in html
     # The week of 16 November: one day, five minutes; the week before: the same.
-    assert re.search(r"16 – 22 november 2026</th><td>1</td><td>5</td>", html)
-    assert re.search(r"9 – 15 november 2026</th><td>1</td><td>5</td>", html)
+    assert 'data-week="2026-11-16">16 nov – 22 nov</th><td>1</td><td>5</td>' in html
+    assert 'data-week="2026-11-09">9 nov – 15 nov</th><td>1</td><td>5</td>' in html
     assert 'data-minutes="5"' in html
     assert "Vandaag minder spanning." in html
     assert "Privé" not in html and "andere cursus" not in html

@@ -1,7 +1,7 @@
 """Who is enrolled in a course, and giving or ending access by hand."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +23,7 @@ from api.kit.keyset import Cursor
 from api.studio import learner_page
 from api.studio import learners as learners_service
 from api.studio.access import owned_course
-from web.charts import Column, Frame, columns, scale_top, week_period
+from web.charts import Column, Frame, columns, scale_top
 from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.checkins import series_views
 from web.pages.common import settings_of
@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 # Her practice chart: eight weekly columns in SVG units, about CSS pixels on a phone 390 px wide.
 WEEKS_WIDTH = 320
-WEEKS_HEIGHT = 190
+WEEKS_HEIGHT = 196
 WEEKS_TOP = 26
 WEEKS_BASELINE = 156
 WEEKS_BAR = 24
@@ -103,7 +103,8 @@ class WeekBar:
 
     monday: date
     period: str
-    label: str
+    day: str
+    month: str
     minutes: int
     days: int
     column: Column
@@ -119,7 +120,14 @@ class WeeksChart:
     height: int = WEEKS_HEIGHT
     baseline: int = WEEKS_BASELINE
     bar_width: int = WEEKS_BAR
-    label_y: int = WEEKS_BASELINE + 22
+    label_y: int = WEEKS_BASELINE + 18
+    month_y: int = WEEKS_BASELINE + 32
+
+
+def _short_period(monday: date) -> str:
+    """Monday to Sunday in short: "30 nov – 6 dec"."""
+    sunday = monday + timedelta(days=6)
+    return f"{i18n.format_day_as(monday, 'd MMM')} – {i18n.format_day_as(sunday, 'd MMM')}"
 
 
 def weeks_chart(weeks: list[learner_page.WeekPractice]) -> WeeksChart:
@@ -131,8 +139,9 @@ def weeks_chart(weeks: list[learner_page.WeekPractice]) -> WeeksChart:
     bars = [
         WeekBar(
             week.monday,
-            week_period(week.monday),
-            i18n.format_day_as(week.monday, "d MMM"),
+            _short_period(week.monday),
+            str(week.monday.day),
+            i18n.format_day_as(week.monday, "MMM").rstrip("."),
             week.minutes,
             week.days,
             column,
