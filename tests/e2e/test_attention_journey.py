@@ -134,7 +134,7 @@ def test_a_worse_check_in_is_on_the_list_until_handled(
         locale="nl-NL", viewport={"width": 390, "height": 844}, is_mobile=True
     )
     phone_page = phone.new_page()
-    phone_page.context.add_cookies(context.cookies())
+    phone_page.context.add_cookies(context.cookies())  # type: ignore[arg-type]
     phone_page.goto(page.url)
     expect(phone_page.get_by_role("heading", name="Noor Visser")).to_be_visible()
     fits_the_phone(phone_page)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.attention.summary import queue_attention_summaries
 from api.config import Settings
+from api.kit.ids import id_of
 from api.mail.models import OutboxMessage
 from api.mail.unsubscribe import Topic, read_token
 from api.questionnaires.models import Measurement
@@ -41,9 +42,11 @@ def waiting_learner(session: Session, teacher: User, *, name: str = "Anna Geheim
     enrol_at(session, learner, course, MONDAY - timedelta(days=20))
     session.add(
         Measurement(
-            user_id=learner.id,
-            questionnaire_id=make_questionnaire(session, course, slug=f"check-{course.slug}").id,
-            course_id=course.id,
+            user_id=id_of(learner),
+            questionnaire_id=id_of(
+                make_questionnaire(session, course, slug=f"check-{course.slug}")
+            ),
+            course_id=id_of(course),
             occasion="test:warning",
             score=9,
             warning=True,
@@ -67,13 +70,17 @@ def test_monday_morning_brings_one_summary_with_counts_and_no_names(
     assert mail.subject == "Je aandachtslijst deze week"
     text = mail.text_body or ""
     assert "Deze week heeft 1 deelnemer op je aandachtslijst" in text
-    assert "- Niet actief: 1" in text and "- Alarmsignaal gemeld: 1" in text
+    assert "- Niet actief: 1" in text
+    assert "- Alarmsignaal gemeld: 1" in text
     assert "http://testserver/studio/attention" in text
-    assert "Anna" not in text and "Geheim" not in text and "Anna" not in (mail.html_body or "")
+    assert "Anna" not in text
+    assert "Geheim" not in text
+    assert "Anna" not in (mail.html_body or "")
     assert mail.unsubscribe_url is not None
     token = mail.unsubscribe_url.rsplit("/", 1)[1]
     link = read_token(settings, token)
-    assert link is not None and (link.user_id, link.topic) == (teacher.id, Topic.attention)
+    assert link is not None
+    assert (link.user_id, link.topic) == (teacher.id, Topic.attention)
 
 
 def test_the_summary_goes_once_a_week(session: Session, settings: Settings) -> None:

@@ -134,7 +134,7 @@ def reasons(session: Session, viewer: User, now: datetime = NOW) -> dict[str, li
 def test_a_learner_quiet_for_the_courses_days_needs_attention(
     session: Session, teacher: User, course: Course
 ) -> None:
-    learner, _enrolment = learner_in(session, course, days_ago=8)
+    _learner, _enrolment = learner_in(session, course, days_ago=8)
     assert reasons(session, teacher) == {"Anna": ["inactive:2026-11-11"]}
     course.inactive_after_days = 14
     session.add(course)
@@ -325,8 +325,9 @@ def test_the_list_costs_the_same_statements_for_one_learner_or_many(
     connection: Connection,
     teacher: User,
     course: Course,
-    questionnaire: Questionnaire,
 ) -> None:
+    questionnaire = make_questionnaire(session, course)
+
     def count() -> int:
         with recording(connection) as seen:
             assert client.get("/studio/attention").status_code == 200

@@ -133,16 +133,20 @@ def test_her_page_shows_progress_practice_journal_and_questions(
     html = client.get(url_of(course, enrolment)).text
 
     assert "<h1>Anna de Boer</h1>" in html
-    assert "Laatst actief" in html and "18 november 2026" in html
-    assert html.count("2 van 3 lessen") == 1 and html.count("0 van 3 lessen") == 1
+    assert "Laatst actief" in html
+    assert "18 november 2026" in html
+    assert html.count("2 van 3 lessen") == 1
+    assert html.count("0 van 3 lessen") == 1
     assert html.count('class="practice-item"') == 2
-    assert "Voelde goed, rustig." in html and "Inspanning 3 van 5" in html
+    assert "Voelde goed, rustig." in html
+    assert "Inspanning 3 van 5" in html
     # The week of 16 November: one day, five minutes; the week before: the same.
     assert 'data-week="2026-11-16">16 nov – 22 nov</th><td>1</td><td>5</td>' in html
     assert 'data-week="2026-11-09">9 nov – 15 nov</th><td>1</td><td>5</td>' in html
     assert 'data-minutes="5"' in html
     assert "Vandaag minder spanning." in html
-    assert "Privé" not in html and "andere cursus" not in html
+    assert "Privé" not in html
+    assert "andere cursus" not in html
     assert "Mag ik dit ook staand doen?" in html
     assert f'href="/studio/courses/{course.slug}/questions/{thread.id}"' in html
 
@@ -160,7 +164,8 @@ def test_her_practices_come_in_pages_newest_first(
     assert older is not None
     second = client.get(older.group(1)).text
     assert second.count('class="practice-item"') == 5
-    assert "nr 30<" in second and "nr 29<" not in second
+    assert "nr 30<" in second
+    assert "nr 29<" not in second
 
 
 def test_her_page_costs_the_same_statements_with_a_long_history(
