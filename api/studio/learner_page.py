@@ -55,14 +55,6 @@ class WeekPractice:
 
 
 @dataclass(frozen=True)
-class Question:
-    """One message of her conversation with the course's instructor."""
-
-    message: Message
-    from_learner: bool
-
-
-@dataclass(frozen=True)
 class LearnerPage:
     """Everything the instructor's page of one learner shows."""
 
