@@ -139,6 +139,10 @@ def test_a_worse_check_in_is_on_the_list_until_handled(
     expect(phone_page.get_by_role("heading", name="Noor Visser")).to_be_visible()
     fits_the_phone(phone_page)
     screenshot(phone_page, "attention-learner-390")
+    phone_page.goto(live_server + "/studio/attention")
+    expect(phone_page.locator(".attention-item")).to_have_count(1)
+    fits_the_phone(phone_page)
+    screenshot(phone_page, "attention-list-390")
     phone.close()
 
     page.goto(live_server + "/studio/attention")

@@ -144,3 +144,24 @@ def test_the_mail_page_offers_the_choice_to_instructors(
     log_in(client, teacher, secret=enable_totp(session, teacher))
     page = client.get("/account/mail").text
     assert 'name="attention_summary" value="on" checked' in page
+
+
+def test_the_link_in_the_mail_stops_the_summary(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    teacher = make_user(session, role=Role.instructor)
+    waiting_learner(session, teacher)
+    queue_attention_summaries(session, settings, now=MONDAY)
+    (mail,) = summaries(session)
+    assert mail.unsubscribe_url is not None
+    path = mail.unsubscribe_url.removeprefix("http://testserver")
+
+    page = client.get(path).text
+    assert "Stoppen met het wekelijkse aandachtsoverzicht?" in page
+    response = client.post(path, data={"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    session.expire_all()
+    assert preferences.get(session, user_id=id_of(teacher)).attention_summary is False
+    later = MONDAY + timedelta(days=7)
+    assert queue_attention_summaries(session, settings, now=later) == 0
