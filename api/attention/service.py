@@ -311,6 +311,12 @@ def waiting(session: Session, *, viewer: User | None, now: datetime) -> list[Ent
     return sorted(entries, key=lambda entry: (entry.since, id_of(entry.enrolment)))
 
 
+def kind_of(reason_key: str) -> str:
+    """The label of the kind of reason a stored key names ("worse:12" → "Check-in got worse")."""
+    kind = reason_key.partition(":")[0]
+    return _(KIND_LABELS[Kind(kind)]) if kind in Kind.__members__ else reason_key
+
+
 def count_by_kind(entries: Iterable[Entry]) -> dict[Kind, int]:
     """How many learners wait for each kind of reason."""
     counts = dict.fromkeys(Kind, 0)

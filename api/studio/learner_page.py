@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.attention import service as attention
+from api.attention.models import AttentionHandled
 from api.catalog.models import Course, Lesson, Module
 from api.clock import local_day, week_start
 from api.enrolment.models import Enrolment
@@ -67,6 +68,7 @@ class LearnerPage:
     journal: list[JournalEntry]
     thread: Thread | None
     messages: list[Message]
+    handled: list[AttentionHandled]
 
 
 def _last_active(session: Session, enrolment: Enrolment) -> datetime:
@@ -138,6 +140,18 @@ def _journal(session: Session, *, course_id: int, user_id: int) -> list[JournalE
     )
 
 
+def _handled(session: Session, *, course_id: int, user_id: int) -> list[AttentionHandled]:
+    """What was marked handled about her on the attention list, with the notes, newest first."""
+    return list(
+        session.exec(
+            select(AttentionHandled)
+            .where(AttentionHandled.course_id == course_id, AttentionHandled.learner_id == user_id)
+            .order_by(col(AttentionHandled.handled_at).desc(), col(AttentionHandled.id).desc())
+            .limit(MAX_SHOWN)
+        ).all()
+    )
+
+
 def _conversation(
     session: Session, *, course_id: int, user_id: int
 ) -> tuple[Thread | None, list[Message]]:
@@ -162,7 +176,7 @@ def read(
     now: datetime,
     cursor: Cursor | None = None,
 ) -> LearnerPage:
-    """Her page in this course (seven statements, whatever her history)."""
+    """Her page in this course (eight statements, whatever her history)."""
     course_id, user_id = id_of(course), id_of(learner)
     found = practice.entries(
         session, user_id=user_id, course_id=course_id, cursor=cursor, limit=PRACTICE_PAGE + 1
@@ -180,4 +194,5 @@ def read(
         journal=_journal(session, course_id=course_id, user_id=user_id),
         thread=thread,
         messages=messages,
+        handled=_handled(session, course_id=course_id, user_id=user_id),
     )

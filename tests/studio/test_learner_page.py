@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from api.accounts.models import Role, User
+from api.attention.models import AttentionHandled
 from api.catalog.models import Course
 from api.clock import current_time, local_day
 from api.enrolment.models import Enrolment
@@ -32,8 +33,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 19, 10, 0, tzinfo=AMSTERDAM)  # a Thursday
 # The session lookup, the course, her enrolment with her account, her practices (one page),
 # her conversation, her last activity, lessons per module, practice per week, her check-ins
-# and her shared journal entries.
-PAGE_STATEMENTS = 10
+# her shared journal entries and what was marked handled about her on the attention list.
+PAGE_STATEMENTS = 11
 _clients = itertools.count(1)
 
 
@@ -149,6 +150,30 @@ def test_her_page_shows_progress_practice_journal_and_questions(
     assert "andere cursus" not in html
     assert "Mag ik dit ook staand doen?" in html
     assert f'href="/studio/courses/{course.slug}/questions/{thread.id}"' in html
+    assert "Afgehandeld op de aandachtslijst" not in html
+
+
+def test_her_page_shows_what_was_handled_about_her_with_the_note(
+    client: TestClient,
+    session: Session,
+    teacher: User,
+    course: Course,
+    anna: tuple[User, Enrolment],
+) -> None:
+    learner, enrolment = anna
+    session.add(
+        AttentionHandled(
+            course_id=id_of(course),
+            learner_id=id_of(learner),
+            reason_key="inactive:2026-11-01",
+            note="Ze was op vakantie.",
+            handled_by_id=id_of(teacher),
+        )
+    )
+    session.flush()
+    html = client.get(url_of(course, enrolment)).text
+    assert "Afgehandeld op de aandachtslijst" in html
+    assert "Niet actief" in html and "Ze was op vakantie." in html
 
 
 def test_her_practices_come_in_pages_newest_first(

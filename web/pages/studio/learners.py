@@ -12,6 +12,7 @@ from api import i18n
 from api.accounts import service as accounts
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
+from api.attention import service as attention
 from api.catalog.models import Course
 from api.clock import Now
 from api.db import SessionDep
@@ -186,6 +187,7 @@ def show_learner(
         "weeks": weeks_chart(page.weeks),
         "paged": after is not None,
         "measures": series_views(page.series, own=False),
+        "reason_label": attention.kind_of,
         "status_label": _(learners_service.STATUS_LABELS.get(enrolment.status, enrolment.status)),
         "source_label": _(learners_service.SOURCE_LABELS.get(enrolment.source, enrolment.source)),
     }
