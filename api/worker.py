@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from api.accounts import requests as account_requests
+from api.attention.summary import queue_attention_summaries
 from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
 from api.mail import outbox
@@ -41,9 +42,9 @@ class Worker:
     _purged_at: datetime | None = field(default=None, init=False)
 
     def schedule(self, now: datetime) -> int:
-        """Queue the reminders and module mails due at `now`; how many."""
+        """Queue the reminders, module mails and weekly summaries due at `now`; how many."""
         queued = 0
-        for job in (queue_practice_reminders, queue_module_openings):
+        for job in (queue_practice_reminders, queue_module_openings, queue_attention_summaries):
             with self.factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
                 queued += job(session, self.settings, now=now)
         return queued

@@ -663,6 +663,15 @@ ROUTES: tuple[Row, ...] = (
     # instructor is walked in tests/studio/test_other_instructor.py). Empty forms are refused as
     # input; the lesson and module ids are the matrix course's own.
     Row("GET", "/studio", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    # The attention list: each instructor her own learners, admins everyone's; a handled mark
+    # without a reason on the list is not found (another instructor's learner: the same).
+    Row("GET", "/studio/attention", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row(
+        "POST",
+        "/studio/attention/{enrolment_id}/handled",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
     # The practice's identity: admins only; an empty form is refused as input.
     Row("GET", "/studio/practice", "signed-in", {**signed_in(FORBIDDEN), Persona.admin: OK}),
     Row(

@@ -21,6 +21,7 @@ class Topic(StrEnum):
     modules = "modules"  # a drip module has opened
     enrolments = "enrolments"  # (instructors) someone enrolled in a course
     messages = "messages"  # a new message in a conversation (never its text)
+    attention = "attention"  # (instructors) the weekly count of the attention list
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ _NOTICE_COLUMNS = {
     Topic.modules: "module_opened",
     Topic.enrolments: "new_enrolment",
     Topic.messages: "new_message",
+    Topic.attention: "attention_summary",
 }
 
 
@@ -163,6 +164,7 @@ def save(
     new_enrolment: bool,
     now: datetime,
     new_message: bool | None = None,
+    attention_summary: bool = True,
 ) -> MailPreference:
     """Check and store her choices in one statement; the next reminder is computed from `now`."""
     if user.id is None:
@@ -178,12 +180,13 @@ def save(
         # The form does not offer this choice to learners: a new row gets the default and a
         # stored choice is kept.
         "new_enrolment": new_enrolment if asked else True,
+        "attention_summary": attention_summary if asked else True,
         "updated_at": now,
     }
     # None keeps what is stored (a new row gets the default: on).
     if new_message is not None:
         values["new_message"] = new_message
-    kept = {"user_id"} if asked else {"user_id", "new_enrolment"}
+    kept = {"user_id"} if asked else {"user_id", "new_enrolment", "attention_summary"}
     upsert(
         session,
         TABLE,
@@ -259,6 +262,7 @@ def export(session: Session, *, user: User) -> dict[str, Any] | None:
         "module_opened": preference.module_opened,
         "new_enrolment": preference.new_enrolment,
         "new_message": preference.new_message,
+        "attention_summary": preference.attention_summary,
         "updated_at": preference.updated_at.isoformat(),
     }
 

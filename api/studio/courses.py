@@ -17,7 +17,12 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.catalog import service as catalog
 from api.catalog.models import MAX_PRICE_CENTS, Course, CourseStatus, Lesson, Schedule
-from api.catalog.packages.schema import SLUG_LENGTH, is_slug
+from api.catalog.packages.schema import (
+    DEFAULT_INACTIVE_DAYS,
+    INACTIVE_DAYS,
+    SLUG_LENGTH,
+    is_slug,
+)
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import Conflict, FormError
@@ -57,6 +62,7 @@ class CourseForm(BaseModel):
     language: str = "nl"
     schedule: str = Schedule.all_at_once.value
     outcomes: str = ""
+    inactive_after_days: str = str(DEFAULT_INACTIVE_DAYS)
 
     @classmethod
     def of(cls, course: Course) -> "CourseForm":
@@ -70,6 +76,7 @@ class CourseForm(BaseModel):
             language=course.language,
             schedule=course.schedule,
             outcomes="\n".join(course.outcomes),
+            inactive_after_days=str(course.inactive_after_days),
         )
 
     def values(self) -> dict[str, str]:
@@ -139,6 +146,28 @@ def parse_price(text: str) -> int:
         minimum = format_price(MIN_PAID_CENTS)
         raise FormError({"price": _("A paid course costs at least %(min)s.", min=minimum)})
     return cents
+
+
+def parse_inactive_days(text: str) -> int:
+    """The days without activity after which a learner needs attention: a whole number 1–365."""
+    cleaned = text.strip()
+    if not cleaned:
+        return DEFAULT_INACTIVE_DAYS
+    if (
+        not cleaned.isascii()
+        or not cleaned.isdigit()
+        or not (INACTIVE_DAYS[0] <= int(cleaned) <= INACTIVE_DAYS[1])
+    ):
+        raise FormError(
+            {
+                "inactive_after_days": _(
+                    "Enter a whole number of days from %(min)s to %(max)s, for example 7.",
+                    min=INACTIVE_DAYS[0],
+                    max=INACTIVE_DAYS[1],
+                )
+            }
+        )
+    return int(cleaned)
 
 
 def first_free(base: str, taken: set[str]) -> str:
@@ -230,6 +259,7 @@ def _checked(form: CourseForm, session: Session, course: Course | None) -> dict[
     values: dict[str, object] = {}
     for name, read in (
         ("price_cents", lambda: parse_price(form.price)),
+        ("inactive_after_days", lambda: parse_inactive_days(form.inactive_after_days)),
         ("slug", lambda: _choose_slug(session, form.slug, title or "cursus", course)),
     ):
         try:

@@ -38,6 +38,7 @@ class MailForm(Form):
     module_opened: Checkbox = False
     new_enrolment: Checkbox = False
     new_message: Checkbox = False
+    attention_summary: Checkbox = False
 
 
 class UnsubscribeForm(Form):
@@ -74,6 +75,7 @@ def show_mail_preferences(request: Request, session: SessionDep, user: RequireUs
         "module_opened": preference.module_opened,
         "new_enrolment": preference.new_enrolment,
         "new_message": preference.new_message,
+        "attention_summary": preference.attention_summary,
     }
     return _mail_page(request, user, values, stopped=service.is_stopped(preference))
 
@@ -97,6 +99,7 @@ def save_mail_preferences(
             module_opened=data.module_opened,
             new_enrolment=data.new_enrolment,
             new_message=data.new_message,
+            attention_summary=data.attention_summary,
             now=now,
         )
     except FormError as exc:

@@ -12,6 +12,7 @@ from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, Step, VideoProvider
 from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR, MEDIA_DIR, QUESTIONNAIRES_DIR
 from api.catalog.packages.schema import (
+    DEFAULT_INACTIVE_DAYS,
     HEAD_FIELDS,
     CourseManifest,
     CoursePackage,
@@ -114,6 +115,9 @@ def render_package(package: CoursePackage) -> dict[str, str]:
     course = package.course.model_dump(mode="json", exclude_none=True)
     if not course["check_ins"]:
         del course["check_ins"]
+    # Left out at its default, as a package written by hand leaves it out.
+    if course["inactive_after_days"] == DEFAULT_INACTIVE_DAYS:
+        del course["inactive_after_days"]
     files = {COURSE_FILE: to_yaml(course)}
     for lesson in package.lessons.values():
         files[f"{LESSONS_DIR}/{lesson.file_name}"] = render_lesson(lesson)
@@ -247,6 +251,7 @@ def _manifest(
             "description": course.description,
             "outcomes": course.outcomes,
             "faq": course.faq,
+            "inactive_after_days": course.inactive_after_days,
             "modules": modules,
             "check_ins": check_ins,
         }

@@ -46,6 +46,9 @@ UNLOCK_AFTER_DAYS = (0, 3650)
 PRICE_CENTS = (0, MAX_PRICE_CENTS)
 # The lesson's journal prompt (Lesson.journal_prompt), one line.
 JOURNAL_PROMPT_LENGTH = 300
+# Days without activity before a learner is on her instructor's attention list.
+INACTIVE_DAYS = (1, 365)
+DEFAULT_INACTIVE_DAYS = 7
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Z]{2})?$")
 _LESSON_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,115}\.md$")
@@ -127,6 +130,7 @@ Cycles = Annotated[int, Strict(), _within(CYCLES)]
 EstimatedMinutes = Annotated[int, Strict(), _within(ESTIMATED_MINUTES)]
 UnlockAfterDays = Annotated[int, Strict(), _within(UNLOCK_AFTER_DAYS)]
 PriceCents = Annotated[int, Strict(), _within(PRICE_CENTS)]
+InactiveDays = Annotated[int, Strict(), _within(INACTIVE_DAYS)]
 Flag = Annotated[bool, Strict()]
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -199,6 +203,7 @@ class CourseManifest(_Strict):
     description: Markdown = ""
     outcomes: list[Sentence] = Field(default_factory=list)
     faq: list[FaqEntry] = Field(default_factory=list)
+    inactive_after_days: InactiveDays = DEFAULT_INACTIVE_DAYS
     modules: list[ModuleManifest]
     check_ins: list[CheckInManifest] = Field(default_factory=list, max_length=50)
 

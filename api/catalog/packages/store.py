@@ -231,6 +231,7 @@ def _course_values(course: CourseManifest) -> dict[str, Any]:
         "cover_image": course.cover_image,
         "outcomes": list(course.outcomes),
         "faq": [{"question": entry.question, "answer": entry.answer} for entry in course.faq],
+        "inactive_after_days": course.inactive_after_days,
     }
 
 

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from web.pages.studio import (
+    attention,
     courses,
     inbox,
     insight,
@@ -16,6 +17,7 @@ from web.pages.studio import (
 
 router = APIRouter(include_in_schema=False)
 router.include_router(courses.router)
+router.include_router(attention.router)
 router.include_router(learners.router)
 router.include_router(insight.router)
 router.include_router(lessons.router)

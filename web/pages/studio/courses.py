@@ -10,9 +10,11 @@ from sqlmodel import Session
 
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
+from api.attention import service as attention
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course
 from api.catalog.packages.schema import is_slug
+from api.clock import Now
 from api.db import SessionDep
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
@@ -132,16 +134,21 @@ def _to_course(slug: str, notice: str, anchor: str = "") -> RedirectResponse:
 
 
 @router.get("/studio", response_class=HTMLResponse)
-def show_studio(request: Request, session: SessionDep, user: RequireInstructor) -> HTMLResponse:
-    """Her courses (an admin's: all) with their status and learners."""
+def show_studio(
+    request: Request, session: SessionDep, user: RequireInstructor, now: Now
+) -> HTMLResponse:
+    """Her courses (an admin's: all) with their status and learners, and how many of her
+    learners need attention now."""
     rows = service.list_courses(session, viewer=user)
     notice = "deleted" if request.query_params.get("notice") == "deleted" else None
+    waiting = len(attention.waiting(session, viewer=user, now=now))
     context = {
         "rows": rows,
         "notice": notice,
         "viewer": user,
         # The inbox link says how many questions wait for an answer (one statement).
         "waiting": messages.waiting_count(session, viewer=user),
+        "attention_count": waiting,
     }
     return render(request, "studio/index.html", context)
 

@@ -1,31 +1,44 @@
 """Who is enrolled in a course, and giving or ending access by hand."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from api import i18n
 from api.accounts import service as accounts
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
+from api.attention import service as attention
 from api.catalog.models import Course
 from api.clock import Now
 from api.db import SessionDep
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
-from api.kit.ids import PathId, id_of
-from api.questionnaires import outcomes
+from api.kit.ids import PathId
+from api.kit.keyset import Cursor
+from api.studio import learner_page
 from api.studio import learners as learners_service
 from api.studio.access import owned_course
+from web.charts import Column, Frame, columns, scale_top
 from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.checkins import series_views
 from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+# Her practice chart: eight weekly columns in SVG units, about CSS pixels on a phone 390 px wide.
+WEEKS_WIDTH = 320
+WEEKS_HEIGHT = 196
+WEEKS_TOP = 26
+WEEKS_BASELINE = 156
+WEEKS_BAR = 24
+WEEKS_MIN_SCALE = 30  # so one short week does not fill the chart
 
 
 class GrantForm(Form):
@@ -85,21 +98,98 @@ def export_learners(session: SessionDep, user: RequireInstructor, now: Now, slug
     )
 
 
+@dataclass(frozen=True)
+class WeekBar:
+    """One week's column in her practice chart, placed."""
+
+    monday: date
+    period: str
+    day: str
+    month: str
+    minutes: int
+    days: int
+    column: Column
+
+
+@dataclass(frozen=True)
+class WeeksChart:
+    """Her minutes of practice per week, as columns ready to draw, with a summary in words."""
+
+    bars: list[WeekBar]
+    summary: str
+    width: int = WEEKS_WIDTH
+    height: int = WEEKS_HEIGHT
+    baseline: int = WEEKS_BASELINE
+    bar_width: int = WEEKS_BAR
+    label_y: int = WEEKS_BASELINE + 18
+    month_y: int = WEEKS_BASELINE + 32
+
+
+def _short_period(monday: date) -> str:
+    """Monday to Sunday in short: "30 nov – 6 dec"."""
+    sunday = monday + timedelta(days=6)
+    return f"{i18n.format_day_as(monday, 'd MMM')} – {i18n.format_day_as(sunday, 'd MMM')}"
+
+
+def weeks_chart(weeks: list[learner_page.WeekPractice]) -> WeeksChart:
+    """A column per week with its minutes, labelled with the Monday's day and month."""
+    minutes = [week.minutes for week in weeks]
+    top = scale_top(max(minutes, default=0), minimum=WEEKS_MIN_SCALE, step=10)
+    frame = Frame(WEEKS_WIDTH, WEEKS_TOP, WEEKS_BASELINE, high=top)
+    placed = columns(frame, minutes, bar_width=WEEKS_BAR)
+    bars = [
+        WeekBar(
+            week.monday,
+            _short_period(week.monday),
+            str(week.monday.day),
+            i18n.format_day_as(week.monday, "MMM").rstrip("."),
+            week.minutes,
+            week.days,
+            column,
+        )
+        for week, column in zip(weeks, placed, strict=True)
+    ]
+    total = sum(minutes)
+    days = sum(week.days for week in weeks)
+    summary = _(
+        "Minutes of practice per week over the last %(weeks)s weeks: %(minutes)s minutes on "
+        "%(days)s days in all.",
+        weeks=len(weeks),
+        minutes=total,
+        days=days,
+    )
+    return WeeksChart(bars, summary)
+
+
 @router.get("/studio/courses/{slug}/learners/{enrolment_id}", response_class=HTMLResponse)
 def show_learner(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, enrolment_id: PathId
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    now: Now,
+    slug: str,
+    enrolment_id: PathId,
 ) -> HTMLResponse:
-    """One learner of the course: her check-ins and kept test results in it, over time."""
+    """One learner of the course at a glance: progress, practice, check-ins, journal, questions."""
     course = _own_course(session, user, slug)
     enrolment, learner = learners_service.one_learner(
         session, course=course, enrolment_id=enrolment_id
     )
-    found = outcomes.series(session, user_id=id_of(learner), course=course)
+    after = Cursor.parse(request.query_params.get("after", ""))
+    page = learner_page.read(
+        session, course=course, enrolment=enrolment, learner=learner, now=now, cursor=after
+    )
     context: dict[str, Any] = {
         "course": course,
         "enrolment": enrolment,
         "learner": learner,
-        "measures": series_views(found, own=False),
+        "page": page,
+        "weeks": weeks_chart(page.weeks),
+        "paged": after is not None,
+        "measures": series_views(page.series, own=False),
+        "reason_label": attention.kind_of,
+        "status_label": _(learners_service.STATUS_LABELS.get(enrolment.status, enrolment.status)),
+        "source_label": _(learners_service.SOURCE_LABELS.get(enrolment.source, enrolment.source)),
     }
     return render(request, "studio/learner.html", context)
 
