@@ -8,11 +8,17 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlmodel import Session, create_engine, select
 
+from api.accounts.models import User
+from api.db import utcnow
+from api.seed import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD_INSTRUCTOR
 from tests.conftest import IN_CI, TEST_SECRET_KEY
 from tests.smtp import SmtpServer
 from tests.stripe_server import StripeServer
@@ -174,3 +180,40 @@ def log_in(page: Page, live_server: str, email: str, password: str) -> None:
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
+
+
+@pytest.fixture
+def demo_instructor_secret(server_env: dict[str, str], live_server: str) -> Iterator[str]:
+    """The seeded demo instructor with a second factor whose secret the test knows; what she had
+    before is put back afterwards, so the journeys that set up her second factor themselves
+    meet her as they expect."""
+    engine = create_engine(server_env["DATABASE_URL"])
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.email == DEMO_INSTRUCTOR_EMAIL)).one()
+        before: dict[str, Any] = {
+            "totp_secret": user.totp_secret,
+            "totp_enabled_at": user.totp_enabled_at,
+            "totp_last_step": user.totp_last_step,
+        }
+        secret = pyotp.random_base32()
+        user.totp_secret, user.totp_enabled_at, user.totp_last_step = secret, utcnow(), None
+        session.add(user)
+        session.commit()
+        try:
+            yield secret
+        finally:
+            for name, value in before.items():
+                setattr(user, name, value)
+            session.add(user)
+            session.commit()
+    engine.dispose()
+
+
+def sign_in_demo_instructor(page: Page, live_server: str, secret: str) -> None:
+    """Log in as the seeded demo instructor, with her password and a fresh code."""
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mailadres").fill(DEMO_INSTRUCTOR_EMAIL)
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD_INSTRUCTOR)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Doorgaan").click()

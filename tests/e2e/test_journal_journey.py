@@ -1,6 +1,7 @@
 """Noor follows Sterke basis on her phone. After the lesson on the first gentle squeeze she writes
 to its journal question (giving her consent in the same form), then a second entry of her own;
-she shares the first with her therapist, who then has exactly that one to read. Screenshots of
+she shares the first with her therapist, who then reads exactly that one on Noor's page in the
+studio. Screenshots of
 the journal pages at 390 px go to var/screenshots/.
 
 Noor and her enrolment are made in the live server's database; the course is the seeded sample.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, create_engine, select
 
 from api import i18n
@@ -22,7 +23,7 @@ from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.journal import service as journal
 from api.kit.ids import id_of
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in_demo_instructor
 from tests.factories import PASSWORD, make_user
 
 COURSE = "sterke-basis"
@@ -78,7 +79,9 @@ def fits_the_phone(page: Page) -> None:
     assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
 
 
-def test_she_writes_two_entries_and_shares_one(page: Page, live_server: str, stage: Stage) -> None:
+def test_she_writes_two_entries_and_shares_one(
+    *, page: Page, browser: Browser, live_server: str, stage: Stage, demo_instructor_secret: str
+) -> None:
     sign_in(page, live_server, stage.email)
     page.get_by_role("link", name=nl("Write in your journal")).click()
     expect(page.get_by_role("heading", name=nl("My journal"))).to_be_visible()
@@ -145,6 +148,18 @@ def test_she_writes_two_entries_and_shares_one(page: Page, live_server: str, sta
         "Het loslaten ging beter dan het aanspannen.\nIk voelde rust."
     ]
     assert readable[0].prompt == stage.prompt
+
+    # On her laptop, her therapist reads exactly that entry on Noor's page, not the other one.
+    laptop = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    studio = laptop.new_page()
+    sign_in_demo_instructor(studio, live_server, demo_instructor_secret)
+    studio.goto(f"{live_server}/studio/courses/{COURSE}/learners")
+    studio.get_by_role("link", name="Noor Visser").click()
+    expect(studio.get_by_role("heading", name="Noor Visser")).to_be_visible()
+    expect(studio.get_by_text("Het loslaten ging beter dan het aanspannen.")).to_be_visible()
+    expect(studio.get_by_text("Vandaag was ik moe")).to_have_count(0)
+    screenshot(studio, "journal-shared-in-studio")
+    laptop.close()
 
     # The edit page, with its delete confirmation.
     entries.nth(0).get_by_role("link", name=nl("Change or delete")).click()

@@ -13,22 +13,18 @@ again without a change.
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 from uuid import uuid4
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlmodel import Session, create_engine, select
 
 from api import i18n
 from api.accounts.models import User
-from api.db import utcnow
 from api.enrolment.models import Enrolment
 from api.questionnaires.models import Measurement
 from api.security.csrf import HEADER, cookie_name
-from api.seed import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD_INSTRUCTOR
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in_demo_instructor
 from tests.smtp import SmtpServer, links_in
 from tests.stripe_server import StripeServer
 
@@ -132,27 +128,6 @@ def complete_weeks(page: Page, live_server: str, weeks: int) -> None:
             assert response.status == 200, (lesson["slug"], response.status, response.text())
 
 
-@pytest.fixture
-def instructor_secret(database: Session) -> Iterator[str]:
-    """The demo instructor with a second factor whose secret this test knows; what she had
-    before is put back afterwards, so the other journeys meet her as they expect."""
-    user = database.exec(select(User).where(User.email == DEMO_INSTRUCTOR_EMAIL)).one()
-    before: dict[str, Any] = {
-        "totp_secret": user.totp_secret,
-        "totp_enabled_at": user.totp_enabled_at,
-        "totp_last_step": user.totp_last_step,
-    }
-    secret = pyotp.random_base32()
-    user.totp_secret, user.totp_enabled_at, user.totp_last_step = secret, utcnow(), None
-    database.add(user)
-    database.commit()
-    yield secret
-    for name, value in before.items():
-        setattr(user, name, value)
-    database.add(user)
-    database.commit()
-
-
 def test_from_the_pijntest_to_the_evidence(
     *,
     browser: Browser,
@@ -161,7 +136,7 @@ def test_from_the_pijntest_to_the_evidence(
     live_stripe: StripeServer,
     mail_server: SmtpServer,
     database: Session,
-    instructor_secret: str,
+    demo_instructor_secret: str,
 ) -> None:
     page = phone
     email = f"femke-{uuid4().hex[:8]}@kern.test"
@@ -231,12 +206,7 @@ def test_from_the_pijntest_to_the_evidence(
     # Her therapist, on her laptop: Femke's charts, and the course's counts.
     laptop = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
     studio = laptop.new_page()
-    studio.goto(live_server + "/login")
-    studio.get_by_label(nl("Email address")).fill(DEMO_INSTRUCTOR_EMAIL)
-    studio.get_by_label(nl("Password")).fill(DEMO_PASSWORD_INSTRUCTOR)
-    studio.get_by_role("button", name=nl("Log in")).click()
-    studio.get_by_label(nl("Code")).fill(pyotp.TOTP(instructor_secret).now())
-    studio.get_by_role("button", name=nl("Continue")).click()
+    sign_in_demo_instructor(studio, live_server, demo_instructor_secret)
 
     studio.goto(f"{live_server}/studio/courses/{COURSE}/learners")
     studio.get_by_role("link", name="Femke").click()
