@@ -21,6 +21,8 @@ class HeaderUser:
 
     name: str
     role: str
+    # Whether her menu offers "Vandaag" (see sessions.Visitor.learns).
+    learns: bool = True
 
 
 # Pages a user without a required second factor may still reach, to set it up or leave.
@@ -54,7 +56,7 @@ def visitor_of(request: Request, session: Session) -> Visitor:
         # Plain values for the page header: an error page is rendered after the request's
         # transaction rolled back, when the ORM objects can no longer be read.
         request.state.header_user = HeaderUser(
-            name=visitor.signed_in.name, role=visitor.signed_in.role
+            name=visitor.signed_in.name, role=visitor.signed_in.role, learns=visitor.learns
         )
     return visitor
 

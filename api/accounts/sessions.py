@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import and_, bindparam, case, delete, exists, true
 from sqlmodel import Session, col, select
 
-from api.accounts.models import AuthSession, User
+from api.accounts.models import AuthSession, Role, User
 from api.accounts.tokens import digest
 from api.config import Settings
 from api.db import utcnow
+from api.enrolment.models import Enrolment, EnrolmentStatus
 
 TOKEN_BYTES = 32  # 256 bits, well above the 128 the issue and OWASP ask for
 # Writing last_seen_at on every request would turn every page view into a write; a minute's
@@ -27,6 +28,9 @@ class Visitor:
 
     user: User | None = None
     auth_session: AuthSession | None = None
+    # Whether "Vandaag" is hers: every learner's, and an instructor's or admin's only while she
+    # follows a course herself (her phone's tab bar has room for four items).
+    learns: bool = False
 
     @property
     def pending_user(self) -> User | None:
@@ -78,10 +82,22 @@ def start(
     return token
 
 
+# Whether the user learns, asked in the same statement as the session: an instructor's active
+# enrolment is looked up by the (user_id, course_id) unique index, a learner's not at all.
+_LEARNS = case(
+    (col(User.role) == Role.learner.value, true()),
+    else_=exists().where(
+        and_(
+            col(Enrolment.user_id) == User.id,
+            col(Enrolment.status) == EnrolmentStatus.active.value,
+        )
+    ),
+)
+
 # Built once: every signed-in request runs it, and building a statement costs more than the
 # database takes to answer it.
 _BY_TOKEN = (
-    select(AuthSession, User)
+    select(AuthSession, User, _LEARNS.label("learns"))
     .join(User, col(User.id) == AuthSession.user_id)
     .where(AuthSession.token_hash == bindparam("token_hash"))
 )
@@ -99,7 +115,7 @@ def resolve(session: Session, settings: Settings, *, token: str | None) -> Visit
     row = session.exec(_BY_TOKEN, params={"token_hash": digest(token)}).first()
     if row is None:
         return Visitor()
-    auth_session, user = row
+    auth_session, user, learns = row
     now = utcnow()
     idle_limit = timedelta(minutes=settings.session_idle_minutes)
     if auth_session.expires_at <= now or auth_session.last_seen_at + idle_limit <= now:
@@ -110,7 +126,7 @@ def resolve(session: Session, settings: Settings, *, token: str | None) -> Visit
         auth_session.last_seen_at = now
         session.add(auth_session)
         session.flush()
-    return Visitor(user=user, auth_session=auth_session)
+    return Visitor(user=user, auth_session=auth_session, learns=bool(learns))
 
 
 def complete_second_factor(
