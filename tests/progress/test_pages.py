@@ -502,6 +502,37 @@ def test_streak_and_week_marks_follow_her_log(
     assert "Friday 20 November: still to come" in days[4][1]
 
 
+def test_her_streak_and_week_show_at_a_glance_above_the_first_card(
+    client: TestClient, session: Session, alice: User, clock: list[datetime]
+) -> None:
+    course = make_course(session)
+    enrol(session, alice, course)
+    step = step_of(session, course, StepKind.exercise)
+    for day in (16, 18, 19):  # Monday, Wednesday and Thursday (today)
+        log_practice(session, alice, step, amsterdam(2026, 11, day, 8, 0))
+
+    main = main_of(get(client, "/today"))
+
+    above, _below = main.split('class="today-card', 1)
+    glance = above.split('<p class="glance">', 1)[1].split("</p>", 1)[0]
+    assert "2 days in a row" in glance
+    assert "3 days practised this week" in glance
+    days = re.findall(r'<span class="glance__day([^"]*)"></span>', glance)
+    assert [i for i, classes in enumerate(days) if "--done" in classes] == [0, 2, 3]
+    assert "glance__day--today" in days[3]
+
+
+def test_a_week_without_practice_is_said_plainly_at_a_glance(
+    client: TestClient, session: Session, alice: User, clock: list[datetime]
+) -> None:
+    enrol(session, alice, make_course(session))
+
+    glance = main_of(get(client, "/today")).split('<p class="glance">', 1)[1].split("</p>")[0]
+
+    assert "Not practised yet this week" in glance
+    assert "in a row" not in glance
+
+
 def test_without_practice_the_streak_speaks_kindly(
     client: TestClient, session: Session, alice: User, clock: list[datetime]
 ) -> None:
