@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from api import i18n
 from api.accounts.models import Role, User
 from api.catalog.models import Course, Lesson, Module, Step
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentSource
 from tests.factories import enable_totp, log_in, make_course, make_user
 
 EN = {"Accept-Language": "en"}
@@ -497,17 +499,25 @@ def test_instructor_markdown_cannot_inject_script(client: TestClient, session: S
     assert not re.search(r"<[a-z][^>]*\son\w+=", main), "an event handler attribute got through"
 
 
-def test_lesson_page_stays_small(client: TestClient, session: Session) -> None:
+@pytest.mark.parametrize("enrolled", [False, True], ids=["visitor", "learner"])
+def test_lesson_page_stays_small(client: TestClient, session: Session, enrolled: bool) -> None:
     course = make_course(
         session, modules=6, lessons_per_module=4, steps_per_lesson=5, video_provider="youtube"
     )
+    if enrolled:  # her page adds the tab bar, her progress and the player's settings
+        learner = make_user(session)
+        enrolment_service.grant(
+            session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.manual
+        )
+        log_in(client, learner)
     html = client.get(f"/courses/{course.slug}/lessons/les-1-1").content
     assets = [
         client.get(path).content
         for path in re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)\?v=\w+)"', html.decode())
     ]
-    # kern.css, catalog.css, player.css, player.js, video.js
-    assert len(assets) == 5
+    # kern.css, catalog.css, player.css, player.js, video.js (for her also progress.css and
+    # conversations.css)
+    assert len(assets) == (7 if enrolled else 5)
     # What a phone downloads the first time, compressed as any web server sends it.
     assert sum(len(gzip.compress(part)) for part in [html, *assets]) < 40_000
 
