@@ -73,7 +73,9 @@ def test_she_writes_previews_and_publishes_a_course(browser: Browser, live_serve
     expect(page.get_by_text(re.compile("Span 5 tellen aan"))).to_be_visible()
     screenshot(page, "studio-preview")
 
-    page.go_back()
+    # From the preview straight back to where she was editing.
+    page.get_by_role("link", name=nl("Back to the editor")).click()
+    expect(page).to_have_url(re.compile(r"/studio/courses/[^/]+/lessons/\d+$"))
     page.get_by_role("link", name=TITLE).first.click()
     page.get_by_role("button", name=nl("Publish")).click()
     expect(
