@@ -140,6 +140,9 @@ def test_the_medical_disclaimer_is_on_the_page_and_in_the_footer(
 
     assert 'class="disclaimer"' in main_of(html)
     assert html.count('class="disclaimer"') == 2
+    # One landmark for it (the footer's), not two with the same name.
+    assert html.count('aria-label="Medical notice"') == 1
+    assert '<aside class="disclaimer"' not in main_of(html)
 
 
 def test_the_enrol_area_asks_a_visitor_to_make_an_account_first(
