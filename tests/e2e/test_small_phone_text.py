@@ -28,6 +28,12 @@ def test_a_long_word_in_a_heading_fits_whole_on_a_320_px_phone(
     assert heading.evaluate("e => e.scrollWidth <= e.clientWidth")
     screenshot(page, "two-factor-320")
 
+    # Vandaag fits too: her week's seven day marks shrink instead of pushing the page sideways.
+    page.goto(live_server + "/today")
+    expect(page.locator(".week__day")).to_have_count(7)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "today-320")
+
     # The lesson text hyphenates as Dutch: it carries the course's language.
     page.goto(live_server + LESSON)
     prose = page.locator("main .prose").first
