@@ -1,7 +1,7 @@
 """Languages: gettext catalogs, the request's locale, and Dutch-first formatting."""
 
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -128,6 +128,16 @@ def format_moment(value: datetime) -> str:
     )
 
 
+def html_time(value: date | datetime) -> str:
+    """A valid HTML `datetime` attribute: `2026-11-21` for a day, `2026-11-21T13:05:00Z` for a
+    moment (seconds, in UTC; a moment without a zone is stored as UTC)."""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def N_(message: str) -> str:  # noqa: N802 (the conventional gettext marker name)
     """Mark a text for extraction where it is translated later, at use."""
     return message
@@ -166,6 +176,7 @@ def jinja_environment(directory: Path) -> Environment:
     # Jinja's own newstyle gettext formats every text with `%`, through Markup's escaping, even
     # when there is nothing to fill in; most texts on a page have no placeholder.
     env.globals["gettext"] = _jinja_gettext
+    env.filters["html_time"] = html_time
     env.globals.update(
         format_price=format_price,
         format_day=format_day,

@@ -925,6 +925,8 @@ ROUTES: tuple[Row, ...] = (
     # Her own pages: "Vandaag" and her practice log show only her data.
     Row("GET", "/today", "signed-in", signed_in(OK)),
     Row("GET", "/practice", "signed-in", signed_in(OK)),
+    # "No, thank you" to Vandaag's reminder offer: only her own mail preferences change.
+    Row("POST", "/today/reminder-offer/close", "signed-in", signed_in(TO_TODAY)),
     # The complete/undo forms: refused like opening the locked lesson; staff go back to it.
     Row(
         "POST",

@@ -1,6 +1,8 @@
 """Dutch by default, English on request, and Dutch number and date formats."""
 
+import re
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -120,3 +122,22 @@ def test_a_language_choice_no_browser_sends_is_refused_in_her_language(client: T
     assert response.status_code == 422
     assert "Gebruik hoogstens 8 tekens." in response.text
     assert i18n.LOCALE_COOKIE not in response.cookies
+
+
+# A valid HTML date or global date-and-time string, as Kern writes them: seconds, in UTC.
+HTML_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2026, 11, 19, 7, 45, 12, 345678, tzinfo=ZoneInfo("Europe/Amsterdam")),
+         "2026-11-19T06:45:12Z"),
+        (datetime(2026, 11, 19, 6, 45, 12, 345678), "2026-11-19T06:45:12Z"),  # stored as UTC
+        (datetime(2026, 7, 1, 0, 30, tzinfo=ZoneInfo("Europe/Amsterdam")), "2026-06-30T22:30:00Z"),
+        (date(2026, 11, 19), "2026-11-19"),
+    ],
+)  # fmt: skip
+def test_a_time_attribute_has_seconds_and_its_zone(value: date | datetime, expected: str) -> None:
+    assert i18n.html_time(value) == expected
+    assert HTML_TIME.match(i18n.html_time(value))

@@ -43,6 +43,11 @@ TEXTS = {
     "paused": N_("Paused"),
     "done": N_("Done!"),
     "stopped": N_("Stopped before the end"),
+    "tooShort": N_("Not saved: too short"),
+    "tooShortHint": N_(
+        "You stopped before the first repetition or breath was finished, so there is nothing "
+        "to keep. Start again whenever you like."
+    ),
     "summaryReps": N_("Repetitions: %(done)s of %(total)s"),
     "summarySets": N_("Sets: %(done)s of %(total)s"),
     "summaryBreaths": N_("Breaths: %(done)s of %(total)s"),

@@ -38,4 +38,6 @@ class MailPreference(SQLModel, table=True):
     # weekly count of what waits on her attention list.
     new_message: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
     attention_summary: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    # She answered Vandaag's one-time offer to set a practice reminder ("Nee, dank je").
+    reminder_offer_closed: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())

@@ -215,6 +215,18 @@ def _set(session: Session, *, user_id: int, now: datetime, **changes: Any) -> No
     _forget_loaded(session, user_id)
 
 
+def offers_reminder(session: Session, *, user_id: int) -> bool:
+    """Whether Vandaag still offers her to set a practice reminder: she has none set and has
+    not said no to the offer (one statement)."""
+    preference = get(session, user_id=user_id)
+    return not preference.reminder_weekdays and not preference.reminder_offer_closed
+
+
+def close_reminder_offer(session: Session, *, user_id: int, now: datetime) -> None:
+    """She does not want the reminder offer: it is not shown again."""
+    _set(session, user_id=user_id, now=now, reminder_offer_closed=True)
+
+
 def has_account(session: Session, *, user_id: int) -> bool:
     """Whether an unsubscribe link's account still exists."""
     return session.get(User, user_id) is not None
@@ -263,6 +275,7 @@ def export(session: Session, *, user: User) -> dict[str, Any] | None:
         "new_enrolment": preference.new_enrolment,
         "new_message": preference.new_message,
         "attention_summary": preference.attention_summary,
+        "reminder_offer_closed": preference.reminder_offer_closed,
         "updated_at": preference.updated_at.isoformat(),
     }
 

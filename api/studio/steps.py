@@ -34,14 +34,15 @@ from api.studio.modules import move_within, renumber
 
 MAX_CUES = 20
 
-# The dosing a new step starts with (see PRODUCT.md): slow squeezes held 8 s, relaxed 8 s,
-# 10 times, 3 sets; breathing in 4, out 6.
+# The dosing a new step starts with: gentler than the 8-10 s holds of PRODUCT.md, because a
+# new learner often cannot hold that long yet and relaxing fully matters as much as squeezing;
+# the form's hint tells the instructor to build up from here. Breathing in 4, out 6.
 DEFAULTS: dict[str, dict[str, int]] = {
     StepKind.exercise: {
-        "hold_seconds": 8,
-        "relax_seconds": 8,
-        "reps": 10,
-        "sets": 3,
+        "hold_seconds": 5,
+        "relax_seconds": 10,
+        "reps": 8,
+        "sets": 2,
         "rest_seconds": 30,
     },
     StepKind.breathing: {"inhale_seconds": 4, "hold_seconds": 0, "exhale_seconds": 6, "cycles": 10},

@@ -21,6 +21,17 @@ def browser(client: TestClient, user_agent: str) -> TestClient:
     return TestClient(client.app, base_url=str(client.base_url), headers={"User-Agent": user_agent})
 
 
+FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+CHROME_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
 def sessions_of(session: Session, user: User) -> list[AuthSession]:
     session.expire_all()
     return list(session.exec(select(AuthSession).where(AuthSession.user_id == user.id)).all())
@@ -67,20 +78,44 @@ def test_the_account_page_lists_where_she_is_logged_in(
     client: TestClient, session: Session
 ) -> None:
     alice = make_user(session)
-    laptop = browser(client, "Firefox op de laptop")
-    phone = browser(client, "Safari op de telefoon")
+    laptop = browser(client, FIREFOX_WINDOWS)
+    phone = browser(client, SAFARI_IPHONE)
     log_in(laptop, alice)
     log_in(phone, alice)
 
     page = laptop.get("/account")
 
     assert page.status_code == 200
-    assert "Firefox op de laptop" in page.text
-    assert "Safari op de telefoon" in page.text
+    assert "Firefox op Windows" in page.text
+    assert "Safari op iPhone" in page.text
+    assert "Mozilla/5.0" not in page.text
     [end_form] = re.findall(r'action="/account/sessions/(\d+)/end"', page.text)
     [phone_session] = [row for row in sessions_of(session, alice) if "Safari" in row.user_agent]
     assert int(end_form) == phone_session.id
     assert 'action="/account/sessions/end-others"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (CHROME_ANDROID, "Chrome op Android"),
+        (SAFARI_IPHONE, "Safari op iPhone"),
+        (FIREFOX_WINDOWS, "Firefox op Windows"),
+        ("", "Onbekende browser"),
+        ("a device without a name", "Onbekende browser"),
+    ],
+)
+def test_each_device_is_named_as_she_knows_it(
+    user_agent: str, shown: str, client: TestClient, session: Session
+) -> None:
+    alice = make_user(session)
+    device = browser(client, user_agent)
+    log_in(device, alice)
+
+    page = device.get("/account")
+
+    sessions_html = page.text.split('class="session-list"', 1)[1].split("</ul>", 1)[0]
+    assert shown in sessions_html
 
 
 def test_log_out_everywhere_else_ends_only_the_other_browsers(

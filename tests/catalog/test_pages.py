@@ -142,6 +142,9 @@ def test_the_medical_disclaimer_is_on_the_page_and_in_the_footer(
 
     assert 'class="disclaimer"' in main_of(html)
     assert html.count('class="disclaimer"') == 2
+    # One landmark for it (the footer's), not two with the same name.
+    assert html.count('aria-label="Medical notice"') == 1
+    assert '<aside class="disclaimer"' not in main_of(html)
 
 
 def test_the_enrol_area_asks_a_visitor_to_make_an_account_first(
@@ -294,6 +297,38 @@ def test_published_courses_show_no_draft_banner(client: TestClient, session: Ses
     log_in(client, owner, secret=enable_totp(session, owner))
 
     assert "Draft — only you can see this" not in get(client, f"/courses/{course.slug}")
+
+
+@pytest.mark.parametrize("who", ["its instructor", "admin"])
+def test_a_previewed_lesson_leads_back_to_its_editor(
+    who: str, client: TestClient, session: Session
+) -> None:
+    owner = make_user(session, role=Role.instructor)
+    course = make_course(session, instructor=owner, status="draft")
+    if who == "admin":
+        signed_in_as(client, session, Role.admin)
+    else:
+        log_in(client, owner, secret=enable_totp(session, owner))
+    lesson = lesson_of(session, course, "les-1-2")
+
+    main = main_of(get(client, f"/courses/{course.slug}/lessons/les-1-2"))
+
+    editor = f'href="/studio/courses/{course.slug}/lessons/{lesson.id}"'
+    assert re.search(editor + r'><span aria-hidden="true">←</span> Back to the editor</a>', main)
+
+
+@pytest.mark.parametrize("who", ["learner", "other instructor"])
+def test_a_learner_sees_no_way_into_the_editor(
+    who: str, client: TestClient, session: Session
+) -> None:
+    course = make_course(session)
+    role = Role.learner if who == "learner" else Role.instructor
+    signed_in_as(client, session, role)
+
+    html = get(client, f"/courses/{course.slug}/lessons/les-1-1")
+
+    assert "Back to the editor" not in html
+    assert "/studio/courses/" not in main_of(html)
 
 
 # --- locked lessons ---------------------------------------------------------------------------

@@ -138,3 +138,34 @@ def test_a_practice_saved_offline_arrives_once_the_network_is_back(
 
     page.goto(live_server + "/practice")
     expect(page.get_by_text(note)).to_have_count(1)
+
+
+BREATHING = "Buik en bekkenbodem zacht"  # in 4, out 6, 10 breaths
+
+
+def test_breathing_counts_down_and_a_stop_in_the_first_breath_says_nothing_was_kept(
+    page: Page, live_server: str
+) -> None:
+    sign_in(page, live_server)
+    open_lesson_on_a_fake_clock(page, live_server)
+    step = page.locator("li.step", has=page.get_by_role("heading", name=BREATHING))
+    step.get_by_role("button", name=f"Begin {BREATHING}").click()
+
+    # Breathing counts the same way as a hold: down to 1.
+    expect_phase(step, "Adem in", "4")
+    page.clock.run_for(1000)
+    expect_phase(step, "Adem in", "3")
+    page.clock.run_for(3000)
+    expect_phase(step, "Adem uit", "6")
+    page.clock.run_for(1000)
+    expect_phase(step, "Adem uit", "5")
+
+    # Stopped before the first breath is done: she is told that nothing was kept.
+    step.get_by_role("button", name="Stop").click()
+    told = step.get_by_role("heading", name="Niet bewaard: te kort")
+    expect(told).to_be_focused()
+    expect(step.get_by_role("button", name="Bewaar in mijn oefenlog")).to_have_count(0)
+    screenshot(page, "player-too-short")
+    step.get_by_role("button", name="Sluiten").click()
+    expect(step.get_by_role("button", name=f"Begin {BREATHING}")).to_be_focused()
+    assert page.evaluate(QUEUE) == 0

@@ -62,7 +62,7 @@ def test_she_writes_previews_and_publishes_a_course(browser: Browser, live_serve
     expect(page.get_by_text("dQw4w9WgXcQ").first).to_be_visible()
 
     page.get_by_role("button", name=re.compile(nl("Exercise"))).first.click()
-    expect(page.locator(".lesson-steps > li").first).to_contain_text("Span 8 tellen aan")
+    expect(page.locator(".lesson-steps > li").first).to_contain_text("Span 5 tellen aan")
     screenshot(page, "studio-lesson")
 
     # The lesson exactly as a learner will see it: video placeholder and the exercise player.
@@ -70,10 +70,12 @@ def test_she_writes_previews_and_publishes_a_course(browser: Browser, live_serve
     expect(page.get_by_role("heading", level=1)).to_have_text(LESSON)
     expect(page.locator("[data-video][data-provider='youtube']")).to_be_visible()
     expect(page.locator("li.step[data-kind='exercise']")).to_have_count(1)
-    expect(page.get_by_text(re.compile("Span 8 tellen aan"))).to_be_visible()
+    expect(page.get_by_text(re.compile("Span 5 tellen aan"))).to_be_visible()
     screenshot(page, "studio-preview")
 
-    page.go_back()
+    # From the preview straight back to where she was editing.
+    page.get_by_role("link", name=nl("Back to the editor")).click()
+    expect(page).to_have_url(re.compile(r"/studio/courses/[^/]+/lessons/\d+$"))
     page.get_by_role("link", name=TITLE).first.click()
     page.get_by_role("button", name=nl("Publish")).click()
     expect(

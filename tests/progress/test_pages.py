@@ -600,6 +600,20 @@ def test_the_log_lists_her_practices_newest_first(
     assert course.title in main
 
 
+def test_the_log_gives_each_practice_a_valid_time_attribute(
+    client: TestClient, session: Session, alice: User, clock: list[datetime]
+) -> None:
+    course = make_course(session)
+    enrol(session, alice, course)
+    step = step_of(session, course, StepKind.exercise)
+    moment = amsterdam(2026, 11, 19, 7, 45).replace(second=12, microsecond=345678)
+    log_practice(session, alice, step, moment)
+
+    main = main_of(get(client, "/practice"))
+
+    assert re.findall(r'<time datetime="([^"]*)"', main) == ["2026-11-19T06:45:12Z"]
+
+
 def test_the_log_pages_by_fifty(
     client: TestClient, session: Session, alice: User, clock: list[datetime]
 ) -> None:

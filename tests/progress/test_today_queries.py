@@ -29,9 +29,10 @@ NOW = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 # The session lookup, her enrolled courses, her progress, her practice (the days she
 # practised and today's count per step, in one statement) and her courses' check-ins; the
 # courses' modules, lessons and steps come from the per-version content cache
-# (api/catalog/content.py), which the first request after a change fills with three more; and
-# the answers from her therapist she has not read yet.
-TODAY_STATEMENTS = 6
+# (api/catalog/content.py), which the first request after a change fills with three more; the
+# answers from her therapist she has not read yet; and her mail preferences, for the one-time
+# offer to set a practice reminder (whether she has reminders or said no to it).
+TODAY_STATEMENTS = 7
 # When her courses have check-ins: the occasions she filled in already.
 CHECK_IN_STATEMENTS = 1
 # The session lookup, the course with her enrolment, her progress in the course, and the visit

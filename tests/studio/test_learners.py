@@ -178,6 +178,24 @@ def test_each_learner_shows_how_when_status_progress_activity_and_practice(
     assert "not yet" in carla_row
 
 
+def test_the_times_on_the_page_are_valid_html(
+    client: TestClient, session: Session, course: Course
+) -> None:
+    alice = make_user(session, name="Alice Bakker")
+    at = datetime(2026, 11, 3, 20, 0, 7, 123456, tzinfo=AMSTERDAM)
+    enrol(session, alice, course, at=at)
+    practise(session, alice, course, days_ago(1).replace(microsecond=654321))
+
+    html = client.get(f"/studio/courses/{course.slug}/learners").text
+
+    times = re.findall(r'datetime="([^"]*)"', html)
+    assert times[0] == "2026-11-03T19:00:07Z"
+    assert len(times) == 2
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", time) for time in times)
+    # HTML allows no role on the rows and cells of a table.
+    assert not re.search(r"<t[rhd][ >][^>]*role=", html)
+
+
 @pytest.mark.parametrize(
     "case",
     [

@@ -76,11 +76,12 @@ def test_a_new_exercise_starts_with_the_usual_dosing(
     )
     assert (step.kind, step.position, step.title) == ("exercise", 3, "Exercise")
     dosing = (step.hold_seconds, step.relax_seconds, step.reps, step.sets, step.rest_seconds)
-    assert dosing == (8, 8, 10, 3, 30)
+    assert dosing == (5, 10, 8, 2, 30)
     session.refresh(course)
     assert (lesson.version, course.version) == (versions[0] + 1, versions[1] + 1)
     page = client.get(response.headers["location"]).text
-    assert "Tighten for 8 counts, relax for 8 counts — 10 times, 3 sets, 30 seconds rest" in page
+    assert "Tighten for 5 counts, relax for 10 counts — 8 times, 2 sets, 30 seconds rest" in page
+    assert "Start gently" in page
     assert re.search(r'<details class="lesson-step__edit" open>\s*<summary>', page)
 
 

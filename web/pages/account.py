@@ -6,7 +6,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.accounts import email_change, personal_data, service, sessions, tokens, totp, twofactor
+from api.accounts import (
+    devices,
+    email_change,
+    personal_data,
+    service,
+    sessions,
+    tokens,
+    totp,
+    twofactor,
+)
 from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
@@ -57,6 +66,7 @@ def _account_page(
         "account": user,
         "pending_email": email_change.pending(session, user=user),
         "sessions": sessions.active(session, user=user),
+        "device_name": devices.describe,
         "current_session_id": visitor.auth_session.id if visitor.auth_session else None,
         "orders": payments_service.orders_of(session, user=user),
         "order_statuses": payments_service.STATUS_LABELS,

@@ -280,6 +280,12 @@ def _lesson_response(
         "practice_api": PRACTICE_API,
         "practice_log": PRACTICE_LOG_PAGE,
         "viewer_id": user.id if user else None,
+        # The instructor or an admin previewing from the studio gets a way back to the editor.
+        "editor_url": (
+            f"/studio/courses/{slug}/lessons/{view.lesson.id}"
+            if service.can_preview(user, view.outline.course)
+            else None
+        ),
         # Read from her account row, which the session lookup brought: no statement.
         "ask_consent": user is not None and not consent_service.has_health_consent(user),
         # Public questions and answers her instructor made of conversations (one statement).

@@ -30,6 +30,7 @@ from api.progress import today as today_service
 from api.progress.practice import DayTotal, PracticeEntry
 from api.progress.today import PracticeItem
 from api.questionnaires import outcomes
+from api.reminders import service as reminders
 from web.charts import Frame, columns, scale_top, week_period
 from web.pages.catalog import (
     PRACTICE_API,
@@ -115,9 +116,19 @@ def show_today(request: Request, session: SessionDep, user: RequireUser, now: No
         "completed_text": completed_text,
         # Answers from her therapist she has not read yet (one statement).
         "answers": messages.unread_answers(session, learner=user),
+        # Once she follows a course: the offer to set a practice reminder (one statement).
+        "offer_reminder": bool(today.courses)
+        and reminders.offers_reminder(session, user_id=id_of(user)),
         **ask_form_context(user),
     }
     return render(request, "progress/today.html", context)
+
+
+@router.post("/today/reminder-offer/close")
+def close_reminder_offer(session: SessionDep, user: RequireUser, now: Now) -> RedirectResponse:
+    """ "No, thank you" to the reminder offer: Vandaag does not show it again."""
+    reminders.close_reminder_offer(session, user_id=id_of(user), now=now)
+    return RedirectResponse("/today", status_code=303)
 
 
 # --- the practice log and its week chart -----------------------------------------------------

@@ -165,7 +165,7 @@
       return null;
     }
     for (var cycle = 1; cycle <= cycles; cycle += 1) {
-      var at = { cycle: cycle, cycles: cycles, up: true };
+      var at = { cycle: cycle, cycles: cycles };
       [["inhale", inhale, 0, 1], ["hold", hold, 1, 1], ["exhale", exhale, 1, 0]].forEach(function (part) {
         if (part[1]) {
           phases.push(assign({ name: part[0], seconds: part[1], from: part[2], to: part[3] }, at));
@@ -406,7 +406,7 @@
     player.parts.word.textContent = word;
     player.parts.position.textContent = where(phase);
     player.parts.side.textContent = phase.side ? t(phase.side === "left" ? "sideLeft" : "sideRight") : "";
-    var seconds = phase.up ? phase.seconds : Math.max(1, Math.ceil((phase.end - now) / 1000)); // less after a pause
+    var seconds = Math.max(1, Math.ceil((phase.end - now) / 1000)); // less after a pause
     say(phase.name === "squeeze" ? word : plural(timed, seconds, { phase: word }));
     moveCue(player, now);
     signal(phase.name);
@@ -423,14 +423,13 @@
     return t("rep", phase) + (phase.sets > 1 ? " · " + t("set", phase) : "");
   }
 
-  // Breathing counts up (1, 2, 3, 4), the rest counts down to 1; the squeeze cue shows no number.
+  // Every phase counts down to 1 (breathing too: "in 4, 3, 2, 1" like "hold 4, 3, 2, 1"), so she
+  // reads one direction only; the squeeze cue shows no number.
   // Only what changed is written: screen readers and slow phones both prefer a quiet DOM.
   function show(player, now) {
     var phase = player.plan.phases[player.index];
     var count = "";
-    if (phase.up) {
-      count = String(Math.min(phase.seconds, Math.floor((now - phase.start) / 1000) + 1));
-    } else if (phase.name !== "squeeze") {
+    if (phase.name !== "squeeze") {
       count = String(Math.max(1, Math.ceil((phase.end - now) / 1000)));
     }
     var left = t("timeLeft", { time: clock(Math.ceil((player.plan.total - now) / 1000)) });
@@ -476,8 +475,22 @@
     if (player.repsDone > 0) {
       finish(player, false);
     } else {
-      close(player);
+      tooShort(player);
     }
+  }
+
+  // Stopped before the first repetition or breath was done: there is nothing to log, and she is
+  // told so instead of the player simply vanishing.
+  function tooShort(player) {
+    var heading = make("h4", "player__done-title", t("tooShort"), { tabindex: "-1" });
+    var panel = append(make("div", "player player--done player--unsaved"), [
+      heading,
+      make("p", "player__why", t("tooShortHint")),
+      closeButton(player)
+    ]);
+    player.panel.replaceWith(panel);
+    player.panel = panel;
+    heading.focus();
   }
 
   function close(player) {
