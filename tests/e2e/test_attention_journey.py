@@ -47,8 +47,10 @@ class Stage:
     enrolment: int
 
 
-@pytest.fixture(scope="module")
-def stage(server_env: dict[str, Any]) -> Iterator[Stage]:
+# Session-wide, like the live server whose database it writes to: xdist may split this
+# module's tests, and a module fixture set up twice would write its rows twice.
+@pytest.fixture(scope="session")
+def stage(server_env: dict[str, Any], live_server: str) -> Iterator[Stage]:
     engine = create_engine(server_env["DATABASE_URL"])
     now = utcnow()
     with Session(engine) as session:

@@ -41,7 +41,9 @@ class Stage:
     database_url: str
 
 
-@pytest.fixture(scope="module")
+# Session-wide, like the live server whose database it writes to: xdist may split this
+# module's tests, and a module fixture set up twice would write its rows twice.
+@pytest.fixture(scope="session")
 def stage(server_env: dict[str, Any], live_server: str) -> Iterator[Stage]:
     """Noor, enrolled in the seeded Sterke basis, without health-data consent yet."""
     engine = create_engine(server_env["DATABASE_URL"])

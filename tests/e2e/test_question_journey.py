@@ -41,8 +41,10 @@ class Stage:
     secret: str
 
 
-@pytest.fixture(scope="module")
-def stage(server_env: dict[str, Any]) -> Iterator[Stage]:
+# Session-wide, like the live server whose database it writes to: xdist may split this
+# module's tests, and a module fixture set up twice would write its rows twice.
+@pytest.fixture(scope="session")
+def stage(server_env: dict[str, Any], live_server: str) -> Iterator[Stage]:
     engine = create_engine(server_env["DATABASE_URL"])
     with Session(engine) as session:
         teacher = make_user(session, name="Tessa Therapeut", role=Role.instructor)

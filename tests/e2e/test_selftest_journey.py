@@ -23,7 +23,9 @@ FREE_COURSE = "adem-en-ontspan"
 PAID_COURSE = "sterke-basis"
 
 
-@pytest.fixture(scope="module")
+# Session-wide, like the live server whose database it writes to: xdist may split this
+# module's tests, and a module fixture set up twice would write its rows twice.
+@pytest.fixture(scope="session")
 def self_test(server_env: dict[str, str], live_server: str) -> str:
     """A published self-test of the paid sample course, written into the live database."""
     engine = create_engine(server_env["DATABASE_URL"])

@@ -48,7 +48,9 @@ class Stage:
     email: str
 
 
-@pytest.fixture(scope="module")
+# Session-wide, like the live server whose database it writes to: xdist may split this
+# module's tests, and a module fixture set up twice would write its rows twice.
+@pytest.fixture(scope="session")
 def stage(server_env: dict[str, Any], live_server: str) -> Iterator[Stage]:
     """Fenna, enrolled in the seeded Sterke basis, who practised yesterday and today."""
     engine = create_engine(server_env["DATABASE_URL"])
