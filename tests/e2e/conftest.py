@@ -1,6 +1,7 @@
 """A real Kern server on a free port and a real Chromium (Debian's) driven by Playwright."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,13 +14,15 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from sqlmodel import Session, create_engine, select
 
+from api import i18n
 from api.accounts.models import User
 from api.db import utcnow
 from api.seed import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD_INSTRUCTOR
 from tests.conftest import IN_CI, TEST_SECRET_KEY
+from tests.factories import PASSWORD
 from tests.smtp import SmtpServer
 from tests.stripe_server import StripeServer
 
@@ -174,12 +177,35 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def log_in(page: Page, live_server: str, email: str, password: str) -> None:
-    """Sign in from the Dutch login page, as a learner would."""
+def nl(message: str) -> str:
+    """The Dutch text she sees for an English msgid."""
+    return str(i18n.translations("nl").ugettext(message))
+
+
+def log_in(
+    page: Page, live_server: str, email: str, password: str = PASSWORD, *, secret: str | None = None
+) -> None:
+    """Sign in from the Dutch login page, as a learner would; with `secret`, give the two-step
+    code as an instructor does."""
     page.goto(live_server + "/login")
     page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
+    if secret is not None:
+        expect(page).to_have_url(re.compile(r"/login/two-factor"))
+        page.get_by_label(nl("Code")).fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name=nl("Continue")).click()
+
+
+def choose(page: Page, question: str, answer: str) -> None:
+    """Tap an answer of a question, as she does with her thumb."""
+    group = page.get_by_role("group", name=question)
+    group.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(answer)}\s*$")).click()
+
+
+def fits_the_phone(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
 
 
 @pytest.fixture
@@ -211,9 +237,4 @@ def demo_instructor_secret(server_env: dict[str, str], live_server: str) -> Iter
 
 def sign_in_demo_instructor(page: Page, live_server: str, secret: str) -> None:
     """Log in as the seeded demo instructor, with her password and a fresh code."""
-    page.goto(live_server + "/login")
-    page.get_by_label("E-mailadres").fill(DEMO_INSTRUCTOR_EMAIL)
-    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD_INSTRUCTOR)
-    page.get_by_role("button", name="Inloggen").click()
-    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Doorgaan").click()
+    log_in(page, live_server, DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD_INSTRUCTOR, secret=secret)

@@ -26,8 +26,8 @@ from api.journal.models import JournalEntry
 from api.kit.ids import id_of
 from api.messages.models import Message, Thread
 from api.progress.models import PracticeLog
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_checkin_journey import _measure, fits_the_phone, nl, sign_in
+from tests.e2e.conftest import fits_the_phone, log_in, nl, screenshot
+from tests.e2e.test_checkin_journey import _measure
 from tests.factories import agree_to_health_data, enable_totp, make_course, make_user
 from tests.questionnaires.checkin_factories import (
     add_check_in,
@@ -111,7 +111,7 @@ def test_a_worse_check_in_is_on_the_list_until_handled(
 ) -> None:
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    sign_in(page, live_server, stage.teacher, stage.secret)
+    log_in(page, live_server, stage.teacher, secret=stage.secret)
 
     page.goto(live_server + "/studio")
     page.get_by_role("link", name=re.compile(r"^Aandacht \(1\)")).click()

@@ -14,21 +14,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, create_engine
 
-from api import i18n
 from api.accounts.models import Role, User
 from api.catalog.models import Course
 from api.db import utcnow
 from api.questionnaires import service
 from api.questionnaires.models import Questionnaire
 from api.questionnaires.scoring import read_answers, score
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import choose, fits_the_phone, log_in, nl, screenshot
 from tests.factories import (
-    PASSWORD,
     agree_to_health_data,
     enable_totp,
     make_course,
@@ -40,10 +37,6 @@ from tests.questionnaires.checkin_factories import (
     enrol_at,
     make_questionnaire,
 )
-
-
-def nl(message: str) -> str:
-    return str(i18n.translations("nl").ugettext(message))
 
 
 @dataclass(frozen=True)
@@ -115,32 +108,10 @@ def stage(server_env: dict[str, Any], live_server: str) -> Iterator[Stage]:
     engine.dispose()
 
 
-def sign_in(page: Page, live_server: str, email: str, secret: str | None = None) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label(nl("Email address")).fill(email)
-    page.get_by_label(nl("Password")).fill(PASSWORD)
-    page.get_by_role("button", name=nl("Log in")).click()
-    if secret is not None:
-        expect(page).to_have_url(re.compile(r"/login/two-factor"))
-        page.get_by_label(nl("Code")).fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name=nl("Continue")).click()
-
-
-def choose(page: Page, question: str, answer: str) -> None:
-    """Tap an answer of a question, as she does with her thumb."""
-    group = page.get_by_role("group", name=question)
-    group.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(answer)}\s*$")).click()
-
-
-def fits_the_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
-
-
 def test_her_check_in_comes_first_and_her_chart_shows_the_change(
     page: Page, live_server: str, stage: Stage
 ) -> None:
-    sign_in(page, live_server, stage.lotte)
+    log_in(page, live_server, stage.lotte)
     expect(page).to_have_url(re.compile(r"/today$"))
     card = page.locator(".checkin-card")
     expect(card).to_contain_text(nl("Check-in: how are you now?"))
@@ -179,7 +150,7 @@ def test_her_check_in_comes_first_and_her_chart_shows_the_change(
 def test_a_warning_sign_ends_with_the_advice_to_see_a_doctor(
     page: Page, live_server: str, stage: Stage
 ) -> None:
-    sign_in(page, live_server, stage.mira)
+    log_in(page, live_server, stage.mira)
     page.locator(".checkin-card").get_by_role("link", name=nl("Start the check-in")).click()
     choose(page, "Hoe vaak verlies je urine?", "elke dag")
     choose(page, "Hoeveel last heb je ervan?", "5")
@@ -198,7 +169,7 @@ def test_her_therapist_sees_her_charts_and_the_course_counts(
 ) -> None:
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    sign_in(page, live_server, stage.teacher, stage.secret)
+    log_in(page, live_server, stage.teacher, secret=stage.secret)
 
     page.goto(f"{live_server}/studio/courses/{stage.course}/learners")
     page.get_by_role("link", name="Lotte Bakker").click()

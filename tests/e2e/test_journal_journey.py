@@ -16,22 +16,24 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, create_engine, select
 
-from api import i18n
 from api.accounts.models import User
 from api.catalog.models import Course, Lesson
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.journal import service as journal
 from api.kit.ids import id_of
-from tests.e2e.conftest import screenshot, sign_in_demo_instructor
-from tests.factories import PASSWORD, make_user
+from tests.e2e.conftest import (
+    choose,
+    fits_the_phone,
+    log_in,
+    nl,
+    screenshot,
+    sign_in_demo_instructor,
+)
+from tests.factories import make_user
 
 COURSE = "sterke-basis"
 LESSON = "de-eerste-zachte-aanspanning"
-
-
-def nl(message: str) -> str:
-    return str(i18n.translations("nl").ugettext(message))
 
 
 @dataclass(frozen=True)
@@ -62,29 +64,11 @@ def stage(server_env: dict[str, Any], live_server: str) -> Iterator[Stage]:
     engine.dispose()
 
 
-def sign_in(page: Page, live_server: str, email: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label(nl("Email address")).fill(email)
-    page.get_by_label(nl("Password")).fill(PASSWORD)
-    page.get_by_role("button", name=nl("Log in")).click()
-    expect(page).to_have_url(re.compile(r"/today"))
-
-
-def choose(page: Page, question: str, answer: str) -> None:
-    """Tap a number on a scale row, as she does with her thumb."""
-    group = page.get_by_role("group", name=re.compile(re.escape(question)))
-    group.locator("label").filter(has_text=re.compile(rf"^\s*{re.escape(answer)}\s*$")).click()
-
-
-def fits_the_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
-
-
 def test_she_writes_two_entries_and_shares_one(
     *, page: Page, browser: Browser, live_server: str, stage: Stage, demo_instructor_secret: str
 ) -> None:
-    sign_in(page, live_server, stage.email)
+    log_in(page, live_server, stage.email)
+    expect(page).to_have_url(re.compile(r"/today"))
     page.get_by_role("link", name=nl("Write in your journal")).click()
     expect(page.get_by_role("heading", name=nl("My journal"))).to_be_visible()
     screenshot(page, "journal-empty")

@@ -19,12 +19,11 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlmodel import Session, create_engine, select
 
-from api import i18n
 from api.accounts.models import User
 from api.enrolment.models import Enrolment
 from api.questionnaires.models import Measurement
 from api.security.csrf import HEADER, cookie_name
-from tests.e2e.conftest import screenshot, sign_in_demo_instructor
+from tests.e2e.conftest import nl, screenshot, sign_in_demo_instructor
 from tests.smtp import SmtpServer, links_in
 from tests.stripe_server import StripeServer
 
@@ -48,10 +47,6 @@ HONEST = [
 ]
 # The same, but she does have pain at night that does not ease (the tenth screen).
 WITH_NIGHT_PAIN = [*HONEST[:9], ("choice", "Ja"), HONEST[10]]
-
-
-def nl(message: str) -> str:
-    return str(i18n.translations("nl").ugettext(message))
 
 
 @pytest.fixture

@@ -11,15 +11,10 @@ import re
 from playwright.sync_api import Page, expect
 
 from api.seed import DEMO_PASSWORD_LEARNER
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import fits_the_phone, log_in, screenshot
 
 EMAIL = "deelnemer@kern.test"
 PERCENT = re.compile(r"(\d+)% van de cursus")
-
-
-def fits_the_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
 
 
 def percent_done(page: Page) -> int:

@@ -12,25 +12,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, create_engine
 
-from api import i18n
 from api.accounts.models import Role
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
-from tests.e2e.conftest import screenshot
-from tests.factories import PASSWORD, enable_totp, make_course, make_user
+from tests.e2e.conftest import fits_the_phone, log_in, nl, screenshot
+from tests.factories import enable_totp, make_course, make_user
 from tests.smtp import SmtpServer, links_in, text_of
 
 QUESTION = "Ik voel de oefening vooral in mijn rug.\nDoe ik iets verkeerd?"
 ANSWER = "Goed dat je het vraagt. Leg een kussen onder je knieën en adem rustig uit."
-
-
-def nl(message: str) -> str:
-    return str(i18n.translations("nl").ugettext(message))
 
 
 @dataclass(frozen=True)
@@ -60,22 +54,6 @@ def stage(server_env: dict[str, Any], live_server: str) -> Iterator[Stage]:
     engine.dispose()
 
 
-def sign_in(page: Page, live_server: str, email: str, secret: str | None = None) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label(nl("Email address")).fill(email)
-    page.get_by_label(nl("Password")).fill(PASSWORD)
-    page.get_by_role("button", name=nl("Log in")).click()
-    if secret is not None:
-        expect(page).to_have_url(re.compile(r"/login/two-factor"))
-        page.get_by_label(nl("Code")).fill(pyotp.TOTP(secret).now())
-        page.get_by_role("button", name=nl("Continue")).click()
-
-
-def fits_the_phone(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"{page.url} is {width} px wide on a 390 px phone"
-
-
 def quiet(mail: Any, *names: str) -> str:
     """The mail's text, after checking it tells nothing of the conversation (nor `names`)."""
     text = text_of(mail)
@@ -89,7 +67,7 @@ def test_a_question_from_a_lesson_is_answered_and_found_on_vandaag(
     browser: Browser, page: Page, live_server: str, stage: Stage, mail_server: SmtpServer
 ) -> None:
     # Sanne, on her phone, asks from the second lesson.
-    sign_in(page, live_server, stage.sanne)
+    log_in(page, live_server, stage.sanne)
     page.goto(f"{live_server}/courses/{stage.course}/lessons/les-1-2")
     ask = page.locator("#ask")
     expect(ask.get_by_role("heading", name=nl("Ask a question"))).to_be_visible()
@@ -120,7 +98,7 @@ def test_a_question_from_a_lesson_is_answered_and_found_on_vandaag(
     # Tessa, on her laptop: the inbox shows it waiting, she answers.
     studio = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
     desk = studio.new_page()
-    sign_in(desk, live_server, stage.teacher, stage.secret)
+    log_in(desk, live_server, stage.teacher, secret=stage.secret)
     desk.goto(live_server + "/studio")
     expect(desk.get_by_role("link", name=re.compile(r"Inbox.*1 wachtend"))).to_be_visible()
     desk.get_by_role("link", name=re.compile("Inbox")).click()

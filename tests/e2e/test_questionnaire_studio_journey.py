@@ -12,9 +12,8 @@ from collections.abc import Callable
 import pyotp
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import nl, screenshot
 from tests.e2e.test_consent_journey import PASSWORD, new_learner
-from tests.e2e.test_studio_journey import nl
 
 __all__ = ["new_learner"]  # the fixture that makes her account
 

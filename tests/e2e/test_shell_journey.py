@@ -23,7 +23,7 @@ from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.progress import practice
-from tests.e2e.conftest import SCREENSHOTS, screenshot, sign_in_demo_instructor
+from tests.e2e.conftest import SCREENSHOTS, nl, screenshot, sign_in_demo_instructor
 from tests.factories import PASSWORD, agree_to_health_data, make_user
 
 COURSE = "sterke-basis"
@@ -37,10 +37,6 @@ PAGES = (
     "/account",
     "/journal",
 )
-
-
-def nl(message: str) -> str:
-    return str(i18n.translations("nl").ugettext(message))
 
 
 @dataclass(frozen=True)

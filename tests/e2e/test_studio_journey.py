@@ -12,18 +12,12 @@ import re
 import pyotp
 from playwright.sync_api import Browser, Page, expect
 
-from api import i18n
 from api.seed import DEMO_INSTRUCTOR_EMAIL, DEMO_PASSWORD_INSTRUCTOR
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import nl, screenshot
 
 TITLE = "Rustig terug na de bevalling"
 LESSON = "Je bekkenbodem weer voelen"
 YOUTUBE = "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42s"
-
-
-def nl(message: str) -> str:
-    """The Dutch text she sees for an English msgid."""
-    return str(i18n.translations("nl").ugettext(message))
 
 
 def sign_in_with_a_new_second_factor(page: Page, live_server: str) -> None:
