@@ -63,11 +63,12 @@ imports: install
 	$(BIN)/lint-imports --no-logo
 
 # The suite runs on every core (pytest-xdist; each worker has its own databases, servers and
-# browser). `make pytest PYTEST_WORKERS=0` runs it in one process; PYTEST_ARGS="-m 'not slow'"
-# leaves out the tests that start servers and browsers, for a quick look while working.
+# browser). The slow tests come first (tests/conftest.py) and are handed out a few at a time,
+# so the workers finish together. `make pytest PYTEST_WORKERS=0` runs it in one process;
+# PYTEST_ARGS="-m 'not slow'" leaves out the tests that start servers and browsers.
 PYTEST_WORKERS ?= auto
 pytest: install compile-messages
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist load --maxschedchunk 4 $(PYTEST_ARGS)
 
 test: lint types imports pytest
 

@@ -33,6 +33,16 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that start servers, clusters or browsers run first (in their usual order), the
+    quick ones after them. With `--dist load` and small batches (the Makefile) the workers take
+    the long tests in turn and end together on quick ones, instead of one worker meeting a
+    minute-long test when the other has nothing left. (`trylast`: after tests/e2e/ marks its
+    tests slow.)"""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
 
