@@ -6,7 +6,9 @@
    recognises a repeat by its client_id and stores it once. A log is health data: while she has
    not agreed to Kern keeping it, nothing is sent; the player asks her (the question's text comes
    from the consent API) and the queue waits for her answer, however long. All texts come
-   translated in the JSON block #player-config; nothing here is written in Dutch or English. */
+   translated in the JSON block #player-config; nothing here is written in Dutch or English.
+   On today's routine page ([data-routine]) one Start plays every step in turn, each after a
+   count-in, and logs each one she leaves with something done, without asking for a note. */
 (function () {
   "use strict";
 
@@ -945,7 +947,14 @@
   // before it first speaks; the stage becomes the summary at the end.
   function buildStage(routine) {
     var position = make("p", "routine-stage__position");
-    var full = make("button", "button button--small button--quiet routine-stage__full", t("routineFull"), { type: "button", "aria-pressed": "false" });
+    // An icon like a video player's, so the row stays one line on a 320 px phone.
+    var full = make("button", "button button--quiet routine-stage__full", "", { type: "button", "aria-pressed": "false", "aria-label": t("routineFull"), title: t("routineFull") });
+    var icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    var corners = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("aria-hidden", "true");
+    corners.setAttribute("d", "M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5");
+    full.appendChild(icon).appendChild(corners);
     var title = make("h2", "routine-stage__title", "", { id: "routine-stage-title", tabindex: "-1" });
     var back = make("button", "button button--quiet routine-stage__back", t("routineBack"), { type: "button" });
     var skip = make("button", "button button--quiet routine-stage__skip", t("routineSkip"), { type: "button" });
