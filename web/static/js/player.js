@@ -1132,7 +1132,9 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && active) {
+    if (event.key === "Escape" && active && active.routine && active.routine.full.getAttribute("aria-pressed") === "true") {
+      fullScreen(active.routine, false); // out of full screen first, as the browser's own Escape
+    } else if (event.key === "Escape" && active) {
       stop(active);
     }
   });
