@@ -927,6 +927,7 @@ ROUTES: tuple[Row, ...] = (
     Row("GET", "/practice", "signed-in", signed_in(OK)),
     # "No, thank you" to Vandaag's reminder offer: only her own mail preferences change.
     Row("POST", "/today/reminder-offer/close", "signed-in", signed_in(TO_TODAY)),
+    Row("GET", "/today/routine", "signed-in", signed_in(OK)),
     # The complete/undo forms: refused like opening the locked lesson; staff go back to it.
     Row(
         "POST",

@@ -81,3 +81,27 @@ def total_seconds(step: Step) -> int:
         cycle = (step.inhale_seconds or 0) + (step.hold_seconds or 0) + (step.exhale_seconds or 0)
         return cycle * (step.cycles or 0)
     return 0
+
+
+# How the guided player (web/static/js/player.js) plays a step beyond its dose: a 1-second
+# "tighten" cue before every repetition, 5 seconds to change sides, and in today's routine a
+# count-in before every exercise. The routine page hands READY_SECONDS to the script.
+CUE_SECONDS = 1
+SWITCH_SECONDS = 5
+READY_SECONDS = 5
+
+
+def played_seconds(step: Step) -> int:
+    """How long the guided player takes for the step, its cues and side change included."""
+    seconds = total_seconds(step)
+    if step.kind == StepKind.exercise:
+        sides = 2 if step.side == Side.both else 1
+        seconds += CUE_SECONDS * (step.reps or 0) * (step.sets or 0) * sides
+        seconds += SWITCH_SECONDS * (sides - 1)
+    return seconds
+
+
+def routine_minutes(steps: list[Step]) -> int:
+    """Today's routine in whole minutes (at least 1): every step after its count-in."""
+    seconds = sum(READY_SECONDS + played_seconds(step) for step in steps)
+    return max(1, -(-seconds // 60))

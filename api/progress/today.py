@@ -119,11 +119,14 @@ def _latest(items: list[PracticeItem]) -> list[PracticeItem]:
     return [item for item in items if id_of(item.lesson) in chosen]
 
 
-def read(session: Session, *, user: User, now: datetime) -> Today:
-    """Everything the "Vandaag" page shows for this learner at this moment."""
-    user_id = id_of(user)
-    outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
-    progresses = progress_service.read_many(session, outlines=outlines, user_id=user_id)
+def _practice_items(
+    session: Session,
+    *,
+    user: User,
+    progresses: list[CourseProgress],
+    counts: dict[int, int],
+) -> list[PracticeItem]:
+    """The exercise and breathing steps of the lessons she opened last, in course order."""
     opened = _opened_lessons(progresses, user)
     progress_of = {
         lesson.id: item
@@ -142,8 +145,6 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         for step in contents[id_of(item.outline.course)].steps_of(lesson)
         if step.kind in practised_kinds
     ]
-    practised = practice.summary(session, user_id=user_id, now=now)
-    counts, days, today = practised.done_today, practised.days, local_day(now)
     # Courses in the order she enrolled in them, then lessons and steps in course order.
     order = {lesson_id: i for i, lesson_id in enumerate(opened)}
     items = sorted(
@@ -158,11 +159,31 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         ),
         key=lambda item: (order[id_of(item.lesson)], item.step.position),
     )
+    return _latest(items)
+
+
+def read(session: Session, *, user: User, now: datetime) -> Today:
+    """Everything the "Vandaag" page shows for this learner at this moment."""
+    user_id = id_of(user)
+    outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
+    progresses = progress_service.read_many(session, outlines=outlines, user_id=user_id)
+    practised = practice.summary(session, user_id=user_id, now=now)
+    days, today = practised.days, local_day(now)
     return Today(
         day=today,
         courses=[_course_today(item, user) for item in progresses],
-        practice=_latest(items),
+        practice=_practice_items(
+            session, user=user, progresses=progresses, counts=practised.done_today
+        ),
         streak=practice.streak(days, today),
         week=practice.this_week(days, today),
         check_ins=checkins.due(session, user=user, progresses=progresses, now=now),
     )
+
+
+def routine(session: Session, *, user: User, now: datetime) -> list[PracticeItem]:
+    """Today's exercises for her routine, the same ones "Vandaag" lists: her courses and her
+    progress in them (two statements; the steps come from the content cache)."""
+    outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
+    progresses = progress_service.read_many(session, outlines=outlines, user_id=id_of(user))
+    return _practice_items(session, user=user, progresses=progresses, counts={})

@@ -6,7 +6,7 @@ import pytest
 
 from api import i18n
 from api.catalog.models import Step
-from api.catalog.steps import describe, total_seconds
+from api.catalog.steps import describe, played_seconds, routine_minutes, total_seconds
 
 
 @pytest.fixture
@@ -65,3 +65,14 @@ def test_total_time_counts_holds_relaxes_and_rests() -> None:
         lesson_id=1, kind="breathing", inhale_seconds=4, hold_seconds=0, exhale_seconds=6, cycles=10
     )
     assert total_seconds(breathing) == 100
+
+
+def test_the_routine_counts_what_the_player_plays() -> None:
+    # Per repetition the player adds a 1-second tighten cue; both sides add 5 s to change.
+    assert played_seconds(_exercise()) == 3 * 10 * 17 + 2 * 30
+    both = _exercise(reps=2, sets=1, rest_seconds=None, side="both")
+    assert played_seconds(both) == 2 * (2 * 17) + 5
+    breathing = Step(lesson_id=1, kind="breathing", inhale_seconds=4, exhale_seconds=6, cycles=3)
+    # Each exercise after a 5-second count-in, rounded up to whole minutes, never 0.
+    assert routine_minutes([_exercise(), breathing]) == -(-(5 + 570 + 5 + 30) // 60) == 11
+    assert routine_minutes([breathing]) == 1

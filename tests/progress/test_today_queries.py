@@ -220,3 +220,22 @@ def test_a_signed_in_lesson_page_costs_the_same_statements_whatever_her_history(
     # Reading a lesson she is on: the session, the course and her progress, nothing written.
     assert len(again) == LESSON_STATEMENTS - 1, again
     assert not any(sql.lstrip().upper().startswith(("INSERT", "UPDATE")) for sql in again)
+
+
+# Today's routine: the session lookup, her enrolled courses and her progress; the steps come
+# from the content cache, as on Vandaag.
+ROUTINE_STATEMENTS = 3
+
+
+def test_todays_routine_costs_the_same_statements_whatever_her_history(
+    session: Session, alice: User, statements: Measure
+) -> None:
+    a_little(session, alice)
+    statements("/today/routine")
+    little = statements("/today/routine")
+
+    a_lot(session, alice)
+    statements("/today/routine")
+    much = statements("/today/routine")
+
+    assert len(little) == len(much) == ROUTINE_STATEMENTS, (little, much)

@@ -15,6 +15,7 @@ from api import i18n
 from api.accounts.access import RequireUser
 from api.accounts.models import User
 from api.catalog import service as catalog
+from api.catalog import steps
 from api.catalog.models import Lesson
 from api.clock import Now, local_day, week_start
 from api.consent import service as consent_service
@@ -106,6 +107,7 @@ def show_today(request: Request, session: SessionDep, user: RequireUser, now: No
         "today": today,
         "greeting": _greeting(user, now),
         "practice": [PracticeView(item, step_view(item.step)) for item in today.practice],
+        "routine_minutes": steps.routine_minutes([item.step for item in today.practice]),
         "week": _day_marks(today.week, today.day),
         "days_this_week": sum(1 for _day, practised in today.week if practised),
         "notice": request.query_params.get("notice"),
@@ -129,6 +131,24 @@ def close_reminder_offer(session: SessionDep, user: RequireUser, now: Now) -> Re
     """ "No, thank you" to the reminder offer: Vandaag does not show it again."""
     reminders.close_reminder_offer(session, user_id=id_of(user), now=now)
     return RedirectResponse("/today", status_code=303)
+
+
+@router.get("/today/routine", response_class=HTMLResponse)
+def show_routine(
+    request: Request, session: SessionDep, user: RequireUser, now: Now
+) -> HTMLResponse:
+    """Today's exercises one after another in the guided player, each after a count-in."""
+    practice_items = today_service.routine(session, user=user, now=now)
+    context: dict[str, Any] = {
+        "practice": [PracticeView(item, step_view(item.step)) for item in practice_items],
+        "minutes": steps.routine_minutes([item.step for item in practice_items]),
+        "ready_seconds": steps.READY_SECONDS,
+        "practice_api": PRACTICE_API,
+        "practice_log": PRACTICE_LOG_PAGE,
+        "viewer_id": user.id,
+        "ask_consent": not consent_service.has_health_consent(user),
+    }
+    return render(request, "progress/routine.html", context)
 
 
 # --- the practice log and its week chart -----------------------------------------------------

@@ -6,7 +6,9 @@
    recognises a repeat by its client_id and stores it once. A log is health data: while she has
    not agreed to Kern keeping it, nothing is sent; the player asks her (the question's text comes
    from the consent API) and the queue waits for her answer, however long. All texts come
-   translated in the JSON block #player-config; nothing here is written in Dutch or English. */
+   translated in the JSON block #player-config; nothing here is written in Dutch or English.
+   On today's routine page ([data-routine]) one Start plays every step in turn, each after a
+   count-in, and logs each one she leaves with something done, without asking for a note. */
 (function () {
   "use strict";
 
@@ -19,8 +21,9 @@
   var RETRY_MAX_MS = 5 * 60 * 1000;
   var MAX_NOTE = 500;
   var MAX_DURATION = 4 * 3600;
+  var STEPS = '[data-kind="exercise"], [data-kind="breathing"]';
   // Higher tones for effort, lower ones for letting go: she can follow with her eyes closed.
-  var TONES = { squeeze: 660, hold: 660, relax: 440, rest: 392, change: 392, inhale: 523, exhale: 392, done: 784 };
+  var TONES = { ready: 392, squeeze: 660, hold: 660, relax: 440, rest: 392, change: 392, inhale: 523, exhale: 392, done: 784 };
   var PULSES = { relax: [60, 80, 60], rest: [60, 80, 60, 80, 60], exhale: [60, 80, 60], done: [200, 100, 200] };
 
   var config;
@@ -254,8 +257,12 @@
 
   /* ---- The player ---- */
 
+  function planOf(step) {
+    return step.getAttribute("data-kind") === "exercise" ? exercisePlan(step) : breathingPlan(step);
+  }
+
   function setup(step) {
-    var plan = step.getAttribute("data-kind") === "exercise" ? exercisePlan(step) : breathingPlan(step);
+    var plan = planOf(step);
     if (!plan) {
       return;
     }
@@ -281,10 +288,12 @@
       stop(active);
     }
     ensureAudio();
-    status(player.status, "");
     assign(player, { index: 0, activeBefore: 0, repsDone: 0, setsDone: 0, shown: {} });
     player.panel = buildPanel(player);
-    player.startButton.hidden = true;
+    if (player.startButton) { // a step's own player; in the routine there is none
+      status(player.status, "");
+      player.startButton.hidden = true;
+    }
     player.slot.insertBefore(player.panel, player.status);
     active = player;
     run(player);
@@ -401,7 +410,7 @@
     var now = elapsed(player);
     var phase = player.plan.phases[player.index];
     var word = t("phase" + phase.name.charAt(0).toUpperCase() + phase.name.slice(1));
-    var timed = phase.name === "rest" || phase.name === "change" ? "seconds" : "count";
+    var timed = phase.name === "rest" || phase.name === "change" || phase.name === "ready" ? "seconds" : "count";
     player.panel.setAttribute("data-phase", phase.name);
     player.parts.word.textContent = word;
     player.parts.position.textContent = where(phase);
@@ -417,7 +426,7 @@
     if (phase.cycle) {
       return t("breath", phase);
     }
-    if (phase.name === "rest" || phase.name === "change") {
+    if (phase.name === "rest" || phase.name === "change" || phase.name === "ready") {
       return phase.name === "rest" ? t("nextSet", phase) : "";
     }
     return t("rep", phase) + (phase.sets > 1 ? " · " + t("set", phase) : "");
@@ -472,7 +481,9 @@
   function stop(player) {
     halt(player);
     active = null;
-    if (player.repsDone > 0) {
+    if (player.routine) {
+      leave(player, "stop");
+    } else if (player.repsDone > 0) {
       finish(player, false);
     } else {
       tooShort(player);
@@ -509,6 +520,10 @@
       // A tab woken late may overshoot the end; what she practised is the programme's length.
       player.activeBefore = Math.min(player.activeBefore, player.plan.total);
       signal("done");
+    }
+    if (player.routine) {
+      leave(player, "done");
+      return;
     }
     var record = {
       step_id: player.stepId,
@@ -889,13 +904,237 @@
     question = null;
   }
 
+  /* ---- Today's routine: the page's exercises one after another, each after a count-in ---- */
+
+  // Better outcomes are kept when she does an exercise twice (back, then again).
+  var RANK = { skipped: 1, short: 2, partial: 3, done: 4 };
+
+  function setupRoutine(box) {
+    var items = [];
+    Array.prototype.forEach.call(box.querySelectorAll(STEPS), function (step) {
+      var heading = step.querySelector("h3");
+      if (planOf(step)) {
+        items.push({
+          step: step, title: heading ? heading.textContent.trim() : "", lang: heading ? heading.lang : "",
+          stepId: parseInt(step.getAttribute("data-step-id"), 10) || null, outcome: null
+        });
+      }
+    });
+    var start = box.querySelector("[data-routine-start]");
+    if (!items.length || !start) {
+      return;
+    }
+    var routine = {
+      box: box, items: items, at: 0, kept: 0, player: null, native: false,
+      ready: number(box, "ready"), back: box.getAttribute("data-back") || "/today"
+    };
+    buildStage(routine);
+    start.hidden = false;
+    start.addEventListener("click", function () {
+      box.classList.add("routine--running");
+      routine.stage.hidden = false;
+      play(routine);
+    });
+    document.addEventListener("fullscreenchange", function () {
+      if (routine.native && !fullScreenElement()) {
+        routine.native = false; // she left full screen with the browser's own gesture
+        fullScreen(routine, false);
+      }
+    });
+  }
+
+  // The stage and its status line exist from the start (hidden), so the line is a live region
+  // before it first speaks; the stage becomes the summary at the end.
+  function buildStage(routine) {
+    var position = make("p", "routine-stage__position");
+    // An icon like a video player's, so the row stays one line on a 320 px phone.
+    var full = make("button", "button button--quiet routine-stage__full", "", { type: "button", "aria-pressed": "false", "aria-label": t("routineFull"), title: t("routineFull") });
+    var icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    var corners = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("aria-hidden", "true");
+    corners.setAttribute("d", "M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5");
+    full.appendChild(icon).appendChild(corners);
+    var title = make("h2", "routine-stage__title", "", { id: "routine-stage-title", tabindex: "-1" });
+    var back = make("button", "button button--quiet routine-stage__back", t("routineBack"), { type: "button" });
+    var skip = make("button", "button button--quiet routine-stage__skip", t("routineSkip"), { type: "button" });
+    var line = make("p", "player__status is-empty", "", { role: "status", "aria-live": "polite", "data-player-status": "" });
+    var slot = make("div", "routine-stage__player");
+    full.addEventListener("click", function () {
+      fullScreen(routine, full.getAttribute("aria-pressed") !== "true");
+    });
+    back.addEventListener("click", function () {
+      move(routine, "back");
+    });
+    skip.addEventListener("click", function () {
+      move(routine, "skip");
+    });
+    routine.stage = append(make("section", "routine-stage", "", { "aria-labelledby": "routine-stage-title", hidden: "" }), [
+      append(make("div", "routine-stage__top"), [position, full]), title, slot,
+      append(make("div", "routine-stage__nav"), [back, skip]), line
+    ]);
+    assign(routine, { position: position, full: full, title: title, slot: slot, backButton: back, line: line });
+    routine.box.insertBefore(routine.stage, routine.box.querySelector(".steps"));
+  }
+
+  function play(routine) {
+    var item = routine.items[routine.at];
+    var plan = planOf(item.step);
+    if (routine.ready) {
+      plan.phases.unshift({ name: "ready", seconds: routine.ready, from: 0, to: 0 });
+    }
+    routine.position.textContent = t("routineOf", { num: routine.at + 1, total: routine.items.length });
+    routine.title.textContent = item.title;
+    routine.title.lang = item.lang;
+    routine.backButton.disabled = routine.at === 0;
+    routine.player = { plan: timeline(plan), slot: routine.slot, status: null, title: item.title, stepId: item.stepId, routine: routine };
+    begin(routine.player);
+  }
+
+  // Skip or back, from a running or paused exercise.
+  function move(routine, how) {
+    var player = routine.player;
+    if (player) {
+      halt(player);
+      active = null;
+      leave(player, how);
+    }
+  }
+
+  // She leaves an exercise: finished ("done"), or by skip, back or stop. Whatever she did of it
+  // (a repetition or a breath at least) goes to her log; less is said to be not kept.
+  function leave(player, how) {
+    var routine = player.routine;
+    var item = routine.items[routine.at];
+    var practised = Math.max(0, Math.min(player.activeBefore, player.plan.total) - routine.ready * 1000);
+    routine.player = null;
+    player.panel.remove();
+    if (player.repsDone > 0) {
+      mark(item, how === "done" ? "done" : "partial", player);
+      keep(routine, player, practised);
+    } else if (practised > 0) {
+      mark(item, "short", player);
+      status(routine.line, item.title + " — " + t("tooShort"), null, "wait");
+      routine.notice = true; // until the next log's answer or the summary, which lists it too
+    } else if (how === "skip") {
+      mark(item, "skipped", player);
+    }
+    routine.at = Math.max(0, routine.at + (how === "back" ? -1 : 1));
+    if (how === "stop" || routine.at >= routine.items.length) {
+      summarise(routine, how === "stop");
+    } else {
+      play(routine);
+    }
+  }
+
+  function mark(item, outcome, player) {
+    if (RANK[outcome] > (RANK[item.outcome] || 0)) {
+      assign(item, { outcome: outcome, done: player.repsDone, total: player.plan.totalReps });
+    }
+  }
+
+  // Into the queue at once, as the step's own player does after "Save"; while her consent is
+  // not given it waits there, and the summary asks for it.
+  function keep(routine, player, practised) {
+    var record = {
+      client_id: newId(),
+      step_id: player.stepId,
+      practised_at: new Date(Date.now()).toISOString(),
+      duration_seconds: Math.min(MAX_DURATION, Math.round(practised / 1000)),
+      sets_done: player.plan.kind === "exercise" ? player.setsDone : 0,
+      reps_done: player.repsDone,
+      effort: null,
+      note: ""
+    };
+    routine.kept += 1;
+    stepStatus[record.client_id] = routine.line;
+    enqueue(record);
+    flush();
+  }
+
+  function summarise(routine, stopped) {
+    var all = routine.items.every(function (item) {
+      return item.outcome === "done";
+    });
+    var list = make("ul", "routine-summary");
+    routine.items.forEach(function (item) {
+      append(list, [append(make("li", "routine-summary__item", "", { "data-outcome": item.outcome || "none" }), [
+        make("span", "routine-summary__title", item.title, item.lang ? { lang: item.lang } : null),
+        make("span", "routine-summary__outcome", outcomeText(item))
+      ])]);
+    });
+    fullScreen(routine, false);
+    if (routine.notice && routine.line.getAttribute("data-tone") === "wait") {
+      status(routine.line, "");
+    }
+    routine.stage.classList.add("routine-stage--summary");
+    routine.title.textContent = t(all ? "routineAllDone" : stopped ? "stopped" : "routineEnd");
+    routine.title.removeAttribute("lang");
+    append(routine.slot, [
+      make("p", "routine-summary__kept", routine.kept ? plural("routineKept", routine.kept) : t("routineNothingKept")),
+      list
+    ]);
+    // Under the status line, which says whether her practice has reached her log.
+    append(routine.stage, [append(make("p", "actions"), [make("a", "button", t("routineBackToday"), { href: routine.back })])]);
+    routine.title.focus();
+    if (routine.kept && consent && consent.needed) {
+      askConsent(routine.slot, routine.line);
+    }
+  }
+
+  function outcomeText(item) {
+    var keys = { done: "routineDone", short: "tooShort", skipped: "routineSkipped" };
+    if (item.outcome === "partial") {
+      return t("routinePartly", { done: item.done, total: item.total });
+    }
+    return t(keys[item.outcome] || "routineNotDone");
+  }
+
+  /* Full screen with the Fullscreen API where there is one; elsewhere (an iPhone) the stage
+     covers the page with CSS, which looks the same apart from the browser's own bars. */
+  function fullScreenElement() {
+    return document.fullscreenElement || document.webkitFullscreenElement || null;
+  }
+
+  function fullScreen(routine, on) {
+    var stage = routine.stage;
+    var request = stage.requestFullscreen || stage.webkitRequestFullscreen;
+    var exit = document.exitFullscreen || document.webkitExitFullscreen;
+    stage.classList.toggle("routine-stage--full", on);
+    routine.full.setAttribute("aria-pressed", String(on));
+    try {
+      var promise = null;
+      if (on && request && !fullScreenElement()) {
+        promise = request.call(stage);
+        routine.native = true;
+      } else if (!on && exit && fullScreenElement()) {
+        routine.native = false;
+        promise = exit.call(document);
+      }
+      if (promise && promise.then) {
+        promise.then(null, function () {
+          routine.native = false; // refused: the CSS version stays
+        });
+      }
+    } catch (error) {
+      routine.native = false;
+    }
+  }
+
   /* ---- Start-up ---- */
 
   page = makePage();
-  Array.prototype.forEach.call(document.querySelectorAll('[data-kind="exercise"], [data-kind="breathing"]'), setup);
+  var routineBox = document.querySelector("[data-routine]");
+  if (routineBox) {
+    setupRoutine(routineBox);
+  } else {
+    Array.prototype.forEach.call(document.querySelectorAll(STEPS), setup);
+  }
 
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && active) {
+    if (event.key === "Escape" && active && active.routine && active.routine.full.getAttribute("aria-pressed") === "true") {
+      fullScreen(active.routine, false); // out of full screen first, as the browser's own Escape
+    } else if (event.key === "Escape" && active) {
       stop(active);
     }
   });
