@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 from api.i18n import gettext as _
-from web.templating import STATIC_DIR, colours, static_url
+from web.templating import STATIC_DIR, TEMPLATES_DIR, colours, static_url
 
 START_URL = "/today"
 OFFLINE_URL = "/offline"
 WORKER_SOURCE = STATIC_DIR / "js" / "sw.js"
+OFFLINE_TEMPLATES = ("offline.html", "base.html")
 
 # The files every kept page needs, stored when the service worker is installed; the lesson's
 # and Vandaag's own styles are among them, so the first lesson she opens works offline at once.
@@ -68,7 +69,9 @@ def worker_script() -> bytes:
         "ICON": static_url("img/app/icon-192.png"),
     }
     source = WORKER_SOURCE.read_bytes()
-    version = hashlib.sha256(json.dumps(shell).encode() + source).hexdigest()[:12]
+    # The offline page is kept when the worker is installed: a change to it makes a new worker.
+    pages = b"".join((TEMPLATES_DIR / name).read_bytes() for name in OFFLINE_TEMPLATES)
+    version = hashlib.sha256(json.dumps(shell).encode() + source + pages).hexdigest()[:12]
     lines = [f"var {name} = {json.dumps(value)};" for name, value in shell.items()]
     lines.append(f'var VERSION = "{version}";')
     return ("\n".join(lines) + "\n").encode() + source
