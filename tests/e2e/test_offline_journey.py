@@ -1,10 +1,12 @@
 """Lotte installs Kern on her phone, opens a lesson, and later does its exercise in airplane mode:
 the service worker (web/static/js/sw.js) shows the lesson she opened, the player runs, and the
 practice she saves waits on the phone until the network is back, then arrives on the server.
+Once she logs out, the phone shows nobody that lesson any more.
 
 A persistent profile, not the usual fresh context: Chromium never offers to install an app from
 an incognito window, and a context made by new_context is one."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -67,6 +69,13 @@ def test_an_opened_lesson_and_its_practice_work_without_a_connection(
 
     context.set_offline(False)  # "online": the player's queue sends what waited
     expect(status).to_contain_text("Bewaard in je oefenlog.")
+
+    # Logged out, the phone keeps none of her pages for whoever uses it next.
+    page.get_by_role("button", name="Uitloggen").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    context.set_offline(True)
+    page.goto(live_server + LESSON)
+    expect(page.get_by_role("heading", name="Geen verbinding")).to_be_visible()
     context.close()
     engine = create_engine(server_env["DATABASE_URL"])
     with Session(engine) as session:
