@@ -45,6 +45,7 @@ from web.pages.payments import router as payments_pages
 from web.pages.privacy import router as privacy_pages
 from web.pages.progress import router as progress_pages
 from web.pages.selftest import router as selftest_pages
+from web.pages.shell import router as shell_pages
 from web.pages.studio import router as studio_pages
 from web.pages.studio.uploads import upload_paths
 from web.templating import STATIC_DIR
@@ -74,6 +75,7 @@ ROUTERS = (
     checkin_pages,
     journal_pages,
     conversation_pages,
+    shell_pages,
 )
 
 

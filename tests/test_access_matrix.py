@@ -381,6 +381,10 @@ ROUTES: tuple[Row, ...] = (
     # The front door.
     Row("GET", "/", "public", everyone(OK)),
     Row("GET", "/privacy", "public", everyone(OK)),
+    # The installable app: its manifest, service worker and offline page are nobody's own.
+    Row("GET", "/manifest.webmanifest", "public", everyone(OK)),
+    Row("GET", "/sw.js", "public", everyone(OK)),
+    Row("GET", "/offline", "public", everyone(OK)),
     Row(
         "POST",
         "/language",

@@ -1,6 +1,7 @@
 """The pages' Jinja2 environment (gettext and formatting from api.i18n) and page rendering."""
 
 import hashlib
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,16 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={_static_version(path)}"
 
 
+@lru_cache(maxsize=1)
+def colours() -> tuple[str, str]:
+    """The theme (brand green) and background (paper) colours, as kern.css defines them: for the
+    browser's toolbar (theme-color) and the installed app's manifest."""
+    css = (STATIC_DIR / "css" / "kern.css").read_text()
+    found = [re.search(rf"--{name}:\s*(#[0-9a-fA-F]{{6}});", css) for name in ("green", "paper")]
+    theme, background = (match.group(1) if match else "#000000" for match in found)
+    return theme, background
+
+
 def configure(*, development: bool) -> None:
     """Reload changed templates and static files only while developing; in production every
     render would otherwise look at each template's modification time."""
@@ -47,7 +58,9 @@ def configure(*, development: bool) -> None:
 
 def _environment() -> Environment:
     env = i18n.jinja_environment(TEMPLATES_DIR)
-    env.globals.update(static_url=static_url, player_config_json=player.player_config)
+    env.globals.update(
+        static_url=static_url, player_config_json=player.player_config, colours=colours
+    )
     return env
 
 
@@ -81,4 +94,10 @@ def render(
         "values": {},
         **(context or {}),
     }
-    return templates.TemplateResponse(request, name, page_context, status_code=status_code)
+    response = templates.TemplateResponse(request, name, page_context, status_code=status_code)
+    if getattr(request.state, "visitor", None) is not None:
+        # Whom this page was made for ("-": nobody): the service worker keeps her lessons for
+        # offline use and drops them when another person, or nobody, is signed in.
+        header_user = getattr(request.state, "header_user", None)
+        response.headers["kern-viewer"] = header_user.viewer if header_user else "-"
+    return response

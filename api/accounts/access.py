@@ -1,5 +1,7 @@
 """Who is this, and may they? One place for every page and API route to ask."""
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,6 +25,15 @@ class HeaderUser:
     role: str
     # Whether her menu offers "Vandaag" (see sessions.Visitor.learns).
     learns: bool = True
+    # Who she is, as an opaque tag for the service worker's kept pages (viewer_tag).
+    viewer: str = ""
+
+
+def viewer_tag(secret_key: str, user_id: int | None) -> str:
+    """A stable name for the signed-in person that says nothing about her: the service worker
+    (web/static/js/sw.js) drops the pages it kept on the device when this changes."""
+    message = f"kern-viewer:{user_id}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:20]
 
 
 # Pages a user without a required second factor may still reach, to set it up or leave.
@@ -56,7 +67,10 @@ def visitor_of(request: Request, session: Session) -> Visitor:
         # Plain values for the page header: an error page is rendered after the request's
         # transaction rolled back, when the ORM objects can no longer be read.
         request.state.header_user = HeaderUser(
-            name=visitor.signed_in.name, role=visitor.signed_in.role, learns=visitor.learns
+            name=visitor.signed_in.name,
+            role=visitor.signed_in.role,
+            learns=visitor.learns,
+            viewer=viewer_tag(settings.secret_key.get_secret_value(), visitor.signed_in.id),
         )
     return visitor
 

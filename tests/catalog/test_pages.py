@@ -550,9 +550,10 @@ def test_lesson_page_stays_small(client: TestClient, session: Session, enrolled:
         client.get(path).content
         for path in re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)\?v=\w+)"', html.decode())
     ]
-    # kern.css, catalog.css, player.css, player.js, video.js (for her also progress.css and
-    # conversations.css)
-    assert len(assets) == (7 if enrolled else 5)
+    # kern.css, kern.js, catalog.css, player.css, player.js, video.js (for her also progress.css
+    # and conversations.css); then the browser fetches the manifest and the service worker.
+    assert len(assets) == (8 if enrolled else 6)
+    assets += [client.get(path).content for path in ("/manifest.webmanifest", "/sw.js")]
     # What a phone downloads the first time, compressed as any web server sends it.
     assert sum(len(gzip.compress(part)) for part in [html, *assets]) < 40_000
 

@@ -279,4 +279,8 @@ def logout(request: Request, session: SessionDep, visitor: VisitorDep) -> Redire
         sessions.end(session, auth_session=visitor.auth_session)
     response = RedirectResponse("/login?notice=logged-out", status_code=303)
     clear_session_cookie(response, settings_of(request))
+    # Pages of hers the browser kept. Not "storage": that would also empty the player's queue of
+    # practice not yet sent, which waits for her next login (static/js/player.js); the service
+    # worker drops the pages it kept itself (static/js/sw.js).
+    response.headers["clear-site-data"] = '"cache"'
     return response
