@@ -2,7 +2,7 @@
    above this text (web/app_shell.py). It keeps:
    - the shell: versioned styles, scripts and icons (their address changes with their content,
      so a kept copy is always right: cache first);
-   - Vandaag and the lessons she opened, as she last saw them, for when there is no connection
+   - Vandaag, today's routine and the lessons she opened, as she last saw them, for when there is no connection
      (network first). Only pages shown to a signed-in person are kept; video, the API and every
      other page go to the network as usual.
    The pages are hers alone. The server names who a page was made for in the Kern-Viewer header
@@ -17,7 +17,7 @@ var SHELL_CACHE = "kern-shell-" + VERSION;
 var PAGE_CACHE = "kern-pages";
 var VIEWER_KEY = "/__kern-viewer";
 var STATIC_LIMIT = 60; // older versions of the files are dropped beyond this many
-var KEPT_PAGES = [/^\/today$/, /^\/courses\/[^/]+\/lessons\/[^/]+$/];
+var KEPT_PAGES = [/^\/today(\/routine)?$/, /^\/courses\/[^/]+\/lessons\/[^/]+$/];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(Promise.all([
