@@ -53,7 +53,7 @@ def send(
     now: datetime,
 ) -> None:
     """Deliver one push, or raise MailError (`permanent` when trying again cannot help)."""
-    keep = KEEP.get(kind, KEEP_OTHERS)
+    keep = KEEP.get(kind.removeprefix("push:"), KEEP_OTHERS)
     if now - queued_at > keep:
         raise MailError("too late for this push", permanent=True)
     with factory() as session:
