@@ -7,8 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -177,7 +175,7 @@ def _check_vapid(settings: Settings) -> None:
     if settings.vapid_public_key and settings.vapid_public_key.rstrip("=") != public:
         raise SettingsError("VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY.")
     subject = settings.vapid_subject
-    if not subject.startswith(("mailto:", "https://")) or subject.endswith((".localhost", ":")):
+    if not subject.startswith(("mailto:", "https://")) or subject in ("mailto:", "https://"):
         raise SettingsError(
             "VAPID_SUBJECT must be a mailto: or https: address where push services can reach "
             "the owner, e.g. mailto:praktijk@example.nl."
@@ -186,6 +184,10 @@ def _check_vapid(settings: Settings) -> None:
 
 def vapid_public_key_of(private_key: str) -> str:
     """The public key (65 bytes, unpadded base64url) of a raw base64url P-256 private key."""
+    # Loaded on first use: a web worker that never checks or sends a push does without it.
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+
     try:
         raw = base64.urlsafe_b64decode(private_key.strip() + "=" * (-len(private_key.strip()) % 4))
     except ValueError:

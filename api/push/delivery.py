@@ -5,9 +5,8 @@ as it calls SMTP for a mail, and retries the same way."""
 import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
 from sqlalchemy import delete
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col
@@ -17,6 +16,9 @@ from api.db import WRITE_INTENT
 from api.mail.service import MailError
 from api.push import keys
 from api.push.models import PushSubscription
+
+if TYPE_CHECKING:
+    from py_vapid import Vapid
 
 log = logging.getLogger("kern.push")
 
@@ -32,7 +34,9 @@ TRY_AGAIN = frozenset({408, 425, 429})
 
 
 @lru_cache(maxsize=4)
-def _signer(private_key: str) -> Vapid:
+def _signer(private_key: str) -> "Vapid":
+    from py_vapid import Vapid  # noqa: PLC0415 (see send)
+
     return Vapid.from_raw(private_key.encode())
 
 
@@ -53,6 +57,10 @@ def send(
     now: datetime,
 ) -> None:
     """Deliver one push, or raise MailError (`permanent` when trying again cannot help)."""
+    # pywebpush brings requests and aiohttp: loaded by the worker when it first sends a push,
+    # never by a web worker (tests/test_startup.py).
+    from pywebpush import WebPushException, webpush  # noqa: PLC0415
+
     keep = KEEP.get(kind.removeprefix("push:"), KEEP_OTHERS)
     if now - queued_at > keep:
         raise MailError("too late for this push", permanent=True)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from api.config import VAR, Settings, vapid_public_key_of
 
 DEVELOPMENT_KEY_FILE = VAR / "vapid-private-key"
@@ -30,6 +28,8 @@ class VapidKeys:
 
 def new_private_key() -> str:
     """A fresh P-256 private key as unpadded base64url (what VAPID_PRIVATE_KEY holds)."""
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415 (on first use)
+
     number = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
     return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
 

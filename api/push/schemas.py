@@ -3,7 +3,6 @@
 import base64
 from datetime import datetime
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.kit.ids import Id
@@ -24,6 +23,8 @@ class SubscriptionKeys(BaseModel):
     @field_validator("p256dh")
     @classmethod
     def _a_public_key(cls, value: str) -> str:
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415 (on first use)
+
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
             # Encrypting to a point off the curve would fail at every attempt to send.
