@@ -10,13 +10,19 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
+from api.catalog.models import Module
 from api.config import Settings
 from api.db import utcnow
+from api.kit.ids import id_of
 from api.mail import outbox
 from api.mail.models import OutboxMessage
+from api.messages import notices as messages_notices
+from api.messages.models import Message, Thread
+from api.messages.service import Sent
 from api.push import keys
 from api.push import service as push
 from api.push.models import PushSubscription
+from api.reminders import notices as reminders_notices
 from api.reminders.models import MailPreference
 from api.reminders.practice import queue_practice_reminders
 from tests.push_server.server import PushServer, Subscription
@@ -206,3 +212,53 @@ def test_no_push_unless_she_chose_it(
     assert len(mailbox.messages) == (1 if choices["reminder_mail"] else 0)
     assert push_server.pushes(phone) == []
     assert queued(session, pushes=True) == 0
+
+
+def test_an_answer_and_an_opened_module_reach_her_phone_as_she_chose(
+    session: Session,
+    settings: Settings,
+    push_server: PushServer,
+    outbox_sessions: sessionmaker[Session],
+) -> None:
+    learner, course = learner_with_reminders(session)
+    choose(session, learner, new_message_push=True, module_opened=False, module_opened_push=True)
+    phone = subscribed(session, settings, learner, push_server)
+    thread = Thread(course_id=id_of(course), learner_id=id_of(learner))
+    session.add(thread)
+    session.flush()
+    answer = Message(thread_id=id_of(thread), from_learner=False, body="Goed zo, ga door.")
+    session.add(answer)
+    session.flush()
+    module = session.exec(select(Module).where(Module.course_id == course.id)).first()
+    assert module is not None
+
+    messages_notices.answered(
+        session, settings, sent=Sent(thread, answer, notify=True), course=course, learner=learner
+    )
+    reminders_notices.module_opened(
+        session,
+        settings,
+        learner=learner,
+        course=course,
+        module=module,
+        enrolment_id=1,
+        lesson_slug="adem",
+        now=utcnow(),
+        choices=session.get(MailPreference, learner.id),
+    )
+    outbox.deliver_all(outbox_sessions, settings)
+
+    assert [push.payload for push in push_server.pushes(phone)] == [
+        {
+            "title": "Kern",
+            "body": "Je hebt een antwoord van je therapeut",
+            "url": f"/courses/{course.slug}/questions",
+        },
+        {
+            "title": "Kern",
+            "body": "Er staat een nieuw deel van je cursus klaar",
+            "url": f"/courses/{course.slug}/lessons/adem",
+        },
+    ]
+    # The answer also by mail (she kept that); the module only as a push.
+    assert queued(session, pushes=False) == 1
