@@ -4,6 +4,7 @@ import base64
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -84,9 +85,11 @@ def test_production_refuses_a_missing_or_placeholder_key(key: str) -> None:
         Settings(app_env="production", secret_key=key).check()
 
 
-def production(**values: object) -> Settings:
+def production(**values: Any) -> Settings:
     """Production settings with a VAPID key unless the test gives its own values."""
-    return Settings(**{"app_env": "production", "vapid_private_key": TEST_VAPID_KEY, **values})
+    return Settings.model_validate(
+        {"app_env": "production", "vapid_private_key": TEST_VAPID_KEY, **values}
+    )
 
 
 def test_production_accepts_a_long_random_key() -> None:
