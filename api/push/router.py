@@ -21,8 +21,15 @@ router = APIRouter(prefix="/api/v1/me/push-subscriptions", tags=["push"])
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **SIGNED_IN_ERRORS,
+    400: {"model": ErrorPublic, "description": "The body cannot be read (error)"},
     403: {"model": ErrorPublic, "description": "A missing CSRF token (csrf)"},
-    422: {"model": InvalidPublic, "description": "Not a browser's push subscription"},
+    422: {"model": InvalidPublic, "description": "Not a browser's push subscription (invalid)"},
+}
+REMOVE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **SIGNED_IN_ERRORS,
+    403: {"model": ErrorPublic, "description": "A missing CSRF token (csrf)"},
+    404: {"model": ErrorPublic, "description": "No such device of hers (not_found)"},
+    422: {"model": InvalidPublic, "description": "An id that is not a number (invalid)"},
 }
 
 
@@ -72,7 +79,7 @@ def subscribe_push_device(
 
 
 @router.delete(
-    "/{subscription_id}", status_code=204, response_class=Response, responses=SIGNED_IN_ERRORS
+    "/{subscription_id}", status_code=204, response_class=Response, responses=REMOVE_ERRORS
 )
 def remove_push_device(session: SessionDep, user: RequireUser, subscription_id: PathId) -> None:
     """No more notifications to this device of hers."""
