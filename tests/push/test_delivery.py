@@ -34,7 +34,7 @@ def subscribed(
     session: Session, settings: Settings, user: User, server: PushServer
 ) -> Subscription:
     """Her browser subscribed at the push service, and Kern told of it."""
-    browser = server.subscribe()
+    browser = server.subscribe(server_key=keys.keys(settings).public_key)
     data = browser.as_json()
     push.subscribe(
         session,

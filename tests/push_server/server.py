@@ -48,6 +48,9 @@ class Subscription:
     token: str
     endpoint: str
     receiver: Receiver = field(default_factory=Receiver)
+    # The applicationServerKey the browser subscribed with: pushes signed by another key are
+    # refused, as real push services do (None: any key).
+    server_key: str | None = None
     gone: bool = False
     # Statuses to answer instead of accepting, first one first; `always` repeats the last.
     answers: list[int] = field(default_factory=list)
@@ -79,10 +82,13 @@ class PushServer:
 
     # -- what a test does ------------------------------------------------------------------------
 
-    def subscribe(self) -> Subscription:
-        """A new subscription, as a browser gets from pushManager.subscribe()."""
+    def subscribe(self, server_key: str | None = None) -> Subscription:
+        """A new subscription, as a browser gets from pushManager.subscribe() (with
+        `server_key` as its applicationServerKey)."""
         token = secrets.token_urlsafe(16)
-        subscription = Subscription(token=token, endpoint=f"{self.url}/push/{token}")
+        subscription = Subscription(
+            token=token, endpoint=f"{self.url}/push/{token}", server_key=server_key
+        )
         with self.lock:
             self.subscriptions[token] = subscription
         return subscription
@@ -140,6 +146,8 @@ class PushServer:
             return Response("only aes128gcm (RFC 8291 §4)", status_code=415)
         try:
             claims, key = verify_vapid(headers.get("authorization", ""), audience=self.url)
+            if subscription.server_key not in (None, key):
+                raise VapidRefused("k is not the key this subscription was made with")
             plaintext = subscription.receiver.decrypt(body)
         except VapidRefused as refused:
             return Response(str(refused), status_code=refused.status)
