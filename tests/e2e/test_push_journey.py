@@ -1,7 +1,8 @@
 """Sanne turns on notifications on her phone and chooses them for her practice reminders, then
-turns them off again. Chromium's own push service is out of reach here, so the page's service
-worker registration and pushManager are stood in for by one that hands out a subscription of the
-loopback push service (tests/push_server); the rest is the real page, script and API."""
+turns them off again. Chromium's own push service is out of reach here, so the push manager of
+the real service worker registration (/sw.js) is stood in for by one that hands out a
+subscription of the loopback push service (tests/push_server); the rest is the real page,
+service worker, script and API."""
 
 import json
 import re
@@ -12,8 +13,8 @@ from api.seed import DEMO_PASSWORD_LEARNER
 from tests.e2e.conftest import fits_the_phone, log_in, nl, screenshot
 from tests.push_server.server import PushServer
 
-# A browser whose push subscription lives in localStorage, so it outlives a reload as a real
-# one does; everything else (permission, the API, the device list) is the real thing.
+# A push manager whose subscription lives in localStorage, so it outlives a reload as a real
+# one does; everything else (permission, the worker, the API, the device list) is the real thing.
 STAND_IN = """
 (() => {
   const subscription = %s;
@@ -23,22 +24,14 @@ STAND_IN = """
     toJSON: () => subscription,
     unsubscribe: async () => { localStorage.removeItem("push-subscribed"); return true; },
   });
-  const registration = {
-    pushManager: {
-      getSubscription: async () => (current() ? handle() : null),
-      subscribe: async (options) => {
-        if (!options.userVisibleOnly || options.applicationServerKey.length !== 65) {
-          throw new Error("subscribe() needs userVisibleOnly and the 65-byte key");
-        }
-        localStorage.setItem("push-subscribed", "1");
-        return handle();
-      },
-    },
+  PushManager.prototype.getSubscription = async function () { return current() ? handle() : null; };
+  PushManager.prototype.subscribe = async function (options) {
+    if (!options.userVisibleOnly || options.applicationServerKey.length !== 65) {
+      throw new Error("subscribe() needs userVisibleOnly and the 65-byte key");
+    }
+    localStorage.setItem("push-subscribed", "1");
+    return handle();
   };
-  Object.defineProperty(navigator, "serviceWorker", {
-    value: { register: async (url) => registration, ready: Promise.resolve(registration) },
-  });
-  window.PushManager = window.PushManager || function PushManager() {};
 })();
 """
 
