@@ -1,4 +1,4 @@
-"""A picture of an exercise's position: uploaded in the studio's step editor, shown on the step card.
+"""A picture of an exercise's position: uploaded in the studio's step editor, shown with the step.
 
 Alice (an instructor) adds a photo, a drawing or a short loop to an exercise, with the words
 that describe it. A drawing is kept as it is only when it holds nothing but shapes; a loop loses
@@ -25,11 +25,19 @@ from api.media.files import GENERATED_NAME, UploadRefused
 from tests.factories import csrf_token, log_in, make_course, make_user, own_media
 from tests.studio.test_uploads import fresh, image_bytes, instructor, refusal, stored
 
+
+def reread(session: Session, step: Step) -> Step:
+    session.expire_all()
+    session.refresh(step)
+    return step
+
+
 DRAWING = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 480 360" role="img">'
     b"<title>Op je rug</title><!-- een mat -->"
-    b'<defs><linearGradient id="mat"><stop offset="0" stop-color="#cfe2d6"/></linearGradient></defs>'
+    b'<defs><linearGradient id="mat"><stop offset="0" stop-color="#cfe2d6"/>'
+    b"</linearGradient></defs>"
     b'<rect x="40" y="288" width="400" height="12" fill="url(#mat)"/>'
     b'<circle cx="94" cy="262" r="21" fill="#efdccb" stroke="#3d6f8f"/></svg>\n'
 )
@@ -77,8 +85,9 @@ def test_a_photo_of_the_position_is_stored_with_its_words_and_shown_on_the_step_
     assert response.headers["location"].endswith(
         f"notice=picture-saved&edit={exercise.id}#step-{exercise.id}"
     )
-    fresh(session, exercise)
-    assert exercise.media_file is not None and GENERATED_NAME.match(exercise.media_file)
+    reread(session, exercise)
+    assert exercise.media_file is not None
+    assert GENERATED_NAME.match(exercise.media_file)
     assert exercise.media_file.endswith(".jpg")
     assert exercise.media_alt == ALT
     assert stored(settings) == [exercise.media_file]
@@ -95,7 +104,7 @@ def test_a_photo_of_the_position_is_stored_with_its_words_and_shown_on_the_step_
     assert (
         send(client, picture_url(course, lesson, exercise), None, alt="Liggend").status_code == 303
     )
-    assert fresh(session, exercise).media_alt == "Liggend"
+    assert reread(session, exercise).media_alt == "Liggend"
     assert stored(settings) == [exercise.media_file]
 
 
@@ -111,7 +120,7 @@ def test_a_picture_without_words_for_it_is_not_stored(
     assert response.status_code == 422
     assert "Describe the picture in a few words" in refusal(response)
     assert stored(settings) == []
-    assert fresh(session, exercise).media_file is None
+    assert reread(session, exercise).media_file is None
 
 
 def test_only_an_exercise_has_a_picture(client: TestClient, session: Session) -> None:
@@ -132,8 +141,9 @@ def test_a_drawing_is_kept_as_it_is_and_served_so_that_it_can_run_nothing(
 
     assert send(client, picture_url(course, lesson, exercise), DRAWING).status_code == 303
 
-    name = fresh(session, exercise).media_file
-    assert name is not None and name.endswith(".svg")
+    name = reread(session, exercise).media_file
+    assert name is not None
+    assert name.endswith(".svg")
     assert (settings.media_dir / name).read_bytes() == DRAWING
     served = client.get(f"/media/{name}")
     assert served.status_code == 200
@@ -192,9 +202,8 @@ def test_a_clean_drawing_passes_unchanged() -> None:
     assert pictures.check_svg(DRAWING) == DRAWING
 
 
-needs_ffmpeg = pytest.mark.skipif(
-    shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None, reason="needs ffmpeg"
-)
+FFMPEG, FFPROBE = shutil.which("ffmpeg"), shutil.which("ffprobe")
+needs_ffmpeg = pytest.mark.skipif(FFMPEG is None or FFPROBE is None, reason="needs ffmpeg")
 
 
 def _video(path: Path, seconds: int, *, webm: bool) -> Path:
@@ -205,7 +214,7 @@ def _video(path: Path, seconds: int, *, webm: bool) -> Path:
         else ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"]
     )
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=32x24:rate=2",
+        [str(FFMPEG), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=32x24:rate=2",
          "-f", "lavfi", "-i", "sine", "-t", str(seconds), *codecs, "-shortest", str(path)],
         check=True,
     )  # fmt: skip
@@ -216,7 +225,8 @@ def _streams(data: bytes, tmp_path: Path) -> list[str]:
     path = tmp_path / "probe.bin"
     path.write_bytes(data)
     found = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0", str(path)],
+        [str(FFPROBE), "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
+         str(path)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     return found.stdout.split()
@@ -260,7 +270,7 @@ def test_removing_the_picture_clears_the_step_and_deletes_its_file(
     )
 
     assert response.status_code == 303
-    fresh(session, exercise)
+    reread(session, exercise)
     assert (exercise.media_file, exercise.media_alt) == (None, None)
     assert stored(settings) == []
 
@@ -269,8 +279,8 @@ def test_a_paid_lessons_picture_is_only_for_those_who_may_open_the_lesson(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
     course = make_course(session, price_cents=4900)
-    preview, [free_step, *_] = lesson_steps(session, course, 0)
-    paid, [paid_step, *_] = lesson_steps(session, course, 1)
+    _preview, [free_step, *_] = lesson_steps(session, course, 0)
+    _paid, [paid_step, *_] = lesson_steps(session, course, 1)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     for step, name in ((free_step, "ruglig.svg"), (paid_step, "zitten.svg")):
         (settings.media_dir / name).write_bytes(DRAWING)
