@@ -8,6 +8,7 @@ open the lesson.
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, col, select
 
+from api import i18n
 from api.accounts.models import Role
 from api.catalog.models import Course, Lesson, Step, StepKind
 from api.config import Settings
@@ -24,6 +26,14 @@ from api.media import pictures
 from api.media.files import GENERATED_NAME, UploadRefused
 from tests.factories import csrf_token, log_in, make_course, make_user, own_media
 from tests.studio.test_uploads import fresh, image_bytes, instructor, refusal, stored
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """The messages of the checks called directly, in English as Alice reads them."""
+    token = i18n.current_locale.set("en")
+    yield
+    i18n.current_locale.reset(token)
 
 
 def reread(session: Session, step: Step) -> Step:
