@@ -309,7 +309,9 @@ def seed_command(
         with transaction(settings) as session:
             logins = seed.load_demo_accounts(session)
             seed.load_demo_practice(session)
-            results = seed.load_sample_courses(session, course_packages)
+            results = seed.load_sample_courses(
+                session, course_packages, media_dir=settings.media_dir
+            )
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)
         raise typer.Exit(1) from exc

@@ -826,6 +826,18 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         signed_in(FORBIDDEN, staff=REFUSED_INPUT),
     ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/picture",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/picture/remove",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=Answer(303)),
+    ),
     # A course's questionnaires and check-ins in the studio (the matrix course has one
     # questionnaire, used by one check-in). Empty forms are refused as input; deleting the
     # questionnaire is refused while the check-in uses it, a check-in without confirmation.
