@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from api.accounts import sessions, twofactor
 from api.accounts.models import Role, User
-from api.catalog.models import Course, Lesson, Module
+from api.catalog.models import Course, Lesson, Step
 from api.config import Settings
 from api.main import create_app
 from api.seed import DEMO_INSTRUCTOR_EMAIL, DEMO_LEARNER_EMAIL
@@ -64,11 +64,13 @@ def main(vnu_jar: str) -> int:
             with Session(app.state.engine) as session:
                 signed_in(learner, settings, session, DEMO_LEARNER_EMAIL)
                 signed_in(instructor, settings, session, DEMO_INSTRUCTOR_EMAIL)
+                # A lesson whose exercise shows a picture of the position.
                 course, lesson = session.exec(
                     select(Course, Lesson)
-                    .join(Module, Module.course_id == Course.id)  # type: ignore[arg-type]
-                    .join(Lesson, Lesson.module_id == Module.id)  # type: ignore[arg-type]
-                    .order_by(Course.id, Module.position, Lesson.position)  # type: ignore[arg-type]
+                    .join(Lesson, Lesson.course_id == Course.id)  # type: ignore[arg-type]
+                    .join(Step, Step.lesson_id == Lesson.id)  # type: ignore[arg-type]
+                    .where(Step.media_file.is_not(None))  # type: ignore[union-attr]
+                    .order_by(Course.id, Lesson.id)  # type: ignore[arg-type]
                 ).first() or (None, None)
                 assert course is not None  # noqa: S101
                 assert lesson is not None  # noqa: S101
@@ -84,10 +86,10 @@ def main(vnu_jar: str) -> int:
                 if response.status_code != 200:
                     print(f"{name}: {path} answered {response.status_code}")
                     return 1
-                pages[name] = response.text
+                pages[f"{name} ({path})"] = response.text
         files = []
         for name, html in pages.items():
-            file = Path(folder) / f"{name}.html"
+            file = Path(folder) / f"{name.split()[0]}.html"
             file.write_text(html)
             files.append(str(file))
         java = shutil.which("java") or "java"
