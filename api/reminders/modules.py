@@ -24,6 +24,7 @@ from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.i18n import TIMEZONE
 from api.kit.ids import id_of
 from api.mail.models import OutboxMessage
+from api.push.models import PushSubscription
 from api.reminders import notices
 from api.reminders.models import MailPreference
 
@@ -81,6 +82,12 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
         )
     key = literal("module:") + cast(Enrolment.id, String) + ":" + cast(Module.id, String)
     queued_before = exists().where(col(OutboxMessage.dedupe_key) == key)
+    # Someone who chose push only has no mail under `key`, but a push per device of hers
+    # (api/push/service.py keys them `<key>:push:<device>`): found by the same unique index.
+    pushed_before = exists().where(
+        col(PushSubscription.user_id) == Enrolment.user_id,
+        col(OutboxMessage.dedupe_key) == key + ":push:" + cast(PushSubscription.id, String),
+    )
     first_lesson = (
         select(Lesson.slug)
         .where(Lesson.module_id == Module.id)
@@ -108,6 +115,7 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
             # An address nobody confirmed may not be hers: no course names to it.
             col(User.email_verified_at).is_not(None),
             ~queued_before,
+            ~pushed_before,
         )
         .order_by(col(Enrolment.id), col(Module.position))
     ).all()
