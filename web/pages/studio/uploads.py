@@ -118,11 +118,15 @@ def _video_limit(settings: Settings) -> int:
     return settings.media_max_video_mb * MB
 
 
-# An upload form holds one file and the CSRF token; anything more is not from Kern's pages.
+# An upload form holds one file, the CSRF token and perhaps a description; anything more is not
+# from Kern's pages (Starlette's multipart limits, per route).
+ONE_FILE: dict[str, int] = {"max_files": 1, "max_fields": 4, "max_part_size": 4096}
+
+
 @router.post(
     "/studio/courses/{slug}/cover",
     response_class=HTMLResponse,
-    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+    form_limits=ONE_FILE,
 )
 @upload_limit(lambda _settings: images.MAX_BYTES)
 def save_cover(
@@ -149,7 +153,7 @@ def save_cover(
 @router.post(
     "/studio/courses/{slug}/lessons/{lesson_id}/video",
     response_class=HTMLResponse,
-    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+    form_limits=ONE_FILE,
 )
 @upload_limit(_video_limit)
 def save_video(
@@ -182,7 +186,7 @@ def save_video(
 @router.post(
     "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/picture",
     response_class=HTMLResponse,
-    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+    form_limits=ONE_FILE,
 )
 @upload_limit(lambda _settings: pictures.MAX_BYTES)
 def save_step_picture(
