@@ -8,7 +8,7 @@ the file is copied, which also catches a request that declared less than it sent
 
 import re
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -118,9 +118,17 @@ def _video_limit(settings: Settings) -> int:
     return settings.media_max_video_mb * MB
 
 
+class FormLimits(TypedDict, total=False):
+    """The multipart limits FastAPI takes per route (`form_limits`)."""
+
+    max_files: int
+    max_fields: int
+    max_part_size: int
+
+
 # An upload form holds one file, the CSRF token and perhaps a description; anything more is not
-# from Kern's pages (Starlette's multipart limits, per route).
-ONE_FILE: dict[str, int] = {"max_files": 1, "max_fields": 4, "max_part_size": 4096}
+# from Kern's pages.
+ONE_FILE: FormLimits = {"max_files": 1, "max_fields": 4, "max_part_size": 4096}
 
 
 @router.post(
