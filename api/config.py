@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = "https://api.stripe.com"
+    # Days a payment plan's failed instalment leaves her access open before it pauses.
+    plan_grace_days: int = Field(default=7, ge=0, le=60)
     smtp_url: str | None = None
     mail_from: str = "Kern <noreply@kern.localhost>"
     mail_dir: Path = VAR / "mail"

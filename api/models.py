@@ -10,6 +10,7 @@ from api.journal.models import JournalEntry
 from api.mail.models import OutboxMessage
 from api.media.models import MediaFile
 from api.messages.models import LessonQuestion, Message, Thread
+from api.payments.billing_models import DiscountCode, OrderDiscount, PaymentPlan
 from api.payments.models import Order, StripeEvent
 from api.practice_identity.models import PracticeIdentity
 from api.progress.models import LessonProgress, PracticeLog
@@ -24,6 +25,7 @@ __all__ = [
     "AttentionHandled",
     "AuthSession",
     "CheckIn",
+    "DiscountCode",
     "Consent",
     "Course",
     "Enrolment",
@@ -37,7 +39,9 @@ __all__ = [
     "Message",
     "Module",
     "Order",
+    "OrderDiscount",
     "OutboxMessage",
+    "PaymentPlan",
     "PracticeIdentity",
     "PracticeLog",
     "PushSubscription",

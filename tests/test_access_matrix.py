@@ -626,6 +626,13 @@ ROUTES: tuple[Row, ...] = (
             **dict.fromkeys(STAFF, see_other(f"/courses/{COURSE_SLUG}")),
         },
     ),
+    # Her overdue instalment's payment page; nobody here has a plan, so back to the course.
+    Row(
+        "GET",
+        "/courses/{slug}/instalment",
+        "signed-in",
+        signed_in(see_other(f"/courses/{COURSE_SLUG}")),
+    ),
     Row("GET", "/checkout/success", "signed-in", signed_in(NOT_FOUND)),
     Row("GET", "/checkout/demo/{checkout_id}", "signed-in", signed_in(NOT_FOUND)),
     Row(
@@ -699,6 +706,9 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         {**signed_in(FORBIDDEN), Persona.admin: REFUSED_INPUT},
     ),
+    # Discount codes: instructors (and admins) make their own; an empty form is refused.
+    Row("GET", "/studio/discounts", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/discounts", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("GET", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("POST", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("POST", "/studio/preview", "signed-in", signed_in(FORBIDDEN, staff=OK)),

@@ -20,7 +20,8 @@ from api.enrolment.models import EnrolmentStatus
 from api.errors import AppError, Conflict
 from api.i18n import LOCALES
 from api.i18n import gettext as _
-from api.payments import service, stripe_client
+from api.payments import discounts, plans, service, stripe_client
+from api.payments.billing_models import DiscountCode
 from api.payments.models import Order, OrderStatus
 
 if TYPE_CHECKING:
@@ -54,8 +55,18 @@ class NotPaid(AppError):
     code = "not_paid"
 
 
-def start_checkout(session: Session, settings: Settings, *, user: User, course: Course) -> str:
-    """Where to send the buyer: Stripe's payment page, the demo checkout, or the course itself."""
+def start_checkout(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    course: Course,
+    in_instalments: bool = False,
+    code: DiscountCode | None = None,
+) -> str:
+    """Where to send the buyer: Stripe's payment page, the demo checkout, or the course itself.
+    `in_instalments`: the course's payment plan (api/payments/plans.py); `code`: a discount
+    code already checked for this course (api/payments/discounts.py)."""
     if not course.is_published:
         raise Conflict(_("This course is not open for enrolment."))
     if course.is_free:
@@ -76,12 +87,22 @@ def start_checkout(session: Session, settings: Settings, *, user: User, course: 
             )
         if enrolment.status == EnrolmentStatus.disputed:
             raise Conflict(_("Your access is paused while a payment dispute is open."))
+        if enrolment.status == EnrolmentStatus.paused:
+            raise Conflict(
+                _("Your access is paused until your open instalment is paid. Pay it to go on.")
+            )
+    if in_instalments and plans.offer(course) is None:
+        raise Conflict(_("This course cannot be paid in instalments."))
     if settings.demo_checkout:
         demo = _demo_order(session, user=user, course=course)
         return f"/checkout/demo/{demo.stripe_checkout_session_id}"
     if not settings.stripe_configured:
         raise PaymentsDisabled
     params = _session_params(settings, user=user, course=course)
+    if code is not None:
+        params["discounts"] = [{"promotion_code": code.stripe_promotion_code_id}]
+    if in_instalments:
+        params = plans.checkout_params(params, course=course)
     key = idempotency_key(session, user=user, course=course, params=params)
     # Stripe may take seconds to answer, or time out. What was read above needs no lock while
     # it does, so the transaction ends here rather than hold a database connection and, on
@@ -89,7 +110,9 @@ def start_checkout(session: Session, settings: Settings, *, user: User, course: 
     # it and give up after a few seconds. The pending order is stored in a new transaction.
     session.commit()
     checkout = _create_session(settings, params=params, key=key)
-    _store_pending(session, checkout_session_id=checkout.id, user=user, course=course)
+    order = _store_pending(session, checkout_session_id=checkout.id, user=user, course=course)
+    if code is not None:
+        discounts.record(session, order=order, code=code)
     if not checkout.url:  # pragma: no cover - Stripe always returns the URL of a hosted page
         raise stripe_client.PaymentsUnavailable
     return str(checkout.url)
@@ -116,7 +139,8 @@ def _session_params(settings: Settings, *, user: User, course: Course) -> dict[s
         # The webhook finds the buyer and the course here even when the order row was never
         # stored (the database failed after Stripe created the session).
         "metadata": {"user_id": str(user.id), "course_id": str(course.id)},
-        "allow_promotion_codes": True,
+        # Codes are typed on Kern's page, which checks the course they are for (Stripe's own
+        # field would take any of the practice's codes for any course).
         "locale": user.language if user.language in LOCALES else "nl",
         "success_url": f"{settings.base_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{settings.base_url}/courses/{course.slug}?checkout=cancelled",

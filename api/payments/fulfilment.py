@@ -54,6 +54,7 @@ class ChargeFacts:
     amount_cents: int
     refunded_cents: int
     dispute_status: str | None
+    customer_id: str | None = None  # set for a payment plan's instalments
 
     @classmethod
     def of(cls, charge: dict[str, Any]) -> ChargeFacts:
@@ -69,6 +70,7 @@ class ChargeFacts:
                 if refund.get("status") in COUNTED_REFUND
             ),
             dispute_status=dispute.get("status") if isinstance(dispute, dict) else None,
+            customer_id=_id_of(charge.get("customer")),
         )
 
     @property
@@ -97,6 +99,7 @@ class CheckoutFacts:
     payment_intent_id: str | None = None
     payment_failed: bool = False
     charge: ChargeFacts | None = None
+    subscription_id: str | None = None  # a payment plan (api/payments/plans.py)
 
     @property
     def paid(self) -> bool:
@@ -126,6 +129,7 @@ class CheckoutFacts:
             and checkout.get("payment_status") == "unpaid"
             and intent.get("status") in {"requires_payment_method", "canceled"},
             charge=ChargeFacts.of(charge) if isinstance(charge, dict) else None,
+            subscription_id=_id_of(checkout.get("subscription")),
         )
 
     @classmethod
@@ -299,6 +303,11 @@ def _order_for(session: Session, facts: CheckoutFacts) -> Order | None:
         return service.find_by_checkout(session, checkout_session_id=facts.session_id)
 
 
+def move(session: Session, settings: Settings, order: Order, to: OrderStatus) -> None:
+    """Put the order in a new state (for a payment plan's refund or dispute, say)."""
+    _move(session, settings, order, to)
+
+
 def _move(session: Session, settings: Settings, order: Order, to: OrderStatus) -> None:
     """Put the order in a new state, with what that means for her access and her mailbox."""
     before = OrderStatus(order.status)
@@ -320,7 +329,7 @@ def _move(session: Session, settings: Settings, order: Order, to: OrderStatus) -
     if to == OrderStatus.paid:
         _give_access(session, settings, order=order, first=before not in AFTER_PAYMENT)
     elif to in {OrderStatus.refunded, OrderStatus.dispute_lost}:
-        ending = {EnrolmentStatus.active, EnrolmentStatus.disputed}
+        ending = {EnrolmentStatus.active, EnrolmentStatus.disputed, EnrolmentStatus.paused}
         _change_access(session, order, ending, EnrolmentStatus.refunded)
         if to == OrderStatus.refunded:
             emails.refund(session, settings, user=user, order=order)

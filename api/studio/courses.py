@@ -27,6 +27,7 @@ from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import Conflict, FormError
 from api.i18n import LANGUAGE_NAMES, format_price, ngettext
+from api.payments import plans
 from api.i18n import gettext as _
 from api.kit.slugs import slugify
 from api.payments.models import Order
@@ -63,6 +64,9 @@ class CourseForm(BaseModel):
     schedule: str = Schedule.all_at_once.value
     outcomes: str = ""
     inactive_after_days: str = str(DEFAULT_INACTIVE_DAYS)
+    # The payment plan: N monthly instalments (empty: none) and, optionally, each one's amount.
+    plan_instalments: str = ""
+    plan_instalment: str = ""
 
     @classmethod
     def of(cls, course: Course) -> "CourseForm":
@@ -77,6 +81,10 @@ class CourseForm(BaseModel):
             schedule=course.schedule,
             outcomes="\n".join(course.outcomes),
             inactive_after_days=str(course.inactive_after_days),
+            plan_instalments=str(course.plan_instalments) if course.plan_instalments else "",
+            plan_instalment=(
+                price_input(course.plan_instalment_cents) if course.plan_instalment_cents else ""
+            ),
         )
 
     def values(self) -> dict[str, str]:
@@ -266,6 +274,17 @@ def _checked(form: CourseForm, session: Session, course: Course | None) -> dict[
             values[name] = read()
         except FormError as exc:
             errors.update(exc.fields)
+    if "price_cents" in values:
+        try:
+            each = parse_price(form.plan_instalment) if form.plan_instalment.strip() else None
+        except FormError as exc:
+            errors["plan_instalment"] = next(iter(exc.fields.values()))
+        else:
+            try:
+                n, amount = plans.parse_plan(int(str(values["price_cents"])), form.plan_instalments, each)
+                values |= {"plan_instalments": n, "plan_instalment_cents": amount}
+            except FormError as exc:
+                errors.update(exc.fields)
     if errors:
         raise FormError(errors)
     return values | {

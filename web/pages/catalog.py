@@ -26,6 +26,7 @@ from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.media import owners
 from api.messages import public as public_questions
+from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import selftest
@@ -129,6 +130,18 @@ def show_course(
 ) -> HTMLResponse:
     """What the course teaches, its lessons, price, teacher and questions; for an enrolled
     learner also how far she is and where to go on."""
+    return course_page(request, session, user, now, slug)
+
+
+def course_page(
+    request: Request,
+    session: Session,
+    user: User | None,
+    now: datetime,
+    slug: str,
+    **extra: Any,
+) -> HTMLResponse:
+    """The course page; `extra` (values and errors of a refused buy form) goes to its template."""
     outline = service.outline(session, slug=slug, viewer=user, now=now)
     tests = selftest.published_links(session, language=locale_of(request))
     context = {
@@ -142,6 +155,8 @@ def show_course(
         "completed_text": completed_text,
         "markdown": render_markdown,
         "can_buy": settings_of(request).payments_available,
+        "plan": plans.offer(outline.course),
+        **extra,
     }
     return render(request, "catalog/course.html", context)
 

@@ -1,24 +1,57 @@
 """Buying a course: to Stripe's payment page, back to the success page; the demo checkout."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
 from api.db import SessionDep, in_transaction
-from api.payments import checkout, fulfilment, service, stripe_client
+from api.clock import Now
+from api.errors import FormError
+from api.payments import checkout, discounts, fulfilment, plans, service, stripe_client
 from api.payments.models import OrderStatus
+from web.forms import Form, Posted, invalid, posted
+from web.pages.catalog import course_page
 from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
+class CheckoutForm(Form):
+    """The buy form on the course page: at once or in instalments, and a discount code."""
+
+    pay: str = "once"  # once | plan
+    code: str = Field(default="", max_length=100)
+
+
 @router.post("/courses/{slug}/checkout")
-def start_checkout(request: Request, session: SessionDep, user: RequireUser, slug: str) -> Response:
+def start_checkout(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    now: Now,
+    slug: str,
+    form: Annotated[Posted[CheckoutForm], posted(CheckoutForm)],
+) -> Response:
     """Send her to the payment page (or to the course, when she has it already)."""
     outline = catalog_service.outline(session, slug=slug, viewer=user)
-    url = checkout.start_checkout(session, settings_of(request), user=user, course=outline.course)
+    try:
+        data = form.valid()
+        code = discounts.check(session, data.code, course=outline.course)
+    except FormError as exc:
+        return invalid(exc, course_page(request, session, user, now, slug, **form.shown(exc)))
+    url = checkout.start_checkout(
+        session,
+        settings_of(request),
+        user=user,
+        course=outline.course,
+        in_instalments=data.pay == "plan",
+        code=code,
+    )
     if url.startswith("/"):
         return RedirectResponse(url, status_code=303)
     # Kern's CSP lets forms submit to Kern only (form-action 'self'), and browsers apply that to
@@ -28,6 +61,14 @@ def start_checkout(request: Request, session: SessionDep, user: RequireUser, slu
     page = render(request, "payments/redirect.html", {"url": url})
     page.headers["Cache-Control"] = "no-store"
     return page
+
+
+@router.get("/courses/{slug}/instalment")
+def pay_instalment(session: SessionDep, user: RequireUser, slug: str) -> RedirectResponse:
+    """To Stripe's page for her overdue instalment (or back to the course when none is open)."""
+    outline = catalog_service.outline(session, slug=slug, viewer=user)
+    url = plans.pay_url(session, user=user, course=outline.course)
+    return RedirectResponse(url or f"/courses/{slug}", status_code=303)
 
 
 @router.get("/checkout/success", response_class=HTMLResponse)
