@@ -231,21 +231,20 @@ def read(
             found = stripe_client.call(
                 "listing subscriptions",
                 lambda: api.v1.subscriptions.list({"customer": customer_id, "status": "all"}),
-            )
-            ours = [sub for sub in found.data if (sub.metadata or {}).get("instalments")]
+            ).to_dict()["data"]
+            ours = [sub for sub in found if (sub.get("metadata") or {}).get("instalments")]
             if not ours:
                 return None
-            subscription = ours[0]
+            sub: dict[str, Any] = ours[0]
         else:
-            subscription = stripe_client.call(
+            sub = stripe_client.call(
                 "reading a subscription",
                 lambda: api.v1.subscriptions.retrieve(subscription_id),
-            )
+            ).to_dict()
     except stripe.InvalidRequestError as error:
         if stripe_client.is_missing(error):
             return None
         raise
-    sub = subscription.to_dict()
     metadata = sub.get("metadata") or {}
     instalments = _int(metadata.get("instalments"))
     if instalments is None:
