@@ -19,8 +19,8 @@ from api.attention.summary import queue_attention_summaries
 from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
 from api.mail import outbox
-from api.ratelimit import service as ratelimit
 from api.payments import plans
+from api.ratelimit import service as ratelimit
 from api.reminders.modules import queue_module_openings
 from api.reminders.practice import queue_practice_reminders
 

@@ -73,9 +73,7 @@ class DiscountCode(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     instructor_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False
-        )
+        sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False)
     )
     # None: every course of hers.
     course_id: int | None = Field(

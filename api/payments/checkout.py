@@ -91,18 +91,17 @@ def start_checkout(
             raise Conflict(
                 _("Your access is paused until your open instalment is paid. Pay it to go on.")
             )
-    if in_instalments and plans.offer(course) is None:
-        raise Conflict(_("This course cannot be paid in instalments."))
     if settings.demo_checkout:
         demo = _demo_order(session, user=user, course=course)
         return f"/checkout/demo/{demo.stripe_checkout_session_id}"
     if not settings.stripe_configured:
         raise PaymentsDisabled
-    params = _session_params(settings, user=user, course=course)
-    if code is not None:
-        params["discounts"] = [{"promotion_code": code.stripe_promotion_code_id}]
-    if in_instalments:
-        params = plans.checkout_params(params, course=course)
+    params = _with_options(
+        _session_params(settings, user=user, course=course),
+        course=course,
+        in_instalments=in_instalments,
+        code=code,
+    )
     key = idempotency_key(session, user=user, course=course, params=params)
     # Stripe may take seconds to answer, or time out. What was read above needs no lock while
     # it does, so the transaction ends here rather than hold a database connection and, on
@@ -145,6 +144,15 @@ def _session_params(settings: Settings, *, user: User, course: Course) -> dict[s
         "success_url": f"{settings.base_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{settings.base_url}/courses/{course.slug}?checkout=cancelled",
     }
+
+
+def _with_options(
+    params: dict[str, Any], *, course: Course, in_instalments: bool, code: DiscountCode | None
+) -> dict[str, Any]:
+    """The session's parameters with her discount code and her choice of a payment plan."""
+    if code is not None:
+        params["discounts"] = [{"promotion_code": code.stripe_promotion_code_id}]
+    return plans.checkout_params(params, course=course) if in_instalments else params
 
 
 def idempotency_key(session: Session, *, user: User, course: Course, params: dict[str, Any]) -> str:

@@ -24,6 +24,7 @@ from api.db import utcnow
 from api.errors import FormError
 from api.i18n import TIMEZONE, format_price
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.payments import stripe_client
 from api.payments.billing_models import DiscountCode, OrderDiscount
 from api.payments.models import Order
@@ -69,6 +70,70 @@ class CodeRow:
         return (self.code.valid_until.astimezone(TIMEZONE) - timedelta(days=1)).date()
 
 
+def _amount(form: CodeForm, errors: dict[str, str]) -> tuple[int | None, int | None]:
+    """(percent off, cents off): one of them, or an error at `value` or `kind`."""
+    if form.kind == "percent":
+        typed = form.value.strip().rstrip("%").strip()
+        if typed.isascii() and typed.isdigit() and 1 <= int(typed) <= 100:
+            return int(typed), None
+        errors["value"] = _("Enter a whole percentage from 1 to 100.")
+    elif form.kind == "amount":
+        try:
+            amount = parse_price(form.value)
+        except FormError as exc:
+            errors["value"] = next(iter(exc.fields.values()))
+        else:
+            if amount > 0:
+                return None, amount
+            errors["value"] = _("Enter an amount in euros, for example 10 or 12,50.")
+    else:
+        errors["kind"] = _("Choose a percentage or an amount.")
+    return None, None
+
+
+def _valid_until(typed: str, now: datetime, errors: dict[str, str]) -> datetime | None:
+    """The end of the chosen day in the Netherlands; None for no end date."""
+    if not typed.strip():
+        return None
+    try:
+        day = date.fromisoformat(typed.strip())
+    except ValueError:
+        errors["valid_until"] = _("Enter a date, for example 2026-12-31.")
+        return None
+    end = datetime.combine(day + timedelta(days=1), time(), TIMEZONE)
+    if end <= now:
+        errors["valid_until"] = _("This date has passed. Choose a day from today on.")
+    return end
+
+
+def _max_uses(typed: str, errors: dict[str, str]) -> int | None:
+    typed = typed.strip()
+    if not typed:
+        return None
+    if typed.isascii() and typed.isdigit() and 1 <= int(typed) <= MAX_USES:
+        return int(typed)
+    errors["max_uses"] = _("Enter a whole number of at least 1, or leave it empty.")
+    return None
+
+
+def _course(
+    session: Session, typed: str, amount: int | None, instructor: User, errors: dict[str, str]
+) -> int | None:
+    """The course the code is for (one of hers), or None for all her courses."""
+    if not typed.strip():
+        return None
+    course = session.get(Course, int(typed)) if typed.isdigit() else None
+    if course is None or course.instructor_id != instructor.id:
+        errors["course"] = _("Choose one of your courses.")
+        return None
+    if amount is not None and amount > course.price_cents:
+        errors["value"] = _(
+            "The discount is more than the course costs (%(price)s).",
+            price=format_price(course.price_cents),
+        )
+    return course.id
+
+
 def _parse(session: Session, form: CodeForm, *, instructor: User, now: datetime) -> DiscountCode:
     """The new code's values; FormError naming every field that is not right."""
     errors: dict[str, str] = {}
@@ -77,57 +142,14 @@ def _parse(session: Session, form: CodeForm, *, instructor: User, now: datetime)
         errors["code"] = _("Use 3 to 40 letters, digits or hyphens, for example ZOMER25.")
     elif session.exec(select(DiscountCode.id).where(DiscountCode.code == code)).first():
         errors["code"] = _("This code is in use already. Choose another one.")
-    percent = amount = None
-    if form.kind == "percent":
-        typed = form.value.strip().rstrip("%").strip()
-        if not typed.isascii() or not typed.isdigit() or not 1 <= int(typed) <= 100:
-            errors["value"] = _("Enter a whole percentage from 1 to 100.")
-        else:
-            percent = int(typed)
-    elif form.kind == "amount":
-        try:
-            amount = parse_price(form.value)
-        except FormError as exc:
-            errors["value"] = next(iter(exc.fields.values()))
-        else:
-            if amount <= 0:
-                errors["value"] = _("Enter an amount in euros, for example 10 or 12,50.")
-    else:
-        errors["kind"] = _("Choose a percentage or an amount.")
-    valid_until = None
-    if form.valid_until.strip():
-        try:
-            day = date.fromisoformat(form.valid_until.strip())
-        except ValueError:
-            errors["valid_until"] = _("Enter a date, for example 2026-12-31.")
-        else:
-            # Until the end of that day in the Netherlands.
-            valid_until = datetime.combine(day + timedelta(days=1), time(), TIMEZONE)
-            if valid_until <= now:
-                errors["valid_until"] = _("This date has passed. Choose a day from today on.")
-    max_uses = None
-    if form.max_uses.strip():
-        typed = form.max_uses.strip()
-        if not typed.isascii() or not typed.isdigit() or not 1 <= int(typed) <= MAX_USES:
-            errors["max_uses"] = _("Enter a whole number of at least 1, or leave it empty.")
-        else:
-            max_uses = int(typed)
-    course_id = None
-    if form.course.strip():
-        course = session.get(Course, int(form.course)) if form.course.isdigit() else None
-        if course is None or course.instructor_id != instructor.id:
-            errors["course"] = _("Choose one of your courses.")
-        else:
-            course_id = course.id
-            if amount is not None and not course.is_free and amount > course.price_cents:
-                errors["value"] = _(
-                    "The discount is more than the course costs (%(price)s).",
-                    price=format_price(course.price_cents),
-                )
+    percent, amount = _amount(form, errors)
+    valid_until = _valid_until(form.valid_until, now, errors)
+    max_uses = _max_uses(form.max_uses, errors)
+    course_id = _course(session, form.course, amount, instructor, errors)
     if errors:
         raise FormError(errors)
     return DiscountCode(
-        instructor_id=instructor.id,
+        instructor_id=id_of(instructor),
         course_id=course_id,
         code=code,
         percent_off=percent,
@@ -198,7 +220,7 @@ def uses(session: Session, *, code_ids: list[int]) -> dict[int, int]:
         .where(col(OrderDiscount.discount_code_id).in_(code_ids), col(Order.paid_at).is_not(None))
         .group_by(col(OrderDiscount.discount_code_id))
     ).all()
-    return {code_id: count for code_id, count in rows}
+    return dict(rows)
 
 
 def of_instructor(session: Session, *, instructor: User) -> list[CodeRow]:
@@ -225,9 +247,9 @@ def check(session: Session, typed: str, *, course: Course) -> DiscountCode | Non
         raise FormError({"code": _("This code is for another course.")})
     if found.valid_until is not None and found.valid_until <= utcnow():
         raise FormError({"code": _("This code has expired.")})
-    if found.max_uses is not None and found.id is not None:
-        if uses(session, code_ids=[found.id]).get(found.id, 0) >= found.max_uses:
-            raise FormError({"code": _("This code has been used up.")})
+    used = uses(session, code_ids=[found.id]).get(found.id, 0) if found.id is not None else 0
+    if found.max_uses is not None and used >= found.max_uses:
+        raise FormError({"code": _("This code has been used up.")})
     return found
 
 

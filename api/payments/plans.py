@@ -34,6 +34,7 @@ from api.enrolment.models import EnrolmentStatus
 from api.errors import Conflict, FormError
 from api.i18n import N_, format_price
 from api.i18n import gettext as _
+from api.kit.ids import id_of
 from api.mail.compose import queue
 from api.payments import fulfilment, stripe_client
 from api.payments.billing_models import PaymentPlan, PlanStatus
@@ -319,7 +320,9 @@ def subscription_of(event_type: str, obj: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def change_for(settings: Settings, event_type: str, obj: dict[str, Any]) -> Callable[[Session], str]:
+def change_for(
+    settings: Settings, event_type: str, obj: dict[str, Any]
+) -> Callable[[Session], str]:
     """What an invoice or subscription event changes: read from Stripe now, applied later."""
     subscription_id = subscription_of(event_type, obj)
     facts = read(settings, subscription_id=subscription_id) if subscription_id else None
@@ -347,7 +350,7 @@ def start(session: Session, settings: Settings, *, order: Order, facts: PlanFact
             with session.begin_nested():
                 session.add(
                     PaymentPlan(
-                        order_id=order.id,
+                        order_id=id_of(order),
                         user_id=order.user_id,
                         course_id=order.course_id,
                         stripe_subscription_id=facts.subscription_id,

@@ -27,9 +27,9 @@ from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import Conflict, FormError
 from api.i18n import LANGUAGE_NAMES, format_price, ngettext
-from api.payments import plans
 from api.i18n import gettext as _
 from api.kit.slugs import slugify
+from api.payments import plans
 from api.payments.models import Order
 from api.progress.models import LessonProgress, PracticeLog
 from api.questionnaires.models import CheckIn, Measurement, Questionnaire
@@ -242,6 +242,21 @@ def _outcomes(text: str, errors: dict[str, str]) -> list[str]:
     return outcomes
 
 
+def _plan(form: CourseForm, price_cents: int, errors: dict[str, str]) -> dict[str, object]:
+    """The payment plan's values (api/payments/plans.py), or its fields' errors."""
+    try:
+        each = parse_price(form.plan_instalment) if form.plan_instalment.strip() else None
+    except FormError as exc:
+        errors["plan_instalment"] = next(iter(exc.fields.values()))
+        return {}
+    try:
+        n, amount = plans.parse_plan(price_cents, form.plan_instalments, each)
+    except FormError as exc:
+        errors.update(exc.fields)
+        return {}
+    return {"plan_instalments": n, "plan_instalment_cents": amount}
+
+
 def _checked(form: CourseForm, session: Session, course: Course | None) -> dict[str, object]:
     """The course's new values; FormError naming every field that is not right."""
     errors: dict[str, str] = {}
@@ -275,16 +290,7 @@ def _checked(form: CourseForm, session: Session, course: Course | None) -> dict[
         except FormError as exc:
             errors.update(exc.fields)
     if "price_cents" in values:
-        try:
-            each = parse_price(form.plan_instalment) if form.plan_instalment.strip() else None
-        except FormError as exc:
-            errors["plan_instalment"] = next(iter(exc.fields.values()))
-        else:
-            try:
-                n, amount = plans.parse_plan(int(str(values["price_cents"])), form.plan_instalments, each)
-                values |= {"plan_instalments": n, "plan_instalment_cents": amount}
-            except FormError as exc:
-                errors.update(exc.fields)
+        values |= _plan(form, int(str(values["price_cents"])), errors)
     if errors:
         raise FormError(errors)
     return values | {

@@ -43,9 +43,7 @@ def test_a_purchase_with_a_code_charges_the_discounted_amount_and_counts_a_use(
     assert discounts.uses(shop.session, code_ids=[code.id or 0]) == {code.id: 1}
 
 
-def test_the_studio_lists_her_codes_with_their_uses(
-    shop: Shop, stripe_settings: Settings
-) -> None:
+def test_the_studio_lists_her_codes_with_their_uses(shop: Shop, stripe_settings: Settings) -> None:
     make_code(shop, stripe_settings, kind="percent", value="25", max_uses="5")
     instructor = shop.session.get(User, shop.course.instructor_id)
     assert instructor is not None
@@ -57,9 +55,12 @@ def test_the_studio_lists_her_codes_with_their_uses(
     assert page.status_code == 200
     assert "ZOMER10" in page.text
     assert "0 of 5" in page.text.replace("\xa0", " ") or "0 van 5" in page.text
-    refused = post_form(studio, "/studio/discounts", {"code": "X", "kind": "percent", "value": "150"})
+    refused = post_form(
+        studio, "/studio/discounts", {"code": "X", "kind": "percent", "value": "150"}
+    )
     assert refused.status_code == 422
-    assert field_error(refused.text, "code") and field_error(refused.text, "value")
+    assert field_error(refused.text, "code")
+    assert field_error(refused.text, "value")
     assert 'value="150"' in refused.text  # what she typed stays
 
 

@@ -355,19 +355,7 @@ class StripeState(Billing):
                 param="line_items",
             )
         currency = currencies.pop()
-        recurring = [item for item in items if item["price"]["type"] == "recurring"]
-        if mode == "subscription" and not recurring:
-            raise invalid(
-                "You must provide at least one recurring price in `subscription` mode when using "
-                "prices.",
-                param="line_items",
-            )
-        if mode == "payment" and recurring:
-            raise invalid(
-                "You specified `payment` mode but passed a recurring price. Either switch to "
-                "`subscription` mode or use only one-time prices.",
-                param="line_items",
-            )
+        self.check_prices(mode, items)
         types = params.strings("payment_method_types", choices=PAYMENT_METHOD_TYPES)
         for method in types or []:
             if currency not in CURRENCIES_OF.get(method, {currency}):
@@ -421,14 +409,8 @@ class StripeState(Billing):
                 code="amount_too_small",
             )
         allow_promotion_codes = params.boolean("allow_promotion_codes")
-        if allow_promotion_codes and "discounts" in params:
-            raise invalid(
-                "You may only specify one of these parameters: allow_promotion_codes, discounts.",
-                param="discounts",
-            )
-        discount, discounts = self.discount_of(params, subtotal)
-        if discount:
-            self._spread_discount_over(items, discount)
+        discount, discounts = self.discount_of(params, subtotal, allow_promotion_codes)
+        self._spread_discount_over(items, discount)
         session = fixture("checkout.session")
         session.update(
             id=session_id,
@@ -500,20 +482,10 @@ class StripeState(Billing):
             "enabled": False,
             "invoice_data": {**invoice_data, "metadata": {}},
         }
-        intent_params = params.hash("payment_intent_data")
-        if mode == "subscription" and intent_params is not None:
-            raise invalid(
-                "You can not pass `payment_intent_data` in `subscription` mode.",
-                param="payment_intent_data",
-            )
-        intent_data = self._intent_params(intent_params)
-        subscription_params = params.hash("subscription_data")
-        if mode == "payment" and subscription_params is not None:
-            raise invalid(
-                "You can not pass `subscription_data` in `payment` mode.",
-                param="subscription_data",
-            )
-        self._subscription_data[session_id] = self.subscription_data(subscription_params)
+        intent_data = self._intent_params(self.mode_hash(params, "payment_intent_data", mode))
+        self._subscription_data[session_id] = self.subscription_data(
+            self.mode_hash(params, "subscription_data", mode)
+        )
         params.finish(ignore=["expand"])
         self._objects[session_id] = session
         self._line_items[session_id] = items

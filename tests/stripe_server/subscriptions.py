@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,13 +28,12 @@ from typing import TYPE_CHECKING, Any
 from tests.stripe_server.errors import ControlError, invalid, missing
 from tests.stripe_server.fixtures import fixture, new_id
 from tests.stripe_server.forms import Params
+from tests.stripe_server.webhooks import Event
 
 if TYPE_CHECKING:
-    from tests.stripe_server.state import Origin, StripeState
+    from collections.abc import Callable
 
-    Base = StripeState
-else:
-    Base = object
+    from tests.stripe_server.state import Origin
 
 # A month, as the test server counts one billing period.
 PERIOD_SECONDS = 30 * 24 * 60 * 60
@@ -44,8 +44,22 @@ def _list(data: list[dict[str, Any]], url: str) -> dict[str, Any]:
     return {"object": "list", "data": data, "has_more": False, "url": url}
 
 
-class Billing(Base):
-    """Subscriptions, invoices, coupons and promotion codes (mixed into StripeState)."""
+class Billing:
+    """Subscriptions, invoices, coupons and promotion codes (mixed into StripeState, which
+    provides what is declared here)."""
+
+    lock: threading.RLock
+    base_url: str
+    _objects: dict[str, dict[str, Any]]
+    _line_items: dict[str, list[dict[str, Any]]]
+    _intent_data: dict[str, dict[str, Any]]
+    _subscription_data: dict[str, dict[str, Any]]
+    _billing: dict[str, dict[str, Any]]
+
+    view: Callable[[str], dict[str, Any]]
+    _emit: Callable[..., Event]
+    _pay: Callable[..., str]
+    _outcome: Callable[..., dict[str, Any]]
 
     # -- coupons and promotion codes ------------------------------------------------------------
 
@@ -63,7 +77,9 @@ class Billing(Base):
         metadata = params.metadata()
         params.finish(ignore=["expand"])
         if (percent_raw is None) == (amount_off is None):
-            raise invalid("You must pass exactly one of percent_off or amount_off.", param="percent_off")
+            raise invalid(
+                "You must pass exactly one of percent_off or amount_off.", param="percent_off"
+            )
         percent: float | None = None
         if percent_raw is not None:
             try:
@@ -164,12 +180,19 @@ class Billing(Base):
             promo["metadata"] = metadata
         return self.view(promo_id)
 
-    def discount_of(self, params: Params, subtotal: int) -> tuple[int, list[dict[str, Any]]]:
+    def discount_of(
+        self, params: Params, subtotal: int, allow_promotion_codes: bool | None
+    ) -> tuple[int, list[dict[str, Any]]]:
         """Checkout's `discounts`: the amount taken off the first payment, and the session's
         `discounts` field. One promotion code or coupon, as Stripe allows."""
         raw = params.array("discounts")
         if not raw:
             return 0, []
+        if allow_promotion_codes:
+            raise invalid(
+                "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+                param="discounts",
+            )
         if len(raw) > 1:
             raise invalid("You may only specify one discount.", param="discounts")
         entry = Params(raw[0], "discounts[0]")
@@ -177,9 +200,7 @@ class Billing(Base):
         coupon_id = entry.string("coupon")
         entry.finish()
         if (promo_id is None) == (coupon_id is None):
-            raise invalid(
-                "Pass exactly one of coupon or promotion_code.", param="discounts[0]"
-            )
+            raise invalid("Pass exactly one of coupon or promotion_code.", param="discounts[0]")
         if promo_id is not None:
             promo = self._objects.get(promo_id)
             if promo is None or promo["object"] != "promotion_code":
@@ -231,6 +252,32 @@ class Billing(Base):
                     coupon["valid"] = False
 
     # -- subscriptions ---------------------------------------------------------------------------
+
+    @staticmethod
+    def check_prices(mode: str, items: list[dict[str, Any]]) -> None:
+        """Subscription mode needs a recurring price; payment mode takes one-time prices only."""
+        recurring = [item for item in items if item["price"]["type"] == "recurring"]
+        if mode == "subscription" and not recurring:
+            raise invalid(
+                "You must provide at least one recurring price in `subscription` mode when using "
+                "prices.",
+                param="line_items",
+            )
+        if mode == "payment" and recurring:
+            raise invalid(
+                "You specified `payment` mode but passed a recurring price. Either switch to "
+                "`subscription` mode or use only one-time prices.",
+                param="line_items",
+            )
+
+    @staticmethod
+    def mode_hash(params: Params, key: str, mode: str) -> Params | None:
+        """`payment_intent_data` (payment mode only) or `subscription_data` (subscription only)."""
+        value = params.hash(key)
+        allowed = "payment" if key == "payment_intent_data" else "subscription"
+        if value is not None and mode != allowed:
+            raise invalid(f"You can not pass `{key}` in `{mode}` mode.", param=key)
+        return value
 
     def subscription_data(self, params: Params | None) -> dict[str, Any]:
         """Checkout's `subscription_data` (metadata, description)."""
@@ -301,7 +348,9 @@ class Billing(Base):
             description=data["description"],
             discounts=[],
             ended_at=None,
-            items=_list(subscription_items, f"/v1/subscription_items?subscription={subscription_id}"),
+            items=_list(
+                subscription_items, f"/v1/subscription_items?subscription={subscription_id}"
+            ),
             latest_invoice=None,
             metadata=dict(data["metadata"]),
             pause_collection=None,
@@ -473,7 +522,9 @@ class Billing(Base):
         intent["customer"] = charge["customer"] = customer["id"]
         invoice.update(attempt_count=invoice["attempt_count"] + 1, attempted=True)
         if paid:
-            invoice.update(amount_paid=invoice["amount_remaining"], amount_remaining=0, status="paid")
+            invoice.update(
+                amount_paid=invoice["amount_remaining"], amount_remaining=0, status="paid"
+            )
             invoice["status_transitions"]["paid_at"] = int(time.time())
             invoice["next_payment_attempt"] = None
             return
@@ -501,7 +552,7 @@ class Billing(Base):
             raise ControlError(f"no subscription {subscription_id!r}")
         return subscription
 
-    def _invoice_events(self, invoice_id: str) -> list[Any]:
+    def _invoice_events(self, invoice_id: str) -> list[Event]:
         invoice = self._objects[invoice_id]
         if invoice["status"] == "paid":
             return [
@@ -510,7 +561,7 @@ class Billing(Base):
             ]
         return [self._emit("invoice.payment_failed", invoice_id)]
 
-    def next_instalment(self, subscription_id: str, *, fail: bool = False) -> list[Any]:
+    def next_instalment(self, subscription_id: str, *, fail: bool = False) -> list[Event]:
         """The next billing period begins: an invoice paid (`invoice.paid`) or failed
         (`invoice.payment_failed`; the subscription is `past_due`). A subscription set to end
         at the period's end ends instead (`customer.subscription.deleted`)."""
@@ -553,7 +604,7 @@ class Billing(Base):
                 )
             return events
 
-    def pay_invoice(self, invoice_id: str) -> list[Any]:
+    def pay_invoice(self, invoice_id: str) -> list[Event]:
         """The customer pays an open invoice on its hosted page: `invoice.paid`."""
         with self.lock:
             invoice = self._objects.get(invoice_id)
@@ -581,7 +632,7 @@ class Billing(Base):
                 )
             return events
 
-    def _end(self, subscription: dict[str, Any], *, reason: str) -> Any:
+    def _end(self, subscription: dict[str, Any], *, reason: str) -> Event:
         now = int(time.time())
         subscription.update(status="canceled", canceled_at=now, ended_at=now)
         subscription["cancellation_details"]["reason"] = reason
@@ -612,7 +663,9 @@ class Billing(Base):
             previous["metadata"] = subscription["metadata"]
             subscription["metadata"] = metadata
         if previous:
-            self._emit("customer.subscription.updated", subscription_id, origin=origin, previous=previous)
+            self._emit(
+                "customer.subscription.updated", subscription_id, origin=origin, previous=previous
+            )
         return self.view(subscription_id)
 
     def api_cancel_subscription(

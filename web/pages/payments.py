@@ -8,8 +8,8 @@ from pydantic import Field
 
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
-from api.db import SessionDep, in_transaction
 from api.clock import Now
+from api.db import SessionDep, in_transaction
 from api.errors import FormError
 from api.payments import checkout, discounts, fulfilment, plans, service, stripe_client
 from api.payments.models import OrderStatus
