@@ -6,7 +6,7 @@ overdue (status 'paused'). Instructors make discount codes (discount_code); orde
 notes which code an order used.
 
 Revision ID: e97e4a96c3e0
-Revises: 20232a2cd085
+Revises: b7c4e2a91f05
 Created: 2026-12-05 13:53:28.265118+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e97e4a96c3e0"
-down_revision: str | None = "20232a2cd085"
+down_revision: str | None = "b7c4e2a91f05"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
