@@ -18,6 +18,7 @@ from api.accounts import requests as account_requests
 from api.attention.summary import queue_attention_summaries
 from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
+from api.intake.service import queue_reminders as queue_intake_reminders
 from api.mail import outbox
 from api.ratelimit import service as ratelimit
 from api.reminders.modules import queue_module_openings
@@ -44,7 +45,12 @@ class Worker:
     def schedule(self, now: datetime) -> int:
         """Queue the reminders, module mails and weekly summaries due at `now`; how many."""
         queued = 0
-        for job in (queue_practice_reminders, queue_module_openings, queue_attention_summaries):
+        for job in (
+            queue_practice_reminders,
+            queue_module_openings,
+            queue_attention_summaries,
+            queue_intake_reminders,
+        ):
             with self.factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
                 queued += job(session, self.settings, now=now)
         return queued

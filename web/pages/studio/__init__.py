@@ -6,6 +6,7 @@ from web.pages.studio import (
     attention,
     courses,
     inbox,
+    intake,
     insight,
     learners,
     lessons,
@@ -26,3 +27,4 @@ router.include_router(packages.router)
 router.include_router(practice.router)
 router.include_router(questionnaires.router)
 router.include_router(inbox.router)
+router.include_router(intake.router)
