@@ -60,7 +60,8 @@ def invitation(
     event.add("description", "\n".join(lines))
     event.add("url", link)
     calendar.add_component(event)
-    return calendar.to_ical().decode()
+    ics: bytes = calendar.to_ical()
+    return ics.decode()
 
 
 def queue_confirmation(
@@ -94,8 +95,11 @@ def queue_confirmation(
     finally:
         i18n.current_locale.reset(token)
     enqueue(
-        session, replace(message, calendar=ics), kind="intake_confirmation",
-        user_id=learner.id if learner else None, now=now,
+        session,
+        replace(message, calendar=ics),
+        kind="intake_confirmation",
+        user_id=learner.id if learner else None,
+        now=now,
     )
 
 
@@ -122,8 +126,12 @@ def queue_reminder(
         action=N_("Cancel or move"),
     )
     queued = enqueue(
-        session, message, kind="intake_reminder", user_id=learner.id if learner else None,
-        key=f"intake-reminder:{id_of(booking)}", now=now,
+        session,
+        message,
+        kind="intake_reminder",
+        user_id=learner.id if learner else None,
+        key=f"intake-reminder:{id_of(booking)}",
+        now=now,
     )
     return int(queued)
 
@@ -164,4 +172,3 @@ def _context(
         "link": link,
         "moved": moved,
     }
-

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
 from api.accounts.tokens import InvalidLink
+from api.catalog.models import Course
 from api.config import Settings
 from api.errors import FormError, NotFound
 from api.i18n import TIMEZONE, format_moment
@@ -67,7 +68,7 @@ def setting_of(session: Session, *, instructor_id: int) -> IntakeSetting:
 
 
 def read_time(text: str) -> time | None:
-    """"09:00" (or "9.00") as a time; None when it is not one."""
+    """ "09:00" (or "9.00") as a time; None when it is not one."""
     match = _TIME.fullmatch(text.strip())
     if not match:
         return None
@@ -94,8 +95,6 @@ def _window(starts: str, ends: str) -> tuple[str, str]:
 
 def intake_questionnaires(session: Session, *, instructor: User) -> list[Questionnaire]:
     """The published questionnaires of her courses she may pick for the intake."""
-    from api.catalog.models import Course  # noqa: PLC0415 (catalog imports nothing from here)
-
     query = (
         select(Questionnaire)
         .join(Course, col(Course.id) == col(Questionnaire.course_id))
@@ -169,9 +168,19 @@ def add_exception(
     return exception
 
 
-def remove(session: Session, *, instructor: User, kind: type[IntakeHours | IntakeException], id: int) -> None:  # noqa: A002
-    """Remove one of her weekly windows or exceptions; NotFound when it is not hers."""
-    row = session.get(kind, id)
+def remove_hours(session: Session, *, instructor: User, hours_id: int) -> None:
+    """Remove one of her weekly windows; NotFound when it is not hers."""
+    _remove(session, session.get(IntakeHours, hours_id), instructor=instructor)
+
+
+def remove_exception(session: Session, *, instructor: User, exception_id: int) -> None:
+    """Remove one of her days off or extra times; NotFound when it is not hers."""
+    _remove(session, session.get(IntakeException, exception_id), instructor=instructor)
+
+
+def _remove(
+    session: Session, row: IntakeHours | IntakeException | None, *, instructor: User
+) -> None:
     if row is None or row.instructor_id != instructor.id:
         raise NotFound(_("We could not find this time."))
     session.delete(row)
@@ -318,7 +327,9 @@ def _check_slot(
     return moment, free
 
 
-def _store(session: Session, booking: IntakeBooking, free: list[datetime], *, now: datetime) -> None:
+def _store(
+    session: Session, booking: IntakeBooking, free: list[datetime], *, now: datetime
+) -> None:
     """Insert or move the booking inside a savepoint; SlotTaken when another got there first."""
     try:
         with session.begin_nested():
@@ -426,7 +437,9 @@ def book(
         email=email.strip(),
         phone=phone.strip(),
         message=message.strip(),
-        questionnaire_id=id_of(questionnaire) if stored_answers is not None and questionnaire else None,
+        questionnaire_id=id_of(questionnaire)
+        if stored_answers is not None and questionnaire
+        else None,
         answers=stored_answers,
         consent_at=now if stored_answers is not None else None,
         manage_key=secrets.token_urlsafe(24),
@@ -437,10 +450,19 @@ def book(
     _store(session, booking, free, now=now)
     link = manage_link(settings, booking)
     emails.queue_confirmation(
-        session, settings, booking=booking, instructor=instructor, setting=setting,
-        link=link, learner=learner, moved=False, now=now,
+        session,
+        settings,
+        booking=booking,
+        instructor=instructor,
+        setting=setting,
+        link=link,
+        learner=learner,
+        moved=False,
+        now=now,
     )
-    emails.queue_instructor_notice(session, settings, booking=booking, instructor=instructor, kind="booked", now=now)
+    emails.queue_instructor_notice(
+        session, settings, booking=booking, instructor=instructor, kind="booked", now=now
+    )
     return Booked(booking, link)
 
 
@@ -461,10 +483,19 @@ def move(
     learner = session.get(User, booking.user_id) if booking.user_id else None
     link = manage_link(settings, booking)
     emails.queue_confirmation(
-        session, settings, booking=booking, instructor=instructor, setting=setting,
-        link=link, learner=learner, moved=True, now=now,
+        session,
+        settings,
+        booking=booking,
+        instructor=instructor,
+        setting=setting,
+        link=link,
+        learner=learner,
+        moved=True,
+        now=now,
     )
-    emails.queue_instructor_notice(session, settings, booking=booking, instructor=instructor, kind="moved", now=now)
+    emails.queue_instructor_notice(
+        session, settings, booking=booking, instructor=instructor, kind="moved", now=now
+    )
     return Booked(booking, link)
 
 
@@ -557,8 +588,14 @@ def queue_reminders(session: Session, settings: Settings, *, now: datetime) -> i
         setting = setting_of(session, instructor_id=booking.instructor_id)
         learner = session.get(User, booking.user_id) if booking.user_id else None
         queued += emails.queue_reminder(
-            session, settings, booking=booking, instructor=instructor, setting=setting,
-            link=manage_link(settings, booking), learner=learner, now=now,
+            session,
+            settings,
+            booking=booking,
+            instructor=instructor,
+            setting=setting,
+            link=manage_link(settings, booking),
+            learner=learner,
+            now=now,
         )
     session.flush()
     return queued

@@ -134,7 +134,6 @@ def upgrade() -> None:
     op.add_column("outbox_message", sa.Column("calendar", sa.Text(), nullable=True))
 
 
-
 def downgrade() -> None:
     op.drop_column("outbox_message", "calendar")
 

@@ -55,20 +55,29 @@ def test_exactly_one_of_several_bookers_gets_the_time(
     def book(number: int) -> None:
         try:
             start.wait()
-            with committed(execution_options={db.WRITE_INTENT: True}) as session:
-                with session.begin():
-                    instructor = session.get(User, ingrid_id)
-                    assert instructor is not None
-                    done = intake.book(
-                        session, settings, instructor=instructor, slot=intake.slot_value(first),
-                        name=f"Persoon {number}", email=f"p{number}@example.nl", phone="",
-                        message="", answers={}, consent=False, learner=None, language="nl",
-                        now=BEFORE_SPRING,
-                    )
-                    booked.append(done.booking.id or 0)
+            write = committed(execution_options={db.WRITE_INTENT: True})
+            with write as session, session.begin():
+                instructor = session.get(User, ingrid_id)
+                assert instructor is not None
+                done = intake.book(
+                    session,
+                    settings,
+                    instructor=instructor,
+                    slot=intake.slot_value(first),
+                    name=f"Persoon {number}",
+                    email=f"p{number}@example.nl",
+                    phone="",
+                    message="",
+                    answers={},
+                    consent=False,
+                    learner=None,
+                    language="nl",
+                    now=BEFORE_SPRING,
+                )
+                booked.append(done.booking.id or 0)
         except intake.SlotTaken as taken:
             refused.append(taken)
-        except BaseException as error:  # noqa: BLE001 (reported below)
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=book, args=(n,)) for n in range(PEOPLE)]

@@ -131,7 +131,12 @@ def book(
         )
     except FormError as exc:
         page = _booking_page(
-            request, session, instructor=instructor, viewer=viewer, now=now, typed=typed,
+            request,
+            session,
+            instructor=instructor,
+            viewer=viewer,
+            now=now,
+            typed=typed,
             **form.shown(exc),
         )
         return invalid(exc, page)
@@ -171,9 +176,7 @@ def _manage_page(
 
 
 @router.get("/intake/booking/{token}", response_class=HTMLResponse)
-def show_own_booking(
-    request: Request, session: SessionDep, now: Now, token: str
-) -> HTMLResponse:
+def show_own_booking(request: Request, session: SessionDep, now: Now, token: str) -> HTMLResponse:
     """Her appointment behind the mailed link, with moving and cancelling."""
     booking = intake.booking_for_token(session, settings_of(request), token=token)
     return _manage_page(request, session, booking, token=token, now=now)

@@ -8,15 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from api.accounts.models import User
 from api.accounts.access import RequireInstructor
+from api.accounts.models import User
 from api.clock import Now, local_day
 from api.db import SessionDep
 from api.errors import FormError
 from api.i18n import format_day_as
 from api.i18n import gettext as _
 from api.intake import service as intake
-from api.intake.models import IntakeException, IntakeHours
 from api.kit.ids import PathId, id_of
 from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.common import settings_of
@@ -90,7 +89,12 @@ def _done(notice: str) -> RedirectResponse:
 
 
 def _refused(
-    request: Request, session: Session, user: User, now: Now, form: Posted[Any], exc: FormError,
+    request: Request,
+    session: Session,
+    user: User,
+    now: Now,
+    form: Posted[Any],
+    exc: FormError,
     prefix: str,
 ) -> HTMLResponse:
     return invalid(exc, _page(request, session, user, now, **form.shown(exc, prefix=prefix)))
@@ -155,7 +159,11 @@ def add_exception(
     try:
         data = form.valid()
         intake.add_exception(
-            session, instructor=user, day=data.day, kind=data.kind, starts=data.starts,
+            session,
+            instructor=user,
+            day=data.day,
+            kind=data.kind,
+            starts=data.starts,
             ends=data.ends,
         )
     except FormError as exc:
@@ -166,12 +174,12 @@ def add_exception(
 @router.post(PAGE + "/hours/{item_id}/delete")
 def remove_hours(session: SessionDep, user: RequireInstructor, item_id: PathId) -> Response:
     """Remove a weekly window."""
-    intake.remove(session, instructor=user, kind=IntakeHours, id=item_id)
+    intake.remove_hours(session, instructor=user, hours_id=item_id)
     return _done("removed")
 
 
 @router.post(PAGE + "/exceptions/{item_id}/delete")
 def remove_exception(session: SessionDep, user: RequireInstructor, item_id: PathId) -> Response:
     """Remove a day off or extra times."""
-    intake.remove(session, instructor=user, kind=IntakeException, id=item_id)
+    intake.remove_exception(session, instructor=user, exception_id=item_id)
     return _done("removed")
