@@ -46,6 +46,8 @@ from api.questionnaires.definition import Definition
 from api.questionnaires.models import Questionnaire, QuestionnaireStatus
 from api.questionnaires.scoring import read_answers
 from api.questionnaires.service import definition_of, readable_answers
+from api.ratelimit import service as ratelimit
+from api.ratelimit.service import Limit
 
 # How far ahead she can book, and how many free times a "just taken" message offers instead.
 DAYS_AHEAD = 28
@@ -53,6 +55,11 @@ NEXT_TIMES = 3
 MIN_SLOT, MAX_SLOT = 10, 240
 # The reminder goes out a day before; a booking made within that day needs none.
 REMIND_BEFORE = timedelta(days=1)
+
+# The booking form mails whatever address is typed in: a few bookings an hour per address and
+# per machine are plenty for people, and stop the form being used to send mail to strangers.
+BOOKINGS_PER_ADDRESS = Limit(3, timedelta(hours=1))
+BOOKINGS_PER_IP = Limit(10, timedelta(hours=1))
 
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::\d{2})?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -418,11 +425,19 @@ def book(
     learner: User | None,
     language: str,
     now: datetime,
+    ip: str = "",
 ) -> Booked:
-    """Book a free slot and queue the confirmation (with .ics) and the instructor's notice."""
+    """Book a free slot and queue the confirmation (with .ics) and the instructor's notice;
+    TooManyAttempts after several bookings from one address or machine within the hour."""
     errors = _contact(name, email, phone, message)
     if errors:
         raise FormError(errors)
+    # Keys ending in her address are hers (exported and erased with her account).
+    limits = [
+        (f"intake{ratelimit.ACCOUNT_MARK}{email.strip().lower()}", BOOKINGS_PER_ADDRESS),
+        (f"intake:ip:{ip}", BOOKINGS_PER_IP),
+    ]
+    ratelimit.guard(session, limits)
     instructor_id = id_of(instructor)
     questionnaire = questionnaire_for(session, instructor_id=instructor_id)
     stored_answers = _read_answers(questionnaire, answers, consent=consent)
@@ -448,6 +463,7 @@ def book(
         reminded_at=now if moment - now <= REMIND_BEFORE else None,
     )
     _store(session, booking, free, now=now)
+    ratelimit.record(session, *(key for key, _limit in limits), now=now)
     link = manage_link(settings, booking)
     emails.queue_confirmation(
         session,

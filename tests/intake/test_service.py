@@ -11,7 +11,7 @@ from api.accounts import personal_data
 from api.accounts.models import Role, User
 from api.accounts.tokens import InvalidLink
 from api.config import Settings
-from api.errors import FormError
+from api.errors import FormError, TooManyAttempts
 from api.i18n import TIMEZONE
 from api.intake import service as intake
 from api.intake.models import IntakeBooking
@@ -199,3 +199,12 @@ def test_her_bookings_are_in_her_export_and_erased_with_her_account(
     assert len(personal_data.export(session, user=sanne)["intake"]["bookings"]) == 1
     intake.erase(session, user=sanne)
     assert session.exec(select(IntakeBooking)).all() == []
+
+
+def test_one_address_cannot_book_time_after_time(session: Session, settings: Settings) -> None:
+    ingrid = therapist(session)
+    free = intake.free_slots(session, instructor_id=ingrid.id or 0, now=BEFORE_SPRING)
+    for slot in free[:3]:
+        _book(session, settings, ingrid, slot)
+    with pytest.raises(TooManyAttempts):
+        _book(session, settings, ingrid, free[3])

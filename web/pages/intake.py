@@ -12,7 +12,7 @@ from api.accounts.access import CurrentUser
 from api.accounts.models import User
 from api.clock import Now
 from api.db import SessionDep
-from api.errors import FormError
+from api.errors import FormError, TooManyAttempts
 from api.i18n import TIMEZONE, format_day_as
 from api.i18n import gettext as _
 from api.intake import service as intake
@@ -21,7 +21,7 @@ from api.kit.ids import PathId, id_of
 from api.questionnaires.service import definition_of
 from web.forms import Checkbox, Form, Posted, Typed, invalid, posted
 from web.pages.checkins import RawAnswers, _as_raw, _item_views
-from web.pages.common import settings_of
+from web.pages.common import client_ip, settings_of
 from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -128,7 +128,21 @@ def book(
             learner=viewer,
             language=locale_of(request),
             now=now,
+            ip=client_ip(request),
         )
+    except TooManyAttempts as exc:
+        errors = {"slot": exc.message}
+        page = _booking_page(
+            request,
+            session,
+            instructor=instructor,
+            viewer=viewer,
+            now=now,
+            typed=typed,
+            values=form.values,
+            errors=errors,
+        )
+        return invalid(exc, page)
     except FormError as exc:
         page = _booking_page(
             request,
