@@ -38,6 +38,7 @@ from web.pages.checkins import router as checkin_pages
 from web.pages.consent import router as consent_pages
 from web.pages.conversations import router as conversation_pages
 from web.pages.home import router as home_pages
+from web.pages.intake import router as intake_pages
 from web.pages.journal import router as journal_pages
 from web.pages.links import router as link_pages
 from web.pages.mail_preferences import router as mail_preferences_pages
@@ -77,6 +78,7 @@ ROUTERS = (
     checkin_pages,
     journal_pages,
     conversation_pages,
+    intake_pages,
     shell_pages,
 )
 

@@ -6,6 +6,7 @@ from api.catalog.models import Course, Lesson, Module, Step
 from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
+from api.intake.models import IntakeBooking, IntakeException, IntakeHours, IntakeSetting
 from api.journal.models import JournalEntry
 from api.mail.models import OutboxMessage
 from api.media.models import MediaFile
@@ -29,6 +30,10 @@ __all__ = [
     "Course",
     "DiscountCode",
     "Enrolment",
+    "IntakeBooking",
+    "IntakeException",
+    "IntakeHours",
+    "IntakeSetting",
     "JournalEntry",
     "Lesson",
     "LessonProgress",

@@ -18,6 +18,7 @@ from api.accounts import requests as account_requests
 from api.attention.summary import queue_attention_summaries
 from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
+from api.intake.service import queue_reminders as queue_intake_reminders
 from api.mail import outbox
 from api.payments import plans
 from api.ratelimit import service as ratelimit
@@ -43,13 +44,14 @@ class Worker:
     _purged_at: datetime | None = field(default=None, init=False)
 
     def schedule(self, now: datetime) -> int:
-        """Queue the reminders, module mails and weekly summaries due at `now`, and pause the
-        payment plans whose grace period is over; how many mails were queued."""
+        """Queue the reminders (practice, intake), module mails and weekly summaries due at `now`,
+        and pause the payment plans whose grace period is over; how many mails were queued."""
         queued = 0
         jobs = (
             queue_practice_reminders,
             queue_module_openings,
             queue_attention_summaries,
+            queue_intake_reminders,
             plans.pause_overdue,
         )
         for job in jobs:

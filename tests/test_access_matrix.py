@@ -1086,6 +1086,32 @@ ROUTES: tuple[Row, ...] = (
         signed_in(NOT_FOUND),
         check=others_entry_untouched,
     ),
+    # Booking an intake: anyone books with the instructor (`{instructor_id}`); an empty form is
+    # refused as input. Her booking is reached only with the signed link mailed to her.
+    Row("GET", "/intake/{instructor_id}", "public", everyone(OK)),
+    Row("POST", "/intake/{instructor_id}", "public", everyone(REFUSED_INPUT)),
+    Row("GET", "/intake/booking/{token}", "public", everyone(INVALID_LINK)),
+    Row("POST", "/intake/booking/{token}/move", "public", everyone(INVALID_LINK)),
+    Row("POST", "/intake/booking/{token}/cancel", "public", everyone(INVALID_LINK)),
+    # Her availability and bookings in the studio; `{item_id}` is nobody's.
+    Row("GET", "/studio/intake", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/intake", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    Row("POST", "/studio/intake/hours", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    Row(
+        "POST", "/studio/intake/exceptions", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)
+    ),
+    Row(
+        "POST",
+        "/studio/intake/hours/{item_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "POST",
+        "/studio/intake/exceptions/{item_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
 )
 
 # How to fill a path parameter: a random token, an object that belongs to the other person, or
@@ -1112,6 +1138,8 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     # No conversation or public question has these ids: staff get 404, learners 403.
     "thread_id": lambda _scene: "999999",
     "question_id": lambda _scene: "999999",
+    "item_id": lambda _scene: "999999",
+    "instructor_id": lambda _scene: CONTENT_IDS["instructor_id"],
 }
 OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "subscription_id"}
 # Alice's and bob's journal entries, by persona; set by `furnish`.
@@ -1202,6 +1230,8 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
     """Make the instructor's course and a media file, for the catalog rows only."""
 
     def furnish_for(row: Row) -> None:
+        if "{instructor_id}" in row.path:
+            CONTENT_IDS["instructor_id"] = str(people[Persona.instructor].user.id)
         if row.path.startswith(JOURNAL_PATHS):
             for learner in LEARNERS:
                 entry = JournalEntry(

@@ -23,6 +23,7 @@ from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.intake import service as intake_service
 from api.journal import service as journal_service
 from api.mail import history as mail_history
 from api.messages import service as messages_service
@@ -110,6 +111,19 @@ HOLDINGS: tuple[Holding, ...] = (
         messages_service.erase,
     ),
     Holding("journal", ("journal_entry.user_id",), journal_service.export, journal_service.erase),
+    # Her intake bookings (by her account or her address) and, for an instructor, her hours.
+    Holding(
+        "intake",
+        (
+            "intake_booking.user_id",
+            "intake_booking.email",
+            "intake_setting.instructor_id",
+            "intake_hours.instructor_id",
+            "intake_exception.instructor_id",
+        ),
+        intake_service.export,
+        intake_service.erase,
+    ),
     Holding(
         "attention_notes",
         ("attention_handled.learner_id",),
@@ -161,6 +175,10 @@ NOT_HERS: dict[str, str] = {
     "discount_code.instructor_id": (
         "An instructor's own discount codes: part of her teaching, not anyone's personal data; "
         "they go with her account (ON DELETE CASCADE)."
+    ),
+    "intake_booking.instructor_id": (
+        "Whom an intake was booked with: the booking is the booker's data (exported and erased "
+        "with her); it goes with the instructor's account too (ON DELETE CASCADE)."
     ),
     "enrolment.changed_by_id": (
         "Who granted or ended another learner's access: part of that learner's record. "

@@ -47,6 +47,8 @@ class OutboxMessage(SQLModel, table=True):
     # say what someone practises, and the outbox is not the place to keep either.
     text_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # An appointment's .ics, attached to the mail (api/intake); cleared with the bodies.
+    calendar: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # The signed link a mail client's own "unsubscribe" button uses (RFC 2369 / RFC 8058).
     unsubscribe_url: str | None = Field(default=None, max_length=500)
     # Scheduled messages carry one key per learner and occasion ("module:12:3"); the unique

@@ -64,6 +64,7 @@ def enqueue(
         "subject": message.subject,
         "text_body": message.text,
         "html_body": message.html,
+        "calendar": message.calendar,
         "unsubscribe_url": message.unsubscribe_url,
         "dedupe_key": key,
         "status": OutboxStatus.pending.value,
@@ -149,6 +150,7 @@ def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[Cl
                 text=row.text_body or "",
                 html=row.html_body,
                 unsubscribe_url=row.unsubscribe_url,
+                calendar=row.calendar,
             ),
         )
         for row in rows
@@ -165,6 +167,7 @@ def _mark_sent(session: Session, claimed: Claimed, *, token: str, now: datetime)
             attempts=claimed.attempts + 1,
             text_body=None,
             html_body=None,
+            calendar=None,
             claimed_until=None,
             claim_token=None,
             last_error="",
@@ -189,7 +192,7 @@ def _mark_failed(
             claimed_until=None,
             claim_token=None,
             # A message given up on keeps its envelope and error for support, not its bodies.
-            **({} if again else {"text_body": None, "html_body": None}),
+            **({} if again else {"text_body": None, "html_body": None, "calendar": None}),
         )
     )
     return again

@@ -42,6 +42,8 @@ class Message:
     html: str | None = None
     # A signed link that stops this kind of message, for the mail program's own button.
     unsubscribe_url: str | None = None
+    # An iCalendar file (RFC 5545) attached as invite.ics: an appointment for her calendar.
+    calendar: str | None = None
 
 
 def send(settings: Settings, message: Message) -> None:
@@ -92,6 +94,10 @@ def _build(settings: Settings, message: Message) -> EmailMessage:
     email.set_content(message.text, charset="utf-8", cte="quoted-printable")
     if message.html is not None:
         email.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if message.calendar is not None:
+        email.add_attachment(
+            message.calendar.encode(), maintype="text", subtype="calendar", filename="invite.ics"
+        )
     return email
 
 

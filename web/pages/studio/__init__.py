@@ -8,6 +8,7 @@ from web.pages.studio import (
     discounts,
     inbox,
     insight,
+    intake,
     learners,
     lessons,
     packages,
@@ -28,3 +29,4 @@ router.include_router(practice.router)
 router.include_router(discounts.router)
 router.include_router(questionnaires.router)
 router.include_router(inbox.router)
+router.include_router(intake.router)
