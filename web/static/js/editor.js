@@ -14,7 +14,7 @@
   var LIST_MARKER = /^\s*(?:\d+|[a-z]|[ivxlcdm]+)[.)]/i;
 
   function styleOf(node) {
-    return (node.getAttribute && (node.getAttribute("style") || "").toLowerCase().replace(/\s+/g, "")) || "";
+    return (node.getAttribute && (node.getAttribute("data-style") || "").toLowerCase().replace(/\s+/g, "")) || "";
   }
 
   function unwrap(node) {
@@ -141,6 +141,17 @@
     flush();
   }
 
+  /* Kern shows pictures from its own address only (the Content Security Policy's img-src): an
+     address on this site as a path, or "" for any other. */
+  function ownAddress(text) {
+    var trimmed = text.trim();
+    var origin = window.location.origin;
+    if (trimmed.indexOf(origin + "/") === 0) {
+      trimmed = trimmed.slice(origin.length);
+    }
+    return /^\/[^/\\]/.test(trimmed) ? trimmed : "";
+  }
+
   function isBold(style) {
     var weight = /font-weight:(\w+)/.exec(style);
     return !!weight && (weight[1] === "bold" || weight[1] === "bolder" || Number(weight[1]) >= 600);
@@ -149,7 +160,11 @@
   /* The clipboard's HTML as a clean <body>: only structure and emphasis, nothing of Word's or
      Docs' styling, comments, empty paragraphs or pictures on her own disk. */
   function cleanHtml(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
+    // The parsed copy lives under the page's Content Security Policy, which refuses inline
+    // styles (and says so in the console); they are only read here, so they are renamed first.
+    var inert = html.replace(/<style[\s\S]*?<\/style\s*>/gi, "")
+      .replace(/(<[a-z][^<>]*?\s)style(\s*=)/gi, "$1data-style$2");
+    var doc = new DOMParser().parseFromString(inert, "text/html");
     var body = doc.body;
     each(doc, DROP, function (node) { node.parentNode.removeChild(node); });
     wordLists(doc);
@@ -191,9 +206,11 @@
       }
     });
     each(body, "img", function (image) {
-      var src = (image.getAttribute("src") || "").trim();
-      if (!/^(https?:\/\/|\/[^/])/i.test(src)) {
-        image.parentNode.removeChild(image); // file:, data: and cid: pictures cannot be shown
+      var src = ownAddress(image.getAttribute("src") || "");
+      if (src) {
+        image.setAttribute("src", src);
+      } else {
+        image.parentNode.removeChild(image); // a picture on her disk or on another site
       }
     });
     each(body, "p, div, h1, h2, h3, h4, h5, h6, li, strong, em, b, i", function (node) {
@@ -377,7 +394,9 @@
     var form = dialog.querySelector("form");
     var textField = form.elements.text;
     var addressField = form.elements.address;
+    var problem = dialog.querySelector("[data-md-problem]");
     form.reset();
+    showProblem(addressField, problem, false);
     textField.value = selected.trim();
     dialog.returnValue = "";
     dialog.addEventListener("close", function done() {
@@ -387,13 +406,43 @@
         textarea.setSelectionRange(start, end);
         return;
       }
-      var href = address(addressField.value);
+      var href = kind === "image" ? ownAddress(addressField.value) : address(addressField.value);
       var label = words(textField.value) || (kind === "image" ? "" : words(addressField.value));
       var markdown = (kind === "image" ? "!" : "") + "[" + label + "](" + href + ")";
       replace(textarea, start, end, markdown, start + markdown.length, start + markdown.length);
     });
     dialog.showModal();
     (selected.trim() && kind === "link" ? addressField : textField).focus();
+  }
+
+  function showProblem(field, problem, shown) {
+    if (!problem) {
+      return;
+    }
+    problem.hidden = !shown;
+    if (shown) {
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", problem.id + " " + field.getAttribute("data-hint"));
+    } else {
+      field.removeAttribute("aria-invalid");
+      field.setAttribute("aria-describedby", field.getAttribute("data-hint"));
+    }
+  }
+
+  /* The image dialog stays open with a message for a picture from another site. */
+  function checkImage(event) {
+    var form = event.target;
+    var problem = form.querySelector("[data-md-problem]");
+    var field = form.elements.address;
+    if (event.submitter && event.submitter.value === "cancel") {
+      return;
+    }
+    var bad = field.value.trim() !== "" && !ownAddress(field.value);
+    showProblem(field, problem, bad);
+    if (bad) {
+      event.preventDefault();
+      field.focus();
+    }
   }
 
   function act(textarea, action) {
@@ -468,4 +517,8 @@
   }
 
   document.querySelectorAll("[data-md-toolbar]").forEach(connect);
+  var imageDialog = document.getElementById("md-image-dialog");
+  if (imageDialog) {
+    imageDialog.querySelector("form").addEventListener("submit", checkImage);
+  }
 })();
