@@ -382,67 +382,94 @@
     return text.replace(/\s+/g, " ").trim().replace(/([[\]\\])/g, "\\$1");
   }
 
-  /* [text](address) or ![description](address), asked for in the page's small dialog. */
-  function ask(textarea, kind) {
-    var start = textarea.selectionStart;
-    var end = textarea.selectionEnd;
-    var selected = textarea.value.slice(start, end);
-    var dialog = document.getElementById(kind === "image" ? "md-image-dialog" : "md-link-dialog");
-    if (!dialog || typeof dialog.showModal !== "function") {
-      return;
-    }
-    var form = dialog.querySelector("form");
-    var textField = form.elements.text;
-    var addressField = form.elements.address;
-    var problem = dialog.querySelector("[data-md-problem]");
-    form.reset();
-    showProblem(addressField, problem, false);
-    textField.value = selected.trim();
-    dialog.returnValue = "";
-    dialog.addEventListener("close", function done() {
-      dialog.removeEventListener("close", done);
-      if (dialog.returnValue !== "insert" || !addressField.value.trim()) {
-        textarea.focus();
-        textarea.setSelectionRange(start, end);
-        return;
-      }
-      var href = kind === "image" ? ownAddress(addressField.value) : address(addressField.value);
-      var label = words(textField.value) || (kind === "image" ? "" : words(addressField.value));
-      var markdown = (kind === "image" ? "!" : "") + "[" + label + "](" + href + ")";
-      replace(textarea, start, end, markdown, start + markdown.length, start + markdown.length);
-    });
-    dialog.showModal();
-    (selected.trim() && kind === "link" ? addressField : textField).focus();
-  }
-
   function showProblem(field, problem, shown) {
     if (!problem) {
       return;
     }
     problem.hidden = !shown;
+    var hint = field.getAttribute("data-hint");
     if (shown) {
       field.setAttribute("aria-invalid", "true");
-      field.setAttribute("aria-describedby", problem.id + " " + field.getAttribute("data-hint"));
+      field.setAttribute("aria-describedby", problem.id + " " + hint);
     } else {
       field.removeAttribute("aria-invalid");
-      field.setAttribute("aria-describedby", field.getAttribute("data-hint"));
+      field.setAttribute("aria-describedby", hint);
     }
   }
 
-  /* The image dialog stays open with a message for a picture from another site. */
-  function checkImage(event) {
-    var form = event.target;
-    var problem = form.querySelector("[data-md-problem]");
-    var field = form.elements.address;
-    if (event.submitter && event.submitter.value === "cancel") {
+  /* [text](address) or ![description](address), asked for in the page's small dialog. The
+     dialog remembers which text it is for; the answer goes in as soon as she presses "Insert",
+     in the same task that closes the dialog, so a key she presses next lands in the text. */
+  function ask(textarea, kind) {
+    var dialog = document.getElementById("md-" + kind + "-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
       return;
     }
-    var bad = field.value.trim() !== "" && !ownAddress(field.value);
-    showProblem(field, problem, bad);
-    if (bad) {
-      event.preventDefault();
-      field.focus();
+    var form = dialog.querySelector("form");
+    var start = textarea.selectionStart;
+    var end = textarea.selectionEnd;
+    var selected = textarea.value.slice(start, end).trim();
+    form.reset();
+    showProblem(form.elements.address, dialog.querySelector("[data-md-problem]"), false);
+    form.elements.text.value = selected;
+    dialog.kernFor = { textarea: textarea, start: start, end: end };
+    dialog.showModal();
+    (selected && kind === "link" ? form.elements.address : form.elements.text).focus();
+  }
+
+  function answered(dialog, kind, event) {
+    var form = event.target;
+    var pending = dialog.kernFor;
+    var field = form.elements.address;
+    var cancelled = event.submitter && event.submitter.value === "cancel";
+    event.preventDefault();
+    if (!cancelled && kind === "image") {
+      // A picture from another site would not show (img-src 'self'): she is told why.
+      var bad = !ownAddress(field.value);
+      showProblem(field, dialog.querySelector("[data-md-problem]"), bad);
+      if (bad) {
+        field.focus();
+        return;
+      }
     }
+    dialog.kernFor = null;
+    dialog.close();
+    if (!pending) {
+      return;
+    }
+    var textarea = pending.textarea;
+    if (cancelled || !field.value.trim()) {
+      textarea.focus();
+      textarea.setSelectionRange(pending.start, pending.end);
+      return;
+    }
+    var href = kind === "image" ? ownAddress(field.value) : address(field.value);
+    var label = words(form.elements.text.value) || (kind === "image" ? "" : words(field.value));
+    var markdown = (kind === "image" ? "!" : "") + "[" + label + "](" + href + ")";
+    var after = pending.start + markdown.length;
+    replace(textarea, pending.start, pending.end, markdown, after, after);
+  }
+
+  function setUpDialog(kind) {
+    var dialog = document.getElementById("md-" + kind + "-dialog");
+    if (!dialog) {
+      return;
+    }
+    dialog.querySelector("form").addEventListener("submit", function (event) {
+      answered(dialog, kind, event);
+    });
+    // Escape: back to the text, where she was.
+    dialog.addEventListener("close", function () {
+      if (dialog.open) {
+        return; // opened again before this event came
+      }
+      var pending = dialog.kernFor;
+      dialog.kernFor = null;
+      if (pending) {
+        pending.textarea.focus();
+        pending.textarea.setSelectionRange(pending.start, pending.end);
+      }
+    });
   }
 
   function act(textarea, action) {
@@ -517,8 +544,6 @@
   }
 
   document.querySelectorAll("[data-md-toolbar]").forEach(connect);
-  var imageDialog = document.getElementById("md-image-dialog");
-  if (imageDialog) {
-    imageDialog.querySelector("form").addEventListener("submit", checkImage);
-  }
+  setUpDialog("link");
+  setUpDialog("image");
 })();
