@@ -129,7 +129,7 @@ def test_the_studio_lists_her_courses_with_status_and_learners(
     assert mine.title in page.text
     assert theirs.title not in page.text
     assert "Draft" in page.text
-    assert "1 learner" in page.text
+    assert '<td data-label="Learners">1</td>' in page.text
     for link in ("", "/learners", "/insight"):
         assert f'href="/studio/courses/{mine.slug}{link}"' in page.text
     assert 'href="/studio/courses/new"' in page.text
@@ -594,7 +594,7 @@ def test_the_course_page_lists_modules_lessons_and_where_to_go_next(
     assert page.status_code == 200
     for lesson in lessons:
         assert f'href="/studio/courses/{course.slug}/lessons/{lesson.id}"' in page.text
-    assert page.text.count("Free preview") == 1
+    assert page.text.count('<td data-label="Free preview">yes</td>') == 1
     assert f'href="/studio/courses/{course.slug}/modules/{first_module}/lessons/new"' in page.text
     assert f'href="/courses/{course.slug}"' in page.text
     assert f'action="/studio/courses/{course.slug}/cover"' in page.text
