@@ -5,9 +5,9 @@ Run by hand (it needs Java and the checker's jar, e.g. from npm's `vnu-jar` pack
     .venv/bin/python scripts/check_html.py /tmp/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
 It migrates a throw-away SQLite database, loads the demo data as `make run` does, renders
-Vandaag, today's routine, a lesson, the practice log, the journal and the studio's learners
-page as the demo learner and instructor see them, and prints what the checker reports. It
-exits non-zero when the checker finds an error.
+Vandaag, today's routine, every course page, a lesson, the practice log, the journal and the
+studio's learners page as the demo learner and instructor see them, and prints what the checker
+reports. It exits non-zero when the checker finds an error.
 """
 
 import logging
@@ -74,9 +74,11 @@ def main(vnu_jar: str) -> int:
                 ).first() or (None, None)
                 assert course is not None  # noqa: S101
                 assert lesson is not None  # noqa: S101
+                slugs = session.exec(select(Course.slug).order_by(Course.id)).all()
             for name, client, path in (
                 ("vandaag", learner, "/today"),
                 ("routine", learner, "/today/routine"),
+                *((f"course-{slug}", learner, f"/courses/{slug}") for slug in slugs),
                 ("lesson", learner, f"/courses/{course.slug}/lessons/{lesson.slug}"),
                 ("practice-log", learner, "/practice"),
                 ("journal", learner, "/journal"),
