@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyotp
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.accounts import sessions, twofactor
 from api.accounts.models import Role, User
@@ -74,7 +74,7 @@ def main(vnu_jar: str) -> int:
                 ).first() or (None, None)
                 assert course is not None  # noqa: S101
                 assert lesson is not None  # noqa: S101
-                slugs = session.exec(select(Course.slug).order_by(Course.id)).all()
+                slugs = session.exec(select(Course.slug).order_by(col(Course.id))).all()
             for name, client, path in (
                 ("vandaag", learner, "/today"),
                 ("routine", learner, "/today/routine"),
