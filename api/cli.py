@@ -308,6 +308,7 @@ def seed_command(
         with transaction(settings) as session:
             logins = seed.load_demo_accounts(session)
             seed.load_demo_practice(session)
+            seed.load_demo_terms(session)
             results = seed.load_sample_courses(session, course_packages)
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)

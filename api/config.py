@@ -1,6 +1,7 @@
 """Kern's settings: one typed object read from the environment and an optional `.env`."""
 
 import subprocess
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -51,6 +52,11 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = "https://api.stripe.com"
+    # Stripe Tax: Checkout computes the VAT of the buyer's country (automatic_tax) and invoices
+    # show what it computed. Off: prices include VAT_RATE_PERCENT, split out by Kern.
+    stripe_tax: bool = False
+    # The VAT rate course prices include (21: the Dutch standard rate for online courses).
+    vat_rate_percent: Decimal = Field(default=Decimal(21), ge=0, le=100, decimal_places=2)
     smtp_url: str | None = None
     mail_from: str = "Kern <noreply@kern.localhost>"
     mail_dir: Path = VAR / "mail"

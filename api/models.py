@@ -6,6 +6,7 @@ from api.catalog.models import Course, Lesson, Module, Step
 from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
+from api.invoices.models import Invoice, InvoiceCounter
 from api.journal.models import JournalEntry
 from api.mail.models import OutboxMessage
 from api.media.models import MediaFile
@@ -16,6 +17,7 @@ from api.progress.models import LessonProgress, PracticeLog
 from api.questionnaires.models import CheckIn, Measurement, Questionnaire, SelfTestTally
 from api.ratelimit.models import RateLimitHit
 from api.reminders.models import MailPreference
+from api.terms.models import TermsVersion
 
 __all__ = [
     "AccountRequest",
@@ -26,6 +28,8 @@ __all__ = [
     "Consent",
     "Course",
     "Enrolment",
+    "Invoice",
+    "InvoiceCounter",
     "JournalEntry",
     "Lesson",
     "LessonProgress",
@@ -45,6 +49,7 @@ __all__ = [
     "SelfTestTally",
     "Step",
     "StripeEvent",
+    "TermsVersion",
     "Thread",
     "User",
     "metadata",

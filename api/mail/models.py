@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from api.db import moment, utcnow
@@ -35,6 +35,9 @@ class OutboxMessage(SQLModel, table=True):
     # say what someone practises, and the outbox is not the place to keep either.
     text_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A file sent along (an invoice PDF), cleared with the bodies.
+    attachment_name: str | None = Field(default=None, max_length=120)
+    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     # The signed link a mail client's own "unsubscribe" button uses (RFC 2369 / RFC 8058).
     unsubscribe_url: str | None = Field(default=None, max_length=500)
     # Scheduled messages carry one key per learner and occasion ("module:12:3"); the unique

@@ -33,6 +33,15 @@ class MailError(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent along (an invoice): its name as the mail program shows it, and its bytes."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Message:
     """One email to one recipient: plain text, optionally with an HTML alternative."""
 
@@ -42,6 +51,7 @@ class Message:
     html: str | None = None
     # A signed link that stops this kind of message, for the mail program's own button.
     unsubscribe_url: str | None = None
+    attachment: Attachment | None = None
 
 
 def send(settings: Settings, message: Message) -> None:
@@ -92,6 +102,14 @@ def _build(settings: Settings, message: Message) -> EmailMessage:
     email.set_content(message.text, charset="utf-8", cte="quoted-printable")
     if message.html is not None:
         email.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    if message.attachment is not None:
+        maintype, _, subtype = message.attachment.mime_type.partition("/")
+        email.add_attachment(
+            message.attachment.content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=message.attachment.filename,
+        )
     return email
 
 

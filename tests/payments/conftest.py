@@ -27,7 +27,7 @@ from api.main import create_app
 from api.payments import stripe_client
 from api.payments.models import Order, StripeEvent
 from api.reminders.models import MailPreference
-from tests.factories import log_in, make_course, make_user, post_form
+from tests.factories import WAIVER, log_in, make_course, make_user, post_form
 from tests.stripe_server import Event, StripeServer
 
 WEBHOOK_SECRET = "whsec_test"
@@ -110,7 +110,7 @@ class Shop:
 
     def checkout(self, client: TestClient | None = None) -> httpx.Response:
         """Press the buy button on the course page."""
-        return post_form(client or self.client, f"/courses/{self.course.slug}/checkout")
+        return post_form(client or self.client, f"/courses/{self.course.slug}/checkout", WAIVER)
 
     def start(self) -> str:
         """Go to Stripe's payment page; the Checkout Session's id."""

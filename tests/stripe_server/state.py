@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
+from tests.stripe_server import tax
 from tests.stripe_server.errors import ControlError, StripeApiError, invalid, missing
 from tests.stripe_server.fixtures import fixture, new_id
 from tests.stripe_server.forms import Params
@@ -163,6 +164,17 @@ def _payment_method_details(method: str) -> dict[str, Any]:
             "transaction_id": new_id("", 10),
             "verified_name": "Jenny Rosen",
         }
+    elif method == "bancontact":
+        sub = {
+            "bank_code": "VAPE",
+            "bank_name": "VAN DE PUTTE",
+            "bic": "VAPEBE22",
+            "generated_sepa_debit": None,
+            "generated_sepa_debit_mandate": None,
+            "iban_last4": "7061",
+            "preferred_language": "nl",
+            "verified_name": "Jenny Rosen",
+        }
     elif method == "sepa_debit":
         sub = {
             "bank_code": "37040044",
@@ -189,6 +201,8 @@ class StripeState:
         self._events: list[Event] = []
         self._line_items: dict[str, list[dict[str, Any]]] = {}
         self._intent_data: dict[str, dict[str, Any]] = {}
+        # Stripe Tax's `total_details.breakdown.taxes` per session (shown when expanded).
+        self._tax_breakdowns: dict[str, list[dict[str, Any]]] = {}
         self._configuration_id = new_id("pmc_")
 
     def clear_state(self) -> None:
@@ -197,6 +211,7 @@ class StripeState:
             self._events.clear()
             self._line_items.clear()
             self._intent_data.clear()
+            self._tax_breakdowns.clear()
             self.require_session_id_in_success_url = True
 
     # -- reading ---------------------------------------------------------------------------------
@@ -270,6 +285,9 @@ class StripeState:
         field, rest = parts[0], parts[1:]
         if field == "line_items" and node.get("object") == "checkout.session":
             node.setdefault("line_items", self._line_item_list(str(node["id"])))
+        if field == "total_details" and rest == ["breakdown"] and "id" in node:
+            taxes = self._tax_breakdowns.get(str(node["id"]), [])
+            node[field]["breakdown"] = {"discounts": [], "taxes": copy.deepcopy(taxes)}
         if field not in node:
             raise invalid(f"This property cannot be expanded ({path}).", param="expand")
         value = node[field]
@@ -407,7 +425,7 @@ class StripeState:
             allow_promotion_codes=params.boolean("allow_promotion_codes"),
             amount_subtotal=subtotal,
             amount_total=subtotal,
-            automatic_tax={"enabled": False, "liability": None, "status": None, "provider": None},
+            automatic_tax=tax.automatic_tax(params),
             billing_address_collection=params.string(
                 "billing_address_collection", choices=["auto", "required"]
             ),
@@ -492,6 +510,7 @@ class StripeState:
         if not re.fullmatch(r"[a-z]{3}", currency):
             raise invalid(f"Invalid currency: {currency}", param=price_data.name("currency"))
         unit_amount = price_data.integer("unit_amount", required=True, minimum=0) or 0
+        tax_behavior = tax.tax_behavior(price_data)
         product_id = price_data.string("product")
         if product_id is not None:
             raise invalid(
@@ -527,6 +546,7 @@ class StripeState:
             custom_unit_amount=None,
             product=product["id"],
             recurring=None,
+            tax_behavior=tax_behavior,
             transform_quantity=None,
             type="one_time",
             unit_amount=unit_amount,
@@ -608,6 +628,7 @@ class StripeState:
         method: str | None = None,
         email: str | None = None,
         name: str = "Jenny Rosen",
+        country: str = "NL",
     ) -> list[Event]:
         """The customer finishes Checkout: `checkout.session.completed`.
 
@@ -616,6 +637,7 @@ class StripeState:
         "unpaid" until `async_succeed` or `async_fail`. A promotion code may take off
         `promotion_discount_cents` (the session must allow promotion codes); a total of 0 leaves
         no payment to make (payment_status "no_payment_required", no payment intent).
+        `country` is her billing address's; with `automatic_tax` on, Stripe Tax charges its VAT.
         """
         with self.lock:
             session = self._session(session_id)
@@ -639,7 +661,7 @@ class StripeState:
                 customer_details={
                     "address": {
                         "city": None,
-                        "country": "NL",
+                        "country": country,
                         "line1": None,
                         "line2": None,
                         "postal_code": None,
@@ -657,6 +679,13 @@ class StripeState:
                 url=None,
             )
             session["total_details"]["amount_discount"] = discount
+            if session["automatic_tax"]["enabled"]:
+                try:
+                    taxes = tax.apply(session, self._line_items[session_id], country)
+                except StripeApiError as error:
+                    raise ControlError(error.message) from error
+                self._tax_breakdowns[session_id] = taxes
+                total = int(session["amount_total"])
             if total == 0:
                 session["payment_status"] = "no_payment_required"
             else:

@@ -28,6 +28,7 @@ from api.messages import public as public_questions
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import selftest
+from api.terms.waiver import WAIVER_TEXT
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
 from web.templating import locale_of, render, templates
@@ -124,6 +125,20 @@ def show_course(
 ) -> HTMLResponse:
     """What the course teaches, its lessons, price, teacher and questions; for an enrolled
     learner also how far she is and where to go on."""
+    return course_page(request, session, user, now, slug)
+
+
+def course_page(
+    request: Request,
+    session: Session,
+    user: User | None,
+    now: datetime,
+    slug: str,
+    *,
+    checkout_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The course page; with `checkout_errors`, what stopped her from paying, at the form."""
     outline = service.outline(session, slug=slug, viewer=user, now=now)
     tests = selftest.published_links(session, language=locale_of(request))
     context = {
@@ -137,8 +152,10 @@ def show_course(
         "completed_text": completed_text,
         "markdown": render_markdown,
         "can_buy": settings_of(request).payments_available,
+        "checkout_errors": checkout_errors or {},
+        "waiver_text": WAIVER_TEXT,
     }
-    return render(request, "catalog/course.html", context)
+    return render(request, "catalog/course.html", context, status_code=status_code)
 
 
 @router.post("/courses/{slug}/enrol")

@@ -1,24 +1,53 @@
 """Buying a course: to Stripe's payment page, back to the success page; the demo checkout."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
+from api.clock import Now
 from api.db import SessionDep, in_transaction
+from api.errors import FormError
 from api.payments import checkout, fulfilment, service, stripe_client
 from api.payments.models import OrderStatus
+from web.forms import Checkbox, Form, Posted, invalid, posted
+from web.pages.catalog import course_page
 from web.pages.common import settings_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
+class CheckoutForm(Form):
+    """The buy button's form: her request for access to start now (unticked at first)."""
+
+    withdrawal_waiver: Checkbox = False
+
+
 @router.post("/courses/{slug}/checkout")
-def start_checkout(request: Request, session: SessionDep, user: RequireUser, slug: str) -> Response:
+def start_checkout(
+    request: Request,
+    session: SessionDep,
+    user: RequireUser,
+    now: Now,
+    slug: str,
+    form: Annotated[Posted[CheckoutForm], posted(CheckoutForm)],
+) -> Response:
     """Send her to the payment page (or to the course, when she has it already)."""
     outline = catalog_service.outline(session, slug=slug, viewer=user)
-    url = checkout.start_checkout(session, settings_of(request), user=user, course=outline.course)
+    try:
+        url = checkout.start_checkout(
+            session,
+            settings_of(request),
+            user=user,
+            course=outline.course,
+            waiver=form.valid().withdrawal_waiver,
+        )
+    except FormError as exc:
+        page = course_page(request, session, user, now, slug, checkout_errors=exc.fields)
+        return invalid(exc, page)
     if url.startswith("/"):
         return RedirectResponse(url, status_code=303)
     # Kern's CSP lets forms submit to Kern only (form-action 'self'), and browsers apply that to
