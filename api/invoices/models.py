@@ -57,7 +57,7 @@ class Invoice(SQLModel, table=True):
     )
     credits_invoice_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("invoice.id", ondelete="RESTRICT"), nullable=True),
+        sa_column=Column(Integer, ForeignKey("invoice.id"), nullable=True),
     )
     issued_at: datetime = Field(default_factory=utcnow, sa_column=moment())
     # The seller as the practice's details stood when the document was made.

@@ -17,7 +17,7 @@ class TermsVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     body_nl: str = Field(sa_column=Column(Text, nullable=False))
     # Empty: English readers see the Dutch text.
-    body_en: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    body_en: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=moment())
     created_by_id: int | None = Field(
         default=None,

@@ -31,7 +31,7 @@ def upgrade() -> None:
         "terms_version",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("body_nl", sa.Text(), nullable=False),
-        sa.Column("body_en", sa.Text(), server_default="", nullable=False),
+        sa.Column("body_en", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -70,7 +70,6 @@ def upgrade() -> None:
             ["credits_invoice_id"],
             ["invoice.id"],
             name=op.f("fk_invoice_credits_invoice_id_invoice"),
-            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
             ["instructor_id"],

@@ -35,7 +35,13 @@ def automatic_tax(params: Params) -> dict[str, Any]:
     given = params.hash("automatic_tax")
     if given is None:
         return {"enabled": False, "liability": None, "status": None, "provider": None}
-    enabled = given.boolean("enabled", required=True)
+    enabled = given.boolean("enabled")
+    if enabled is None:
+        raise invalid(
+            "Missing required param: automatic_tax[enabled].",
+            param="automatic_tax[enabled]",
+            code="parameter_missing",
+        )
     liability = given.hash("liability")
     kind = liability.string("type", choices=["account", "self"]) if liability else None
     if liability is not None:

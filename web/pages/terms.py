@@ -38,12 +38,12 @@ def show_terms(request: Request, session: SessionDep, _visitor: VisitorDep) -> H
     return _terms_page(request, terms, current=terms.id if terms else None)
 
 
-@router.get("/terms/{number}", response_class=HTMLResponse)
+@router.get("/terms/{version}", response_class=HTMLResponse)
 def show_terms_version(
-    request: Request, session: SessionDep, _visitor: VisitorDep, number: int
+    request: Request, session: SessionDep, _visitor: VisitorDep, version: int
 ) -> HTMLResponse:
     """An earlier version, as an order that accepted it can point at."""
-    terms = service.version(session, number) if 0 < number < 2**31 else None
+    terms = service.version(session, version) if 0 < version < 2**31 else None
     if terms is None:
         raise NotFound(_("These terms do not exist."))
     return _terms_page(request, terms, current=service.current_version(session))
