@@ -20,9 +20,9 @@ from api.enrolment.models import EnrolmentSource
 from api.errors import NotFound
 from api.kit.ids import id_of
 from api.practice_identity import service as identity_service
-from api.terms import service as terms_service
 from api.progress import practice
 from api.progress import service as progress_service
+from api.terms import service as terms_service
 
 COURSES_DIR = ROOT / "courses"
 DEMO_INSTRUCTOR_EMAIL = "instructeur@kern.test"

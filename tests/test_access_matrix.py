@@ -55,8 +55,8 @@ from api.accounts.models import AuthSession, Role, User
 from api.catalog.models import Lesson, Step
 from api.config import Settings
 from api.consent.texts import HEALTH_DATA_VERSION
-from api.journal.models import JournalEntry
 from api.invoices.models import Invoice
+from api.journal.models import JournalEntry
 from api.kit.ids import id_of
 from api.payments.models import Order
 from api.questionnaires.models import CheckIn, Questionnaire

@@ -17,6 +17,8 @@ from api.invoices.service import credited, vat_lines
 from api.mail.service import Attachment
 
 ENCODING = "windows-1252"
+# Letters that Unicode does not split into a base letter and an accent.
+_UNSPLIT = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"})
 
 
 def _plain(text: str) -> str:
@@ -27,7 +29,7 @@ def _plain(text: str) -> str:
     except UnicodeEncodeError:
         pass
     out = []
-    for char in text:
+    for char in text.translate(_UNSPLIT):
         try:
             char.encode(ENCODING)
             out.append(char)

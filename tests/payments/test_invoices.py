@@ -28,7 +28,7 @@ from api.terms.waiver import WAIVER_VERSION
 from tests.factories import enable_totp, log_in, make_course, make_user, post_form
 from tests.payments.conftest import PRICE, WEBHOOK_SECRET, Shop, webhook_of
 from tests.payments.test_webhook import checkout_for
-from tests.stripe_server import StripeServer
+from tests.stripe_server import Event, StripeServer
 
 
 def pdf_text(content: bytes) -> str:
@@ -173,8 +173,8 @@ def test_twenty_payments_at_once_get_twenty_numbers_without_a_gap(
         for event in stripe_server.complete(checkout_for(stripe_server, learner, course))
     ]
 
-    def deliver(event: object) -> int:
-        [response] = stripe_server.deliver(event, to=webhook_of(client), secret=WEBHOOK_SECRET)  # type: ignore[arg-type]
+    def deliver(event: Event) -> int:
+        [response] = stripe_server.deliver(event, to=webhook_of(client), secret=WEBHOOK_SECRET)
         return int(response.status_code)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
@@ -192,7 +192,7 @@ def test_the_quarter_csv_lists_the_invoices_and_credit_notes(
     instructor = make_user(session, role=Role.instructor)
     mine = make_course(session, instructor=instructor, price_cents=PRICE)
     other = make_course(session, price_cents=1000)
-    paid = []
+    paid: list[Order] = []
     for course in (mine, mine, other):
         buyer = make_user(session)
         order = Order(
