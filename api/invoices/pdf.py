@@ -2,11 +2,14 @@
 
 The PDF's built-in fonts cover Windows-1252 (Dutch, German, French, the euro sign); a letter
 outside it (a Polish Ł, say) is written without its accent rather than not at all.
+
+fpdf2 (with Pillow and fontTools, some MiB) is imported on first use: a worker starts without
+it, as most never make a PDF (tests/test_startup.py).
 """
 
 import unicodedata
+from typing import Any
 
-from fpdf import FPDF
 from sqlmodel import Session
 
 from api import i18n
@@ -39,23 +42,27 @@ def _plain(text: str) -> str:
     return "".join(out)
 
 
-class _Document(FPDF):
-    def __init__(self) -> None:
-        super().__init__(format="A4")
-        self.core_fonts_encoding = ENCODING
-        self.set_margins(20, 20, 20)
-        self.set_auto_page_break(auto=True, margin=20)
+def _document() -> Any:
+    """A new A4 page with Kern's margins and two helpers: `line_of` and `row`."""
+    from fpdf import FPDF  # noqa: PLC0415 (see the note at the top)
 
-    def line_of(
-        self, text: str, *, size: float = 10, bold: bool = False, height: float = 5
-    ) -> None:
-        self.set_font("Helvetica", "B" if bold else "", size)
-        self.multi_cell(0, height, _plain(text), new_x="LMARGIN", new_y="NEXT")
+    class Document(FPDF):
+        def line_of(
+            self, text: str, *, size: float = 10, bold: bool = False, height: float = 5
+        ) -> None:
+            self.set_font("Helvetica", "B" if bold else "", size)
+            self.multi_cell(0, height, _plain(text), new_x="LMARGIN", new_y="NEXT")
 
-    def row(self, label: str, value: str, *, bold: bool = False) -> None:
-        self.set_font("Helvetica", "B" if bold else "", 10)
-        self.cell(110, 6, _plain(label))
-        self.cell(0, 6, _plain(value), align="R", new_x="LMARGIN", new_y="NEXT")
+        def row(self, label: str, value: str, *, bold: bool = False) -> None:
+            self.set_font("Helvetica", "B" if bold else "", 10)
+            self.cell(110, 6, _plain(label))
+            self.cell(0, 6, _plain(value), align="R", new_x="LMARGIN", new_y="NEXT")
+
+    pdf = Document(format="A4")
+    pdf.core_fonts_encoding = ENCODING
+    pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    return pdf
 
 
 def _rate(rate: str) -> str:
@@ -72,7 +79,7 @@ def render_pdf(document: Invoice, *, credited_number: str | None, language: str)
 
 
 def _render(document: Invoice, *, credited_number: str | None) -> bytes:
-    pdf = _Document()
+    pdf = _document()
     pdf.set_title(_plain(f"{document.number}"))
     pdf.add_page()
     seller = document.seller
