@@ -19,10 +19,11 @@ from api import db, migrate, seed
 from api.accounts import service as accounts
 from api.accounts.models import Role, User
 from api.catalog import packages
-from api.config import Settings, SettingsError, get_settings
+from api.config import Settings, SettingsError, get_settings, vapid_public_key_of
 from api.errors import AppError, FormError
 from api.media import imports as media_imports
 from api.media.files import MB
+from api.push import keys as push_keys
 from api.worker import Worker
 
 app = typer.Typer(help="Kern: courses for pelvic-floor and posture therapy.", no_args_is_help=True)
@@ -309,7 +310,9 @@ def seed_command(
             logins = seed.load_demo_accounts(session)
             seed.load_demo_practice(session)
             seed.load_demo_terms(session)
-            results = seed.load_sample_courses(session, course_packages)
+            results = seed.load_sample_courses(
+                session, course_packages, media_dir=settings.media_dir
+            )
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)
         raise typer.Exit(1) from exc
@@ -322,6 +325,15 @@ def seed_command(
         typer.echo("Sample courses:")
     for result in results:
         typer.echo(f"  {_summary(result)}")
+
+
+@app.command("push-keys")
+def push_keys_command() -> None:
+    """Make a VAPID key pair for push notifications and print it as settings (keep the private
+    key secret, and keep it: a new one ends every device's notifications)."""
+    private = push_keys.new_private_key()
+    typer.echo(f"VAPID_PRIVATE_KEY={private}")
+    typer.echo(f"VAPID_PUBLIC_KEY={vapid_public_key_of(private)}")
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """Kern's settings: one typed object read from the environment and an optional `.env`."""
 
+import base64
 import subprocess
 from decimal import Decimal
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -77,11 +79,21 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=4, ge=2, le=200)
     session_idle_minutes: int = Field(default=60 * 24 * 7, ge=5)
     session_max_days: int = Field(default=30, ge=1)
+    # Web Push (VAPID, RFC 8292): the key pair that signs every push, as unpadded base64url (the
+    # raw 32-byte private key; the 65-byte public key is derived from it when not given). Unset
+    # outside production, api/push/keys.py makes one (kept in var/ in development).
+    vapid_private_key: SecretStr | None = None
+    vapid_public_key: str | None = None
+    # Who push services can contact about Kern's pushes: a mailto: or https: address. Unset, the
+    # address of MAIL_FROM.
+    vapid_subject: str = ""
 
     @model_validator(mode="after")
     def _base_url_from_host_and_port(self) -> "Settings":
         if not self.base_url:
             self.base_url = local_base_url(self.host, self.port)
+        if not self.vapid_subject:
+            self.vapid_subject = "mailto:" + parseaddr(self.mail_from)[1]
         return self
 
     @property
@@ -124,6 +136,7 @@ class Settings(BaseSettings):
         """Refuse a configuration that is unsafe for its environment."""
         if self.is_production:
             _check_secret_key(self.secret_key.get_secret_value())
+            _check_vapid(self)
         return self
 
 
@@ -150,6 +163,49 @@ def _check_secret_key(key: str) -> None:
             f"{secret_strength.MIN_BITS} needed): set it to a random value, e.g. the output of "
             f"{_MAKE_KEY}."
         )
+
+
+def _check_vapid(settings: Settings) -> None:
+    """Refuse production without a usable VAPID key pair and contact address: every push is
+    signed with the key, and browsers tie a subscription to its public half."""
+    key = settings.vapid_private_key.get_secret_value() if settings.vapid_private_key else ""
+    if not key:
+        raise SettingsError(
+            "VAPID_PRIVATE_KEY is missing: in production set it to a key made by "
+            "`kern push-keys` (keep it: a new key ends every device's notifications)."
+        )
+    try:
+        public = vapid_public_key_of(key)
+    except ValueError as error:
+        raise SettingsError(f"VAPID_PRIVATE_KEY cannot be read: {error}") from None
+    if settings.vapid_public_key and settings.vapid_public_key.rstrip("=") != public:
+        raise SettingsError("VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY.")
+    subject = settings.vapid_subject
+    if not subject.startswith(("mailto:", "https://")) or subject in ("mailto:", "https://"):
+        raise SettingsError(
+            "VAPID_SUBJECT must be a mailto: or https: address where push services can reach "
+            "the owner, e.g. mailto:praktijk@example.nl."
+        )
+
+
+def vapid_public_key_of(private_key: str) -> str:
+    """The public key (65 bytes, unpadded base64url) of a raw base64url P-256 private key."""
+    # Loaded on first use: a web worker that never checks or sends a push does without it.
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: PLC0415
+
+    try:
+        raw = base64.urlsafe_b64decode(private_key.strip() + "=" * (-len(private_key.strip()) % 4))
+    except ValueError:
+        raise ValueError("not base64url") from None
+    if len(raw) != 32:
+        raise ValueError("expected the raw 32-byte P-256 private key in base64url")
+    try:
+        secret = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+    except ValueError:
+        raise ValueError("not a P-256 private key") from None
+    public = secret.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(public).rstrip(b"=").decode()
 
 
 @lru_cache

@@ -23,6 +23,7 @@ from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
 from api.practice_identity.cache import IdentityCache
 from api.progress.router import router as progress_api
+from api.push.router import router as push_api
 from api.questionnaires.router import router as questionnaires_api
 from api.security.body_limit import BodyLimitMiddleware
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
@@ -64,6 +65,7 @@ ROUTERS = (
     consent_api,
     payments_api,
     questionnaires_api,
+    push_api,
     auth_pages,
     link_pages,
     account_pages,

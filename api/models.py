@@ -14,6 +14,7 @@ from api.messages.models import LessonQuestion, Message, Thread
 from api.payments.models import Order, StripeEvent
 from api.practice_identity.models import PracticeIdentity
 from api.progress.models import LessonProgress, PracticeLog
+from api.push.models import PushSubscription
 from api.questionnaires.models import CheckIn, Measurement, Questionnaire, SelfTestTally
 from api.ratelimit.models import RateLimitHit
 from api.reminders.models import MailPreference
@@ -43,6 +44,7 @@ __all__ = [
     "OutboxMessage",
     "PracticeIdentity",
     "PracticeLog",
+    "PushSubscription",
     "Questionnaire",
     "RateLimitHit",
     "RecoveryCode",

@@ -19,12 +19,16 @@ from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.errors import NotFound
 from api.kit.ids import id_of
+from api.media import imports as media_imports
+from api.media.files import MB
 from api.practice_identity import service as identity_service
 from api.progress import practice
 from api.progress import service as progress_service
 from api.terms import service as terms_service
 
 COURSES_DIR = ROOT / "courses"
+# The sample courses bring small drawings only; a video in them would be a mistake.
+SAMPLE_VIDEO_BYTES = 50 * MB
 DEMO_INSTRUCTOR_EMAIL = "instructeur@kern.test"
 DEMO_LEARNER_EMAIL = "deelnemer@kern.test"
 
@@ -104,15 +108,21 @@ def course_folders(courses_dir: Path = COURSES_DIR) -> list[Path]:
 
 
 def load_sample_courses(
-    session: Session, course_packages: list[packages.CoursePackage]
+    session: Session, course_packages: list[packages.CoursePackage], *, media_dir: Path
 ) -> list[packages.ImportResult]:
-    """Import the sample courses, owned by the demo instructor, and let the demo learner follow
-    them (load the demo accounts first)."""
+    """Import the sample courses with their drawings, owned by the demo instructor, and let the
+    demo learner follow them (load the demo accounts first)."""
     instructor = accounts.find_by_email(session, DEMO_INSTRUCTOR_EMAIL)
     if instructor is None:
         raise LookupError("the demo instructor does not exist; load the demo accounts first")
     results = [
-        packages.import_package(session, package, instructor=instructor)
+        media_imports.import_package(
+            session,
+            package,
+            instructor=instructor,
+            media_dir=media_dir,
+            max_video_bytes=SAMPLE_VIDEO_BYTES,
+        )
         for package in course_packages
     ]
     load_demo_learning(session, now=utcnow())

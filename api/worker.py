@@ -1,5 +1,5 @@
-"""The mail worker: queues scheduled mail, answers account requests (sign-up, reset and sign-in
-links) and delivers the outbox, round after round.
+"""The mail worker: queues scheduled mail and push notifications, answers account requests
+(sign-up, reset and sign-in links) and delivers the outbox (mails and pushes), round after round.
 
 `kern worker` runs it as its own process (one per deployment is enough, more are safe); in
 development the server runs it on a thread, so `make run` needs nothing else.

@@ -63,6 +63,7 @@ from api.config import Settings
 from api.db import SessionDep
 from api.practice_identity.cache import IdentityCache
 from api.progress import router as progress_api
+from api.push.keys import new_private_key
 from bench import learners, pgcluster, procstat, scale, servers, wrk
 from web import templating
 from web.pages import catalog
@@ -512,6 +513,7 @@ def _serve_and_load(setup: Setup, variant: str) -> dict[str, float]:
         "APP_ENV": "production",
         "DATABASE_URL": setup.url("kern_run"),
         "SECRET_KEY": setup.secret_key,
+        "VAPID_PRIVATE_KEY": new_private_key(),
         "BASE_URL": "http://127.0.0.1:8000",
         "LOG_LEVEL": "WARNING",
         "MAIL_WORKER_IN_PROCESS": "false",

@@ -14,6 +14,7 @@ import psycopg
 
 from api import db
 from api.config import Settings
+from api.push.keys import new_private_key
 from bench import ceiling, learners, pgcluster, procstat, scale, servers, transfer, wrk
 from bench.learners import PAGES, Learner
 from bench.wrk import Request
@@ -37,11 +38,13 @@ class Bench:
         self.cluster = cluster
         self.workdir = workdir
         self.port = pgcluster.free_port()
+        self.vapid_private_key = new_private_key()
         self.settings = Settings(
             _env_file=None,  # pydantic-settings' own argument: not the checkout's .env
             app_env="production",
             database_url=cluster.url,
             secret_key=secrets.token_urlsafe(48),
+            vapid_private_key=self.vapid_private_key,
             base_url=f"http://127.0.0.1:{self.port}",
             log_level="WARNING",
             mail_worker_in_process=False,
@@ -72,6 +75,7 @@ class Bench:
             APP_ENV=app_env,
             DATABASE_URL=self.settings.database_url,
             SECRET_KEY=self.settings.secret_key.get_secret_value(),
+            VAPID_PRIVATE_KEY=self.vapid_private_key,
             BASE_URL=self.settings.base_url,
             LOG_LEVEL=self.settings.log_level,
             MAIL_WORKER_IN_PROCESS="false",

@@ -19,11 +19,13 @@ from api.accounts import service as accounts_service
 from api.config import Settings, get_settings
 from api.main import create_app
 
-pytest_plugins = ["tests.smtp", "tests.stripe_server.plugin"]
+pytest_plugins = ["tests.smtp", "tests.stripe_server.plugin", "tests.push_server.plugin"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_SECRET_KEY = "test-" + "k" * 40
+# A VAPID private key for the processes the tests start in production mode (api/push/keys.py).
+TEST_VAPID_KEY = "wWpOVvKTU6nurv5TpgGT9wp4tyZckbaXkiN1tYFTLmw"
 
 
 def pytest_configure(config: pytest.Config) -> None:

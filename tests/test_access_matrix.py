@@ -59,6 +59,7 @@ from api.invoices.models import Invoice
 from api.journal.models import JournalEntry
 from api.kit.ids import id_of
 from api.payments.models import Order
+from api.push.models import PushSubscription
 from api.questionnaires.models import CheckIn, Questionnaire
 from api.security.csrf import HEADER, SAFE_METHODS
 from api.security.csrf import cookie_name as csrf_cookie_name
@@ -298,6 +299,13 @@ def others_entry_untouched(scene: Scene, _response: Response) -> None:
     assert (entry["text"], entry["shared_with_course_id"]) == (JOURNAL_TEXT, None)
 
 
+def others_device_kept(scene: Scene, _response: Response) -> None:
+    """Her device still receives her notifications, whoever tried to remove it."""
+    assert scene.other_browser is not None
+    devices = scene.other_browser.get("/api/v1/me/push-subscriptions").json()["devices"]
+    assert [str(device["id"]) for device in devices] == [PUSH_IDS[scene.other]]
+
+
 def delete_confirmation(_scene: Scene) -> dict[str, str]:
     word = i18n.translations(i18n.DEFAULT_LOCALE).ugettext("DELETE")
     return {"password": PASSWORD, "confirmation": word}
@@ -492,6 +500,13 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         signed_in(see_other("/account/mail?notice=saved")),
         form=lambda _scene: {"weekdays": "0", "times": "08:00"},
+    ),
+    Row(
+        "POST",
+        "/account/mail/devices/{subscription_id}/remove",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        check=others_device_kept,
     ),
     Row(
         "POST",
@@ -838,6 +853,18 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         signed_in(FORBIDDEN, staff=REFUSED_INPUT),
     ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/picture",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/picture/remove",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=Answer(303)),
+    ),
     # A course's questionnaires and check-ins in the studio (the matrix course has one
     # questionnaire, used by one check-in). Empty forms are refused as input; deleting the
     # questionnaire is refused while the check-in uses it, a check-in without confirmation.
@@ -908,6 +935,17 @@ ROUTES: tuple[Row, ...] = (
     # An empty body is not an agreement; tests/consent/ walks the real thing.
     Row("POST", "/api/v1/me/consents/health-data", "signed-in", signed_in(REFUSED_INPUT)),
     Row("DELETE", "/api/v1/me/consents/health-data", "signed-in", signed_in(Answer(204))),
+    # Her devices for push notifications; {subscription_id} is the other person's device. An
+    # empty body is no browser's subscription; tests/push/ walks the real thing.
+    Row("GET", "/api/v1/me/push-subscriptions", "signed-in", signed_in(OK)),
+    Row("POST", "/api/v1/me/push-subscriptions", "signed-in", signed_in(REFUSED_INPUT)),
+    Row(
+        "DELETE",
+        "/api/v1/me/push-subscriptions/{subscription_id}",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        check=others_device_kept,
+    ),
     Row("GET", "/api/v1/courses", "public", everyone(OK)),
     Row("GET", "/api/v1/courses/{slug}", "public", everyone(OK)),
     Row(
@@ -1087,16 +1125,19 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "check_in_id": lambda _scene: CONTENT_IDS["check_in_id"],
     "index": lambda _scene: "0",
     "entry_id": lambda scene: JOURNAL_IDS[scene.other],
+    "subscription_id": lambda scene: PUSH_IDS[scene.other],
     "version": lambda _scene: "1",
     "number": lambda scene: invoice_number_of(scene.other),
     # No conversation or public question has these ids: staff get 404, learners 403.
     "thread_id": lambda _scene: "999999",
     "question_id": lambda _scene: "999999",
 }
-OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "number"}
+OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "subscription_id", "number"}
 # Alice's and bob's journal entries, by persona; set by `furnish`.
 JOURNAL_IDS: dict[Persona, str] = {}
 JOURNAL_TEXT = "Alleen voor mij"
+# Alice's and bob's devices for push notifications, by persona; set by `furnish`.
+PUSH_IDS: dict[Persona, str] = {}
 # The matrix course's second lesson (not a free preview), its module and a step; set by `furnish`.
 CONTENT_IDS: dict[str, str] = {}  # parameters that name someone's data
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
@@ -1202,6 +1243,17 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
                 session.add(entry)
                 session.flush()
                 JOURNAL_IDS[learner] = str(entry.id)
+        if "{subscription_id}" in row.path:
+            for learner in LEARNERS:
+                device = PushSubscription(
+                    user_id=id_of(people[learner].user),
+                    endpoint=f"https://push.example.net/{learner.value}",
+                    p256dh="B" + "A" * 86,
+                    auth="A" * 22,
+                )
+                session.add(device)
+                session.flush()
+                PUSH_IDS[learner] = str(device.id)
         if not row.path.startswith(CATALOG_PATHS + PURCHASE_PATHS + STUDIO_PATHS + SELF_TEST_PATHS):
             return
         owner = people[Persona.instructor].user

@@ -14,7 +14,7 @@ from api.accounts.models import User
 from api.cli import app as cli
 from api.config import get_settings
 from api.seed import DEMO_ACCOUNTS
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, TEST_VAPID_KEY
 
 runner = CliRunner()
 
@@ -110,6 +110,7 @@ def test_seed_refuses_to_run_in_production(
 ) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "Zq3v9TfK2mWc8rLp1xYh6NbD4sGj7aEu0oRi5kQw")
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_KEY)
     get_settings.cache_clear()  # the upgrade above read the development settings
     result = runner.invoke(cli, ["seed"])
     assert result.exit_code == 2

@@ -23,7 +23,7 @@ from api.config import Settings, get_settings
 from api.main import create_app
 from bench import procstat
 from bench.pgcluster import free_port
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, TEST_VAPID_KEY
 from web import templating
 
 # Starts real servers (gunicorn and uvicorn processes).
@@ -51,6 +51,7 @@ def two_workers(database_url: str, tmp_path: Path) -> Iterator[Running]:
         "APP_ENV": "production",
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "VAPID_PRIVATE_KEY": TEST_VAPID_KEY,
         "BASE_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
         "MAIL_WORKER_IN_PROCESS": "false",

@@ -1,14 +1,25 @@
 """Settings come from the environment; production refuses a missing, short or guessable key."""
 
+import base64
 import secrets
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.config import DEV_SECRET_KEY, MIN_SECRET_KEY_LENGTH, Settings, SettingsError
+from api.config import (
+    DEV_SECRET_KEY,
+    MIN_SECRET_KEY_LENGTH,
+    Settings,
+    SettingsError,
+    vapid_public_key_of,
+)
+from api.push.keys import keys, new_private_key
 from api.secret_strength import MIN_BITS, estimated_bits
+from tests.conftest import TEST_VAPID_KEY
 
 
 def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,9 +85,16 @@ def test_production_refuses_a_missing_or_placeholder_key(key: str) -> None:
         Settings(app_env="production", secret_key=key).check()
 
 
+def production(**values: Any) -> Settings:
+    """Production settings with a VAPID key unless the test gives its own values."""
+    return Settings.model_validate(
+        {"app_env": "production", "vapid_private_key": TEST_VAPID_KEY, **values}
+    )
+
+
 def test_production_accepts_a_long_random_key() -> None:
     key = "Zq3v9TfK2mWc8rLp1xYh6NbD4sGj7aEu0oRi5kQw"
-    assert Settings(app_env="production", secret_key=key).check().is_production
+    assert production(secret_key=key).check().is_production
 
 
 @pytest.mark.parametrize(
@@ -86,7 +104,7 @@ def test_production_accepts_a_long_random_key() -> None:
 )
 def test_production_accepts_the_keys_the_documentation_suggests(make: Callable[[], str]) -> None:
     for _ in range(5):
-        assert Settings(app_env="production", secret_key=make()).check().is_production
+        assert production(secret_key=make()).check().is_production
 
 
 @pytest.mark.parametrize(
@@ -142,3 +160,28 @@ def test_serve_in_production_without_a_key_stops_with_one_line(
     message = result.output.strip()
     assert message.startswith("kern: SECRET_KEY is missing or a placeholder")
     assert "\n" not in message
+
+
+def test_production_refuses_to_start_without_a_usable_vapid_key() -> None:
+    key = "Zq3v9TfK2mWc8rLp1xYh6NbD4sGj7aEu0oRi5kQw"
+    with pytest.raises(SettingsError, match="VAPID_PRIVATE_KEY is missing"):
+        production(secret_key=key, vapid_private_key=None).check()
+    with pytest.raises(SettingsError, match="VAPID_PRIVATE_KEY cannot be read"):
+        production(secret_key=key, vapid_private_key="not-a-key").check()
+    with pytest.raises(SettingsError, match="does not belong"):
+        production(secret_key=key, vapid_public_key=vapid_public_key_of(new_private_key())).check()
+    with pytest.raises(SettingsError, match="VAPID_SUBJECT"):
+        production(secret_key=key, vapid_subject="praktijk@example.nl").check()
+    settings = production(secret_key=key, vapid_public_key=vapid_public_key_of(TEST_VAPID_KEY))
+    assert settings.check().vapid_subject == "mailto:noreply@kern.localhost"  # from MAIL_FROM
+
+
+def test_development_keeps_the_vapid_key_it_made_in_var(tmp_path: Path) -> None:
+    development = Settings(app_env="development", vapid_private_key=None)
+    made = keys(development, key_file=tmp_path / "vapid-private-key")
+    again = keys(development, key_file=tmp_path / "vapid-private-key")
+
+    assert made == again
+    assert (tmp_path / "vapid-private-key").stat().st_mode & 0o077 == 0
+    assert vapid_public_key_of(made.private_key) == made.public_key
+    assert len(base64.urlsafe_b64decode(made.public_key + "=")) == 65

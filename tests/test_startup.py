@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from tests.conftest import TEST_VAPID_KEY
+
 # Starts fresh Python processes to see what is loaded.
 pytestmark = pytest.mark.slow
 
@@ -43,7 +45,11 @@ def test_a_worker_starts_without_pillow() -> None:
 def test_a_production_worker_measures_its_secret_key_without_loading_zxcvbn() -> None:
     # zxcvbn's word lists (about 13 MiB) are loaded by a short-lived child process only
     # (api/secret_strength.py, docs/performance.md#loaded-on-first-use).
-    production = {"APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48)}
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "VAPID_PRIVATE_KEY": TEST_VAPID_KEY,
+    }
     assert _loaded_at_start("zxcvbn", "api.secret_strength", env=production) == [
         "api.secret_strength"
     ]

@@ -29,6 +29,7 @@ from api.mail import history as mail_history
 from api.messages import service as messages_service
 from api.payments import service as payments_service
 from api.progress import export as progress_export
+from api.push import service as push_service
 from api.questionnaires import service as questionnaires_service
 from api.ratelimit import service as ratelimit
 from api.reminders import service as reminders_service
@@ -69,8 +70,11 @@ HOLDINGS: tuple[Holding, ...] = (
         accounts_service.export_account,
         accounts_service.erase_account,
     ),
-    # Devices she is signed in on; push subscriptions will join as "devices.push".
+    # Devices she is signed in on, and those that receive her push notifications.
     Holding("devices.sessions", ("auth_session.user_id",), sessions.export, sessions.erase),
+    Holding(
+        "devices.push", ("push_subscription.user_id",), push_service.export, push_service.erase
+    ),
     Holding(
         "enrolments", ("enrolment.user_id",), enrolment_service.export, enrolment_service.erase
     ),

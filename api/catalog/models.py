@@ -190,6 +190,10 @@ class Step(SQLModel, table=True):
     inhale_seconds: int | None = None
     exhale_seconds: int | None = None
     cycles: int | None = None
+    # exercise: a picture or a short silent loop of the position (a file in MEDIA_DIR, served
+    # by api/media/access.py as the lesson is) and the words that describe it.
+    media_file: str | None = Field(default=None, max_length=300)
+    media_alt: str | None = Field(default=None, max_length=300)
 
     __table_args__ = (
         CheckConstraint("kind IN ('text', 'exercise', 'breathing')", name="kind"),

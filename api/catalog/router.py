@@ -18,6 +18,7 @@ from api.catalog.schemas import (
     LessonLink,
     LessonSummary,
     ModulePublic,
+    PicturePublic,
     StepPublic,
     VideoPublic,
 )
@@ -58,6 +59,11 @@ def _step(step: Step) -> StepPublic:
         params=steps.params(step),
         cues=list(step.cues),
         description=steps.describe(step),
+        picture=(
+            PicturePublic(url=f"/media/{step.media_file}", alt=step.media_alt or "")
+            if step.media_file
+            else None
+        ),
     )
 
 

@@ -63,6 +63,13 @@ class VideoPublic(BaseModel):
     title: str
 
 
+class PicturePublic(BaseModel):
+    """An exercise's picture of its position: where to fetch it, and the words for it."""
+
+    url: str
+    alt: str
+
+
 class StepPublic(BaseModel):
     """A step; `params` holds the timing by field name, `description` reads it out."""
 
@@ -73,6 +80,7 @@ class StepPublic(BaseModel):
     params: dict[str, int | str]
     cues: list[str]
     description: str
+    picture: PicturePublic | None = None
 
 
 class LessonLink(BaseModel):

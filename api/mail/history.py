@@ -20,9 +20,12 @@ def _hers(user: User) -> ColumnElement[bool]:
 
 
 def export(session: Session, *, user: User) -> list[dict[str, Any]]:
-    """When each mail to her was sent (or queued) and its subject; never the body or links."""
+    """When each mail to her was sent (or queued) and its subject; never the body or links.
+    Push notifications are listed with her devices (api/push/service.py)."""
     rows = session.exec(
-        select(OutboxMessage).where(_hers(user)).order_by(col(OutboxMessage.id))
+        select(OutboxMessage)
+        .where(_hers(user), col(OutboxMessage.push_subscription_id).is_(None))
+        .order_by(col(OutboxMessage.id))
     ).all()
     return [
         {"date": (row.sent_at or row.created_at).isoformat(), "subject": row.subject}
@@ -31,5 +34,6 @@ def export(session: Session, *, user: User) -> list[dict[str, Any]]:
 
 
 def erase(session: Session, *, user: User) -> None:
-    """Delete every mail to her, queued or sent: the queue would otherwise keep her address."""
+    """Delete every mail and push to her, queued or sent: the queue would otherwise keep her
+    address."""
     session.execute(delete(OutboxMessage).where(_hers(user)))

@@ -30,6 +30,18 @@ class OutboxMessage(SQLModel, table=True):
         ),
     )
     recipient: str = Field(max_length=254)
+    # A push notification instead of a mail: the browser it goes to (api/push). The subject is
+    # then its title, the text its JSON payload and the recipient empty. A subscription that
+    # goes takes its waiting pushes with it.
+    push_subscription_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            ForeignKey("push_subscription.id", ondelete="CASCADE"),
+            nullable=True,
+            index=True,
+        ),
+    )
     subject: str = Field(max_length=300)
     # The bodies are cleared once the message is sent or given up on: they can hold a reset link or
     # say what someone practises, and the outbox is not the place to keep either.

@@ -25,6 +25,7 @@ from api.db import WRITE_INTENT, upsert, utcnow
 from api.kit.ids import id_of
 from api.mail.models import OutboxMessage, OutboxStatus
 from api.mail.service import Attachment, MailError, Message, send
+from api.push import delivery as push_delivery
 
 log = logging.getLogger("kern.outbox")
 TABLE: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -49,14 +50,17 @@ def enqueue(
     user_id: int | None,
     key: str | None = None,
     now: datetime | None = None,
+    push_subscription_id: int | None = None,
 ) -> bool:
     """Queue a message in the session's transaction; False when a message with the same `key`
-    was queued before (it is then left as it is)."""
+    was queued before (it is then left as it is). With `push_subscription_id` it is a push to
+    that device (api/push/service.py), not a mail."""
     moment = now or utcnow()
     values: dict[str, Any] = {
         "kind": kind,
         "user_id": user_id,
         "recipient": message.to,
+        "push_subscription_id": push_subscription_id,
         "subject": message.subject,
         "text_body": message.text,
         "html_body": message.html,
@@ -85,6 +89,8 @@ class Claimed:
     kind: str
     message: Message
     attempts: int
+    created_at: datetime
+    push_subscription_id: int | None = None
 
 
 @dataclass
@@ -137,6 +143,8 @@ def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[Cl
             id=id_of(row),
             kind=row.kind,
             attempts=row.attempts,
+            created_at=row.created_at,
+            push_subscription_id=row.push_subscription_id,
             message=Message(
                 to=row.recipient,
                 subject=row.subject,
@@ -204,6 +212,24 @@ def _release(session: Session, *, token: str) -> None:
     )
 
 
+def _send(
+    factory: sessionmaker[Session], settings: Settings, claimed: Claimed, *, now: datetime
+) -> None:
+    """Hand the message to the SMTP server, or a push to the push service of its device."""
+    if claimed.push_subscription_id is None:
+        send(settings, claimed.message)
+        return
+    push_delivery.send(
+        factory,
+        settings,
+        kind=claimed.kind,
+        subscription_id=claimed.push_subscription_id,
+        payload=claimed.message.text,
+        queued_at=claimed.created_at,
+        now=now,
+    )
+
+
 def deliver_due(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -235,7 +261,7 @@ def deliver_due(
             break
         try:
             try:
-                send(settings, claimed.message)
+                _send(factory, settings, claimed, now=moment)
             except MailError:
                 raise
             except Exception as unexpected:  # a bug must not leave the message leased forever

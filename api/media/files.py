@@ -24,7 +24,7 @@ from api.i18n import gettext as _
 CHUNK = 1024 * 1024
 MB = 1024 * 1024
 # What Kern itself names an upload: 32 hex digits and the extension of the real format.
-GENERATED_NAME = re.compile(r"^[a-f0-9]{32}\.(?:jpg|png|webp|mp4|webm)$")
+GENERATED_NAME = re.compile(r"^[a-f0-9]{32}\.(?:jpg|png|webp|svg|mp4|webm)$")
 # A name /media/ may serve: one plain file name, no separators, no "..", no hidden files.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 # Partial uploads start with a dot, so /media/ never serves them (see web/pages/media.py).

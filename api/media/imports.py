@@ -1,7 +1,8 @@
 """Importing a course package together with the files in its media/ folder.
 
 A file the package brings is checked as an upload is (an image by its content, re-encoded
-without metadata; a video by its first bytes and size), then stored and owned by the course.
+without metadata; a video by its first bytes and size; a step's picture as in the step editor,
+api/media/pictures.py), then stored and owned by the course.
 Where it is stored:
 
 - under its own name when the instructor owns a file of that name already with the same
@@ -27,13 +28,13 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog import packages
-from api.catalog.models import Course, Lesson, VideoProvider
+from api.catalog.models import Course, Lesson, Step, VideoProvider
 from api.catalog.packages import CoursePackage, ImportResult, PackageError, Problem
 from api.catalog.packages import media as package_media
 from api.catalog.packages.schema import MEDIA_DIR, MediaRef
 from api.catalog.packages.store import Progress, existing_course
 from api.kit.ids import id_of
-from api.media import files, images, owners, videos
+from api.media import files, images, owners, pictures, videos
 from api.media.files import UploadRefused
 from api.media.usage import discard_if_unused
 
@@ -89,14 +90,20 @@ def import_package(
 
 
 def _files_of(session: Session, slug: str) -> set[str]:
-    """The cover and uploaded videos the course with this slug names now."""
+    """The cover, uploaded videos and steps' pictures the course with this slug names now."""
     covers = session.exec(select(Course.cover_image).where(Course.slug == slug)).all()
     shown = session.exec(
         select(Lesson.video_ref)
         .join(Course, col(Course.id) == Lesson.course_id)
         .where(Course.slug == slug, Lesson.video_provider == VideoProvider.file)
     ).all()
-    return {name for name in [*covers, *shown] if name}
+    pictures = session.exec(
+        select(Step.media_file)
+        .join(Lesson, col(Lesson.id) == Step.lesson_id)
+        .join(Course, col(Course.id) == Lesson.course_id)
+        .where(Course.slug == slug)
+    ).all()
+    return {name for name in [*covers, *shown, *pictures] if name}
 
 
 def _plan(
@@ -138,6 +145,8 @@ def _plan(
 
 def _checked(ref: MediaRef, source: Path, max_video_bytes: int) -> tuple[bytes | None, str]:
     """The bytes to store (None for a video, stored as it is) and the extension of its format."""
+    if ref.picture:
+        return pictures.checked_file(source)
     if ref.video:
         if source.stat().st_size > max_video_bytes:
             raise files.too_large(max_video_bytes)

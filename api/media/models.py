@@ -10,8 +10,8 @@ from api.db import moment, utcnow
 
 
 class MediaKind(StrEnum):
-    image = "image"  # a course's cover
-    video = "video"  # a lesson's uploaded video
+    image = "image"  # a course's cover, or a step's picture
+    video = "video"  # a lesson's uploaded video, or a step's loop
 
 
 class MediaFile(SQLModel, table=True):

@@ -1,9 +1,9 @@
 """Who owns a stored file: the courses recorded in `media_file`, and so their instructor.
 
-A course may name (as its cover, or as a lesson's uploaded video) only a file that one of its
-instructor's courses owns, or one that its package brings along. Naming her own file in another
-of her courses makes that course an owner too, so the file is served by its rules as well, and
-stays when the first course lets it go.
+A course may name (as its cover, a lesson's uploaded video or a step's picture) only a file
+that one of its instructor's courses owns, or one that its package brings along. Naming her own
+file in another of her courses makes that course an owner too, so the file is served by its
+rules as well, and stays when the first course lets it go.
 """
 
 from collections.abc import Collection
@@ -18,7 +18,7 @@ from api.media.models import MediaFile, MediaKind
 
 # Served only to those who may open a lesson showing them (api/media/access.py).
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".webm", ".ogv", ".mov"})
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg"})
 TABLE: Table = MediaFile.__table__  # type: ignore[attr-defined]
 
 

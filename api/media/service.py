@@ -1,4 +1,5 @@
-"""Uploads as the studio uses them (a course's cover, a lesson's video), owned by that course."""
+"""Uploads as the studio uses them (a course's cover, a lesson's video, a step's picture),
+owned by that course."""
 
 from functools import partial
 from pathlib import Path
@@ -7,16 +8,22 @@ from typing import BinaryIO
 from sqlmodel import Session
 
 from api.accounts.models import User
-from api.catalog.models import Course, Lesson, VideoProvider
+from api.catalog.models import Course, Lesson, Step, StepKind, VideoProvider
 from api.catalog.packages import ImportResult, archive
+from api.errors import NotFound
 from api.i18n import gettext as _
 from api.kit.ids import id_of
-from api.media import files, images, imports, owners, videos
+from api.media import files, images, imports, owners, pictures, videos
 from api.media.files import UploadRefused
 from api.media.models import MediaKind
 from api.media.usage import discard_if_unused
 from api.studio import courses as studio_courses
 from api.studio import lessons as studio_lessons
+from api.studio import steps as studio_steps
+from api.studio.courses import clean_line
+
+# The words that describe a step's picture to someone who cannot see it (its alt text).
+MAX_ALT = 300
 
 
 def set_cover(session: Session, *, course: Course, source: BinaryIO | None, media_dir: Path) -> str:
@@ -61,6 +68,75 @@ def set_lesson_video(
     studio_courses.touch(session, course=course, lesson=lesson)
     _replaced(session, media_dir, old=old, new=name)
     return lesson
+
+
+def set_step_picture(
+    session: Session,
+    *,
+    course: Course,
+    lesson_id: int,
+    step_id: int,
+    source: BinaryIO | None,
+    alt: str,
+    media_dir: Path,
+) -> Step:
+    """Store an uploaded picture or loop of an exercise's position with the words that describe
+    it; without a file, only the words of the picture it has change."""
+    lesson, step = _exercise_step(session, course=course, lesson_id=lesson_id, step_id=step_id)
+    described = clean_line(alt)
+    if not described:
+        raise UploadRefused(
+            _("Describe the picture in a few words, for someone who cannot see it.")
+        )
+    if len(described) > MAX_ALT:
+        raise UploadRefused(
+            _("The description is longer than %(num)s characters; make it shorter.", num=MAX_ALT)
+        )
+    if source is None or not source.read(1):
+        if not step.media_file:
+            raise UploadRefused(_("Choose a picture or a short video to upload first."))
+        step.media_alt = described
+        return _saved(session, course, lesson, step)
+    source.seek(0)
+    name = pictures.store(source, media_dir=media_dir)
+    kind = owners.kind_of(name) or MediaKind.image
+    owners.record(session, name=name, course_id=id_of(course), kind=kind)
+    old = step.media_file
+    step.media_file, step.media_alt = name, described
+    _saved(session, course, lesson, step)
+    _replaced(session, media_dir, old=old, new=name)
+    return step
+
+
+def remove_step_picture(
+    session: Session, *, course: Course, lesson_id: int, step_id: int, media_dir: Path
+) -> Step:
+    """Take the picture off the step; its file goes once nothing else shows it."""
+    lesson, step = _exercise_step(session, course=course, lesson_id=lesson_id, step_id=step_id)
+    old = step.media_file
+    step.media_file, step.media_alt = None, None
+    _saved(session, course, lesson, step)
+    if old:
+        discard_if_unused(session, name=old, media_dir=media_dir)
+    return step
+
+
+def _exercise_step(
+    session: Session, *, course: Course, lesson_id: int, step_id: int
+) -> tuple[Lesson, Step]:
+    """The lesson and its exercise step; NotFound for any other step."""
+    lesson = studio_lessons.lesson_of(session, course=course, lesson_id=lesson_id)
+    step = studio_steps.step_of(session, lesson=lesson, step_id=step_id)
+    if step.kind != StepKind.exercise:
+        raise NotFound(_("Only an exercise can have a picture of its position."))
+    return lesson, step
+
+
+def _saved(session: Session, course: Course, lesson: Lesson, step: Step) -> Step:
+    session.add(step)
+    session.flush()
+    studio_courses.touch(session, course=course, lesson=lesson)
+    return step
 
 
 def _replaced(session: Session, media_dir: Path, *, old: str | None, new: str) -> None:

@@ -11,6 +11,8 @@ from api.mail.unsubscribe import Topic
 # A reminder may be seen over her shoulder or in a notification: the subject and the first
 # lines never name the body, a complaint or a course.
 REMINDER_SUBJECT = N_("A moment for yourself")
+# The push notification's one line, under the title "Kern".
+REMINDER_PUSH = N_("Time for your exercises")
 
 
 def practice_reminder(session: Session, settings: Settings, *, user: User, key: str) -> bool:

@@ -38,6 +38,12 @@ class MailPreference(SQLModel, table=True):
     # weekly count of what waits on her attention list.
     new_message: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
     attention_summary: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    # The same three as a push notification on her devices (api/push), next to or instead of
+    # the mail; practice reminders can go by push only (reminder_mail off).
+    reminder_mail: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    reminder_push: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    module_opened_push: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    new_message_push: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     # She answered Vandaag's one-time offer to set a practice reminder ("Nee, dank je").
     reminder_offer_closed: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())

@@ -1,4 +1,5 @@
-"""The mail "a new part has opened": one mail per learner and drip module, on the day it opens.
+"""The mail "a new part has opened": one mail (and/or push notification) per learner and drip
+module, on the day it opens.
 
 A module opens at midnight in Amsterdam (api/catalog/schedule.py), but nobody wants a mail at
 00:01: it goes out from 07:00 that day, or later if the worker was down. A module that opened
@@ -23,6 +24,7 @@ from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.i18n import TIMEZONE
 from api.kit.ids import id_of
 from api.mail.models import OutboxMessage
+from api.push.models import PushSubscription
 from api.reminders import notices
 from api.reminders.models import MailPreference
 
@@ -80,6 +82,12 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
         )
     key = literal("module:") + cast(Enrolment.id, String) + ":" + cast(Module.id, String)
     queued_before = exists().where(col(OutboxMessage.dedupe_key) == key)
+    # Someone who chose push only has no mail under `key`, but a push per device of hers
+    # (api/push/service.py keys them `<key>:push:<device>`): found by the same unique index.
+    pushed_before = exists().where(
+        col(PushSubscription.user_id) == Enrolment.user_id,
+        col(OutboxMessage.dedupe_key) == key + ":push:" + cast(PushSubscription.id, String),
+    )
     first_lesson = (
         select(Lesson.slug)
         .where(Lesson.module_id == Module.id)
@@ -87,9 +95,9 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
         .limit(1)
         .scalar_subquery()
     )
-    # Five columns are more than SQLModel's typed select() takes; SQLAlchemy's does the same.
+    # Six columns are more than SQLModel's typed select() takes; SQLAlchemy's does the same.
     rows = session.execute(
-        sa_select(Enrolment, User, Course, Module, first_lesson)
+        sa_select(Enrolment, User, Course, Module, first_lesson, MailPreference)
         .join(Course, col(Course.id) == Enrolment.course_id)
         .join(Module, col(Module.course_id) == Enrolment.course_id)
         .join(User, col(User.id) == Enrolment.user_id)
@@ -98,16 +106,21 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
             *_drip_modules(),
             col(Enrolment.status) == EnrolmentStatus.active.value,
             or_(*in_range),
-            # No row means notices on.
-            or_(col(MailPreference.module_opened).is_(None), col(MailPreference.module_opened)),
+            # No row means notices on (by mail).
+            or_(
+                col(MailPreference.module_opened).is_(None),
+                col(MailPreference.module_opened),
+                col(MailPreference.module_opened_push),
+            ),
             # An address nobody confirmed may not be hers: no course names to it.
             col(User.email_verified_at).is_not(None),
             ~queued_before,
+            ~pushed_before,
         )
         .order_by(col(Enrolment.id), col(Module.position))
     ).all()
     queued = 0
-    for enrolment, learner, course, module, lesson_slug in rows:
+    for enrolment, learner, course, module, lesson_slug, choices in rows:
         start, end = send_window(schedule.opens_at(enrolment.enrolled_at, module.unlock_after_days))
         if not start <= now <= end:
             continue
@@ -120,5 +133,6 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
             enrolment_id=id_of(enrolment),
             lesson_slug=lesson_slug,
             now=now,
+            choices=choices,
         )
     return queued

@@ -12,7 +12,11 @@ from api.enrolment.models import Enrolment, EnrolmentSource
 from api.i18n import N_
 from api.mail.compose import queue
 from api.mail.unsubscribe import Topic
+from api.push import service as push
 from api.reminders.models import MailPreference
+
+# A push notification is read on a lock screen: it names no course.
+MODULE_PUSH = N_("A new part of your course is ready")
 
 
 def module_opened(
@@ -25,12 +29,27 @@ def module_opened(
     enrolment_id: int,
     lesson_slug: str | None,
     now: datetime,
-) -> bool:
-    """Tell her a new part of her course is open, with a link straight to its first lesson;
-    False when this mail was queued before."""
-    course_url = f"{settings.base_url}/courses/{course.slug}"
-    link = f"{course_url}/lessons/{lesson_slug}" if lesson_slug else course_url
-    return queue(
+    choices: MailPreference | None = None,
+) -> int:
+    """Tell her a new part of her course is open, with a link straight to its first lesson, by
+    mail and/or push as she chose (`choices`; None: by mail); how many were newly queued."""
+    path = f"/courses/{course.slug}" + (f"/lessons/{lesson_slug}" if lesson_slug else "")
+    key = f"module:{enrolment_id}:{module.id}"
+    pushed = 0
+    if choices is not None and choices.module_opened_push:
+        pushed = push.queue(
+            session,
+            user=learner,
+            kind="module_opened",
+            body=MODULE_PUSH,
+            path=path,
+            key=key,
+            now=now,
+        )
+    if choices is not None and not choices.module_opened:
+        return pushed
+    link = settings.base_url + path
+    return pushed + queue(
         session,
         settings,
         user=learner,
@@ -39,7 +58,7 @@ def module_opened(
         template="module_opened",
         context={"course": course, "module": module, "link": link},
         action=N_("Open the new part"),
-        key=f"module:{enrolment_id}:{module.id}",
+        key=key,
         stop=Topic.modules,
         now=now,
     )

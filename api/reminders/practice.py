@@ -1,4 +1,5 @@
-"""Practice reminders: on the days and at the times she chose, a discreet nudge by mail.
+"""Practice reminders: on the days and at the times she chose, a discreet nudge by mail, by
+push notification or both.
 
 Each due preference row is locked while it is handled (`FOR UPDATE SKIP LOCKED` on PostgreSQL;
 SQLite's single writer does the same there), and its message is keyed by the occasion, so a
@@ -16,6 +17,7 @@ from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.i18n import TIMEZONE
 from api.progress.models import PracticeLog
+from api.push import service as push
 from api.reminders import emails
 from api.reminders.models import MailPreference
 from api.reminders.service import next_occurrence, times_of
@@ -68,9 +70,15 @@ def _enrolled(session: Session, user_ids: list[int]) -> set[int]:
     return set(rows)
 
 
-def _queue_timely(session: Session, settings: Settings, timely: dict[int, datetime]) -> int:
+def _queue_timely(
+    session: Session,
+    settings: Settings,
+    timely: dict[int, datetime],
+    choices: dict[int, MailPreference],
+) -> int:
     """Queue the reminders of these people (user id: due moment) who still need one: they
-    follow a course and have not practised yet that day. Three reads for the whole batch."""
+    follow a course and have not practised yet that day. Three reads for the whole batch, and
+    one for the devices of each who chose push notifications."""
     practised = _practised(session, list(timely), {local_day(due) for due in timely.values()})
     enrolled = _enrolled(session, list(timely))
     users = {
@@ -81,7 +89,17 @@ def _queue_timely(session: Session, settings: Settings, timely: dict[int, dateti
         user = users.get(user_id)
         if user and user_id in enrolled and (user_id, local_day(due)) not in practised:
             key = occasion_key(user_id, due)
-            queued += emails.practice_reminder(session, settings, user=user, key=key)
+            if choices[user_id].reminder_mail:
+                queued += emails.practice_reminder(session, settings, user=user, key=key)
+            if choices[user_id].reminder_push:
+                queued += push.queue(
+                    session,
+                    user=user,
+                    kind="practice_reminder",
+                    body=emails.REMINDER_PUSH,
+                    path="/today",
+                    key=key,
+                )
     return queued
 
 
@@ -93,7 +111,8 @@ def _handle(session: Session, settings: Settings, rows: list[MailPreference], no
         for row in rows
         if (due := row.next_reminder_at) is not None and now - due <= TOO_LATE
     }
-    queued = _queue_timely(session, settings, timely) if timely else 0
+    choices = {row.user_id: row for row in rows}
+    queued = _queue_timely(session, settings, timely, choices) if timely else 0
     for row in rows:
         # After `now` as well as after `due`, so a row that was late does not come back
         # for each occasion it missed.

@@ -6,7 +6,7 @@ what is due with one indexed read and never converts times zone by zone.
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -26,6 +26,10 @@ TABLE: Table = MailPreference.__table__  # type: ignore[attr-defined]
 # What <input type="time"> sends ("08:30", or "08:30:00" with a step), and what a browser
 # without a time picker lets her type ("8:30", "8.30").
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::\d{2})?")
+
+# How each kind reaches her besides the notices' own mail switches (module_opened, new_message):
+# reminders by mail, and the three kinds as push notifications.
+CHANNELS = ("reminder_mail", "reminder_push", "module_opened_push", "new_message_push")
 
 # The column each unsubscribe topic switches off.
 _NOTICE_COLUMNS = {
@@ -165,8 +169,10 @@ def save(
     now: datetime,
     new_message: bool | None = None,
     attention_summary: bool = True,
+    channels: Mapping[str, bool] | None = None,
 ) -> MailPreference:
-    """Check and store her choices in one statement; the next reminder is computed from `now`."""
+    """Check and store her choices in one statement; the next reminder is computed from `now`.
+    `channels` sets any of CHANNELS (mail or push per kind); the others keep what is stored."""
     if user.id is None:
         raise ValueError("mail choices need a stored account")
     bits, chosen = validate_reminders(weekdays, times)
@@ -186,6 +192,10 @@ def save(
     # None keeps what is stored (a new row gets the default: on).
     if new_message is not None:
         values["new_message"] = new_message
+    for name, on in (channels or {}).items():
+        if name not in CHANNELS:
+            raise ValueError(f"not a channel choice: {name}")
+        values[name] = on
     kept = {"user_id"} if asked else {"user_id", "new_enrolment", "attention_summary"}
     upsert(
         session,
@@ -276,6 +286,7 @@ def export(session: Session, *, user: User) -> dict[str, Any] | None:
         "new_message": preference.new_message,
         "attention_summary": preference.attention_summary,
         "reminder_offer_closed": preference.reminder_offer_closed,
+        **{name: getattr(preference, name) for name in CHANNELS},
         "updated_at": preference.updated_at.isoformat(),
     }
 

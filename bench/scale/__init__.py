@@ -22,9 +22,11 @@ from api.accounts import passwords
 from api.accounts.models import Role, User
 from api.catalog import packages, steps
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step, StepKind
+from api.config import get_settings
 from api.db import WRITE_INTENT, utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.kit.ids import id_of
+from api.media import imports as media_imports
 from bench.scale import plan
 from bench.scale.bulk import BulkWriter, Row
 from bench.scale.content import INSTRUCTORS, THEMES, synthetic_packages
@@ -188,7 +190,14 @@ def _courses(session: Session, instructors: list[User], synthetic: int) -> list[
 def _import(session: Session, package: packages.CoursePackage, instructor: User) -> None:
     # A course that exists (from `kern seed`, or edited in the studio) is used as it is.
     if session.exec(select(Course.id).where(Course.slug == package.slug)).first() is None:
-        packages.import_package(session, package, instructor=instructor)
+        # The sample courses bring their drawings, stored where the server serves media from.
+        media_imports.import_package(
+            session,
+            package,
+            instructor=instructor,
+            media_dir=get_settings().media_dir,
+            max_video_bytes=sample.SAMPLE_VIDEO_BYTES,
+        )
 
 
 def _catalogue(session: Session, weights: dict[str, float]) -> list[plan.CourseInfo]:

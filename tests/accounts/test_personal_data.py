@@ -199,7 +199,7 @@ def test_a_new_table_that_points_at_an_account_is_reported() -> None:
     for table in metadata.tables.values():
         table.to_metadata(copy)
     Table(
-        "push_subscription",
+        "wearable_pairing",
         copy,
         Column("id", Integer, primary_key=True),
         Column("user_id", Integer, ForeignKey("user_account.id")),
@@ -208,7 +208,7 @@ def test_a_new_table_that_points_at_an_account_is_reported() -> None:
 
     problems = personal_data.unaccounted(copy)
 
-    assert any(line.startswith("push_subscription.user_id:") for line in problems)
+    assert any(line.startswith("wearable_pairing.user_id:") for line in problems)
     assert any(line.startswith("consent_text:") for line in problems)
 
 

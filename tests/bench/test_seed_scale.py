@@ -26,7 +26,7 @@ from api.enrolment.models import Enrolment
 from api.progress.models import LessonProgress, PracticeLog
 from bench import scale
 from bench.seed import app as cli
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, TEST_VAPID_KEY
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -285,6 +285,7 @@ def test_the_command_refuses_production_unless_forced(
 ) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "Zq3v9TfK2mWc8rLp1xYh6NbD4sGj7aEu0oRi5kQw")
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_KEY)
     get_settings.cache_clear()
     result = runner.invoke(cli, ["--learners", "3"])
     assert result.exit_code == 2

@@ -100,6 +100,7 @@ def test_a_lesson_has_its_video_explanation_and_steps(client: TestClient, sessio
         "params": {},
         "cues": [],
         "description": "",
+        "picture": None,
     }
 
 

@@ -15,6 +15,7 @@ from api.config import get_settings
 from api.seed import DEMO_INSTRUCTOR_EMAIL
 from tests.catalog.package_builder import MP4, line_of, minimal_package
 from tests.catalog.test_package_export import content
+from tests.conftest import TEST_VAPID_KEY
 
 # The problems are asserted by their English msgids.
 pytestmark = pytest.mark.usefixtures("english")
@@ -120,6 +121,7 @@ def test_import_in_production_requires_the_instructor(
 ) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "Zq3v9TfK2mWc8rLp1xYh6NbD4sGj7aEu0oRi5kQw")
+    monkeypatch.setenv("VAPID_PRIVATE_KEY", TEST_VAPID_KEY)
     get_settings.cache_clear()
     result = _run("import", str(minimal_package().write(tmp_path)))
     assert result.exit_code == 2

@@ -1,6 +1,8 @@
 """`kern seed` for development: the demo learner agreed before her demo practice was stored,
 a choice to withdraw survives the next seed, and the demo practice's details fill the footer."""
 
+from pathlib import Path
+
 from sqlmodel import Session
 
 from api import seed
@@ -14,15 +16,17 @@ from api.progress import practice
 from tests.consent.conftest import consents_of
 
 
-def seed_everything(session: Session) -> None:
+def seed_everything(session: Session, media_dir: Path) -> None:
     seed.load_demo_accounts(session)
     seed.load_demo_practice(session)
     course_packages = [packages.load_package(folder) for folder in seed.course_folders()]
-    seed.load_sample_courses(session, course_packages)
+    seed.load_sample_courses(session, course_packages, media_dir=media_dir)
 
 
-def test_the_demo_learner_agreed_before_her_demo_practice_was_stored(session: Session) -> None:
-    seed_everything(session)
+def test_the_demo_learner_agreed_before_her_demo_practice_was_stored(
+    session: Session, tmp_path: Path
+) -> None:
+    seed_everything(session, tmp_path)
 
     learner = accounts.find_by_email(session, seed.DEMO_LEARNER_EMAIL)
     assert learner is not None
@@ -32,7 +36,7 @@ def test_the_demo_learner_agreed_before_her_demo_practice_was_stored(session: Se
     assert practice.count(session, user_id=learner.id or 0) > 0
 
 
-def test_a_withdrawal_in_the_demo_survives_the_next_seed(session: Session) -> None:
+def test_a_withdrawal_in_the_demo_survives_the_next_seed(session: Session, tmp_path: Path) -> None:
     seed.load_demo_accounts(session)
     learner = accounts.find_by_email(session, seed.DEMO_LEARNER_EMAIL)
     assert learner is not None
@@ -46,7 +50,7 @@ def test_a_withdrawal_in_the_demo_survives_the_next_seed(session: Session) -> No
     )
     consent_service.withdraw_health_consent(session, user=learner, now=utcnow())
 
-    seed_everything(session)
+    seed_everything(session, tmp_path)
 
     assert not consent_service.has_health_consent(learner)
     assert practice.count(session, user_id=learner.id or 0) == 0

@@ -50,10 +50,27 @@ def start(page: Page, step: Locator) -> None:
     expect(page.locator("[data-player-announcer]")).to_have_text("Aanspannen")
 
 
+def expect_the_picture_of_the_position(page: Page, step: Locator) -> None:
+    """The step card shows the drawing with its Dutch words; the player a small copy, with the
+    count still on the phone's first screen."""
+    picture = step.get_by_role("img", name=re.compile("trekt haar schouders op"))
+    picture.scroll_into_view_if_needed()
+    expect(picture).to_have_attribute("width", "480")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle()
+    )
+    screenshot(page, "player-step-picture")
+
+
 def test_she_follows_the_exercise_and_finds_it_in_her_log(page: Page, live_server: str) -> None:
     sign_in(page, live_server)
     step = open_lesson_on_a_fake_clock(page, live_server)
+    expect_the_picture_of_the_position(page, step)
     start(page, step)
+    expect(step.locator(".player__picture img")).to_be_visible()
+    count = step.locator(".player__count").bounding_box()
+    assert count is not None
+    assert count["y"] + count["height"] <= 844  # the count is on her first screen
 
     expect_phase(step, "Aanspannen", "")
     expect(step.locator(".player__position")).to_have_text("Herhaling 1 van 5")

@@ -35,7 +35,7 @@ from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.main import create_app
 from bench import pgcluster
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, TEST_VAPID_KEY
 from tests.factories import agree_to_health_data, make_course, make_user
 
 # Starts a private PostgreSQL cluster and real servers, and stops them under load.
@@ -319,6 +319,7 @@ def server(
         "APP_ENV": "production",
         "DATABASE_URL": cluster.url,
         "SECRET_KEY": SECRET_KEY,
+        "VAPID_PRIVATE_KEY": TEST_VAPID_KEY,
         "BASE_URL": base_url,
         "LOG_LEVEL": "WARNING",
         "MEDIA_DIR": str(tmp_path / "media"),

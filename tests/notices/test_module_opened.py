@@ -4,6 +4,7 @@ modules open from the start, ended access, a learner who said no, or an opening 
 news."""
 
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,10 @@ from api.clock import current_time
 from api.config import Settings
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
+from api.kit.ids import id_of
 from api.mail.unsubscribe import Topic, read_token
+from api.push.models import PushSubscription
+from api.reminders import notices
 from api.reminders.models import MailPreference
 from api.reminders.modules import queue_module_openings
 from api.worker import Worker
@@ -109,6 +113,38 @@ def test_each_opening_is_mailed_once_across_rounds_and_restarted_workers(
     Worker(outbox_sessions, mailbox.settings).run_once(now=at(OPENS + timedelta(days=1), 9))
 
     assert len(mailbox.server.messages) == 1
+
+
+def test_an_opening_she_chose_as_a_push_only_is_not_looked_at_again(
+    session: Session,
+    settings: Settings,
+    course: Course,
+    alice: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    enrolment = enrol(session, alice, course)
+    session.add(MailPreference(user_id=id_of(alice), module_opened=False, module_opened_push=True))
+    session.add(
+        PushSubscription(
+            user_id=id_of(alice),
+            endpoint="http://127.0.0.1:9/push/phone",
+            p256dh="p256dh",
+            auth="auth",
+        )
+    )
+    session.flush()
+    seen: list[int] = []
+    original = notices.module_opened
+
+    def module_opened(*args: Any, **kwargs: Any) -> int:
+        seen.append(kwargs["enrolment_id"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(notices, "module_opened", module_opened)
+
+    assert queue_module_openings(session, settings, now=at(OPENS, 7, 0)) == 1
+    assert queue_module_openings(session, settings, now=at(OPENS, 7, 1)) == 0
+    assert seen == [enrolment.id]  # the second round did not find her again
 
 
 @pytest.mark.parametrize(

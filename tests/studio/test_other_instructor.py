@@ -159,10 +159,11 @@ def send(client: TestClient, method: str, url: str) -> Response:
         files = {
             "video": ("les.mp4", io.BytesIO(b"\x00\x00\x00\x18ftypmp42" + b"\0" * 64), "video/mp4")
         }
-    if url.endswith(("/cover", "/video")):
-        response = client.request(
-            method, url, data={"csrf_token": token}, files=files, follow_redirects=False
-        )
+    if url.endswith("/picture"):
+        files = {"picture": ("houding.png", io.BytesIO(PNG), "image/png")}
+    if url.endswith(("/cover", "/video", "/picture")):
+        data = {"csrf_token": token, "alt": "Op je rug"}
+        response = client.request(method, url, data=data, files=files, follow_redirects=False)
     else:
         response = client.request(
             method, url, data={**FORM, "csrf_token": token}, follow_redirects=False

@@ -24,6 +24,7 @@ from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
 from api.i18n import ngettext
 from api.kit.ids import id_of
+from api.media import owners
 from api.messages import public as public_questions
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
@@ -61,13 +62,17 @@ class StepView:
     description: str
     body_html: Markup
     data: dict[str, str]
+    # "image" or "video" for an exercise with a picture of its position, else "".
+    picture: str = ""
 
 
 def step_view(step: Step) -> StepView:
     """The step with its dose in words and its timing as data-* attributes for the player."""
     data = {"kind": step.kind}
     data.update({DATA_ATTRIBUTES[name]: str(v) for name, v in steps.params(step).items()})
-    return StepView(step, steps.describe(step), render_markdown(step.body), data)
+    kind = owners.kind_of(step.media_file) if step.media_file else None
+    picture = kind.value if kind is not None else ""
+    return StepView(step, steps.describe(step), render_markdown(step.body), data, picture)
 
 
 def completed_text(progress: CourseProgress) -> str:

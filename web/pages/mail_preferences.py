@@ -1,5 +1,6 @@
-"""Her mail choices (/account/mail), and the signed link in a mail that stops one kind of mail
-without logging in (/unsubscribe/<token>)."""
+"""Her mail and push notification choices (/account/mail) with the devices that receive
+notifications, and the signed link in a mail that stops one kind of mail without logging in
+(/unsubscribe/<token>)."""
 
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -14,9 +15,12 @@ from api.accounts.access import RequireUser
 from api.accounts.models import User
 from api.clock import Now
 from api.db import SessionDep
-from api.errors import FormError
-from api.kit.ids import id_of
+from api.errors import FormError, NotFound
+from api.i18n import gettext as _
+from api.kit.ids import PathId, id_of
 from api.mail.unsubscribe import Topic, read_token
+from api.push import keys as push_keys
+from api.push import service as push
 from api.reminders import service
 from api.reminders.models import MAX_REMINDER_TIMES
 from web.forms import Checkbox, Form, Posted, invalid, posted
@@ -39,6 +43,10 @@ class MailForm(Form):
     new_enrolment: Checkbox = False
     new_message: Checkbox = False
     attention_summary: Checkbox = False
+    reminder_mail: Checkbox = False
+    reminder_push: Checkbox = False
+    module_opened_push: Checkbox = False
+    new_message_push: Checkbox = False
 
 
 class UnsubscribeForm(Form):
@@ -47,6 +55,7 @@ class UnsubscribeForm(Form):
 
 def _mail_page(
     request: Request,
+    session: SessionDep,
     user: User,
     values: Mapping[str, Any],
     *,
@@ -60,7 +69,11 @@ def _mail_page(
         "errors": errors or {},
         "stopped": stopped,
         "asks_enrolments": service.receives_enrolment_notices(user),
-        "notice": request.query_params.get("notice") == "saved",
+        "notice": request.query_params.get("notice"),
+        "devices": [
+            (device, push.device_name(device)) for device in push.list_devices(session, user=user)
+        ],
+        "push_key": push_keys.keys(settings_of(request)).public_key,
     }
     return render(request, "account/mail.html", context)
 
@@ -76,8 +89,9 @@ def show_mail_preferences(request: Request, session: SessionDep, user: RequireUs
         "new_enrolment": preference.new_enrolment,
         "new_message": preference.new_message,
         "attention_summary": preference.attention_summary,
+        **{name: getattr(preference, name) for name in service.CHANNELS},
     }
-    return _mail_page(request, user, values, stopped=service.is_stopped(preference))
+    return _mail_page(request, session, user, values, stopped=service.is_stopped(preference))
 
 
 @router.post("/account/mail", response_class=HTMLResponse)
@@ -100,11 +114,22 @@ def save_mail_preferences(
             new_enrolment=data.new_enrolment,
             new_message=data.new_message,
             attention_summary=data.attention_summary,
+            channels={name: getattr(data, name) for name in service.CHANNELS},
             now=now,
         )
     except FormError as exc:
-        return invalid(exc, _mail_page(request, user, **form.shown(exc)))
+        return invalid(exc, _mail_page(request, session, user, **form.shown(exc)))
     return RedirectResponse("/account/mail?notice=saved", status_code=303)
+
+
+@router.post("/account/mail/devices/{subscription_id}/remove")
+def remove_push_device(
+    subscription_id: PathId, session: SessionDep, user: RequireUser
+) -> RedirectResponse:
+    """No more notifications to one of her devices (an old phone, say)."""
+    if not push.remove(session, user=user, subscription_id=subscription_id):
+        raise NotFound(_("This device does not receive notifications."))
+    return RedirectResponse("/account/mail?notice=device-removed#push", status_code=303)
 
 
 def _unsubscribe_page(

@@ -1,8 +1,8 @@
-"""Uploaded media (lesson videos, cover images) from MEDIA_DIR, with range requests for video.
+"""Uploaded media (lesson videos, covers, step pictures) from MEDIA_DIR, with range requests.
 
-A file is served only by the rules of the courses that own it (api/media/access.py): a video to
-those who may open a lesson showing it, as the lesson page itself is; a cover to those who may
-see the course, which is everyone once it is published.
+A file is served only by the rules of the courses that own it (api/media/access.py): a video or
+a step's picture to those who may open a lesson showing it, as the lesson page itself is; a
+cover to those who may see the course, which is everyone once it is published.
 """
 
 from pathlib import Path
@@ -22,8 +22,10 @@ from web.pages.common import settings_of
 
 router = APIRouter(include_in_schema=False)
 
-# Only image and video types are served: an uploaded .html or .svg would run in Kern's own
-# origin. Uploads are named by Kern with the extension of the format their content has.
+# Only image and video types are served: an uploaded .html would run in Kern's own origin.
+# Uploads are named by Kern with the extension of the format their content has. A drawing (.svg)
+# is stored only when it holds nothing but shapes (api/media/pictures.py), and is served with a
+# policy that lets it load and run nothing, should someone open it on its own.
 MEDIA_TYPES = {
     ".mp4": "video/mp4",
     ".m4v": "video/mp4",
@@ -35,7 +37,9 @@ MEDIA_TYPES = {
     ".png": "image/png",
     ".webp": "image/webp",
     ".gif": "image/gif",
+    ".svg": "image/svg+xml",
 }
+DRAWING_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 def media_path(media_dir: Path, name: str) -> Path | None:
@@ -71,6 +75,7 @@ def serve_media(request: Request, session: SessionDep, now: Now, name: str) -> F
     # A video, or the cover of a course not published, is for some people only: no shared
     # cache may keep a copy.
     cache = "public, max-age=86400" if public else "private, max-age=3600"
-    return FileResponse(
-        path, media_type=MEDIA_TYPES[path.suffix.lower()], headers={"Cache-Control": cache}
-    )
+    headers = {"Cache-Control": cache}
+    if path.suffix.lower() == ".svg":
+        headers["Content-Security-Policy"] = DRAWING_POLICY
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers=headers)

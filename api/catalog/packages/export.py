@@ -55,7 +55,8 @@ def export_course(
     """Write the course as `<target>/<slug>/`; returns that folder.
 
     With `media_dir`, the stored files the course owns and names (its cover, its lessons'
-    uploaded videos) go into the package's media/ folder, so the package is complete anywhere.
+    uploaded videos, its steps' pictures) go into the package's media/ folder, so the package
+    is complete anywhere.
     """
     files = package_files(session, slug=slug)
     folder = target / slug
@@ -83,14 +84,19 @@ def _copy_media(session: Session, slug: str, media_dir: Path, target: Path) -> N
 
 
 def _named(session: Session, slug: str) -> set[str]:
-    """The cover and the uploaded videos the course names."""
+    """The cover, the uploaded videos and the steps' pictures the course names."""
     course = session.exec(select(Course).where(Course.slug == slug)).one()
     videos = session.exec(
         select(Lesson.video_ref).where(
             Lesson.course_id == course.id, Lesson.video_provider == VideoProvider.file
         )
     ).all()
-    return {name for name in [course.cover_image, *videos] if name}
+    pictures = session.exec(
+        select(Step.media_file)
+        .join(Lesson, col(Lesson.id) == Step.lesson_id)
+        .where(Lesson.course_id == course.id)
+    ).all()
+    return {name for name in [course.cover_image, *videos, *pictures] if name}
 
 
 def package_files(session: Session, *, slug: str) -> dict[str, str]:
@@ -300,6 +306,8 @@ _FIELDS = {
 def _step(step: Step) -> dict[str, Any]:
     # A missing value (None) leaves the format's default, e.g. rest_seconds: 0.
     values = {name: getattr(step, name) for name in _FIELDS[step.kind]}
+    if step.kind == "exercise" and step.media_file:
+        values["picture"] = {"file": step.media_file, "alt": step.media_alt or ""}
     return {"kind": step.kind} | {key: value for key, value in values.items() if value is not None}
 
 

@@ -309,7 +309,7 @@ def _listed_lessons(reader: _Reader, doc: _Document) -> dict[str, tuple[str | in
 def _load_lessons(
     reader: _Reader, doc: _Document
 ) -> tuple[dict[str, PackageLesson], dict[tuple[str, str], int]]:
-    """The lessons by file name, and the line of each uploaded video they name."""
+    """The lessons by file name, and the line of each uploaded video and picture they name."""
     lessons: dict[str, PackageLesson] = {}
     slug_lines: dict[str, int] = {}
     video_lines: dict[tuple[str, str], int] = {}
@@ -319,16 +319,19 @@ def _load_lessons(
         text = reader.read(f"{LESSONS_DIR}/{name}", listed_at=listed_at)
         parsed = _parse_lesson(reader, name, text) if text is not None else None
         if parsed is not None:
-            lessons[name], slug_lines[name], video_line = parsed
-            video_lines[(f"{LESSONS_DIR}/{name}", "video.id")] = video_line
+            lessons[name], slug_lines[name], media_lines = parsed
+            for field, line in media_lines.items():
+                video_lines[(f"{LESSONS_DIR}/{name}", field)] = line
     _check_unlisted_files(reader, set(listed))
     _check_unique_slugs(reader, lessons, slug_lines)
     return lessons, video_lines
 
 
-def _parse_lesson(reader: _Reader, name: str, text: str) -> tuple[PackageLesson, int, int] | None:
-    """The lesson in a file and the lines of its slug and video id, or None after noting its
-    problems."""
+def _parse_lesson(
+    reader: _Reader, name: str, text: str
+) -> tuple[PackageLesson, int, dict[str, int]] | None:
+    """The lesson in a file, the line of its slug and those of the files it names (by field),
+    or None after noting its problems."""
     file = f"{LESSONS_DIR}/{name}"
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
@@ -345,7 +348,11 @@ def _parse_lesson(reader: _Reader, name: str, text: str) -> tuple[PackageLesson,
     # Blank lines after the front matter and trailing white space are layout, not content.
     body = _LEADING_BLANK_LINES.sub("", "\n".join(lines[end + 1 :])).rstrip()
     lesson = PackageLesson(file_name=name, meta=meta, body=body)
-    return lesson, doc.line(("slug",)), doc.line(("video", "id"))
+    media_lines = {"video.id": doc.line(("video", "id"))}
+    for number, _step in enumerate(meta.steps):
+        field = f"steps.{number}.picture.file"
+        media_lines[field] = doc.line(("steps", number, "picture", "file"))
+    return lesson, doc.line(("slug",)), media_lines
 
 
 def _check_unlisted_files(reader: _Reader, listed: set[str]) -> None:

@@ -1,6 +1,7 @@
 """The stored files a package names: each must belong to its instructor or come with the package.
 
-A package names files by name only (its cover, its lessons' uploaded videos), and a name is all
+A package names files by name only (its cover, its lessons' uploaded videos, its steps'
+pictures), and a name is all
 it takes to show a file to learners. So an import may name a file that one of the instructor's
 courses owns already, or one the package brings in its media/ folder (api/media/imports.py
 stores those first); any other name is refused, whatever the folder holds.
@@ -20,6 +21,14 @@ from api.media.models import MediaKind
 def kind_problem(ref: MediaRef) -> str | None:
     """What is wrong with the kind of file a name promises, if anything."""
     kind = owners.kind_of(ref.name)
+    if ref.picture:
+        if kind is None:
+            return _(
+                "%(name)s is not a picture (.jpg, .png, .webp or .svg) or a short video "
+                "(.mp4 or .webm)",
+                name=ref.name,
+            )
+        return None
     if ref.video and kind != MediaKind.video:
         return _("%(name)s is not a video file (.mp4 or .webm)", name=ref.name)
     if not ref.video and kind != MediaKind.image:
@@ -62,5 +71,5 @@ def problems(
 def record_owners(session: Session, package: CoursePackage, *, course_id: int) -> None:
     """Record the course as an owner of every file it now names."""
     for ref in package.media_refs():
-        kind = MediaKind.video if ref.video else MediaKind.image
+        kind = MediaKind.video if ref.video else owners.kind_of(ref.name) or MediaKind.image
         owners.record(session, name=ref.name, course_id=course_id, kind=kind)

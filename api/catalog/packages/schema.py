@@ -237,6 +237,17 @@ class TextStep(_Strict):
     body: RequiredMarkdown
 
 
+class Picture(_Strict):
+    """A picture or a short silent loop of an exercise's position, and the words for it."""
+
+    file: MediaFile
+    alt: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=300, strip_whitespace=True),
+        AfterValidator(_check_one_line),
+    ]
+
+
 class ExerciseStep(_Strict):
     kind: Literal["exercise"]
     title: Title
@@ -248,6 +259,7 @@ class ExerciseStep(_Strict):
     rest_seconds: RestSeconds = 0
     side: Side | None = None
     cues: list[Title] = Field(default_factory=list)
+    picture: Picture | None = None
 
 
 class BreathingStep(_Strict):
@@ -323,12 +335,15 @@ def questionnaire_file(slug: str) -> str:
 
 @dataclass(frozen=True)
 class MediaRef:
-    """A stored file the package names: the course's cover or a lesson's uploaded video."""
+    """A stored file the package names: the course's cover, a lesson's uploaded video or a
+    step's picture."""
 
     name: str
-    video: bool  # a lesson's video; else the course's cover image
+    video: bool  # a lesson's video; else the course's cover image (or a step's picture)
     file: str  # the package file that names it, e.g. lessons/02-adem.md
     field: str  # e.g. video.id
+    # A step's picture: an image, a drawing or a short loop (`video` says nothing then).
+    picture: bool = False
 
     @property
     def where(self) -> tuple[str, str]:
@@ -362,6 +377,12 @@ class CoursePackage:
             video = lesson.meta.video
             if video is not None and video.provider == VideoProvider.file:
                 refs.append(MediaRef(video.id, True, f"{LESSONS_DIR}/{name}", "video.id"))
+            for number, step in enumerate(lesson.meta.steps):
+                if isinstance(step, ExerciseStep) and step.picture is not None:
+                    where = f"steps.{number}.picture.file"
+                    refs.append(
+                        MediaRef(step.picture.file, False, f"{LESSONS_DIR}/{name}", where, True)
+                    )
         return refs
 
     def renamed(self, names: Mapping[str, str]) -> "CoursePackage":
@@ -389,7 +410,14 @@ class CoursePackage:
 
 def _renamed(lesson: PackageLesson, names: Mapping[str, str]) -> PackageLesson:
     video = lesson.meta.video
-    if video is None or video.provider != VideoProvider.file:
-        return lesson
-    new_video = video.model_copy(update={"id": names.get(video.id, video.id)})
-    return replace(lesson, meta=lesson.meta.model_copy(update={"video": new_video}))
+    if video is not None and video.provider == VideoProvider.file:
+        video = video.model_copy(update={"id": names.get(video.id, video.id)})
+    steps = [_renamed_step(step, names) for step in lesson.meta.steps]
+    return replace(lesson, meta=lesson.meta.model_copy(update={"video": video, "steps": steps}))
+
+
+def _renamed_step(step: AnyStep, names: Mapping[str, str]) -> AnyStep:
+    if not isinstance(step, ExerciseStep) or step.picture is None:
+        return step
+    file = names.get(step.picture.file, step.picture.file)
+    return step.model_copy(update={"picture": step.picture.model_copy(update={"file": file})})

@@ -280,4 +280,6 @@ def _step_values(step: AnyStep, position: int) -> dict[str, Any]:
         "inhale_seconds": breathing.inhale_seconds if breathing else None,
         "exhale_seconds": breathing.exhale_seconds if breathing else None,
         "cycles": breathing.cycles if breathing else None,
+        "media_file": exercise.picture.file if exercise and exercise.picture else None,
+        "media_alt": exercise.picture.alt if exercise and exercise.picture else None,
     }

@@ -35,6 +35,8 @@ NOTICES = frozenset(
         "step-saved",
         "step-moved",
         "step-deleted",
+        "picture-saved",  # from a step's picture (web/pages/studio/uploads.py)
+        "picture-removed",
         "question-published",  # from a conversation (web/pages/studio/inbox.py)
         "question-saved",
         "question-deleted",

@@ -14,7 +14,7 @@ from api.media.files import MB
 from api.studio.access import owned_course
 from web.forms import invalid
 from web.pages.common import settings_of
-from web.pages.studio.uploads import Upload, UploadRoute, upload_limit
+from web.pages.studio.uploads import ONE_FILE, Upload, UploadRoute, upload_limit
 from web.templating import render
 
 router = APIRouter(include_in_schema=False, route_class=UploadRoute)
@@ -55,7 +55,7 @@ def show_import(request: Request, user: RequireInstructor) -> HTMLResponse:
 @router.post(
     "/studio/import",
     response_class=HTMLResponse,
-    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+    form_limits=ONE_FILE,
 )
 @upload_limit(lambda _settings: package_archive.MAX_ARCHIVE_BYTES)
 def import_course(

@@ -1,4 +1,4 @@
-"""Uploading a course's cover image and a lesson's video file.
+"""Uploading a course's cover image, a lesson's video file and a step's picture.
 
 Starlette reads a multipart upload in full (into a temporary file) before the route runs, so
 the size of an upload is checked first, from its Content-Length, by `UploadRoute`: a file far
@@ -8,9 +8,9 @@ the file is copied, which also catches a request that declared less than it sent
 
 import re
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.orm import sessionmaker
@@ -23,7 +23,7 @@ from api.config import Settings
 from api.db import SessionDep
 from api.i18n import gettext as _
 from api.kit.ids import PathId
-from api.media import images
+from api.media import images, pictures
 from api.media import service as media
 from api.media.files import MB, UploadRefused, too_large
 from api.studio.access import owned_course
@@ -91,6 +91,10 @@ def back_link(request: Request) -> tuple[str, str]:
     """Where the instructor came from, to go back to after a refused upload: URL and label."""
     slug = request.path_params.get("slug")
     lesson_id = request.path_params.get("lesson_id")
+    step_id = request.path_params.get("step_id")
+    if slug and lesson_id and step_id:
+        url = f"/studio/courses/{slug}/lessons/{lesson_id}?edit={step_id}#step-{step_id}"
+        return url, _("Back to the lesson")
     if slug and lesson_id:
         return f"/studio/courses/{slug}/lessons/{lesson_id}", _("Back to the lesson")
     if slug:
@@ -114,11 +118,23 @@ def _video_limit(settings: Settings) -> int:
     return settings.media_max_video_mb * MB
 
 
-# An upload form holds one file and the CSRF token; anything more is not from Kern's pages.
+class FormLimits(TypedDict, total=False):
+    """The multipart limits FastAPI takes per route (`form_limits`)."""
+
+    max_files: int
+    max_fields: int
+    max_part_size: int
+
+
+# An upload form holds one file, the CSRF token and perhaps a description; anything more is not
+# from Kern's pages.
+ONE_FILE: FormLimits = {"max_files": 1, "max_fields": 4, "max_part_size": 4096}
+
+
 @router.post(
     "/studio/courses/{slug}/cover",
     response_class=HTMLResponse,
-    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+    form_limits=ONE_FILE,
 )
 @upload_limit(lambda _settings: images.MAX_BYTES)
 def save_cover(
@@ -145,7 +161,7 @@ def save_cover(
 @router.post(
     "/studio/courses/{slug}/lessons/{lesson_id}/video",
     response_class=HTMLResponse,
-    form_limits={"max_files": 1, "max_fields": 4, "max_part_size": 4096},
+    form_limits=ONE_FILE,
 )
 @upload_limit(_video_limit)
 def save_video(
@@ -172,4 +188,64 @@ def save_video(
         return refused(request, exc)
     return RedirectResponse(
         f"/studio/courses/{course.slug}/lessons/{lesson_id}?notice=video-saved", status_code=303
+    )
+
+
+@router.post(
+    "/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/picture",
+    response_class=HTMLResponse,
+    form_limits=ONE_FILE,
+)
+@upload_limit(lambda _settings: pictures.MAX_BYTES)
+def save_step_picture(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: PathId,
+    step_id: PathId,
+    alt: Annotated[str, Form()] = "",
+    picture: Upload = None,
+) -> Response:
+    """Store a picture or short loop of the exercise's position, with its description."""
+    course = owned_course(session, viewer=user, slug=slug)
+    try:
+        media.set_step_picture(
+            session,
+            course=course,
+            lesson_id=lesson_id,
+            step_id=step_id,
+            source=picture.file if picture else None,
+            alt=alt,
+            media_dir=settings_of(request).media_dir,
+        )
+    except UploadRefused as exc:
+        return refused(request, exc)
+    return RedirectResponse(_step_url(course.slug, lesson_id, step_id, "picture-saved"), 303)
+
+
+@router.post("/studio/courses/{slug}/lessons/{lesson_id}/steps/{step_id}/picture/remove")
+def remove_step_picture(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    lesson_id: PathId,
+    step_id: PathId,
+) -> RedirectResponse:
+    """Take the picture off the exercise; the file goes once nothing shows it."""
+    course = owned_course(session, viewer=user, slug=slug)
+    media.remove_step_picture(
+        session,
+        course=course,
+        lesson_id=lesson_id,
+        step_id=step_id,
+        media_dir=settings_of(request).media_dir,
+    )
+    return RedirectResponse(_step_url(course.slug, lesson_id, step_id, "picture-removed"), 303)
+
+
+def _step_url(slug: str, lesson_id: int, step_id: int, notice: str) -> str:
+    return (
+        f"/studio/courses/{slug}/lessons/{lesson_id}?notice={notice}&edit={step_id}#step-{step_id}"
     )

@@ -276,7 +276,7 @@
     step.appendChild(slot);
     var player = {
       plan: timeline(plan), slot: slot, startButton: start, status: status, title: title,
-      stepId: parseInt(step.getAttribute("data-step-id"), 10) || null
+      stepId: parseInt(step.getAttribute("data-step-id"), 10) || null, picture: pictureOf(step)
     };
     start.addEventListener("click", function () {
       begin(player);
@@ -327,13 +327,56 @@
     });
     player.parts = parts;
     player.pauseButton = pauseButton;
-    return append(make("div", "player player--" + kind, "", { role: "group", "aria-label": t("panelLabel", { title: player.title }) }), [
+    var panel = append(make("div", "player player--" + kind, "", { role: "group", "aria-label": t("panelLabel", { title: player.title }) }), [
       parts.position, parts.side, parts.word,
       append(make("div", "player__stage"), [track, parts.count]),
       parts.left,
       append(make("div", "player__controls"), [pauseButton, stopButton]),
       options()
     ]);
+    if (player.picture) {
+      panel.insertBefore(player.picture, panel.firstChild);
+      playLoops(player.picture);
+    }
+    return panel;
+  }
+
+  /* ---- The picture of the position ---- */
+
+  // A small copy for the panel; the step's own picture, with its description, stays in place.
+  function pictureOf(step) {
+    var original = step.querySelector("[data-step-picture] img, [data-step-picture] video");
+    if (!original) {
+      return null;
+    }
+    var copy = original.cloneNode(false);
+    ["loading", "controls", "aria-label", "id"].forEach(function (name) {
+      copy.removeAttribute(name);
+    });
+    if (copy.tagName === "IMG") {
+      copy.alt = "";
+    }
+    return append(make("div", "player__picture", "", { "aria-hidden": "true" }), [copy]);
+  }
+
+  // A loop plays by itself unless she asked for less motion; then its controls are hers.
+  function playLoops(root) {
+    if (reduceMotion.matches) {
+      return;
+    }
+    Array.prototype.forEach.call(root.querySelectorAll("video[data-loop]"), function (video) {
+      if (root === document && video.closest("details:not([open])")) {
+        return; // folded away (Vandaag): not worth loading until she opens it
+      }
+      video.muted = true;
+      video.controls = false;
+      var playing = video.play();
+      if (playing && playing.catch) {
+        playing.catch(function () {
+          video.controls = root === document; // the browser refused: let her start it
+        });
+      }
+    });
   }
 
   // Sound and vibration are off until she turns them on: a phone may be used discreetly.
@@ -987,7 +1030,7 @@
     routine.title.textContent = item.title;
     routine.title.lang = item.lang;
     routine.backButton.disabled = routine.at === 0;
-    routine.player = { plan: timeline(plan), slot: routine.slot, status: null, title: item.title, stepId: item.stepId, routine: routine };
+    routine.player = { plan: timeline(plan), slot: routine.slot, status: null, title: item.title, stepId: item.stepId, routine: routine, picture: pictureOf(item.step) };
     begin(routine.player);
   }
 
@@ -1130,6 +1173,7 @@
   } else {
     Array.prototype.forEach.call(document.querySelectorAll(STEPS), setup);
   }
+  playLoops(document);
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && active && active.routine && active.routine.full.getAttribute("aria-pressed") === "true") {
