@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     stripe_tax: bool = False
     # The VAT rate course prices include (21: the Dutch standard rate for online courses).
     vat_rate_percent: Decimal = Field(default=Decimal(21), ge=0, le=100, decimal_places=2)
+    # Days a payment plan's failed instalment leaves her access open before it pauses.
+    plan_grace_days: int = Field(default=7, ge=0, le=60)
     smtp_url: str | None = None
     mail_from: str = "Kern <noreply@kern.localhost>"
     mail_dir: Path = VAR / "mail"

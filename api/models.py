@@ -11,6 +11,7 @@ from api.journal.models import JournalEntry
 from api.mail.models import OutboxMessage
 from api.media.models import MediaFile
 from api.messages.models import LessonQuestion, Message, Thread
+from api.payments.billing_models import DiscountCode, OrderDiscount, PaymentPlan
 from api.payments.models import Order, StripeEvent
 from api.practice_identity.models import PracticeIdentity
 from api.progress.models import LessonProgress, PracticeLog
@@ -28,6 +29,7 @@ __all__ = [
     "CheckIn",
     "Consent",
     "Course",
+    "DiscountCode",
     "Enrolment",
     "Invoice",
     "InvoiceCounter",
@@ -41,7 +43,9 @@ __all__ = [
     "Message",
     "Module",
     "Order",
+    "OrderDiscount",
     "OutboxMessage",
+    "PaymentPlan",
     "PracticeIdentity",
     "PracticeLog",
     "PushSubscription",

@@ -19,6 +19,7 @@ from api.attention.summary import queue_attention_summaries
 from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
 from api.mail import outbox
+from api.payments import plans
 from api.ratelimit import service as ratelimit
 from api.reminders.modules import queue_module_openings
 from api.reminders.practice import queue_practice_reminders
@@ -42,9 +43,16 @@ class Worker:
     _purged_at: datetime | None = field(default=None, init=False)
 
     def schedule(self, now: datetime) -> int:
-        """Queue the reminders, module mails and weekly summaries due at `now`; how many."""
+        """Queue the reminders, module mails and weekly summaries due at `now`, and pause the
+        payment plans whose grace period is over; how many mails were queued."""
         queued = 0
-        for job in (queue_practice_reminders, queue_module_openings, queue_attention_summaries):
+        jobs = (
+            queue_practice_reminders,
+            queue_module_openings,
+            queue_attention_summaries,
+            plans.pause_overdue,
+        )
+        for job in jobs:
             with self.factory(execution_options={WRITE_INTENT: True}) as session, session.begin():
                 queued += job(session, self.settings, now=now)
         return queued

@@ -648,6 +648,13 @@ ROUTES: tuple[Row, ...] = (
     # The quarter's revenue: the instructor (her own courses) and admins.
     Row("GET", "/studio/revenue", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("GET", "/studio/revenue.csv", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    # Her overdue instalment's payment page; nobody here has a plan, so back to the course.
+    Row(
+        "GET",
+        "/courses/{slug}/instalment",
+        "signed-in",
+        signed_in(see_other(f"/courses/{COURSE_SLUG}")),
+    ),
     Row("GET", "/checkout/success", "signed-in", signed_in(NOT_FOUND)),
     Row("GET", "/checkout/demo/{checkout_id}", "signed-in", signed_in(NOT_FOUND)),
     Row(
@@ -726,6 +733,9 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         {**signed_in(FORBIDDEN), Persona.admin: REFUSED_INPUT},
     ),
+    # Discount codes: instructors (and admins) make their own; an empty form is refused.
+    Row("GET", "/studio/discounts", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/discounts", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("GET", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("POST", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("POST", "/studio/preview", "signed-in", signed_in(FORBIDDEN, staff=OK)),

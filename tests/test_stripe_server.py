@@ -661,3 +661,56 @@ def test_events_are_dicts_with_shortcuts() -> None:
 
     assert (event.id, event.type, event.object) == ("evt_1", "x.y", {"id": "cs_1"})
     assert event.payload.startswith(b"{")
+
+
+def test_a_subscription_checkout_bills_monthly_with_stripes_shapes(
+    stripe_server: StripeServer, client: stripe.StripeClient
+) -> None:
+    coupon = client.v1.coupons.create({"percent_off": 10, "duration": "forever"})
+    promo = client.v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "ZOMER10"}
+    )
+    monthly = {
+        "price_data": {
+            "currency": "eur",
+            "unit_amount": 2000,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Bekkenbodem basis"},
+        },
+        "quantity": 1,
+    }
+    with pytest.raises(stripe.InvalidRequestError, match="only specify one"):
+        create(client, line_items=[monthly], mode="subscription", discounts=[{"coupon": coupon.id}])
+    session = create(
+        client,
+        mode="subscription",
+        line_items=[monthly],
+        allow_promotion_codes=None,
+        discounts=[{"promotion_code": promo.id}],
+        subscription_data={"metadata": {"instalments": "3"}},
+    )
+    assert session.amount_total == 1800
+
+    events = stripe_server.complete(session.id)
+    subscription_id = str(stripe_server.get(session.id)["subscription"])
+    failed = stripe_server.next_instalment(subscription_id, fail=True)
+
+    assert [e.type for e in events] == [
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+    ]
+    assert [e.type for e in failed] == ["invoice.payment_failed", "customer.subscription.updated"]
+    subscription = client.v1.subscriptions.retrieve(subscription_id).to_dict()
+    assert set(subscription) >= set(fixture("subscription"))
+    assert (subscription["status"], subscription["metadata"]) == ("past_due", {"instalments": "3"})
+    invoices = client.v1.invoices.list({"subscription": subscription_id}).data
+    assert [(i.status, i.amount_due) for i in invoices] == [("open", 1800), ("paid", 1800)]
+    assert set(invoices[0].to_dict()) >= set(fixture("invoice"))
+    assert client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 1
+    stripe_server.pay_invoice(invoices[0].id)
+    client.v1.subscriptions.update(subscription_id, {"cancel_at_period_end": True})
+    [ended] = stripe_server.next_instalment(subscription_id)
+    assert ended.type == "customer.subscription.deleted"
+    assert client.v1.subscriptions.retrieve(subscription_id).status == "canceled"

@@ -27,6 +27,7 @@ from api.invoices import service as invoices_service
 from api.journal import service as journal_service
 from api.mail import history as mail_history
 from api.messages import service as messages_service
+from api.payments import plans
 from api.payments import service as payments_service
 from api.progress import export as progress_export
 from api.push import service as push_service
@@ -92,6 +93,7 @@ HOLDINGS: tuple[Holding, ...] = (
         invoices_service.export,
         invoices_service.erase,
     ),
+    Holding("payment_plans", ("payment_plan.user_id",), plans.export, plans.erase),
     Holding(
         "progress",
         ("lesson_progress.user_id",),
@@ -173,6 +175,10 @@ NOT_HERS: dict[str, str] = {
         "Which admin saved a version of the terms; cleared when that account goes (ON DELETE "
         "SET NULL)."
     ),
+    "discount_code.instructor_id": (
+        "An instructor's own discount codes: part of her teaching, not anyone's personal data; "
+        "they go with her account (ON DELETE CASCADE)."
+    ),
     "enrolment.changed_by_id": (
         "Who granted or ended another learner's access: part of that learner's record. "
         "Erasing the enrolments also clears it, as the foreign key does (ON DELETE SET NULL)."
@@ -182,6 +188,8 @@ NOT_HERS: dict[str, str] = {
 # Tables without anyone's personal data, and why.
 NO_PERSONAL_DATA: dict[str, str] = {
     "stripe_event": "Stripe's event ids, types and what Kern did with them; no person.",
+    "discount_code": "A code, its discount and limits; its instructor_id is in NOT_HERS.",
+    "order_discount": "Which code an order used; the order is hers (orders), not this link.",
     "course": "Course content; its instructor_id is in NOT_HERS.",
     "course_module": "Course content.",
     "lesson": "Course content.",

@@ -97,6 +97,11 @@ class Course(SQLModel, table=True):
     # activity) appears on the instructor's attention list. Bounded (1–365) where it is set,
     # not by a CHECK: adding one would make SQLite rebuild the table and lose its triggers.
     inactive_after_days: int = Field(default=7, sa_column_kwargs={"server_default": "7"})
+    # "In N termijnen": how many monthly instalments she may pay in (0: paying at once only),
+    # and each instalment's amount (None: the price divided by N, the remainder on the first).
+    # Checked where they are set (api/payments/plans.py), not by a CHECK: see above.
+    plan_instalments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    plan_instalment_cents: int | None = Field(default=None)
 
     __table_args__ = (
         CheckConstraint(f"price_cents BETWEEN 0 AND {MAX_PRICE_CENTS}", name="price_cents"),

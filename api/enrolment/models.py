@@ -20,6 +20,8 @@ class EnrolmentStatus(StrEnum):
     refunded = "refunded"
     disputed = "disputed"
     revoked = "revoked"
+    # A payment plan's instalment is overdue past its grace period: back once it is paid.
+    paused = "paused"
 
 
 class Enrolment(SQLModel, table=True):
@@ -52,7 +54,9 @@ class Enrolment(SQLModel, table=True):
         # concurrent fulfilment (success page and webhook at once) safe.
         UniqueConstraint("user_id", "course_id", name="uq_enrolment_user_id_course_id"),
         CheckConstraint("source IN ('free', 'purchase', 'manual')", name="source"),
-        CheckConstraint("status IN ('active', 'refunded', 'disputed', 'revoked')", name="status"),
+        CheckConstraint(
+            "status IN ('active', 'refunded', 'disputed', 'revoked', 'paused')", name="status"
+        ),
         Index("ix_enrolment_course_id", "course_id"),
         # The worker finds whose drip module opened today by enrolment day, across courses.
         Index("ix_enrolment_enrolled_at", "enrolled_at"),

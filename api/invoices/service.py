@@ -77,8 +77,12 @@ def issue(
     order: Order,
     facts: InvoiceFacts | None,
     now: datetime | None = None,
+    part: tuple[int, int] | None = None,
 ) -> Invoice | None:
-    """The invoice of a paid order, made once (None when the order has a document already)."""
+    """The invoice of a paid order, made once (None when the order has a document already).
+
+    `part`: (1, N) for a payment plan, whose checkout paid the first of N instalments: the
+    invoice is for that amount and says so in its description ("Title (1/N)")."""
     if order.id is None or documents_of(session, order_id=order.id):
         return None
     moment = now or utcnow()
@@ -104,7 +108,7 @@ def issue(
         buyer_name=facts.buyer_name or (user.name if user else ""),
         buyer_email=user.email if user else "",
         country=country,
-        description=order.course_title,
+        description=_description(order.course_title, part),
         currency=order.currency,
         total_cents=order.amount_cents,
         net_cents=order.amount_cents - vat,
@@ -116,6 +120,13 @@ def issue(
     session.add(invoice)
     session.flush()
     return invoice
+
+
+def _description(title: str, part: tuple[int, int] | None) -> str:
+    if part is None:
+        return title[:200]
+    suffix = f" ({part[0]}/{part[1]})"
+    return title[: 200 - len(suffix)] + suffix
 
 
 def _demo_method(order: Order) -> str:

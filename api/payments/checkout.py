@@ -21,7 +21,8 @@ from api.enrolment.models import EnrolmentStatus
 from api.errors import AppError, Conflict
 from api.i18n import LOCALES
 from api.i18n import gettext as _
-from api.payments import service, stripe_client
+from api.payments import discounts, plans, service, stripe_client
+from api.payments.billing_models import DiscountCode
 from api.payments.models import Order, OrderStatus
 from api.terms.agreement import Agreement, agree
 
@@ -57,11 +58,21 @@ class NotPaid(AppError):
 
 
 def start_checkout(
-    session: Session, settings: Settings, *, user: User, course: Course, waiver: bool
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    course: Course,
+    waiver: bool,
+    in_instalments: bool = False,
+    code: DiscountCode | None = None,
 ) -> str:
     """Where to send the buyer: Stripe's payment page, the demo checkout, or the course itself.
 
-    `waiver`: she ticked the box asking for access to start now (FormError without it)."""
+    `waiver`: she ticked the box asking for access to start now (FormError without it), for a
+    payment at once and for a payment plan alike. `in_instalments`: the course's payment plan
+    (api/payments/plans.py); `code`: a discount code already checked for this course
+    (api/payments/discounts.py)."""
     if not course.is_published:
         raise Conflict(_("This course is not open for enrolment."))
     if course.is_free:
@@ -82,13 +93,22 @@ def start_checkout(
             )
         if enrolment.status == EnrolmentStatus.disputed:
             raise Conflict(_("Your access is paused while a payment dispute is open."))
+        if enrolment.status == EnrolmentStatus.paused:
+            raise Conflict(
+                _("Your access is paused until your open instalment is paid. Pay it to go on.")
+            )
     agreed = agree(session, waiver=waiver, now=utcnow())
     if settings.demo_checkout:
         demo = _demo_order(session, user=user, course=course, agreed=agreed)
         return f"/checkout/demo/{demo.stripe_checkout_session_id}"
     if not settings.stripe_configured:
         raise PaymentsDisabled
-    params = _session_params(settings, user=user, course=course, agreed=agreed)
+    params = _with_options(
+        _session_params(settings, user=user, course=course, agreed=agreed),
+        course=course,
+        in_instalments=in_instalments,
+        code=code,
+    )
     key = idempotency_key(session, user=user, course=course, params=params)
     # Stripe may take seconds to answer, or time out. What was read above needs no lock while
     # it does, so the transaction ends here rather than hold a database connection and, on
@@ -96,9 +116,11 @@ def start_checkout(
     # it and give up after a few seconds. The pending order is stored in a new transaction.
     session.commit()
     checkout = _create_session(settings, params=params, key=key)
-    _store_pending(
+    order = _store_pending(
         session, checkout_session_id=checkout.id, user=user, course=course, agreed=agreed
     )
+    if code is not None:
+        discounts.record(session, order=order, code=code)
     if not checkout.url:  # pragma: no cover - Stripe always returns the URL of a hosted page
         raise stripe_client.PaymentsUnavailable
     return str(checkout.url)
@@ -131,7 +153,8 @@ def _session_params(
             "course_id": str(course.id),
             **agreed.metadata(),
         },
-        "allow_promotion_codes": True,
+        # Codes are typed on Kern's page, which checks the course they are for (Stripe's own
+        # field would take any of the practice's codes for any course).
         "locale": user.language if user.language in LOCALES else "nl",
         "success_url": f"{settings.base_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{settings.base_url}/courses/{course.slug}?checkout=cancelled",
@@ -141,6 +164,15 @@ def _session_params(
         params["automatic_tax"] = {"enabled": True}
         params["line_items"][0]["price_data"]["tax_behavior"] = "inclusive"
     return params
+
+
+def _with_options(
+    params: dict[str, Any], *, course: Course, in_instalments: bool, code: DiscountCode | None
+) -> dict[str, Any]:
+    """The session's parameters with her discount code and her choice of a payment plan."""
+    if code is not None:
+        params["discounts"] = [{"promotion_code": code.stripe_promotion_code_id}]
+    return plans.checkout_params(params, course=course) if in_instalments else params
 
 
 def idempotency_key(session: Session, *, user: User, course: Course, params: dict[str, Any]) -> str:

@@ -62,6 +62,7 @@ class ChargeFacts:
     amount_cents: int
     refunded_cents: int
     dispute_status: str | None
+    customer_id: str | None = None  # set for a payment plan's instalments
 
     @classmethod
     def of(cls, charge: dict[str, Any]) -> ChargeFacts:
@@ -77,6 +78,7 @@ class ChargeFacts:
                 if refund.get("status") in COUNTED_REFUND
             ),
             dispute_status=dispute.get("status") if isinstance(dispute, dict) else None,
+            customer_id=_id_of(charge.get("customer")),
         )
 
     @property
@@ -109,6 +111,8 @@ class CheckoutFacts:
     invoice: InvoiceFacts | None = None
     # The terms and waiver she accepted (metadata), for an order made from the session.
     agreed: dict[str, str] | None = None
+    subscription_id: str | None = None  # a payment plan (api/payments/plans.py)
+    instalments: int | None = None  # the plan's number of instalments
 
     @property
     def paid(self) -> bool:
@@ -143,6 +147,8 @@ class CheckoutFacts:
                 **{key: str(value) for key, value in metadata.items()},
                 "created": str(checkout.get("created") or ""),
             },
+            subscription_id=_id_of(checkout.get("subscription")),
+            instalments=_int(metadata.get("instalments")),
         )
 
     @classmethod
@@ -272,7 +278,7 @@ def apply_checkout(session: Session, settings: Settings, facts: CheckoutFacts) -
             order.amount_cents = facts.total_cents
             order.discount_cents = max(facts.subtotal_cents - facts.total_cents, 0)
             _move(session, settings, order, OrderStatus.paid)
-            invoices.issue(session, settings, order=order, facts=facts.invoice)
+            invoices.issue(session, settings, order=order, facts=facts.invoice, part=_part(facts))
         if facts.charge is not None:
             # Refund and dispute events that arrived before this fulfilment found no paid order;
             # the charge read together with the session carries what they said.
@@ -285,6 +291,15 @@ def apply_checkout(session: Session, settings: Settings, facts: CheckoutFacts) -
     session.add(order)
     session.flush()
     return order
+
+
+def _part(facts: CheckoutFacts) -> tuple[int, int] | None:
+    """For a payment plan: the checkout paid its first instalment (the order's amount), which
+    its invoice says. The later instalments get no invoice of their own yet: Stripe's
+    `invoice.paid` events of the subscription are not turned into Kern invoices."""
+    if facts.subscription_id is None or not facts.instalments:
+        return None
+    return (1, facts.instalments)
 
 
 # --- the order and its moves -------------------------------------------------------------------
@@ -318,6 +333,11 @@ def _order_for(session: Session, facts: CheckoutFacts) -> Order | None:
         return service.find_by_checkout(session, checkout_session_id=facts.session_id)
 
 
+def move(session: Session, settings: Settings, order: Order, to: OrderStatus) -> None:
+    """Put the order in a new state (for a payment plan's refund or dispute, say)."""
+    _move(session, settings, order, to)
+
+
 def _move(session: Session, settings: Settings, order: Order, to: OrderStatus) -> None:
     """Put the order in a new state, with what that means for her access and her mailbox."""
     before = OrderStatus(order.status)
@@ -342,7 +362,7 @@ def _move(session: Session, settings: Settings, order: Order, to: OrderStatus) -
     if to == OrderStatus.paid:
         _give_access(session, settings, order=order, first=before not in AFTER_PAYMENT)
     elif to in {OrderStatus.refunded, OrderStatus.dispute_lost}:
-        ending = {EnrolmentStatus.active, EnrolmentStatus.disputed}
+        ending = {EnrolmentStatus.active, EnrolmentStatus.disputed, EnrolmentStatus.paused}
         _change_access(session, order, ending, EnrolmentStatus.refunded)
         if to == OrderStatus.refunded:
             emails.refund(session, settings, user=user, order=order)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.config import Settings
 from api.errors import AppError
-from api.payments import fulfilment, stripe_client
+from api.payments import fulfilment, plans, stripe_client
 from api.payments.models import StripeEvent
 
 if TYPE_CHECKING:
@@ -123,9 +123,16 @@ def _read(settings: Settings, event_type: str, obj: dict[str, Any]) -> Change:
     """What Stripe says now about the event's object, as the change it makes to Kern."""
     if event_type in CHECKOUT_EVENTS:
         facts = fulfilment.read_checkout(settings, checkout_session_id=str(obj["id"]))
+        plan = (
+            plans.read(settings, subscription_id=facts.subscription_id)
+            if facts is not None and facts.subscription_id
+            else None
+        )
 
         def fulfil(session: Session) -> str:
             order = None if facts is None else fulfilment.apply_checkout(session, settings, facts)
+            if order is not None and plan is not None and order.status in fulfilment.AFTER_PAYMENT:
+                plans.start(session, settings, order=order, facts=plan)
             return "no order" if order is None else f"order {order.status}"
 
         return fulfil
@@ -136,5 +143,16 @@ def _read(settings: Settings, event_type: str, obj: dict[str, Any]) -> Change:
         charge = fulfilment.read_charge(settings, charge_id=charge_id)
         if charge is None:
             return lambda session: "unknown charge"
-        return lambda session: fulfilment.apply_charge(session, settings, charge)
+        # An instalment of a payment plan: its order is the plan's, found by Stripe's customer.
+        plan = plans.read(settings, customer_id=charge.customer_id) if charge.customer_id else None
+
+        def change(session: Session) -> str:
+            outcome = fulfilment.apply_charge(session, settings, charge)
+            if outcome == "no paid order" and plan is not None:
+                return plans.apply(session, settings, plan)
+            return outcome
+
+        return change
+    if event_type in plans.EVENTS:
+        return plans.change_for(settings, event_type, obj)
     return lambda session: "ignored"

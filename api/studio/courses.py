@@ -29,6 +29,7 @@ from api.errors import Conflict, FormError
 from api.i18n import LANGUAGE_NAMES, format_price, ngettext
 from api.i18n import gettext as _
 from api.kit.slugs import slugify
+from api.payments import plans
 from api.payments.models import Order
 from api.progress.models import LessonProgress, PracticeLog
 from api.questionnaires.models import CheckIn, Measurement, Questionnaire
@@ -63,6 +64,9 @@ class CourseForm(BaseModel):
     schedule: str = Schedule.all_at_once.value
     outcomes: str = ""
     inactive_after_days: str = str(DEFAULT_INACTIVE_DAYS)
+    # The payment plan: N monthly instalments (empty: none) and, optionally, each one's amount.
+    plan_instalments: str = ""
+    plan_instalment: str = ""
 
     @classmethod
     def of(cls, course: Course) -> "CourseForm":
@@ -77,6 +81,10 @@ class CourseForm(BaseModel):
             schedule=course.schedule,
             outcomes="\n".join(course.outcomes),
             inactive_after_days=str(course.inactive_after_days),
+            plan_instalments=str(course.plan_instalments) if course.plan_instalments else "",
+            plan_instalment=(
+                price_input(course.plan_instalment_cents) if course.plan_instalment_cents else ""
+            ),
         )
 
     def values(self) -> dict[str, str]:
@@ -234,6 +242,21 @@ def _outcomes(text: str, errors: dict[str, str]) -> list[str]:
     return outcomes
 
 
+def _plan(form: CourseForm, price_cents: int, errors: dict[str, str]) -> dict[str, object]:
+    """The payment plan's values (api/payments/plans.py), or its fields' errors."""
+    try:
+        each = parse_price(form.plan_instalment) if form.plan_instalment.strip() else None
+    except FormError as exc:
+        errors["plan_instalment"] = next(iter(exc.fields.values()))
+        return {}
+    try:
+        n, amount = plans.parse_plan(price_cents, form.plan_instalments, each)
+    except FormError as exc:
+        errors.update(exc.fields)
+        return {}
+    return {"plan_instalments": n, "plan_instalment_cents": amount}
+
+
 def _checked(form: CourseForm, session: Session, course: Course | None) -> dict[str, object]:
     """The course's new values; FormError naming every field that is not right."""
     errors: dict[str, str] = {}
@@ -266,6 +289,8 @@ def _checked(form: CourseForm, session: Session, course: Course | None) -> dict[
             values[name] = read()
         except FormError as exc:
             errors.update(exc.fields)
+    if "price_cents" in values:
+        values |= _plan(form, int(str(values["price_cents"])), errors)
     if errors:
         raise FormError(errors)
     return values | {

@@ -5,7 +5,7 @@ request for access to start at once (which ends the right of withdrawal). Invoic
 notes with a gap-free number per year from a counter row; mails may carry one attachment.
 
 Revision ID: 151e99881b9f
-Revises: b7c4e2a91f05
+Revises: e97e4a96c3e0
 Created: 2026-12-05 13:51:02.778286+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "151e99881b9f"
-down_revision: str | None = "b7c4e2a91f05"
+down_revision: str | None = "e97e4a96c3e0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
 from api.payments.models import Order, OrderStatus
 from tests.factories import WAIVER, log_in, make_course, make_user, post_form
+from tests.payments.billing import buy_with, make_code
 from tests.payments.conftest import (
     PRICE,
     Shop,
@@ -108,9 +110,11 @@ def test_after_paying_she_opens_a_lesson_that_is_not_a_free_preview(shop: Shop) 
     assert shop.client.get(lesson).status_code == 200
 
 
-def test_a_promotion_code_discount_is_recorded_on_the_order(shop: Shop) -> None:
-    session_id = shop.start()
-    shop.deliver(shop.stripe.complete(session_id, promotion_discount_cents=1000))
+def test_a_promotion_code_discount_is_recorded_on_the_order(
+    shop: Shop, stripe_settings: Settings
+) -> None:
+    session_id = buy_with(shop, make_code(shop, stripe_settings).code)
+    shop.deliver(shop.stripe.complete(session_id))
 
     order = shop.order()
     assert (order.subtotal_cents, order.discount_cents, order.amount_cents) == (
@@ -120,9 +124,12 @@ def test_a_promotion_code_discount_is_recorded_on_the_order(shop: Shop) -> None:
     )
 
 
-def test_a_promotion_code_for_the_whole_price_still_gives_access(shop: Shop) -> None:
-    session_id = shop.start()
-    shop.deliver(shop.stripe.complete(session_id, promotion_discount_cents=PRICE))
+def test_a_promotion_code_for_the_whole_price_still_gives_access(
+    shop: Shop, stripe_settings: Settings
+) -> None:
+    code = make_code(shop, stripe_settings, kind="percent", value="100")
+    session_id = buy_with(shop, code.code)
+    shop.deliver(shop.stripe.complete(session_id))
 
     order = shop.order()
     assert (order.status, order.amount_cents, order.discount_cents) == ("paid", 0, PRICE)
@@ -155,9 +162,11 @@ def test_the_receipt_arrives_once_with_amount_vat_and_order_number(
     assert len(mailbox.messages) == 1
 
 
-def test_the_receipt_shows_the_discount(shop: Shop, mailbox: Mailbox) -> None:
-    session_id = shop.start()
-    shop.deliver(shop.stripe.complete(session_id, promotion_discount_cents=1000))
+def test_the_receipt_shows_the_discount(
+    shop: Shop, mailbox: Mailbox, stripe_settings: Settings
+) -> None:
+    session_id = buy_with(shop, make_code(shop, stripe_settings).code)
+    shop.deliver(shop.stripe.complete(session_id))
 
     [receipt] = mailbox.wait_for(1)
     body = receipt.get_body(preferencelist=("plain",))

@@ -82,6 +82,62 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", _route("/v1/refunds/{id}"), _retrieve("refund")),
     ("GET", _route("/v1/disputes/{id}"), _retrieve("dispute")),
     ("GET", _route("/v1/events/{id}"), _retrieve("event")),
+    # Billing (tests/stripe_server/subscriptions.py).
+    (
+        "POST",
+        _route("/v1/coupons"),
+        lambda state, params, _, origin: state.api_create_coupon(params, origin),
+    ),
+    ("GET", _route("/v1/coupons/{id}"), _retrieve("coupon")),
+    (
+        "POST",
+        _route("/v1/promotion_codes"),
+        lambda state, params, _, origin: state.api_create_promotion_code(params, origin),
+    ),
+    ("GET", _route("/v1/promotion_codes/{id}"), _retrieve("promotion_code")),
+    (
+        "POST",
+        _route("/v1/promotion_codes/{id}"),
+        lambda state, params, object_id, origin: state.api_update_promotion_code(
+            params, object_id, origin
+        ),
+    ),
+    ("GET", _route("/v1/customers/{id}"), _retrieve("customer")),
+    (
+        "GET",
+        _route("/v1/subscriptions"),
+        lambda state, params, _, origin: state.api_list(
+            "subscription", params, ["customer", "status"]
+        ),
+    ),
+    ("GET", _route("/v1/subscriptions/{id}"), _retrieve("subscription")),
+    (
+        "POST",
+        _route("/v1/subscriptions/{id}"),
+        lambda state, params, object_id, origin: state.api_update_subscription(
+            params, object_id, origin
+        ),
+    ),
+    (
+        "DELETE",
+        _route("/v1/subscriptions/{id}"),
+        lambda state, params, object_id, origin: state.api_cancel_subscription(
+            params, object_id, origin
+        ),
+    ),
+    (
+        "GET",
+        _route("/v1/invoices"),
+        lambda state, params, _, origin: state.api_list(
+            "invoice", params, ["subscription", "customer", "status"]
+        ),
+    ),
+    ("GET", _route("/v1/invoices/{id}"), _retrieve("invoice")),
+    (
+        "GET",
+        _route("/v1/charges"),
+        lambda state, params, _, origin: state.api_list("charge", params, ["customer"]),
+    ),
 ]
 
 _NO_KEY = (

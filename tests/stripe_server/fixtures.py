@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 FIXTURES = Path(__file__).with_name("fixtures3.json")
+# The billing resources (subscriptions, invoices, coupons, promotion codes), from the same file.
+BILLING_FIXTURES = Path(__file__).with_name("fixtures3_billing.json")
 _ALPHABET = string.ascii_letters + string.digits
 
 
 @cache
 def _resources() -> dict[str, dict[str, Any]]:
     resources: dict[str, dict[str, Any]] = json.loads(FIXTURES.read_text())["resources"]
+    resources.update(json.loads(BILLING_FIXTURES.read_text())["resources"])
     return resources
 
 

@@ -19,6 +19,7 @@ from tests.stripe_server import tax
 from tests.stripe_server.errors import ControlError, StripeApiError, invalid, missing
 from tests.stripe_server.fixtures import fixture, new_id
 from tests.stripe_server.forms import Params
+from tests.stripe_server.subscriptions import Billing
 from tests.stripe_server.webhooks import Event
 
 API_VERSION: str = stripe.api_version
@@ -120,6 +121,7 @@ LOCALES = [
 ]
 # Stripe's minimum charge amounts (smallest unit) for the currencies a Dutch shop might use.
 MINIMUM_AMOUNT = {"eur": 50, "usd": 50, "gbp": 30, "chf": 50, "dkk": 250, "sek": 300, "nok": 300}
+INTERVALS = ["day", "week", "month", "year"]
 OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
 
 
@@ -187,7 +189,7 @@ def _payment_method_details(method: str) -> dict[str, Any]:
     return {method: sub, "type": method}
 
 
-class StripeState:
+class StripeState(Billing):
     """Objects by id, events in order, and every operation that moves them."""
 
     def __init__(self) -> None:
@@ -203,6 +205,8 @@ class StripeState:
         self._intent_data: dict[str, dict[str, Any]] = {}
         # Stripe Tax's `total_details.breakdown.taxes` per session (shown when expanded).
         self._tax_breakdowns: dict[str, list[dict[str, Any]]] = {}
+        self._subscription_data: dict[str, dict[str, Any]] = {}
+        self._billing: dict[str, dict[str, Any]] = {}
         self._configuration_id = new_id("pmc_")
 
     def clear_state(self) -> None:
@@ -212,6 +216,8 @@ class StripeState:
             self._line_items.clear()
             self._intent_data.clear()
             self._tax_breakdowns.clear()
+            self._subscription_data.clear()
+            self._billing.clear()
             self.require_session_id_in_success_url = True
 
     # -- reading ---------------------------------------------------------------------------------
@@ -338,11 +344,13 @@ class StripeState:
     # -- Checkout Sessions -----------------------------------------------------------------------
 
     def api_create_session(self, params: Params, origin: Origin) -> dict[str, Any]:
-        """POST /v1/checkout/sessions (mode=payment, line items with price_data)."""
+        """POST /v1/checkout/sessions (mode payment or subscription, line items with
+        price_data)."""
         mode = params.string("mode", required=True)
-        if mode != "payment":
+        if mode not in {"payment", "subscription"}:
             raise invalid(
-                f"mode={mode} is not implemented by the Stripe test server (payment only)",
+                f"mode={mode} is not implemented by the Stripe test server (payment and "
+                "subscription only)",
                 param="mode",
             )
         ui_mode = params.string("ui_mode", choices=["hosted", "embedded", "custom"])
@@ -365,6 +373,7 @@ class StripeState:
                 param="line_items",
             )
         currency = currencies.pop()
+        self.check_prices(mode, items)
         types = params.strings("payment_method_types", choices=PAYMENT_METHOD_TYPES)
         for method in types or []:
             if currency not in CURRENCIES_OF.get(method, {currency}):
@@ -417,14 +426,17 @@ class StripeState:
                 param="line_items",
                 code="amount_too_small",
             )
+        allow_promotion_codes = params.boolean("allow_promotion_codes")
+        discount, discounts = self.discount_of(params, subtotal, allow_promotion_codes)
+        self._spread_discount_over(items, discount)
         session = fixture("checkout.session")
         session.update(
             id=session_id,
             object="checkout.session",
             after_expiration=None,
-            allow_promotion_codes=params.boolean("allow_promotion_codes"),
+            allow_promotion_codes=allow_promotion_codes,
             amount_subtotal=subtotal,
-            amount_total=subtotal,
+            amount_total=subtotal - discount,
             automatic_tax=tax.automatic_tax(params),
             billing_address_collection=params.string(
                 "billing_address_collection", choices=["auto", "required"]
@@ -448,7 +460,7 @@ class StripeState:
             livemode=False,
             locale=params.string("locale", choices=LOCALES),
             metadata=params.metadata(),
-            mode="payment",
+            mode=mode,
             payment_intent=None,
             payment_link=None,
             payment_method_collection="if_required",
@@ -469,11 +481,11 @@ class StripeState:
             submit_type=params.string("submit_type", choices=["auto", "book", "donate", "pay"]),
             subscription=None,
             success_url=success_url,
-            total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            total_details={"amount_discount": discount, "amount_shipping": 0, "amount_tax": 0},
             ui_mode="hosted",
             url=f"{self.base_url}/pay/{session_id}",
             adaptive_pricing={"enabled": False},
-            discounts=[],
+            discounts=discounts,
             collected_information=None,
             permissions=None,
             wallet_options=None,
@@ -488,7 +500,10 @@ class StripeState:
             "enabled": False,
             "invoice_data": {**invoice_data, "metadata": {}},
         }
-        intent_data = self._intent_params(params.hash("payment_intent_data"))
+        intent_data = self._intent_params(self.mode_hash(params, "payment_intent_data", mode))
+        self._subscription_data[session_id] = self.subscription_data(
+            self.mode_hash(params, "subscription_data", mode)
+        )
         params.finish(ignore=["expand"])
         self._objects[session_id] = session
         self._line_items[session_id] = items
@@ -518,6 +533,17 @@ class StripeState:
                 param=price_data.name("product"),
                 code="resource_missing",
             )
+        recurring_params = price_data.hash("recurring")
+        recurring = None
+        if recurring_params is not None:
+            recurring = {
+                "interval": recurring_params.string("interval", required=True, choices=INTERVALS),
+                "interval_count": recurring_params.integer("interval_count", minimum=1) or 1,
+                "meter": None,
+                "trial_period_days": None,
+                "usage_type": "licensed",
+            }
+            recurring_params.finish()
         product_data = price_data.hash("product_data", required=True)
         assert product_data is not None
         product = fixture("product")
@@ -545,10 +571,10 @@ class StripeState:
             currency=currency,
             custom_unit_amount=None,
             product=product["id"],
-            recurring=None,
+            recurring=recurring,
             tax_behavior=tax_behavior,
             transform_quantity=None,
-            type="one_time",
+            type="one_time" if recurring is None else "recurring",
             unit_amount=unit_amount,
             unit_amount_decimal=str(unit_amount),
         )
@@ -644,13 +670,16 @@ class StripeState:
             if session["status"] != "open":
                 raise ControlError(f"{session_id} is {session['status']}, not open")
             subtotal = int(session["amount_subtotal"])
-            discount = promotion_discount_cents
-            if discount and not session["allow_promotion_codes"]:
+            # A discount given when the session was created (`discounts`), or a promotion code
+            # she types on the payment page.
+            discount = promotion_discount_cents or int(session["total_details"]["amount_discount"])
+            if promotion_discount_cents and not session["allow_promotion_codes"]:
                 raise ControlError(f"{session_id} does not allow promotion codes")
             if not 0 <= discount <= subtotal:
                 raise ControlError(f"a discount of {discount} does not fit a total of {subtotal}")
             total = subtotal - discount
             self._spread_discount(session_id, discount)
+            self.redeem(session["discounts"])
             session.update(
                 amount_total=total,
                 collected_information={
@@ -686,6 +715,17 @@ class StripeState:
                     raise ControlError(error.message) from error
                 self._tax_breakdowns[session_id] = taxes
                 total = int(session["amount_total"])
+            if session["mode"] == "subscription":
+                if method is None:
+                    types = session["payment_method_types"]
+                    method = "card" if "card" in types else types[0]
+                [subscription] = self.start_subscription(session, method, paid=payment == "paid")
+                invoice = str(session["invoice"])
+                return [
+                    self._emit("checkout.session.completed", session_id),
+                    self._emit("customer.subscription.created", str(subscription["id"])),
+                    *self._invoice_events(invoice),
+                ]
             if total == 0:
                 session["payment_status"] = "no_payment_required"
             else:
@@ -698,7 +738,10 @@ class StripeState:
             return [self._emit("checkout.session.completed", session_id)]
 
     def _spread_discount(self, session_id: str, discount: int) -> None:
-        items = self._line_items[session_id]
+        self._spread_discount_over(self._line_items[session_id], discount)
+
+    @staticmethod
+    def _spread_discount_over(items: list[dict[str, Any]], discount: int) -> None:
         subtotal = sum(int(item["amount_subtotal"]) for item in items) or 1
         left = discount
         for index, item in enumerate(items):

@@ -26,6 +26,7 @@ from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.media import owners
 from api.messages import public as public_questions
+from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import selftest
@@ -139,11 +140,9 @@ def course_page(
     user: User | None,
     now: datetime,
     slug: str,
-    *,
-    checkout_errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
-    """The course page; with `checkout_errors`, what stopped her from paying, at the form."""
+    """The course page; `extra` (values and errors of a refused buy form) goes to its template."""
     outline = service.outline(session, slug=slug, viewer=user, now=now)
     tests = selftest.published_links(session, language=locale_of(request))
     context = {
@@ -157,10 +156,11 @@ def course_page(
         "completed_text": completed_text,
         "markdown": render_markdown,
         "can_buy": settings_of(request).payments_available,
-        "checkout_errors": checkout_errors or {},
+        "plan": plans.offer(outline.course),
         "waiver_text": WAIVER_TEXT,
+        **extra,
     }
-    return render(request, "catalog/course.html", context, status_code=status_code)
+    return render(request, "catalog/course.html", context)
 
 
 @router.post("/courses/{slug}/enrol")

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
 from api.clock import Now
 from api.db import SessionDep, in_transaction
 from api.errors import FormError
-from api.payments import checkout, fulfilment, service, stripe_client
+from api.payments import checkout, discounts, fulfilment, plans, service, stripe_client
 from api.payments.models import OrderStatus
 from web.forms import Checkbox, Form, Posted, invalid, posted
 from web.pages.catalog import course_page
@@ -21,8 +22,11 @@ router = APIRouter(include_in_schema=False)
 
 
 class CheckoutForm(Form):
-    """The buy button's form: her request for access to start now (unticked at first)."""
+    """The buy form on the course page: at once or in instalments, a discount code, and her
+    request for access to start now (unticked at first; required for either way of paying)."""
 
+    pay: str = "once"  # once | plan
+    code: str = Field(default="", max_length=100)
     withdrawal_waiver: Checkbox = False
 
 
@@ -38,16 +42,19 @@ def start_checkout(
     """Send her to the payment page (or to the course, when she has it already)."""
     outline = catalog_service.outline(session, slug=slug, viewer=user)
     try:
+        data = form.valid()
+        code = discounts.check(session, data.code, course=outline.course)
         url = checkout.start_checkout(
             session,
             settings_of(request),
             user=user,
             course=outline.course,
-            waiver=form.valid().withdrawal_waiver,
+            waiver=data.withdrawal_waiver,
+            in_instalments=data.pay == "plan",
+            code=code,
         )
     except FormError as exc:
-        page = course_page(request, session, user, now, slug, checkout_errors=exc.fields)
-        return invalid(exc, page)
+        return invalid(exc, course_page(request, session, user, now, slug, **form.shown(exc)))
     if url.startswith("/"):
         return RedirectResponse(url, status_code=303)
     # Kern's CSP lets forms submit to Kern only (form-action 'self'), and browsers apply that to
@@ -57,6 +64,14 @@ def start_checkout(
     page = render(request, "payments/redirect.html", {"url": url})
     page.headers["Cache-Control"] = "no-store"
     return page
+
+
+@router.get("/courses/{slug}/instalment")
+def pay_instalment(session: SessionDep, user: RequireUser, slug: str) -> RedirectResponse:
+    """To Stripe's page for her overdue instalment (or back to the course when none is open)."""
+    outline = catalog_service.outline(session, slug=slug, viewer=user)
+    url = plans.pay_url(session, user=user, course=outline.course)
+    return RedirectResponse(url or f"/courses/{slug}", status_code=303)
 
 
 @router.get("/checkout/success", response_class=HTMLResponse)

@@ -258,6 +258,14 @@ def _manifest(
             "outcomes": course.outcomes,
             "faq": course.faq,
             "inactive_after_days": course.inactive_after_days,
+            "payment_plan": (
+                {
+                    "instalments": course.plan_instalments,
+                    "instalment_cents": course.plan_instalment_cents,
+                }
+                if course.plan_instalments and not course.is_free
+                else None
+            ),
             "modules": modules,
             "check_ins": check_ins,
         }

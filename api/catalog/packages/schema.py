@@ -189,6 +189,14 @@ class CheckInManifest(_Strict):
         return self
 
 
+class PaymentPlanManifest(_Strict):
+    """course.yaml's payment_plan: pay in N monthly instalments (api/payments/plans.py)."""
+
+    instalments: Annotated[int, Strict(), _within((2, 12))]
+    # Each instalment; left out: the price divided by the instalments, to the cent.
+    instalment_cents: Annotated[int, Strict(), _within((50, PRICE_CENTS[1]))] | None = None
+
+
 class CourseManifest(_Strict):
     """course.yaml."""
 
@@ -204,8 +212,31 @@ class CourseManifest(_Strict):
     outcomes: list[Sentence] = Field(default_factory=list)
     faq: list[FaqEntry] = Field(default_factory=list)
     inactive_after_days: InactiveDays = DEFAULT_INACTIVE_DAYS
+    payment_plan: PaymentPlanManifest | None = None
     modules: list[ModuleManifest]
     check_ins: list[CheckInManifest] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _plan_fits_price(self) -> "CourseManifest":
+        plan = self.payment_plan
+        if plan is None:
+            return self
+        if self.price_cents == 0:
+            raise PydanticCustomError(
+                "payment_plan_free", _("a free course (price_cents: 0) has no payment_plan")
+            )
+        if plan.instalment_cents is None and self.price_cents // plan.instalments < 50:
+            raise PydanticCustomError(
+                "payment_plan_small", _("each instalment must be at least 50 cents")
+            )
+        if plan.instalment_cents is not None and (
+            plan.instalment_cents * plan.instalments < self.price_cents
+        ):
+            raise PydanticCustomError(
+                "payment_plan_short",
+                _("instalments × instalment_cents must come to at least price_cents"),
+            )
+        return self
 
 
 class Video(_Strict):

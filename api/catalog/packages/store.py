@@ -232,6 +232,10 @@ def _course_values(course: CourseManifest) -> dict[str, Any]:
         "outcomes": list(course.outcomes),
         "faq": [{"question": entry.question, "answer": entry.answer} for entry in course.faq],
         "inactive_after_days": course.inactive_after_days,
+        "plan_instalments": course.payment_plan.instalments if course.payment_plan else 0,
+        "plan_instalment_cents": (
+            course.payment_plan.instalment_cents if course.payment_plan else None
+        ),
     }
 
 

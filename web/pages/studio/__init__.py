@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from web.pages.studio import (
     attention,
     courses,
+    discounts,
     inbox,
     insight,
     learners,
@@ -24,5 +25,6 @@ router.include_router(lessons.router)
 router.include_router(uploads.router)
 router.include_router(packages.router)
 router.include_router(practice.router)
+router.include_router(discounts.router)
 router.include_router(questionnaires.router)
 router.include_router(inbox.router)
