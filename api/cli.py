@@ -309,6 +309,7 @@ def seed_command(
         with transaction(settings) as session:
             logins = seed.load_demo_accounts(session)
             seed.load_demo_practice(session)
+            seed.load_demo_terms(session)
             results = seed.load_sample_courses(
                 session, course_packages, media_dir=settings.media_dir
             )

@@ -2,6 +2,7 @@
 
 import base64
 import subprocess
+from decimal import Decimal
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = "https://api.stripe.com"
+    # Stripe Tax: Checkout computes the VAT of the buyer's country (automatic_tax) and invoices
+    # show what it computed. Off: prices include VAT_RATE_PERCENT, split out by Kern.
+    stripe_tax: bool = False
+    # The VAT rate course prices include (21: the Dutch standard rate for online courses).
+    vat_rate_percent: Decimal = Field(default=Decimal(21), ge=0, le=100, decimal_places=2)
     # Days a payment plan's failed instalment leaves her access open before it pauses.
     plan_grace_days: int = Field(default=7, ge=0, le=60)
     smtp_url: str | None = None

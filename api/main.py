@@ -39,6 +39,7 @@ from web.pages.consent import router as consent_pages
 from web.pages.conversations import router as conversation_pages
 from web.pages.home import router as home_pages
 from web.pages.intake import router as intake_pages
+from web.pages.invoices import router as invoice_pages
 from web.pages.journal import router as journal_pages
 from web.pages.links import router as link_pages
 from web.pages.mail_preferences import router as mail_preferences_pages
@@ -50,6 +51,7 @@ from web.pages.selftest import router as selftest_pages
 from web.pages.shell import router as shell_pages
 from web.pages.studio import router as studio_pages
 from web.pages.studio.uploads import upload_paths
+from web.pages.terms import router as terms_pages
 from web.templating import STATIC_DIR
 
 # The order routes are tried in: the busiest first (see create_app).
@@ -70,6 +72,8 @@ ROUTERS = (
     account_pages,
     consent_pages,
     privacy_pages,
+    terms_pages,
+    invoice_pages,
     mail_preferences_pages,
     media_pages,
     payments_pages,

@@ -7,6 +7,7 @@ from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
 from api.intake.models import IntakeBooking, IntakeException, IntakeHours, IntakeSetting
+from api.invoices.models import Invoice, InvoiceCounter
 from api.journal.models import JournalEntry
 from api.mail.models import OutboxMessage
 from api.media.models import MediaFile
@@ -19,6 +20,7 @@ from api.push.models import PushSubscription
 from api.questionnaires.models import CheckIn, Measurement, Questionnaire, SelfTestTally
 from api.ratelimit.models import RateLimitHit
 from api.reminders.models import MailPreference
+from api.terms.models import TermsVersion
 
 __all__ = [
     "AccountRequest",
@@ -34,6 +36,8 @@ __all__ = [
     "IntakeException",
     "IntakeHours",
     "IntakeSetting",
+    "Invoice",
+    "InvoiceCounter",
     "JournalEntry",
     "Lesson",
     "LessonProgress",
@@ -56,6 +60,7 @@ __all__ = [
     "SelfTestTally",
     "Step",
     "StripeEvent",
+    "TermsVersion",
     "Thread",
     "User",
     "metadata",

@@ -24,6 +24,7 @@ from api.media.files import MB
 from api.practice_identity import service as identity_service
 from api.progress import practice
 from api.progress import service as progress_service
+from api.terms import service as terms_service
 
 COURSES_DIR = ROOT / "courses"
 # The sample courses bring small drawings only; a video in them would be a mistake.
@@ -83,6 +84,19 @@ def load_demo_practice(session: Session) -> None:
     """Fill in the demo practice's details unless an admin already filled in real ones."""
     if identity_service.read(session) is None:
         identity_service.save(session, form=DEMO_PRACTICE, now=utcnow())
+
+
+SAMPLE_TERMS = Path(terms_service.__file__).with_name("samples")
+
+
+def load_demo_terms(session: Session) -> None:
+    """The sample terms of sale (an example for the practice to review) unless there are some."""
+    if terms_service.current(session) is None:
+        form = terms_service.TermsForm(
+            body_nl=(SAMPLE_TERMS / "nl.md").read_text(encoding="utf-8"),
+            body_en=(SAMPLE_TERMS / "en.md").read_text(encoding="utf-8"),
+        )
+        terms_service.save(session, form=form, user=None, now=utcnow())
 
 
 def course_folders(courses_dir: Path = COURSES_DIR) -> list[Path]:

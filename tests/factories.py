@@ -236,3 +236,7 @@ def field_error(html: str, name: str) -> str | None:
     """The error text shown under a form field, if any."""
     match = re.search(rf'<p class="field__error" id="f-{name}-error">([^<]*)</p>', html)
     return match.group(1) if match else None
+
+
+# The checkout form with her request for access to start at once (api/terms/waiver.py).
+WAIVER = {"withdrawal_waiver": "yes"}

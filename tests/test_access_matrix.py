@@ -55,6 +55,7 @@ from api.accounts.models import AuthSession, Role, User
 from api.catalog.models import Lesson, Step
 from api.config import Settings
 from api.consent.texts import HEALTH_DATA_VERSION
+from api.invoices.models import Invoice
 from api.journal.models import JournalEntry
 from api.kit.ids import id_of
 from api.payments.models import Order
@@ -345,6 +346,7 @@ PURCHASE_PATHS = ("/courses/{slug}/checkout", "/checkout/")
 STUDIO_PATHS = ("/studio/",)
 SELF_TEST_PATHS = ("/test/",)
 JOURNAL_PATHS = ("/journal/{entry_id}",)
+INVOICE_PATHS = ("/account/invoices/",)
 FORBIDDEN = Answer(403)
 
 
@@ -374,6 +376,11 @@ def demo_checkout_of(persona: Persona) -> str:
     return f"demo_cs_matrix_{persona.value}"
 
 
+def invoice_number_of(persona: Persona) -> str:
+    """The invoice `furnish` makes for a learner."""
+    return f"2026-{900000 + SIGNED_IN.index(persona)}"
+
+
 def others_checkout_unpaid(scene: Scene, _response: Response) -> None:
     """Whatever the persona did, the other person's demo checkout is still unpaid."""
     assert scene.other_browser is not None
@@ -389,6 +396,9 @@ ROUTES: tuple[Row, ...] = (
     # The front door.
     Row("GET", "/", "public", everyone(OK)),
     Row("GET", "/privacy", "public", everyone(OK)),
+    # The terms of sale: public; the matrix has none written, so version 1 is not found.
+    Row("GET", "/terms", "public", everyone(OK)),
+    Row("GET", "/terms/{version}", "public", everyone(NOT_FOUND)),
     # The installable app: its manifest, service worker and offline page are nobody's own.
     Row("GET", "/manifest.webmanifest", "public", everyone(OK)),
     Row("GET", "/sw.js", "public", everyone(OK)),
@@ -625,7 +635,19 @@ ROUTES: tuple[Row, ...] = (
             **{p: see_other(f"/checkout/demo/{demo_checkout_of(p)}") for p in LEARNERS},
             **dict.fromkeys(STAFF, see_other(f"/courses/{COURSE_SLUG}")),
         },
+        form=lambda _scene: {"withdrawal_waiver": "yes"},
     ),
+    # Her invoices: {number} is the other person's, which nobody else may download (admins
+    # neither: they have the revenue page).
+    Row(
+        "GET",
+        "/account/invoices/{number}",
+        "signed-in",
+        signed_in(NOT_FOUND),
+    ),
+    # The quarter's revenue: the instructor (her own courses) and admins.
+    Row("GET", "/studio/revenue", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("GET", "/studio/revenue.csv", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     # Her overdue instalment's payment page; nobody here has a plan, so back to the course.
     Row(
         "GET",
@@ -700,6 +722,11 @@ ROUTES: tuple[Row, ...] = (
     ),
     # The practice's identity: admins only; an empty form is refused as input.
     Row("GET", "/studio/practice", "signed-in", {**signed_in(FORBIDDEN), Persona.admin: OK}),
+    # The terms of sale: admins write them; an empty text is refused.
+    Row("GET", "/studio/terms", "signed-in", {**signed_in(FORBIDDEN), Persona.admin: OK}),
+    Row(
+        "POST", "/studio/terms", "signed-in", {**signed_in(FORBIDDEN), Persona.admin: REFUSED_INPUT}
+    ),
     Row(
         "POST",
         "/studio/practice",
@@ -1135,13 +1162,15 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "index": lambda _scene: "0",
     "entry_id": lambda scene: JOURNAL_IDS[scene.other],
     "subscription_id": lambda scene: PUSH_IDS[scene.other],
+    "version": lambda _scene: "1",
+    "number": lambda scene: invoice_number_of(scene.other),
     # No conversation or public question has these ids: staff get 404, learners 403.
     "thread_id": lambda _scene: "999999",
     "question_id": lambda _scene: "999999",
     "item_id": lambda _scene: "999999",
     "instructor_id": lambda _scene: CONTENT_IDS["instructor_id"],
 }
-OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "subscription_id"}
+OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "subscription_id", "number"}
 # Alice's and bob's journal entries, by persona; set by `furnish`.
 JOURNAL_IDS: dict[Persona, str] = {}
 JOURNAL_TEXT = "Alleen voor mij"
@@ -1232,6 +1261,20 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
     def furnish_for(row: Row) -> None:
         if "{instructor_id}" in row.path:
             CONTENT_IDS["instructor_id"] = str(people[Persona.instructor].user.id)
+        if row.path.startswith(INVOICE_PATHS):
+            for learner in SIGNED_IN:
+                session.add(
+                    Invoice(
+                        number=invoice_number_of(learner),
+                        kind="invoice",
+                        user_id=people[learner].user.id,
+                        description="Matrixcursus",
+                        total_cents=4900,
+                        net_cents=4050,
+                        vat_cents=850,
+                    )
+                )
+            session.flush()
         if row.path.startswith(JOURNAL_PATHS):
             for learner in LEARNERS:
                 entry = JournalEntry(

@@ -24,6 +24,7 @@ from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
 from api.intake import service as intake_service
+from api.invoices import service as invoices_service
 from api.journal import service as journal_service
 from api.mail import history as mail_history
 from api.messages import service as messages_service
@@ -84,6 +85,14 @@ HOLDINGS: tuple[Holding, ...] = (
         ("purchase_order.user_id",),
         payments_service.export_orders,
         payments_service.erase_orders,
+    ),
+    # Her invoices and credit notes: exported; erasing detaches them from her account, while the
+    # documents keep her name as issued (tax law: kept seven years).
+    Holding(
+        "invoices",
+        ("invoice.user_id",),
+        invoices_service.export,
+        invoices_service.erase,
     ),
     Holding("payment_plans", ("payment_plan.user_id",), plans.export, plans.erase),
     Holding(
@@ -172,6 +181,14 @@ NOT_HERS: dict[str, str] = {
         "Which instructor marked a learner's reason handled: part of that learner's record; "
         "cleared when the instructor's account goes (ON DELETE SET NULL)."
     ),
+    "invoice.instructor_id": (
+        "Whose course an invoice sold, for her revenue page: the instructor's business, not "
+        "her personal data; cleared when her account goes (ON DELETE SET NULL)."
+    ),
+    "terms_version.created_by_id": (
+        "Which admin saved a version of the terms; cleared when that account goes (ON DELETE "
+        "SET NULL)."
+    ),
     "discount_code.instructor_id": (
         "An instructor's own discount codes: part of her teaching, not anyone's personal data; "
         "they go with her account (ON DELETE CASCADE)."
@@ -197,6 +214,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "lesson_step": "Course content.",
     "media_file": "Which course owns an uploaded file; no person.",
     "practice_identity": "The practice's own trading name, address and registration numbers.",
+    "invoice_counter": "The last invoice number of each year; no person.",
     "questionnaire": "Course content: the questions, their scoring and bands.",
     "lesson_question": "A public question and answer, rewritten without anything that "
     "identifies the learner who asked.",

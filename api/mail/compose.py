@@ -12,7 +12,7 @@ from api.i18n import N_
 from api.i18n import gettext as _
 from api.mail.html import blocks
 from api.mail.outbox import enqueue
-from api.mail.service import Message
+from api.mail.service import Attachment, Message
 from api.mail.templating import templates
 from api.mail.unsubscribe import Topic, make_link
 
@@ -30,6 +30,7 @@ def compose(
     context: Mapping[str, object] | None = None,
     action: str = DEFAULT_ACTION,
     unsubscribe_url: str | None = None,
+    attachment: Attachment | None = None,
 ) -> Message:
     """`<template>.txt` (api/mail/templates) and the subject, rendered in the user's language;
     the HTML part is the same text in `layout.html`, its first link on a line of its own a
@@ -55,6 +56,7 @@ def compose(
         text=text,
         html=html,
         unsubscribe_url=unsubscribe_url,
+        attachment=attachment,
     )
 
 
@@ -72,6 +74,7 @@ def queue(
     key: str | None = None,
     stop: Topic | None = None,
     now: datetime | None = None,
+    attachment: Attachment | None = None,
 ) -> bool:
     """Compose `<template>.txt` for the user and queue it in the session's transaction;
     False when a message with the same `key` was queued before. With `stop`, the template gets
@@ -92,5 +95,6 @@ def queue(
         context={**(context or {}), **({"stop_url": stop_url} if stop_url else {})},
         action=action,
         unsubscribe_url=stop_url,
+        attachment=attachment,
     )
     return enqueue(session, message, kind=template, user_id=user.id, key=key, now=now)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from api.db import moment, utcnow
@@ -49,6 +49,9 @@ class OutboxMessage(SQLModel, table=True):
     html_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # An appointment's .ics, attached to the mail (api/intake); cleared with the bodies.
     calendar: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # A file sent along (an invoice PDF), cleared with the bodies.
+    attachment_name: str | None = Field(default=None, max_length=120)
+    attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     # The signed link a mail client's own "unsubscribe" button uses (RFC 2369 / RFC 8058).
     unsubscribe_url: str | None = Field(default=None, max_length=500)
     # Scheduled messages carry one key per learner and occasion ("module:12:3"); the unique

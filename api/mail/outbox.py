@@ -24,7 +24,7 @@ from api.config import Settings
 from api.db import WRITE_INTENT, upsert, utcnow
 from api.kit.ids import id_of
 from api.mail.models import OutboxMessage, OutboxStatus
-from api.mail.service import MailError, Message, send
+from api.mail.service import Attachment, MailError, Message, send
 from api.push import delivery as push_delivery
 
 log = logging.getLogger("kern.outbox")
@@ -66,6 +66,8 @@ def enqueue(
         "html_body": message.html,
         "calendar": message.calendar,
         "unsubscribe_url": message.unsubscribe_url,
+        "attachment_name": message.attachment.filename if message.attachment else None,
+        "attachment": message.attachment.content if message.attachment else None,
         "dedupe_key": key,
         "status": OutboxStatus.pending.value,
         "created_at": moment,
@@ -151,6 +153,11 @@ def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[Cl
                 html=row.html_body,
                 unsubscribe_url=row.unsubscribe_url,
                 calendar=row.calendar,
+                attachment=(
+                    Attachment(row.attachment_name, row.attachment)
+                    if row.attachment_name and row.attachment is not None
+                    else None
+                ),
             ),
         )
         for row in rows
@@ -168,6 +175,7 @@ def _mark_sent(session: Session, claimed: Claimed, *, token: str, now: datetime)
             text_body=None,
             html_body=None,
             calendar=None,
+            attachment=None,
             claimed_until=None,
             claim_token=None,
             last_error="",
@@ -192,7 +200,11 @@ def _mark_failed(
             claimed_until=None,
             claim_token=None,
             # A message given up on keeps its envelope and error for support, not its bodies.
-            **({} if again else {"text_body": None, "html_body": None, "calendar": None}),
+            **(
+                {}
+                if again
+                else {"text_body": None, "html_body": None, "calendar": None, "attachment": None}
+            ),
         )
     )
     return again

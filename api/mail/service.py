@@ -33,6 +33,15 @@ class MailError(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent along (an invoice): its name as the mail program shows it, and its bytes."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/pdf"
+
+
+@dataclass(frozen=True)
 class Message:
     """One email to one recipient: plain text, optionally with an HTML alternative."""
 
@@ -44,6 +53,7 @@ class Message:
     unsubscribe_url: str | None = None
     # An iCalendar file (RFC 5545) attached as invite.ics: an appointment for her calendar.
     calendar: str | None = None
+    attachment: Attachment | None = None
 
 
 def send(settings: Settings, message: Message) -> None:
@@ -97,6 +107,14 @@ def _build(settings: Settings, message: Message) -> EmailMessage:
     if message.calendar is not None:
         email.add_attachment(
             message.calendar.encode(), maintype="text", subtype="calendar", filename="invite.ics"
+        )
+    if message.attachment is not None:
+        maintype, _, subtype = message.attachment.mime_type.partition("/")
+        email.add_attachment(
+            message.attachment.content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=message.attachment.filename,
         )
     return email
 

@@ -15,6 +15,7 @@ from api.accounts.models import User
 from api.catalog import service as catalog_service
 from api.catalog.models import Course
 from api.config import Settings
+from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentStatus
 from api.errors import AppError, Conflict
@@ -23,6 +24,7 @@ from api.i18n import gettext as _
 from api.payments import discounts, plans, service, stripe_client
 from api.payments.billing_models import DiscountCode
 from api.payments.models import Order, OrderStatus
+from api.terms.agreement import Agreement, agree
 
 if TYPE_CHECKING:
     import stripe
@@ -61,12 +63,16 @@ def start_checkout(
     *,
     user: User,
     course: Course,
+    waiver: bool,
     in_instalments: bool = False,
     code: DiscountCode | None = None,
 ) -> str:
     """Where to send the buyer: Stripe's payment page, the demo checkout, or the course itself.
-    `in_instalments`: the course's payment plan (api/payments/plans.py); `code`: a discount
-    code already checked for this course (api/payments/discounts.py)."""
+
+    `waiver`: she ticked the box asking for access to start now (FormError without it), for a
+    payment at once and for a payment plan alike. `in_instalments`: the course's payment plan
+    (api/payments/plans.py); `code`: a discount code already checked for this course
+    (api/payments/discounts.py)."""
     if not course.is_published:
         raise Conflict(_("This course is not open for enrolment."))
     if course.is_free:
@@ -91,13 +97,14 @@ def start_checkout(
             raise Conflict(
                 _("Your access is paused until your open instalment is paid. Pay it to go on.")
             )
+    agreed = agree(session, waiver=waiver, now=utcnow())
     if settings.demo_checkout:
-        demo = _demo_order(session, user=user, course=course)
+        demo = _demo_order(session, user=user, course=course, agreed=agreed)
         return f"/checkout/demo/{demo.stripe_checkout_session_id}"
     if not settings.stripe_configured:
         raise PaymentsDisabled
     params = _with_options(
-        _session_params(settings, user=user, course=course),
+        _session_params(settings, user=user, course=course, agreed=agreed),
         course=course,
         in_instalments=in_instalments,
         code=code,
@@ -109,7 +116,9 @@ def start_checkout(
     # it and give up after a few seconds. The pending order is stored in a new transaction.
     session.commit()
     checkout = _create_session(settings, params=params, key=key)
-    order = _store_pending(session, checkout_session_id=checkout.id, user=user, course=course)
+    order = _store_pending(
+        session, checkout_session_id=checkout.id, user=user, course=course, agreed=agreed
+    )
     if code is not None:
         discounts.record(session, order=order, code=code)
     if not checkout.url:  # pragma: no cover - Stripe always returns the URL of a hosted page
@@ -117,9 +126,11 @@ def start_checkout(
     return str(checkout.url)
 
 
-def _session_params(settings: Settings, *, user: User, course: Course) -> dict[str, Any]:
+def _session_params(
+    settings: Settings, *, user: User, course: Course, agreed: Agreement
+) -> dict[str, Any]:
     """What Stripe needs to show the payment page, and what brings the buyer back."""
-    return {
+    params: dict[str, Any] = {
         # The currency is the line item's (euros: iDEAL and Bancontact take nothing else).
         "mode": "payment",
         "line_items": [
@@ -137,13 +148,22 @@ def _session_params(settings: Settings, *, user: User, course: Course) -> dict[s
         "client_reference_id": str(user.id),
         # The webhook finds the buyer and the course here even when the order row was never
         # stored (the database failed after Stripe created the session).
-        "metadata": {"user_id": str(user.id), "course_id": str(course.id)},
+        "metadata": {
+            "user_id": str(user.id),
+            "course_id": str(course.id),
+            **agreed.metadata(),
+        },
         # Codes are typed on Kern's page, which checks the course they are for (Stripe's own
         # field would take any of the practice's codes for any course).
         "locale": user.language if user.language in LOCALES else "nl",
         "success_url": f"{settings.base_url}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{settings.base_url}/courses/{course.slug}?checkout=cancelled",
     }
+    if settings.stripe_tax:
+        # Stripe Tax works out the VAT of her country; the price stays what the page showed.
+        params["automatic_tax"] = {"enabled": True}
+        params["line_items"][0]["price_data"]["tax_behavior"] = "inclusive"
+    return params
 
 
 def _with_options(
@@ -195,7 +215,7 @@ def _create_session(
 
 
 def _store_pending(
-    session: Session, *, checkout_session_id: str, user: User, course: Course
+    session: Session, *, checkout_session_id: str, user: User, course: Course, agreed: Agreement
 ) -> Order:
     """The pending order of a session, stored once (a double click brings the same session)."""
     existing = service.find_by_checkout(session, checkout_session_id=checkout_session_id)
@@ -210,6 +230,7 @@ def _store_pending(
                 subtotal_cents=course.price_cents,
                 amount_cents=course.price_cents,
                 stripe_checkout_session_id=checkout_session_id,
+                **agreed.fields(),
             )
             session.add(order)
             session.flush()
@@ -222,7 +243,7 @@ def _store_pending(
         return found
 
 
-def _demo_order(session: Session, *, user: User, course: Course) -> Order:
+def _demo_order(session: Session, *, user: User, course: Course, agreed: Agreement) -> Order:
     """A pending demo order; a second click reuses the one that is still open."""
     open_order = session.exec(
         select(Order).where(
@@ -234,8 +255,12 @@ def _demo_order(session: Session, *, user: User, course: Course) -> Order:
         )
     ).first()
     if open_order is not None:
+        # She ticked the box again: the latest request counts.
+        for name, value in agreed.fields().items():
+            setattr(open_order, name, value)
+        session.add(open_order)
         return open_order
     checkout_session_id = service.DEMO_PREFIX + secrets.token_urlsafe(24)
     return _store_pending(
-        session, checkout_session_id=checkout_session_id, user=user, course=course
+        session, checkout_session_id=checkout_session_id, user=user, course=course, agreed=agreed
     )

@@ -8,7 +8,11 @@ from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.i18n import N_
+from api.invoices import pdf as invoice_pdf
+from api.invoices import service as documents
+from api.invoices.models import InvoiceKind
 from api.mail.compose import queue
+from api.mail.service import Attachment
 from api.payments.models import Order
 
 # Kern sells to consumers in the Netherlands; course prices include Dutch VAT at this rate.
@@ -30,6 +34,7 @@ def _queue(
     template: str,
     order: Order,
     action: str,
+    attachment: Attachment | None = None,
     **context: object,
 ) -> None:
     """Render `<template>.txt` (api/mail/templates) in the user's language and queue it with
@@ -45,13 +50,16 @@ def _queue(
         context={"order": order, **context},
         action=action,
         key=f"{template}:{order.id}",
+        attachment=attachment,
     )
 
 
 def receipt(
     session: Session, settings: Settings, *, user: User, order: Order, course: Course | None
 ) -> None:
-    """Confirm a purchase: what was bought, for how much, and the VAT in it."""
+    """Confirm a purchase: what was bought, for how much, the VAT in it and her request for
+    immediate access; the invoice goes along as a PDF."""
+    invoice = documents.latest(session, order=order, kind=InvoiceKind.invoice)
     _queue(
         session,
         settings,
@@ -63,11 +71,15 @@ def receipt(
         course=course,
         vat_cents=vat_part(order.amount_cents),
         vat_percent=VAT_PERCENT,
+        invoice=invoice,
+        vat_lines=documents.vat_lines(invoice) if invoice else [],
+        attachment=invoice_pdf.attachment(session, invoice, language=user.language),
     )
 
 
 def refund(session: Session, settings: Settings, *, user: User, order: Order) -> None:
-    """Confirm a refund and that the access has ended."""
+    """Confirm a refund and that the access has ended; the credit note goes along."""
+    credit_note = documents.latest(session, order=order, kind=InvoiceKind.credit_note)
     _queue(
         session,
         settings,
@@ -76,4 +88,6 @@ def refund(session: Session, settings: Settings, *, user: User, order: Order) ->
         template="refund",
         order=order,
         action=N_("Open Kern"),
+        credit_note=credit_note,
+        attachment=invoice_pdf.attachment(session, credit_note, language=user.language),
     )

@@ -23,8 +23,11 @@ from api.config import Settings
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource, EnrolmentStatus
+from api.invoices import service as invoices
+from api.invoices.facts import InvoiceFacts
 from api.payments import emails, service, stripe_client
 from api.payments.models import Order, OrderStatus
+from api.terms import agreement
 
 log = logging.getLogger("kern.payments")
 
@@ -41,7 +44,12 @@ AFTER_PAYMENT = {
     OrderStatus.dispute_lost,
 }
 # What Kern needs of a session in one call: its payment and the charge's refunds and dispute.
-SESSION_EXPAND = ["payment_intent.latest_charge.dispute", "payment_intent.latest_charge.refunds"]
+SESSION_EXPAND = [
+    "payment_intent.latest_charge.dispute",
+    "payment_intent.latest_charge.refunds",
+    # Stripe Tax's VAT per rate, for the invoice.
+    "total_details.breakdown",
+]
 CHARGE_EXPAND = ["dispute", "refunds"]
 
 
@@ -99,7 +107,12 @@ class CheckoutFacts:
     payment_intent_id: str | None = None
     payment_failed: bool = False
     charge: ChargeFacts | None = None
+    # Buyer's name and country, payment method and Stripe's VAT, for the invoice.
+    invoice: InvoiceFacts | None = None
+    # The terms and waiver she accepted (metadata), for an order made from the session.
+    agreed: dict[str, str] | None = None
     subscription_id: str | None = None  # a payment plan (api/payments/plans.py)
+    instalments: int | None = None  # the plan's number of instalments
 
     @property
     def paid(self) -> bool:
@@ -129,7 +142,13 @@ class CheckoutFacts:
             and checkout.get("payment_status") == "unpaid"
             and intent.get("status") in {"requires_payment_method", "canceled"},
             charge=ChargeFacts.of(charge) if isinstance(charge, dict) else None,
+            invoice=InvoiceFacts.of(checkout),
+            agreed={
+                **{key: str(value) for key, value in metadata.items()},
+                "created": str(checkout.get("created") or ""),
+            },
             subscription_id=_id_of(checkout.get("subscription")),
+            instalments=_int(metadata.get("instalments")),
         )
 
     @classmethod
@@ -259,6 +278,7 @@ def apply_checkout(session: Session, settings: Settings, facts: CheckoutFacts) -
             order.amount_cents = facts.total_cents
             order.discount_cents = max(facts.subtotal_cents - facts.total_cents, 0)
             _move(session, settings, order, OrderStatus.paid)
+            invoices.issue(session, settings, order=order, facts=facts.invoice, part=_part(facts))
         if facts.charge is not None:
             # Refund and dispute events that arrived before this fulfilment found no paid order;
             # the charge read together with the session carries what they said.
@@ -271,6 +291,15 @@ def apply_checkout(session: Session, settings: Settings, facts: CheckoutFacts) -
     session.add(order)
     session.flush()
     return order
+
+
+def _part(facts: CheckoutFacts) -> tuple[int, int] | None:
+    """For a payment plan: the checkout paid its first instalment (the order's amount), which
+    its invoice says. The later instalments get no invoice of their own yet: Stripe's
+    `invoice.paid` events of the subscription are not turned into Kern invoices."""
+    if facts.subscription_id is None or not facts.instalments:
+        return None
+    return (1, facts.instalments)
 
 
 # --- the order and its moves -------------------------------------------------------------------
@@ -294,6 +323,7 @@ def _order_for(session: Session, facts: CheckoutFacts) -> Order | None:
                 subtotal_cents=facts.subtotal_cents,
                 amount_cents=facts.total_cents,
                 stripe_checkout_session_id=facts.session_id,
+                **agreement.from_metadata(facts.agreed or {}),
             )
             session.add(order)
             session.flush()
@@ -323,6 +353,9 @@ def _move(session: Session, settings: Settings, order: Order, to: OrderStatus) -
     session.add(order)
     session.flush()
     log.info("order %s: %s -> %s", order.id, before, to)
+    if to in {OrderStatus.paid, OrderStatus.refunded}:
+        # A refund credits the invoice; a refund that failed afterwards invoices anew.
+        invoices.follow(session, order=order, refunded=to == OrderStatus.refunded, now=now)
     user = session.get(User, order.user_id) if order.user_id is not None else None
     if user is None or order.course_id is None:
         return  # the buyer deleted her account (or the course is gone): only the record stays

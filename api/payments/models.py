@@ -51,6 +51,11 @@ class Order(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())
     # When the receipt was queued in the outbox (the worker delivers it).
     receipt_sent_at: datetime | None = Field(default=None, sa_column=moment(nullable=True))
+    # What she agreed to at checkout: the terms' version (api/terms), and her request for
+    # access to start at once, which ends the right of withdrawal (api/terms/waiver.py).
+    terms_version: int | None = Field(default=None)
+    withdrawal_waiver_at: datetime | None = Field(default=None, sa_column=moment(nullable=True))
+    withdrawal_waiver_version: str | None = Field(default=None, max_length=40)
 
     __table_args__ = (
         CheckConstraint(

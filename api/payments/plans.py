@@ -148,6 +148,12 @@ def checkout_params(params: dict[str, Any], *, course: Course) -> dict[str, Any]
     plan = offer(course)
     if plan is None:
         raise Conflict(_("This course cannot be paid in instalments."))
+    # With Stripe Tax on, the prices include VAT (tax_behavior=inclusive), instalments too.
+    taxed = {
+        key: value
+        for key, value in params["line_items"][0]["price_data"].items()
+        if key == "tax_behavior"
+    }
     items: list[dict[str, Any]] = [
         {
             "price_data": {
@@ -155,6 +161,7 @@ def checkout_params(params: dict[str, Any], *, course: Course) -> dict[str, Any]
                 "unit_amount": plan.each,
                 "recurring": {"interval": "month"},
                 "product_data": {"name": course.title},
+                **taxed,
             },
             "quantity": 1,
         }
@@ -167,6 +174,7 @@ def checkout_params(params: dict[str, Any], *, course: Course) -> dict[str, Any]
                     "currency": "eur",
                     "unit_amount": plan.first - plan.each,
                     "product_data": {"name": f"{course.title} (1)"},
+                    **taxed,
                 },
                 "quantity": 1,
             }

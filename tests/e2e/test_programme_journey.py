@@ -171,6 +171,7 @@ def test_from_the_pijntest_to_the_evidence(
 
     # She buys the suggested course through Stripe.
     page.goto(f"{live_server}/courses/{COURSE}")
+    page.locator("#f-withdrawal-waiver").check()
     page.locator(f'form[action="/courses/{COURSE}/checkout"] button[type="submit"]').click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(live_stripe.url)}/pay/cs_test_"))
     page.get_by_role("button", name="Betalen").click()

@@ -84,7 +84,9 @@ def test_she_buys_the_course_and_opens_its_second_lesson(
     expect(buy).to_be_visible()
     screenshot(page, "purchase-course-page")
 
-    # The buy button leads to Stripe's payment page for this course and price.
+    # She asks for access to start now (the box that ends the right of withdrawal); the buy
+    # button leads to Stripe's payment page for this course and price.
+    page.locator("#f-withdrawal-waiver").check()
     buy.click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(live_stripe.url)}/pay/cs_test_"))
     expect(page.locator("#amount")).to_have_attribute("data-amount", "4900")
@@ -141,6 +143,7 @@ def test_when_stripe_is_down_she_reads_why_in_dutch_and_buys_once_it_is_back(
     # Nothing listens on Stripe's address: the buy button ends on a page that says why.
     live_stripe.stop()
     try:
+        page.locator("#f-withdrawal-waiver").check()
         buy.click()
         expect(page.get_by_text("We konden onze betaalprovider niet bereiken")).to_be_visible()
         expect(page.get_by_text("er is niets afgeschreven")).to_be_visible()

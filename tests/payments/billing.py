@@ -5,7 +5,7 @@ from api.config import Settings
 from api.payments import discounts
 from api.payments.billing_models import DiscountCode
 from api.payments.discounts import CodeForm
-from tests.factories import post_form
+from tests.factories import WAIVER, post_form
 from tests.payments.conftest import Shop, stripe_page_of
 
 
@@ -19,5 +19,7 @@ def make_code(shop: Shop, settings: Settings, **fields: str) -> DiscountCode:
 
 def buy_with(shop: Shop, code: str) -> str:
     """She types the code and goes to Stripe; the Checkout Session's id."""
-    response = post_form(shop.client, f"/courses/{shop.course.slug}/checkout", {"code": code})
+    response = post_form(
+        shop.client, f"/courses/{shop.course.slug}/checkout", {"code": code} | WAIVER
+    )
     return stripe_page_of(response).rsplit("/", 1)[1]

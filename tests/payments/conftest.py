@@ -15,19 +15,20 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, delete, func, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from api import i18n
 from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.enrolment.models import Enrolment
+from api.invoices.models import Invoice, InvoiceCounter
 from api.mail.models import OutboxMessage
 from api.main import create_app
 from api.payments import stripe_client
 from api.payments.models import Order, StripeEvent
 from api.reminders.models import MailPreference
-from tests.factories import log_in, make_course, make_user, post_form
+from tests.factories import WAIVER, log_in, make_course, make_user, post_form
 from tests.stripe_server import Event, StripeServer
 
 WEBHOOK_SECRET = "whsec_test"
@@ -110,7 +111,7 @@ class Shop:
 
     def checkout(self, client: TestClient | None = None) -> httpx.Response:
         """Press the buy button on the course page."""
-        return post_form(client or self.client, f"/courses/{self.course.slug}/checkout")
+        return post_form(client or self.client, f"/courses/{self.course.slug}/checkout", WAIVER)
 
     def start(self) -> str:
         """Go to Stripe's payment page; the Checkout Session's id."""
@@ -255,7 +256,7 @@ def committing_app(
     with Session(engine) as session, TestClient(app) as client:
         # Every other test rolls back, so these tables hold no committed rows but this test's,
         # and emptying them afterwards removes exactly what it made.
-        for name in ("user_account", "course", "purchase_order", "stripe_event"):
+        for name in ("user_account", "course", "purchase_order", "stripe_event", "invoice"):
             table = SQLModel.metadata.tables[name]
             assert session.execute(select(func.count()).select_from(table)).scalar_one() == 0
         try:
@@ -265,6 +266,10 @@ def committing_app(
             # The receipts and notices these payments queued, or a later test would send them.
             session.execute(delete(OutboxMessage))
             session.execute(delete(StripeEvent))
+            # Credit notes first: they name the invoice they cancel.
+            session.execute(delete(Invoice).where(col(Invoice.credits_invoice_id).is_not(None)))
+            session.execute(delete(Invoice))
+            session.execute(delete(InvoiceCounter))
             session.execute(delete(Order))
             session.execute(delete(Enrolment))
             session.execute(delete(Course))

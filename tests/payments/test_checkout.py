@@ -15,7 +15,8 @@ from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource, EnrolmentStatus
 from api.payments import stripe_client
 from api.payments.models import Order, OrderStatus
-from tests.factories import enable_totp, log_in, make_course, make_user, post_form
+from api.terms.waiver import WAIVER_VERSION
+from tests.factories import WAIVER, enable_totp, log_in, make_course, make_user, post_form
 from tests.payments.conftest import (
     PRICE,
     Shop,
@@ -54,7 +55,13 @@ def test_the_buy_button_sends_her_to_stripe_with_the_course_and_her_details(shop
     assert params["payment_method_types"] == ["ideal", "card", "bancontact"]
     assert params["customer_email"] == shop.learner.email
     assert params["client_reference_id"] == str(shop.learner.id)
-    assert params["metadata"] == {"user_id": str(shop.learner.id), "course_id": str(shop.course.id)}
+    assert params["metadata"] == {
+        "user_id": str(shop.learner.id),
+        "course_id": str(shop.course.id),
+        # What she agreed to: no terms written yet here, and the waiver's text version.
+        "terms_version": "",
+        "withdrawal_waiver": WAIVER_VERSION,
+    }
     # Codes are typed on Kern's page, which checks them (tests/payments/test_discounts.py).
     assert "allow_promotion_codes" not in params
     assert params["locale"] == "nl"
@@ -170,7 +177,7 @@ def test_the_instructor_of_the_course_is_sent_to_it_instead_of_paying(
     course = make_course(session, instructor=instructor, price_cents=PRICE)
     log_in(client, instructor, secret=enable_totp(session, instructor))
 
-    response = post_form(client, f"/courses/{course.slug}/checkout")
+    response = post_form(client, f"/courses/{course.slug}/checkout", WAIVER)
 
     assert response.headers["location"] == f"/courses/{course.slug}"
     assert stripe_server.requests == []
@@ -179,7 +186,7 @@ def test_the_instructor_of_the_course_is_sent_to_it_instead_of_paying(
 def test_a_free_course_sent_to_checkout_is_refused(shop: Shop) -> None:
     free = make_course(shop.session, price_cents=0)
 
-    response = post_form(shop.client, f"/courses/{free.slug}/checkout")
+    response = post_form(shop.client, f"/courses/{free.slug}/checkout", WAIVER)
 
     assert response.status_code == 409
     assert "This course is free" in response.text
@@ -188,14 +195,14 @@ def test_a_free_course_sent_to_checkout_is_refused(shop: Shop) -> None:
 
 
 def test_an_unknown_course_is_not_found(shop: Shop) -> None:
-    response = post_form(shop.client, "/courses/bestaat-niet/checkout")
+    response = post_form(shop.client, "/courses/bestaat-niet/checkout", WAIVER)
     assert response.status_code == 404
     assert shop.stripe.requests == []
 
 
 def test_a_draft_course_cannot_be_bought(shop: Shop) -> None:
     draft = make_course(shop.session, price_cents=PRICE, status="draft")
-    response = post_form(shop.client, f"/courses/{draft.slug}/checkout")
+    response = post_form(shop.client, f"/courses/{draft.slug}/checkout", WAIVER)
     assert response.status_code == 404
     assert shop.stripe.requests == []
 
@@ -204,7 +211,7 @@ def test_buying_needs_a_login(
     client: TestClient, session: Session, stripe_settings: Settings, stripe_server: StripeServer
 ) -> None:
     course = make_course(session, price_cents=PRICE)
-    response = post_form(client, f"/courses/{course.slug}/checkout")
+    response = post_form(client, f"/courses/{course.slug}/checkout", WAIVER)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
     assert stripe_server.requests == []
@@ -290,7 +297,7 @@ def test_while_stripe_answers_the_buy_button_holds_no_database_connection_or_loc
     engine = cast(FastAPI, client.app).state.engine
     calls = watch_stripe_calls(monkeypatch, engine, database_url, bystander=bystander)
 
-    stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout"))
+    stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout", WAIVER))
 
     assert calls == [("creating a checkout session", 0, "written")]
     session.rollback()  # a new transaction sees what the request committed
@@ -306,7 +313,7 @@ def test_in_production_without_stripe_buying_is_switched_off(
     in_english(client)
     switch_to_production(client, settings)
 
-    response = post_form(client, f"/courses/{course.slug}/checkout")
+    response = post_form(client, f"/courses/{course.slug}/checkout", WAIVER)
 
     assert response.status_code == 503
     assert "Buying courses online is not possible at the moment" in response.text

@@ -9,13 +9,13 @@ from api.accounts.models import Role
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentSource
 from api.payments.models import Order, OrderStatus
-from tests.factories import csrf_token, log_in, make_course, make_user, post_form
+from tests.factories import WAIVER, csrf_token, log_in, make_course, make_user, post_form
 from tests.payments.conftest import PRICE, in_english, switch_to_production
 from tests.smtp import Mailbox
 
 
 def start_demo(client: TestClient, slug: str) -> str:
-    response = post_form(client, f"/courses/{slug}/checkout")
+    response = post_form(client, f"/courses/{slug}/checkout", WAIVER)
     assert response.status_code == 303, response.text[:300]
     location = response.headers["location"]
     assert location.startswith("/checkout/demo/demo_cs_"), location

@@ -13,7 +13,7 @@ from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
 from api.payments.models import Order, OrderStatus
-from tests.factories import log_in, make_course, make_user, post_form
+from tests.factories import WAIVER, log_in, make_course, make_user, post_form
 from tests.payments.billing import buy_with, make_code
 from tests.payments.conftest import (
     PRICE,
@@ -67,7 +67,7 @@ def test_the_success_page_fulfils_in_a_transaction_of_its_own_and_locks_nothing_
     session.commit()
     log_in(client, learner)
     in_english(client)
-    location = stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout"))
+    location = stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout", WAIVER))
     session_id = location.rsplit("/", 1)[1]
     stripe_server.complete(session_id)
     engine = cast(FastAPI, client.app).state.engine

@@ -13,10 +13,12 @@ from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import EnrolmentStatus
 from api.errors import FormError
+from api.invoices.models import Invoice
 from api.payments import plans
 from api.payments.billing_models import PaymentPlan, PlanStatus
 from api.payments.models import OrderStatus
-from tests.factories import post_form
+from api.terms.waiver import WAIVER_VERSION
+from tests.factories import WAIVER, post_form
 from tests.payments.conftest import PRICE, Shop, stripe_page_of
 from tests.stripe_server import Event
 
@@ -31,7 +33,9 @@ def offer_plan(shop: Shop, instalments: int = 3) -> None:
 
 def start_plan(shop: Shop) -> str:
     """She chooses "in 3 termijnen" and goes to Stripe; the Checkout Session's id."""
-    response = post_form(shop.client, f"/courses/{shop.course.slug}/checkout", {"pay": "plan"})
+    response = post_form(
+        shop.client, f"/courses/{shop.course.slug}/checkout", {"pay": "plan"} | WAIVER
+    )
     return stripe_page_of(response).rsplit("/", 1)[1]
 
 
@@ -75,6 +79,13 @@ def test_a_plan_paid_in_three_instalments_keeps_access_and_ends_fully_paid(shop:
     assert params["subscription_data"]["metadata"]["instalments"] == "3"
     assert (shop.order().status, shop.access()) == (OrderStatus.paid, EnrolmentStatus.active)
     assert (plan(shop).paid_count, plan(shop).status) == (1, PlanStatus.active)
+    # Her request for access to start now is in the subscription's metadata and on the order;
+    # the first instalment, paid at checkout, has its invoice.
+    assert params["subscription_data"]["metadata"]["withdrawal_waiver"] == WAIVER_VERSION
+    assert shop.order().withdrawal_waiver_at is not None
+    [invoice] = shop.session.exec(select(Invoice)).all()
+    assert invoice.total_cents == PRICE - 2 * (PRICE // 3)
+    assert invoice.description.endswith(" (1/3)")
 
     shop.deliver(shop.stripe.next_instalment(subscription))
     assert (plan(shop).paid_count, plan(shop).status) == (2, PlanStatus.active)
@@ -92,6 +103,16 @@ def test_a_plan_paid_in_three_instalments_keeps_access_and_ends_fully_paid(shop:
     assert (plan(shop).status, shop.access()) == (PlanStatus.completed, EnrolmentStatus.active)
     assert lesson(shop).status_code == 200
     assert len(shop.mails("receipt")) == 1
+
+
+def test_a_plan_needs_the_waiver_too(shop: Shop) -> None:
+    offer_plan(shop)
+    response = post_form(shop.client, f"/courses/{shop.course.slug}/checkout", {"pay": "plan"})
+
+    assert response.status_code == 422
+    assert 'id="f-pay-plan" name="pay" value="plan" checked' in response.text
+    assert shop.orders() == []
+    assert shop.stripe.requests == []
 
 
 def test_a_failed_instalment_mails_then_pauses_after_the_grace_period_until_she_pays(
@@ -171,7 +192,9 @@ def test_invoice_events_before_the_checkout_event_wait_for_it(shop: Shop) -> Non
 
 
 def test_a_plan_is_refused_where_the_course_offers_none(shop: Shop) -> None:
-    response = post_form(shop.client, f"/courses/{shop.course.slug}/checkout", {"pay": "plan"})
+    response = post_form(
+        shop.client, f"/courses/{shop.course.slug}/checkout", {"pay": "plan"} | WAIVER
+    )
     assert response.status_code == 409
     assert "instalments" in response.text
     assert shop.stripe.requests == []

@@ -16,7 +16,7 @@ from api.catalog.models import Course
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.payments.models import Order, OrderStatus, StripeEvent
-from tests.factories import log_in, make_course, make_user, post_form
+from tests.factories import WAIVER, log_in, make_course, make_user, post_form
 from tests.payments.conftest import (
     PRICE,
     WEBHOOK_SECRET,
@@ -293,7 +293,7 @@ def test_the_success_page_and_the_webhook_at_the_same_moment_give_one_order(
     course = make_course(session, price_cents=PRICE)
     session.commit()
     log_in(client, learner)
-    location = stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout"))
+    location = stripe_page_of(post_form(client, f"/courses/{course.slug}/checkout", WAIVER))
     session_id = location.rsplit("/", 1)[1]
     [event] = stripe_server.complete(session_id)
     barrier = threading.Barrier(2)

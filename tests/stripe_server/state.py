@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
+from tests.stripe_server import tax
 from tests.stripe_server.errors import ControlError, StripeApiError, invalid, missing
 from tests.stripe_server.fixtures import fixture, new_id
 from tests.stripe_server.forms import Params
@@ -165,6 +166,17 @@ def _payment_method_details(method: str) -> dict[str, Any]:
             "transaction_id": new_id("", 10),
             "verified_name": "Jenny Rosen",
         }
+    elif method == "bancontact":
+        sub = {
+            "bank_code": "VAPE",
+            "bank_name": "VAN DE PUTTE",
+            "bic": "VAPEBE22",
+            "generated_sepa_debit": None,
+            "generated_sepa_debit_mandate": None,
+            "iban_last4": "7061",
+            "preferred_language": "nl",
+            "verified_name": "Jenny Rosen",
+        }
     elif method == "sepa_debit":
         sub = {
             "bank_code": "37040044",
@@ -191,6 +203,8 @@ class StripeState(Billing):
         self._events: list[Event] = []
         self._line_items: dict[str, list[dict[str, Any]]] = {}
         self._intent_data: dict[str, dict[str, Any]] = {}
+        # Stripe Tax's `total_details.breakdown.taxes` per session (shown when expanded).
+        self._tax_breakdowns: dict[str, list[dict[str, Any]]] = {}
         self._subscription_data: dict[str, dict[str, Any]] = {}
         self._billing: dict[str, dict[str, Any]] = {}
         self._configuration_id = new_id("pmc_")
@@ -201,6 +215,7 @@ class StripeState(Billing):
             self._events.clear()
             self._line_items.clear()
             self._intent_data.clear()
+            self._tax_breakdowns.clear()
             self._subscription_data.clear()
             self._billing.clear()
             self.require_session_id_in_success_url = True
@@ -276,6 +291,9 @@ class StripeState(Billing):
         field, rest = parts[0], parts[1:]
         if field == "line_items" and node.get("object") == "checkout.session":
             node.setdefault("line_items", self._line_item_list(str(node["id"])))
+        if field == "total_details" and rest == ["breakdown"] and "id" in node:
+            taxes = self._tax_breakdowns.get(str(node["id"]), [])
+            node[field]["breakdown"] = {"discounts": [], "taxes": copy.deepcopy(taxes)}
         if field not in node:
             raise invalid(f"This property cannot be expanded ({path}).", param="expand")
         value = node[field]
@@ -419,7 +437,7 @@ class StripeState(Billing):
             allow_promotion_codes=allow_promotion_codes,
             amount_subtotal=subtotal,
             amount_total=subtotal - discount,
-            automatic_tax={"enabled": False, "liability": None, "status": None, "provider": None},
+            automatic_tax=tax.automatic_tax(params),
             billing_address_collection=params.string(
                 "billing_address_collection", choices=["auto", "required"]
             ),
@@ -507,6 +525,7 @@ class StripeState(Billing):
         if not re.fullmatch(r"[a-z]{3}", currency):
             raise invalid(f"Invalid currency: {currency}", param=price_data.name("currency"))
         unit_amount = price_data.integer("unit_amount", required=True, minimum=0) or 0
+        tax_behavior = tax.tax_behavior(price_data)
         product_id = price_data.string("product")
         if product_id is not None:
             raise invalid(
@@ -553,6 +572,7 @@ class StripeState(Billing):
             custom_unit_amount=None,
             product=product["id"],
             recurring=recurring,
+            tax_behavior=tax_behavior,
             transform_quantity=None,
             type="one_time" if recurring is None else "recurring",
             unit_amount=unit_amount,
@@ -634,6 +654,7 @@ class StripeState(Billing):
         method: str | None = None,
         email: str | None = None,
         name: str = "Jenny Rosen",
+        country: str = "NL",
     ) -> list[Event]:
         """The customer finishes Checkout: `checkout.session.completed`.
 
@@ -642,6 +663,7 @@ class StripeState(Billing):
         "unpaid" until `async_succeed` or `async_fail`. A promotion code may take off
         `promotion_discount_cents` (the session must allow promotion codes); a total of 0 leaves
         no payment to make (payment_status "no_payment_required", no payment intent).
+        `country` is her billing address's; with `automatic_tax` on, Stripe Tax charges its VAT.
         """
         with self.lock:
             session = self._session(session_id)
@@ -668,7 +690,7 @@ class StripeState(Billing):
                 customer_details={
                     "address": {
                         "city": None,
-                        "country": "NL",
+                        "country": country,
                         "line1": None,
                         "line2": None,
                         "postal_code": None,
@@ -686,6 +708,13 @@ class StripeState(Billing):
                 url=None,
             )
             session["total_details"]["amount_discount"] = discount
+            if session["automatic_tax"]["enabled"]:
+                try:
+                    taxes = tax.apply(session, self._line_items[session_id], country)
+                except StripeApiError as error:
+                    raise ControlError(error.message) from error
+                self._tax_breakdowns[session_id] = taxes
+                total = int(session["amount_total"])
             if session["mode"] == "subscription":
                 if method is None:
                     types = session["payment_method_types"]

@@ -21,6 +21,7 @@ from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
 from api.db import SessionDep
 from api.errors import FormError
+from api.invoices import service as invoices_service
 from api.kit.ids import PathId, id_of
 from api.payments import service as payments_service
 from api.progress import practice
@@ -69,6 +70,7 @@ def _account_page(
         "device_name": devices.describe,
         "current_session_id": visitor.auth_session.id if visitor.auth_session else None,
         "orders": payments_service.orders_of(session, user=user),
+        "invoices": invoices_service.of_user(session, user=user),
         "order_statuses": payments_service.STATUS_LABELS,
         "health_consent": consent_service.health_consent_state(session, user=user),
         "practice_count": practice.count(session, user_id=id_of(user)),

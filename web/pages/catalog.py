@@ -30,6 +30,7 @@ from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import selftest
+from api.terms.waiver import WAIVER_TEXT
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
 from web.templating import locale_of, render, templates
@@ -156,6 +157,7 @@ def course_page(
         "markdown": render_markdown,
         "can_buy": settings_of(request).payments_available,
         "plan": plans.offer(outline.course),
+        "waiver_text": WAIVER_TEXT,
         **extra,
     }
     return render(request, "catalog/course.html", context)

@@ -13,7 +13,7 @@ from api.db import SessionDep, in_transaction
 from api.errors import FormError
 from api.payments import checkout, discounts, fulfilment, plans, service, stripe_client
 from api.payments.models import OrderStatus
-from web.forms import Form, Posted, invalid, posted
+from web.forms import Checkbox, Form, Posted, invalid, posted
 from web.pages.catalog import course_page
 from web.pages.common import settings_of
 from web.templating import render
@@ -22,10 +22,12 @@ router = APIRouter(include_in_schema=False)
 
 
 class CheckoutForm(Form):
-    """The buy form on the course page: at once or in instalments, and a discount code."""
+    """The buy form on the course page: at once or in instalments, a discount code, and her
+    request for access to start now (unticked at first; required for either way of paying)."""
 
     pay: str = "once"  # once | plan
     code: str = Field(default="", max_length=100)
+    withdrawal_waiver: Checkbox = False
 
 
 @router.post("/courses/{slug}/checkout")
@@ -42,16 +44,17 @@ def start_checkout(
     try:
         data = form.valid()
         code = discounts.check(session, data.code, course=outline.course)
+        url = checkout.start_checkout(
+            session,
+            settings_of(request),
+            user=user,
+            course=outline.course,
+            waiver=data.withdrawal_waiver,
+            in_instalments=data.pay == "plan",
+            code=code,
+        )
     except FormError as exc:
         return invalid(exc, course_page(request, session, user, now, slug, **form.shown(exc)))
-    url = checkout.start_checkout(
-        session,
-        settings_of(request),
-        user=user,
-        course=outline.course,
-        in_instalments=data.pay == "plan",
-        code=code,
-    )
     if url.startswith("/"):
         return RedirectResponse(url, status_code=303)
     # Kern's CSP lets forms submit to Kern only (form-action 'self'), and browsers apply that to

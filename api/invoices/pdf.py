@@ -1,0 +1,155 @@
+"""An invoice or credit note as a one-page PDF (fpdf2), in the buyer's language.
+
+The PDF's built-in fonts cover Windows-1252 (Dutch, German, French, the euro sign); a letter
+outside it (a Polish Ł, say) is written without its accent rather than not at all.
+
+fpdf2 (with Pillow and fontTools, some MiB) is imported on first use: a worker starts without
+it, as most never make a PDF (tests/test_startup.py).
+"""
+
+import unicodedata
+from typing import Any
+
+from sqlmodel import Session
+
+from api import i18n
+from api.i18n import format_day, format_price
+from api.i18n import gettext as _
+from api.invoices.models import Invoice
+from api.invoices.service import credited, vat_lines
+from api.mail.service import Attachment
+
+ENCODING = "windows-1252"
+# Letters that Unicode does not split into a base letter and an accent.
+_UNSPLIT = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"})
+
+
+def _plain(text: str) -> str:
+    """The text in the fonts' encoding: letters outside it lose their accents, or become '?'."""
+    try:
+        text.encode(ENCODING)
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for char in text.translate(_UNSPLIT):
+        try:
+            char.encode(ENCODING)
+            out.append(char)
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+            out.append(base or "?")
+    return "".join(out)
+
+
+def _document() -> Any:
+    """A new A4 page with Kern's margins and two helpers: `line_of` and `row`."""
+    from fpdf import FPDF  # noqa: PLC0415 (see the note at the top)
+
+    class Document(FPDF):
+        def line_of(
+            self, text: str, *, size: float = 10, bold: bool = False, height: float = 5
+        ) -> None:
+            self.set_font("Helvetica", "B" if bold else "", size)
+            self.multi_cell(0, height, _plain(text), new_x="LMARGIN", new_y="NEXT")
+
+        def row(self, label: str, value: str, *, bold: bool = False) -> None:
+            self.set_font("Helvetica", "B" if bold else "", 10)
+            self.cell(110, 6, _plain(label))
+            self.cell(0, 6, _plain(value), align="R", new_x="LMARGIN", new_y="NEXT")
+
+    pdf = Document(format="A4")
+    pdf.core_fonts_encoding = ENCODING
+    pdf.set_margins(20, 20, 20)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    return pdf
+
+
+def _rate(rate: str) -> str:
+    return f"{rate.replace('.', ',') if i18n.current_locale.get() == 'nl' else rate}%"
+
+
+def render_pdf(document: Invoice, *, credited_number: str | None, language: str) -> bytes:
+    """The document as PDF bytes, in `language` (nl or en)."""
+    token = i18n.current_locale.set(language)
+    try:
+        return _render(document, credited_number=credited_number)
+    finally:
+        i18n.current_locale.reset(token)
+
+
+def _render(document: Invoice, *, credited_number: str | None) -> bytes:
+    pdf = _document()
+    pdf.set_title(_plain(f"{document.number}"))
+    pdf.add_page()
+    seller = document.seller
+    title = _("Credit note") if document.is_credit_note else _("Invoice")
+    pdf.line_of(title, size=18, bold=True, height=9)
+    pdf.ln(2)
+    # The seller, as the practice's details stood on the day.
+    pdf.line_of(seller.get("trading_name", ""), bold=True)
+    for text in (
+        seller.get("street_address", ""),
+        f"{seller.get('postcode', '')} {seller.get('city', '')}".strip(),
+        seller.get("country", ""),
+        seller.get("email", ""),
+        seller.get("phone", ""),
+    ):
+        if text:
+            pdf.line_of(text)
+    if seller.get("kvk_number"):
+        pdf.line_of(_("KvK number: %(number)s", number=seller["kvk_number"]))
+    if seller.get("vat_number"):
+        pdf.line_of(_("VAT number: %(number)s", number=seller["vat_number"]))
+    pdf.ln(5)
+    pdf.line_of(_("For"), bold=True)
+    for text in (document.buyer_name, document.buyer_email):
+        if text:
+            pdf.line_of(text)
+    pdf.ln(5)
+    pdf.row(_("Invoice number") if not document.is_credit_note else _("Credit note number"),
+            document.number)  # fmt: skip
+    pdf.row(_("Date"), format_day(document.issued_at))
+    if credited_number:
+        pdf.row(_("Cancels invoice"), credited_number)
+    if document.payment_method:
+        pdf.row(_("Paid with"), document.payment_method)
+    pdf.ln(5)
+    pdf.row(_("Online course: %(title)s", title=document.description), "", bold=True)
+    currency = document.currency.upper()
+    pdf.row(_("Price excluding VAT"), format_price(document.net_cents, currency))
+    for line in vat_lines(document):
+        label = (
+            _("VAT %(rate)s (%(country)s)", rate=_rate(line.rate), country=line.country)
+            if line.rate
+            else _("VAT (%(country)s)", country=line.country)
+        )
+        pdf.row(label, format_price(line.vat_cents, currency))
+    pdf.row(_("Total including VAT"), format_price(document.total_cents, currency), bold=True)
+    pdf.ln(6)
+    if document.is_credit_note:
+        pdf.line_of(_("The amount of this credit note has been refunded to you."), size=9)
+    elif document.vat_source == "stripe":
+        pdf.line_of(_("VAT of your country, as calculated at payment."), size=9)
+    return bytes(pdf.output())
+
+
+def file_name(document: Invoice) -> str:
+    """`factuur-2026-000123.pdf`, `creditnota-…` (in Dutch: the bookkeeper's word)."""
+    prefix = "creditnota" if document.is_credit_note else "factuur"
+    return f"{prefix}-{document.number}.pdf"
+
+
+def pdf_of(session: Session, document: Invoice, *, language: str) -> bytes:
+    """The PDF of a stored document (reads the credited invoice's number for a credit note)."""
+    original = credited(session, document)
+    return render_pdf(
+        document, credited_number=original.number if original else None, language=language
+    )
+
+
+def attachment(session: Session, document: Invoice | None, *, language: str) -> Attachment | None:
+    """The document as a mail attachment; None without one."""
+    if document is None:
+        return None
+    return Attachment(file_name(document), pdf_of(session, document, language=language))
