@@ -53,6 +53,7 @@ from api import i18n
 from api.accounts import sessions
 from api.accounts.models import AuthSession, Role, User
 from api.catalog.models import Lesson, Step
+from api.certificates.models import Certificate
 from api.config import Settings
 from api.consent.texts import HEALTH_DATA_VERSION
 from api.journal.models import JournalEntry
@@ -613,6 +614,14 @@ ROUTES: tuple[Row, ...] = (
     Row("GET", "/courses/{slug}", "public", everyone(OK)),
     Row("GET", "/courses/{slug}/lessons/{lesson_slug}", "public", staff_only(LOCKED)),
     Row("GET", "/media/{name}", "public", everyone(OK)),
+    # Certificates: made on the course by whoever finished it (an empty name is refused before
+    # anything else); the check page is public and says only what is printed; the PDF is hers
+    # alone ({code} is the other person's certificate).
+    Row("GET", "/courses/{slug}/certificate", "signed-in", signed_in(OK)),
+    Row("POST", "/courses/{slug}/certificate", "signed-in", signed_in(REFUSED_INPUT)),
+    Row("GET", "/certificates/{code}", "public", everyone(OK)),
+    Row("GET", "/certificates/{code}/pdf", "signed-in", signed_in(NOT_FOUND)),
+    Row("GET", "/account/certificates", "signed-in", signed_in(OK)),
     # Buying (no Stripe settings here: the demo checkout). Learners go to their own open demo
     # checkout; the instructor and admins can open every lesson already, so the course page.
     # {checkout_id} is the other person's demo checkout: nobody else may see or pay it.
@@ -703,6 +712,26 @@ ROUTES: tuple[Row, ...] = (
     Row("POST", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("POST", "/studio/preview", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("GET", "/studio/import", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("GET", "/studio/profile", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row(
+        "POST",
+        "/studio/profile",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=see_other("/studio/profile?notice=saved")),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/testimonials",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    # The matrix course has no testimonials yet.
+    Row(
+        "POST",
+        "/studio/courses/{slug}/testimonials/{number}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
     Row("POST", "/studio/import", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("GET", "/studio/courses/{slug}", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("POST", "/studio/courses/{slug}", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
@@ -1102,8 +1131,12 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     # No conversation or public question has these ids: staff get 404, learners 403.
     "thread_id": lambda _scene: "999999",
     "question_id": lambda _scene: "999999",
+    "code": lambda scene: CERTIFICATE_CODES[scene.other],
+    "number": lambda _scene: "1",
 }
-OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "subscription_id"}
+OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "subscription_id", "code"}
+# Alice's and bob's certificates' codes, by persona; set by `furnish`.
+CERTIFICATE_CODES: dict[Persona, str] = {}
 # Alice's and bob's journal entries, by persona; set by `furnish`.
 JOURNAL_IDS: dict[Persona, str] = {}
 JOURNAL_TEXT = "Alleen voor mij"
@@ -1200,6 +1233,19 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
                 session.add(entry)
                 session.flush()
                 JOURNAL_IDS[learner] = str(entry.id)
+        if "{code}" in row.path:
+            for learner in LEARNERS:
+                certificate = Certificate(
+                    code=secrets.token_hex(16),
+                    user_id=id_of(people[learner].user),
+                    name=NAMES[learner],
+                    course_title="Matrixcursus",
+                    instructor_name=NAMES[Persona.instructor],
+                    minutes=60,
+                )
+                session.add(certificate)
+                session.flush()
+                CERTIFICATE_CODES[learner] = certificate.code
         if "{subscription_id}" in row.path:
             for learner in LEARNERS:
                 device = PushSubscription(

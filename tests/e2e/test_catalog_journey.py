@@ -157,7 +157,7 @@ def test_a_locked_lesson_leads_back_to_the_course(english_page: Page, live_serve
 
     assert response is not None
     assert response.status == 403
-    expect(page.get_by_text("This lesson opens when you are enrolled")).to_be_visible()
+    expect(page.get_by_text("Buy the course to open this lesson")).to_be_visible()
     fits_a_phone(page)
     screenshot(page, "lesson-locked")
     page.get_by_role("link", name="Back to the course").click()

@@ -11,7 +11,9 @@ from web.pages.studio import (
     lessons,
     packages,
     practice,
+    profile,
     questionnaires,
+    testimonials,
     uploads,
 )
 
@@ -24,5 +26,7 @@ router.include_router(lessons.router)
 router.include_router(uploads.router)
 router.include_router(packages.router)
 router.include_router(practice.router)
+router.include_router(profile.router)
+router.include_router(testimonials.router)
 router.include_router(questionnaires.router)
 router.include_router(inbox.router)
