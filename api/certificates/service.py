@@ -50,8 +50,9 @@ def clean_name(text: str) -> str:
         # The PDF's built-in fonts hold the letters of Western European languages.
         name.encode("cp1252")
     except UnicodeEncodeError:
-        message = _("This name has letters the certificate cannot print yet.")
-        raise ValueError(f"{message} {_('Please write it in Latin letters.')}") from None
+        cannot = _("This name has letters the certificate cannot print yet.")
+        instead = _("Please write it in Latin letters.")
+        raise ValueError(f"{cannot} {instead}") from None
     return name
 
 
