@@ -83,9 +83,11 @@ class Course(SQLModel, table=True):
     outcomes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     faq: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Words of earlier participants the instructor adds: {name, text, permission_on}, where
-    # permission_on is the day (ISO) she noted the participant's permission to show them.
-    testimonials: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    # permission_on is the day (ISO) she noted the participant's permission to show them. None
+    # until the first (a NOT NULL JSON column would need a server default, which PostgreSQL
+    # cannot compare).
+    testimonials: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
     )
     instructor_id: int = Field(
         sa_column=Column(

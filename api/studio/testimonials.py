@@ -46,13 +46,14 @@ def add(
 ) -> dict[str, Any]:
     """Add a testimonial at the end, noting today as the day of her permission."""
     name, text = checked(name, text, permission=permission)
-    if len(course.testimonials) >= MAX_COUNT:
+    shown = course.testimonials or []
+    if len(shown) >= MAX_COUNT:
         raise FormError(
             {"testimonial_text": _("A course shows at most %(num)s testimonials.", num=MAX_COUNT)}
         )
     item = {"name": name, "text": text, "permission_on": today.isoformat()}
     # A new list, so the JSON column is seen to change.
-    course.testimonials = [*course.testimonials, item]
+    course.testimonials = [*shown, item]
     session.add(course)
     session.flush()
     touch(session, course=course)
@@ -61,11 +62,10 @@ def add(
 
 def remove(session: Session, *, course: Course, number: int) -> None:
     """Take the testimonial at place `number` (from 1) off the course page."""
-    if not 1 <= number <= len(course.testimonials):
+    shown = course.testimonials or []
+    if not 1 <= number <= len(shown):
         raise NotFound(_("We could not find this testimonial."))
-    course.testimonials = [
-        item for place, item in enumerate(course.testimonials, 1) if place != number
-    ]
+    course.testimonials = [item for place, item in enumerate(shown, 1) if place != number] or None
     session.add(course)
     session.flush()
     touch(session, course=course)

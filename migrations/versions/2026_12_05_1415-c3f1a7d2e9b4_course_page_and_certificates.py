@@ -24,9 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("course", sa.Column("cover_alt", sa.String(length=300), nullable=True))
-    op.add_column(
-        "course", sa.Column("testimonials", sa.JSON(), server_default="[]", nullable=False)
-    )
+    op.add_column("course", sa.Column("testimonials", sa.JSON(), nullable=True))
     op.create_table(
         "instructor_profile",
         sa.Column("user_id", sa.Integer(), nullable=False),

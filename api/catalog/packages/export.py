@@ -283,7 +283,7 @@ def _manifest(
             "faq": course.faq,
             "inactive_after_days": course.inactive_after_days,
             "cover_alt": course.cover_alt or "",
-            "testimonials": course.testimonials,
+            "testimonials": course.testimonials or [],
             "instructor": instructor,
             "modules": modules,
             "check_ins": check_ins,

@@ -249,7 +249,8 @@ def _course_values(course: CourseManifest) -> dict[str, Any]:
         "testimonials": [
             {"name": item.name, "text": item.text, "permission_on": item.permission_on.isoformat()}
             for item in course.testimonials
-        ],
+        ]
+        or None,
     }
 
 
