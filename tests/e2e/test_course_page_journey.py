@@ -72,12 +72,15 @@ def test_the_course_page_earns_trust_and_a_finished_course_gives_a_certificate(
     expect(teacher).to_contain_text("BIG-registratie")
     photo = teacher.get_by_role("img")
     photo.scroll_into_view_if_needed()  # loaded lazily
-    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth > 0)")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
     expect(page.get_by_role("region", name=nl("What participants say"))).to_contain_text("Marieke")
     data = json.loads(page.locator('script[type="application/ld+json"]').text_content() or "")
     assert (data["@type"], data["offers"]["price"], data["inLanguage"]) == ("Course", "49.00", "nl")
     assert page.locator('meta[property="og:image"]').get_attribute("content") == data["image"]
     expect(page.locator(".buy-bar")).to_be_visible()
+    expect(page.locator(".buy-bar a")).to_have_attribute("href", "#enrol")
     fits_the_phone(page)
     shot(page, "1-course-page-visitor")
 
