@@ -1,6 +1,7 @@
 """What the course page shows to earn trust (the instructor's profile, testimonials, data for
 search engines and sharing) and the certificate of completion, without costing statements."""
 
+import io
 import json
 import re
 from datetime import date
@@ -20,7 +21,16 @@ from api.enrolment.models import EnrolmentSource
 from api.progress import service as progress_service
 from api.studio import testimonials
 from tests.catalog.test_pages_queries import Measure, statements  # noqa: F401 (a fixture)
-from tests.factories import enable_totp, log_in, make_course, make_user, post_form
+from tests.factories import (
+    csrf_token,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+    new_browser,
+    post_form,
+)
+from tests.studio.test_other_instructor import PNG
 
 HOSTILE = "Rust </script><script>alert(1)</script> & 'adem'"
 
@@ -139,3 +149,28 @@ def test_a_certificate_waits_for_every_lesson_and_goes_with_her_account(
 
 def test_hours_are_rounded_to_half_hours() -> None:
     assert [str(certificates.hours_of(m)) for m in (5, 44, 45, 148)] == ["0.5", "0.5", "1", "2.5"]
+
+
+def test_her_profile_photo_shows_to_every_visitor(client: TestClient, session: Session) -> None:
+    owner = make_user(session, role=Role.instructor, name="Inge")
+    course = make_course(session, instructor=owner)
+    log_in(client, owner, secret=enable_totp(session, owner))
+    form = {
+        "csrf_token": csrf_token(client),
+        "photo_alt": "Inge bij het raam",
+        "credentials": "BIG 19012345601",
+        "bio": "Ik werk **rustig**.<script>x()</script>",
+    }
+    photo = {"photo": ("inge.png", io.BytesIO(PNG), "image/png")}
+
+    saved = client.post("/studio/profile", data=form, files=photo, follow_redirects=False)
+
+    assert saved.status_code == 303
+    page = new_browser(client).get(f"/courses/{course.slug}").text
+    [name] = re.findall(
+        r'class="teacher__photo" src="/media/([^"]+)" alt="Inge bij het raam"', page
+    )
+    assert "BIG 19012345601" in page
+    assert "<strong>rustig</strong>" in page
+    assert "<script>x()" not in page
+    assert new_browser(client).get(f"/media/{name}").status_code == 200

@@ -71,13 +71,20 @@ def export_course(
 
 
 def _copy_media(session: Session, slug: str, media_dir: Path, target: Path) -> None:
-    """Copy the files the course owns and names; a file it names but does not own stays out."""
-    owned = session.exec(
-        select(MediaFile.name)
-        .join(Course, col(Course.id) == MediaFile.course_id)
-        .where(Course.slug == slug)
-    ).all()
-    for name in sorted(set(owned) & _named(session, slug)):
+    """Copy the files the course owns and names, and its instructor's photo (hers, whichever
+    courses own it); a file it names but does not own stays out."""
+    owned = set(
+        session.exec(
+            select(MediaFile.name)
+            .join(Course, col(Course.id) == MediaFile.course_id)
+            .where(Course.slug == slug)
+        ).all()
+    )
+    course = session.exec(select(Course).where(Course.slug == slug)).one()
+    profile = instructor_profile.of(session, user_id=course.instructor_id)
+    if profile is not None and profile.photo:
+        owned.add(profile.photo)
+    for name in sorted(owned & _named(session, slug)):
         source = media_dir / name
         if source.is_file() and not source.is_symlink():
             target.mkdir(exist_ok=True)
