@@ -138,7 +138,7 @@ def share_context(request: Request, outline: service.CourseOutline) -> dict[str,
         "url": url,
         "inLanguage": course.language,
         "image": base + image,
-        "provider": {"@type": "Organization", "name": provider, "sameAs": base},
+        "provider": {"@type": "Organization", "name": provider, "url": base},
         "offers": {
             "@type": "Offer",
             "category": "Free" if course.is_free else "Paid",
