@@ -34,6 +34,7 @@ from web import templating
 from web.pages.account import router as account_pages
 from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
+from web.pages.certificates import router as certificate_pages
 from web.pages.checkins import router as checkin_pages
 from web.pages.consent import router as consent_pages
 from web.pages.conversations import router as conversation_pages
@@ -84,6 +85,7 @@ ROUTERS = (
     conversation_pages,
     intake_pages,
     shell_pages,
+    certificate_pages,
 )
 
 

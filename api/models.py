@@ -2,7 +2,8 @@
 
 from api.accounts.models import AccountRequest, AccountToken, AuthSession, RecoveryCode, User
 from api.attention.models import AttentionHandled
-from api.catalog.models import Course, Lesson, Module, Step
+from api.catalog.models import Course, InstructorProfile, Lesson, Module, Step
+from api.certificates.models import Certificate
 from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
@@ -27,11 +28,13 @@ __all__ = [
     "AccountToken",
     "AttentionHandled",
     "AuthSession",
+    "Certificate",
     "CheckIn",
     "Consent",
     "Course",
     "DiscountCode",
     "Enrolment",
+    "InstructorProfile",
     "IntakeBooking",
     "IntakeException",
     "IntakeHours",

@@ -53,6 +53,7 @@ from api import i18n
 from api.accounts import sessions
 from api.accounts.models import AuthSession, Role, User
 from api.catalog.models import Lesson, Step
+from api.certificates.models import Certificate
 from api.config import Settings
 from api.consent.texts import HEALTH_DATA_VERSION
 from api.invoices.models import Invoice
@@ -623,6 +624,14 @@ ROUTES: tuple[Row, ...] = (
     Row("GET", "/courses/{slug}", "public", everyone(OK)),
     Row("GET", "/courses/{slug}/lessons/{lesson_slug}", "public", staff_only(LOCKED)),
     Row("GET", "/media/{name}", "public", everyone(OK)),
+    # Certificates: made on the course by whoever finished it (an empty name is refused before
+    # anything else); the check page is public and says only what is printed; the PDF is hers
+    # alone ({code} is the other person's certificate).
+    Row("GET", "/courses/{slug}/certificate", "signed-in", signed_in(OK)),
+    Row("POST", "/courses/{slug}/certificate", "signed-in", signed_in(REFUSED_INPUT)),
+    Row("GET", "/certificates/{code}", "public", everyone(OK)),
+    Row("GET", "/certificates/{code}/pdf", "signed-in", signed_in(NOT_FOUND)),
+    Row("GET", "/account/certificates", "signed-in", signed_in(OK)),
     # Buying (no Stripe settings here: the demo checkout). Learners go to their own open demo
     # checkout; the instructor and admins can open every lesson already, so the course page.
     # {checkout_id} is the other person's demo checkout: nobody else may see or pay it.
@@ -740,6 +749,26 @@ ROUTES: tuple[Row, ...] = (
     Row("POST", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("POST", "/studio/preview", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("GET", "/studio/import", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("GET", "/studio/profile", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row(
+        "POST",
+        "/studio/profile",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=see_other("/studio/profile?notice=saved")),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/testimonials",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    # The matrix course has no testimonials yet.
+    Row(
+        "POST",
+        "/studio/courses/{slug}/testimonials/{position}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
     Row("POST", "/studio/import", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("GET", "/studio/courses/{slug}", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("POST", "/studio/courses/{slug}", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
@@ -1169,8 +1198,20 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "question_id": lambda _scene: "999999",
     "item_id": lambda _scene: "999999",
     "instructor_id": lambda _scene: CONTENT_IDS["instructor_id"],
+    "code": lambda scene: CERTIFICATE_CODES[scene.other],
+    # The first testimonial of the matrix course (which has none).
+    "position": lambda _scene: "1",
 }
-OBJECT_PARAMETERS = {"session_id", "checkout_id", "entry_id", "subscription_id", "number"}
+OBJECT_PARAMETERS = {
+    "session_id",
+    "checkout_id",
+    "entry_id",
+    "subscription_id",
+    "number",
+    "code",
+}
+# Alice's and bob's certificates' codes, by persona; set by `furnish`.
+CERTIFICATE_CODES: dict[Persona, str] = {}
 # Alice's and bob's journal entries, by persona; set by `furnish`.
 JOURNAL_IDS: dict[Persona, str] = {}
 JOURNAL_TEXT = "Alleen voor mij"
@@ -1254,6 +1295,57 @@ def people(session: Session) -> People:
     return People(session)
 
 
+def furnish_her_data(session: Session, people: People, row: Row) -> None:
+    """Alice's and bob's own records that the row's path names: invoices, journal entries,
+    certificates and push devices (the others' ids fill the path)."""
+    if row.path.startswith(INVOICE_PATHS):
+        for learner in SIGNED_IN:
+            session.add(
+                Invoice(
+                    number=invoice_number_of(learner),
+                    kind="invoice",
+                    user_id=people[learner].user.id,
+                    description="Matrixcursus",
+                    total_cents=4900,
+                    net_cents=4050,
+                    vat_cents=850,
+                )
+            )
+        session.flush()
+    if row.path.startswith(JOURNAL_PATHS):
+        for learner in LEARNERS:
+            entry = JournalEntry(
+                user_id=id_of(people[learner].user), day=date(2026, 11, 19), text=JOURNAL_TEXT
+            )
+            session.add(entry)
+            session.flush()
+            JOURNAL_IDS[learner] = str(entry.id)
+    if "{code}" in row.path:
+        for learner in LEARNERS:
+            certificate = Certificate(
+                code=secrets.token_hex(16),
+                user_id=id_of(people[learner].user),
+                name=NAMES[learner],
+                course_title="Matrixcursus",
+                instructor_name=NAMES[Persona.instructor],
+                minutes=60,
+            )
+            session.add(certificate)
+            session.flush()
+            CERTIFICATE_CODES[learner] = certificate.code
+    if "{subscription_id}" in row.path:
+        for learner in LEARNERS:
+            device = PushSubscription(
+                user_id=id_of(people[learner].user),
+                endpoint=f"https://push.example.net/{learner.value}",
+                p256dh="B" + "A" * 86,
+                auth="A" * 22,
+            )
+            session.add(device)
+            session.flush()
+            PUSH_IDS[learner] = str(device.id)
+
+
 @pytest.fixture
 def furnish(session: Session, people: People, settings: Settings) -> Callable[[Row], None]:
     """Make the instructor's course and a media file, for the catalog rows only."""
@@ -1261,39 +1353,7 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
     def furnish_for(row: Row) -> None:
         if "{instructor_id}" in row.path:
             CONTENT_IDS["instructor_id"] = str(people[Persona.instructor].user.id)
-        if row.path.startswith(INVOICE_PATHS):
-            for learner in SIGNED_IN:
-                session.add(
-                    Invoice(
-                        number=invoice_number_of(learner),
-                        kind="invoice",
-                        user_id=people[learner].user.id,
-                        description="Matrixcursus",
-                        total_cents=4900,
-                        net_cents=4050,
-                        vat_cents=850,
-                    )
-                )
-            session.flush()
-        if row.path.startswith(JOURNAL_PATHS):
-            for learner in LEARNERS:
-                entry = JournalEntry(
-                    user_id=id_of(people[learner].user), day=date(2026, 11, 19), text=JOURNAL_TEXT
-                )
-                session.add(entry)
-                session.flush()
-                JOURNAL_IDS[learner] = str(entry.id)
-        if "{subscription_id}" in row.path:
-            for learner in LEARNERS:
-                device = PushSubscription(
-                    user_id=id_of(people[learner].user),
-                    endpoint=f"https://push.example.net/{learner.value}",
-                    p256dh="B" + "A" * 86,
-                    auth="A" * 22,
-                )
-                session.add(device)
-                session.flush()
-                PUSH_IDS[learner] = str(device.id)
+        furnish_her_data(session, people, row)
         if not row.path.startswith(CATALOG_PATHS + PURCHASE_PATHS + STUDIO_PATHS + SELF_TEST_PATHS):
             return
         owner = people[Persona.instructor].user

@@ -3,6 +3,7 @@
 import hashlib
 import re
 from collections.abc import Mapping
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ def _environment() -> Environment:
     env.globals.update(
         static_url=static_url, player_config_json=player.player_config, colours=colours
     )
+    # A day kept as ISO text (in JSON), back to a date for format_day.
+    env.filters["iso_day"] = date.fromisoformat
     return env
 
 
@@ -73,6 +76,9 @@ locale_of = middleware.locale_of
 def _practice_identity(request: Request) -> Identity | None:
     cache: IdentityCache | None = getattr(request.app.state, "practice_identity", None)
     return cache.current() if cache is not None else None
+
+
+practice_identity_of = _practice_identity
 
 
 def render(

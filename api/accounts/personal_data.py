@@ -18,7 +18,9 @@ from api.accounts import service as accounts_service
 from api.accounts import sessions
 from api.accounts.models import User
 from api.attention import service as attention_service
+from api.catalog import profile as instructor_profile
 from api.catalog.models import Course
+from api.certificates import service as certificates_service
 from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
@@ -100,6 +102,18 @@ HOLDINGS: tuple[Holding, ...] = (
         ("lesson_progress.user_id",),
         progress_export.export_progress,
         progress_export.erase_progress,
+    ),
+    Holding(
+        "certificates",
+        ("certificate.user_id",),
+        certificates_service.export,
+        certificates_service.erase,
+    ),
+    Holding(
+        "instructor_profile",
+        ("instructor_profile.user_id",),
+        instructor_profile.export,
+        instructor_profile.erase,
     ),
     Holding(
         "practice",

@@ -77,9 +77,18 @@ class Course(SQLModel, table=True):
     status: str = Field(default=CourseStatus.draft.value, max_length=20)
     schedule: str = Field(default=Schedule.all_at_once.value, max_length=20)
     cover_image: str | None = Field(default=None, max_length=300)
+    # The words that describe the cover to someone who cannot see it (None: none yet).
+    cover_alt: str | None = Field(default=None, max_length=300)
     # Short lists shown on the course page; kept with the course as JSON.
     outcomes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     faq: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Words of earlier participants the instructor adds: {name, text, permission_on}, where
+    # permission_on is the day (ISO) she noted the participant's permission to show them. None
+    # until the first (a NOT NULL JSON column would need a server default, which PostgreSQL
+    # cannot compare).
+    testimonials: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     instructor_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("user_account.id", ondelete="RESTRICT"), nullable=False
@@ -213,3 +222,22 @@ class Step(SQLModel, table=True):
         _between("cycles", CYCLES),
         Index("ix_lesson_step_lesson_id_position", "lesson_id", "position"),
     )
+
+
+class InstructorProfile(SQLModel, table=True):
+    """What a course page shows about its instructor: photo, biography and credentials."""
+
+    __tablename__ = "instructor_profile"
+
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    # A file in MEDIA_DIR, shown to everyone on her course pages, and the words for it.
+    photo: str | None = Field(default=None, max_length=300)
+    photo_alt: str = Field(default="", max_length=300)
+    bio: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # E.g. her BIG or registration number, shown as plain text.
+    credentials: str = Field(default="", max_length=300)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())

@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.catalog import schedule
 from api.catalog.content import content_of, modules_and_lessons
-from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step
+from api.catalog.models import (
+    Course,
+    CourseStatus,
+    InstructorProfile,
+    Lesson,
+    Module,
+    Schedule,
+    Step,
+)
 from api.catalog.packages.schema import SLUG
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
@@ -43,6 +51,8 @@ class CourseOutline:
     enrolment: Enrolment | None = None
     # The moment the outline was read for: drip modules open relative to it.
     now: datetime = field(default_factory=utcnow)
+    # What the course page shows about the instructor (read with the course, when it is).
+    profile: InstructorProfile | None = None
 
     @property
     def enrolled(self) -> bool:
@@ -96,8 +106,10 @@ class LessonLocked(AppError):
     ) -> None:
         if opens_at is not None:
             message = _("This lesson opens on %(day)s.", day=format_day(opens_at))
+        elif outline is not None and not outline.course.is_free:
+            message = _("Buy the course to open this lesson.")
         else:
-            message = _("This lesson opens when you are enrolled in the course.")
+            message = _("Enrol in the course to open this lesson.")
         super().__init__(message)
         # The page that explains the lock links back to the course and its free lesson.
         self.outline = outline
@@ -156,11 +168,13 @@ def list_published(session: Session) -> list[tuple[Course, User]]:
     return list(session.exec(_PUBLISHED).all())
 
 
-# A course with its instructor and the viewer's enrolment (an outer join), so a signed-in
-# visitor costs no extra round trip. Built once: pages run it on every request.
+# A course with its instructor, her profile and the viewer's enrolment (outer joins), so a
+# signed-in visitor and the profile cost no extra round trip. Built once: pages run it on every
+# request.
 _COURSE_FOR_VIEWER = (
-    select(Course, User, Enrolment)
+    select(Course, User, Enrolment, InstructorProfile)
     .join(User, col(User.id) == Course.instructor_id)
+    .outerjoin(InstructorProfile, col(InstructorProfile.user_id) == Course.instructor_id)
     .outerjoin(
         Enrolment,
         and_(
@@ -185,13 +199,14 @@ def outline(
     ).first()
     if row is None or not can_see(viewer, row[0], row[2]):
         raise NotFound(_("We could not find this course."))
-    course, instructor, enrolment = row
+    course, instructor, enrolment, profile = row
     return CourseOutline(
         course=course,
         instructor=instructor,
         modules=_cached_modules(session, [course])[course.id],
         enrolment=enrolment,
         now=now or utcnow(),
+        profile=profile,
     )
 
 

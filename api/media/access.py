@@ -2,7 +2,8 @@
 
 A video, and a step's picture or loop, is served to whoever may open a lesson that shows it in
 one of its owning courses, as paid lessons are; a cover image to whoever may see one of its
-owning courses that uses it as cover (everyone, once it is published). A course that names a
+owning courses that uses it as cover (everyone, once it is published); an instructor's photo to
+everyone. A course that names a
 file it does not own grants nothing, and a file that no course owns is not served at all.
 """
 
@@ -13,6 +14,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
+from api.catalog import profile as instructor_profile
 from api.catalog import service as catalog
 from api.catalog.models import Course, CourseStatus, Lesson, Step, VideoProvider
 from api.errors import Forbidden, LoginRequired, NotFound
@@ -34,6 +36,9 @@ def ensure_may_fetch(session: Session, *, name: str, viewer: Viewer, now: dateti
         try:
             return _ensure_may_see_cover(session, name=name, viewer=viewer, now=now)
         except NotFound:
+            # An instructor's photo is on her public course pages: everyone may see it.
+            if instructor_profile.uses_photo(session, name=name):
+                return True
             # Not a cover she may see: perhaps the picture of a step in a lesson she may open.
             ensure_may_watch(session, name=name, viewer=viewer(), now=now)
             return False

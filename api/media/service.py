@@ -5,10 +5,11 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.accounts.models import User
-from api.catalog.models import Course, Lesson, Step, StepKind, VideoProvider
+from api.catalog import profile as instructor_profile
+from api.catalog.models import Course, InstructorProfile, Lesson, Step, StepKind, VideoProvider
 from api.catalog.packages import ImportResult, archive
 from api.errors import NotFound
 from api.i18n import gettext as _
@@ -26,8 +27,24 @@ from api.studio.courses import clean_line
 MAX_ALT = 300
 
 
-def set_cover(session: Session, *, course: Course, source: BinaryIO | None, media_dir: Path) -> str:
-    """Store an uploaded image as the course's cover; its file name, or UploadRefused."""
+def set_cover(
+    session: Session,
+    *,
+    course: Course,
+    source: BinaryIO | None,
+    media_dir: Path,
+    alt: str | None = None,
+    keep_image: bool = False,
+) -> str:
+    """Store an uploaded image as the course's cover, and the words that describe it (`alt`,
+    when given); with `keep_image` only the words. Its file name, or UploadRefused."""
+    if alt is not None:
+        course.cover_alt = clean_line(alt)[:MAX_ALT]
+    if keep_image and course.cover_image:
+        session.add(course)
+        session.flush()
+        studio_courses.touch(session, course=course)
+        return course.cover_image
     data = files.read_limited(source, images.MAX_BYTES) if source is not None else b""
     if not data:
         raise UploadRefused(_("Choose an image to upload first."))
@@ -42,6 +59,47 @@ def set_cover(session: Session, *, course: Course, source: BinaryIO | None, medi
     studio_courses.touch(session, course=course)
     _replaced(session, media_dir, old=old, new=name)
     return name
+
+
+def save_profile(
+    session: Session,
+    *,
+    user: User,
+    source: BinaryIO | None,
+    media_dir: Path,
+    bio: str,
+    credentials: str,
+    photo_alt: str,
+) -> InstructorProfile:
+    """Save her profile and, when she chose one, a new photo (owned by each of her courses, so
+    her packages carry it); UploadRefused for a file that is no photo."""
+    data = files.read_limited(source, images.MAX_BYTES) if source is not None else b""
+    found = instructor_profile.of(session, user_id=id_of(user))
+    old = found.photo if found else None
+    # Checked before the photo is stored, so a refused form leaves no file behind.
+    instructor_profile.check(
+        bio=bio, credentials=credentials, photo_alt=photo_alt, has_photo=bool(data or old)
+    )
+    name = None
+    if data:
+        encoded = images.reencode(data)
+        name = files.new_name(encoded.extension)
+        files.write_bytes(media_dir, name, encoded.data)
+        for course_id in session.exec(select(Course.id).where(Course.instructor_id == user.id)):
+            if course_id is not None:
+                owners.record(session, name=name, course_id=course_id, kind=MediaKind.image)
+    saved = instructor_profile.save(
+        session,
+        user_id=id_of(user),
+        bio=bio,
+        credentials=credentials,
+        photo_alt=photo_alt,
+        photo=name,
+        replace_photo=name is not None,
+    )
+    if name is not None:
+        _replaced(session, media_dir, old=old, new=name)
+    return saved
 
 
 def set_lesson_video(

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from api.catalog.models import Course, Lesson, Step, VideoProvider
+from api.catalog.models import Course, InstructorProfile, Lesson, Step, VideoProvider
 from api.media import files, owners
 
 
@@ -27,7 +27,8 @@ def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
 
 
 def in_use(session: Session, name: str) -> bool:
-    """Whether any course's cover, lesson's video or step's picture is the file `name`."""
+    """Whether any course's cover, lesson's video, step's picture or instructor's photo is the
+    file `name`."""
     covers = select(func.count()).select_from(Course).where(Course.cover_image == name)
     lessons = (
         select(func.count())
@@ -35,4 +36,7 @@ def in_use(session: Session, name: str) -> bool:
         .where(Lesson.video_provider == VideoProvider.file, Lesson.video_ref == name)
     )
     steps = select(func.count()).select_from(Step).where(Step.media_file == name)
-    return any(session.exec(query).one() for query in (covers, lessons, steps))
+    photos = (
+        select(func.count()).select_from(InstructorProfile).where(InstructorProfile.photo == name)
+    )
+    return any(session.exec(query).one() for query in (covers, lessons, steps, photos))

@@ -135,7 +135,7 @@ def test_a_locked_lesson_is_a_json_403(client: TestClient, session: Session) -> 
     assert response.status_code == 403
     assert response.json() == {
         "error": "lesson_locked",
-        "detail": "This lesson opens when you are enrolled in the course.",
+        "detail": "Buy the course to open this lesson.",
     }
 
 

@@ -348,7 +348,7 @@ def test_a_locked_lesson_explains_itself_and_leads_back(
 
     assert response.status_code == 403
     main = main_of(response.text)
-    assert "This lesson opens when you are enrolled in the course." in main
+    assert "Buy the course to open this lesson." in main
     assert "Les 1.2" in main
     assert f'href="/courses/{course.slug}">Back to the course</a>' in main
     assert f'href="/courses/{course.slug}/lessons/les-1-1">Try the free lesson</a>' in main

@@ -414,8 +414,9 @@ def test_a_learner_who_is_not_enrolled_is_pointed_to_the_enrol_area(
 
     assert response.status_code == 403
     main = main_of(response.text)
-    assert "This lesson opens when you are enrolled in the course." in main
-    assert f'href="/courses/{course.slug}#enrol">How to enrol</a>' in main
+    assert "Buy the course to open this lesson." in main
+    # The way in is on the lock page itself.
+    assert f'action="/courses/{course.slug}/checkout"' in main
     assert "opens soon" not in main
     assert 'id="enrol"' in get(client, f"/courses/{course.slug}")
 

@@ -138,6 +138,7 @@ def owners_course(session: Session) -> tuple[Course, dict[str, str]]:
         "questionnaire_id": str(questionnaire.id),
         "check_in_id": str(check_in.id),
         "index": "0",
+        "position": "1",  # the first testimonial
         "thread_id": str(thread.id),
         "question_id": str(question.id),
     }

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlmodel import Session
 
@@ -17,7 +18,7 @@ from api.accounts.access import CurrentUser, RequireUser, visitor_of
 from api.accounts.models import User
 from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
-from api.catalog.models import CourseStatus, Lesson, Step, StepKind, VideoProvider
+from api.catalog.models import Course, CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
 from api.consent import service as consent_service
 from api.db import SessionDep, request_session
@@ -33,7 +34,7 @@ from api.questionnaires import selftest
 from api.terms.waiver import WAIVER_TEXT
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
-from web.templating import locale_of, render, templates
+from web.templating import locale_of, practice_identity_of, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,12 +97,14 @@ def lesson_url(slug: str, lesson: Lesson) -> str:
 
 
 def locked_page(request: Request, locked: service.LessonLocked) -> HTMLResponse:
-    """The friendly 403 page: when a drip lesson opens, or where to enrol."""
+    """The friendly 403 page: when a drip lesson opens, or how to buy the course to open it."""
     context = {
         "outline": locked.outline,
+        "course": locked.outline.course if locked.outline else None,
         "lesson": locked.lesson,
         "message": locked.message,
         "opens_at": locked.opens_at,
+        **buy_form_context(request, locked.outline.course if locked.outline else None),
     }
     return render(request, "catalog/locked.html", context, status_code=403)
 
@@ -113,6 +116,71 @@ def _progress_of(
     if user is None or user.id is None or not outline.enrolled:
         return None
     return progress_service.read(session, outline=outline, user_id=user.id)
+
+
+# Shared when a course has no cover yet: the app's own icon.
+FALLBACK_SHARE_IMAGE = "/static/img/app/icon-512.png"
+
+
+def share_context(request: Request, outline: service.CourseOutline) -> dict[str, Any]:
+    """Open Graph values and schema.org `Course` data (as HTML-safe JSON) for the course page."""
+    course = outline.course
+    base = settings_of(request).base_url.rstrip("/")
+    url = f"{base}/courses/{course.slug}"
+    image = f"/media/{course.cover_image}" if course.cover_image else FALLBACK_SHARE_IMAGE
+    description = course.subtitle or course.title
+    identity = practice_identity_of(request)
+    provider = identity.trading_name if identity is not None and identity.trading_name else "Kern"
+    price = f"{course.price_cents // 100}.{course.price_cents % 100:02d}"
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Course",
+        "name": course.title,
+        "description": description,
+        "url": url,
+        "inLanguage": course.language,
+        "image": base + image,
+        "provider": {"@type": "Organization", "name": provider, "url": base},
+        "offers": {
+            "@type": "Offer",
+            "category": "Free" if course.is_free else "Paid",
+            "price": price,
+            "priceCurrency": "EUR",
+            "priceSpecification": {
+                "@type": "PriceSpecification",
+                "price": price,
+                "priceCurrency": "EUR",
+                "valueAddedTaxIncluded": True,
+            },
+            "url": url,
+        },
+    }
+    return {
+        "share": {
+            "title": course.title,
+            "description": description,
+            "image": base + image,
+            "image_alt": (course.cover_alt or "") if course.cover_image else "",
+            "url": url,
+        },
+        # htmlsafe_json_dumps writes <, >, & and ' as \u escapes: no text can end the script.
+        "course_json_ld": htmlsafe_json_dumps(data),
+    }
+
+
+def buy_form_context(request: Request, course: Course | None) -> dict[str, Any]:
+    """What the buy form (catalog/enrol.html) needs wherever it is shown: on the course page,
+    at the end of a free lesson and on a locked lesson."""
+    return {
+        "can_buy": settings_of(request).payments_available,
+        "plan": plans.offer(course) if course is not None else None,
+        "waiver_text": WAIVER_TEXT,
+    }
+
+
+def buy_context(user: User | None, outline: service.CourseOutline) -> bool:
+    """Whether the page offers this visitor the course: not enrolled, and not its instructor."""
+    return not outline.enrolled and not service.can_preview(user, outline.course)
 
 
 @router.get("/courses", response_class=HTMLResponse)
@@ -155,9 +223,9 @@ def course_page(
         "progress": _progress_of(session, user, outline),
         "completed_text": completed_text,
         "markdown": render_markdown,
-        "can_buy": settings_of(request).payments_available,
-        "plan": plans.offer(outline.course),
-        "waiver_text": WAIVER_TEXT,
+        **buy_form_context(request, outline.course),
+        "offer": buy_context(user, outline),
+        **share_context(request, outline),
         **extra,
     }
     return render(request, "catalog/course.html", context)
@@ -310,6 +378,9 @@ def _lesson_response(
         ),
         # Read from her account row, which the session lookup brought: no statement.
         "ask_consent": user is not None and not consent_service.has_health_consent(user),
+        # A free preview ends with the offer for whoever has not got the course yet.
+        "offer": view.lesson.free_preview and buy_context(user, view.outline),
+        **buy_form_context(request, view.outline.course),
         # Public questions and answers her instructor made of conversations (one statement).
         "lesson_questions": public_questions.of_lesson(session, lesson_id=id_of(view.lesson)),
         **(ask_form_context(user) if progress is not None and user is not None else {}),

@@ -8,8 +8,9 @@ import yaml
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from api.catalog import profile as instructor_profile
 from api.catalog import service as catalog
-from api.catalog.models import Course, Lesson, Step, VideoProvider
+from api.catalog.models import Course, InstructorProfile, Lesson, Step, VideoProvider
 from api.catalog.packages.load import COURSE_FILE, LESSONS_DIR, MEDIA_DIR, QUESTIONNAIRES_DIR
 from api.catalog.packages.schema import (
     DEFAULT_INACTIVE_DAYS,
@@ -70,13 +71,20 @@ def export_course(
 
 
 def _copy_media(session: Session, slug: str, media_dir: Path, target: Path) -> None:
-    """Copy the files the course owns and names; a file it names but does not own stays out."""
-    owned = session.exec(
-        select(MediaFile.name)
-        .join(Course, col(Course.id) == MediaFile.course_id)
-        .where(Course.slug == slug)
-    ).all()
-    for name in sorted(set(owned) & _named(session, slug)):
+    """Copy the files the course owns and names, and its instructor's photo (hers, whichever
+    courses own it); a file it names but does not own stays out."""
+    owned = set(
+        session.exec(
+            select(MediaFile.name)
+            .join(Course, col(Course.id) == MediaFile.course_id)
+            .where(Course.slug == slug)
+        ).all()
+    )
+    course = session.exec(select(Course).where(Course.slug == slug)).one()
+    profile = instructor_profile.of(session, user_id=course.instructor_id)
+    if profile is not None and profile.photo:
+        owned.add(profile.photo)
+    for name in sorted(owned & _named(session, slug)):
         source = media_dir / name
         if source.is_file() and not source.is_symlink():
             target.mkdir(exist_ok=True)
@@ -96,7 +104,9 @@ def _named(session: Session, slug: str) -> set[str]:
         .join(Lesson, col(Lesson.id) == Step.lesson_id)
         .where(Lesson.course_id == course.id)
     ).all()
-    return {name for name in [course.cover_image, *videos, *pictures] if name}
+    profile = instructor_profile.of(session, user_id=course.instructor_id)
+    photo = profile.photo if profile else None
+    return {name for name in [course.cover_image, photo, *videos, *pictures] if name}
 
 
 def package_files(session: Session, *, slug: str) -> dict[str, str]:
@@ -124,6 +134,11 @@ def render_package(package: CoursePackage) -> dict[str, str]:
     # Left out at its default, as a package written by hand leaves it out.
     if course["inactive_after_days"] == DEFAULT_INACTIVE_DAYS:
         del course["inactive_after_days"]
+    for empty in ("cover_alt", "testimonials"):
+        if not course[empty]:
+            del course[empty]
+    if "instructor" in course:
+        course["instructor"] = {key: v for key, v in course["instructor"].items() if v}
     files = {COURSE_FILE: to_yaml(course)}
     for lesson in package.lessons.values():
         files[f"{LESSONS_DIR}/{lesson.file_name}"] = render_lesson(lesson)
@@ -195,7 +210,12 @@ def _package(session: Session, course: Course) -> CoursePackage:
             }
         )
     return CoursePackage(
-        course=_manifest(course, manifest_modules, check_ins),
+        course=_manifest(
+            course,
+            manifest_modules,
+            check_ins,
+            instructor_profile.of(session, user_id=course.instructor_id),
+        ),
         lessons=files,
         questionnaires=questionnaires,
     )
@@ -242,8 +262,19 @@ def _questionnaires(
 
 
 def _manifest(
-    course: Course, modules: list[dict[str, Any]], check_ins: list[dict[str, Any]]
+    course: Course,
+    modules: list[dict[str, Any]],
+    check_ins: list[dict[str, Any]],
+    profile: InstructorProfile | None = None,
 ) -> CourseManifest:
+    instructor = None
+    if profile is not None:
+        instructor = {
+            "photo": profile.photo,
+            "photo_alt": profile.photo_alt,
+            "bio": profile.bio,
+            "credentials": profile.credentials,
+        }
     return CourseManifest.model_validate(
         {
             "slug": course.slug,
@@ -266,6 +297,9 @@ def _manifest(
                 if course.plan_instalments and not course.is_free
                 else None
             ),
+            "cover_alt": course.cover_alt or "",
+            "testimonials": course.testimonials or [],
+            "instructor": instructor,
             "modules": modules,
             "check_ins": check_ins,
         }

@@ -246,6 +246,8 @@ def load_package(path: Path) -> CoursePackage:
         raise PackageError(reader.problems)
     if course.cover_image:
         lines[(COURSE_FILE, "cover_image")] = doc.line(("cover_image",))
+    if course.instructor is not None and course.instructor.photo:
+        lines[(COURSE_FILE, "instructor.photo")] = doc.line(("instructor", "photo"))
     package = CoursePackage(
         course=course, lessons=lessons, lines=lines, questionnaires=questionnaires
     )

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -161,6 +162,41 @@ class FaqEntry(_Strict):
     answer: RequiredMarkdown
 
 
+OneLine = Annotated[
+    str, StringConstraints(max_length=300, strip_whitespace=True), AfterValidator(_check_one_line)
+]
+
+
+class Testimonial(_Strict):
+    """Words of an earlier participant, shown with her first name on the course page."""
+
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=60, strip_whitespace=True),
+        AfterValidator(_check_one_line),
+    ]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=600, strip_whitespace=True)]
+    # The day the instructor noted the participant's permission to show them.
+    permission_on: date
+
+
+class InstructorManifest(_Strict):
+    """The profile of the course's instructor, as her course pages show it."""
+
+    photo: MediaFile | None = None
+    photo_alt: OneLine = ""
+    bio: Annotated[str, StringConstraints(max_length=5000, strip_whitespace=True)] = ""
+    credentials: OneLine = ""
+
+    @model_validator(mode="after")
+    def _photo_is_described(self) -> "InstructorManifest":
+        if self.photo and not self.photo_alt:
+            raise PydanticCustomError(
+                "photo_alt", _("a photo needs `photo_alt`: what it shows, in a few words")
+            )
+        return self
+
+
 class ModuleManifest(_Strict):
     title: Title
     summary: Markdown = ""
@@ -208,9 +244,12 @@ class CourseManifest(_Strict):
     status: CourseStatus
     schedule: Schedule
     cover_image: MediaFile | None = None
+    cover_alt: OneLine = ""
     description: Markdown = ""
     outcomes: list[Sentence] = Field(default_factory=list)
     faq: list[FaqEntry] = Field(default_factory=list)
+    testimonials: list[Testimonial] = Field(default_factory=list, max_length=20)
+    instructor: InstructorManifest | None = None
     inactive_after_days: InactiveDays = DEFAULT_INACTIVE_DAYS
     payment_plan: PaymentPlanManifest | None = None
     modules: list[ModuleManifest]
@@ -404,6 +443,9 @@ class CoursePackage:
         refs = []
         if self.course.cover_image:
             refs.append(MediaRef(self.course.cover_image, False, COURSE_FILE, "cover_image"))
+        instructor = self.course.instructor
+        if instructor is not None and instructor.photo:
+            refs.append(MediaRef(instructor.photo, False, COURSE_FILE, "instructor.photo"))
         for name, lesson in sorted(self.lessons.items()):
             video = lesson.meta.video
             if video is not None and video.provider == VideoProvider.file:
@@ -423,7 +465,11 @@ class CoursePackage:
         cover = self.course.cover_image
         if cover is not None:
             cover = names.get(cover, cover)
-        course = self.course.model_copy(update={"cover_image": cover})
+        instructor = self.course.instructor
+        if instructor is not None and instructor.photo:
+            photo = names.get(instructor.photo, instructor.photo)
+            instructor = instructor.model_copy(update={"photo": photo})
+        course = self.course.model_copy(update={"cover_image": cover, "instructor": instructor})
         lessons = {name: _renamed(lesson, names) for name, lesson in self.lessons.items()}
         return replace(self, course=course, lessons=lessons)
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
+from api.catalog import profile as instructor_profile
 from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
 from api.catalog.packages import media
 from api.catalog.packages.load import PackageError
@@ -94,6 +95,18 @@ def import_package(
     changed |= _sync_content(session, course, package, progress or (lambda _title: None))
     changed |= sync_questionnaires(session, course, package, current=current)
     media.record_owners(session, package, course_id=_id(course))
+    if package.course.instructor is not None:
+        # The package carries its instructor's profile; the importing instructor's becomes it.
+        profile = package.course.instructor
+        instructor_profile.save(
+            session,
+            user_id=_id(instructor),
+            bio=profile.bio,
+            credentials=profile.credentials,
+            photo_alt=profile.photo_alt,
+            photo=profile.photo,
+            replace_photo=True,
+        )
     if changed and not created:
         _stamp(course, created=False)
     session.flush()
@@ -236,6 +249,12 @@ def _course_values(course: CourseManifest) -> dict[str, Any]:
         "plan_instalment_cents": (
             course.payment_plan.instalment_cents if course.payment_plan else None
         ),
+        "cover_alt": course.cover_alt or None,
+        "testimonials": [
+            {"name": item.name, "text": item.text, "permission_on": item.permission_on.isoformat()}
+            for item in course.testimonials
+        ]
+        or None,
     }
 
 

@@ -13,7 +13,9 @@ from web.pages.studio import (
     lessons,
     packages,
     practice,
+    profile,
     questionnaires,
+    testimonials,
     uploads,
 )
 
@@ -27,6 +29,8 @@ router.include_router(uploads.router)
 router.include_router(packages.router)
 router.include_router(practice.router)
 router.include_router(discounts.router)
+router.include_router(profile.router)
+router.include_router(testimonials.router)
 router.include_router(questionnaires.router)
 router.include_router(inbox.router)
 router.include_router(intake.router)

@@ -48,6 +48,8 @@ NOTICES = frozenset(
         "questionnaire-deleted",
         "check-in-added",
         "check-in-deleted",
+        "testimonial-added",
+        "testimonial-deleted",
     }
 )
 # The id of a move button to give focus back to after moving a module ("module-12-up").

@@ -19,15 +19,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 
 from api.accounts.access import RequireInstructor, visitor_of
+from api.catalog import profile as instructor_profile
 from api.config import Settings
 from api.db import SessionDep
+from api.errors import FormError
 from api.i18n import gettext as _
-from api.kit.ids import PathId
+from api.kit.ids import PathId, id_of
 from api.media import images, pictures
 from api.media import service as media
 from api.media.files import MB, UploadRefused, too_large
 from api.studio.access import owned_course
 from web.pages.common import settings_of
+from web.pages.studio.profile import profile_page
 from web.templating import render
 
 SizeLimit = Callable[[Settings], int]
@@ -99,6 +102,8 @@ def back_link(request: Request) -> tuple[str, str]:
         return f"/studio/courses/{slug}/lessons/{lesson_id}", _("Back to the lesson")
     if slug:
         return f"/studio/courses/{slug}", _("Back to the course")
+    if request.url.path == "/studio/profile":
+        return "/studio/profile", _("Back to your profile")
     return "/studio/import", _("Back to importing")
 
 
@@ -143,19 +148,61 @@ def save_cover(
     user: RequireInstructor,
     slug: str,
     image: Upload = None,
+    alt: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Store the uploaded image as the course's cover (its file name is never used)."""
+    """Store the uploaded image as the course's cover (its file name is never used) and the
+    words that describe it; without a new image, only the words change."""
     course = owned_course(session, viewer=user, slug=slug)
     try:
+        keep = course.cover_image is not None and (image is None or not image.filename)
         media.set_cover(
             session,
             course=course,
-            source=image.file if image else None,
+            source=None if keep or image is None else image.file,
             media_dir=settings_of(request).media_dir,
+            alt=alt,
+            keep_image=keep,
         )
     except UploadRefused as exc:
         return refused(request, exc)
     return RedirectResponse(f"/studio/courses/{course.slug}?notice=cover-saved", status_code=303)
+
+
+@router.post(
+    "/studio/profile",
+    response_class=HTMLResponse,
+    form_limits={"max_files": 1, "max_fields": 6, "max_part_size": 24 * 1024},
+)
+@upload_limit(lambda _settings: images.MAX_BYTES)
+def save_profile(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    photo: Upload = None,
+    photo_alt: Annotated[str, Form()] = "",
+    credentials: Annotated[str, Form()] = "",
+    bio: Annotated[str, Form()] = "",
+) -> Response:
+    """Save her profile, and her new photo when she chose one."""
+    has_file = photo is not None and bool(photo.filename)
+    try:
+        media.save_profile(
+            session,
+            user=user,
+            source=photo.file if photo is not None and has_file else None,
+            media_dir=settings_of(request).media_dir,
+            bio=bio,
+            credentials=credentials,
+            photo_alt=photo_alt,
+        )
+    except UploadRefused as exc:
+        return refused(request, exc)
+    except FormError as exc:
+        found = instructor_profile.of(session, user_id=id_of(user))
+        values = {"photo_alt": photo_alt, "credentials": credentials, "bio": bio}
+        photo_name = found.photo if found else None
+        return profile_page(request, photo_name, values, exc.fields, status_code=exc.status_code)
+    return RedirectResponse("/studio/profile?notice=saved", status_code=303)
 
 
 @router.post(
