@@ -1,6 +1,5 @@
 """Importing a package: create or update the course by slug, in the caller's transaction."""
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -296,12 +295,10 @@ def test_import_uses_the_same_few_statements_whatever_the_size(
         files = _large_package(weeks, 5)
         files.course["slug"] = f"programma-{weeks}-weken"
         package = load_package(files.write(tmp_path))
+        # The same statements for twice the size (how long it takes is for bench/, not here).
         with _count_statements(connection) as statements:
-            started = time.perf_counter()
             import_package(session, package, instructor=inge)
-            elapsed = time.perf_counter() - started
         counts.append(len(statements))
-        assert elapsed < 1.0, f"{weeks} weeks took {elapsed:.2f} s"
         with _count_statements(connection) as statements:
             assert not import_package(session, package, instructor=inge).changed
         # Course, modules, lessons, steps and questionnaires: read, nothing written.
