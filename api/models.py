@@ -3,6 +3,7 @@
 from api.accounts.models import AccountRequest, AccountToken, AuthSession, RecoveryCode, User
 from api.attention.models import AttentionHandled
 from api.catalog.models import Course, Lesson, Module, Step
+from api.cohorts.models import Cohort, CohortSeat
 from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
@@ -26,6 +27,8 @@ __all__ = [
     "AttentionHandled",
     "AuthSession",
     "CheckIn",
+    "Cohort",
+    "CohortSeat",
     "Consent",
     "Course",
     "DiscountCode",

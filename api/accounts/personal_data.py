@@ -19,6 +19,7 @@ from api.accounts import sessions
 from api.accounts.models import User
 from api.attention import service as attention_service
 from api.catalog.models import Course
+from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
@@ -85,6 +86,7 @@ HOLDINGS: tuple[Holding, ...] = (
         payments_service.export_orders,
         payments_service.erase_orders,
     ),
+    Holding("cohort_places", ("cohort_seat.user_id",), cohort_service.export, cohort_service.erase),
     Holding("payment_plans", ("payment_plan.user_id",), plans.export, plans.erase),
     Holding(
         "progress",

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.catalog import schedule
 from api.catalog.content import content_of, modules_and_lessons
-from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step
+from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
 from api.catalog.packages.schema import SLUG
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
@@ -71,10 +71,11 @@ class CourseOutline:
         return {lesson.id: part.module for part in self.modules for lesson in part.lessons}
 
     def opens_at(self, module: Module) -> datetime | None:
-        """When a drip module opens for the viewer's enrolment; None without drip or enrolment."""
-        if self.course.schedule != Schedule.drip or self.enrolment is None:
+        """When a module opens for the viewer's enrolment (drip, or her cohort's start); None when
+        nothing holds it back or she has no enrolment."""
+        if self.enrolment is None:
             return None
-        return schedule.opens_at(self.enrolment.enrolled_at, module.unlock_after_days)
+        return schedule.module_opens_at(self.course, self.enrolment, module)
 
     def is_open(self, module: Module) -> bool:
         """Whether the module's drip date (if any) has come for the viewer."""

@@ -19,6 +19,7 @@ from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
+from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
 from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
@@ -156,6 +157,7 @@ def course_page(
         "markdown": render_markdown,
         "can_buy": settings_of(request).payments_available,
         "plan": plans.offer(outline.course),
+        "cohorts": cohort_service.offer(session, course=outline.course, now=now),
         **extra,
     }
     return render(request, "catalog/course.html", context)

@@ -9,6 +9,7 @@ from pydantic import Field
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
 from api.clock import Now
+from api.cohorts import seats as cohort_seats
 from api.db import SessionDep, in_transaction
 from api.errors import FormError
 from api.payments import checkout, discounts, fulfilment, plans, service, stripe_client
@@ -26,6 +27,7 @@ class CheckoutForm(Form):
 
     pay: str = "once"  # once | plan
     code: str = Field(default="", max_length=100)
+    cohort: int | None = None  # the group she joins, in a course that runs in cohorts
 
 
 @router.post("/courses/{slug}/checkout")
@@ -42,6 +44,9 @@ def start_checkout(
     try:
         data = form.valid()
         code = discounts.check(session, data.code, course=outline.course)
+        seat = cohort_seats.hold(
+            session, user=user, course=outline.course, cohort_id=data.cohort, now=now
+        )
     except FormError as exc:
         return invalid(exc, course_page(request, session, user, now, slug, **form.shown(exc)))
     url = checkout.start_checkout(
@@ -51,6 +56,7 @@ def start_checkout(
         course=outline.course,
         in_instalments=data.pay == "plan",
         code=code,
+        seat=seat,
     )
     if url.startswith("/"):
         return RedirectResponse(url, status_code=303)
