@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
 from api.db import moment, utcnow
@@ -106,7 +106,7 @@ class Course(SQLModel, table=True):
     # from its start day; nothing opens before it. What she reads before the start (Markdown).
     in_cohorts: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     cohort_preparation: str = Field(
-        default="", sa_column=Column(Text, nullable=False, default="", server_default="")
+        default="", sa_column=Column(Text, nullable=False, default="", server_default=text("''"))
     )
 
     __table_args__ = (

@@ -58,7 +58,15 @@ def _take(session: Session, cohort_id: int) -> bool:
         .values(taken=col(Cohort.taken) + 1)
         .execution_options(synchronize_session=False)
     )
+    _forget(session, cohort_id)
     return isinstance(result, CursorResult) and result.rowcount == 1
+
+
+def _forget(session: Session, cohort_id: int) -> None:
+    """The counter changed in the database: a loaded cohort reads it again when next used."""
+    for item in list(session.identity_map.values()):
+        if isinstance(item, Cohort) and item.id == cohort_id:
+            session.expire(item)
 
 
 def _give_back(session: Session, cohort_id: int, count: int = 1) -> None:
@@ -68,6 +76,7 @@ def _give_back(session: Session, cohort_id: int, count: int = 1) -> None:
         .values(taken=col(Cohort.taken) - count)
         .execution_options(synchronize_session=False)
     )
+    _forget(session, cohort_id)
 
 
 def release_expired(session: Session, *, cohort_id: int, now: datetime) -> int:
@@ -172,6 +181,7 @@ def settle(
             .values(capacity=col(Cohort.capacity) + 1, taken=col(Cohort.taken) + 1)
             .execution_options(synchronize_session=False)
         )
+        _forget(session, seat.cohort_id)
     _set_status(session, seat, SeatStatus.taken)
     enrolment = enrolment_service.find(session, user_id=user_id, course_id=course_id)
     cohort = session.get(Cohort, seat.cohort_id)

@@ -86,7 +86,8 @@ def upgrade() -> None:
         "course", sa.Column("in_cohorts", sa.Boolean(), server_default="0", nullable=False)
     )
     op.add_column(
-        "course", sa.Column("cohort_preparation", sa.Text(), server_default="", nullable=False)
+        "course",
+        sa.Column("cohort_preparation", sa.Text(), server_default=sa.text("''"), nullable=False),
     )
     with op.batch_alter_table("enrolment", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cohort_id", sa.Integer(), nullable=True))
