@@ -3,6 +3,7 @@
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -197,6 +198,14 @@ class PaymentPlanManifest(_Strict):
     instalment_cents: Annotated[int, Strict(), _within((50, PRICE_CENTS[1]))] | None = None
 
 
+class PackageSchedule(StrEnum):
+    """How modules open: the course's Schedule, or a drip from a cohort's start."""
+
+    all_at_once = Schedule.all_at_once.value
+    drip = Schedule.drip.value
+    cohorts = "cohorts"
+
+
 class CourseManifest(_Strict):
     """course.yaml."""
 
@@ -206,9 +215,13 @@ class CourseManifest(_Strict):
     language: Language
     price_cents: PriceCents
     status: CourseStatus
-    schedule: Schedule
+    # `cohorts`: a drip counted from the start day of her cohort (api/cohorts); the cohorts
+    # themselves (dates, places) are the practice's planning, kept in the studio, not here.
+    schedule: PackageSchedule
     cover_image: MediaFile | None = None
     description: Markdown = ""
+    # What she reads before her cohort starts (with `schedule: cohorts`).
+    before_start: Markdown | None = None
     outcomes: list[Sentence] = Field(default_factory=list)
     faq: list[FaqEntry] = Field(default_factory=list)
     inactive_after_days: InactiveDays = DEFAULT_INACTIVE_DAYS
