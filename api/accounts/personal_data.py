@@ -204,6 +204,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "identifies the learner who asked.",
     "check_in": "Course content: when a course asks for a questionnaire.",
     "self_test_tally": "Counts of self-test results per band and week; nothing about who.",
+    "cohort": "A course's run: its start day, places and enrolment window; her place in it "
+    "is in cohort_seat (cohort_places) and her enrolment (enrolments).",
 }
 
 
