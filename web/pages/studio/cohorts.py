@@ -18,6 +18,7 @@ from api.db import SessionDep
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
 from api.i18n import gettext as _
+from api.kit.ids import Id, PathId
 from api.studio.access import owned_course
 from web.forms import Checkbox, Form, Posted, invalid, posted
 from web.templating import render
@@ -42,8 +43,10 @@ class SettingsForm(Form):
 
 
 class MoveForm(Form):
-    enrolment: int
-    to: int
+    """A learner of the cohort, and the cohort she moves to."""
+
+    enrolment: Id
+    to: Id
 
 
 def _day(text: str, name: str, errors: dict[str, str], *, required: bool = False) -> date | None:
@@ -156,7 +159,7 @@ def _cohort_page(
 
 @router.get("/studio/courses/{slug}/cohorts/{cohort_id}", response_class=HTMLResponse)
 def show_cohort(
-    request: Request, session: SessionDep, user: RequireInstructor, slug: str, cohort_id: int
+    request: Request, session: SessionDep, user: RequireInstructor, slug: str, cohort_id: PathId
 ) -> HTMLResponse:
     """One cohort: its settings and its learners together."""
     course = owned_course(session, viewer=user, slug=slug)
@@ -170,7 +173,7 @@ def edit_cohort(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    cohort_id: int,
+    cohort_id: PathId,
     form: Annotated[Posted[CohortForm], posted(CohortForm)],
 ) -> Response:
     """Change a cohort's start, places or window."""
@@ -190,7 +193,7 @@ def move_learner(
     session: SessionDep,
     user: RequireInstructor,
     slug: str,
-    cohort_id: int,
+    cohort_id: PathId,
     form: Annotated[Posted[MoveForm], posted(MoveForm)],
 ) -> Response:
     """Move a learner of this cohort to another cohort of the course."""
