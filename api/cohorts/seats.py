@@ -209,6 +209,16 @@ def join(session: Session, *, enrolment: Enrolment, cohort: Cohort) -> None:
     service.place(session, enrolment=enrolment, cohort=cohort)
 
 
+def join_free(session: Session, *, enrolment: Enrolment, course: Course, now: datetime) -> None:
+    """A free course in cohorts: she joins the first cohort open now (once)."""
+    if not course.in_cohorts or enrolment.cohort_id is not None:
+        return
+    cohort = service.next_open(session, course=course, now=now)
+    if cohort is None:
+        raise FormError({"cohort": _("No group is open for enrolment right now.")})
+    join(session, enrolment=enrolment, cohort=cohort)
+
+
 def move(session: Session, *, enrolment: Enrolment, to: Cohort) -> None:
     """Move a learner to another cohort of the same course; her place in the old one is freed."""
     if to.course_id != enrolment.course_id:

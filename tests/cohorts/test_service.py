@@ -139,3 +139,19 @@ def test_the_instructor_moves_a_learner_to_another_group(session: Session) -> No
     )
     session.refresh(enrolment)
     assert enrolment.drip_from == midnight(START + timedelta(days=35))
+
+
+def test_a_free_course_in_groups_puts_her_in_the_first_open_one(session: Session) -> None:
+    course = make_course(session, drip_days=[0, 7])
+    course.in_cohorts = True
+    full = _cohort(session, course, START, capacity=1)
+    seats.join_free(
+        session,
+        enrolment=enrolment_service.enrol_free(session, user=make_user(session), course=course),
+        course=course,
+        now=NOW,
+    )
+    following = _cohort(session, course, START + timedelta(days=28))
+    dana = enrolment_service.enrol_free(session, user=make_user(session), course=course)
+    seats.join_free(session, enrolment=dana, course=course, now=NOW)
+    assert dana.cohort_id == following.id != full.id

@@ -19,6 +19,7 @@ from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
+from api.cohorts import seats as cohort_seats
 from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
 from api.db import SessionDep, request_session
@@ -169,9 +170,10 @@ def enrol(
 ) -> RedirectResponse:
     """One click into a free course; straight on to its first lesson."""
     outline = service.outline(session, slug=slug, viewer=user, now=now)
-    enrolment_service.enrol_free(
+    enrolment = enrolment_service.enrol_free(
         session, user=user, course=outline.course, settings=settings_of(request)
     )
+    cohort_seats.join_free(session, enrolment=enrolment, course=outline.course, now=now)
     first = outline.lessons[0] if outline.lessons else None
     target = lesson_url(slug, first) if first else f"/courses/{slug}"
     return RedirectResponse(target, status_code=303)
