@@ -12,10 +12,14 @@ from api.clock import midnight
 from api.cohorts import seats
 from api.cohorts import service as cohorts
 from api.cohorts.models import Cohort, SeatStatus
+from api.config import Settings
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.errors import FormError
 from api.i18n import TIMEZONE
+from api.payments import fulfilment
+from api.payments.fulfilment import CheckoutFacts
+from api.payments.models import Order
 from tests.factories import make_course, make_user
 
 # Monday 5 January 2026, noon in Amsterdam; the first group starts a week later.
@@ -155,3 +159,29 @@ def test_a_free_course_in_groups_puts_her_in_the_first_open_one(session: Session
     dana = enrolment_service.enrol_free(session, user=make_user(session), course=course)
     seats.join_free(session, enrolment=dana, course=course, now=NOW)
     assert dana.cohort_id == following.id != full.id
+
+
+def test_stripe_expiring_the_checkout_frees_the_place_and_paying_takes_it(
+    session: Session, settings: Settings
+) -> None:
+    course = _course(session)
+    cohort = _cohort(session, course, START, capacity=2)
+    erik, fay = make_user(session), make_user(session)
+    for user in (erik, fay):
+        seat = seats.hold(session, user=user, course=course, cohort_id=cohort.id, now=NOW)
+        assert seat is not None
+        seats.attach(session, seat=seat, checkout_session_id=f"cs_{user.id}")
+        session.add(Order(user_id=user.id, course_id=course.id, course_title=course.title,
+                          stripe_checkout_session_id=f"cs_{user.id}"))  # fmt: skip
+    session.flush()
+
+    def facts(user: User, status: str, paid: str) -> CheckoutFacts:
+        return CheckoutFacts(f"cs_{user.id}", status, paid, user.id, course.id, 4900, 4900)
+
+    fulfilment.apply_checkout(session, settings, facts(erik, "expired", "unpaid"))
+    fulfilment.apply_checkout(session, settings, facts(fay, "complete", "paid"))
+    session.refresh(cohort)
+    assert cohort.taken == 1
+    enrolment = enrolment_service.find(session, user_id=fay.id, course_id=course.id)
+    assert enrolment is not None
+    assert enrolment.drip_from == midnight(START)
