@@ -4,6 +4,7 @@ from api.accounts.models import AccountRequest, AccountToken, AuthSession, Recov
 from api.attention.models import AttentionHandled
 from api.catalog.models import Course, InstructorProfile, Lesson, Module, Step
 from api.certificates.models import Certificate
+from api.cohorts.models import Cohort, CohortSeat
 from api.consent.models import Consent
 from api.db import metadata
 from api.enrolment.models import Enrolment
@@ -30,6 +31,8 @@ __all__ = [
     "AuthSession",
     "Certificate",
     "CheckIn",
+    "Cohort",
+    "CohortSeat",
     "Consent",
     "Course",
     "DiscountCode",

@@ -708,6 +708,39 @@ ROUTES: tuple[Row, ...] = (
         check=no_learner_listed_for_learners,
     ),
     Row("GET", "/studio/courses/{slug}/insight", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    # A course's groups: its instructor and admins; an empty new group is refused as input, and
+    # no group has the matrix's cohort id.
+    Row("GET", "/studio/courses/{slug}/cohorts", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/cohorts",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/cohorts/settings",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=see_other(f"/studio/courses/{COURSE_SLUG}/cohorts")),
+    ),
+    Row(
+        "GET",
+        "/studio/courses/{slug}/cohorts/{cohort_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/cohorts/{cohort_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/cohorts/{cohort_id}/move",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
     # One learner's page (her check-ins): the course's instructor and admins; no such enrolment.
     Row(
         "GET",
@@ -1181,6 +1214,7 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "checkout_id": lambda scene: demo_checkout_of(scene.other),
     # No enrolment has this id: staff get 404, everyone else is stopped before the lookup.
     "enrolment_id": lambda _scene: "999999",
+    "cohort_id": lambda _scene: "999999",
     "module_id": lambda _scene: CONTENT_IDS["module_id"],
     "lesson_id": lambda _scene: CONTENT_IDS["lesson_id"],
     "step_id": lambda _scene: CONTENT_IDS["step_id"],

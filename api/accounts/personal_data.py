@@ -21,6 +21,7 @@ from api.attention import service as attention_service
 from api.catalog import profile as instructor_profile
 from api.catalog.models import Course
 from api.certificates import service as certificates_service
+from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
 from api.enrolment import service as enrolment_service
 from api.errors import FormError
@@ -96,6 +97,7 @@ HOLDINGS: tuple[Holding, ...] = (
         invoices_service.export,
         invoices_service.erase,
     ),
+    Holding("cohort_places", ("cohort_seat.user_id",), cohort_service.export, cohort_service.erase),
     Holding("payment_plans", ("payment_plan.user_id",), plans.export, plans.erase),
     Holding(
         "progress",
@@ -234,6 +236,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "identifies the learner who asked.",
     "check_in": "Course content: when a course asks for a questionnaire.",
     "self_test_tally": "Counts of self-test results per band and week; nothing about who.",
+    "cohort": "A course's run: its start day, places and enrolment window; her place in it "
+    "is in cohort_seat (cohort_places) and her enrolment (enrolments).",
 }
 
 

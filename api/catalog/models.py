@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, Text, text
 from sqlmodel import Field, SQLModel
 
 from api.db import moment, utcnow
@@ -111,6 +111,12 @@ class Course(SQLModel, table=True):
     # Checked where they are set (api/payments/plans.py), not by a CHECK: see above.
     plan_instalments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     plan_instalment_cents: int | None = Field(default=None)
+    # Runs in cohorts (api/cohorts): she buys a place in a cohort and the modules open counted
+    # from its start day; nothing opens before it. What she reads before the start (Markdown).
+    in_cohorts: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    cohort_preparation: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="", server_default=text("''"))
+    )
 
     __table_args__ = (
         CheckConstraint(f"price_cents BETWEEN 0 AND {MAX_PRICE_CENTS}", name="price_cents"),

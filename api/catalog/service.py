@@ -21,7 +21,6 @@ from api.catalog.models import (
     InstructorProfile,
     Lesson,
     Module,
-    Schedule,
     Step,
 )
 from api.catalog.packages.schema import SLUG
@@ -81,10 +80,11 @@ class CourseOutline:
         return {lesson.id: part.module for part in self.modules for lesson in part.lessons}
 
     def opens_at(self, module: Module) -> datetime | None:
-        """When a drip module opens for the viewer's enrolment; None without drip or enrolment."""
-        if self.course.schedule != Schedule.drip or self.enrolment is None:
+        """When a module opens for the viewer's enrolment (drip, or her cohort's start); None when
+        nothing holds it back or she has no enrolment."""
+        if self.enrolment is None:
             return None
-        return schedule.opens_at(self.enrolment.enrolled_at, module.unlock_after_days)
+        return schedule.module_opens_at(self.course, self.enrolment, module)
 
     def is_open(self, module: Module) -> bool:
         """Whether the module's drip date (if any) has come for the viewer."""

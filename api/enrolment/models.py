@@ -48,6 +48,15 @@ class Enrolment(SQLModel, table=True):
             Integer, ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
         ),
     )
+    # In a course that runs in cohorts: her cohort, and its start (Amsterdam midnight), from
+    # which the drip counts instead of `enrolled_at`. Kept here so every reader of the drip
+    # (lesson access, Vandaag, the module mails) needs no other table (api/cohorts/service.py
+    # keeps it in step when she moves or the start day changes).
+    cohort_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("cohort.id", ondelete="SET NULL"), nullable=True),
+    )
+    drip_from: datetime | None = Field(default=None, sa_column=moment(nullable=True))
 
     __table_args__ = (
         # One row per learner and course: the database refuses a second enrolment, which makes
@@ -60,7 +69,14 @@ class Enrolment(SQLModel, table=True):
         Index("ix_enrolment_course_id", "course_id"),
         # The worker finds whose drip module opened today by enrolment day, across courses.
         Index("ix_enrolment_enrolled_at", "enrolled_at"),
+        Index("ix_enrolment_drip_from", "drip_from"),
+        Index("ix_enrolment_cohort_id", "cohort_id"),
     )
+
+    @property
+    def drip_start(self) -> datetime:
+        """Where the drip clock starts: her cohort's start, or else the moment she enrolled."""
+        return self.drip_from or self.enrolled_at
 
     @property
     def is_active(self) -> bool:

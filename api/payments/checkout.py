@@ -14,6 +14,8 @@ from sqlmodel import Session, col, func, select
 from api.accounts.models import User
 from api.catalog import service as catalog_service
 from api.catalog.models import Course
+from api.cohorts import seats as cohort_seats
+from api.cohorts.models import CohortSeat
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
@@ -66,13 +68,15 @@ def start_checkout(
     waiver: bool,
     in_instalments: bool = False,
     code: DiscountCode | None = None,
+    seat: CohortSeat | None = None,
 ) -> str:
     """Where to send the buyer: Stripe's payment page, the demo checkout, or the course itself.
 
     `waiver`: she ticked the box asking for access to start now (FormError without it), for a
     payment at once and for a payment plan alike. `in_instalments`: the course's payment plan
     (api/payments/plans.py); `code`: a discount code already checked for this course
-    (api/payments/discounts.py)."""
+    (api/payments/discounts.py); `seat`: her place held in a cohort (api/cohorts/seats.py),
+    which the checkout pays for."""
     if not course.is_published:
         raise Conflict(_("This course is not open for enrolment."))
     if course.is_free:
@@ -100,6 +104,7 @@ def start_checkout(
     agreed = agree(session, waiver=waiver, now=utcnow())
     if settings.demo_checkout:
         demo = _demo_order(session, user=user, course=course, agreed=agreed)
+        _pays_for(session, seat, demo.stripe_checkout_session_id)
         return f"/checkout/demo/{demo.stripe_checkout_session_id}"
     if not settings.stripe_configured:
         raise PaymentsDisabled
@@ -109,6 +114,7 @@ def start_checkout(
         in_instalments=in_instalments,
         code=code,
     )
+    _for_seat(params, seat)
     key = idempotency_key(session, user=user, course=course, params=params)
     # Stripe may take seconds to answer, or time out. What was read above needs no lock while
     # it does, so the transaction ends here rather than hold a database connection and, on
@@ -121,6 +127,7 @@ def start_checkout(
     )
     if code is not None:
         discounts.record(session, order=order, code=code)
+    _pays_for(session, seat, checkout.id)
     if not checkout.url:  # pragma: no cover - Stripe always returns the URL of a hosted page
         raise stripe_client.PaymentsUnavailable
     return str(checkout.url)
@@ -164,6 +171,18 @@ def _session_params(
         params["automatic_tax"] = {"enabled": True}
         params["line_items"][0]["price_data"]["tax_behavior"] = "inclusive"
     return params
+
+
+def _pays_for(session: Session, seat: CohortSeat | None, checkout_session_id: str) -> None:
+    """Tie her held place in a cohort (if any) to the checkout that pays for it."""
+    if seat is not None:
+        cohort_seats.attach(session, seat=seat, checkout_session_id=checkout_session_id)
+
+
+def _for_seat(params: dict[str, Any], seat: CohortSeat | None) -> None:
+    """A place held in a cohort is held as long as the session can be paid: Stripe ends it then."""
+    if seat is not None:
+        params["expires_at"] = int(cohort_seats.checkout_expires_at().timestamp())
 
 
 def _with_options(

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from api.accounts.models import User
 from api.catalog.models import Course
+from api.cohorts import seats as cohort_seats
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
@@ -288,6 +289,12 @@ def apply_checkout(session: Session, settings: Settings, facts: CheckoutFacts) -
         _move(session, settings, order, OrderStatus.failed)
     elif order.status == OrderStatus.pending and facts.status == "expired":
         _move(session, settings, order, OrderStatus.expired)
+    # Her place in a cohort follows the checkout: taken once paid, freed when it ended unpaid.
+    cohort_seats.settle(
+        session, checkout_session_id=facts.session_id, user_id=order.user_id,
+        course_id=order.course_id, paid=facts.paid,
+        ended_unpaid=order.status in {OrderStatus.failed, OrderStatus.expired},
+    )  # fmt: skip
     session.add(order)
     session.flush()
     return order

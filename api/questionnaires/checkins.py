@@ -111,10 +111,11 @@ def occasions(
         # Counted in Amsterdam calendar days from the day she enrolled, like the drip schedule:
         # the next one is there in the morning, whatever the hour she enrolled.
         days = check_in.every_days
-        periods = (local_day(now) - local_day(enrolled_at)).days // days
+        # In a cohort, from its start day.
+        start = enrolment.drip_start
+        periods = (local_day(now) - local_day(start)).days // days
         return [
-            (f"every-{days}-{k}", schedule.opens_at(enrolled_at, k * days))
-            for k in range(1, periods + 1)
+            (f"every-{days}-{k}", schedule.opens_at(start, k * days)) for k in range(1, periods + 1)
         ]
     return []
 

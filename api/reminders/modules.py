@@ -76,8 +76,16 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
         in_range.append(
             and_(
                 col(Module.unlock_after_days) == delay,
-                col(Enrolment.enrolled_at) >= start,
-                col(Enrolment.enrolled_at) < end,
+                # The drip counts from her cohort's start when she has one (each side of the
+                # OR has its own index, so the range stays as narrow as before).
+                or_(
+                    and_(
+                        col(Enrolment.drip_from).is_(None),
+                        col(Enrolment.enrolled_at) >= start,
+                        col(Enrolment.enrolled_at) < end,
+                    ),
+                    and_(col(Enrolment.drip_from) >= start, col(Enrolment.drip_from) < end),
+                ),
             )
         )
     key = literal("module:") + cast(Enrolment.id, String) + ":" + cast(Module.id, String)
@@ -121,7 +129,7 @@ def queue_module_openings(session: Session, settings: Settings, *, now: datetime
     ).all()
     queued = 0
     for enrolment, learner, course, module, lesson_slug, choices in rows:
-        start, end = send_window(schedule.opens_at(enrolment.enrolled_at, module.unlock_after_days))
+        start, end = send_window(schedule.opens_at(enrolment.drip_start, module.unlock_after_days))
         if not start <= now <= end:
             continue
         queued += notices.module_opened(

@@ -8,6 +8,7 @@ parameters are filled with the ids of the owner's course.
 """
 
 import io
+from datetime import date
 
 import pytest
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from api.accounts.models import Role, User
 from api.catalog.models import Course, Lesson, Module, Step
+from api.cohorts import service as cohorts
 from api.config import Settings
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource
@@ -128,6 +130,9 @@ def owners_course(session: Session) -> tuple[Course, dict[str, str]]:
     session.add_all([thread, question])
     session.flush()
     session.add(Message(thread_id=id_of(thread), author_id=learner.id, body="Mag het?"))
+    cohort = cohorts.create(
+        session, course=course, data=cohorts.CohortInput(date(2027, 1, 11), None, None, None)
+    )
     session.flush()
     ids = {
         "slug": course.slug,
@@ -141,6 +146,7 @@ def owners_course(session: Session) -> tuple[Course, dict[str, str]]:
         "position": "1",  # the first testimonial
         "thread_id": str(thread.id),
         "question_id": str(question.id),
+        "cohort_id": str(cohort.id),
     }
     return course, ids
 

@@ -20,6 +20,8 @@ from api.catalog import service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course, CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
+from api.cohorts import seats as cohort_seats
+from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
 from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
@@ -226,6 +228,7 @@ def course_page(
         **buy_form_context(request, outline.course),
         "offer": buy_context(user, outline),
         **share_context(request, outline),
+        "cohorts": cohort_service.offer(session, course=outline.course, now=now),
         **extra,
     }
     return render(request, "catalog/course.html", context)
@@ -237,9 +240,10 @@ def enrol(
 ) -> RedirectResponse:
     """One click into a free course; straight on to its first lesson."""
     outline = service.outline(session, slug=slug, viewer=user, now=now)
-    enrolment_service.enrol_free(
+    enrolment = enrolment_service.enrol_free(
         session, user=user, course=outline.course, settings=settings_of(request)
     )
+    cohort_seats.join_free(session, enrolment=enrolment, course=outline.course, now=now)
     first = outline.lessons[0] if outline.lessons else None
     target = lesson_url(slug, first) if first else f"/courses/{slug}"
     return RedirectResponse(target, status_code=303)

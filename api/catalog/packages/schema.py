@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -233,6 +234,14 @@ class PaymentPlanManifest(_Strict):
     instalment_cents: Annotated[int, Strict(), _within((50, PRICE_CENTS[1]))] | None = None
 
 
+class PackageSchedule(StrEnum):
+    """How modules open: the course's Schedule, or a drip from a cohort's start."""
+
+    all_at_once = Schedule.all_at_once.value
+    drip = Schedule.drip.value
+    cohorts = "cohorts"
+
+
 class CourseManifest(_Strict):
     """course.yaml."""
 
@@ -242,10 +251,14 @@ class CourseManifest(_Strict):
     language: Language
     price_cents: PriceCents
     status: CourseStatus
-    schedule: Schedule
+    # `cohorts`: a drip counted from the start day of her cohort (api/cohorts); the cohorts
+    # themselves (dates, places) are the practice's planning, kept in the studio, not here.
+    schedule: PackageSchedule
     cover_image: MediaFile | None = None
     cover_alt: OneLine = ""
     description: Markdown = ""
+    # What she reads before her cohort starts (with `schedule: cohorts`).
+    before_start: Markdown | None = None
     outcomes: list[Sentence] = Field(default_factory=list)
     faq: list[FaqEntry] = Field(default_factory=list)
     testimonials: list[Testimonial] = Field(default_factory=list, max_length=20)

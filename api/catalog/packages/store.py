@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog import profile as instructor_profile
-from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
+from api.catalog.models import Course, CourseStatus, Lesson, Module, Schedule, Step
 from api.catalog.packages import media
 from api.catalog.packages.load import PackageError
 from api.catalog.packages.questionnaires import held, questionnaire_problems, sync_questionnaires
@@ -23,6 +23,7 @@ from api.catalog.packages.schema import (
     ModuleManifest,
     PackageLesson,
     PackageModule,
+    PackageSchedule,
 )
 from api.db import utcnow
 from api.errors import Conflict
@@ -240,7 +241,14 @@ def _course_values(course: CourseManifest) -> dict[str, Any]:
         "language": course.language,
         "price_cents": course.price_cents,
         "status": course.status.value,
-        "schedule": course.schedule.value,
+        # A course in cohorts drips from its cohort's start (schema.PackageSchedule).
+        "schedule": (
+            Schedule.drip.value
+            if course.schedule == PackageSchedule.cohorts
+            else course.schedule.value
+        ),
+        "in_cohorts": course.schedule == PackageSchedule.cohorts,
+        "cohort_preparation": course.before_start or "",
         "cover_image": course.cover_image,
         "outcomes": list(course.outcomes),
         "faq": [{"question": entry.question, "answer": entry.answer} for entry in course.faq],

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from web.pages.studio import (
     attention,
+    cohorts,
     courses,
     discounts,
     inbox,
@@ -34,3 +35,4 @@ router.include_router(testimonials.router)
 router.include_router(questionnaires.router)
 router.include_router(inbox.router)
 router.include_router(intake.router)
+router.include_router(cohorts.router)
