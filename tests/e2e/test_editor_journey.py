@@ -111,8 +111,9 @@ def draft_course(server_env: dict[str, str], live_server: str) -> Iterator[int]:
     engine.dispose()
 
 
-def export(env: dict[str, str], target: Path) -> dict[str, str]:
-    """`kern export`, in this process on the live server's database: the package's files."""
+def export(env: dict[str, str], target: Path) -> dict[str, bytes]:
+    """`kern export`, in this process on the live server's database: the package's files
+    (pictures and covers among them, so as bytes)."""
     engine = create_engine(env["DATABASE_URL"])
     with Session(engine) as session:
         folder = packages.export_course(
@@ -120,7 +121,7 @@ def export(env: dict[str, str], target: Path) -> dict[str, str]:
         )
     engine.dispose()
     return {
-        str(path.relative_to(folder)): path.read_text()
+        str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
@@ -271,7 +272,7 @@ def test_she_writes_a_lesson_without_markdown_and_it_travels_in_a_package(
 
     # A course package carries it out and back in unchanged.
     exported = export(server_env, tmp_path / "out")
-    assert any(written in text for text in exported.values())
+    assert any(written.encode() in content for content in exported.values())
     import_(server_env, tmp_path / "out" / SLUG)
     assert lesson_body(server_env) == written
     assert export(server_env, tmp_path / "again") == exported

@@ -16,6 +16,7 @@ from api.config import Settings
 from api.intake import service as intake
 from api.intake.models import IntakeBooking, IntakeHours, IntakeSetting
 from api.mail.models import OutboxMessage
+from api.ratelimit.models import RateLimitHit
 from tests.factories import make_user
 from tests.intake.test_service import BEFORE_SPRING
 
@@ -34,6 +35,8 @@ def committed(database_url: str) -> Iterator[sessionmaker[Session]]:
     finally:
         with factory() as session, session.begin():
             session.execute(delete(OutboxMessage).where(col(OutboxMessage.kind).like("intake%")))
+            # The bookings counted against the booking limit (api/intake/service.py).
+            session.execute(delete(RateLimitHit).where(col(RateLimitHit.key).like("intake:%")))
             for table in (IntakeBooking, IntakeHours, IntakeSetting, User):
                 session.execute(delete(table))
         engine.dispose()
