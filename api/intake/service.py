@@ -464,22 +464,9 @@ def book(
     )
     _store(session, booking, free, now=now)
     ratelimit.record(session, *(key for key, _limit in limits), now=now)
-    link = manage_link(settings, booking)
-    emails.queue_confirmation(
-        session,
-        settings,
-        booking=booking,
-        instructor=instructor,
-        setting=setting,
-        link=link,
-        learner=learner,
-        moved=False,
-        now=now,
+    return _confirmed(
+        session, settings, booking, instructor=instructor, setting=setting, learner=learner, now=now
     )
-    emails.queue_instructor_notice(
-        session, settings, booking=booking, instructor=instructor, kind="booked", now=now
-    )
-    return Booked(booking, link)
 
 
 def move(
@@ -497,6 +484,30 @@ def move(
     _store(session, booking, free, now=now)
     instructor = instructor_for_intake(session, instructor_id=booking.instructor_id)
     learner = session.get(User, booking.user_id) if booking.user_id else None
+    return _confirmed(
+        session,
+        settings,
+        booking,
+        instructor=instructor,
+        setting=setting,
+        learner=learner,
+        now=now,
+        moved=True,
+    )
+
+
+def _confirmed(
+    session: Session,
+    settings: Settings,
+    booking: IntakeBooking,
+    *,
+    instructor: User,
+    setting: IntakeSetting,
+    learner: User | None,
+    now: datetime,
+    moved: bool = False,
+) -> Booked:
+    """Queue her confirmation (with the .ics and her link) and the instructor's notice."""
     link = manage_link(settings, booking)
     emails.queue_confirmation(
         session,
@@ -506,11 +517,16 @@ def move(
         setting=setting,
         link=link,
         learner=learner,
-        moved=True,
+        moved=moved,
         now=now,
     )
     emails.queue_instructor_notice(
-        session, settings, booking=booking, instructor=instructor, kind="moved", now=now
+        session,
+        settings,
+        booking=booking,
+        instructor=instructor,
+        kind="moved" if moved else "booked",
+        now=now,
     )
     return Booked(booking, link)
 
