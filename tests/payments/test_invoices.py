@@ -7,9 +7,11 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role
@@ -32,12 +34,13 @@ from tests.stripe_server import Event, StripeServer
 
 
 def pdf_text(content: bytes) -> str:
-    """The text of a PDF as poppler's pdftotext reads it."""
+    """The text of a PDF as poppler's pdftotext reads it (what a bookkeeper's tools see); where
+    poppler-utils is not installed (CI installs it), as pypdf reads it, so the test still runs."""
+    assert content.startswith(b"%PDF-")
     if shutil.which("pdftotext") is None:
         if os.environ.get("CI"):
             pytest.fail("pdftotext is missing (apt-get install poppler-utils)")
-        pytest.skip("pdftotext is not installed (apt-get install poppler-utils)")
-    assert content.startswith(b"%PDF-")
+        return "\n".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
     done = subprocess.run(
         ["pdftotext", "-layout", "-", "-"],  # noqa: S607 (Debian's poppler-utils, on PATH)
         input=content,
