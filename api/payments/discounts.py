@@ -223,6 +223,17 @@ def uses(session: Session, *, code_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def paid_courses_of(session: Session, *, instructor: User) -> list[Course]:
+    """Her paid courses, by title: the ones a code can be for."""
+    return list(
+        session.exec(
+            select(Course)
+            .where(Course.instructor_id == instructor.id, col(Course.price_cents) > 0)
+            .order_by(col(Course.title))
+        ).all()
+    )
+
+
 def of_instructor(session: Session, *, instructor: User) -> list[CodeRow]:
     """Her codes, newest first, with their course and uses."""
     rows = session.exec(

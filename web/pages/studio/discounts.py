@@ -4,11 +4,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
-from api.catalog.models import Course
 from api.db import SessionDep
 from api.errors import FormError
 from api.payments import discounts, stripe_client
@@ -28,11 +27,7 @@ def _page(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    courses = session.exec(
-        select(Course)
-        .where(Course.instructor_id == user.id, col(Course.price_cents) > 0)
-        .order_by(col(Course.title))
-    ).all()
+    courses = discounts.paid_courses_of(session, instructor=user)
     context: dict[str, Any] = {
         "codes": discounts.of_instructor(session, instructor=user),
         "course_options": [(str(course.id), course.title) for course in courses],
