@@ -263,7 +263,7 @@ async def _raw_answers(request: Request) -> dict[str, list[str]]:
 RawAnswers = Annotated[dict[str, list[str]], Depends(_raw_answers)]
 
 
-def _as_raw(typed: dict[str, list[str]], definition: Definition) -> dict[str, Any]:
+def as_raw(typed: dict[str, list[str]], definition: Definition) -> dict[str, Any]:
     """The posted values as read_answers takes them: a list for several choices, else one."""
     raw: dict[str, Any] = {}
     for item in definition.items:
@@ -283,7 +283,7 @@ class ItemView:
     options: list[tuple[str, str]]  # (value, label)
 
 
-def _item_views(
+def item_views(
     definition: Definition, typed: dict[str, list[str]], errors: dict[str, str]
 ) -> list[ItemView]:
     views = []
@@ -331,7 +331,7 @@ def _form_page(
         "course": item.outline.course,
         "definition": definition,
         "intro_html": render_markdown(definition.intro) if definition.intro else "",
-        "questions": _item_views(definition, typed or {}, errors),
+        "questions": item_views(definition, typed or {}, errors),
         "ask_consent": not consent_service.has_health_consent(user),
         "consent": texts.health_data_text(),
         "values": values or {},
@@ -370,7 +370,7 @@ def send_check_in(
 ) -> Response:
     """Store her answers once; with a warning sign, the advice to see a doctor first."""
     item = _in_course(session, user, slug, key, now)
-    raw = _as_raw(typed, definition_of(item.questionnaire))
+    raw = as_raw(typed, definition_of(item.questionnaire))
     try:
         checkins.read(item, raw)  # answers first: her consent is recorded only with them
         data = form.valid()

@@ -20,7 +20,7 @@ from api.intake.models import MAX_MESSAGE, MAX_NAME, MAX_PHONE, IntakeBooking
 from api.kit.ids import PathId, id_of
 from api.questionnaires.service import definition_of
 from web.forms import Checkbox, Form, Posted, Typed, invalid, posted
-from web.pages.checkins import RawAnswers, _as_raw, _item_views
+from web.pages.checkins import RawAnswers, as_raw, item_views
 from web.pages.common import client_ip, settings_of
 from web.templating import locale_of, render
 
@@ -78,7 +78,7 @@ def _booking_page(
         **TIME_HELPERS,
         "questionnaire": questionnaire,
         "questions": (
-            _item_views(definition_of(questionnaire), typed or {}, errors) if questionnaire else []
+            item_views(definition_of(questionnaire), typed or {}, errors) if questionnaire else []
         ),
         "values": values if values is not None else shown,
         "errors": errors,
@@ -111,7 +111,7 @@ def book(
     """Book the chosen time; a time just taken says so, with the next free ones."""
     instructor = intake.instructor_for_intake(session, instructor_id=instructor_id)
     questionnaire = intake.questionnaire_for(session, instructor_id=instructor_id)
-    raw = _as_raw(typed, definition_of(questionnaire)) if questionnaire else {}
+    raw = as_raw(typed, definition_of(questionnaire)) if questionnaire else {}
     try:
         data = form.valid()
         booked = intake.book(
