@@ -68,15 +68,17 @@ def start_checkout(
     waiver: bool,
     in_instalments: bool = False,
     code: DiscountCode | None = None,
-    seat: CohortSeat | None = None,
+    cohort_id: int | None = None,
 ) -> str:
     """Where to send the buyer: Stripe's payment page, the demo checkout, or the course itself.
 
     `waiver`: she ticked the box asking for access to start now (FormError without it), for a
     payment at once and for a payment plan alike. `in_instalments`: the course's payment plan
     (api/payments/plans.py); `code`: a discount code already checked for this course
-    (api/payments/discounts.py); `seat`: her place held in a cohort (api/cohorts/seats.py),
-    which the checkout pays for."""
+    (api/payments/discounts.py); `cohort_id`: the group she chose, in a course that runs in
+    cohorts, where a place is held for her (api/cohorts/seats.py) that the checkout pays for.
+    The waiver comes first: a refused form is answered (and its transaction committed) without
+    a checkout, so it may not hold a place either."""
     if not course.is_published:
         raise Conflict(_("This course is not open for enrolment."))
     if course.is_free:
@@ -101,7 +103,9 @@ def start_checkout(
             raise Conflict(
                 _("Your access is paused until your open instalment is paid. Pay it to go on.")
             )
-    agreed = agree(session, waiver=waiver, now=utcnow())
+    now = utcnow()
+    agreed = agree(session, waiver=waiver, now=now)
+    seat = cohort_seats.hold(session, user=user, course=course, cohort_id=cohort_id, now=now)
     if settings.demo_checkout:
         demo = _demo_order(session, user=user, course=course, agreed=agreed)
         _pays_for(session, seat, demo.stripe_checkout_session_id)

@@ -13,11 +13,12 @@ from api.cohorts import seats
 from api.cohorts import service as cohorts
 from api.cohorts.models import Cohort, SeatStatus
 from api.config import Settings
+from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.errors import FormError
 from api.i18n import TIMEZONE
-from api.payments import fulfilment
+from api.payments import checkout, fulfilment
 from api.payments.fulfilment import CheckoutFacts
 from api.payments.models import Order
 from tests.factories import make_course, make_user
@@ -185,3 +186,18 @@ def test_stripe_expiring_the_checkout_frees_the_place_and_paying_takes_it(
     enrolment = enrolment_service.find(session, user_id=fay.id, course_id=course.id)
     assert enrolment is not None
     assert enrolment.drip_from == midnight(START)
+
+
+def test_a_buy_form_without_the_waiver_holds_no_place(session: Session, settings: Settings) -> None:
+    course = _course(session)
+    cohort = _cohort(session, course, (utcnow() + timedelta(days=7)).date(), capacity=1)
+    buyer = make_user(session)
+
+    with pytest.raises(FormError) as refused:
+        checkout.start_checkout(
+            session, settings, user=buyer, course=course, waiver=False, cohort_id=cohort.id
+        )
+
+    assert "withdrawal_waiver" in refused.value.fields
+    session.refresh(cohort)
+    assert cohort.taken == 0  # the refused form is answered (and committed) without a place

@@ -9,12 +9,10 @@ from pydantic import Field
 from api.accounts.access import RequireUser
 from api.catalog import service as catalog_service
 from api.clock import Now
-from api.cohorts import seats as cohort_seats
 from api.db import SessionDep, in_transaction
 from api.errors import FormError
 from api.payments import checkout, discounts, fulfilment, plans, service, stripe_client
 from api.payments.models import OrderStatus
-from api.terms import agreement
 from web.forms import Checkbox, Form, Posted, invalid, posted
 from web.pages.catalog import course_page
 from web.pages.common import settings_of
@@ -47,12 +45,6 @@ def start_checkout(
     try:
         data = form.valid()
         code = discounts.check(session, data.code, course=outline.course)
-        # The waiver is checked before a place is held: a refused form is answered (and its
-        # transaction committed) without any checkout, so it may not hold a place either.
-        agreement.agree(session, waiver=data.withdrawal_waiver, now=now)
-        seat = cohort_seats.hold(
-            session, user=user, course=outline.course, cohort_id=data.cohort, now=now
-        )
         url = checkout.start_checkout(
             session,
             settings_of(request),
@@ -61,7 +53,7 @@ def start_checkout(
             waiver=data.withdrawal_waiver,
             in_instalments=data.pay == "plan",
             code=code,
-            seat=seat,
+            cohort_id=data.cohort,
         )
     except FormError as exc:
         return invalid(exc, course_page(request, session, user, now, slug, **form.shown(exc)))
