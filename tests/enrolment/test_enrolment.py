@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.accounts.models import Role, User
-from api.catalog.models import Course, Lesson
+from api.catalog.models import Course, Lesson, Module
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource, EnrolmentStatus
 from tests.factories import enable_totp, log_in, make_course, make_user, post_form
@@ -15,7 +15,10 @@ from tests.smtp import Mailbox, link_path
 def _lessons(session: Session, course: Course) -> list[Lesson]:
     return list(
         session.exec(
-            select(Lesson).where(Lesson.course_id == course.id).order_by(Lesson.position)  # type: ignore[arg-type]
+            select(Lesson)
+            .join(Module, Module.id == Lesson.module_id)  # type: ignore[arg-type]
+            .where(Lesson.course_id == course.id)
+            .order_by(Module.position, Lesson.position)  # type: ignore[arg-type]
         ).all()
     )
 
