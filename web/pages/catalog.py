@@ -98,15 +98,19 @@ def lesson_url(slug: str, lesson: Lesson) -> str:
     return f"/courses/{slug}/lessons/{lesson.slug}"
 
 
-def locked_page(request: Request, locked: service.LessonLocked) -> HTMLResponse:
+def locked_page(
+    request: Request, session: Session, now: datetime, locked: service.LessonLocked
+) -> HTMLResponse:
     """The friendly 403 page: when a drip lesson opens, or how to buy the course to open it."""
+    course = locked.outline.course if locked.outline else None
     context = {
         "outline": locked.outline,
-        "course": locked.outline.course if locked.outline else None,
+        "course": course,
         "lesson": locked.lesson,
         "message": locked.message,
         "opens_at": locked.opens_at,
-        **buy_form_context(request, locked.outline.course if locked.outline else None),
+        # The buy form shows when the lock is not a date (catalog/locked.html).
+        **buy_form_context(request, session, course, now, offered=locked.opens_at is None),
     }
     return render(request, "catalog/locked.html", context, status_code=403)
 
@@ -170,13 +174,23 @@ def share_context(request: Request, outline: service.CourseOutline) -> dict[str,
     }
 
 
-def buy_form_context(request: Request, course: Course | None) -> dict[str, Any]:
+def buy_form_context(
+    request: Request, session: Session, course: Course | None, now: datetime, *, offered: bool
+) -> dict[str, Any]:
     """What the buy form (catalog/enrol.html) needs wherever it is shown: on the course page,
-    at the end of a free lesson and on a locked lesson."""
+    at the end of a free lesson and on a locked lesson. One builder, so the three offer the
+    same: the price, the payment plan and, in a course that runs in cohorts, the coming groups
+    and the one she would join. `offered`: whether the page shows the form at all (the groups
+    cost a statement, which a page without the form does not pay)."""
     return {
         "can_buy": settings_of(request).payments_available,
         "plan": plans.offer(course) if course is not None else None,
         "waiver_text": WAIVER_TEXT,
+        "cohorts": (
+            cohort_service.offer(session, course=course, now=now)
+            if offered and course is not None
+            else None
+        ),
     }
 
 
@@ -225,10 +239,9 @@ def course_page(
         "progress": _progress_of(session, user, outline),
         "completed_text": completed_text,
         "markdown": render_markdown,
-        **buy_form_context(request, outline.course),
+        **buy_form_context(request, session, outline.course, now, offered=not outline.enrolled),
         "offer": buy_context(user, outline),
         **share_context(request, outline),
-        "cohorts": cohort_service.offer(session, course=outline.course, now=now),
         **extra,
     }
     return render(request, "catalog/course.html", context)
@@ -351,7 +364,7 @@ def _lesson_response(
             session, slug=slug, lesson_slug=lesson_slug, viewer=user, now=now
         )
     except service.LessonLocked as locked:
-        return locked_page(request, locked)
+        return locked_page(request, session, now, locked)
     progress = _progress_of(session, user, view.outline)
     if progress is not None and user is not None and user.id is not None:
         progress_service.record_visit(
@@ -359,6 +372,8 @@ def _lesson_response(
         )
     open_lessons = _open_lessons(user, view.outline)
     record = progress_service.lesson_record(progress, view.lesson) if progress else None
+    # A free preview ends with the offer for whoever has not got the course yet.
+    offer = view.lesson.free_preview and buy_context(user, view.outline)
     context: dict[str, Any] = {
         "view": view,
         "course": view.outline.course,
@@ -382,9 +397,8 @@ def _lesson_response(
         ),
         # Read from her account row, which the session lookup brought: no statement.
         "ask_consent": user is not None and not consent_service.has_health_consent(user),
-        # A free preview ends with the offer for whoever has not got the course yet.
-        "offer": view.lesson.free_preview and buy_context(user, view.outline),
-        **buy_form_context(request, view.outline.course),
+        "offer": offer,
+        **buy_form_context(request, session, view.outline.course, now, offered=offer),
         # Public questions and answers her instructor made of conversations (one statement).
         "lesson_questions": public_questions.of_lesson(session, lesson_id=id_of(view.lesson)),
         **(ask_form_context(user) if progress is not None and user is not None else {}),

@@ -359,7 +359,7 @@ def _mark(
             session, slug=slug, lesson_slug=lesson_slug, viewer=user, now=now
         )
     except catalog.LessonLocked as locked:
-        return locked_page(request, locked)
+        return locked_page(request, session, now, locked)
     lesson: Lesson = outline.lessons[index]
     action(session, user_id=user.id, lesson=lesson, now=now)
     return RedirectResponse(f"{lesson_url(slug, lesson)}#progress", status_code=303)
