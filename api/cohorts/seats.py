@@ -209,6 +209,20 @@ def join(session: Session, *, enrolment: Enrolment, cohort: Cohort) -> None:
     service.place(session, enrolment=enrolment, cohort=cohort)
 
 
+def add(session: Session, *, enrolment: Enrolment, to: Cohort) -> None:
+    """The instructor puts a learner who has the course without a group into one (capacity
+    holds; the window does not apply, as with a move). Her drip counts from its start."""
+    if to.course_id != enrolment.course_id:
+        raise FormError({"cohort": _("Choose a group of this course.")})
+    if enrolment.status not in service.HAS_ACCESS:
+        raise FormError({"cohort": _("This learner has no access to the course.")})
+    if enrolment.cohort_id is not None:
+        raise FormError(
+            {"cohort": _("This learner is in a group already: move her from that group's page.")}
+        )
+    join(session, enrolment=enrolment, cohort=to)
+
+
 def join_free(session: Session, *, enrolment: Enrolment, course: Course, now: datetime) -> None:
     """A free course in cohorts: she joins the first cohort open now (once)."""
     if not course.in_cohorts or enrolment.cohort_id is not None:

@@ -11,13 +11,16 @@ from api.accounts.models import User
 from api.catalog.models import Course
 from api.clock import local_day, midnight
 from api.cohorts.models import Cohort, CohortSeat, SeatStatus
-from api.enrolment.models import Enrolment
+from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
 
 MAX_CAPACITY = 10000
 # How many coming cohorts the course page lists.
 SHOWN = 3
+# An enrolment the instructor may put into a group: she has the course (a paused payment plan
+# still counts: she is back once she pays).
+HAS_ACCESS = (EnrolmentStatus.active.value, EnrolmentStatus.paused.value)
 
 
 def of_course(session: Session, *, course: Course, cohort_id: int | None) -> Cohort | None:
@@ -175,6 +178,23 @@ def learners(session: Session, *, cohort: Cohort) -> list[tuple[Enrolment, User]
             select(Enrolment, User)
             .join(User, col(User.id) == Enrolment.user_id)
             .where(Enrolment.cohort_id == cohort.id)
+            .order_by(func.lower(User.name), col(User.id))
+        ).all()
+    )
+
+
+def without_group(session: Session, *, course: Course) -> list[tuple[Enrolment, User]]:
+    """Learners with access to the course but in no cohort (given access by hand, or bought
+    before the course ran in cohorts), by name (one statement)."""
+    return list(
+        session.exec(
+            select(Enrolment, User)
+            .join(User, col(User.id) == Enrolment.user_id)
+            .where(
+                Enrolment.course_id == course.id,
+                col(Enrolment.cohort_id).is_(None),
+                col(Enrolment.status).in_(HAS_ACCESS),
+            )
             .order_by(func.lower(User.name), col(User.id))
         ).all()
     )

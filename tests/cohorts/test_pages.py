@@ -4,15 +4,21 @@ groups."""
 import re
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from api.accounts.models import User
 from api.catalog.models import Course
-from api.clock import local_day
+from api.clock import local_day, midnight
+from api.cohorts import seats
 from api.cohorts import service as cohorts
 from api.cohorts.models import Cohort, CohortSeat, SeatStatus
 from api.db import utcnow
-from tests.factories import WAIVER, log_in, make_course, make_user, post_form
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentSource, EnrolmentStatus
+from api.errors import FormError
+from tests.factories import WAIVER, enable_totp, log_in, make_course, make_user, post_form
 
 
 def _course(session: Session) -> Course:
@@ -82,3 +88,59 @@ def test_preview_and_locked_lessons_offer_the_same_group_as_the_course_page(
     assert response.status_code == 303, response.text[:300]
     [seat] = session.exec(select(CohortSeat)).all()
     assert (seat.cohort_id, seat.status) == (following.id, SeatStatus.held)
+
+
+def test_the_instructor_puts_a_learner_without_a_group_into_one(
+    client: TestClient, session: Session
+) -> None:
+    course = _course(session)
+    start = local_day(utcnow()) + timedelta(days=7)
+    group = _cohort(session, course, start, capacity=1)
+    by_hand = [make_user(session, name=name) for name in ("Hanna", "Ilse")]
+    hanna, ilse = (
+        enrolment_service.grant(
+            session, user_id=user.id, course_id=course.id, source=EnrolmentSource.manual
+        )
+        for user in by_hand
+    )
+    owner = session.get(User, course.instructor_id)
+    assert owner is not None
+    log_in(client, owner, secret=enable_totp(session, owner))
+    url = f"/studio/courses/{course.slug}/cohorts/{group.id}"
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Leerlingen zonder groep" in page.text
+    assert page.text.count(f'name="enrolment" value="{hanna.id}"') == 1
+
+    added = post_form(client, f"{url}/add", {"enrolment": str(hanna.id)})
+    assert added.status_code == 303
+    session.refresh(group)
+    session.refresh(hanna)
+    assert (group.taken, hanna.cohort_id, hanna.drip_from) == (1, group.id, midnight(start))
+    # The group is full now: Ilse stays without a group, and the page says why.
+    refused = post_form(client, f"{url}/add", {"enrolment": str(ilse.id)})
+    assert refused.status_code == 422
+    assert "Deze groep is vol." in refused.text
+    session.refresh(group)
+    session.refresh(ilse)
+    assert (group.taken, ilse.cohort_id) == (1, None)
+    assert [user.name for _, user in cohorts.without_group(session, course=course)] == ["Ilse"]
+
+
+def test_only_a_learner_without_a_group_is_added(session: Session) -> None:
+    course = _course(session)
+    first = _cohort(session, course, local_day(utcnow()) + timedelta(days=7))
+    second = _cohort(session, course, local_day(utcnow()) + timedelta(days=14))
+    enrolment = enrolment_service.grant(
+        session, user_id=make_user(session).id, course_id=course.id, source=EnrolmentSource.manual
+    )
+    seats.add(session, enrolment=enrolment, to=first)
+    with pytest.raises(FormError):
+        seats.add(session, enrolment=enrolment, to=second)
+    enrolment.status = EnrolmentStatus.revoked
+    enrolment.cohort_id = None
+    with pytest.raises(FormError):
+        seats.add(session, enrolment=enrolment, to=second)
+    session.refresh(second)
+    assert second.taken == 0

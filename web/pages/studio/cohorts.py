@@ -42,6 +42,12 @@ class SettingsForm(Form):
     preparation: str = Field(default="", max_length=20000)
 
 
+class AddForm(Form):
+    """A learner who has the course without a group."""
+
+    enrolment: Id
+
+
 class MoveForm(Form):
     """A learner of the cohort, and the cohort she moves to."""
 
@@ -150,6 +156,7 @@ def _cohort_page(
             for other in cohorts.of_instructor_course(session, course=course)
             if other.id != cohort.id
         ],
+        "without_group": cohorts.without_group(session, course=course),
         "values": _values(cohort),
         "errors": {},
         **extra,
@@ -204,6 +211,28 @@ def move_learner(
         enrolment = enrolment_service.in_course(session, course=course, enrolment_id=data.enrolment)
         target = cohorts.get(session, course=course, cohort_id=data.to)
         seats.move(session, enrolment=enrolment, to=target)
+    except FormError as exc:
+        session.rollback()
+        return invalid(exc, _cohort_page(request, session, course, cohort, **form.shown(exc)))
+    return RedirectResponse(f"/studio/courses/{slug}/cohorts/{cohort_id}", status_code=303)
+
+
+@router.post("/studio/courses/{slug}/cohorts/{cohort_id}/add", response_class=HTMLResponse)
+def add_learner(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    slug: str,
+    cohort_id: PathId,
+    form: Annotated[Posted[AddForm], posted(AddForm)],
+) -> Response:
+    """Put a learner who has the course without a group into this one."""
+    course = owned_course(session, viewer=user, slug=slug)
+    cohort = cohorts.get(session, course=course, cohort_id=cohort_id)
+    try:
+        data = form.valid()
+        enrolment = enrolment_service.in_course(session, course=course, enrolment_id=data.enrolment)
+        seats.add(session, enrolment=enrolment, to=cohort)
     except FormError as exc:
         session.rollback()
         return invalid(exc, _cohort_page(request, session, course, cohort, **form.shown(exc)))
