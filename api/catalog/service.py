@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import and_, bindparam, exists, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -24,11 +24,13 @@ from api.catalog.models import (
     Step,
 )
 from api.catalog.packages.schema import SLUG
+from api.clock import local_day
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import AppError, NotFound
 from api.i18n import format_day
 from api.i18n import gettext as _
+from api.intake.models import ExceptionKind, IntakeException, IntakeHours
 from api.kit.ids import id_of
 from api.kit.lookup import index_in
 
@@ -52,6 +54,8 @@ class CourseOutline:
     now: datetime = field(default_factory=utcnow)
     # What the course page shows about the instructor (read with the course, when it is).
     profile: InstructorProfile | None = None
+    # Whether the instructor can be booked for an intake (read with the course, when it is).
+    takes_intakes: bool = False
 
     @property
     def enrolled(self) -> bool:
@@ -168,11 +172,25 @@ def list_published(session: Session) -> list[tuple[Course, User]]:
     return list(session.exec(_PUBLISHED).all())
 
 
-# A course with its instructor, her profile and the viewer's enrolment (outer joins), so a
-# signed-in visitor and the profile cost no extra round trip. Built once: pages run it on every
-# request.
+# Whether the course's instructor has times to be booked for an intake: weekly hours, or extra
+# times from today on. That she has set times, not that one is still free: working out the free
+# ones takes four statements (api/intake/service.py free_slots), and her booking page says so
+# when every time is taken.
+_TAKES_INTAKES = or_(
+    exists().where(col(IntakeHours.instructor_id) == Course.instructor_id),
+    exists().where(
+        col(IntakeException.instructor_id) == Course.instructor_id,
+        col(IntakeException.kind) == ExceptionKind.extra.value,
+        col(IntakeException.day) >= bindparam("today"),
+    ),
+).label("takes_intakes")
+
+# A course with its instructor, her profile, the viewer's enrolment (outer joins) and whether
+# the instructor takes intakes, so a signed-in visitor, the profile and the intake link cost no
+# extra round trip. Built once: pages run it on every request.
+# (Five columns are more than SQLModel's typed select() takes; SQLAlchemy's does the same.)
 _COURSE_FOR_VIEWER = (
-    select(Course, User, Enrolment, InstructorProfile)
+    sa_select(Course, User, Enrolment, InstructorProfile, _TAKES_INTAKES)
     .join(User, col(User.id) == Course.instructor_id)
     .outerjoin(InstructorProfile, col(InstructorProfile.user_id) == Course.instructor_id)
     .outerjoin(
@@ -182,7 +200,7 @@ _COURSE_FOR_VIEWER = (
             col(Enrolment.user_id) == bindparam("viewer_id"),
         ),
     )
-    .where(Course.slug == bindparam("slug"))
+    .where(col(Course.slug) == bindparam("slug"))
 )
 
 
@@ -194,19 +212,26 @@ def outline(
     if not SLUG.fullmatch(slug):
         # Not a slug any course can have (PostgreSQL would even refuse a NUL in it).
         raise NotFound(_("We could not find this course."))
-    row = session.exec(
-        _COURSE_FOR_VIEWER, params={"slug": slug, "viewer_id": viewer.id if viewer else None}
+    now = now or utcnow()
+    row = session.execute(
+        _COURSE_FOR_VIEWER,
+        params={
+            "slug": slug,
+            "viewer_id": viewer.id if viewer else None,
+            "today": local_day(now),
+        },
     ).first()
     if row is None or not can_see(viewer, row[0], row[2]):
         raise NotFound(_("We could not find this course."))
-    course, instructor, enrolment, profile = row
+    course, instructor, enrolment, profile, takes_intakes = row
     return CourseOutline(
         course=course,
         instructor=instructor,
         modules=_cached_modules(session, [course])[course.id],
         enrolment=enrolment,
-        now=now or utcnow(),
+        now=now,
         profile=profile,
+        takes_intakes=bool(takes_intakes),
     )
 
 

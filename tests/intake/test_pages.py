@@ -8,11 +8,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from api.accounts.models import Role
 from api.clock import current_time
 from api.intake import service as intake
 from api.intake.models import IntakeBooking
 from api.mail.models import OutboxMessage
-from tests.factories import enable_totp, field_error, log_in, make_course, post_form
+from tests.factories import enable_totp, field_error, log_in, make_course, make_user, post_form
 from tests.intake.test_service import BEFORE_SPRING, therapist
 from tests.questionnaires.checkin_factories import make_questionnaire
 
@@ -100,3 +101,28 @@ def test_her_answers_are_kept_only_with_her_tick_and_never_mailed(
     studio = TestClient(client.app, base_url=str(client.base_url))
     log_in(studio, ingrid, secret=secret)
     assert "Vooral bij hardlopen" in studio.get("/studio/intake").text
+
+
+def test_the_course_page_offers_an_intake_only_when_she_has_times(
+    client: TestClient, session: Session
+) -> None:
+    """The clock stands on Thursday 25 March 2027."""
+    nora = make_user(session, name="Nora", role=Role.instructor)
+    course = make_course(session, instructor=nora)
+    link = f'href="/intake/{nora.id}"'
+
+    assert link not in client.get(f"/courses/{course.slug}").text
+    # An extra time that has passed is nothing to book.
+    intake.add_exception(
+        session, instructor=nora, day="2027-03-24", kind="extra", starts="09:00", ends="10:00"
+    )
+    assert link not in client.get(f"/courses/{course.slug}").text
+    intake.add_exception(
+        session, instructor=nora, day="2027-03-26", kind="extra", starts="09:00", ends="10:00"
+    )
+    page = client.get(f"/courses/{course.slug}").text
+    assert link in page
+    assert "Plan een intakegesprek" in page
+    # Weekly hours are enough as well (the course of another instructor who has them).
+    other = make_course(session, instructor=therapist(session))
+    assert "/intake/" in client.get(f"/courses/{other.slug}").text
