@@ -747,6 +747,12 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         signed_in(FORBIDDEN, staff=NOT_FOUND),
     ),
+    Row(
+        "POST",
+        "/studio/courses/{slug}/cohorts/{cohort_id}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
     # One learner's page (her check-ins): the course's instructor and admins; no such enrolment.
     Row(
         "GET",

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, delete, exists, update
 from sqlmodel import Session, col, func, select
 
 from api.accounts.models import User
@@ -12,8 +12,9 @@ from api.catalog.models import Course
 from api.clock import local_day, midnight
 from api.cohorts.models import Cohort, CohortSeat, SeatStatus
 from api.enrolment.models import Enrolment, EnrolmentStatus
-from api.errors import FormError, NotFound
+from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
+from api.i18n import ngettext
 
 MAX_CAPACITY = 10000
 # How many coming cohorts the course page lists.
@@ -158,6 +159,47 @@ def edit(session: Session, *, cohort: Cohort, data: CohortInput) -> Cohort:
             .values(drip_from=midnight(cohort.starts_on))
         )
     return cohort
+
+
+def learner_count(session: Session, *, cohort: Cohort) -> int:
+    """How many learners are in the cohort."""
+    return session.exec(
+        select(func.count()).select_from(Enrolment).where(Enrolment.cohort_id == cohort.id)
+    ).one()
+
+
+def delete_cohort(session: Session, *, cohort: Cohort) -> None:
+    """Delete a cohort nobody is in (Conflict otherwise: move them first). One conditional
+    DELETE, so a place held by a checkout at the same moment keeps the cohort."""
+    learners = learner_count(session, cohort=cohort)
+    if learners:
+        raise Conflict(
+            ngettext(
+                "This group cannot be deleted: %(num)s learner is in it. Move her to another "
+                "group first.",
+                "This group cannot be deleted: %(num)s learners are in it. Move them to another "
+                "group first.",
+                learners,
+            )
+        )
+    deleted = session.execute(
+        delete(Cohort)
+        .where(
+            col(Cohort.id) == cohort.id,
+            col(Cohort.taken) == 0,
+            ~exists().where(col(Enrolment.cohort_id) == cohort.id),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not (isinstance(deleted, CursorResult) and deleted.rowcount == 1):
+        raise Conflict(
+            _(
+                "Someone is paying for a place in this group right now, so it cannot be deleted "
+                "yet. Please try again later."
+            )
+        )
+    # The row is gone: the session forgets its object rather than refresh it later.
+    session.expunge(cohort)
 
 
 def of_instructor_course(session: Session, *, course: Course) -> list[Cohort]:

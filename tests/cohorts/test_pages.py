@@ -1,6 +1,7 @@
 """Cohorts as pages show them: the same choice of group wherever she can buy, and the studio's
 groups."""
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -17,7 +18,7 @@ from api.cohorts.models import Cohort, CohortSeat, SeatStatus
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource, EnrolmentStatus
-from api.errors import FormError
+from api.errors import Conflict, FormError
 from tests.factories import WAIVER, enable_totp, log_in, make_course, make_user, post_form
 
 
@@ -144,3 +145,53 @@ def test_only_a_learner_without_a_group_is_added(session: Session) -> None:
         seats.add(session, enrolment=enrolment, to=second)
     session.refresh(second)
     assert second.taken == 0
+
+
+def test_an_empty_group_is_deleted_after_confirming_and_one_with_learners_is_not(
+    client: TestClient, session: Session
+) -> None:
+    course = _course(session)
+    today = local_day(utcnow())
+    empty = _cohort(session, course, today + timedelta(days=7))
+    kept = _cohort(session, course, today + timedelta(days=14))
+    seats.add(
+        session,
+        enrolment=enrolment_service.grant(
+            session, user_id=make_user(session).id, course_id=course.id,
+            source=EnrolmentSource.manual,
+        ),
+        to=kept,
+    )  # fmt: skip
+    owner = session.get(User, course.instructor_id)
+    assert owner is not None
+    log_in(client, owner, secret=enable_totp(session, owner))
+    base = f"/studio/courses/{course.slug}/cohorts"
+    empty_id = empty.id
+
+    assert "Ja, verwijderen" in client.get(f"{base}/{empty.id}").text
+    unconfirmed = post_form(client, f"{base}/{empty.id}/delete")
+    assert unconfirmed.status_code == 409
+    assert session.get(Cohort, empty.id) is not None
+
+    deleted = post_form(client, f"{base}/{empty.id}/delete", {"confirm": "yes"})
+    assert deleted.status_code == 303
+    assert "De groep is verwijderd." in client.get(deleted.headers["location"]).text
+    session.expunge_all()
+    assert session.get(Cohort, empty_id) is None
+
+    assert "Ja, verwijderen" not in client.get(f"{base}/{kept.id}").text
+    refused = post_form(client, f"{base}/{kept.id}/delete", {"confirm": "yes"})
+    assert refused.status_code == 409
+    assert "1 leerling zit erin" in html.unescape(refused.text)
+    session.expire_all()
+    assert session.get(Cohort, kept.id) is not None
+
+
+def test_a_group_with_a_place_held_for_a_checkout_is_kept(session: Session) -> None:
+    course = _course(session)
+    cohort = _cohort(session, course, local_day(utcnow()) + timedelta(days=7))
+    seats.hold(session, user=make_user(session), course=course, cohort_id=cohort.id, now=utcnow())
+    with pytest.raises(Conflict):
+        cohorts.delete_cohort(session, cohort=cohort)
+    session.refresh(cohort)
+    assert cohort.taken == 1

@@ -11,16 +11,18 @@ from sqlmodel import Session
 from api.accounts.access import RequireInstructor
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course
+from api.clock import Now
 from api.cohorts import seats
 from api.cohorts import service as cohorts
 from api.cohorts.models import Cohort
 from api.db import SessionDep
 from api.enrolment import service as enrolment_service
-from api.errors import FormError
+from api.errors import Conflict, FormError
 from api.i18n import gettext as _
 from api.kit.ids import Id, PathId
 from api.studio.access import owned_course
 from web.forms import Checkbox, Form, Posted, invalid, posted
+from web.pages.common import ConfirmForm
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -109,7 +111,9 @@ def show_cohorts(
     request: Request, session: SessionDep, user: RequireInstructor, slug: str
 ) -> HTMLResponse:
     """The course's cohorts, a form for a new one and the text before the start."""
-    return _list_page(request, session, owned_course(session, viewer=user, slug=slug))
+    course = owned_course(session, viewer=user, slug=slug)
+    deleted = request.query_params.get("notice") == "deleted"
+    return _list_page(request, session, course, deleted=deleted)
 
 
 @router.post("/studio/courses/{slug}/cohorts", response_class=HTMLResponse)
@@ -157,6 +161,7 @@ def _cohort_page(
             if other.id != cohort.id
         ],
         "without_group": cohorts.without_group(session, course=course),
+        "problem": None,
         "values": _values(cohort),
         "errors": {},
         **extra,
@@ -237,3 +242,27 @@ def add_learner(
         session.rollback()
         return invalid(exc, _cohort_page(request, session, course, cohort, **form.shown(exc)))
     return RedirectResponse(f"/studio/courses/{slug}/cohorts/{cohort_id}", status_code=303)
+
+
+@router.post("/studio/courses/{slug}/cohorts/{cohort_id}/delete", response_class=HTMLResponse)
+def delete_cohort(
+    request: Request,
+    session: SessionDep,
+    user: RequireInstructor,
+    now: Now,
+    slug: str,
+    cohort_id: PathId,
+    form: Annotated[Posted[ConfirmForm], posted(ConfirmForm)],
+) -> Response:
+    """Delete a group nobody is in, after its confirmation button; with learners, say why not."""
+    course = owned_course(session, viewer=user, slug=slug)
+    cohort = cohorts.get(session, course=course, cohort_id=cohort_id)
+    try:
+        if not form.valid().confirmed:
+            raise Conflict(_("Nothing was deleted: confirm with the button “Yes, delete”."))
+        # Places held by checkouts that ended long ago are free first; they keep nobody in.
+        seats.release_expired(session, cohort_id=cohort_id, now=now)
+        cohorts.delete_cohort(session, cohort=cohort)
+    except Conflict as exc:
+        return invalid(exc, _cohort_page(request, session, course, cohort, problem=exc.message))
+    return RedirectResponse(f"/studio/courses/{slug}/cohorts?notice=deleted", status_code=303)
