@@ -19,6 +19,7 @@ from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource, EnrolmentStatus
 from api.errors import Conflict, FormError
+from api.i18n import format_day
 from tests.factories import WAIVER, enable_totp, log_in, make_course, make_user, post_form
 
 
@@ -195,3 +196,33 @@ def test_a_group_with_a_place_held_for_a_checkout_is_kept(session: Session) -> N
         cohorts.delete_cohort(session, cohort=cohort)
     session.refresh(cohort)
     assert cohort.taken == 1
+
+
+def test_after_buying_a_locked_lesson_says_when_her_group_starts(
+    client: TestClient, session: Session
+) -> None:
+    course = _course(session)
+    course.cohort_preparation = "Leg een **matje** klaar."
+    start = local_day(utcnow()) + timedelta(days=7)
+    group = _cohort(session, course, start)
+    log_in(client, make_user(session))
+    preview = client.get(f"/courses/{course.slug}/lessons/les-1-1")
+    demo = post_form(
+        client,
+        f"/courses/{course.slug}/checkout",
+        {**WAIVER, "cohort": _offered_group(preview.text) or ""},
+    )
+    assert demo.headers["location"].startswith("/checkout/demo/")
+    paid = post_form(client, demo.headers["location"], follow=True)
+    assert paid.status_code == 200
+
+    locked = client.get(f"/courses/{course.slug}/lessons/les-1-2")
+    text = html.unescape(locked.text)
+    assert locked.status_code == 403
+    assert f"Je groep begint op {format_day(start)}." in text
+    assert f"Deze les gaat open op {format_day(start)}." in text
+    assert "<strong>matje</strong>" in text
+    assert "Koop de cursus" not in text
+    assert _offered_group(text) is None
+    session.refresh(group)
+    assert group.taken == 1

@@ -109,6 +109,7 @@ def locked_page(
         "lesson": locked.lesson,
         "message": locked.message,
         "opens_at": locked.opens_at,
+        "markdown": render_markdown,
         # The buy form shows when the lock is not a date (catalog/locked.html).
         **buy_form_context(request, session, course, now, offered=locked.opens_at is None),
     }
