@@ -110,6 +110,10 @@ def test_the_instructor_puts_a_learner_without_a_group_into_one(
     log_in(client, owner, secret=enable_totp(session, owner))
     url = f"/studio/courses/{course.slug}/cohorts/{group.id}"
 
+    assert (
+        "2 leerlingen hebben de cursus zonder groep"
+        in client.get(f"/studio/courses/{course.slug}/cohorts").text
+    )
     page = client.get(url)
     assert page.status_code == 200
     assert "Leerlingen zonder groep" in page.text

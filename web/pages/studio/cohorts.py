@@ -98,6 +98,7 @@ def _list_page(request: Request, session: Session, course: Course, **extra: Any)
     context = {
         "course": course,
         "cohorts": cohorts.of_instructor_course(session, course=course),
+        "without_group": len(cohorts.without_group(session, course=course)),
         "values": {},
         "errors": {},
         "markdown": render_markdown,
