@@ -43,18 +43,15 @@ class S3Server:
     secret_key: str
     started_in: float  # seconds until S3 answered
 
-    def settings(self, settings: Settings, *, prefix: str) -> Settings:
-        """A copy of `settings` that stores media in this server's bucket under `prefix`."""
-        return settings.model_copy(
-            update={
-                "media_storage": "s3",
-                "media_s3_endpoint_url": self.endpoint_url,
-                "media_s3_bucket": self.bucket,
-                "media_s3_access_key": self.access_key,
-                "media_s3_secret_key": SecretStr(self.secret_key),
-                "media_s3_prefix": prefix,
-            }
-        )
+    def use(self, settings: Settings, *, prefix: str) -> Settings:
+        """`settings`, changed to store media in this server's bucket under `prefix`."""
+        settings.media_storage = "s3"
+        settings.media_s3_endpoint_url = self.endpoint_url
+        settings.media_s3_bucket = self.bucket
+        settings.media_s3_access_key = self.access_key
+        settings.media_s3_secret_key = SecretStr(self.secret_key)
+        settings.media_s3_prefix = prefix
+        return settings
 
 
 def weed_binary() -> str | None:
@@ -171,5 +168,6 @@ def _create_bucket(server: S3Server) -> None:
 
 @pytest.fixture
 def s3_settings(s3_server: S3Server, settings: Settings) -> Settings:
-    """This test's settings, storing media in the test server's bucket under its own prefix."""
-    return s3_server.settings(settings, prefix=f"test-{secrets.token_hex(6)}")
+    """This test's settings (the same object the app of `client` reads), storing media in the
+    test server's bucket under a prefix of the test's own."""
+    return s3_server.use(settings, prefix=f"test-{secrets.token_hex(6)}")

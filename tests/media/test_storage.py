@@ -20,8 +20,8 @@ def storage(request: pytest.FixtureRequest, settings: Settings) -> MediaStorage:
     return storage_for(settings)
 
 
-def test_settings_choose_the_backend(settings: Settings, s3_settings: Settings) -> None:
-    assert isinstance(storage_for(settings), LocalStorage)
+def test_settings_choose_the_backend(tmp_path: Path, s3_settings: Settings) -> None:
+    assert isinstance(storage_for(Settings(media_dir=tmp_path)), LocalStorage)
     chosen = storage_for(s3_settings)
     assert isinstance(chosen, S3Storage)
     # The secret key stays out of what a log line or an error message could show.
