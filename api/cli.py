@@ -63,7 +63,7 @@ def serve(
         "host": host,
         "port": port,
         "proxy_headers": True,
-        "forwarded_allow_ips": "127.0.0.1",
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": settings.log_level.lower(),
         "access_log": False,  # Kern logs each request itself, without query strings
         "server_header": False,

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Where `kern serve` listens (its --host and --port, which it hands on to the server).
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Whose X-Forwarded-For (the visitor's address, for rate limits) and X-Forwarded-Proto
+    # `kern serve` believes: comma-separated addresses of the proxy in front of it. `*` only
+    # where nothing but that proxy can reach Kern (docker-compose.yml).
+    forwarded_allow_ips: str = "127.0.0.1"
     # The public address in mails and Stripe's return links. Unset: http://HOST:PORT, so
     # `PORT=8101 make run` mails links to port 8101 (a wildcard host becomes 127.0.0.1).
     base_url: str = ""

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.config import Settings
+from api.config import Settings, SettingsError
 from api.media.storage import LocalStorage, MediaStorage, S3Storage, storage_for
 
 VIDEO = bytes(range(256)) * 40  # 10 KiB of recognisable bytes
@@ -29,6 +29,11 @@ def test_settings_choose_the_backend(tmp_path: Path, s3_settings: Settings) -> N
     secret = s3_settings.media_s3_secret_key.get_secret_value()
     assert secret not in repr(chosen)
     assert secret not in repr(s3_settings)
+
+
+def test_s3_without_a_bucket_is_refused_at_the_start() -> None:
+    with pytest.raises(SettingsError, match="MEDIA_S3_BUCKET"):
+        Settings(_env_file=None, media_storage="s3").check()
 
 
 def test_a_stored_file_reads_back_whole_and_in_ranges(storage: MediaStorage) -> None:
