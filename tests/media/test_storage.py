@@ -12,14 +12,6 @@ from api.media.storage import LocalStorage, MediaStorage, S3Storage, storage_for
 VIDEO = bytes(range(256)) * 40  # 10 KiB of recognisable bytes
 
 
-@pytest.fixture(params=["local", "s3"])
-def storage(request: pytest.FixtureRequest, settings: Settings) -> MediaStorage:
-    if request.param == "s3":
-        # Asked for only here, so that `weed` starts for these tests and not for the others.
-        return storage_for(request.getfixturevalue("s3_settings"))
-    return storage_for(settings)
-
-
 def test_settings_choose_the_backend(tmp_path: Path, s3_settings: Settings) -> None:
     assert isinstance(storage_for(Settings(media_dir=tmp_path)), LocalStorage)
     chosen = storage_for(s3_settings)
