@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,10 +115,14 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> 
     raise RuntimeError(f"weed's S3 did not answer within {_READY_SECONDS} s:\n{log.read_text()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], ports: list[int]) -> None:
     # Killed outright: its data is a temporary folder, and a gentle stop takes five seconds.
     process.kill()
     process.wait()
+    # It also listens on Unix sockets in /tmp named by its ports, which a kill leaves behind.
+    for port in ports:
+        for socket_file in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
+            socket_file.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +155,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         _create_bucket(server)
         yield server
     finally:
-        _stop(process)
+        _stop(process, ports)
 
 
 def _create_bucket(server: S3Server) -> None:
