@@ -90,7 +90,7 @@ soak: install compile-messages
 
 # No Docker engine runs on the development machines; this still validates the file.
 compose-check:
-	@export POSTGRES_PASSWORD=check SECRET_KEY=check; \
+	@export POSTGRES_PASSWORD=check SECRET_KEY=check VAPID_PRIVATE_KEY=check MEDIA_S3_SECRET_KEY=check; \
 	if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \
 	else docker-compose config -q; fi && echo "docker-compose.yml is valid"
 

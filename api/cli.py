@@ -23,6 +23,7 @@ from api.config import Settings, SettingsError, get_settings, vapid_public_key_o
 from api.errors import AppError, FormError
 from api.media import imports as media_imports
 from api.media.files import MB
+from api.media.storage import storage_for
 from api.push import keys as push_keys
 from api.worker import Worker
 
@@ -62,7 +63,7 @@ def serve(
         "host": host,
         "port": port,
         "proxy_headers": True,
-        "forwarded_allow_ips": "127.0.0.1",
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": settings.log_level.lower(),
         "access_log": False,  # Kern logs each request itself, without query strings
         "server_header": False,
@@ -254,7 +255,7 @@ def import_command(
                 session,
                 package,
                 instructor=owner,
-                media_dir=settings.media_dir,
+                storage=storage_for(settings),
                 max_video_bytes=settings.media_max_video_mb * MB,
                 progress=advance,
             )
@@ -279,7 +280,7 @@ def export_command(
     try:
         with transaction(settings) as session:
             folder = packages.export_course(
-                session, slug=slug, target=directory, media_dir=settings.media_dir
+                session, slug=slug, target=directory, storage=storage_for(settings)
             )
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)
@@ -311,7 +312,7 @@ def seed_command(
             seed.load_demo_practice(session)
             seed.load_demo_terms(session)
             results = seed.load_sample_courses(
-                session, course_packages, media_dir=settings.media_dir
+                session, course_packages, storage=storage_for(settings)
             )
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)

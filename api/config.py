@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Where `kern serve` listens (its --host and --port, which it hands on to the server).
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Whose X-Forwarded-For (the visitor's address, for rate limits) and X-Forwarded-Proto
+    # `kern serve` believes: comma-separated addresses of the proxy in front of it. `*` only
+    # where nothing but that proxy can reach Kern (docker-compose.yml).
+    forwarded_allow_ips: str = "127.0.0.1"
     # The public address in mails and Stripe's return links. Unset: http://HOST:PORT, so
     # `PORT=8101 make run` mails links to port 8101 (a wildcard host becomes 127.0.0.1).
     base_url: str = ""
@@ -70,6 +74,20 @@ class Settings(BaseSettings):
     # Seconds between the worker's rounds: how long a queued message waits at most.
     mail_poll_seconds: float = Field(default=3.0, gt=0, le=600)
     media_dir: Path = VAR / "media"
+    # Where media is stored (api/media/storage.py): `local`, the folder MEDIA_DIR; or `s3`, a
+    # bucket of S3-compatible object storage that several Kern servers share.
+    media_storage: Literal["local", "s3"] = "local"
+    # Empty: AWS itself (with MEDIA_S3_REGION); else e.g. http://seaweedfs:8333.
+    media_s3_endpoint_url: str = ""
+    media_s3_bucket: str = ""
+    media_s3_region: str = "us-east-1"
+    # Empty: boto3's own credentials (its environment variables, an instance role).
+    media_s3_access_key: str = ""
+    media_s3_secret_key: SecretStr | None = None
+    # Keys start with this (e.g. `kern/`), so one bucket can hold more than Kern's media.
+    media_s3_prefix: str = ""
+    # How long a signed URL to a stored object works, in seconds.
+    media_s3_url_seconds: int = Field(default=300, ge=10, le=3600)
     # The largest video file an instructor may upload, in MB of 1024 × 1024 bytes.
     media_max_video_mb: int = Field(default=500, ge=1, le=100_000)
     log_level: str = "INFO"
@@ -139,6 +157,8 @@ class Settings(BaseSettings):
         if self.is_production:
             _check_secret_key(self.secret_key.get_secret_value())
             _check_vapid(self)
+        if self.media_storage == "s3" and not self.media_s3_bucket:
+            raise SettingsError("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET: the bucket to store in.")
         return self
 
 

@@ -21,6 +21,7 @@ from api.errors import NotFound
 from api.kit.ids import id_of
 from api.media import imports as media_imports
 from api.media.files import MB
+from api.media.storage import MediaStorage
 from api.practice_identity import service as identity_service
 from api.progress import practice
 from api.progress import service as progress_service
@@ -108,7 +109,7 @@ def course_folders(courses_dir: Path = COURSES_DIR) -> list[Path]:
 
 
 def load_sample_courses(
-    session: Session, course_packages: list[packages.CoursePackage], *, media_dir: Path
+    session: Session, course_packages: list[packages.CoursePackage], *, storage: MediaStorage
 ) -> list[packages.ImportResult]:
     """Import the sample courses with their drawings, owned by the demo instructor, and let the
     demo learner follow them (load the demo accounts first)."""
@@ -120,7 +121,7 @@ def load_sample_courses(
             session,
             package,
             instructor=instructor,
-            media_dir=media_dir,
+            storage=storage,
             max_video_bytes=SAMPLE_VIDEO_BYTES,
         )
         for package in course_packages

@@ -179,7 +179,7 @@ class KernServer(BaseApplication):  # type: ignore[misc]  # gunicorn lacks types
             "graceful_timeout": GRACEFUL_SECONDS,
             # uvicorn's default; gunicorn's own (2 s) would close idle browser connections early.
             "keepalive": 5,
-            "forwarded_allow_ips": "127.0.0.1",
+            "forwarded_allow_ips": settings.forwarded_allow_ips,
             "loglevel": settings.log_level.lower(),
             "proc_name": "kern",
             # gunicorn >= 25 opens a control socket (and a thread) for `gunicornc`; Kern is

@@ -19,7 +19,12 @@ from api.accounts import service as accounts_service
 from api.config import Settings, get_settings
 from api.main import create_app
 
-pytest_plugins = ["tests.smtp", "tests.stripe_server.plugin", "tests.push_server.plugin"]
+pytest_plugins = [
+    "tests.smtp",
+    "tests.stripe_server.plugin",
+    "tests.push_server.plugin",
+    "tests.s3_server",
+]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")

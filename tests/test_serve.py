@@ -189,6 +189,13 @@ def test_gunicorn_preloads_and_keeps_uvicorns_options() -> None:
     assert options["proxy_headers"] is True
 
 
+def test_the_proxy_whose_forwarded_address_is_believed_is_a_setting() -> None:
+    # Behind the compose file's proxy, Kern sees the visitor's address only through it.
+    settings = Settings(_env_file=None, forwarded_allow_ips="*")
+    config = server.KernServer(settings, bind=server.bind_address("::", 8123), workers=2).cfg
+    assert config.forwarded_allow_ips == ["*"]
+
+
 def test_the_supervisor_warms_the_application_before_the_fork(settings: Settings) -> None:
     # What the workers then share instead of each building its own copy
     # (docs/performance.md#one-application-forked-after-a-warm-up).

@@ -29,7 +29,10 @@ from api.i18n import gettext as _
 from api.intake import service as intake_service
 from api.invoices import service as invoices_service
 from api.journal import service as journal_service
+from api.kit.ids import id_of
 from api.mail import history as mail_history
+from api.media import usage as media_usage
+from api.media.storage import MediaStorage
 from api.messages import service as messages_service
 from api.payments import plans
 from api.payments import service as payments_service
@@ -260,8 +263,11 @@ def erase(session: Session, *, user: User) -> None:
     session.flush()
 
 
-def delete_account(session: Session, *, user: User, password: str, confirmation: str) -> None:
-    """Delete her account and everything of hers after her password and the typed word."""
+def delete_account(
+    session: Session, *, user: User, password: str, confirmation: str, storage: MediaStorage
+) -> None:
+    """Delete her account and everything of hers after her password and the typed word; her
+    photo as an instructor leaves the storage once the deletion commits."""
     accounts_service.confirm_deletion(
         session, user=user, password=password, confirmation=confirmation
     )
@@ -270,7 +276,11 @@ def delete_account(session: Session, *, user: User, password: str, confirmation:
         raise FormError(
             {"confirmation": _("You still run courses. Hand them over or delete them first.")}
         )
+    profile = instructor_profile.of(session, user_id=id_of(user))
+    photo = profile.photo if profile else None
     erase(session, user=user)
+    if photo:
+        media_usage.discard_if_unused(session, name=photo, storage=storage)
 
 
 def _account_columns(metadata: MetaData) -> set[str]:

@@ -1,17 +1,16 @@
-"""Files in MEDIA_DIR: generated names, atomic writes, and clean-up tied to the transaction.
+"""Stored media files: generated names, size limits, and clean-up tied to the transaction.
 
 A file and the database row that names it cannot be written in one transaction. The order that
 never leaves a row pointing at nothing: write the new file first, change the row, and remove the
 file the row no longer needs only after the commit. Should the transaction roll back instead, the
-new file is removed and the old one stays in use.
+new file is removed and the old one stays in use. Where files are kept is the storage's business
+(api/media/storage.py).
 """
 
-import contextlib
-import os
+import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import BinaryIO
 
 from sqlalchemy import event
@@ -20,15 +19,17 @@ from sqlmodel import Session
 
 from api.errors import AppError
 from api.i18n import gettext as _
+from api.media import storage as media_storage
+from api.media.storage import MediaStorage
 
-CHUNK = 1024 * 1024
+log = logging.getLogger("kern.media")
+
+CHUNK = media_storage.CHUNK
 MB = 1024 * 1024
 # What Kern itself names an upload: 32 hex digits and the extension of the real format.
 GENERATED_NAME = re.compile(r"^[a-f0-9]{32}\.(?:jpg|png|webp|svg|mp4|webm)$")
 # A name /media/ may serve: one plain file name, no separators, no "..", no hidden files.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
-# Partial uploads start with a dot, so /media/ never serves them (see web/pages/media.py).
-_PARTIAL_PREFIX = ".upload-"
 
 _AFTER_COMMIT = "kern_media_after_commit"
 _AFTER_ROLLBACK = "kern_media_after_rollback"
@@ -47,7 +48,7 @@ class TooLarge(UploadRefused):
 
 
 def is_safe_name(name: str) -> bool:
-    """Whether `name` is a plain file name directly in MEDIA_DIR, checked before any file access."""
+    """Whether `name` is one plain file name (no folder), checked before any file access."""
     return SAFE_NAME.match(name) is not None and ".." not in name
 
 
@@ -76,37 +77,13 @@ def read_limited(source: BinaryIO, limit_bytes: int) -> bytes:
     return bytes(data)
 
 
-@contextlib.contextmanager
-def partial_file(media_dir: Path) -> Iterator[tuple[Path, BinaryIO]]:
-    """A new hidden file in MEDIA_DIR that is removed unless the caller moved it into place."""
-    media_dir.mkdir(parents=True, exist_ok=True)
-    path = media_dir / f"{_PARTIAL_PREFIX}{secrets.token_hex(8)}"
+def discard(storage: MediaStorage, name: str) -> None:
+    """Delete a stored file no row names any more. Run after the commit (or the rollback), so a
+    storage that fails to delete loses nothing but space: it is logged, not raised."""
     try:
-        with path.open("xb") as handle:
-            yield path, handle
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def write_bytes(media_dir: Path, name: str, data: bytes) -> Path:
-    """Store `data` as MEDIA_DIR/name, appearing whole or not at all."""
-    with partial_file(media_dir) as (partial, handle):
-        handle.write(data)
-        handle.close()
-        return place(partial, media_dir / name)
-
-
-def place(partial: Path, target: Path) -> Path:
-    """Move a finished partial file to its final name (one atomic rename)."""
-    os.replace(partial, target)
-    return target
-
-
-def remove(media_dir: Path, name: str) -> None:
-    """Delete MEDIA_DIR/name if it is there; a plain name only, never a path."""
-    if "/" in name or "\\" in name or name.startswith("."):
-        return
-    (media_dir / name).unlink(missing_ok=True)
+        storage.delete(name)
+    except Exception:
+        log.exception("could not delete the media file %s", name)
 
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:

@@ -16,10 +16,8 @@ It never replaces a file that is there already. Everything is checked before any
 written, and the files are written after the course, so a refused import leaves no trace.
 """
 
-import filecmp
 import hashlib
-import shutil
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -36,6 +34,7 @@ from api.catalog.packages.store import Progress, existing_course
 from api.kit.ids import id_of
 from api.media import files, images, owners, pictures, videos
 from api.media.files import UploadRefused
+from api.media.storage import CHUNK, MediaStorage
 from api.media.usage import discard_if_unused
 
 _HASH_CHUNK = 1024 * 1024
@@ -49,7 +48,7 @@ class Brought:
     source: Path
     # The bytes to store (a re-encoded image); None stores the source as it is (a video).
     data: bytes | None
-    # False when MEDIA_DIR holds this very file under `name` already.
+    # False when the storage holds this very file under `name` already.
     store: bool
 
 
@@ -58,7 +57,7 @@ def import_package(
     package: CoursePackage,
     *,
     instructor: User,
-    media_dir: Path,
+    storage: MediaStorage,
     max_video_bytes: int,
     progress: Progress | None = None,
 ) -> ImportResult:
@@ -66,7 +65,7 @@ def import_package(
     the transaction commits, if nothing else names them."""
     existing_course(session, package, instructor=instructor)
     instructor_id = id_of(instructor)
-    plan, problems = _plan(session, package, instructor_id, media_dir, max_video_bytes)
+    plan, problems = _plan(session, package, instructor_id, storage, max_video_bytes)
     problems += package_media.problems(
         session, package, instructor_id=instructor_id, brought=set(package.media)
     )
@@ -83,9 +82,9 @@ def import_package(
     )
     for brought in plan.values():
         if brought.store:
-            _store(session, brought, media_dir)
+            _store(session, brought, storage)
     for name in before:
-        discard_if_unused(session, name=name, media_dir=media_dir)
+        discard_if_unused(session, name=name, storage=storage)
     return result
 
 
@@ -110,7 +109,7 @@ def _plan(
     session: Session,
     package: CoursePackage,
     instructor_id: int,
-    media_dir: Path,
+    storage: MediaStorage,
     max_video_bytes: int,
 ) -> tuple[dict[str, Brought], list[Problem]]:
     """The files the package brings, checked and named, by the name the package uses; and
@@ -135,10 +134,10 @@ def _plan(
             data=data,
             extension=extension,
             mine=mine,
-            media_dir=media_dir,
+            storage=storage,
         )
         if target is None:
-            target, store = _copy_name(session, source, extension, instructor_id, media_dir)
+            target, store = _copy_name(session, source, extension, instructor_id, storage)
         plan[name] = Brought(target, source, data, store)
     return plan, problems
 
@@ -165,31 +164,44 @@ def _target(
     data: bytes | None,
     extension: str,
     mine: Collection[str],
-    media_dir: Path,
+    storage: MediaStorage,
 ) -> tuple[str | None, bool]:
     """Where the package's own name can be used: (name, whether to store); (None, _) if not."""
-    current = media_dir / ref.name
+    size = storage.size(ref.name) if files.is_safe_name(ref.name) else None
     # Her own export brings back the stored file itself; a package written by hand brings the
     # original of a re-encoded image, which encodes to the stored bytes.
-    if (
-        ref.name in mine
-        and current.is_file()
-        and (
-            filecmp.cmp(source, current, shallow=False)
-            or (data is not None and current.read_bytes() == data)
-        )
-    ):
-        return ref.name, False
+    if ref.name in mine and size is not None:
+        if size == source.stat().st_size and _same(storage, ref.name, _chunks_of(source)):
+            return ref.name, False
+        if data is not None and size == len(data) and _same(storage, ref.name, [data]):
+            return ref.name, False
     suffix = Path(ref.name).suffix.lower().removeprefix(".")
     fits = suffix == extension or (suffix == "jpeg" and extension == "jpg")
-    free = not owners.owner_ids(session, name=ref.name) and not current.exists()
+    free = not owners.owner_ids(session, name=ref.name) and size is None
     if files.is_safe_name(ref.name) and fits and free:
         return ref.name, True
     return None, False
 
 
+def _chunks_of(path: Path) -> Iterable[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _same(storage: MediaStorage, name: str, content: Iterable[bytes]) -> bool:
+    """Whether the stored file holds `content` (compared by SHA-256, read in chunks)."""
+    stored, given = hashlib.sha256(), hashlib.sha256()
+    with storage.open(name) as handle:
+        while chunk := handle.read(CHUNK):
+            stored.update(chunk)
+    for chunk in content:
+        given.update(chunk)
+    return stored.digest() == given.digest()
+
+
 def _copy_name(
-    session: Session, source: Path, extension: str, instructor_id: int, media_dir: Path
+    session: Session, source: Path, extension: str, instructor_id: int, storage: MediaStorage
 ) -> tuple[str, bool]:
     """The name of her copy of this content: the same for every import of the same file."""
     digest = hashlib.sha256(f"kern-media:{instructor_id}:".encode())
@@ -200,17 +212,13 @@ def _copy_name(
     holders = owners.owner_ids(session, name=name)
     if holders - {instructor_id}:
         return files.new_name(extension), True  # taken by another instructor: unheard of
-    return name, not (holders and (media_dir / name).is_file())
+    return name, not (holders and storage.exists(name))
 
 
-def _store(session: Session, brought: Brought, media_dir: Path) -> None:
-    """Write one brought file into MEDIA_DIR; it goes again if the transaction rolls back."""
+def _store(session: Session, brought: Brought, storage: MediaStorage) -> None:
+    """Store one brought file; it goes again if the transaction rolls back."""
     if brought.data is not None:
-        files.write_bytes(media_dir, brought.name, brought.data)
+        storage.put_bytes(brought.name, brought.data)
     else:
-        with files.partial_file(media_dir) as (partial_path, handle):
-            with brought.source.open("rb") as source:
-                shutil.copyfileobj(source, handle, files.CHUNK)
-            handle.close()
-            files.place(partial_path, media_dir / brought.name)
-    files.after_rollback(session, partial(files.remove, media_dir, brought.name))
+        storage.put_path(brought.name, brought.source)
+    files.after_rollback(session, partial(files.discard, storage, brought.name))

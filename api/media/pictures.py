@@ -27,6 +27,7 @@ from defusedxml.ElementTree import XMLParser
 from api.i18n import gettext as _
 from api.media import files, images, videos
 from api.media.files import MB, UploadRefused
+from api.media.storage import MediaStorage
 
 log = logging.getLogger("kern.media")
 
@@ -141,8 +142,8 @@ def check_svg(data: bytes) -> bytes:
     return data
 
 
-def store(source: BinaryIO, *, media_dir: Path) -> str:
-    """Check an uploaded picture or loop and store it in MEDIA_DIR; its new name."""
+def store(source: BinaryIO, *, storage: MediaStorage) -> str:
+    """Check an uploaded picture or loop and store it; its new name."""
     head = source.read(files.CHUNK)
     source.seek(0)
     if not head:
@@ -164,7 +165,7 @@ def store(source: BinaryIO, *, media_dir: Path) -> str:
             raise not_a_picture() from None
         data, extension = encoded.data, encoded.extension
     name = files.new_name(extension)
-    files.write_bytes(media_dir, name, data)
+    storage.put_bytes(name, data)
     return name
 
 

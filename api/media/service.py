@@ -2,7 +2,6 @@
 owned by that course."""
 
 from functools import partial
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlmodel import Session, select
@@ -17,6 +16,7 @@ from api.kit.ids import id_of
 from api.media import files, images, imports, owners, pictures, videos
 from api.media.files import UploadRefused
 from api.media.models import MediaKind
+from api.media.storage import MediaStorage
 from api.media.usage import discard_if_unused
 from api.studio import courses as studio_courses
 from api.studio import lessons as studio_lessons
@@ -32,7 +32,7 @@ def set_cover(
     *,
     course: Course,
     source: BinaryIO | None,
-    media_dir: Path,
+    storage: MediaStorage,
     alt: str | None = None,
     keep_image: bool = False,
 ) -> str:
@@ -50,14 +50,14 @@ def set_cover(
         raise UploadRefused(_("Choose an image to upload first."))
     encoded = images.reencode(data)
     name = files.new_name(encoded.extension)
-    files.write_bytes(media_dir, name, encoded.data)
+    storage.put_bytes(name, encoded.data)
     owners.record(session, name=name, course_id=id_of(course), kind=MediaKind.image)
     old = course.cover_image
     course.cover_image = name
     session.add(course)
     session.flush()
     studio_courses.touch(session, course=course)
-    _replaced(session, media_dir, old=old, new=name)
+    _replaced(session, storage, old=old, new=name)
     return name
 
 
@@ -66,7 +66,7 @@ def save_profile(
     *,
     user: User,
     source: BinaryIO | None,
-    media_dir: Path,
+    storage: MediaStorage,
     bio: str,
     credentials: str,
     photo_alt: str,
@@ -84,7 +84,7 @@ def save_profile(
     if data:
         encoded = images.reencode(data)
         name = files.new_name(encoded.extension)
-        files.write_bytes(media_dir, name, encoded.data)
+        storage.put_bytes(name, encoded.data)
         for course_id in session.exec(select(Course.id).where(Course.instructor_id == user.id)):
             if course_id is not None:
                 owners.record(session, name=name, course_id=course_id, kind=MediaKind.image)
@@ -98,7 +98,7 @@ def save_profile(
         replace_photo=name is not None,
     )
     if name is not None:
-        _replaced(session, media_dir, old=old, new=name)
+        _replaced(session, storage, old=old, new=name)
     return saved
 
 
@@ -108,7 +108,7 @@ def set_lesson_video(
     course: Course,
     lesson_id: int,
     source: BinaryIO | None,
-    media_dir: Path,
+    storage: MediaStorage,
     max_bytes: int,
 ) -> Lesson:
     """Store an uploaded video as the lesson's video; NotFound for another course's lesson."""
@@ -116,7 +116,7 @@ def set_lesson_video(
     if source is None or not source.read(1):
         raise UploadRefused(_("Choose a video to upload first."))
     source.seek(0)
-    name = videos.store(source, media_dir=media_dir, max_bytes=max_bytes)
+    name = videos.store(source, storage=storage, max_bytes=max_bytes)
     owners.record(session, name=name, course_id=id_of(course), kind=MediaKind.video)
     old = lesson.video_ref if lesson.video_provider == VideoProvider.file else None
     lesson.video_provider = VideoProvider.file.value
@@ -124,7 +124,7 @@ def set_lesson_video(
     session.add(lesson)
     session.flush()
     studio_courses.touch(session, course=course, lesson=lesson)
-    _replaced(session, media_dir, old=old, new=name)
+    _replaced(session, storage, old=old, new=name)
     return lesson
 
 
@@ -136,7 +136,7 @@ def set_step_picture(
     step_id: int,
     source: BinaryIO | None,
     alt: str,
-    media_dir: Path,
+    storage: MediaStorage,
 ) -> Step:
     """Store an uploaded picture or loop of an exercise's position with the words that describe
     it; without a file, only the words of the picture it has change."""
@@ -156,18 +156,18 @@ def set_step_picture(
         step.media_alt = described
         return _saved(session, course, lesson, step)
     source.seek(0)
-    name = pictures.store(source, media_dir=media_dir)
+    name = pictures.store(source, storage=storage)
     kind = owners.kind_of(name) or MediaKind.image
     owners.record(session, name=name, course_id=id_of(course), kind=kind)
     old = step.media_file
     step.media_file, step.media_alt = name, described
     _saved(session, course, lesson, step)
-    _replaced(session, media_dir, old=old, new=name)
+    _replaced(session, storage, old=old, new=name)
     return step
 
 
 def remove_step_picture(
-    session: Session, *, course: Course, lesson_id: int, step_id: int, media_dir: Path
+    session: Session, *, course: Course, lesson_id: int, step_id: int, storage: MediaStorage
 ) -> Step:
     """Take the picture off the step; its file goes once nothing else shows it."""
     lesson, step = _exercise_step(session, course=course, lesson_id=lesson_id, step_id=step_id)
@@ -175,7 +175,7 @@ def remove_step_picture(
     step.media_file, step.media_alt = None, None
     _saved(session, course, lesson, step)
     if old:
-        discard_if_unused(session, name=old, media_dir=media_dir)
+        discard_if_unused(session, name=old, storage=storage)
     return step
 
 
@@ -197,11 +197,11 @@ def _saved(session: Session, course: Course, lesson: Lesson, step: Step) -> Step
     return step
 
 
-def _replaced(session: Session, media_dir: Path, *, old: str | None, new: str) -> None:
+def _replaced(session: Session, storage: MediaStorage, *, old: str | None, new: str) -> None:
     """The new file goes if the transaction fails; the old one once it commits, if unused."""
-    files.after_rollback(session, partial(files.remove, media_dir, new))
+    files.after_rollback(session, partial(files.discard, storage, new))
     if old and old != new:
-        discard_if_unused(session, name=old, media_dir=media_dir)
+        discard_if_unused(session, name=old, storage=storage)
 
 
 def import_zip(
@@ -209,7 +209,7 @@ def import_zip(
     *,
     source: BinaryIO,
     instructor: User,
-    media_dir: Path,
+    storage: MediaStorage,
     max_video_bytes: int,
 ) -> ImportResult:
     """Import an uploaded package zip with the files it brings; files the course no longer
@@ -219,6 +219,6 @@ def import_zip(
             session,
             package,
             instructor=instructor,
-            media_dir=media_dir,
+            storage=storage,
             max_video_bytes=max_video_bytes,
         )

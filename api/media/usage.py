@@ -5,16 +5,16 @@ using without importing the upload code (which itself uses the lesson editor).
 """
 
 from functools import partial
-from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.catalog.models import Course, InstructorProfile, Lesson, Step, VideoProvider
 from api.media import files, owners
+from api.media.storage import MediaStorage
 
 
-def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
+def discard_if_unused(session: Session, *, name: str, storage: MediaStorage) -> None:
     """Delete the file once the transaction commits, unless a course or lesson still names it.
 
     For a caller that has just stopped naming `name` (and flushed that change).
@@ -23,7 +23,7 @@ def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
     if not in_use(session, name):
         # Its owners go with it; should the transaction roll back, they stay, and the file too.
         owners.forget(session, name=name)
-        files.after_commit(session, partial(files.remove, media_dir, name))
+        files.after_commit(session, partial(files.discard, storage, name))
 
 
 def in_use(session: Session, name: str) -> bool:

@@ -1,10 +1,10 @@
-"""Videos: recognised by their first bytes, streamed to MEDIA_DIR in chunks under a size limit."""
+"""Videos: recognised by their first bytes, streamed to the storage in chunks under a size limit."""
 
-from pathlib import Path
 from typing import BinaryIO
 
 from api.i18n import gettext as _
-from api.media.files import CHUNK, UploadRefused, new_name, partial_file, place, too_large
+from api.media.files import CHUNK, UploadRefused, new_name, too_large
+from api.media.storage import MediaStorage
 
 # An MP4 (ISO base media) file starts with a box of type `ftyp` whose brand says what it holds.
 # HEIF/AVIF photos and M4A audio use the same container: their brands are not videos.
@@ -46,16 +46,16 @@ def format_of(header: bytes) -> str:
     raise not_a_video()
 
 
-def store(source: BinaryIO, *, media_dir: Path, max_bytes: int) -> str:
-    """Copy the upload to MEDIA_DIR chunk by chunk; its new name, or UploadRefused/TooLarge.
+def store(source: BinaryIO, *, storage: MediaStorage, max_bytes: int) -> str:
+    """Copy the upload to the storage chunk by chunk; its new name, or UploadRefused/TooLarge.
 
-    Nothing is left behind when the file is refused: the partial file is removed.
+    Nothing is left behind when the file is refused: the storage keeps only finished writes.
     """
     first = source.read(CHUNK)
     extension = format_of(first[:_HEADER_BYTES])
     name = new_name(extension)
     size = 0
-    with partial_file(media_dir) as (partial, handle):
+    with storage.writing(name) as handle:
         chunk = first
         while chunk:
             size += len(chunk)
@@ -63,6 +63,4 @@ def store(source: BinaryIO, *, media_dir: Path, max_bytes: int) -> str:
                 raise too_large(max_bytes)
             handle.write(chunk)
             chunk = source.read(CHUNK)
-        handle.close()
-        place(partial, media_dir / name)
     return name

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -30,6 +29,7 @@ from api.kit.ids import id_of
 from api.kit.lookup import child_of
 from api.kit.slugs import slugify
 from api.media import usage as media_usage
+from api.media.storage import MediaStorage
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio import lesson_video
 from api.studio.courses import (
@@ -300,7 +300,7 @@ def save(
     lesson: Lesson,
     data: LessonInput,
     version: str,
-    media_dir: Path,
+    storage: MediaStorage,
 ) -> Lesson:
     """Save the form opened at `version`; LessonChanged when the lesson moved on since then."""
     values = _check(session, course, data, lesson)
@@ -324,7 +324,7 @@ def save(
     touch(session, course=course)
     if old_file and old_file != lesson.video_ref:
         # The uploaded video she removed (or replaced by a link) goes once this commits.
-        media_usage.discard_if_unused(session, name=old_file, media_dir=media_dir)
+        media_usage.discard_if_unused(session, name=old_file, storage=storage)
     return lesson
 
 

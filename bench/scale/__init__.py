@@ -27,6 +27,7 @@ from api.db import WRITE_INTENT, utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.kit.ids import id_of
 from api.media import imports as media_imports
+from api.media.storage import storage_for
 from bench.scale import plan
 from bench.scale.bulk import BulkWriter, Row
 from bench.scale.content import INSTRUCTORS, THEMES, synthetic_packages
@@ -195,7 +196,7 @@ def _import(session: Session, package: packages.CoursePackage, instructor: User)
             session,
             package,
             instructor=instructor,
-            media_dir=get_settings().media_dir,
+            storage=storage_for(get_settings()),
             max_video_bytes=sample.SAMPLE_VIDEO_BYTES,
         )
 

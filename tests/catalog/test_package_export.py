@@ -18,6 +18,7 @@ from api.config import Settings
 from api.errors import AppError, NotFound
 from api.media import imports
 from api.media.files import MB
+from api.media.storage import LocalStorage
 from tests.catalog.package_builder import MP4, PackageFiles, jpeg, minimal_package
 from tests.factories import make_user
 
@@ -85,7 +86,7 @@ def inge(session: Session) -> User:
 def with_media(session: Session, package: CoursePackage, inge: User, media_dir: Path) -> Any:
     """Import as `kern import` does: the files in the package's media/ folder come along."""
     return imports.import_package(
-        session, package, instructor=inge, media_dir=media_dir, max_video_bytes=MB
+        session, package, instructor=inge, storage=LocalStorage(media_dir), max_video_bytes=MB
     )
 
 
@@ -96,7 +97,10 @@ def test_export_then_load_equals_the_original(
     with_media(session, original, inge, settings.media_dir)
 
     folder = export_course(
-        session, slug="sterke-start", target=tmp_path / "export", media_dir=settings.media_dir
+        session,
+        slug="sterke-start",
+        target=tmp_path / "export",
+        storage=LocalStorage(settings.media_dir),
     )
 
     assert folder == tmp_path / "export" / "sterke-start"
@@ -115,7 +119,10 @@ def test_importing_an_export_changes_nothing(
     with_media(session, load_package(rich_package().write(tmp_path)), inge, settings.media_dir)
     stored = sorted(path.name for path in settings.media_dir.iterdir())
     folder = export_course(
-        session, slug="sterke-start", target=tmp_path / "export", media_dir=settings.media_dir
+        session,
+        slug="sterke-start",
+        target=tmp_path / "export",
+        storage=LocalStorage(settings.media_dir),
     )
     result = with_media(session, load_package(folder), inge, settings.media_dir)
     assert result.outcome == "Unchanged"

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from api.accounts.models import Role, User
 from api.catalog.packages import CoursePackage, export_course, load_package
 from api.media.imports import import_package
+from api.media.storage import LocalStorage
 from api.seed import COURSES_DIR, course_folders
 from tests.catalog.test_package_export import content
 from tests.factories import make_user
@@ -39,7 +40,7 @@ def test_sample_course_round_trips_through_the_database(
     assert content(exported) == content(original)
     # Its drawings come back byte for byte, under their own names.
     copied = load_package(
-        export_course(session, slug=original.slug, target=target, media_dir=media_dir)
+        export_course(session, slug=original.slug, target=target, storage=LocalStorage(media_dir))
     )
     assert {name: path.read_bytes() for name, path in copied.media.items()} == {
         name: path.read_bytes() for name, path in original.media.items()
@@ -48,5 +49,9 @@ def test_sample_course_round_trips_through_the_database(
 
 def _import(session: Session, package: CoursePackage, instructor: User, media_dir: Path) -> None:
     import_package(
-        session, package, instructor=instructor, media_dir=media_dir, max_video_bytes=10**6
+        session,
+        package,
+        instructor=instructor,
+        storage=LocalStorage(media_dir),
+        max_video_bytes=10**6,
     )

@@ -11,6 +11,7 @@ from api.catalog import packages
 from api.consent import service as consent_service
 from api.consent.texts import HEALTH_DATA_VERSION
 from api.db import utcnow
+from api.media.storage import LocalStorage
 from api.practice_identity import service as identity_service
 from api.progress import practice
 from tests.consent.conftest import consents_of
@@ -20,7 +21,7 @@ def seed_everything(session: Session, media_dir: Path) -> None:
     seed.load_demo_accounts(session)
     seed.load_demo_practice(session)
     course_packages = [packages.load_package(folder) for folder in seed.course_folders()]
-    seed.load_sample_courses(session, course_packages, media_dir=media_dir)
+    seed.load_sample_courses(session, course_packages, storage=LocalStorage(media_dir))
 
 
 def test_the_demo_learner_agreed_before_her_demo_practice_was_stored(

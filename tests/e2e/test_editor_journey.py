@@ -20,6 +20,7 @@ from api.catalog import packages
 from api.catalog.models import Course, Lesson, Module
 from api.media import imports as media_imports
 from api.media.files import MB
+from api.media.storage import LocalStorage
 from api.seed import DEMO_INSTRUCTOR_EMAIL
 from api.studio import courses as studio_courses
 from tests.e2e.conftest import fits_the_phone, nl, screenshot, sign_in_demo_instructor
@@ -117,7 +118,7 @@ def export(env: dict[str, str], target: Path) -> dict[str, bytes]:
     engine = create_engine(env["DATABASE_URL"])
     with Session(engine) as session:
         folder = packages.export_course(
-            session, slug=SLUG, target=target, media_dir=Path(env["MEDIA_DIR"])
+            session, slug=SLUG, target=target, storage=LocalStorage(Path(env["MEDIA_DIR"]))
         )
     engine.dispose()
     return {
@@ -136,7 +137,7 @@ def import_(env: dict[str, str], folder: Path) -> None:
             session,
             packages.load_package(folder),
             instructor=owner,
-            media_dir=Path(env["MEDIA_DIR"]),
+            storage=LocalStorage(Path(env["MEDIA_DIR"])),
             max_video_bytes=MB,
         )
         session.commit()

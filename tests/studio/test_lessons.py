@@ -16,6 +16,7 @@ from api.catalog.models import Course, CourseStatus, Lesson, Module, Step
 from api.config import Settings
 from api.db import utcnow
 from api.errors import NotFound
+from api.media.storage import LocalStorage
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio import lessons
 from tests.factories import enable_totp, field_error, log_in, make_course, make_user, post_form
@@ -490,7 +491,7 @@ def test_a_save_from_an_old_version_loses_even_when_this_session_read_that_versi
             lesson=lesson,
             data=lessons.LessonInput(title="Van hier", estimated_minutes="5"),
             version="1",
-            media_dir=settings.media_dir,
+            storage=LocalStorage(settings.media_dir),
         )
 
     assert refused.value.current.title == "Van elders"

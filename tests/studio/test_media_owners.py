@@ -26,6 +26,7 @@ from api.config import Settings
 from api.media import imports
 from api.media.files import MB
 from api.media.models import MediaFile
+from api.media.storage import LocalStorage
 from api.studio import lessons
 from tests.catalog.package_builder import MP4, PackageFiles, line_of, minimal_package
 from tests.factories import field_error, make_course, make_user, post_form
@@ -151,7 +152,11 @@ def test_kern_import_of_such_a_package_is_refused(
 
     with pytest.raises(PackageError) as refused:
         imports.import_package(
-            session, package, instructor=bob, media_dir=settings.media_dir, max_video_bytes=MB
+            session,
+            package,
+            instructor=bob,
+            storage=LocalStorage(settings.media_dir),
+            max_video_bytes=MB,
         )
 
     [problem] = refused.value.problems

@@ -24,6 +24,7 @@ from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.media import pictures
 from api.media.files import GENERATED_NAME, UploadRefused
+from api.media.storage import LocalStorage
 from tests.factories import csrf_token, log_in, make_course, make_user, own_media
 from tests.studio.test_uploads import fresh, image_bytes, instructor, refusal, stored
 
@@ -330,7 +331,9 @@ def test_a_steps_picture_comes_along_in_an_export_and_back_in_an_import(
     own_media(session, course, "ruglig.svg")
     session.flush()
 
-    folder = export_course(session, slug=course.slug, target=tmp_path, media_dir=settings.media_dir)
+    folder = export_course(
+        session, slug=course.slug, target=tmp_path, storage=LocalStorage(settings.media_dir)
+    )
     assert (folder / "media" / "ruglig.svg").read_bytes() == DRAWING
     assert f"      file: ruglig.svg\n      alt: {ALT}\n" in (folder / "lessons").joinpath(
         sorted(p.name for p in (folder / "lessons").iterdir())[0]
@@ -344,7 +347,7 @@ def test_a_steps_picture_comes_along_in_an_export_and_back_in_an_import(
     session.expunge_all()  # its lessons and steps went by the database's cascade
     owner = make_user(session, role=Role.instructor)
     result = import_package(
-        session, package, instructor=owner, media_dir=other_media, max_video_bytes=10**6
+        session, package, instructor=owner, storage=LocalStorage(other_media), max_video_bytes=10**6
     )
     step = session.exec(
         select(Step)

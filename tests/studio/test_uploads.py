@@ -28,6 +28,7 @@ from api.catalog.models import Course, Lesson
 from api.config import Settings
 from api.media import service as media
 from api.media.files import GENERATED_NAME, MB
+from api.media.storage import LocalStorage
 from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user
 
 MP4 = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(range(256)) * 40
@@ -378,7 +379,10 @@ def test_a_cover_stored_in_a_transaction_that_rolls_back_is_removed(
     session.commit()  # the test's savepoint: what came before stays
 
     name = media.set_cover(
-        session, course=course, source=io.BytesIO(image_bytes()), media_dir=settings.media_dir
+        session,
+        course=course,
+        source=io.BytesIO(image_bytes()),
+        storage=LocalStorage(settings.media_dir),
     )
     assert stored(settings) == [name]
     session.rollback()

@@ -27,7 +27,7 @@ from api.payments import service as payments_service
 from api.progress import practice
 from web.forms import Form, Posted, Typed, invalid, posted
 from web.pages.auth import clear_session_cookie, open_session, remember_language
-from web.pages.common import settings_of
+from web.pages.common import settings_of, storage_of
 from web.pages.links import button_page, link_invalid
 from web.templating import render
 
@@ -375,7 +375,11 @@ def delete_account(
     try:
         data = form.valid()
         personal_data.delete_account(
-            session, user=user, password=data.password, confirmation=data.confirmation
+            session,
+            user=user,
+            password=data.password,
+            confirmation=data.confirmation,
+            storage=storage_of(request),
         )
     except FormError as exc:
         return invalid(exc, render(request, "account/delete.html", form.shown(exc)))

@@ -3,6 +3,7 @@
 from fastapi import Request
 
 from api.config import Settings
+from api.media.storage import MediaStorage, storage_for
 from web.forms import Form
 
 
@@ -10,6 +11,11 @@ def settings_of(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+def storage_of(request: Request) -> MediaStorage:
+    """Where the application's media is stored (MEDIA_STORAGE)."""
+    return storage_for(settings_of(request))
 
 
 def client_ip(request: Request) -> str:

@@ -1,6 +1,5 @@
 """Write a course from the database as a package folder: course.yaml and lessons/*.md."""
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from api.catalog.packages.schema import (
 from api.errors import AppError, NotFound
 from api.i18n import gettext as _
 from api.media.models import MediaFile
+from api.media.storage import MediaStorage
 from api.questionnaires.models import CheckIn, Questionnaire
 
 
@@ -51,11 +51,11 @@ def to_yaml(data: dict[str, Any]) -> str:
 
 
 def export_course(
-    session: Session, *, slug: str, target: Path, media_dir: Path | None = None
+    session: Session, *, slug: str, target: Path, storage: MediaStorage | None = None
 ) -> Path:
     """Write the course as `<target>/<slug>/`; returns that folder.
 
-    With `media_dir`, the stored files the course owns and names (its cover, its lessons'
+    With `storage`, the stored files the course owns and names (its cover, its lessons'
     uploaded videos, its steps' pictures) go into the package's media/ folder, so the package
     is complete anywhere.
     """
@@ -65,12 +65,12 @@ def export_course(
     for name, text in files.items():
         (folder / name).parent.mkdir(exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
-    if media_dir is not None:
-        _copy_media(session, slug, media_dir, folder / MEDIA_DIR)
+    if storage is not None:
+        _copy_media(session, slug, storage, folder / MEDIA_DIR)
     return folder
 
 
-def _copy_media(session: Session, slug: str, media_dir: Path, target: Path) -> None:
+def _copy_media(session: Session, slug: str, storage: MediaStorage, target: Path) -> None:
     """Copy the files the course owns and names, and its instructor's photo (hers, whichever
     courses own it); a file it names but does not own stays out."""
     owned = set(
@@ -85,10 +85,9 @@ def _copy_media(session: Session, slug: str, media_dir: Path, target: Path) -> N
     if profile is not None and profile.photo:
         owned.add(profile.photo)
     for name in sorted(owned & _named(session, slug)):
-        source = media_dir / name
-        if source.is_file() and not source.is_symlink():
+        if storage.exists(name):
             target.mkdir(exist_ok=True)
-            shutil.copyfile(source, target / name)
+            storage.fetch_to(name, target / name)
 
 
 def _named(session: Session, slug: str) -> set[str]:

@@ -20,7 +20,7 @@ from api.studio import lessons, modules
 from api.studio import steps as studio_steps
 from api.studio.access import owned_course
 from web.forms import Checkbox, Form, Posted, Shown, Typed, invalid, posted
-from web.pages.common import ConfirmForm, MoveForm, settings_of
+from web.pages.common import ConfirmForm, MoveForm, storage_of
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -215,7 +215,7 @@ def save_lesson(
             lesson=lesson,
             data=data,
             version=data.version,
-            media_dir=settings_of(request).media_dir,
+            storage=storage_of(request),
         )
     except lessons.LessonChanged as exc:
         return invalid(exc, _lesson_page(request, session, course, lesson, **_conflict(exc, form)))

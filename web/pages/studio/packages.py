@@ -13,7 +13,7 @@ from api.media import service as media
 from api.media.files import MB
 from api.studio.access import owned_course
 from web.forms import invalid
-from web.pages.common import settings_of
+from web.pages.common import settings_of, storage_of
 from web.pages.studio.uploads import ONE_FILE, Upload, UploadRoute, upload_limit
 from web.templating import render
 
@@ -70,7 +70,7 @@ def import_course(
             session,
             source=package.file,
             instructor=user,
-            media_dir=settings.media_dir,
+            storage=storage_of(request),
             max_video_bytes=settings.media_max_video_mb * MB,
         )
     except FormError as exc:

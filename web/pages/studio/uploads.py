@@ -29,7 +29,7 @@ from api.media import images, pictures
 from api.media import service as media
 from api.media.files import MB, UploadRefused, too_large
 from api.studio.access import owned_course
-from web.pages.common import settings_of
+from web.pages.common import settings_of, storage_of
 from web.pages.studio.profile import profile_page
 from web.templating import render
 
@@ -159,7 +159,7 @@ def save_cover(
             session,
             course=course,
             source=None if keep or image is None else image.file,
-            media_dir=settings_of(request).media_dir,
+            storage=storage_of(request),
             alt=alt,
             keep_image=keep,
         )
@@ -190,7 +190,7 @@ def save_profile(
             session,
             user=user,
             source=photo.file if photo is not None and has_file else None,
-            media_dir=settings_of(request).media_dir,
+            storage=storage_of(request),
             bio=bio,
             credentials=credentials,
             photo_alt=photo_alt,
@@ -228,7 +228,7 @@ def save_video(
             course=course,
             lesson_id=lesson_id,
             source=video.file if video else None,
-            media_dir=settings.media_dir,
+            storage=storage_of(request),
             max_bytes=_video_limit(settings),
         )
     except UploadRefused as exc:
@@ -264,7 +264,7 @@ def save_step_picture(
             step_id=step_id,
             source=picture.file if picture else None,
             alt=alt,
-            media_dir=settings_of(request).media_dir,
+            storage=storage_of(request),
         )
     except UploadRefused as exc:
         return refused(request, exc)
@@ -287,7 +287,7 @@ def remove_step_picture(
         course=course,
         lesson_id=lesson_id,
         step_id=step_id,
-        media_dir=settings_of(request).media_dir,
+        storage=storage_of(request),
     )
     return RedirectResponse(_step_url(course.slug, lesson_id, step_id, "picture-removed"), 303)
 
