@@ -34,7 +34,7 @@ from api.catalog.packages import media as package_media
 from api.catalog.packages.schema import MEDIA_DIR, MediaRef
 from api.catalog.packages.store import Progress, existing_course
 from api.kit.ids import id_of
-from api.media import files, images, owners, pictures, videos
+from api.media import files, images, owners, pictures, streams, videos
 from api.media.files import UploadRefused
 from api.media.usage import discard_if_unused
 
@@ -213,4 +213,6 @@ def _store(session: Session, brought: Brought, media_dir: Path) -> None:
                 shutil.copyfileobj(source, handle, files.CHUNK)
             handle.close()
             files.place(partial_path, media_dir / brought.name)
+        # A lesson's video (stored as it came): the worker makes its adaptive stream.
+        streams.queue(session, name=brought.name)
     files.after_rollback(session, partial(files.remove, media_dir, brought.name))

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.catalog.models import Course, InstructorProfile, Lesson, Step, VideoProvider
-from api.media import files, owners
+from api.media import files, owners, streams
 
 
 def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
@@ -23,6 +23,8 @@ def discard_if_unused(session: Session, *, name: str, media_dir: Path) -> None:
     if not in_use(session, name):
         # Its owners go with it; should the transaction roll back, they stay, and the file too.
         owners.forget(session, name=name)
+        # A video's stream (playlists, segments, poster) goes with it.
+        streams.forget(session, name=name, media_dir=media_dir)
         files.after_commit(session, partial(files.remove, media_dir, name))
 
 

@@ -1,4 +1,5 @@
-"""Uploaded media (lesson videos, covers, step pictures) from MEDIA_DIR, with range requests.
+"""Uploaded media (lesson videos, covers, step pictures) from MEDIA_DIR, with range requests,
+and the adaptive streams (playlists, segments, poster) the worker made of the videos.
 
 A file is served only by the rules of the courses that own it (api/media/access.py): a video or
 a step's picture to those who may open a lesson showing it, as the lesson page itself is; a
@@ -17,7 +18,7 @@ from api.db import SessionDep
 from api.errors import NotFound
 from api.i18n import gettext as _
 from api.media import access as media_access
-from api.media import files
+from api.media import files, hls, streams
 from web.pages.common import settings_of
 
 router = APIRouter(include_in_schema=False)
@@ -79,3 +80,24 @@ def serve_media(request: Request, session: SessionDep, now: Now, name: str) -> F
     if path.suffix.lower() == ".svg":
         headers["Content-Security-Policy"] = DRAWING_POLICY
     return FileResponse(path, media_type=MEDIA_TYPES[path.suffix.lower()], headers=headers)
+
+
+@router.api_route("/media/hls/{stream_prefix}/{part}", methods=["GET", "HEAD"])
+def serve_stream(
+    request: Request, session: SessionDep, now: Now, stream_prefix: str, part: str
+) -> FileResponse:
+    """One file of a video's stream, to whoever may watch the video itself (a paid lesson's
+    segments only to learners with access)."""
+    found = hls.PREFIX.match(stream_prefix) is not None
+    stream = streams.by_prefix(session, prefix=stream_prefix) if found else None
+    path = None
+    if stream is not None:
+        path = hls.output_file(settings_of(request).media_dir, stream_prefix, part)
+    if stream is None or path is None:
+        raise NotFound(_("We could not find this file."))
+    viewer = visitor_of(request, session).signed_in
+    media_access.ensure_may_watch(session, name=stream.name, viewer=viewer, now=now)
+    media_type = hls.MEDIA_TYPES[path.suffix]
+    return FileResponse(
+        path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"}
+    )
