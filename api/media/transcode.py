@@ -277,9 +277,18 @@ def _follow(stream: IO[bytes] | None, duration: float, on_progress: Callable[[in
     if stream is None:
         return
     for raw in stream:
-        key, _sep, value = raw.decode(errors="replace").strip().partition("=")
-        if key == "out_time_us" and duration > 0 and value.isdigit():
-            on_progress(min(99, int(int(value) / 1_000_000 / duration * 100)))
+        percent = percent_done(raw.decode(errors="replace"), duration)
+        if percent is not None:
+            on_progress(percent)
+
+
+def percent_done(line: str, duration: float) -> int | None:
+    """How far ffmpeg is, from one line of its `-progress` report (`out_time_us=…`, the
+    microseconds encoded so far); None for the report's other lines. 100 waits for the end."""
+    key, _sep, value = line.strip().partition("=")
+    if key != "out_time_us" or duration <= 0 or not value.isdigit():
+        return None
+    return min(99, int(int(value) / 1_000_000 / duration * 100))
 
 
 def _scale(found: Probe, short: int) -> str:

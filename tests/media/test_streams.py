@@ -110,6 +110,12 @@ def test_no_rendition_is_taller_than_the_source(
     assert transcode.ladder(*size) == renditions
 
 
+def test_progress_is_read_from_ffmpegs_report() -> None:
+    report = ["frame=12", "out_time_us=1500000", "out_time_us=N/A", "progress=continue"]
+    assert [transcode.percent_done(line, 6.0) for line in report] == [None, 25, None, None]
+    assert transcode.percent_done("out_time_us=9000000", 6.0) == 99  # 100 once it is stored
+
+
 def test_an_uploaded_video_becomes_a_stream_with_poster_and_length(
     client: TestClient,
     session: Session,

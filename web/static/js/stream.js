@@ -53,6 +53,13 @@
   function start(video) {
     var master = video.getAttribute("data-hls");
     if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.addEventListener("error", function () {
+        // The browser could not play the stream after all: the original (the <source>) plays.
+        if (video.getAttribute("src") === master) {
+          video.removeAttribute("src");
+          video.load();
+        }
+      });
       video.src = master;
       return;
     }
