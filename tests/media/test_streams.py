@@ -5,6 +5,7 @@ playlists and segments are served by the same rules as the video itself."""
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,10 @@ from api import db
 from api.accounts.models import Role, User
 from api.catalog.models import Course, Lesson
 from api.config import Settings
+from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
-from api.media import hls, transcode
+from api.media import hls, streams, transcode
 from api.media.models import StreamState, VideoStream
 from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user, new_browser
 
@@ -248,3 +250,24 @@ def browser(client: TestClient, user: User) -> TestClient:
     signed_in = new_browser(client)
     log_in(signed_in, user)
     return signed_in
+
+
+def test_a_video_whose_worker_stopped_is_taken_up_again_a_few_times(
+    session: Session, worker: sessionmaker[Session]
+) -> None:
+    session.add(VideoStream(name="les.mp4", prefix="a" * 32))
+    session.flush()
+    first = streams.claim(worker)
+    assert first is not None
+    assert streams.claim(worker) is None  # another worker does not take it while it is busy
+
+    later = utcnow() + streams.STALE_AFTER + timedelta(minutes=1)
+    again = streams.claim(worker, now=later)
+    third = streams.claim(worker, now=later + streams.STALE_AFTER * 2)
+
+    assert again == first
+    assert third == first
+    assert streams.claim(worker, now=later + streams.STALE_AFTER * 4) is None
+    session.expire_all()
+    stopped = session.exec(select(VideoStream)).one()
+    assert (stopped.state, stopped.reason, stopped.attempts) == ("failed", "failed", 3)
