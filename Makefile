@@ -9,13 +9,14 @@ PORT ?= 8000
 CATALOGS := $(wildcard web/locale/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test install lock lint types imports pytest messages compile-messages clean compose-check help bench soak
+.PHONY: run test install lock lint types imports pytest messages compile-messages clean compose-check help bench soak bench-video
 
 help:
 	@echo "make run    install, migrate, load sample data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, lint, type-check, check the imports and run the whole test suite"
 	@echo "make lock   renew the pinned versions in requirements/ (LOCK_ARGS=--upgrade for newer)"
 	@echo "make bench  load benchmark, empty and with 100,000 learners (~12 min; bench/README.md)"
+	@echo "make bench-video  video conversion time per minute and segment sizes (~1 min)"
 
 # Every install takes the versions the suite passed with, checked against their hashes
 # (requirements/dev.txt, made by `make lock`); then Kern itself, without resolving again.
@@ -83,6 +84,10 @@ LEARNERS ?= 100000
 DURATION ?= 10
 bench: install compile-messages
 	$(BIN)/python -m bench.run --learners $(LEARNERS) --duration $(DURATION) $(if $(SOAK),--soak) $(BENCH_ARGS)
+
+# Converting a minute of 1080p video into its adaptive stream: time and segment sizes.
+bench-video: install
+	$(BIN)/python -m bench.transcode $(BENCH_ARGS)
 
 # Only the soak: seed, then 10 minutes at concurrency 32 (no errors, memory growth under 10 %).
 soak: install compile-messages

@@ -97,7 +97,8 @@ def serve(
 def worker(
     once: Annotated[bool, typer.Option(help="Do one round and exit.")] = False,
 ) -> None:
-    """Send queued mail and queue reminders and module mails; runs until stopped (SIGTERM)."""
+    """Send queued mail, queue reminders and module mails, and convert uploaded videos into
+    streams; runs until stopped (SIGTERM)."""
     settings = load_settings()
     engine = db.make_engine(settings.database_url, pool_size=2)
     mail_worker = Worker(
@@ -107,6 +108,7 @@ def worker(
         if once:
             report = mail_worker.run_once()
             typer.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+            typer.echo(f"videos converted: {mail_worker.convert_videos()}")
             return
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):

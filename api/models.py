@@ -12,7 +12,7 @@ from api.intake.models import IntakeBooking, IntakeException, IntakeHours, Intak
 from api.invoices.models import Invoice, InvoiceCounter
 from api.journal.models import JournalEntry
 from api.mail.models import OutboxMessage
-from api.media.models import MediaFile
+from api.media.models import MediaFile, VideoStream
 from api.messages.models import LessonQuestion, Message, Thread
 from api.payments.billing_models import DiscountCode, OrderDiscount, PaymentPlan
 from api.payments.models import Order, StripeEvent
@@ -69,5 +69,6 @@ __all__ = [
     "TermsVersion",
     "Thread",
     "User",
+    "VideoStream",
     "metadata",
 ]

@@ -1,5 +1,7 @@
 """The mail worker: queues scheduled mail and push notifications, answers account requests
 (sign-up, reset and sign-in links) and delivers the outbox (mails and pushes), round after round.
+Beside it, on a thread of its own so that no mail waits for a long video, it converts uploaded
+videos into adaptive streams (api/media/transcode.py), one after another.
 
 `kern worker` runs it as its own process (one per deployment is enough, more are safe); in
 development the server runs it on a thread, so `make run` needs nothing else.
@@ -20,6 +22,7 @@ from api.config import Settings
 from api.db import WRITE_INTENT, utcnow
 from api.intake.service import queue_reminders as queue_intake_reminders
 from api.mail import outbox
+from api.media import transcode
 from api.payments import plans
 from api.ratelimit import service as ratelimit
 from api.reminders.modules import queue_module_openings
@@ -84,10 +87,22 @@ class Worker:
         # in this round.
         return outbox.deliver_all(self.factory, self.settings, now=now or self.clock())
 
+    def convert_videos(self) -> int:
+        """Make the streams of every video waiting for one; how many were done."""
+        done = 0
+        while transcode.process_next(self.factory, self.settings) is not None:
+            done += 1
+        return done
+
     def run(self, stop: threading.Event) -> None:
         """Rounds every `poll_seconds` until `stop` is set; a failing round is logged and the
-        next one tries again (the database may be restarting)."""
+        next one tries again (the database may be restarting). Videos are converted meanwhile
+        on a second thread."""
         log.info("mail worker started (every %ss)", self.poll_seconds)
+        videos = threading.Thread(
+            target=self._convert_until, args=(stop,), name="kern-video-worker", daemon=True
+        )
+        videos.start()
         while not stop.is_set():
             try:
                 self.run_once()
@@ -95,6 +110,14 @@ class Worker:
                 log.exception("mail worker round failed; trying again in %ss", self.poll_seconds)
             stop.wait(self.poll_seconds)
         log.info("mail worker stopped")
+
+    def _convert_until(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.convert_videos()
+            except Exception:
+                log.exception("converting videos failed; trying again in %ss", self.poll_seconds)
+            stop.wait(self.poll_seconds)
 
 
 def start_in_thread(worker: Worker) -> Callable[[], None]:

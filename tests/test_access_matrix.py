@@ -59,6 +59,8 @@ from api.consent.texts import HEALTH_DATA_VERSION
 from api.invoices.models import Invoice
 from api.journal.models import JournalEntry
 from api.kit.ids import id_of
+from api.media import hls
+from api.media.models import VideoStream
 from api.payments.models import Order
 from api.push.models import PushSubscription
 from api.questionnaires.models import CheckIn, Questionnaire
@@ -340,6 +342,7 @@ def lesson_locked_json(scene: Scene, response: Response) -> None:
 COURSE_SLUG = "matrix-cursus"
 LOCKED_LESSON = "les-1-2"  # make_course's second lesson; only the first is a free preview
 MEDIA_NAME = "matrix-video.mp4"
+MEDIA_STREAM = "0123456789abcdef0123456789abcdef"  # the prefix of its adaptive stream
 CATALOG_PATHS = ("/courses", "/api/v1/courses", "/media/")
 
 NOT_FOUND = Answer(404)
@@ -624,6 +627,9 @@ ROUTES: tuple[Row, ...] = (
     Row("GET", "/courses/{slug}", "public", everyone(OK)),
     Row("GET", "/courses/{slug}/lessons/{lesson_slug}", "public", staff_only(LOCKED)),
     Row("GET", "/media/{name}", "public", everyone(OK)),
+    # A file of that video's adaptive stream: by the same rules (a paid lesson's stream is
+    # walked in tests/media/).
+    Row("GET", "/media/hls/{stream_prefix}/{part}", "public", everyone(OK)),
     # Certificates: made on the course by whoever finished it (an empty name is refused before
     # anything else); the check page is public and says only what is printed; the PDF is hers
     # alone ({code} is the other person's certificate).
@@ -912,6 +918,13 @@ ROUTES: tuple[Row, ...] = (
         "/studio/courses/{slug}/lessons/{lesson_id}/video",
         "signed-in",
         signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    # How the conversion of its uploaded video stands (it has none: no state).
+    Row(
+        "GET",
+        "/studio/courses/{slug}/lessons/{lesson_id}/video/status",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=OK),
     ),
     Row(
         "POST",
@@ -1223,6 +1236,8 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "slug": lambda _scene: COURSE_SLUG,
     "lesson_slug": lambda _scene: LOCKED_LESSON,
     "name": lambda _scene: MEDIA_NAME,
+    "stream_prefix": lambda _scene: MEDIA_STREAM,
+    "part": lambda _scene: hls.MASTER,
     "checkout_id": lambda scene: demo_checkout_of(scene.other),
     # No enrolment has this id: staff get 404, everyone else is stopped before the lookup.
     "enrolment_id": lambda _scene: "999999",
@@ -1419,6 +1434,10 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
         ).all()
         lessons[0].video_provider, lessons[0].video_ref = "file", MEDIA_NAME
         own_media(session, course, MEDIA_NAME)
+        session.add(VideoStream(name=MEDIA_NAME, prefix=MEDIA_STREAM, state="ready"))
+        stream_folder = settings.media_dir / hls.FOLDER / MEDIA_STREAM
+        stream_folder.mkdir(parents=True, exist_ok=True)
+        (stream_folder / hls.MASTER).write_text("#EXTM3U\n")
         step = session.exec(select(Step).where(Step.lesson_id == lessons[1].id)).first()
         assert step is not None
         CONTENT_IDS.update(

@@ -232,6 +232,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "lesson": "Course content.",
     "lesson_step": "Course content.",
     "media_file": "Which course owns an uploaded file; no person.",
+    "video_stream": "The adaptive stream the worker made of an uploaded video; no person.",
     "practice_identity": "The practice's own trading name, address and registration numbers.",
     "invoice_counter": "The last invoice number of each year; no person.",
     "questionnaire": "Course content: the questions, their scoring and bands.",

@@ -32,7 +32,7 @@ from api.catalog.packages import media as package_media
 from api.catalog.packages.schema import MEDIA_DIR, MediaRef
 from api.catalog.packages.store import Progress, existing_course
 from api.kit.ids import id_of
-from api.media import files, images, owners, pictures, videos
+from api.media import files, images, owners, pictures, streams, videos
 from api.media.files import UploadRefused
 from api.media.storage import CHUNK, MediaStorage
 from api.media.usage import discard_if_unused
@@ -221,4 +221,6 @@ def _store(session: Session, brought: Brought, storage: MediaStorage) -> None:
         storage.put_bytes(brought.name, brought.data)
     else:
         storage.put_path(brought.name, brought.source)
+        # A lesson's video (stored as it came): the worker makes its adaptive stream.
+        streams.queue(session, name=brought.name)
     files.after_rollback(session, partial(files.discard, storage, brought.name))

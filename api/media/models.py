@@ -37,3 +37,45 @@ class MediaFile(SQLModel, table=True):
         Index("uq_media_file_name_course_id", "name", "course_id", unique=True),
         Index("ix_media_file_course_id", "course_id"),
     )
+
+
+class StreamState(StrEnum):
+    queued = "queued"  # waiting for the worker
+    processing = "processing"  # the worker is converting it (see `progress`)
+    ready = "ready"  # the adaptive stream, poster and duration are there
+    failed = "failed"  # see `reason`; the original file keeps playing
+
+
+class VideoStream(SQLModel, table=True):
+    """The adaptive (HLS) stream of an uploaded video: the worker's job and what it made.
+
+    One row per stored video file (`name`, the original, which is kept and plays until the stream
+    is ready). The playlists, segments and poster live under `prefix` (api/media/hls.py), a random
+    folder name of their own so that nothing about the original shows in their addresses.
+    """
+
+    __tablename__ = "video_stream"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=300)
+    prefix: str = Field(max_length=32)
+    state: str = Field(default=StreamState.queued.value, max_length=10)
+    # 0–100 while processing, parsed from ffmpeg's progress report.
+    progress: int = 0
+    # A short code (api/media/hls.py REASONS) that the pages say in her language.
+    reason: str | None = Field(default=None, max_length=40)
+    duration_seconds: float | None = None
+    has_poster: bool = False
+    # The renditions' heights, smallest first: "360,540,720".
+    renditions: str = Field(default="", max_length=60)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=moment())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=moment())
+
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'processing', 'ready', 'failed')", name="state"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        Index("uq_video_stream_name", "name", unique=True),
+        Index("uq_video_stream_prefix", "prefix", unique=True),
+        Index("ix_video_stream_state", "state"),
+    )

@@ -13,7 +13,7 @@ from api.catalog.packages import ImportResult, archive
 from api.errors import NotFound
 from api.i18n import gettext as _
 from api.kit.ids import id_of
-from api.media import files, images, imports, owners, pictures, videos
+from api.media import files, images, imports, owners, pictures, streams, videos
 from api.media.files import UploadRefused
 from api.media.models import MediaKind
 from api.media.storage import MediaStorage
@@ -118,6 +118,8 @@ def set_lesson_video(
     source.seek(0)
     name = videos.store(source, storage=storage, max_bytes=max_bytes)
     owners.record(session, name=name, course_id=id_of(course), kind=MediaKind.video)
+    # The worker turns it into an adaptive stream; the original plays until that is ready.
+    streams.queue(session, name=name)
     old = lesson.video_ref if lesson.video_provider == VideoProvider.file else None
     lesson.video_provider = VideoProvider.file.value
     lesson.video_ref = name

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.catalog.models import Course, InstructorProfile, Lesson, Step, VideoProvider
-from api.media import files, owners
+from api.media import files, owners, streams
 from api.media.storage import MediaStorage
 
 
@@ -23,6 +23,8 @@ def discard_if_unused(session: Session, *, name: str, storage: MediaStorage) -> 
     if not in_use(session, name):
         # Its owners go with it; should the transaction roll back, they stay, and the file too.
         owners.forget(session, name=name)
+        # A video's stream (playlists, segments, poster) goes with it.
+        streams.forget(session, name=name, storage=storage)
         files.after_commit(session, partial(files.discard, storage, name))
 
 

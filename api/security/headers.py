@@ -17,7 +17,8 @@ def content_security_policy(nonce: str) -> str:
             f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",
-            "media-src 'self'",
+            # blob: is the stream hls.js hands the video element (Media Source Extensions).
+            "media-src 'self' blob:",
             "font-src 'self'",
             "connect-src 'self'",
             f"frame-src {FRAME_SOURCES}",

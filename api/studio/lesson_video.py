@@ -9,7 +9,7 @@ from api.catalog.models import Course, Lesson, VideoProvider
 from api.catalog.video import parse_video_url
 from api.i18n import gettext as _
 from api.kit.ids import id_of
-from api.media import files, owners
+from api.media import files, owners, streams
 from api.media.models import MediaKind
 
 MAX_URL = 500
@@ -92,3 +92,5 @@ def record(session: Session, *, course: Course, lesson: Lesson) -> None:
     course's rules); a file of another of her courses becomes this one's too."""
     if lesson.video_provider == VideoProvider.file and lesson.video_ref:
         owners.record(session, name=lesson.video_ref, course_id=id_of(course), kind=MediaKind.video)
+        # Usually it has its stream already; one uploaded before streams existed gets it now.
+        streams.queue(session, name=lesson.video_ref)

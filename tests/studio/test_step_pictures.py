@@ -6,7 +6,6 @@ its sound. The picture is served as the lesson is: a paid lesson's picture only 
 open the lesson.
 """
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from api.media import pictures
 from api.media.files import GENERATED_NAME, UploadRefused
 from api.media.storage import LocalStorage
 from tests.factories import csrf_token, log_in, make_course, make_user, own_media
+from tests.ffmpeg import FFMPEG, FFPROBE, needs_ffmpeg
 from tests.studio.test_uploads import fresh, image_bytes, instructor, refusal, stored
 
 
@@ -211,10 +211,6 @@ def test_a_drawing_with_anything_but_shapes_is_refused(
 
 def test_a_clean_drawing_passes_unchanged() -> None:
     assert pictures.check_svg(DRAWING) == DRAWING
-
-
-FFMPEG, FFPROBE = shutil.which("ffmpeg"), shutil.which("ffprobe")
-needs_ffmpeg = pytest.mark.skipif(FFMPEG is None or FFPROBE is None, reason="needs ffmpeg")
 
 
 def _video(path: Path, seconds: int, *, webm: bool) -> Path:

@@ -27,7 +27,7 @@ from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
 from api.i18n import ngettext
 from api.kit.ids import id_of
-from api.media import owners
+from api.media import owners, streams
 from api.messages import public as public_questions
 from api.payments import plans
 from api.progress import service as progress_service
@@ -325,15 +325,20 @@ def _next_opens_at(
     return view.outline.opens_at(view.outline.module_of[view.next.id])
 
 
-def _video_context(view: service.LessonView, progress: CourseProgress | None) -> dict[str, Any]:
-    """The video, and for her own `file` video where to resume and where to save."""
+def _video_context(
+    session: Session, view: service.LessonView, progress: CourseProgress | None
+) -> dict[str, Any]:
+    """The video, and for an uploaded (`file`) video its adaptive stream and, for her own,
+    where to resume and where to save."""
     lesson = view.lesson
     embed = video.embed_for(
         lesson.video_provider, lesson.video_ref, lesson.video_title or lesson.title
     )
     tracked = embed is not None and embed.provider == VideoProvider.file and progress is not None
+    uploaded = embed is not None and embed.provider == VideoProvider.file
     return {
         "embed": embed,
+        "stream": streams.view_of(session, name=embed.ref) if embed and uploaded else None,
         "resume_seconds": progress.position(lesson) if tracked and progress else None,
         "position_url": (
             f"/api/v1{lesson_url(view.outline.course.slug, lesson)}/position" if tracked else None
@@ -403,6 +408,6 @@ def _lesson_response(
         # Public questions and answers her instructor made of conversations (one statement).
         "lesson_questions": public_questions.of_lesson(session, lesson_id=id_of(view.lesson)),
         **(ask_form_context(user) if progress is not None and user is not None else {}),
-        **_video_context(view, progress),
+        **_video_context(session, view, progress),
     }
     return render(request, "catalog/lesson.html", context)

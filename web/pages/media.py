@@ -1,5 +1,5 @@
 """Uploaded media (lesson videos, covers, step pictures) from the media storage, with range
-requests.
+requests, and the adaptive streams (playlists, segments, poster) the worker made of the videos.
 
 A file is served only by the rules of the courses that own it (api/media/access.py): a video or
 a step's picture to those who may open a lesson showing it, as the lesson page itself is; a
@@ -25,7 +25,7 @@ from api.db import SessionDep
 from api.errors import NotFound
 from api.i18n import gettext as _
 from api.media import access as media_access
-from api.media import files
+from api.media import files, hls, streams
 from api.media.storage import MediaStorage
 from web.pages.common import storage_of
 
@@ -82,6 +82,36 @@ def serve_media(request: Request, session: SessionDep, now: Now, name: str) -> R
     media_type = MEDIA_TYPES[Path(name).suffix.lower()]
     if media_type == "image/svg+xml":
         headers["Content-Security-Policy"] = DRAWING_POLICY
+    return _answer(request, storage, name, size, media_type, headers)
+
+
+@router.api_route("/media/hls/{stream_prefix}/{part}", methods=["GET", "HEAD"])
+def serve_stream(
+    request: Request, session: SessionDep, now: Now, stream_prefix: str, part: str
+) -> Response:
+    """One file of a video's stream, to whoever may watch the video itself (a paid lesson's
+    segments only to learners with access)."""
+    storage = storage_of(request)
+    name = hls.output_name(stream_prefix, part)
+    stream = streams.by_prefix(session, prefix=stream_prefix) if name is not None else None
+    size = storage.size(name) if stream is not None and name is not None else None
+    if stream is None or name is None or size is None:
+        raise NotFound(_("We could not find this file."))
+    viewer = visitor_of(request, session).signed_in
+    media_access.ensure_may_watch(session, name=stream.name, viewer=viewer, now=now)
+    media_type = hls.MEDIA_TYPES[Path(part).suffix]
+    headers = {"Cache-Control": "private, max-age=3600"}
+    return _answer(request, storage, name, size, media_type, headers)
+
+
+def _answer(
+    request: Request,
+    storage: MediaStorage,
+    name: str,
+    size: int,
+    media_type: str,
+    headers: dict[str, str],
+) -> Response:
     path = storage.local_path(name)
     if path is not None:
         # The local folder: Starlette answers ranges (also several at once) and conditional

@@ -4,17 +4,18 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import Field
 
 from api.accounts.access import RequireInstructor
 from api.accounts.models import User
 from api.catalog.markdown import render_markdown
-from api.catalog.models import Course, Lesson, Module
+from api.catalog.models import Course, Lesson, Module, VideoProvider
 from api.db import SessionDep
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
 from api.kit.ids import PathId, id_of
+from api.media import streams
 from api.messages import public as public_questions
 from api.studio import lessons, modules
 from api.studio import steps as studio_steps
@@ -105,6 +106,7 @@ def _lesson_page(
         step_values[step_id], step_errors[step_id] = refused["values"], refused["errors"]
         open_step = str(step_id)
     notice = request.query_params.get("notice")
+    stream = _stream(session, lesson)
     context: dict[str, Any] = {
         "course": course,
         "module": view.module,
@@ -123,6 +125,8 @@ def _lesson_page(
         "problem": None,
         # Its public questions and answers, to edit or delete (one statement).
         "lesson_questions": public_questions.of_lesson(session, lesson_id=id_of(lesson)),
+        "stream": stream,
+        "stream_status": streams.status_text(stream) if stream else None,
         **shown,
     }
     return render(request, "studio/lesson.html", context, status_code=status_code)
@@ -189,6 +193,31 @@ def show_lesson(
     """The lesson's form, its video and its steps."""
     course, lesson = _lesson(session, user, slug, lesson_id)
     return _lesson_page(request, session, course, lesson)
+
+
+@router.get("/studio/courses/{slug}/lessons/{lesson_id}/video/status")
+def video_status(
+    session: SessionDep, user: RequireInstructor, slug: str, lesson_id: PathId
+) -> JSONResponse:
+    """How the conversion of the lesson's uploaded video stands, for the page to follow."""
+    _course_found, lesson = _lesson(session, user, slug, lesson_id)
+    stream = _stream(session, lesson)
+    if stream is None:
+        return JSONResponse({"state": None}, headers={"Cache-Control": "no-store"})
+    body = {
+        "state": stream.state.value,
+        "progress": stream.progress,
+        "reason": stream.reason,
+        "text": streams.status_text(stream),
+        "length": stream.length,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _stream(session: SessionDep, lesson: Lesson) -> streams.StreamView | None:
+    if lesson.video_provider != VideoProvider.file or not lesson.video_ref:
+        return None
+    return streams.view_of(session, name=lesson.video_ref)
 
 
 @router.post("/studio/courses/{slug}/lessons/{lesson_id}", response_class=HTMLResponse)

@@ -64,3 +64,56 @@
     button.hidden = true;
   });
 })();
+
+/* Studio: while the worker converts a lesson's uploaded video, its status (with the progress)
+   follows on the page, asked every few seconds; it stops once the video is ready or failed.
+   Without JavaScript a refresh of the page shows the same. */
+(function () {
+  "use strict";
+
+  var EVERY_MS = 3000;
+
+  function follow(box) {
+    var url = box.getAttribute("data-status-url");
+    var text = box.querySelector(".video-status__text");
+    var bar = box.querySelector(".video-status__bar");
+
+    function busy() {
+      var state = box.getAttribute("data-state");
+      return state === "queued" || state === "processing";
+    }
+
+    function ask() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) {
+            box.setAttribute("data-state", ""); // gone, or she was signed out: stop asking
+            return null;
+          }
+          return response.json();
+        })
+        .then(function (status) {
+          if (status && status.state) {
+            box.setAttribute("data-state", status.state);
+            box.className = "video-status video-status--" + status.state;
+            text.textContent = status.text;
+            bar.value = status.progress;
+            bar.textContent = status.progress + "%";
+            bar.hidden = !busy();
+          }
+        })
+        .catch(function () {}) // offline for a moment: the next round asks again
+        .then(function () {
+          if (busy()) {
+            window.setTimeout(ask, EVERY_MS);
+          }
+        });
+    }
+
+    if (busy()) {
+      window.setTimeout(ask, EVERY_MS);
+    }
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-status-url]"), follow);
+})();
