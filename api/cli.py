@@ -297,8 +297,12 @@ def seed_command(
     courses: Annotated[
         Path, typer.Option(help="Folder of course packages to import.", show_default=False)
     ] = seed.COURSES_DIR,
+    articles: Annotated[
+        Path, typer.Option(help="Folder of article files to import.", show_default=False)
+    ] = seed.ARTICLES_DIR,
 ) -> None:
-    """Load the demo accounts and the sample courses (development only) and print the logins."""
+    """Load the demo accounts, the sample courses and articles (development only) and print the
+    logins."""
     settings = load_settings()
     if settings.is_production:
         typer.echo(
@@ -318,7 +322,9 @@ def seed_command(
             results = seed.load_sample_courses(
                 session, course_packages, media_dir=settings.media_dir
             )
-            sample_articles = seed.load_sample_articles(session, media_dir=settings.media_dir)
+            sample_articles = seed.load_sample_articles(
+                session, media_dir=settings.media_dir, articles_dir=articles
+            )
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)
         raise typer.Exit(1) from exc
@@ -327,12 +333,12 @@ def seed_command(
         typer.echo(f"  {login.role:<10} {login.email:<24} password: {login.password}")
     if any(login.created and login.role == Role.instructor for login in logins):
         typer.echo("  The instructor sets up two-step verification at the first login.")
+    if sample_articles:
+        typer.echo(f"Sample articles: {', '.join(article.slug for article in sample_articles)}")
     if results:
         typer.echo("Sample courses:")
     for result in results:
         typer.echo(f"  {_summary(result)}")
-    if sample_articles:
-        typer.echo(f"Sample articles: {len(sample_articles)}")
 
 
 @articles_app.command("import")
