@@ -88,7 +88,8 @@ class Listing:
     tags: list[str]
 
 
-def _authors(session: Session, articles: Sequence[Article]) -> dict[int, str]:
+def authors_of(session: Session, articles: Sequence[Article]) -> dict[int, str]:
+    """The names of the articles' authors, by id (one statement)."""
     ids = sorted({article.author_id for article in articles})
     if not ids:
         return {}
@@ -115,7 +116,7 @@ def listing(session: Session, *, now: datetime, tag: str = "", page: int = 1) ->
     pages = max(1, math.ceil(len(chosen) / PER_PAGE))
     page = min(max(page, 1), pages)
     shown = chosen[(page - 1) * PER_PAGE : page * PER_PAGE]
-    return Listing(shown, _authors(session, shown), page, pages, tags)
+    return Listing(shown, authors_of(session, shown), page, pages, tags)
 
 
 def by_slug(session: Session, *, slug: str) -> Article | None:
@@ -250,10 +251,11 @@ def of_author(session: Session, *, viewer: User) -> list[Article]:
 
 
 def parse_tags(text: str) -> list[str]:
-    """Tags as typed, separated by commas: each a slug, without repeats, in her order."""
+    """Tags as typed, separated by commas: lower case words (letters of any language kept),
+    without repeats, in her order."""
     tags: list[str] = []
     for part in text.split(","):
-        tag = slugify(part, max_length=TAG_LENGTH)
+        tag = clean_line(part).lower()[:TAG_LENGTH].strip()
         if tag and tag not in tags:
             tags.append(tag)
     return tags

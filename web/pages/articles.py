@@ -75,7 +75,7 @@ def feed(request: Request, session: SessionDep, now: Now) -> Response:
     identity = practice_identity_of(request)
     name = identity.trading_name if identity is not None and identity.trading_name else "Kern"
     public = articles.public_articles(session, now=now)[:20]
-    authors = articles.listing(session, now=now).authors if public else {}
+    authors = articles.authors_of(session, public)
     generator = FeedGenerator()
     generator.id(f"{base}/artikelen")
     generator.title(_("Articles of %(name)s", name=name))
@@ -91,7 +91,7 @@ def feed(request: Request, session: SessionDep, now: Now) -> Response:
         entry.summary(article.summary or article.title)
         entry.published(_atom_moment(article.published_at))
         entry.updated(_atom_moment(article.updated_at))
-        author = authors.get(article.author_id) or articles.author_name(session, article)
+        author = authors.get(article.author_id)
         if author:
             entry.author({"name": author})
         for tag in article.tags:
