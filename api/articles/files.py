@@ -34,10 +34,14 @@ from api.catalog.video import embed_for
 from api.db import utcnow
 from api.errors import AppError, FormError
 from api.media import files as media_files
-from api.media import owners
+from api.media import images, owners, videos
+from api.media.files import UploadRefused
+from api.media.models import MediaKind
 
 FENCE = "---"
 MEDIA_FOLDER = "media"
+# What a video's name may end in, by the format its content has.
+VIDEO_EXTENSIONS = {"mp4": {"mp4", "m4v", "mov"}, "webm": {"webm"}}
 KEYS = (
     "title",
     "slug",
@@ -130,16 +134,29 @@ def _author(session: Session, meta: dict[str, Any], fallback: User | None, where
 
 
 def _bring_media(folder: Path, name: str, media_dir: Path, where: str) -> None:
-    """Copy `media/<name>` next to the file into MEDIA_DIR, unless it is there already."""
-    if not media_files.is_safe_name(name) or owners.kind_of(name) is None:
+    """Copy `media/<name>` next to the file into MEDIA_DIR, unless it is there already. An image
+    is stored as an upload is (re-encoded, without metadata) and a video only when its content
+    is MP4 or WebM, so a file cannot pass for what it is not."""
+    kind = owners.kind_of(name)
+    if not media_files.is_safe_name(name) or kind is None:
         raise ArticleFileError(f"{where}: {name}: not a usable file name")
     if (media_dir / name).is_file():
         return
     source = folder / MEDIA_FOLDER / name
     if not source.is_file():
         raise ArticleFileError(f"{where}: {MEDIA_FOLDER}/{name}: the file is missing")
-    media_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, media_dir / name)
+    data = source.read_bytes()
+    try:
+        if kind == MediaKind.image:
+            encoded = images.reencode(data)
+            if name.rsplit(".", 1)[-1].lower() != encoded.extension:
+                raise ArticleFileError(f"{where}: {name}: its extension does not match its format")
+            data = encoded.data
+        elif name.rsplit(".", 1)[-1].lower() not in VIDEO_EXTENSIONS[videos.format_of(data[:64])]:
+            raise ArticleFileError(f"{where}: {name}: its extension does not match its format")
+    except UploadRefused as exc:
+        raise ArticleFileError(f"{where}: {MEDIA_FOLDER}/{name}: {exc.message}") from None
+    media_files.write_bytes(media_dir, name, data)
 
 
 def import_file(

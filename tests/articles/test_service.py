@@ -12,6 +12,9 @@ from api.catalog.markdown import render_markdown
 from api.errors import FormError, NotFound
 from tests.articles.helpers import NOW, author, write
 from tests.factories import enable_totp
+from tests.studio.test_uploads import image_bytes
+
+COVER = "0123456789abcdef0123456789abcdef.png"
 
 
 def test_a_scheduled_article_appears_by_itself_when_its_time_has_come(session: Session) -> None:
@@ -94,20 +97,24 @@ def test_import_then_export_gives_the_same_file(session: Session, tmp_path: Path
             "tags": ["ademhaling", "ontspanning"],
             "comments_open": True,
             "cta": {"kind": "intake", "ref": ""},
-            "cover": {"file": None, "alt": ""},
+            "cover": {"file": COVER, "alt": "Een vrouw die rustig zit"},
             "video": {"provider": "youtube", "ref": "dQw4w9WgXcQ", "title": "Adem mee"},
         },
         "## Zo doe je het\n\nAdem in door je neus, tel tot vier.",
     )
     source = tmp_path / "adem-4-6.md"
     source.write_text(text, encoding="utf-8")
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / COVER).write_bytes(image_bytes())
 
-    files.import_file(session, source, media_dir=tmp_path / "media")
-    written = files.export(session, slug="adem-4-6", target=tmp_path / "out", media_dir=tmp_path)
+    media_dir = tmp_path / "stored"
+    files.import_file(session, source, media_dir=media_dir)
+    written = files.export(session, slug="adem-4-6", target=tmp_path / "out", media_dir=media_dir)
 
     assert written.read_text(encoding="utf-8") == text
+    assert (tmp_path / "out" / "media" / COVER).is_file()
     # Importing the same file again updates the article instead of adding one.
-    files.import_file(session, source, media_dir=tmp_path / "media")
+    files.import_file(session, source, media_dir=media_dir)
     assert len(service.of_author(session, viewer=writer)) == 1
 
 
