@@ -18,6 +18,7 @@ from sqlmodel import Session
 from api import db, migrate, seed
 from api.accounts import service as accounts
 from api.accounts.models import Role, User
+from api.articles import files as article_files
 from api.catalog import packages
 from api.config import Settings, SettingsError, get_settings, vapid_public_key_of
 from api.errors import AppError, FormError
@@ -32,6 +33,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+articles_app = typer.Typer(
+    help="Articles kept as files (articles/<slug>.md).", no_args_is_help=True
+)
+app.add_typer(articles_app, name="articles")
 
 
 def load_settings() -> Settings:
@@ -295,8 +300,12 @@ def seed_command(
     courses: Annotated[
         Path, typer.Option(help="Folder of course packages to import.", show_default=False)
     ] = seed.COURSES_DIR,
+    articles: Annotated[
+        Path, typer.Option(help="Folder of article files to import.", show_default=False)
+    ] = seed.ARTICLES_DIR,
 ) -> None:
-    """Load the demo accounts and the sample courses (development only) and print the logins."""
+    """Load the demo accounts, the sample courses and articles (development only) and print the
+    logins."""
     settings = load_settings()
     if settings.is_production:
         typer.echo(
@@ -316,6 +325,9 @@ def seed_command(
             results = seed.load_sample_courses(
                 session, course_packages, storage=storage_for(settings)
             )
+            sample_articles = seed.load_sample_articles(
+                session, storage=storage_for(settings), articles_dir=articles
+            )
     except AppError as exc:
         typer.echo(f"kern: {exc.message}", err=True)
         raise typer.Exit(1) from exc
@@ -324,10 +336,66 @@ def seed_command(
         typer.echo(f"  {login.role:<10} {login.email:<24} password: {login.password}")
     if any(login.created and login.role == Role.instructor for login in logins):
         typer.echo("  The instructor sets up two-step verification at the first login.")
+    if sample_articles:
+        typer.echo(f"Sample articles: {', '.join(article.slug for article in sample_articles)}")
     if results:
         typer.echo("Sample courses:")
     for result in results:
         typer.echo(f"  {_summary(result)}")
+
+
+@articles_app.command("import")
+def import_articles(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Article files or folders of them, e.g. articles/.")
+    ],
+    author: Annotated[
+        str | None,
+        typer.Option(help="Email of the author when a file names no existing account."),
+    ] = None,
+) -> None:
+    """Create or update articles (by slug) from their files, all in one transaction."""
+    settings = load_settings()
+    found = [
+        file
+        for path in paths
+        for file in (article_files.article_files(path) if path.is_dir() else [path])
+    ]
+    try:
+        with transaction(settings) as session:
+            fallback = accounts.find_by_email(session, author) if author else None
+            if author and fallback is None:
+                typer.echo(f"kern: there is no account with the email {author}.", err=True)
+                raise typer.Exit(1)
+            imported = [
+                article_files.import_file(
+                    session, file, storage=storage_for(settings), author=fallback
+                )
+                for file in found
+            ]
+    except AppError as exc:
+        typer.echo(f"kern: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    for article in imported:
+        typer.echo(f"Imported {article.slug} ({article.status})")
+
+
+@articles_app.command("export")
+def export_articles(
+    slug: Annotated[str, typer.Argument(help="The article's slug.")],
+    directory: Annotated[Path, typer.Argument(help="The file is written to DIR/SLUG.md.")],
+) -> None:
+    """Write an article as a file that `kern articles import` reads back."""
+    settings = load_settings()
+    try:
+        with transaction(settings) as session:
+            path = article_files.export(
+                session, slug=slug, target=directory, storage=storage_for(settings)
+            )
+    except AppError as exc:
+        typer.echo(f"kern: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Exported {slug} to {path}")
 
 
 @app.command("push-keys")

@@ -32,6 +32,7 @@ from api.worker import Worker, start_in_thread
 from web import errors as web_errors
 from web import templating
 from web.pages.account import router as account_pages
+from web.pages.articles import router as article_pages
 from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
 from web.pages.certificates import router as certificate_pages
@@ -49,6 +50,7 @@ from web.pages.payments import router as payments_pages
 from web.pages.privacy import router as privacy_pages
 from web.pages.progress import router as progress_pages
 from web.pages.selftest import router as selftest_pages
+from web.pages.seo import router as seo_pages
 from web.pages.shell import router as shell_pages
 from web.pages.studio import router as studio_pages
 from web.pages.studio.uploads import upload_paths
@@ -86,6 +88,8 @@ ROUTERS = (
     intake_pages,
     shell_pages,
     certificate_pages,
+    article_pages,
+    seo_pages,
 )
 
 

@@ -1,6 +1,7 @@
 """Every table Kern has, imported in one place for Alembic and the tests."""
 
 from api.accounts.models import AccountRequest, AccountToken, AuthSession, RecoveryCode, User
+from api.articles.models import Article, ArticleComment
 from api.attention.models import AttentionHandled
 from api.catalog.models import Course, InstructorProfile, Lesson, Module, Step
 from api.certificates.models import Certificate
@@ -27,6 +28,8 @@ from api.terms.models import TermsVersion
 __all__ = [
     "AccountRequest",
     "AccountToken",
+    "Article",
+    "ArticleComment",
     "AttentionHandled",
     "AuthSession",
     "Certificate",

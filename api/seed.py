@@ -1,4 +1,5 @@
-"""Sample data for development: the demo accounts and the sample courses in courses/."""
+"""Sample data for development: the demo accounts, the sample courses in courses/ and the
+sample articles in articles/."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,6 +9,8 @@ from sqlmodel import Session
 
 from api.accounts import service as accounts
 from api.accounts.models import Role, User
+from api.articles import files as article_files
+from api.articles.models import Article
 from api.catalog import packages
 from api.catalog import service as catalog
 from api.catalog.models import StepKind
@@ -28,6 +31,7 @@ from api.progress import service as progress_service
 from api.terms import service as terms_service
 
 COURSES_DIR = ROOT / "courses"
+ARTICLES_DIR = ROOT / "articles"
 # The sample courses bring small drawings only; a video in them would be a mistake.
 SAMPLE_VIDEO_BYTES = 50 * MB
 DEMO_INSTRUCTOR_EMAIL = "instructeur@kern.test"
@@ -128,6 +132,18 @@ def load_sample_courses(
     ]
     load_demo_learning(session, now=utcnow())
     return results
+
+
+def load_sample_articles(
+    session: Session, *, storage: MediaStorage, articles_dir: Path = ARTICLES_DIR
+) -> list[Article]:
+    """Import the sample articles (create or update by slug), written by the demo instructor
+    unless a file names another author who exists (load the demo accounts first)."""
+    instructor = accounts.find_by_email(session, DEMO_INSTRUCTOR_EMAIL)
+    return [
+        article_files.import_file(session, path, storage=storage, author=instructor)
+        for path in article_files.article_files(articles_dir)
+    ]
 
 
 # The demo learner follows both sample courses as if she enrolled this many days ago: in the drip

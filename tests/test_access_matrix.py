@@ -36,7 +36,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -52,6 +52,7 @@ from starlette.routing import Mount, Route
 from api import i18n
 from api.accounts import sessions
 from api.accounts.models import AuthSession, Role, User
+from api.articles.models import Article, ArticleComment
 from api.catalog.models import Lesson, Step
 from api.certificates.models import Certificate
 from api.config import Settings
@@ -300,6 +301,13 @@ def others_entry_untouched(scene: Scene, _response: Response) -> None:
     assert scene.other_browser is not None
     [entry] = scene.other_browser.get("/account/export").json()["journal"]
     assert (entry["text"], entry["shared_with_course_id"]) == (JOURNAL_TEXT, None)
+
+
+def others_comment_kept(scene: Scene, _response: Response) -> None:
+    """Her comment under the article is still there, whoever tried to delete it."""
+    assert scene.other_browser is not None
+    kept = scene.other_browser.get("/account/export").json()["article_comments"]
+    assert [comment["text"] for comment in kept] == [COMMENT_TEXT]
 
 
 def others_device_kept(scene: Scene, _response: Response) -> None:
@@ -1226,6 +1234,66 @@ ROUTES: tuple[Row, ...] = (
         "signed-in",
         signed_in(FORBIDDEN, staff=NOT_FOUND),
     ),
+    # The practice's articles (`furnish` makes one with comments open, slug `{slug}`) and the
+    # files for search engines: public. A comment is held for approval; `{comment_id}` is the
+    # other person's comment, which only she may delete (and the article's author moderate).
+    Row("GET", "/artikelen", "public", everyone(OK)),
+    Row("GET", "/artikelen/feed.xml", "public", everyone(OK)),
+    Row("GET", "/artikelen/{slug}", "public", everyone(OK)),
+    Row(
+        "POST",
+        "/artikelen/{slug}/comments",
+        "public",
+        everyone(see_other(f"/artikelen/{COURSE_SLUG}?notice=comment-held#comments")),
+        form=lambda _scene: {"name": "Matrix", "text": "Mooi geschreven"},
+    ),
+    Row(
+        "POST",
+        "/artikelen/comments/{comment_id}/delete",
+        "signed-in",
+        signed_in(NOT_FOUND),
+        check=others_comment_kept,
+    ),
+    Row("GET", "/sitemap.xml", "public", everyone(OK)),
+    Row("GET", "/robots.txt", "public", everyone(OK)),
+    Row("GET", "/studio/articles", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("GET", "/studio/articles/new", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/articles/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    Row("GET", "/studio/articles/{slug}", "signed-in", signed_in(FORBIDDEN, staff=OK)),
+    Row("POST", "/studio/articles/{slug}", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    Row(
+        "POST",
+        "/studio/articles/{slug}/delete",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/articles/{slug}/cover",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/articles/{slug}/video",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/articles/{slug}/comments/{comment_id}",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=REFUSED_INPUT),
+    ),
+    Row(
+        "POST",
+        "/studio/articles/{slug}/comments/{comment_id}/reply",
+        "signed-in",
+        signed_in(
+            FORBIDDEN,
+            staff=see_other(f"/studio/articles/{COURSE_SLUG}?notice=comment-answered#comments"),
+        ),
+    ),
 )
 
 # How to fill a path parameter: a random token, an object that belongs to the other person, or
@@ -1260,6 +1328,7 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     "item_id": lambda _scene: "999999",
     "instructor_id": lambda _scene: CONTENT_IDS["instructor_id"],
     "code": lambda scene: CERTIFICATE_CODES[scene.other],
+    "comment_id": lambda scene: COMMENT_IDS[scene.other],
     # The first testimonial of the matrix course (which has none).
     "position": lambda _scene: "1",
 }
@@ -1270,12 +1339,17 @@ OBJECT_PARAMETERS = {
     "subscription_id",
     "number",
     "code",
+    "comment_id",
 }
 # Alice's and bob's certificates' codes, by persona; set by `furnish`.
 CERTIFICATE_CODES: dict[Persona, str] = {}
+# Alice's and bob's comments under the matrix article, by persona; set by `furnish`.
+COMMENT_IDS: dict[Persona, str] = {}
+ARTICLE_PATHS = ("/artikelen", "/studio/articles")
 # Alice's and bob's journal entries, by persona; set by `furnish`.
 JOURNAL_IDS: dict[Persona, str] = {}
 JOURNAL_TEXT = "Alleen voor mij"
+COMMENT_TEXT = "Mijn eigen reactie"
 # Alice's and bob's devices for push notifications, by persona; set by `furnish`.
 PUSH_IDS: dict[Persona, str] = {}
 # The matrix course's second lesson (not a free preview), its module and a step; set by `furnish`.
@@ -1407,6 +1481,32 @@ def furnish_her_data(session: Session, people: People, row: Row) -> None:
             PUSH_IDS[learner] = str(device.id)
 
 
+def furnish_article(session: Session, people: People) -> None:
+    """The instructor's published article (slug `{slug}`, comments open) with a comment by
+    alice and one by bob."""
+    article = Article(
+        slug=COURSE_SLUG,
+        title="Matrixartikel",
+        body="Adem rustig.",
+        author_id=id_of(people[Persona.instructor].user),
+        status="published",
+        published_at=datetime(2026, 1, 1, tzinfo=UTC),
+        comments_open=True,
+    )
+    session.add(article)
+    session.flush()
+    for learner in LEARNERS:
+        comment = ArticleComment(
+            article_id=id_of(article),
+            user_id=people[learner].user.id,
+            name=NAMES[learner],
+            body=COMMENT_TEXT,
+        )
+        session.add(comment)
+        session.flush()
+        COMMENT_IDS[learner] = str(comment.id)
+
+
 @pytest.fixture
 def furnish(session: Session, people: People, settings: Settings) -> Callable[[Row], None]:
     """Make the instructor's course and a media file, for the catalog rows only."""
@@ -1415,6 +1515,8 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
         if "{instructor_id}" in row.path:
             CONTENT_IDS["instructor_id"] = str(people[Persona.instructor].user.id)
         furnish_her_data(session, people, row)
+        if row.path.startswith(ARTICLE_PATHS):
+            furnish_article(session, people)
         if not row.path.startswith(CATALOG_PATHS + PURCHASE_PATHS + STUDIO_PATHS + SELF_TEST_PATHS):
             return
         owner = people[Persona.instructor].user

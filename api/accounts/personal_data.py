@@ -17,6 +17,7 @@ from api.accounts import requests as account_requests
 from api.accounts import service as accounts_service
 from api.accounts import sessions
 from api.accounts.models import User
+from api.articles import comments as article_comments
 from api.attention import service as attention_service
 from api.catalog import profile as instructor_profile
 from api.catalog.models import Course
@@ -138,6 +139,13 @@ HOLDINGS: tuple[Holding, ...] = (
         messages_service.export,
         messages_service.erase,
     ),
+    # Comments she wrote under articles while signed in.
+    Holding(
+        "article_comments",
+        ("article_comment.user_id",),
+        article_comments.export,
+        article_comments.erase,
+    ),
     Holding("journal", ("journal_entry.user_id",), journal_service.export, journal_service.erase),
     # Her intake bookings (by her account or her address) and, for an instructor, her hours.
     Holding(
@@ -191,6 +199,10 @@ NOT_HERS: dict[str, str] = {
         "An instructor's authoring: the course stays with its author, and an account that "
         "still runs courses cannot be deleted (courses are handed over or deleted first)."
     ),
+    "article.author_id": (
+        "An instructor's articles: her published writing, not personal data about her; they go "
+        "with her account (ON DELETE CASCADE)."
+    ),
     "message.author_id": (
         "Who wrote a message: in a learner's conversation, exported and erased with her (her "
         "own messages by the thread's learner); an instructor's replies stay in the learner's "
@@ -229,6 +241,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "order_discount": "Which code an order used; the order is hers (orders), not this link.",
     "course": "Course content; its instructor_id is in NOT_HERS.",
     "course_module": "Course content.",
+    "article": "The practice's articles; its author_id is in NOT_HERS.",
     "lesson": "Course content.",
     "lesson_step": "Course content.",
     "media_file": "Which course owns an uploaded file; no person.",

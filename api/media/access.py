@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
+from api.articles import media as article_media
 from api.catalog import profile as instructor_profile
 from api.catalog import service as catalog
 from api.catalog.models import Course, CourseStatus, Lesson, Step, VideoProvider
@@ -29,6 +30,10 @@ def ensure_may_fetch(session: Session, *, name: str, viewer: Viewer, now: dateti
     """Pass when the viewer may have the file, else an error to show; whether everyone may
     (so shared caches may keep it). `viewer` is asked only when the answer depends on her."""
     kind = owners.kind_of(name)
+    # An article's cover or video: everyone's once the article is public, else its author's.
+    by_article = article_media.may_fetch(session, name=name, viewer=viewer, now=now)
+    if by_article is not None:
+        return by_article
     if kind == MediaKind.video:
         ensure_may_watch(session, name=name, viewer=viewer(), now=now)
         return False

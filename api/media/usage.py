@@ -7,8 +7,9 @@ using without importing the upload code (which itself uses the lesson editor).
 from functools import partial
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from api.articles.models import Article
 from api.catalog.models import Course, InstructorProfile, Lesson, Step, VideoProvider
 from api.media import files, owners, streams
 from api.media.storage import MediaStorage
@@ -29,8 +30,8 @@ def discard_if_unused(session: Session, *, name: str, storage: MediaStorage) -> 
 
 
 def in_use(session: Session, name: str) -> bool:
-    """Whether any course's cover, lesson's video, step's picture or instructor's photo is the
-    file `name`."""
+    """Whether any course's cover, lesson's video, step's picture, instructor's photo, or an
+    article's cover or video is the file `name`."""
     covers = select(func.count()).select_from(Course).where(Course.cover_image == name)
     lessons = (
         select(func.count())
@@ -41,4 +42,16 @@ def in_use(session: Session, name: str) -> bool:
     photos = (
         select(func.count()).select_from(InstructorProfile).where(InstructorProfile.photo == name)
     )
-    return any(session.exec(query).one() for query in (covers, lessons, steps, photos))
+    articles = (
+        select(func.count())
+        .select_from(Article)
+        .where(
+            (col(Article.cover_image) == name)
+            | (
+                (col(Article.video_provider) == VideoProvider.file)
+                & (col(Article.video_ref) == name)
+            )
+        )
+    )
+    queries = (covers, lessons, steps, photos, articles)
+    return any(session.exec(query).one() for query in queries)

@@ -1,6 +1,7 @@
 """A lesson's video in the studio: a YouTube or Vimeo link, or an uploaded file of her own."""
 
 import re
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from sqlmodel import Session
@@ -13,10 +14,19 @@ from api.media import files, owners, streams
 from api.media.models import MediaKind
 
 MAX_URL = 500
+
+
+class ShowsVideo(Protocol):
+    """Whatever shows a video as a lesson does (a lesson, an article)."""
+
+    video_provider: str | None
+    video_ref: str | None
+
+
 _MEDIA_LINK = re.compile(r"^/media/([^/]+)$")
 
 
-def video_url(lesson: Lesson) -> str:
+def video_url(lesson: ShowsVideo) -> str:
     """The lesson's YouTube or Vimeo video as a link to paste back in the form ("" for none)."""
     if lesson.video_provider == VideoProvider.youtube:
         return f"https://www.youtube.com/watch?v={lesson.video_ref}"
@@ -26,7 +36,7 @@ def video_url(lesson: Lesson) -> str:
 
 
 def chosen(
-    typed_url: str, remove: bool, lesson: Lesson | None, errors: dict[str, str]
+    typed_url: str, remove: bool, lesson: ShowsVideo | None, errors: dict[str, str]
 ) -> tuple[str | None, str | None]:
     """Provider and id from the pasted link; an uploaded file stays unless removed or replaced."""
     url = typed_url.strip()

@@ -97,8 +97,12 @@ def serve_stream(
     size = storage.size(name) if stream is not None and name is not None else None
     if stream is None or name is None or size is None:
         raise NotFound(_("We could not find this file."))
-    viewer = visitor_of(request, session).signed_in
-    media_access.ensure_may_watch(session, name=stream.name, viewer=viewer, now=now)
+
+    def viewer() -> User | None:
+        return visitor_of(request, session).signed_in
+
+    # The same rules as for the video itself (a lesson's or an article's).
+    media_access.ensure_may_fetch(session, name=stream.name, viewer=viewer, now=now)
     media_type = hls.MEDIA_TYPES[Path(part).suffix]
     headers = {"Cache-Control": "private, max-age=3600"}
     return _answer(request, storage, name, size, media_type, headers)

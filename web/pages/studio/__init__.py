@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from web.pages.studio import (
+    articles,
     attention,
     cohorts,
     courses,
@@ -36,3 +37,5 @@ router.include_router(questionnaires.router)
 router.include_router(inbox.router)
 router.include_router(intake.router)
 router.include_router(cohorts.router)
+router.include_router(articles.router)
+router.include_router(articles.upload_router)

@@ -95,6 +95,8 @@ def back_link(request: Request) -> tuple[str, str]:
     slug = request.path_params.get("slug")
     lesson_id = request.path_params.get("lesson_id")
     step_id = request.path_params.get("step_id")
+    if slug and request.url.path.startswith("/studio/articles/"):
+        return f"/studio/articles/{slug}", _("Back to the article")
     if slug and lesson_id and step_id:
         url = f"/studio/courses/{slug}/lessons/{lesson_id}?edit={step_id}#step-{step_id}"
         return url, _("Back to the lesson")
