@@ -69,16 +69,19 @@ def _rate(rate: str) -> str:
     return f"{rate.replace('.', ',') if i18n.current_locale.get() == 'nl' else rate}%"
 
 
-def render_pdf(document: Invoice, *, credited_number: str | None, language: str) -> bytes:
-    """The document as PDF bytes, in `language` (nl or en)."""
+def render_pdf(
+    document: Invoice, *, credited_number: str | None, language: str, partly: bool = False
+) -> bytes:
+    """The document as PDF bytes, in `language` (nl or en); `partly`: a credit note for part
+    of the invoice it names."""
     token = i18n.current_locale.set(language)
     try:
-        return _render(document, credited_number=credited_number)
+        return _render(document, credited_number=credited_number, partly=partly)
     finally:
         i18n.current_locale.reset(token)
 
 
-def _render(document: Invoice, *, credited_number: str | None) -> bytes:
+def _render(document: Invoice, *, credited_number: str | None, partly: bool) -> bytes:
     pdf = _document()
     pdf.set_title(_plain(f"{document.number}"))
     pdf.add_page()
@@ -111,7 +114,9 @@ def _render(document: Invoice, *, credited_number: str | None) -> bytes:
             document.number)  # fmt: skip
     pdf.row(_("Date"), format_day(document.issued_at))
     if credited_number:
-        pdf.row(_("Cancels invoice"), credited_number)
+        # A partial refund credits part of the invoice; the last credit note what is left.
+        label = _("Cancels invoice") if not partly else _("Partly credits invoice")
+        pdf.row(label, credited_number)
     if document.payment_method:
         pdf.row(_("Paid with"), document.payment_method)
     pdf.ln(5)
@@ -144,7 +149,10 @@ def pdf_of(session: Session, document: Invoice, *, language: str) -> bytes:
     """The PDF of a stored document (reads the credited invoice's number for a credit note)."""
     original = credited(session, document)
     return render_pdf(
-        document, credited_number=original.number if original else None, language=language
+        document,
+        credited_number=original.number if original else None,
+        language=language,
+        partly=original is not None and document.total_cents != -original.total_cents,
     )
 
 

@@ -166,6 +166,55 @@ def test_a_refund_yields_a_credit_note(shop: Shop) -> None:
     assert refund_mail.attachment_name == f"creditnota-{credit_note.number}.pdf"
 
 
+def test_partial_refunds_are_credited_in_part_and_a_failed_refund_is_invoiced_anew(
+    shop: Shop, stripe_settings: Settings
+) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id))
+    charge = shop.charge_id(session_id)
+
+    shop.deliver(shop.stripe.refund(charge, amount=1000), times=2)
+    shop.deliver(shop.stripe.refund(charge, amount=900))
+    invoice, first, second = documents(shop.session)
+    assert [doc.credits_invoice_id for doc in (first, second)] == [invoice.id, invoice.id]
+    # The VAT in proportion: what a price of € 10 or € 9 holds.
+    assert (first.total_cents, first.vat_cents) == (-1000, -vat_in(1000, Decimal(21)))
+    assert (second.total_cents, second.vat_cents) == (-900, -vat_in(900, Decimal(21)))
+    assert "Partly credits invoice" in pdf_text(
+        shop.client.get(f"/account/invoices/{second.number}").content
+    )
+
+    [refund] = [e.object for e in shop.events_of("refund.created")][-1:]
+    shop.deliver(shop.stripe.fail_refund(refund["id"]))
+    shop.deliver(shop.stripe.refund(charge))  # the rest: € 39,00
+
+    *_, again, rest = documents(shop.session)
+    assert (again.kind, again.total_cents) == (InvoiceKind.invoice, 900)
+    assert (rest.kind, rest.credits_invoice_id) == (InvoiceKind.credit_note, again.id)
+    assert rest.total_cents == -3900
+    # Together they come to nothing, to the cent, VAT too.
+    assert sum(doc.total_cents for doc in documents(shop.session)) == 0
+    assert sum(doc.vat_cents for doc in documents(shop.session)) == 0
+    quarter = revenue.Quarter.of(datetime.now(UTC))
+    report = revenue.report(shop.session, viewer=make_user(shop.session, role=Role.admin),
+                            quarter=quarter)  # fmt: skip
+    assert (report.sales_cents, report.refunds_cents) == (PRICE + 900, -PRICE - 900)
+
+
+def test_a_lost_dispute_yields_a_credit_note(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id))
+    [created] = shop.stripe.dispute(shop.charge_id(session_id))
+    shop.deliver([created])
+    assert len(documents(shop.session)) == 1  # open: nothing is credited yet
+
+    shop.deliver(shop.stripe.close_dispute(created.object["id"], won=False))
+
+    invoice, credit_note = documents(shop.session)
+    assert (credit_note.kind, credit_note.credits_invoice_id) == ("credit_note", invoice.id)
+    assert (credit_note.total_cents, credit_note.vat_cents) == (-PRICE, -invoice.vat_cents)
+
+
 def test_twenty_payments_at_once_get_twenty_numbers_without_a_gap(
     committing_app: tuple[TestClient, Session], stripe_server: StripeServer
 ) -> None:
