@@ -2,6 +2,7 @@
 failed instalment mails her, a grace period follows, then access pauses until she pays; a refund
 ends the plan; every event is handled once and in any order."""
 
+import html
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from api import i18n
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import EnrolmentStatus
@@ -157,6 +159,19 @@ def test_a_refunded_instalment_is_credited_against_its_own_invoice(shop: Shop) -
     assert fully.vat_cents == -second.vat_cents
     assert plan(shop).status == PlanStatus.ended
     assert len(documents(shop)) == 4  # the ended plan's events change nothing more
+
+
+def test_the_buy_form_says_what_she_pays_at_once_and_in_instalments(shop: Shop) -> None:
+    shop.course.price_cents = 16500
+    offer_plan(shop)
+    shop.client.cookies.set(i18n.LOCALE_COOKIE, "nl")
+
+    page = shop.client.get(f"/courses/{shop.course.slug}")
+
+    text = " ".join(html.unescape(page.text).replace("\xa0", " ").split())
+    assert "Betaal in één keer: € 165,00" in text
+    assert "Betaal in 3 termijnen van € 55,00" in text
+    assert "Koop voor" not in text  # the button names no single amount
 
 
 def test_a_plan_needs_the_waiver_too(shop: Shop) -> None:
