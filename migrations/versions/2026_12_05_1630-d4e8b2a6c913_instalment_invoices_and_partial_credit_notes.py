@@ -1,9 +1,10 @@
-"""instalment invoices and partial credit notes
+"""instalment invoices, partial credit notes, discount codes switched off
 
 Each paid instalment of a payment plan gets its own invoice, which names the Stripe invoice it
 bills (`invoice.stripe_invoice_id`); a refund of that payment is credited against it. A partial
 refund credits part of an invoice, and a later one more, so an invoice may have several credit
-notes: the index on `credits_invoice_id` is no longer unique.
+notes: the index on `credits_invoice_id` is no longer unique. An instructor can switch a
+discount code off (`discount_code.active`, a plain ADD COLUMN, true for every existing code).
 
 Revision ID: d4e8b2a6c913
 Revises: c0h0a7e5d1a1
@@ -26,9 +27,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("stripe_invoice_id", sa.String(length=255), nullable=True))
         batch_op.drop_index("ix_invoice_credits_invoice_id")
         batch_op.create_index("ix_invoice_credits_invoice_id", ["credits_invoice_id"], unique=False)
+    op.add_column(
+        "discount_code",
+        sa.Column("active", sa.Boolean(), nullable=False, server_default="1"),
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("discount_code") as batch_op:
+        batch_op.drop_column("active")
     with op.batch_alter_table("invoice") as batch_op:
         batch_op.drop_index("ix_invoice_credits_invoice_id")
         batch_op.create_index("ix_invoice_credits_invoice_id", ["credits_invoice_id"], unique=True)
