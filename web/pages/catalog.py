@@ -175,6 +175,8 @@ def buy_form_context(request: Request, course: Course | None) -> dict[str, Any]:
     at the end of a free lesson and on a locked lesson."""
     return {
         "can_buy": settings_of(request).payments_available,
+        # The demo checkout takes no plan and no code: the buy form says so.
+        "demo_checkout": settings_of(request).demo_checkout,
         "plan": plans.offer(course) if course is not None else None,
         "waiver_text": WAIVER_TEXT,
     }
