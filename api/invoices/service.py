@@ -284,6 +284,22 @@ def settle(
     )  # fmt: skip
 
 
+def refunded_cents(session: Session, *, order: Order) -> int | None:
+    """What the order's credit notes gave back, less what was invoiced anew after a refund
+    failed (every payment of a plan counted); None when the order has no documents."""
+    if order.id is None:
+        return None
+    payments: dict[str | None, list[Invoice]] = {}
+    for document in documents_of(session, order_id=order.id):
+        payments.setdefault(document.stripe_invoice_id, []).append(document)
+    if not payments:
+        return None
+    return sum(
+        documents[0].total_cents - sum(doc.total_cents for doc in documents)
+        for documents in payments.values()
+    )
+
+
 def _left(documents: list[Invoice]) -> list[VatLine]:
     """What a payment's documents add up to, per country and rate."""
     totals: dict[tuple[str, str], list[int]] = {}

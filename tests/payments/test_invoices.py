@@ -159,6 +159,7 @@ def test_partial_refunds_are_credited_in_part_and_a_failed_refund_is_invoiced_an
     # The VAT in proportion: what a price of € 10 or € 9 holds.
     assert (first.total_cents, first.vat_cents) == (-1000, -vat_in(1000, Decimal(21)))
     assert (second.total_cents, second.vat_cents) == (-900, -vat_in(900, Decimal(21)))
+    assert f'href="/account/invoices/{second.number}"' in shop.client.get("/account").text
     assert "Partly credits invoice" in pdf_text(
         shop.client.get(f"/account/invoices/{second.number}").content
     )

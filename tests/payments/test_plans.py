@@ -159,6 +159,10 @@ def test_a_refunded_instalment_is_credited_against_its_own_invoice(shop: Shop) -
     assert fully.vat_cents == -second.vat_cents
     assert plan(shop).status == PlanStatus.ended
     assert len(documents(shop)) == 4  # the ended plan's events change nothing more
+    [mail] = shop.mails("refund")
+    cents = 500 + second.total_cents  # both refunds of the plan
+    refunded = f"€ {cents // 100},{cents % 100:02d}"
+    assert f"Terugbetaald bedrag: {refunded}" in (mail.text_body or "").replace("\xa0", " ")
 
 
 def test_the_buy_form_says_what_she_pays_at_once_and_in_instalments(shop: Shop) -> None:
