@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource, EnrolmentStatus
 from api.invoices import service as invoices
-from api.invoices.facts import InvoiceFacts
+from api.invoices.facts import InvoiceFacts, payment_method_text
 from api.payments import emails, service, stripe_client
 from api.payments.models import Order, OrderStatus
 from api.terms import agreement
@@ -222,7 +222,36 @@ def read_checkout(settings: Settings, *, checkout_session_id: str) -> CheckoutFa
         if stripe_client.is_missing(error):
             return None
         raise
-    return CheckoutFacts.of(checkout.to_dict())
+    facts = CheckoutFacts.of(checkout.to_dict())
+    if facts.paid and facts.stripe_invoice_id and facts.invoice is not None:
+        # A plan's checkout names no payment of its own: its first invoice's payment does.
+        method = _invoice_payment_method(settings, invoice_id=facts.stripe_invoice_id)
+        facts = replace(facts, invoice=replace(facts.invoice, payment_method=method))
+    return facts
+
+
+def _invoice_payment_method(settings: Settings, *, invoice_id: str) -> str:
+    """How a Stripe invoice was paid, in words ("Visa •••• 4242"); "" when it was not."""
+    api = stripe_client.client(settings)
+    invoice = stripe_client.call(
+        "reading an invoice",
+        lambda: api.v1.invoices.retrieve(invoice_id, {"expand": ["payments"]}),
+    ).to_dict()
+    intents = [
+        (payment.get("payment") or {}).get("payment_intent")
+        for payment in (invoice.get("payments") or {}).get("data") or []
+        if payment.get("status") == "paid"
+    ]
+    intent_id = _id_of(intents[0]) if intents else None
+    if intent_id is None:
+        return ""
+    intent = stripe_client.call(
+        "reading a payment",
+        lambda: api.v1.payment_intents.retrieve(intent_id, {"expand": ["latest_charge"]}),
+    ).to_dict()
+    charge = intent.get("latest_charge")
+    details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+    return payment_method_text(details)[:120]
 
 
 def fulfil_on_return(

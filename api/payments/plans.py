@@ -18,7 +18,7 @@ her access in line with them. A failed instalment mails her the page to pay it, 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -356,19 +356,6 @@ def _paid_instalments(
             )
         )
     return tuple(found)
-
-
-def with_first_payment(
-    facts: fulfilment.CheckoutFacts, plan: PlanFacts
-) -> fulfilment.CheckoutFacts:
-    """A plan's checkout with the payment method of its first instalment, for its invoice
-    (Checkout in subscription mode names no payment of its own)."""
-    first = next(
-        (paid for paid in plan.paid if paid.stripe_invoice_id == facts.stripe_invoice_id), None
-    )
-    if first is None or facts.invoice is None or facts.invoice.payment_method:
-        return facts
-    return replace(facts, invoice=replace(facts.invoice, payment_method=first.payment_method))
 
 
 def _finish_at_stripe(settings: Settings, facts: PlanFacts, *, cancel_at_period_end: bool) -> None:

@@ -128,8 +128,6 @@ def _read(settings: Settings, event_type: str, obj: dict[str, Any]) -> Change:
             if facts is not None and facts.subscription_id
             else None
         )
-        if facts is not None and plan is not None:
-            facts = plans.with_first_payment(facts, plan)
 
         def fulfil(session: Session) -> str:
             order = None if facts is None else fulfilment.apply_checkout(session, settings, facts)

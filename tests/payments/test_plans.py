@@ -142,6 +142,19 @@ def test_every_paid_instalment_gets_its_own_invoice_and_mail_once(shop: Shop) ->
     assert all(f'href="/account/invoices/{doc.number}"' in account for doc in (two, three))
 
 
+def test_the_first_instalment_invoice_names_how_she_paid_when_she_is_back_first(
+    shop: Shop,
+) -> None:
+    offer_plan(shop)
+    session_id = start_plan(shop)
+    shop.stripe.complete(session_id, method="ideal")
+
+    assert shop.back_from_stripe(session_id).status_code == 200
+
+    [first] = documents(shop)
+    assert (first.description[-5:], first.payment_method) == ("(1/3)", "iDEAL (ING)")
+
+
 def test_a_refunded_instalment_is_credited_against_its_own_invoice(shop: Shop) -> None:
     subscription = bought_in_instalments(shop)
     shop.deliver(shop.stripe.next_instalment(subscription))
