@@ -804,6 +804,13 @@ ROUTES: tuple[Row, ...] = (
     # Discount codes: instructors (and admins) make their own; an empty form is refused.
     Row("GET", "/studio/discounts", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("POST", "/studio/discounts", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
+    # Switching a code off: only her own; no code has this id.
+    Row(
+        "POST",
+        "/studio/discounts/{discount_id}/off",
+        "signed-in",
+        signed_in(FORBIDDEN, staff=NOT_FOUND),
+    ),
     Row("GET", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=OK)),
     Row("POST", "/studio/courses/new", "signed-in", signed_in(FORBIDDEN, staff=REFUSED_INPUT)),
     Row("POST", "/studio/preview", "signed-in", signed_in(FORBIDDEN, staff=OK)),
@@ -1310,6 +1317,7 @@ PATH_PARAMETERS: dict[str, Callable[[Scene], str]] = {
     # No enrolment has this id: staff get 404, everyone else is stopped before the lookup.
     "enrolment_id": lambda _scene: "999999",
     "cohort_id": lambda _scene: "999999",
+    "discount_id": lambda _scene: "999999",
     "module_id": lambda _scene: CONTENT_IDS["module_id"],
     "lesson_id": lambda _scene: CONTENT_IDS["lesson_id"],
     "step_id": lambda _scene: CONTENT_IDS["step_id"],

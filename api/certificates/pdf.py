@@ -4,6 +4,7 @@ from api.certificates.models import Certificate
 from api.certificates.service import hours_of
 from api.i18n import format_day, format_number
 from api.i18n import gettext as _
+from api.pdf.fonts import use_unicode_font
 
 GREEN = (31, 92, 74)
 INK = (34, 34, 34)
@@ -21,6 +22,7 @@ def render(certificate: Certificate, *, verify_url: str) -> bytes:
     pdf.set_title(_("Certificate of completion"))
     pdf.set_creator("Kern")
     pdf.set_auto_page_break(auto=False)
+    family = use_unicode_font(pdf)
     pdf.add_page()
     pdf.set_draw_color(*GREEN)
     pdf.set_line_width(1.2)
@@ -28,7 +30,7 @@ def render(certificate: Certificate, *, verify_url: str) -> bytes:
     width = pdf.w - 40
 
     def line(text: str, size: int, *, style: str = "", colour: tuple[int, int, int] = INK) -> None:
-        pdf.set_font("Helvetica", style, size)
+        pdf.set_font(family, style, size)
         pdf.set_text_color(*colour)
         pdf.set_x(20)
         pdf.multi_cell(width, size * 0.55, text, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

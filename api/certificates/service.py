@@ -46,13 +46,6 @@ def clean_name(text: str) -> str:
         raise ValueError(_("Fill in the name to print on the certificate."))
     if len(name) > MAX_NAME:
         raise ValueError(_("A name of at most %(num)s characters, please.", num=MAX_NAME))
-    try:
-        # The PDF's built-in fonts hold the letters of Western European languages.
-        name.encode("cp1252")
-    except UnicodeEncodeError:
-        cannot = _("This name has letters the certificate cannot print yet.")
-        instead = _("Please write it in Latin letters.")
-        raise ValueError(f"{cannot} {instead}") from None
     return name
 
 

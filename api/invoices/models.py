@@ -27,7 +27,7 @@ class InvoiceCounter(SQLModel, table=True):
 
 class Invoice(SQLModel, table=True):
     """One invoice or credit note. A credit note carries negative amounts and names the invoice
-    it cancels."""
+    it credits (in full, or in part for a partial refund: an invoice may have several)."""
 
     __tablename__ = "invoice"
 
@@ -78,6 +78,10 @@ class Invoice(SQLModel, table=True):
     # "stripe" when Stripe Tax computed the VAT, "kern" when Kern split it from the price.
     vat_source: str = Field(default="kern", max_length=10)
     payment_method: str = Field(default="", max_length=120)
+    # For a payment plan: the Stripe invoice of the instalment this document bills (or, on a
+    # credit note or a new invoice after a failed refund, corrects). Each instalment gets one
+    # invoice; a refund of that payment is credited against it. None for a single payment.
+    stripe_invoice_id: str | None = Field(default=None, max_length=255)
 
     __table_args__ = (
         CheckConstraint("kind IN ('invoice', 'credit_note')", name="kind"),
@@ -85,7 +89,7 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_order_id", "order_id"),
         Index("ix_invoice_user_id", "user_id"),
         Index("ix_invoice_issued_at", "issued_at"),
-        Index("ix_invoice_credits_invoice_id", "credits_invoice_id", unique=True),
+        Index("ix_invoice_credits_invoice_id", "credits_invoice_id"),
     )
 
     @property

@@ -1,13 +1,11 @@
 """An invoice or credit note as a one-page PDF (fpdf2), in the buyer's language.
 
-The PDF's built-in fonts cover Windows-1252 (Dutch, German, French, the euro sign); a letter
-outside it (a Polish Ł, say) is written without its accent rather than not at all.
+Written in DejaVu Sans (api/pdf/fonts.py), so every name comes out as she wrote it.
 
 fpdf2 (with Pillow and fontTools, some MiB) is imported on first use: a worker starts without
 it, as most never make a PDF (tests/test_startup.py).
 """
 
-import unicodedata
 from typing import Any
 
 from sqlmodel import Session
@@ -18,28 +16,7 @@ from api.i18n import gettext as _
 from api.invoices.models import Invoice
 from api.invoices.service import credited, vat_lines
 from api.mail.service import Attachment
-
-ENCODING = "windows-1252"
-# Letters that Unicode does not split into a base letter and an accent.
-_UNSPLIT = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"})
-
-
-def _plain(text: str) -> str:
-    """The text in the fonts' encoding: letters outside it lose their accents, or become '?'."""
-    try:
-        text.encode(ENCODING)
-        return text
-    except UnicodeEncodeError:
-        pass
-    out = []
-    for char in text.translate(_UNSPLIT):
-        try:
-            char.encode(ENCODING)
-            out.append(char)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
-            out.append(base or "?")
-    return "".join(out)
+from api.pdf.fonts import use_unicode_font
 
 
 def _document() -> Any:
@@ -47,19 +24,21 @@ def _document() -> Any:
     from fpdf import FPDF  # noqa: PLC0415 (see the note at the top)
 
     class Document(FPDF):
+        family = ""
+
         def line_of(
             self, text: str, *, size: float = 10, bold: bool = False, height: float = 5
         ) -> None:
-            self.set_font("Helvetica", "B" if bold else "", size)
-            self.multi_cell(0, height, _plain(text), new_x="LMARGIN", new_y="NEXT")
+            self.set_font(self.family, "B" if bold else "", size)
+            self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
         def row(self, label: str, value: str, *, bold: bool = False) -> None:
-            self.set_font("Helvetica", "B" if bold else "", 10)
-            self.cell(110, 6, _plain(label))
-            self.cell(0, 6, _plain(value), align="R", new_x="LMARGIN", new_y="NEXT")
+            self.set_font(self.family, "B" if bold else "", 10)
+            self.cell(110, 6, label)
+            self.cell(0, 6, value, align="R", new_x="LMARGIN", new_y="NEXT")
 
     pdf = Document(format="A4")
-    pdf.core_fonts_encoding = ENCODING
+    pdf.family = use_unicode_font(pdf)
     pdf.set_margins(20, 20, 20)
     pdf.set_auto_page_break(auto=True, margin=20)
     return pdf
@@ -69,18 +48,21 @@ def _rate(rate: str) -> str:
     return f"{rate.replace('.', ',') if i18n.current_locale.get() == 'nl' else rate}%"
 
 
-def render_pdf(document: Invoice, *, credited_number: str | None, language: str) -> bytes:
-    """The document as PDF bytes, in `language` (nl or en)."""
+def render_pdf(
+    document: Invoice, *, credited_number: str | None, language: str, partly: bool = False
+) -> bytes:
+    """The document as PDF bytes, in `language` (nl or en); `partly`: a credit note for part
+    of the invoice it names."""
     token = i18n.current_locale.set(language)
     try:
-        return _render(document, credited_number=credited_number)
+        return _render(document, credited_number=credited_number, partly=partly)
     finally:
         i18n.current_locale.reset(token)
 
 
-def _render(document: Invoice, *, credited_number: str | None) -> bytes:
+def _render(document: Invoice, *, credited_number: str | None, partly: bool) -> bytes:
     pdf = _document()
-    pdf.set_title(_plain(f"{document.number}"))
+    pdf.set_title(document.number)
     pdf.add_page()
     seller = document.seller
     title = _("Credit note") if document.is_credit_note else _("Invoice")
@@ -111,7 +93,9 @@ def _render(document: Invoice, *, credited_number: str | None) -> bytes:
             document.number)  # fmt: skip
     pdf.row(_("Date"), format_day(document.issued_at))
     if credited_number:
-        pdf.row(_("Cancels invoice"), credited_number)
+        # A partial refund credits part of the invoice; the last credit note what is left.
+        label = _("Cancels invoice") if not partly else _("Partly credits invoice")
+        pdf.row(label, credited_number)
     if document.payment_method:
         pdf.row(_("Paid with"), document.payment_method)
     pdf.ln(5)
@@ -144,7 +128,10 @@ def pdf_of(session: Session, document: Invoice, *, language: str) -> bytes:
     """The PDF of a stored document (reads the credited invoice's number for a credit note)."""
     original = credited(session, document)
     return render_pdf(
-        document, credited_number=original.number if original else None, language=language
+        document,
+        credited_number=original.number if original else None,
+        language=language,
+        partly=original is not None and document.total_cents != -original.total_cents,
     )
 
 

@@ -7,7 +7,7 @@ take the next one, so the numbers of a year have no gaps and no repeats, however
 arrive at once. Fulfilment locks the order first and the counter second, always in that order.
 """
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from api.errors import NotFound
 from api.i18n import gettext as _
 from api.invoices.facts import InvoiceFacts
 from api.invoices.models import Invoice, InvoiceCounter, InvoiceKind
-from api.invoices.vat import VatLine, kern_lines
+from api.invoices.vat import VatLine, kern_lines, portion
 from api.payments.models import Order
 from api.practice_identity import service as identity_service
 
@@ -70,6 +70,17 @@ def _seller(session: Session) -> tuple[dict[str, str], str]:
     return seller, country
 
 
+@dataclass(frozen=True)
+class Instalment:
+    """A paid instalment of a payment plan as Stripe reports it: the k-th of N."""
+
+    number: int
+    of: int
+    stripe_invoice_id: str
+    amount_cents: int
+    payment_method: str = ""
+
+
 def issue(
     session: Session,
     settings: Settings,
@@ -78,48 +89,113 @@ def issue(
     facts: InvoiceFacts | None,
     now: datetime | None = None,
     part: tuple[int, int] | None = None,
+    stripe_invoice_id: str | None = None,
 ) -> Invoice | None:
     """The invoice of a paid order, made once (None when the order has a document already).
 
-    `part`: (1, N) for a payment plan, whose checkout paid the first of N instalments: the
-    invoice is for that amount and says so in its description ("Title (1/N)")."""
+    `part`: (1, N) for a payment plan, whose checkout paid the first of N instalments (the
+    Stripe invoice `stripe_invoice_id`): the invoice is for that amount and says so in its
+    description ("Title (1/N)"). The later instalments are invoiced by `issue_instalment`."""
     if order.id is None or documents_of(session, order_id=order.id):
         return None
-    moment = now or utcnow()
     seller, home = _seller(session)
     facts = facts or InvoiceFacts()
     user = session.get(User, order.user_id) if order.user_id is not None else None
-    course = session.get(Course, order.course_id) if order.course_id is not None else None
     if settings.stripe_tax and facts.stripe_vat is not None:
         lines, source = list(facts.stripe_vat), "stripe"
         country = facts.country or (lines[0].country if lines else home)
     else:
         country, source = home, "kern"
         lines = kern_lines(order.amount_cents, rate_percent=settings.vat_rate_percent, country=home)
-    vat = sum(line.vat_cents for line in lines)
     invoice = Invoice(
-        number=next_number(session, moment=moment),
+        number="",  # given by _store
+        total_cents=0,
+        net_cents=0,
+        vat_cents=0,
         kind=InvoiceKind.invoice.value,
         order_id=order.id,
         user_id=order.user_id,
-        instructor_id=course.instructor_id if course else None,
-        issued_at=moment,
+        instructor_id=_instructor_of(session, order),
         seller=seller,
         buyer_name=facts.buyer_name or (user.name if user else ""),
         buyer_email=user.email if user else "",
         country=country,
         description=_description(order.course_title, part),
         currency=order.currency,
-        total_cents=order.amount_cents,
-        net_cents=order.amount_cents - vat,
-        vat_cents=vat,
-        vat_lines=[line.as_dict() for line in lines],
         vat_source=source,
         payment_method=facts.payment_method or _demo_method(order),
+        stripe_invoice_id=stripe_invoice_id,
     )
-    session.add(invoice)
+    return _store(session, invoice, lines, total_cents=order.amount_cents, moment=now or utcnow())
+
+
+def issue_instalment(
+    session: Session,
+    settings: Settings,
+    *,
+    order: Order,
+    instalment: Instalment,
+    now: datetime | None = None,
+) -> Invoice | None:
+    """The invoice of a later instalment of a plan, made once per Stripe invoice (None when it
+    exists, or when the plan's first invoice does not exist yet). The VAT is split as on the
+    first instalment's invoice (her country and rate, as Stripe Tax computed it then)."""
+    if order.id is None:
+        return None
+    documents = documents_of(session, order_id=order.id)
+    first = next((doc for doc in documents if doc.kind == InvoiceKind.invoice), None)
+    if first is None or any(
+        doc.stripe_invoice_id == instalment.stripe_invoice_id for doc in documents
+    ):
+        return None
+    seller, home = _seller(session)
+    lines = portion(vat_lines(first), instalment.amount_cents) or kern_lines(
+        instalment.amount_cents, rate_percent=settings.vat_rate_percent, country=home
+    )
+    user = session.get(User, order.user_id) if order.user_id is not None else None
+    invoice = Invoice(
+        number="",  # given by _store
+        total_cents=0,
+        net_cents=0,
+        vat_cents=0,
+        kind=InvoiceKind.invoice.value,
+        order_id=order.id,
+        user_id=order.user_id,
+        instructor_id=_instructor_of(session, order),
+        seller=seller,
+        buyer_name=first.buyer_name or (user.name if user else ""),
+        buyer_email=user.email if user else first.buyer_email,
+        country=first.country,
+        description=_description(order.course_title, (instalment.number, instalment.of)),
+        currency=order.currency,
+        vat_source=first.vat_source,
+        payment_method=instalment.payment_method or first.payment_method,
+        stripe_invoice_id=instalment.stripe_invoice_id,
+    )
+    return _store(
+        session, invoice, lines, total_cents=instalment.amount_cents, moment=now or utcnow()
+    )
+
+
+def _instructor_of(session: Session, order: Order) -> int | None:
+    course = session.get(Course, order.course_id) if order.course_id is not None else None
+    return course.instructor_id if course else None
+
+
+def _store(
+    session: Session, document: Invoice, lines: list[VatLine], *, total_cents: int, moment: datetime
+) -> Invoice:
+    """Number the document (from the year's one sequence), give it its amount (VAT included)
+    and VAT lines, and store it."""
+    document.number = next_number(session, moment=moment)
+    document.issued_at = moment
+    document.vat_lines = [line.as_dict() for line in lines]
+    document.vat_cents = sum(line.vat_cents for line in lines)
+    document.total_cents = total_cents
+    document.net_cents = total_cents - document.vat_cents
+    session.add(document)
     session.flush()
-    return invoice
+    return document
 
 
 def _description(title: str, part: tuple[int, int] | None) -> str:
@@ -133,9 +209,16 @@ def _demo_method(order: Order) -> str:
     return "Demo" if order.stripe_checkout_session_id.startswith("demo_cs_") else ""
 
 
-def _copy(
-    session: Session, source: Invoice, *, kind: InvoiceKind, sign: int, moment: datetime
+def _correction(
+    session: Session,
+    source: Invoice,
+    *,
+    kind: InvoiceKind,
+    total_cents: int,
+    lines: list[VatLine],
+    moment: datetime,
 ) -> Invoice:
+    """A credit note (negative lines) against `source`, or a new invoice like it."""
     document = Invoice(
         **{
             key: value
@@ -143,22 +226,93 @@ def _copy(
             if key not in {"id", "number", "kind", "issued_at", "credits_invoice_id"}
         }
     )
-    document.number = next_number(session, moment=moment)
     document.kind = kind.value
-    document.issued_at = moment
-    document.total_cents = sign * abs(source.total_cents)
-    document.net_cents = sign * abs(source.net_cents)
-    document.vat_cents = sign * abs(source.vat_cents)
-    document.vat_lines = [
-        {**line, "net_cents": sign * abs(_int(line["net_cents"])),
-         "vat_cents": sign * abs(_int(line["vat_cents"]))}
-        for line in source.vat_lines
-    ]  # fmt: skip
     if kind == InvoiceKind.credit_note:
         document.credits_invoice_id = source.id
-    session.add(document)
-    session.flush()
-    return document
+    return _store(session, document, lines, total_cents=total_cents, moment=moment)
+
+
+def settle(
+    session: Session,
+    *,
+    order: Order,
+    kept_cents: int,
+    stripe_invoice_id: str | None = None,
+    now: datetime | None = None,
+) -> Invoice | None:
+    """Bring the documents of one payment in line with what she still has paid (`kept_cents`:
+    the charge less its refunds, 0 after a lost dispute): a refund, or another part of one, is
+    credited against the payment's invoice (its VAT in proportion, and the last credit note of
+    a payment exactly what is left of it); a refund that failed afterwards is invoiced anew.
+    The payment is the order's (a single payment) or a plan's instalment (`stripe_invoice_id`).
+    Reading the state rather than the event, it makes each document once, in any event order.
+    Returns the new document, if any."""
+    if order.id is None:
+        return None
+    documents = [
+        doc
+        for doc in documents_of(session, order_id=order.id)
+        if doc.stripe_invoice_id == stripe_invoice_id
+    ]
+    billed = [doc for doc in documents if doc.kind == InvoiceKind.invoice]
+    if not billed:
+        return None  # not invoiced yet: the invoice is made for what she has paid
+    net = sum(doc.total_cents for doc in documents)
+    kept = max(kept_cents, 0)
+    if net == kept:
+        return None
+    moment = now or utcnow()
+    if net > kept:
+        if kept == 0:
+            # All that is left: to the cent per rate, so the payment's documents add up to 0.
+            lines = [line.negated() for line in _left(documents)]
+        else:
+            lines = portion(vat_lines(billed[-1]), kept - net)
+        return _correction(
+            session, billed[-1], kind=InvoiceKind.credit_note, total_cents=kept - net,
+            lines=lines, moment=moment,
+        )  # fmt: skip
+    original = billed[0]
+    again = (
+        vat_lines(original)
+        if kept - net == original.total_cents
+        else portion(vat_lines(original), kept - net)
+    )
+    return _correction(
+        session, original, kind=InvoiceKind.invoice, total_cents=kept - net, lines=again,
+        moment=moment,
+    )  # fmt: skip
+
+
+def refunded_cents(session: Session, *, order: Order) -> int | None:
+    """What the order's credit notes gave back, less what was invoiced anew after a refund
+    failed (every payment of a plan counted); None when the order has no documents."""
+    if order.id is None:
+        return None
+    payments: dict[str | None, list[Invoice]] = {}
+    for document in documents_of(session, order_id=order.id):
+        payments.setdefault(document.stripe_invoice_id, []).append(document)
+    if not payments:
+        return None
+    return sum(
+        documents[0].total_cents - sum(doc.total_cents for doc in documents)
+        for documents in payments.values()
+    )
+
+
+def _left(documents: list[Invoice]) -> list[VatLine]:
+    """What a payment's documents add up to, per country and rate."""
+    totals: dict[tuple[str, str], list[int]] = {}
+    for document in documents:
+        for line in vat_lines(document):
+            entry = totals.setdefault((line.country, line.rate), [0, 0])
+            entry[0] += line.net_cents
+            entry[1] += line.vat_cents
+    return [
+        VatLine(country, rate, net, vat)
+        for (country, rate), (net, vat) in totals.items()
+        if net or vat
+    ]
 
 
 def _int(value: object) -> int:
@@ -166,21 +320,8 @@ def _int(value: object) -> int:
 
 
 def follow(session: Session, *, order: Order, refunded: bool, now: datetime | None = None) -> None:
-    """Keep the documents in step with the payment: a refund credits the invoice; a refund that
-    failed afterwards (the order is paid again) invoices it anew."""
-    if order.id is None:
-        return
-    documents = documents_of(session, order_id=order.id)
-    if not documents:
-        return  # paid before invoices existed, or not yet invoiced: nothing to credit
-    last = documents[-1]
-    moment = now or utcnow()
-    if refunded and last.kind == InvoiceKind.invoice:
-        _copy(session, last, kind=InvoiceKind.credit_note, sign=-1, moment=moment)
-    elif not refunded and last.kind == InvoiceKind.credit_note:
-        original = session.get(Invoice, last.credits_invoice_id)
-        if original is not None:
-            _copy(session, original, kind=InvoiceKind.invoice, sign=1, moment=moment)
+    """A single payment refunded in full (or no longer): `settle` with all or nothing kept."""
+    settle(session, order=order, kept_cents=0 if refunded else order.amount_cents, now=now)
 
 
 def credited(session: Session, invoice: Invoice) -> Invoice | None:

@@ -51,6 +51,39 @@ def kern_lines(total_cents: int, *, rate_percent: Decimal, country: str) -> list
     return [VatLine(country, rate_text(rate_percent), total_cents - vat, vat)]
 
 
+def portion(lines: list[VatLine], amount_cents: int) -> list[VatLine]:
+    """`amount_cents` (VAT included; negative for a credit note) split over the rates of `lines`
+    in the proportions they have there, each part's VAT at its rate (in proportion where the
+    rate is not known): a partial refund, or one instalment of a price."""
+    whole = sum(line.net_cents + line.vat_cents for line in lines)
+    if not lines or whole == 0:
+        return []
+    parts: list[VatLine] = []
+    left = amount_cents
+    for index, line in enumerate(lines):
+        line_total = line.net_cents + line.vat_cents
+        share = left if index == len(lines) - 1 else _scaled(amount_cents, line_total, whole)
+        left -= share
+        try:
+            rate = Decimal(line.rate) if line.rate else None
+        except ArithmeticError:
+            rate = None
+        vat = (
+            vat_in(share, rate)
+            if rate is not None
+            else _scaled(share, line.vat_cents, line_total or 1)
+        )
+        parts.append(VatLine(line.country, line.rate, share - vat, vat))
+    return parts
+
+
+def _scaled(amount: int, part: int, whole: int) -> int:
+    """amount × part / whole, rounded half away from zero (so a credit mirrors a charge)."""
+    value = Decimal(amount) * Decimal(part) / Decimal(whole)
+    sign = -1 if value < 0 else 1
+    return sign * int(abs(value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
 def stripe_lines(checkout: dict[str, Any]) -> list[VatLine] | None:
     """The VAT Stripe Tax computed for a Checkout Session, per rate (from
     `total_details.breakdown.taxes`); None when automatic tax was not on."""

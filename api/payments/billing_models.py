@@ -90,6 +90,8 @@ class DiscountCode(SQLModel, table=True):
     stripe_coupon_id: str = Field(max_length=255)
     stripe_promotion_code_id: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=moment())
+    # Switched off by the instructor (and its promotion code at Stripe): refused at checkout.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
 
     __table_args__ = (
         CheckConstraint(

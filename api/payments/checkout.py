@@ -20,7 +20,7 @@ from api.config import Settings
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentStatus
-from api.errors import AppError, Conflict
+from api.errors import AppError, Conflict, FormError
 from api.i18n import LOCALES
 from api.i18n import gettext as _
 from api.payments import discounts, plans, service, stripe_client
@@ -57,6 +57,27 @@ class NotPaid(AppError):
 
     status_code = 409
     code = "not_paid"
+
+
+def refuse_what_the_demo_cannot(settings: Settings, *, in_instalments: bool, code: str) -> None:
+    """The demo checkout (no Stripe) takes the price at once: a chosen plan or a typed code is
+    refused with a plain message, never quietly dropped (FormError, before anything is
+    written)."""
+    if not settings.demo_checkout:
+        return
+    errors = {}
+    if in_instalments:
+        errors["pay"] = _(
+            "Paying in instalments is only possible with online payment, which is not set up "
+            "here. Choose to pay at once."
+        )
+    if code.strip():
+        errors["code"] = _(
+            "Discount codes only work with online payment, which is not set up here. Leave the "
+            "field empty."
+        )
+    if errors:
+        raise FormError(errors)
 
 
 def start_checkout(

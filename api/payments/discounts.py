@@ -21,7 +21,7 @@ from api.accounts.models import User
 from api.catalog.models import Course
 from api.config import Settings
 from api.db import utcnow
-from api.errors import FormError
+from api.errors import FormError, NotFound
 from api.i18n import TIMEZONE, format_price
 from api.i18n import gettext as _
 from api.kit.ids import id_of
@@ -254,6 +254,8 @@ def check(session: Session, typed: str, *, course: Course) -> DiscountCode | Non
     found = session.exec(select(DiscountCode).where(DiscountCode.code == code)).first()
     if found is None or found.instructor_id != course.instructor_id:
         raise FormError({"code": _("We do not know this code. Check how it is written.")})
+    if not found.active:
+        raise FormError({"code": _("This code has been switched off and no longer works.")})
     if found.course_id is not None and found.course_id != course.id:
         raise FormError({"code": _("This code is for another course.")})
     if found.valid_until is not None and found.valid_until <= utcnow():
@@ -261,6 +263,33 @@ def check(session: Session, typed: str, *, course: Course) -> DiscountCode | Non
     used = uses(session, code_ids=[found.id]).get(found.id, 0) if found.id is not None else 0
     if found.max_uses is not None and used >= found.max_uses:
         raise FormError({"code": _("This code has been used up.")})
+    return found
+
+
+def switch_off(
+    session: Session, settings: Settings, *, instructor: User, code_id: int
+) -> DiscountCode:
+    """Switch one of her codes off, at Stripe (its promotion code inactive) and in Kern; a code
+    that is off already stays so. NotFound for anyone else's code."""
+    found = session.get(DiscountCode, code_id)
+    if found is None or found.instructor_id != instructor.id:
+        raise NotFound(_("We could not find this discount code."))
+    if not found.active:
+        return found
+    promotion_code_id = found.stripe_promotion_code_id
+    if settings.stripe_configured and promotion_code_id:
+        api = stripe_client.client(settings)
+        # Stripe first, with no transaction open meanwhile (see checkout.start_checkout): a
+        # failure leaves the code on in both places.
+        session.commit()
+        stripe_client.call(
+            "switching a promotion code off",
+            lambda: api.v1.promotion_codes.update(promotion_code_id, {"active": False}),
+        )
+        found = session.get(DiscountCode, code_id) or found
+    found.active = False
+    session.add(found)
+    session.flush()
     return found
 
 

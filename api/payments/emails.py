@@ -89,5 +89,7 @@ def refund(session: Session, settings: Settings, *, user: User, order: Order) ->
         order=order,
         action=N_("Open Kern"),
         credit_note=credit_note,
+        # What the credit notes gave back (for a plan: its refunded instalments).
+        refunded_cents=documents.refunded_cents(session, order=order) or order.amount_cents,
         attachment=invoice_pdf.attachment(session, credit_note, language=user.language),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource, EnrolmentStatus
 from api.invoices import service as invoices
-from api.invoices.facts import InvoiceFacts
+from api.invoices.facts import InvoiceFacts, payment_method_text
 from api.payments import emails, service, stripe_client
 from api.payments.models import Order, OrderStatus
 from api.terms import agreement
@@ -83,6 +83,14 @@ class ChargeFacts:
         )
 
     @property
+    def kept_cents(self) -> int:
+        """What the practice keeps of the payment: less its refunds, nothing after a lost
+        dispute (what its invoice and credit notes come to)."""
+        if self.dispute_status == "lost":
+            return 0
+        return max(self.amount_cents - self.refunded_cents, 0)
+
+    @property
     def state(self) -> OrderStatus:
         """The order's state this charge stands for."""
         if self.dispute_status == "lost":
@@ -114,6 +122,8 @@ class CheckoutFacts:
     agreed: dict[str, str] | None = None
     subscription_id: str | None = None  # a payment plan (api/payments/plans.py)
     instalments: int | None = None  # the plan's number of instalments
+    # The plan's first Stripe invoice, which the checkout paid (subscription mode only).
+    stripe_invoice_id: str | None = None
 
     @property
     def paid(self) -> bool:
@@ -150,6 +160,7 @@ class CheckoutFacts:
             },
             subscription_id=_id_of(checkout.get("subscription")),
             instalments=_int(metadata.get("instalments")),
+            stripe_invoice_id=_id_of(checkout.get("invoice")),
         )
 
     @classmethod
@@ -211,7 +222,36 @@ def read_checkout(settings: Settings, *, checkout_session_id: str) -> CheckoutFa
         if stripe_client.is_missing(error):
             return None
         raise
-    return CheckoutFacts.of(checkout.to_dict())
+    facts = CheckoutFacts.of(checkout.to_dict())
+    if facts.paid and facts.stripe_invoice_id and facts.invoice is not None:
+        # A plan's checkout names no payment of its own: its first invoice's payment does.
+        method = _invoice_payment_method(settings, invoice_id=facts.stripe_invoice_id)
+        facts = replace(facts, invoice=replace(facts.invoice, payment_method=method))
+    return facts
+
+
+def _invoice_payment_method(settings: Settings, *, invoice_id: str) -> str:
+    """How a Stripe invoice was paid, in words ("Visa •••• 4242"); "" when it was not."""
+    api = stripe_client.client(settings)
+    invoice = stripe_client.call(
+        "reading an invoice",
+        lambda: api.v1.invoices.retrieve(invoice_id, {"expand": ["payments"]}),
+    ).to_dict()
+    intents = [
+        (payment.get("payment") or {}).get("payment_intent")
+        for payment in (invoice.get("payments") or {}).get("data") or []
+        if payment.get("status") == "paid"
+    ]
+    intent_id = _id_of(intents[0]) if intents else None
+    if intent_id is None:
+        return ""
+    intent = stripe_client.call(
+        "reading a payment",
+        lambda: api.v1.payment_intents.retrieve(intent_id, {"expand": ["latest_charge"]}),
+    ).to_dict()
+    charge = intent.get("latest_charge")
+    details = charge.get("payment_method_details") if isinstance(charge, dict) else None
+    return payment_method_text(details)[:120]
 
 
 def fulfil_on_return(
@@ -260,6 +300,8 @@ def apply_charge(session: Session, settings: Settings, facts: ChargeFacts) -> st
         # Not fulfilled yet: fulfilment reads this same charge and lands in the same state.
         return "no paid order"
     order.stripe_charge_id = facts.id
+    # Documents first: the refund mail that the move may queue carries the credit note.
+    invoices.settle(session, order=order, kept_cents=facts.kept_cents)
     _move(session, settings, order, facts.state)
     return f"order {order.status}"
 
@@ -279,10 +321,15 @@ def apply_checkout(session: Session, settings: Settings, facts: CheckoutFacts) -
             order.amount_cents = facts.total_cents
             order.discount_cents = max(facts.subtotal_cents - facts.total_cents, 0)
             _move(session, settings, order, OrderStatus.paid)
-            invoices.issue(session, settings, order=order, facts=facts.invoice, part=_part(facts))
+            part = _part(facts)
+            invoices.issue(
+                session, settings, order=order, facts=facts.invoice, part=part,
+                stripe_invoice_id=facts.stripe_invoice_id if part else None,
+            )  # fmt: skip
         if facts.charge is not None:
             # Refund and dispute events that arrived before this fulfilment found no paid order;
             # the charge read together with the session carries what they said.
+            invoices.settle(session, order=order, kept_cents=facts.charge.kept_cents)
             _move(session, settings, order, facts.charge.state)
         _send_receipt_if_due(session, settings, order)
     elif order.status == OrderStatus.pending and facts.payment_failed:
@@ -302,8 +349,7 @@ def apply_checkout(session: Session, settings: Settings, facts: CheckoutFacts) -
 
 def _part(facts: CheckoutFacts) -> tuple[int, int] | None:
     """For a payment plan: the checkout paid its first instalment (the order's amount), which
-    its invoice says. The later instalments get no invoice of their own yet: Stripe's
-    `invoice.paid` events of the subscription are not turned into Kern invoices."""
+    its invoice says; the later ones are invoiced as Stripe reports them paid (plans.apply)."""
     if facts.subscription_id is None or not facts.instalments:
         return None
     return (1, facts.instalments)
@@ -360,9 +406,6 @@ def _move(session: Session, settings: Settings, order: Order, to: OrderStatus) -
     session.add(order)
     session.flush()
     log.info("order %s: %s -> %s", order.id, before, to)
-    if to in {OrderStatus.paid, OrderStatus.refunded}:
-        # A refund credits the invoice; a refund that failed afterwards invoices anew.
-        invoices.follow(session, order=order, refunded=to == OrderStatus.refunded, now=now)
     user = session.get(User, order.user_id) if order.user_id is not None else None
     if user is None or order.course_id is None:
         return  # the buyer deleted her account (or the course is gone): only the record stays

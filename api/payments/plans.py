@@ -34,6 +34,10 @@ from api.enrolment.models import EnrolmentStatus
 from api.errors import Conflict, FormError
 from api.i18n import N_, format_price
 from api.i18n import gettext as _
+from api.invoices import pdf as invoice_pdf
+from api.invoices import service as invoices
+from api.invoices.facts import payment_method_text
+from api.invoices.models import Invoice
 from api.kit.ids import id_of
 from api.mail.compose import queue
 from api.payments import fulfilment, stripe_client
@@ -195,6 +199,18 @@ def checkout_params(params: dict[str, Any], *, course: Course) -> dict[str, Any]
 
 
 @dataclass(frozen=True)
+class PaidInstalment:
+    """One paid Stripe invoice of a plan: the `number`-th instalment, and the charge that paid
+    it (its refunds and dispute decide its credit notes)."""
+
+    stripe_invoice_id: str
+    number: int
+    amount_cents: int
+    payment_method: str
+    charge: fulfilment.ChargeFacts | None
+
+
+@dataclass(frozen=True)
 class PlanFacts:
     """A plan's subscription as Stripe reports it now."""
 
@@ -210,6 +226,8 @@ class PlanFacts:
     open_invoice_url: str | None
     # The worst state any of the plan's charges stands for (refunded, a dispute, …).
     charge_state: OrderStatus
+    # Every paid instalment, first to last, with its charge (each is invoiced on its own).
+    paid: tuple[PaidInstalment, ...] = ()
 
     @property
     def ended(self) -> bool:
@@ -261,7 +279,9 @@ def read(
     sub_id, customer = str(sub["id"]), str(sub["customer"])
     invoices = stripe_client.call(
         "listing invoices",
-        lambda: api.v1.invoices.list({"subscription": sub_id, "limit": 100}),
+        lambda: api.v1.invoices.list(
+            {"subscription": sub_id, "limit": 100, "expand": ["data.payments"]}
+        ),
     ).to_dict()["data"]
     charges = stripe_client.call(
         "listing charges",
@@ -294,9 +314,48 @@ def read(
         if overdue
         else None,
         charge_state=charge_state,
+        paid=_paid_instalments(invoices, charges),
     )
     _finish_at_stripe(settings, facts, cancel_at_period_end=bool(sub.get("cancel_at_period_end")))
     return facts
+
+
+def _paid_instalments(
+    invoices: list[dict[str, Any]], charges: list[dict[str, Any]]
+) -> tuple[PaidInstalment, ...]:
+    """The paid invoices in the order they were made, numbered as instalments (an invoice that
+    is still open counts too: paid later, it keeps its place)."""
+    by_intent = {str(charge.get("payment_intent") or ""): charge for charge in charges}
+    # Stripe lists the newest first; `created` orders them (ties keep the listing's order).
+    made = [
+        invoice
+        for _, invoice in sorted(
+            enumerate(invoices), key=lambda pair: (int(pair[1].get("created") or 0), -pair[0])
+        )
+    ]
+    counted = [invoice for invoice in made if invoice.get("status") in {"paid", "open"}]
+    found = []
+    for number, invoice in enumerate(counted, start=1):
+        if invoice.get("status") != "paid":
+            continue
+        payments = (invoice.get("payments") or {}).get("data") or []
+        intents = [
+            str((payment.get("payment") or {}).get("payment_intent") or "")
+            for payment in payments
+            if payment.get("status") == "paid"
+        ]
+        charge = next((by_intent[intent] for intent in intents if intent in by_intent), None)
+        details = charge.get("payment_method_details") if charge else None
+        found.append(
+            PaidInstalment(
+                stripe_invoice_id=str(invoice["id"]),
+                number=number,
+                amount_cents=int(invoice.get("amount_paid") or 0),
+                payment_method=payment_method_text(details)[:120],
+                charge=fulfilment.ChargeFacts.of(charge) if charge else None,
+            )
+        )
+    return tuple(found)
 
 
 def _finish_at_stripe(settings: Settings, facts: PlanFacts, *, cancel_at_period_end: bool) -> None:
@@ -373,16 +432,19 @@ def start(session: Session, settings: Settings, *, order: Order, facts: PlanFact
 
 
 def apply(session: Session, settings: Settings, facts: PlanFacts) -> str:
-    """Bring the plan, its order and her access in line with what Stripe says."""
+    """Bring the plan, its order, its invoices and her access in line with what Stripe says."""
     plan = find(session, subscription_id=facts.subscription_id)
     if plan is None:
         # Its checkout is not fulfilled yet; fulfilling it reads all of this again.
         return "no plan"
-    if plan.status == PlanStatus.ended:
-        return "plan ended"
     order = session.get(Order, plan.order_id)
     if order is None or order.status not in fulfilment.AFTER_PAYMENT:
         return "no paid order"
+    # Documents first (also for an ended plan: a later refund is credited too), so the refund
+    # mail a move below may queue carries the credit note.
+    _documents(session, settings, plan, order, facts)
+    if plan.status == PlanStatus.ended:
+        return "plan ended"
     now = utcnow()
     plan.paid_count = max(plan.paid_count, facts.paid_count)
     plan.updated_at = now
@@ -411,6 +473,59 @@ def apply(session: Session, settings: Settings, facts: PlanFacts) -> str:
     session.add(plan)
     session.flush()
     return f"plan {plan.status}"
+
+
+def _documents(
+    session: Session, settings: Settings, plan: PaymentPlan, order: Order, facts: PlanFacts
+) -> None:
+    """An invoice for every paid instalment after the first (the checkout invoiced that one),
+    mailed to her; a credit note for what was refunded of each, or lost in a dispute."""
+    for paid in facts.paid:
+        if paid.number > 1:
+            instalment = invoices.Instalment(
+                number=paid.number,
+                of=plan.instalments,
+                stripe_invoice_id=paid.stripe_invoice_id,
+                amount_cents=paid.amount_cents,
+                payment_method=paid.payment_method,
+            )
+            invoice = invoices.issue_instalment(
+                session, settings, order=order, instalment=instalment
+            )
+            if invoice is not None:
+                _mail_paid(session, settings, plan, order, invoice=invoice, instalment=instalment)
+        if paid.charge is not None:
+            invoices.settle(
+                session, order=order, kept_cents=paid.charge.kept_cents,
+                stripe_invoice_id=paid.stripe_invoice_id,
+            )  # fmt: skip
+
+
+def _mail_paid(
+    session: Session,
+    settings: Settings,
+    plan: PaymentPlan,
+    order: Order,
+    *,
+    invoice: Invoice,
+    instalment: invoices.Instalment,
+) -> None:
+    """ "We received instalment k of N", with its invoice: once per instalment."""
+    user = session.get(User, plan.user_id) if plan.user_id is not None else None
+    if user is None:
+        return
+    queue(
+        session,
+        settings,
+        user=user,
+        subject=N_("We received your instalment for %(title)s"),
+        template="plan_instalment_paid",
+        subject_values={"title": order.course_title},
+        context={"order": order, "invoice": invoice, "instalment": instalment},
+        action=N_("Open Kern"),
+        key=f"plan_instalment_paid:{instalment.stripe_invoice_id}",
+        attachment=invoice_pdf.attachment(session, invoice, language=user.language),
+    )
 
 
 def _current(session: Session, plan: PaymentPlan) -> None:

@@ -30,6 +30,7 @@ from tests.factories import (
     new_browser,
     post_form,
 )
+from tests.pdfs import pdf_text
 from tests.studio.test_other_instructor import PNG
 
 HOSTILE = "Rust </script><script>alert(1)</script> & 'adem'"
@@ -145,6 +146,27 @@ def test_a_certificate_waits_for_every_lesson_and_goes_with_her_account(
     assert personal_data.export(session, user=learner)["certificates"][0]["name"] == "Sanne S."
     personal_data.erase(session, user=learner)
     assert client.get(f"/certificates/{made.code}").status_code == 404
+
+
+def test_a_name_in_any_european_alphabet_is_printed_on_the_certificate(
+    client: TestClient, session: Session
+) -> None:
+    learner = make_user(session)
+    course = make_course(session)
+    enrolment_service.grant(
+        session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.free
+    )
+    _finish(session, learner, course)
+    log_in(client, learner)
+    name = "Łucja Zoë Sørås-Ødegård"
+
+    made = post_form(client, f"/courses/{course.slug}/certificate", {"name": name})
+
+    assert made.status_code == 303, made.text[:500]
+    [certificate] = certificates.mine(session, user=learner)
+    response = client.get(f"/certificates/{certificate.code}/pdf")
+    assert response.status_code == 200
+    assert name in pdf_text(response.content)
 
 
 def test_hours_are_rounded_to_half_hours() -> None:

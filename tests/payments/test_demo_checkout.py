@@ -9,7 +9,15 @@ from api.accounts.models import Role
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentSource
 from api.payments.models import Order, OrderStatus
-from tests.factories import WAIVER, csrf_token, log_in, make_course, make_user, post_form
+from tests.factories import (
+    WAIVER,
+    csrf_token,
+    field_error,
+    log_in,
+    make_course,
+    make_user,
+    post_form,
+)
 from tests.payments.conftest import PRICE, in_english, switch_to_production
 from tests.smtp import Mailbox
 
@@ -144,3 +152,30 @@ def test_the_demo_success_page_reads_the_order_not_the_address(
     assert "still being processed" in page.text
     session.expire_all()
     assert session.exec(select(Enrolment)).all() == []
+
+
+def test_the_demo_checkout_says_it_takes_no_plan_and_no_code(
+    client: TestClient, session: Session
+) -> None:
+    course = make_course(session, price_cents=PRICE)
+    course.plan_instalments = 3
+    session.add(course)
+    log_in(client, make_user(session))
+    in_english(client)
+    assert (
+        "instalments and discount codes are not available"
+        in client.get(f"/courses/{course.slug}").text
+    )
+
+    refused = post_form(
+        client, f"/courses/{course.slug}/checkout", {"pay": "plan", "code": "ZOMER10"} | WAIVER
+    )
+
+    assert refused.status_code == 422
+    assert "Paying in instalments is only possible with online payment" in refused.text
+    assert field_error(refused.text, "code") == (
+        "Discount codes only work with online payment, which is not set up here. "
+        "Leave the field empty."
+    )
+    assert 'value="ZOMER10"' in refused.text  # what she typed stays
+    assert session.exec(select(Order)).all() == []

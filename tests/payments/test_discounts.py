@@ -7,13 +7,21 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api.accounts.models import User
+from api.accounts.models import Role, User
 from api.config import Settings
 from api.db import utcnow
-from api.errors import FormError
+from api.errors import FormError, NotFound
 from api.payments import discounts
 from api.payments.billing_models import DiscountCode
-from tests.factories import enable_totp, field_error, log_in, make_course, new_browser, post_form
+from tests.factories import (
+    enable_totp,
+    field_error,
+    log_in,
+    make_course,
+    make_user,
+    new_browser,
+    post_form,
+)
 from tests.payments.billing import buy_with, make_code
 from tests.payments.conftest import PRICE, Shop
 
@@ -122,3 +130,32 @@ def test_codes_she_cannot_use_are_explained_and_her_typing_kept(
     with pytest.raises(FormError) as used_up:
         discounts.check(shop.session, "EENMALIG", course=shop.course)
     assert set(used_up.value.fields) == {"code"}
+
+
+def test_a_code_switched_off_in_the_studio_is_off_at_stripe_and_refused_at_checkout(
+    shop: Shop, stripe_settings: Settings
+) -> None:
+    code = make_code(shop, stripe_settings)
+    instructor = shop.session.get(User, shop.course.instructor_id)
+    assert instructor is not None
+    studio = new_browser(shop.client)
+    log_in(studio, instructor, secret=enable_totp(shop.session, instructor))
+    stranger = make_user(shop.session, role=Role.instructor)
+    with pytest.raises(NotFound):
+        discounts.switch_off(
+            shop.session, stripe_settings, instructor=stranger, code_id=code.id or 0
+        )
+
+    response = post_form(studio, f"/studio/discounts/{code.id}/off")
+
+    assert response.status_code == 303
+    assert shop.stripe.get(code.stripe_promotion_code_id)["active"] is False
+    page = studio.get(response.headers["location"]).text
+    assert "uitgeschakeld" in page  # she reads Dutch
+    assert f"/studio/discounts/{code.id}/off" not in page  # no button for a code that is off
+    refused = post_form(shop.client, f"/courses/{shop.course.slug}/checkout", {"code": "zomer10"})
+    assert refused.status_code == 422
+    assert field_error(refused.text, "code") == (
+        "This code has been switched off and no longer works."
+    )
+    assert shop.orders() == []

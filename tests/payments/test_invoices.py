@@ -1,22 +1,17 @@
 """Selling properly: the withdrawal waiver at checkout, invoices with VAT as PDF, credit notes,
 gap-free numbers under concurrent payments, and the quarter's revenue as CSV."""
 
-import os
-import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
-from io import BytesIO
 
-import pytest
 from fastapi.testclient import TestClient
-from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role
 from api.clock import local_day
 from api.config import Settings
+from api.invoices import pdf as invoice_pdf
 from api.invoices import revenue
 from api.invoices import service as invoices
 from api.invoices.models import Invoice, InvoiceKind
@@ -30,24 +25,8 @@ from api.terms.waiver import WAIVER_VERSION
 from tests.factories import enable_totp, log_in, make_course, make_user, post_form
 from tests.payments.conftest import PRICE, WEBHOOK_SECRET, Shop, webhook_of
 from tests.payments.test_webhook import checkout_for
+from tests.pdfs import pdf_text
 from tests.stripe_server import Event, StripeServer
-
-
-def pdf_text(content: bytes) -> str:
-    """The text of a PDF as poppler's pdftotext reads it (what a bookkeeper's tools see); where
-    poppler-utils is not installed (CI installs it), as pypdf reads it, so the test still runs."""
-    assert content.startswith(b"%PDF-")
-    if shutil.which("pdftotext") is None:
-        if os.environ.get("CI"):
-            pytest.fail("pdftotext is missing (apt-get install poppler-utils)")
-        return "\n".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
-    done = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"],  # noqa: S607 (Debian's poppler-utils, on PATH)
-        input=content,
-        capture_output=True,
-        check=True,
-    )
-    return done.stdout.decode()
 
 
 def with_practice_and_terms(session: Session) -> None:
@@ -164,6 +143,70 @@ def test_a_refund_yields_a_credit_note(shop: Shop) -> None:
     assert "-€49.00" in text.replace(" ", "")
     [refund_mail] = shop.mails("refund")
     assert refund_mail.attachment_name == f"creditnota-{credit_note.number}.pdf"
+
+
+def test_partial_refunds_are_credited_in_part_and_a_failed_refund_is_invoiced_anew(
+    shop: Shop, stripe_settings: Settings
+) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id))
+    charge = shop.charge_id(session_id)
+
+    shop.deliver(shop.stripe.refund(charge, amount=1000), times=2)
+    shop.deliver(shop.stripe.refund(charge, amount=900))
+    invoice, first, second = documents(shop.session)
+    assert [doc.credits_invoice_id for doc in (first, second)] == [invoice.id, invoice.id]
+    # The VAT in proportion: what a price of € 10 or € 9 holds.
+    assert (first.total_cents, first.vat_cents) == (-1000, -vat_in(1000, Decimal(21)))
+    assert (second.total_cents, second.vat_cents) == (-900, -vat_in(900, Decimal(21)))
+    assert f'href="/account/invoices/{second.number}"' in shop.client.get("/account").text
+    assert "Partly credits invoice" in pdf_text(
+        shop.client.get(f"/account/invoices/{second.number}").content
+    )
+
+    [refund] = [e.object for e in shop.events_of("refund.created")][-1:]
+    shop.deliver(shop.stripe.fail_refund(refund["id"]))
+    shop.deliver(shop.stripe.refund(charge))  # the rest: € 39,00
+
+    *_, again, rest = documents(shop.session)
+    assert (again.kind, again.total_cents) == (InvoiceKind.invoice, 900)
+    assert (rest.kind, rest.credits_invoice_id) == (InvoiceKind.credit_note, again.id)
+    assert rest.total_cents == -3900
+    # Together they come to nothing, to the cent, VAT too.
+    assert sum(doc.total_cents for doc in documents(shop.session)) == 0
+    assert sum(doc.vat_cents for doc in documents(shop.session)) == 0
+    quarter = revenue.Quarter.of(datetime.now(UTC))
+    report = revenue.report(shop.session, viewer=make_user(shop.session, role=Role.admin),
+                            quarter=quarter)  # fmt: skip
+    assert (report.sales_cents, report.refunds_cents) == (PRICE + 900, -PRICE - 900)
+
+
+def test_a_lost_dispute_yields_a_credit_note(shop: Shop) -> None:
+    session_id = shop.start()
+    shop.deliver(shop.stripe.complete(session_id))
+    [created] = shop.stripe.dispute(shop.charge_id(session_id))
+    shop.deliver([created])
+    assert len(documents(shop.session)) == 1  # open: nothing is credited yet
+
+    shop.deliver(shop.stripe.close_dispute(created.object["id"], won=False))
+
+    invoice, credit_note = documents(shop.session)
+    assert (credit_note.kind, credit_note.credits_invoice_id) == ("credit_note", invoice.id)
+    assert (credit_note.total_cents, credit_note.vat_cents) == (-PRICE, -invoice.vat_cents)
+
+
+def test_names_in_any_european_alphabet_are_printed_as_written(session: Session) -> None:
+    name = "Łucja Zoë Sørås-Ødegård"
+    document = Invoice(
+        number="2026-000042", kind=InvoiceKind.invoice, seller={"trading_name": "Åse Ødegård"},
+        buyer_name=name, description="Ademhaling — ĳverig œfenen", total_cents=PRICE,
+        net_cents=PRICE, vat_cents=0, payment_method="Visa •••• 4242",
+    )  # fmt: skip
+
+    text = pdf_text(invoice_pdf.render_pdf(document, credited_number=None, language="nl"))
+
+    for written in (name, "Åse Ødegård", "Ademhaling — ĳverig œfenen", "Visa •••• 4242"):
+        assert written in text, (written, text)
 
 
 def test_twenty_payments_at_once_get_twenty_numbers_without_a_gap(

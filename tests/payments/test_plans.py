@@ -2,18 +2,22 @@
 failed instalment mails her, a grace period follows, then access pauses until she pays; a refund
 ends the plan; every event is handled once and in any order."""
 
+import html
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from api import i18n
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import EnrolmentStatus
 from api.errors import FormError
 from api.invoices.models import Invoice
+from api.invoices.vat import vat_in
 from api.payments import plans
 from api.payments.billing_models import PaymentPlan, PlanStatus
 from api.payments.models import OrderStatus
@@ -103,6 +107,88 @@ def test_a_plan_paid_in_three_instalments_keeps_access_and_ends_fully_paid(shop:
     assert (plan(shop).status, shop.access()) == (PlanStatus.completed, EnrolmentStatus.active)
     assert lesson(shop).status_code == 200
     assert len(shop.mails("receipt")) == 1
+
+
+def documents(shop: Shop) -> list[Invoice]:
+    shop.session.expire_all()
+    return list(shop.session.exec(select(Invoice).order_by(col(Invoice.id))).all())
+
+
+def test_every_paid_instalment_gets_its_own_invoice_and_mail_once(shop: Shop) -> None:
+    subscription = bought_in_instalments(shop)
+    second = shop.stripe.next_instalment(subscription)
+    shop.deliver(second[::-1], times=2)  # in any order, and twice
+    third = shop.stripe.next_instalment(subscription, fail=True)
+    shop.deliver(third)
+    [open_invoice] = [e.object for e in third if e.type == "invoice.payment_failed"]
+    shop.deliver(shop.stripe.pay_invoice(open_invoice["id"]))
+
+    first, two, three = documents(shop)
+    paid = {invoice["id"]: invoice for invoice in invoices(shop, subscription)}
+    assert [doc.description[-5:] for doc in (first, two, three)] == ["(1/3)", "(2/3)", "(3/3)"]
+    # One sequence, without a gap; each for what that instalment paid, with how it was paid.
+    assert [int(doc.number[-6:]) for doc in (first, two, three)] == [1, 2, 3]
+    assert [doc.stripe_invoice_id in paid for doc in (first, two, three)] == [True] * 3
+    assert sum(doc.total_cents for doc in (first, two, three)) == PRICE
+    assert (two.total_cents, two.vat_cents) == (PRICE // 3, vat_in(PRICE // 3, Decimal(21)))
+    assert {doc.payment_method for doc in (first, two, three)} == {"Visa •••• 4242"}
+    mails = shop.mails("plan_instalment_paid")
+    assert [mail.attachment_name for mail in mails] == [
+        f"factuur-{two.number}.pdf",
+        f"factuur-{three.number}.pdf",
+    ]
+    assert "termijn 2 van 3" in (mails[0].text_body or "")  # in her language, Dutch
+    account = shop.client.get("/account").text
+    assert all(f'href="/account/invoices/{doc.number}"' in account for doc in (two, three))
+
+
+def test_the_first_instalment_invoice_names_how_she_paid_when_she_is_back_first(
+    shop: Shop,
+) -> None:
+    offer_plan(shop)
+    session_id = start_plan(shop)
+    shop.stripe.complete(session_id, method="ideal")
+
+    assert shop.back_from_stripe(session_id).status_code == 200
+
+    [first] = documents(shop)
+    assert (first.description[-5:], first.payment_method) == ("(1/3)", "iDEAL (ING)")
+
+
+def test_a_refunded_instalment_is_credited_against_its_own_invoice(shop: Shop) -> None:
+    subscription = bought_in_instalments(shop)
+    shop.deliver(shop.stripe.next_instalment(subscription))
+    first, second = documents(shop)
+    # Her charges, newest first: the second instalment's, then the first's.
+    newest, oldest = shop.stripe.client().v1.charges.list({"limit": 10}).data
+
+    shop.deliver(shop.stripe.refund(oldest.id, amount=500))
+    shop.deliver(shop.stripe.refund(newest.id))
+
+    *_, partly, fully = documents(shop)
+    assert (partly.credits_invoice_id, partly.total_cents) == (first.id, -500)
+    assert partly.vat_cents == -vat_in(500, Decimal(21))
+    assert (fully.credits_invoice_id, fully.total_cents) == (second.id, -second.total_cents)
+    assert fully.vat_cents == -second.vat_cents
+    assert plan(shop).status == PlanStatus.ended
+    assert len(documents(shop)) == 4  # the ended plan's events change nothing more
+    [mail] = shop.mails("refund")
+    cents = 500 + second.total_cents  # both refunds of the plan
+    refunded = f"€ {cents // 100},{cents % 100:02d}"
+    assert f"Terugbetaald bedrag: {refunded}" in (mail.text_body or "").replace("\xa0", " ")
+
+
+def test_the_buy_form_says_what_she_pays_at_once_and_in_instalments(shop: Shop) -> None:
+    shop.course.price_cents = 16500
+    offer_plan(shop)
+    shop.client.cookies.set(i18n.LOCALE_COOKIE, "nl")
+
+    page = shop.client.get(f"/courses/{shop.course.slug}")
+
+    text = " ".join(html.unescape(page.text).replace("\xa0", " ").split())
+    assert "Betaal in één keer: € 165,00" in text
+    assert "Betaal in 3 termijnen van € 55,00" in text
+    assert "Koop voor" not in text  # the button names no single amount
 
 
 def test_a_plan_needs_the_waiver_too(shop: Shop) -> None:

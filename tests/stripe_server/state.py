@@ -207,6 +207,8 @@ class StripeState(Billing):
         self._tax_breakdowns: dict[str, list[dict[str, Any]]] = {}
         self._subscription_data: dict[str, dict[str, Any]] = {}
         self._billing: dict[str, dict[str, Any]] = {}
+        # An invoice's payments (`invoice_payment` objects), shown when `payments` is expanded.
+        self._invoice_payments: dict[str, list[dict[str, Any]]] = {}
         self._configuration_id = new_id("pmc_")
 
     def clear_state(self) -> None:
@@ -218,6 +220,7 @@ class StripeState(Billing):
             self._tax_breakdowns.clear()
             self._subscription_data.clear()
             self._billing.clear()
+            self._invoice_payments.clear()
             self.require_session_id_in_success_url = True
 
     # -- reading ---------------------------------------------------------------------------------
@@ -294,6 +297,9 @@ class StripeState(Billing):
         if field == "total_details" and rest == ["breakdown"] and "id" in node:
             taxes = self._tax_breakdowns.get(str(node["id"]), [])
             node[field]["breakdown"] = {"discounts": [], "taxes": copy.deepcopy(taxes)}
+        if field == "payments" and node.get("object") == "invoice":
+            # Stripe includes an invoice's payments only when asked (an "includable" field).
+            node["payments"] = self._invoice_payment_list(str(node["id"]))
         if field not in node:
             raise invalid(f"This property cannot be expanded ({path}).", param="expand")
         value = node[field]
@@ -303,6 +309,14 @@ class StripeState(Billing):
             value = node[field] = self.view(value)
         if value is not None and rest:
             self._expand(value, rest, path)
+
+    def _invoice_payment_list(self, invoice_id: str) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": copy.deepcopy(self._invoice_payments.get(invoice_id, [])),
+            "has_more": False,
+            "url": f"/v1/invoice_payments?invoice={invoice_id}",
+        }
 
     def _line_item_list(self, session_id: str) -> dict[str, Any]:
         return {

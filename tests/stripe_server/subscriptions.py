@@ -55,6 +55,7 @@ class Billing:
     _intent_data: dict[str, dict[str, Any]]
     _subscription_data: dict[str, dict[str, Any]]
     _billing: dict[str, dict[str, Any]]
+    _invoice_payments: dict[str, list[dict[str, Any]]]
 
     view: Callable[[str], dict[str, Any]]
     _emit: Callable[..., Event]
@@ -521,6 +522,7 @@ class Billing:
         charge = self._objects[str(intent["latest_charge"])]
         intent["customer"] = charge["customer"] = customer["id"]
         invoice.update(attempt_count=invoice["attempt_count"] + 1, attempted=True)
+        self._record_payment(invoice, intent_id, paid=paid)
         if paid:
             invoice.update(
                 amount_paid=invoice["amount_remaining"], amount_remaining=0, status="paid"
@@ -545,6 +547,32 @@ class Billing:
             outcome=self._outcome(approved=False),
         )
         invoice["next_payment_attempt"] = int(time.time()) + 3 * 24 * 60 * 60
+
+    def _record_payment(self, invoice: dict[str, Any], intent_id: str, *, paid: bool) -> None:
+        """The attempt as an `invoice_payment` (what `expand[]=payments` lists): the default
+        payment is the latest attempt; a failed one stays `open`."""
+        now = int(time.time())
+        payments = self._invoice_payments.setdefault(invoice["id"], [])
+        for earlier in payments:
+            earlier["is_default"] = False
+            if earlier["status"] == "open":
+                earlier["status"] = "canceled"
+                earlier["status_transitions"]["canceled_at"] = now
+        payment = fixture("invoice_payment")
+        payment.update(
+            id=new_id("inpay_"),
+            amount_paid=invoice["amount_remaining"] if paid else None,
+            amount_requested=invoice["amount_remaining"],
+            created=now,
+            currency=invoice["currency"],
+            invoice=invoice["id"],
+            is_default=True,
+            livemode=False,
+            payment={"payment_intent": intent_id, "type": "payment_intent"},
+            status="paid" if paid else "open",
+            status_transitions={"canceled_at": None, "paid_at": now if paid else None},
+        )
+        payments.insert(0, payment)
 
     def _subscription(self, subscription_id: str) -> dict[str, Any]:
         subscription = self._objects.get(subscription_id)

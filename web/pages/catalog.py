@@ -185,6 +185,8 @@ def buy_form_context(
     cost a statement, which a page without the form does not pay)."""
     return {
         "can_buy": settings_of(request).payments_available,
+        # The demo checkout takes no plan and no code: the buy form says so.
+        "demo_checkout": settings_of(request).demo_checkout,
         "plan": plans.offer(course) if course is not None else None,
         "waiver_text": WAIVER_TEXT,
         "cohorts": (

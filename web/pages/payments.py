@@ -44,6 +44,9 @@ def start_checkout(
     outline = catalog_service.outline(session, slug=slug, viewer=user)
     try:
         data = form.valid()
+        checkout.refuse_what_the_demo_cannot(
+            settings_of(request), in_instalments=data.pay == "plan", code=data.code
+        )
         code = discounts.check(session, data.code, course=outline.course)
         url = checkout.start_checkout(
             session,

@@ -10,6 +10,7 @@ from api.accounts.access import RequireInstructor
 from api.accounts.models import User
 from api.db import SessionDep
 from api.errors import FormError
+from api.kit.ids import PathId
 from api.payments import discounts, stripe_client
 from api.payments.discounts import CodeForm
 from web.forms import Posted, invalid, posted
@@ -26,6 +27,7 @@ def _page(
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     courses = discounts.paid_courses_of(session, instructor=user)
     context: dict[str, Any] = {
@@ -35,7 +37,7 @@ def _page(
         "errors": errors or {},
         "notice": request.query_params.get("notice"),
     }
-    return render(request, "studio/discounts.html", context)
+    return render(request, "studio/discounts.html", context, status_code=status_code)
 
 
 @router.get("/studio/discounts", response_class=HTMLResponse)
@@ -63,3 +65,16 @@ def create_discount(
         page = _page(request, session, user, values=dict(form.values), errors=errors)
         return invalid(exc, page)
     return RedirectResponse("/studio/discounts?notice=created", status_code=303)
+
+
+@router.post("/studio/discounts/{discount_id}/off", response_class=HTMLResponse)
+def switch_off_discount(
+    request: Request, session: SessionDep, user: RequireInstructor, discount_id: PathId
+) -> Response:
+    """Switch one of her codes off: learners can no longer use it."""
+    try:
+        discounts.switch_off(session, settings_of(request), instructor=user, code_id=discount_id)
+    except stripe_client.PaymentsUnavailable as exc:
+        session.rollback()
+        return _page(request, session, user, errors={"off": exc.message}, status_code=503)
+    return RedirectResponse("/studio/discounts?notice=switched-off", status_code=303)

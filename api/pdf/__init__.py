@@ -1,0 +1,1 @@
+"""What Kern's PDFs share (invoices, credit notes, certificates)."""
