@@ -66,11 +66,11 @@ def _document() -> Any:
 
 
 def _rate(rate: str) -> str:
-    return f"{rate.replace('.', ',') if i18n.current_locale.get() == 'nl' else rate}%"
+    return f"{rate.replace('.', i18n.decimal_symbol())}%"
 
 
 def render_pdf(document: Invoice, *, credited_number: str | None, language: str) -> bytes:
-    """The document as PDF bytes, in `language` (nl or en)."""
+    """The document as PDF bytes, in `language` (nl, en or nb)."""
     token = i18n.current_locale.set(language)
     try:
         return _render(document, credited_number=credited_number)
