@@ -190,7 +190,8 @@ def _catalog(name: str) -> Catalog:
 
 
 def _translated(message: Message) -> bool:
-    forms = message.string if isinstance(message.string, tuple) else (message.string,)
+    string = message.string
+    forms = list(string) if isinstance(string, (tuple, list)) else [string or ""]
     return all(form.strip() for form in forms)
 
 
