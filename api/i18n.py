@@ -214,5 +214,6 @@ def jinja_environment(directory: Path) -> Environment:
         format_moment=format_moment,
         language_names=LANGUAGE_NAMES,
         babel_locales=BABEL_LOCALES,
+        interface_language=current_locale.get,
     )
     return env
