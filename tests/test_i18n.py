@@ -112,6 +112,7 @@ def test_the_switch_offers_each_language_in_its_own_name(client: TestClient) -> 
 def test_norwegian_chosen_and_by_the_browser(client: TestClient) -> None:
     by_browser = client.get("/", headers={"Accept-Language": "nb-NO,nb;q=0.9"})
     assert '<html lang="nb">' in by_browser.text
+    assert "Sterkere fra kjernen" in by_browser.text
     post_form(client, "/language", {"language": "nb", "next": "/"})
     assert '<html lang="nb">' in client.get("/", headers={"Accept-Language": "nl"}).text
 
@@ -212,3 +213,13 @@ def test_every_message_is_translated_in_every_language(locale: str) -> None:
         assert not missing, f"{len(missing)} texts lack a translation in {locale}: {missing[:5]}"
     # Babel's checks: a translation has the msgid's placeholders, a plural its forms.
     assert [(message.id, errors) for message, errors in catalog.check()] == []
+    # A `%` where the English has none would be taken for a placeholder when the text is shown.
+    stray = [message.id for message in catalog if message.id and _stray_percent(message)]
+    assert stray == []
+
+
+def _stray_percent(message: Message) -> bool:
+    ids = message.id if isinstance(message.id, (tuple, list)) else [message.id]
+    string = message.string
+    forms = list(string) if isinstance(string, (tuple, list)) else [string or ""]
+    return not any("%" in text for text in ids) and any("%" in form for form in forms)
