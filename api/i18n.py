@@ -109,6 +109,7 @@ def _babel_locale_for(code: str) -> Locale:
 _DAY_FIELD = re.compile(r"(?<![d.])d(?![d.])")
 
 
+@lru_cache(maxsize=64)
 def _pattern_for(pattern: str, code: str) -> str:
     if code == "nb" and pattern not in ("short", "medium", "long", "full"):
         return _DAY_FIELD.sub("d.", pattern)

@@ -144,6 +144,7 @@ def test_days_are_written_in_each_language_even_when_remembered() -> None:
         ("nl", date(2026, 11, 30), "30 november – 6 december 2026"),
         ("nl", date(2026, 12, 28), "28 december 2026 – 3 januari 2027"),
         ("en", date(2026, 11, 30), "30 November – 6 December 2026"),
+        ("nb", date(2026, 11, 16), "16. – 22. november 2026"),
         ("nb", date(2026, 11, 30), "30. november – 6. desember 2026"),
     ],
 )
