@@ -157,7 +157,7 @@ def users_create(
     email: Annotated[str, typer.Option(help="Login email address.")],
     role: Annotated[Role, typer.Option(help="learner, instructor or admin.")] = Role.learner,
     name: Annotated[str, typer.Option(help="Display name (defaults to the email).")] = "",
-    language: Annotated[str, typer.Option(help="Interface language: nl or en.")] = "nl",
+    language: Annotated[str, typer.Option(help="Interface language: nl, en or nb.")] = "nl",
 ) -> None:
     """Create an account; the password is asked for, or read from standard input."""
     settings = load_settings()

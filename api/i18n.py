@@ -1,5 +1,6 @@
 """Languages: gettext catalogs, the request's locale, and Dutch-first formatting."""
 
+import re
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, negotiate_locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_decimal_symbol
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -18,8 +19,14 @@ from markupsafe import Markup
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "web" / "locale"
 DEFAULT_LOCALE = "nl"
-LOCALES = ("nl", "en")
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+LOCALES = ("nl", "en", "nb")
+# Each language in its own name, as the language switch offers them.
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "nb": "Norsk"}
+# The Babel locale whose formats each language uses (dates, money, numbers).
+BABEL_LOCALES = {"nl": "nl_NL", "en": "en_GB", "nb": "nb_NO"}
+# Browsers may ask for Norwegian as `no` (Norwegian), `nn` (nynorsk) or `nb`; the interface is in
+# bokmål, which a nynorsk reader reads as well.
+LANGUAGE_ALIASES = {"no": "nb", "nn": "nb"}
 LOCALE_COOKIE = "kern_lang"
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 
@@ -68,7 +75,13 @@ def _accepted_languages(header: str) -> list[str]:
             except ValueError:
                 continue
         weighted.append((-quality, index, tag.strip()))
-    return [tag for _, _, tag in sorted(weighted)]
+    return [_alias(tag) for _, _, tag in sorted(weighted)]
+
+
+def _alias(tag: str) -> str:
+    """`no-NO` and `nn` as `nb`: the language Kern has for them."""
+    primary = tag.split("-", 1)[0].lower()
+    return LANGUAGE_ALIASES.get(primary, tag)
 
 
 def pick_locale(*, choice: str | None, accept_language: str | None) -> str:
@@ -88,12 +101,29 @@ def _babel_locale() -> Locale:
 
 @cache
 def _babel_locale_for(code: str) -> Locale:
-    return Locale.parse({"nl": "nl_NL", "en": "en_GB"}.get(code, "nl_NL"))
+    return Locale.parse(BABEL_LOCALES.get(code, BABEL_LOCALES[DEFAULT_LOCALE]))
+
+
+# Norwegian writes a day of the month with a full stop ("21. november", "mandag 23. november");
+# the patterns in the code are written without it, so it is added here for `nb`.
+_DAY_FIELD = re.compile(r"(?<![d.])d(?![d.])")
+
+
+@lru_cache(maxsize=64)
+def _pattern_for(pattern: str, code: str) -> str:
+    if code == "nb" and pattern not in ("short", "medium", "long", "full"):
+        return _DAY_FIELD.sub("d.", pattern)
+    return pattern
 
 
 def format_price(cents: int, currency: str = "EUR") -> str:
-    """`€ 49,00` in Dutch, `€49.00` in English."""
+    """`€ 49,00` in Dutch, `€49.00` in English, `49,00 €` in Norwegian."""
     return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale())
+
+
+def decimal_symbol() -> str:
+    """The decimal separator of the request's language: `,` in Dutch and Norwegian."""
+    return get_decimal_symbol(_babel_locale())
 
 
 def format_number(value: Decimal | float | int) -> str:
@@ -118,13 +148,15 @@ def format_day_as(day: date, pattern: str) -> str:
 # (docs/performance.md#dates). `pattern` may also be one of Babel's named formats ("long").
 @lru_cache(maxsize=4096)
 def _format_day_as(day: date, pattern: str, code: str) -> str:
-    return babel_format_date(day, pattern, locale=_babel_locale_for(code))
+    return babel_format_date(day, _pattern_for(pattern, code), locale=_babel_locale_for(code))
 
 
 def format_moment(value: datetime) -> str:
     """Date and time in Amsterdam, e.g. `21 november 2026 14:05`."""
+    code = current_locale.get()
+    pattern = _pattern_for("d MMMM y HH:mm", code)
     return babel_format_datetime(
-        value, format="d MMMM y HH:mm", tzinfo=TIMEZONE, locale=_babel_locale()
+        value, format=pattern, tzinfo=TIMEZONE, locale=_babel_locale_for(code)
     )
 
 
@@ -182,5 +214,7 @@ def jinja_environment(directory: Path) -> Environment:
         format_day=format_day,
         format_moment=format_moment,
         language_names=LANGUAGE_NAMES,
+        babel_locales=BABEL_LOCALES,
+        interface_language=current_locale.get,
     )
     return env

@@ -1,10 +1,14 @@
-"""Dutch by default, English on request, and Dutch number and date formats."""
+"""Dutch by default, English or Norwegian on request, each language's number and date formats,
+and catalogs that translate every message."""
 
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 from api import i18n
@@ -55,6 +59,12 @@ def test_unknown_language_choice_is_ignored(client: TestClient) -> None:
         ("nl-BE,en;q=0.9", "nl"),
         ("en;q=0.2,nl;q=0.8", "nl"),
         ("en;q=bogus", "nl"),
+        ("nb", "nb"),
+        ("no", "nb"),
+        ("nb-NO", "nb"),
+        ("no-NO,en;q=0.5", "nb"),
+        ("nn-NO,en;q=0.5", "nb"),
+        ("en;q=0.5,no;q=0.9", "nb"),
     ],
 )
 def test_locale_negotiation(header: str | None, expected: str) -> None:
@@ -80,6 +90,34 @@ def test_prices_in_english_format() -> None:
         i18n.current_locale.reset(token)
 
 
+def test_prices_and_dates_in_norwegian_format() -> None:
+    token = i18n.current_locale.set("nb")
+    try:
+        assert i18n.format_price(4900) == "49,00\u00a0€"
+        assert i18n.format_day(date(2026, 11, 21)) == "21. november 2026"
+        assert i18n.format_moment(datetime(2026, 11, 21, 13, 5, tzinfo=UTC)) == (
+            "21. november 2026 14:05"
+        )
+        assert i18n.format_number(3.5) == "3,5"
+    finally:
+        i18n.current_locale.reset(token)
+
+
+def test_the_switch_offers_each_language_in_its_own_name(client: TestClient) -> None:
+    page = client.get("/").text
+    for code, name in (("nl", "Nederlands"), ("en", "English"), ("nb", "Norsk")):
+        assert f'<option value="{code}"' in page
+        assert f'lang="{code}">{name}</option>' in page
+
+
+def test_norwegian_chosen_and_by_the_browser(client: TestClient) -> None:
+    by_browser = client.get("/", headers={"Accept-Language": "nb-NO,nb;q=0.9"})
+    assert '<html lang="nb">' in by_browser.text
+    assert "Sterkere fra kjernen" in by_browser.text
+    post_form(client, "/language", {"language": "nb", "next": "/"})
+    assert '<html lang="nb">' in client.get("/", headers={"Accept-Language": "nl"}).text
+
+
 def test_days_are_written_in_each_language_even_when_remembered() -> None:
     # Days are formatted once per language and kept; the second language must not get the
     # first one's words.
@@ -87,6 +125,7 @@ def test_days_are_written_in_each_language_even_when_remembered() -> None:
     for locale, long, weekday, short in (
         ("nl", "23 november 2026", "maandag 23 november", "ma"),
         ("en", "23 November 2026", "Monday 23 November", "Mon"),
+        ("nb", "23. november 2026", "mandag 23. november", "man."),
         ("nl", "23 november 2026", "maandag 23 november", "ma"),
     ):
         token = i18n.current_locale.set(locale)
@@ -105,6 +144,8 @@ def test_days_are_written_in_each_language_even_when_remembered() -> None:
         ("nl", date(2026, 11, 30), "30 november – 6 december 2026"),
         ("nl", date(2026, 12, 28), "28 december 2026 – 3 januari 2027"),
         ("en", date(2026, 11, 30), "30 November – 6 December 2026"),
+        ("nb", date(2026, 11, 16), "16. – 22. november 2026"),
+        ("nb", date(2026, 11, 30), "30. november – 6. desember 2026"),
     ],
 )
 def test_a_week_is_named_by_its_days_in_the_request_language(
@@ -141,3 +182,46 @@ HTML_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?$")
 def test_a_time_attribute_has_seconds_and_its_zone(value: date | datetime, expected: str) -> None:
     assert i18n.html_time(value) == expected
     assert HTML_TIME.match(i18n.html_time(value))
+
+
+LOCALE_DIR = Path(i18n.__file__).resolve().parent.parent / "web" / "locale"
+
+
+def _catalog(name: str) -> Catalog:
+    with (LOCALE_DIR / name).open("rb") as file:
+        return read_po(file)
+
+
+def _translated(message: Message) -> bool:
+    string = message.string
+    forms = list(string) if isinstance(string, (tuple, list)) else [string or ""]
+    return all(form.strip() for form in forms)
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_every_message_is_translated_in_every_language(locale: str) -> None:
+    """`make messages` keeps each catalog in step with the texts in the code; each text needs its
+    translation, which must fill in the same placeholders. English msgids are the English
+    texts, so an English translation may stay empty (gettext shows the msgid)."""
+    template = _catalog("messages.pot")
+    catalog = _catalog(f"{locale}/LC_MESSAGES/messages.po")
+    wanted = {message.id for message in template if message.id}
+    present = {message.id for message in catalog if message.id}
+    assert sorted(wanted - present, key=str) == [], f"run `make messages` ({locale})"
+    fuzzy = [message.id for message in catalog if message.id and message.fuzzy]
+    assert fuzzy == []
+    if locale != "en":
+        missing = [message.id for message in catalog if message.id and not _translated(message)]
+        assert not missing, f"{len(missing)} texts lack a translation in {locale}: {missing[:5]}"
+    # Babel's checks: a translation has the msgid's placeholders, a plural its forms.
+    assert [(message.id, errors) for message, errors in catalog.check()] == []
+    # A `%` where the English has none would be taken for a placeholder when the text is shown.
+    stray = [message.id for message in catalog if message.id and _stray_percent(message)]
+    assert stray == []
+
+
+def _stray_percent(message: Message) -> bool:
+    ids = message.id if isinstance(message.id, (tuple, list)) else [message.id]
+    string = message.string
+    forms = list(string) if isinstance(string, (tuple, list)) else [string or ""]
+    return not any("%" in text for text in ids) and any("%" in form for form in forms)

@@ -91,7 +91,7 @@ def week_period(monday: date) -> str:
     if start.year != end.year:
         return f"{i18n.format_day(start)} – {i18n.format_day(end)}"
     if start.month == end.month:
-        return f"{start.day} – {i18n.format_day(end)}"
+        return f"{i18n.format_day_as(start, 'd')} – {i18n.format_day(end)}"
     return f"{i18n.format_day_as(start, 'd MMMM')} – {i18n.format_day(end)}"
 
 

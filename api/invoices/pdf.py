@@ -45,13 +45,13 @@ def _document() -> Any:
 
 
 def _rate(rate: str) -> str:
-    return f"{rate.replace('.', ',') if i18n.current_locale.get() == 'nl' else rate}%"
+    return f"{rate.replace('.', i18n.decimal_symbol())}%"
 
 
 def render_pdf(
     document: Invoice, *, credited_number: str | None, language: str, partly: bool = False
 ) -> bytes:
-    """The document as PDF bytes, in `language` (nl or en); `partly`: a credit note for part
+    """The document as PDF bytes, in `language` (nl, en or nb); `partly`: a credit note for part
     of the invoice it names."""
     token = i18n.current_locale.set(language)
     try:

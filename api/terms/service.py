@@ -43,8 +43,9 @@ def version(session: Session, number: int) -> TermsVersion | None:
 
 
 def body_for(terms: TermsVersion, language: str) -> str:
-    """The text in her language; the Dutch one when there is no English version."""
-    return terms.body_en if language == "en" and terms.body_en.strip() else terms.body_nl
+    """The text in her language: Dutch, else the English version when there is one (also for
+    a Norwegian reader, who reads English more readily than Dutch), else the Dutch one."""
+    return terms.body_en if language != "nl" and terms.body_en.strip() else terms.body_nl
 
 
 def save(session: Session, *, form: TermsForm, user: User | None, now: datetime) -> TermsVersion:

@@ -68,6 +68,22 @@ def test_the_catalog_lists_published_courses_only(client: TestClient, session: S
     assert ">Free<" in html
 
 
+def test_a_course_in_another_language_names_its_language(
+    client: TestClient, session: Session
+) -> None:
+    course = make_course(session)
+    course.language = "nb"
+    session.add(course)
+    session.commit()
+    label = 'Course language: <span lang="nb">Norsk</span>'
+
+    assert label in get(client, "/courses")
+    assert label in get(client, f"/courses/{course.slug}")
+    # In Norwegian it is her own language: nothing to point out.
+    client.cookies.set(i18n.LOCALE_COOKIE, "nb")
+    assert '<span lang="nb">Norsk</span>' not in main_of(client.get("/courses").text)
+
+
 def test_an_empty_catalog_says_so(client: TestClient) -> None:
     assert "There are no courses yet" in get(client, "/courses")
 

@@ -211,7 +211,7 @@ def _routed(app: FastAPI, path: str, method: str = "GET") -> bool:
     return any(route.matches(scope)[0] == Match.FULL for route in app.routes)
 
 
-@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("language", i18n.LOCALES)
 @pytest.mark.parametrize("kind", list(CASES))
 def test_each_message_arrives_in_her_language_with_working_links(
     kind: str, language: str, app: FastAPI, world: World
@@ -226,7 +226,7 @@ def test_each_message_arrives_in_her_language_with_working_links(
     catalog = i18n.translations(language)
     subject_start = catalog.ugettext(case.subject).split("%(")[0]
     assert str(message["Subject"]).startswith(subject_start)
-    if language == "nl":
+    if language != "en":
         assert catalog.ugettext(case.subject) != case.subject, "the subject is not translated"
     hello = catalog.ugettext("Hello %(name)s,") % {"name": recipient.name}
     assert hello in text_of(message)

@@ -126,6 +126,20 @@ def test_the_english_statement_is_complete_and_english(client: TestClient) -> No
         assert f'href="{link}"' in page, link
 
 
+def test_the_norwegian_statement_is_complete_and_norwegian(client: TestClient) -> None:
+    client.cookies.set("kern_lang", "nb")
+    page = client.get("/privacy").text
+
+    assert "<h1>Personvernerklæring</h1>" in page
+    for basis in ("art. 6 nr. 1 bokstav b", "art. 9 nr. 2 bokstav a", "art. 6 nr. 1 bokstav c"):
+        assert basis in page, basis
+    for part in ("Hvem ser hva", "Hvor lenge vi lagrer", "Datatilsynet"):
+        assert part in page, part
+    assert "Legal basis" not in page
+    for link in ("/account/export", "/account/delete", "/account/practice-log/delete"):
+        assert f'href="{link}"' in page, link
+
+
 def test_before_an_admin_fills_in_the_details_the_statement_says_so(client: TestClient) -> None:
     page = client.get("/privacy").text
 

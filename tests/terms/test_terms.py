@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from api.errors import FormError
 from api.terms import service
+from api.terms.models import TermsVersion
 from api.terms.service import TermsForm
 
 
@@ -30,3 +31,14 @@ def test_a_changed_text_is_a_new_version_and_markdown_is_sanitised(
     assert "<script>alert" not in page.text
     assert "Eén" in client.get(f"/terms/{first.id}").text
     assert client.get("/terms/999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body_en", "language", "shown"),
+    [("English", "en", "English"), ("English", "nb", "English"), ("", "nb", "Nederlands"),
+     ("English", "nl", "Nederlands")],
+)  # fmt: skip
+def test_each_reader_gets_the_text_she_reads_best(body_en: str, language: str, shown: str) -> None:
+    # There is no Norwegian text: a Norwegian reader gets the English one when there is one.
+    terms = TermsVersion(body_nl="Nederlands", body_en=body_en)
+    assert service.body_for(terms, language) == shown

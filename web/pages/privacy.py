@@ -13,7 +13,7 @@ router = APIRouter(include_in_schema=False)
 
 # The statement is legal text, written as a whole in each language (a template per language)
 # rather than cut into catalog sentences; a language without its own falls back to Dutch.
-STATEMENT_LANGUAGES = ("nl", "en")
+STATEMENT_LANGUAGES = ("nl", "en", "nb")
 
 
 @router.get("/privacy", response_class=HTMLResponse)
