@@ -15,6 +15,8 @@ from api.i18n import format_day, format_price
 from api.i18n import gettext as _
 from api.invoices.models import Invoice
 from api.invoices.service import credited, vat_lines
+from api.kit.ids import id_of
+from api.mail import attachments
 from api.mail.service import Attachment
 from api.pdf.fonts import use_unicode_font
 
@@ -135,8 +137,23 @@ def pdf_of(session: Session, document: Invoice, *, language: str) -> bytes:
     )
 
 
-def attachment(session: Session, document: Invoice | None, *, language: str) -> Attachment | None:
-    """The document as a mail attachment; None without one."""
+def attachment(document: Invoice | None, *, language: str) -> Attachment | None:
+    """The document as a mail attachment, made when the mail is sent (api/mail/attachments.py
+    says why); None without one."""
     if document is None:
         return None
-    return Attachment(file_name(document), pdf_of(session, document, language=language))
+    ref = attachments.reference(ATTACHMENT_KIND, f"{id_of(document)}:{language}")
+    return Attachment(file_name(document), ref=ref)
+
+
+def _made_for_mail(session: Session, rest: str) -> bytes | None:
+    """The PDF an attachment reference ("42:nl") names; None when there is no such document."""
+    number, _, language = rest.partition(":")
+    document = session.get(Invoice, int(number)) if number.isdigit() else None
+    if document is None:
+        return None
+    return pdf_of(session, document, language=language or "nl")
+
+
+ATTACHMENT_KIND = "invoice"
+attachments.register(ATTACHMENT_KIND, _made_for_mail)

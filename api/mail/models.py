@@ -52,6 +52,9 @@ class OutboxMessage(SQLModel, table=True):
     # A file sent along (an invoice PDF), cleared with the bodies.
     attachment_name: str | None = Field(default=None, max_length=120)
     attachment: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Or the reference of a file made when the mail is sent ("invoice:42:nl",
+    # api/mail/attachments.py).
+    attachment_ref: str | None = Field(default=None, max_length=120)
     # The signed link a mail client's own "unsubscribe" button uses (RFC 2369 / RFC 8058).
     unsubscribe_url: str | None = Field(default=None, max_length=500)
     # Scheduled messages carry one key per learner and occasion ("module:12:3"); the unique

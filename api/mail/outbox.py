@@ -12,7 +12,7 @@ at least once, the one guarantee a database and an SMTP server can share.
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from api.config import Settings
 from api.db import WRITE_INTENT, upsert, utcnow
 from api.kit.ids import id_of
+from api.mail import attachments
 from api.mail.models import OutboxMessage, OutboxStatus
 from api.mail.service import Attachment, MailError, Message, send
 from api.push import delivery as push_delivery
@@ -67,7 +68,12 @@ def enqueue(
         "calendar": message.calendar,
         "unsubscribe_url": message.unsubscribe_url,
         "attachment_name": message.attachment.filename if message.attachment else None,
-        "attachment": message.attachment.content if message.attachment else None,
+        "attachment": (
+            message.attachment.content
+            if message.attachment and message.attachment.ref is None
+            else None
+        ),
+        "attachment_ref": message.attachment.ref if message.attachment else None,
         "dedupe_key": key,
         "status": OutboxStatus.pending.value,
         "created_at": moment,
@@ -153,15 +159,32 @@ def claim(session: Session, *, token: str, now: datetime, limit: int) -> list[Cl
                 html=row.html_body,
                 unsubscribe_url=row.unsubscribe_url,
                 calendar=row.calendar,
-                attachment=(
-                    Attachment(row.attachment_name, row.attachment)
-                    if row.attachment_name and row.attachment is not None
-                    else None
-                ),
+                attachment=_attachment_of(row),
             ),
         )
         for row in rows
     ]
+
+
+def _attachment_of(row: OutboxMessage) -> Attachment | None:
+    if not row.attachment_name:
+        return None
+    if row.attachment_ref is not None:
+        return Attachment(row.attachment_name, ref=row.attachment_ref)
+    return Attachment(row.attachment_name, row.attachment) if row.attachment is not None else None
+
+
+def _with_attachment_made(factory: sessionmaker[Session], message: Message) -> Message:
+    """The message with the bytes of a file that is made when it is sent (an invoice's PDF)."""
+    attachment = message.attachment
+    if attachment is None or attachment.ref is None:
+        return message
+    with factory() as session:
+        content = attachments.make(session, attachment.ref)
+    if content is None:
+        # Nothing could change that on a later try: say so, and keep the mail for support.
+        raise MailError(f"the attachment {attachment.ref} cannot be made", permanent=True)
+    return replace(message, attachment=replace(attachment, content=content, ref=None))
 
 
 def _mark_sent(session: Session, claimed: Claimed, *, token: str, now: datetime) -> None:
@@ -176,6 +199,7 @@ def _mark_sent(session: Session, claimed: Claimed, *, token: str, now: datetime)
             html_body=None,
             calendar=None,
             attachment=None,
+            attachment_ref=None,
             claimed_until=None,
             claim_token=None,
             last_error="",
@@ -203,7 +227,13 @@ def _mark_failed(
             **(
                 {}
                 if again
-                else {"text_body": None, "html_body": None, "calendar": None, "attachment": None}
+                else {
+                    "text_body": None,
+                    "html_body": None,
+                    "calendar": None,
+                    "attachment": None,
+                    "attachment_ref": None,
+                }
             ),
         )
     )
@@ -224,7 +254,7 @@ def _send(
 ) -> None:
     """Hand the message to the SMTP server, or a push to the push service of its device."""
     if claimed.push_subscription_id is None:
-        send(settings, claimed.message)
+        send(settings, _with_attachment_made(factory, claimed.message))
         return
     push_delivery.send(
         factory,

@@ -34,11 +34,13 @@ class MailError(Exception):
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent along (an invoice): its name as the mail program shows it, and its bytes."""
+    """A file sent along (an invoice): its name as the mail program shows it, and its bytes, or
+    the reference of a file made when the mail is sent (api/mail/attachments.py)."""
 
     filename: str
-    content: bytes
+    content: bytes = b""
     mime_type: str = "application/pdf"
+    ref: str | None = None
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def receipt(
         vat_percent=VAT_PERCENT,
         invoice=invoice,
         vat_lines=documents.vat_lines(invoice) if invoice else [],
-        attachment=invoice_pdf.attachment(session, invoice, language=user.language),
+        attachment=invoice_pdf.attachment(invoice, language=user.language),
     )
 
 
@@ -91,5 +91,5 @@ def refund(session: Session, settings: Settings, *, user: User, order: Order) ->
         credit_note=credit_note,
         # What the credit notes gave back (for a plan: its refunded instalments).
         refunded_cents=documents.refunded_cents(session, order=order) or order.amount_cents,
-        attachment=invoice_pdf.attachment(session, credit_note, language=user.language),
+        attachment=invoice_pdf.attachment(credit_note, language=user.language),
     )

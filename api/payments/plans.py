@@ -524,7 +524,7 @@ def _mail_paid(
         context={"order": order, "invoice": invoice, "instalment": instalment},
         action=N_("Open Kern"),
         key=f"plan_instalment_paid:{instalment.stripe_invoice_id}",
-        attachment=invoice_pdf.attachment(session, invoice, language=user.language),
+        attachment=invoice_pdf.attachment(invoice, language=user.language),
     )
 
 
