@@ -302,5 +302,9 @@ def test_two_servers_share_media_sessions_and_content(
                 assert from_b.content == instructor_a.get(path).content
             # B checks access as A does: no segment for someone not signed in.
             assert stranger_b.get(f"{base}/{segment}").status_code == 303
+
+            # Signing out through B ends the session on A too.
+            assert _post(learner_b, "/logout", {}).status_code == 303
+            assert learner_a.get("/account").status_code == 303
     # Nothing was kept on a server's own disk, where the other would not find it.
     assert [path for folder in servers.folders for path in folder.rglob("*")] == []
