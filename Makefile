@@ -93,11 +93,15 @@ bench-video: install
 soak: install compile-messages
 	$(BIN)/python -m bench.run --soak-only --learners $(LEARNERS) $(BENCH_ARGS)
 
-# No Docker engine runs on the development machines; this still validates the file.
+# No Docker engine runs on the development machines; this still validates the file. It needs
+# Docker Compose 2.23 or later (the `docker compose` plugin): the file writes its nginx and
+# SeaweedFS configs inline (`configs: … content:`), which the old standalone docker-compose 1.x
+# (Debian's package) refuses and the compose spec allows.
 compose-check:
 	@export POSTGRES_PASSWORD=check SECRET_KEY=check VAPID_PRIVATE_KEY=check MEDIA_S3_SECRET_KEY=check; \
 	if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \
-	else docker-compose config -q; fi && echo "docker-compose.yml is valid"
+	else echo "compose-check needs Docker Compose 2.23 or later (docker compose)" >&2; exit 1; \
+	fi && echo "docker-compose.yml is valid"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
