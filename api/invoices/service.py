@@ -107,7 +107,24 @@ def issue(
     else:
         country, source = home, "kern"
         lines = kern_lines(order.amount_cents, rate_percent=settings.vat_rate_percent, country=home)
-    invoice = Invoice(
+    invoice = _draft(
+        session,
+        order,
+        seller,
+        buyer_name=facts.buyer_name or (user.name if user else ""),
+        buyer_email=user.email if user else "",
+        country=country,
+        description=_description(order.course_title, part),
+        vat_source=source,
+        payment_method=facts.payment_method or _demo_method(order),
+        stripe_invoice_id=stripe_invoice_id,
+    )
+    return _store(session, invoice, lines, total_cents=order.amount_cents, moment=now or utcnow())
+
+
+def _draft(session: Session, order: Order, seller: dict[str, Any], **fields: Any) -> Invoice:
+    """An invoice of `order` before `_store` gives it its number and amounts."""
+    return Invoice(
         number="",  # given by _store
         total_cents=0,
         net_cents=0,
@@ -117,16 +134,9 @@ def issue(
         user_id=order.user_id,
         instructor_id=_instructor_of(session, order),
         seller=seller,
-        buyer_name=facts.buyer_name or (user.name if user else ""),
-        buyer_email=user.email if user else "",
-        country=country,
-        description=_description(order.course_title, part),
         currency=order.currency,
-        vat_source=source,
-        payment_method=facts.payment_method or _demo_method(order),
-        stripe_invoice_id=stripe_invoice_id,
+        **fields,
     )
-    return _store(session, invoice, lines, total_cents=order.amount_cents, moment=now or utcnow())
 
 
 def issue_instalment(
@@ -153,21 +163,14 @@ def issue_instalment(
         instalment.amount_cents, rate_percent=settings.vat_rate_percent, country=home
     )
     user = session.get(User, order.user_id) if order.user_id is not None else None
-    invoice = Invoice(
-        number="",  # given by _store
-        total_cents=0,
-        net_cents=0,
-        vat_cents=0,
-        kind=InvoiceKind.invoice.value,
-        order_id=order.id,
-        user_id=order.user_id,
-        instructor_id=_instructor_of(session, order),
-        seller=seller,
+    invoice = _draft(
+        session,
+        order,
+        seller,
         buyer_name=first.buyer_name or (user.name if user else ""),
         buyer_email=user.email if user else first.buyer_email,
         country=first.country,
         description=_description(order.course_title, (instalment.number, instalment.of)),
-        currency=order.currency,
         vat_source=first.vat_source,
         payment_method=instalment.payment_method or first.payment_method,
         stripe_invoice_id=instalment.stripe_invoice_id,

@@ -116,24 +116,13 @@ def _answer(
     media_type: str,
     headers: dict[str, str],
 ) -> Response:
+    """The file from the local folder, where Starlette answers ranges (also several at once)
+    and conditional requests from the file itself; else from a remote storage, whole or the one
+    range asked for. Stored names never get other content, so no If-Range check is needed for
+    a resumed download to fit."""
     path = storage.local_path(name)
     if path is not None:
-        # The local folder: Starlette answers ranges (also several at once) and conditional
-        # requests from the file itself.
         return FileResponse(path, media_type=media_type, headers=headers)
-    return _streamed(request, storage, name, size, media_type, headers)
-
-
-def _streamed(
-    request: Request,
-    storage: MediaStorage,
-    name: str,
-    size: int,
-    media_type: str,
-    headers: dict[str, str],
-) -> Response:
-    """The file from a remote storage, whole or the one range asked for. Stored names never
-    get other content, so no If-Range check is needed for a resumed download to fit."""
     headers = {**headers, "Accept-Ranges": "bytes"}
     status, start, stop = 200, 0, size
     found = _RANGE.match(request.headers.get("range", "").replace(" ", ""))

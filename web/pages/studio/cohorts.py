@@ -1,7 +1,8 @@
 """Cohorts in the studio: a course's groups, their start, places and window, and who is in each."""
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -9,6 +10,7 @@ from pydantic import Field
 from sqlmodel import Session
 
 from api.accounts.access import RequireInstructor
+from api.accounts.models import User
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course
 from api.clock import Now
@@ -17,6 +19,7 @@ from api.cohorts import service as cohorts
 from api.cohorts.models import Cohort
 from api.db import SessionDep
 from api.enrolment import service as enrolment_service
+from api.enrolment.models import Enrolment
 from api.errors import Conflict, FormError
 from api.i18n import gettext as _
 from api.kit.ids import Id, PathId
@@ -50,11 +53,13 @@ class AddForm(Form):
     enrolment: Id
 
 
-class MoveForm(Form):
+class MoveForm(AddForm):
     """A learner of the cohort, and the cohort she moves to."""
 
-    enrolment: Id
     to: Id
+
+
+Placed = TypeVar("Placed", bound=AddForm)
 
 
 def _day(text: str, name: str, errors: dict[str, str], *, required: bool = False) -> date | None:
@@ -210,17 +215,12 @@ def move_learner(
     form: Annotated[Posted[MoveForm], posted(MoveForm)],
 ) -> Response:
     """Move a learner of this cohort to another cohort of the course."""
-    course = owned_course(session, viewer=user, slug=slug)
-    cohort = cohorts.get(session, course=course, cohort_id=cohort_id)
-    try:
-        data = form.valid()
-        enrolment = enrolment_service.in_course(session, course=course, enrolment_id=data.enrolment)
+
+    def move(course: Course, _cohort: Cohort, enrolment: Enrolment, data: MoveForm) -> None:
         target = cohorts.get(session, course=course, cohort_id=data.to)
         seats.move(session, enrolment=enrolment, to=target)
-    except FormError as exc:
-        session.rollback()
-        return invalid(exc, _cohort_page(request, session, course, cohort, **form.shown(exc)))
-    return RedirectResponse(f"/studio/courses/{slug}/cohorts/{cohort_id}", status_code=303)
+
+    return _place(request, session, user, slug, cohort_id, form, move)
 
 
 @router.post("/studio/courses/{slug}/cohorts/{cohort_id}/add", response_class=HTMLResponse)
@@ -233,12 +233,30 @@ def add_learner(
     form: Annotated[Posted[AddForm], posted(AddForm)],
 ) -> Response:
     """Put a learner who has the course without a group into this one."""
+
+    def add(_course: Course, cohort: Cohort, enrolment: Enrolment, _data: AddForm) -> None:
+        seats.add(session, enrolment=enrolment, to=cohort)
+
+    return _place(request, session, user, slug, cohort_id, form, add)
+
+
+def _place(
+    request: Request,
+    session: Session,
+    user: User,
+    slug: str,
+    cohort_id: int,
+    form: Posted[Placed],
+    place: Callable[[Course, Cohort, Enrolment, Placed], None],
+) -> Response:
+    """Put the learner the form names somewhere (`place`), then back to the group's page; a
+    refusal shows on that page, with nothing changed."""
     course = owned_course(session, viewer=user, slug=slug)
     cohort = cohorts.get(session, course=course, cohort_id=cohort_id)
     try:
         data = form.valid()
         enrolment = enrolment_service.in_course(session, course=course, enrolment_id=data.enrolment)
-        seats.add(session, enrolment=enrolment, to=cohort)
+        place(course, cohort, enrolment, data)
     except FormError as exc:
         session.rollback()
         return invalid(exc, _cohort_page(request, session, course, cohort, **form.shown(exc)))
