@@ -6,7 +6,6 @@ A file an article names is served to everyone once the article is public, and to
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import BinaryIO
 
 from sqlalchemy import ColumnElement, or_
@@ -20,7 +19,7 @@ from api.i18n import gettext as _
 from api.media import files, images, streams, videos
 from api.media.files import UploadRefused
 from api.media.storage import MediaStorage
-from api.media.usage import discard_if_unused
+from api.media.usage import replaced
 
 
 def _names(name: str) -> ColumnElement[bool]:
@@ -46,12 +45,6 @@ def may_fetch(
     return None
 
 
-def _replaced(session: Session, storage: MediaStorage, *, old: str | None, new: str) -> None:
-    files.after_rollback(session, partial(files.discard, storage, new))
-    if old and old != new:
-        discard_if_unused(session, name=old, storage=storage)
-
-
 def set_cover(
     session: Session, *, article: Article, source: BinaryIO | None, storage: MediaStorage
 ) -> str:
@@ -66,7 +59,7 @@ def set_cover(
     article.cover_image = name
     session.add(article)
     session.flush()
-    _replaced(session, storage, old=old, new=name)
+    replaced(session, storage=storage, old=old, new=name)
     return name
 
 
@@ -90,5 +83,5 @@ def set_video(
     session.flush()
     # The worker makes its adaptive stream, as for a lesson's video.
     streams.queue(session, name=name)
-    _replaced(session, storage, old=old, new=name)
+    replaced(session, storage=storage, old=old, new=name)
     return name

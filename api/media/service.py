@@ -1,7 +1,6 @@
 """Uploads as the studio uses them (a course's cover, a lesson's video, a step's picture),
 owned by that course."""
 
-from functools import partial
 from typing import BinaryIO
 
 from sqlmodel import Session, select
@@ -17,7 +16,7 @@ from api.media import files, images, imports, owners, pictures, streams, videos
 from api.media.files import UploadRefused
 from api.media.models import MediaKind
 from api.media.storage import MediaStorage
-from api.media.usage import discard_if_unused
+from api.media.usage import discard_if_unused, replaced
 from api.studio import courses as studio_courses
 from api.studio import lessons as studio_lessons
 from api.studio import steps as studio_steps
@@ -57,7 +56,7 @@ def set_cover(
     session.add(course)
     session.flush()
     studio_courses.touch(session, course=course)
-    _replaced(session, storage, old=old, new=name)
+    replaced(session, storage=storage, old=old, new=name)
     return name
 
 
@@ -98,7 +97,7 @@ def save_profile(
         replace_photo=name is not None,
     )
     if name is not None:
-        _replaced(session, storage, old=old, new=name)
+        replaced(session, storage=storage, old=old, new=name)
     return saved
 
 
@@ -126,7 +125,7 @@ def set_lesson_video(
     session.add(lesson)
     session.flush()
     studio_courses.touch(session, course=course, lesson=lesson)
-    _replaced(session, storage, old=old, new=name)
+    replaced(session, storage=storage, old=old, new=name)
     return lesson
 
 
@@ -164,7 +163,7 @@ def set_step_picture(
     old = step.media_file
     step.media_file, step.media_alt = name, described
     _saved(session, course, lesson, step)
-    _replaced(session, storage, old=old, new=name)
+    replaced(session, storage=storage, old=old, new=name)
     return step
 
 
@@ -197,13 +196,6 @@ def _saved(session: Session, course: Course, lesson: Lesson, step: Step) -> Step
     session.flush()
     studio_courses.touch(session, course=course, lesson=lesson)
     return step
-
-
-def _replaced(session: Session, storage: MediaStorage, *, old: str | None, new: str) -> None:
-    """The new file goes if the transaction fails; the old one once it commits, if unused."""
-    files.after_rollback(session, partial(files.discard, storage, new))
-    if old and old != new:
-        discard_if_unused(session, name=old, storage=storage)
 
 
 def import_zip(

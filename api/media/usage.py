@@ -29,6 +29,14 @@ def discard_if_unused(session: Session, *, name: str, storage: MediaStorage) -> 
         files.after_commit(session, partial(files.discard, storage, name))
 
 
+def replaced(session: Session, *, storage: MediaStorage, old: str | None, new: str) -> None:
+    """`new` took the place of `old`: the new file goes if the transaction fails, the old one
+    once it commits, if nothing names it any more."""
+    files.after_rollback(session, partial(files.discard, storage, new))
+    if old and old != new:
+        discard_if_unused(session, name=old, storage=storage)
+
+
 def in_use(session: Session, name: str) -> bool:
     """Whether any course's cover, lesson's video, step's picture, instructor's photo, or an
     article's cover or video is the file `name`."""
