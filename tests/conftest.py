@@ -41,29 +41,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Two things, after tests/e2e/ has marked its tests slow (`trylast`):
-
-    - Tests marked `production_database` run on PostgreSQL when it is there (always in CI), else
-      on SQLite: they check decisions made in Python (who may open which route) over rows every
-      backend stores alike, so a second run on the other backend proves nothing more. Every other
-      test runs on both.
-    - The tests that start servers, clusters or browsers run first (in their usual order), the
-      quick ones after them. With `--dist load` and small batches (the Makefile) the workers take
-      the long tests in turn and end together on quick ones, instead of one worker meeting a
-      minute-long test when the other has nothing left.
-    """
-    if TEST_DATABASE_URL:
-        kept: list[pytest.Item] = []
-        dropped: list[pytest.Item] = []
-        for item in items:
-            on = getattr(item, "callspec", None)
-            backend = on.params.get("database_url") if on is not None else None
-            marked = item.get_closest_marker("production_database") is not None
-            (dropped if marked and backend == "sqlite" else kept).append(item)
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = kept
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that start servers, clusters or browsers run first (in their usual order), the
+    quick ones after them. With `--dist load` and small batches (the Makefile) the workers take
+    the long tests in turn and end together on quick ones, instead of one worker meeting a
+    minute-long test when the other has nothing left. (`trylast`: after tests/e2e/ marks its
+    tests slow.)"""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -29,10 +29,6 @@ Left out of the walk, on purpose:
   is no access to decide (the coverage test still fails if any other mount appears);
 - HEAD: Starlette adds it to every GET route, where it runs the same endpoint as GET.
 The OpenAPI description (/api/openapi.json) is a route like any other and is in the table.
-
-The walk runs on PostgreSQL when it is there (always in CI), else on SQLite (`production_database`,
-tests/conftest.py): who may open a route is decided in Python over rows both backends store
-alike, and the services behind the routes are tested on both.
 """
 
 import re
@@ -81,8 +77,6 @@ from tests.factories import (
     post_form,
 )
 from tests.questionnaires.selftest_helpers import make_self_test
-
-pytestmark = pytest.mark.production_database
 
 # --- the people ----------------------------------------------------------------------------
 
