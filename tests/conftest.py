@@ -18,6 +18,7 @@ from api.accounts import passwords
 from api.accounts import service as accounts_service
 from api.config import Settings, get_settings
 from api.main import create_app
+from api.practice_identity.cache import IdentityCache
 
 pytest_plugins = [
     "tests.smtp",
@@ -184,6 +185,9 @@ def app(
     # Per test: the settings object itself (tests change fields such as smtp_url on it) and the
     # sessions, which join the test's rolled-back transaction.
     application.state.settings = settings
+    # The footer's copy of the practice's identity, as a fresh worker starts (the `client`
+    # fixture runs no lifespan to read it; the test's own rows are not committed anyway).
+    application.state.practice_identity = IdentityCache()
     application.state.sessionmaker = db.make_sessionmaker(
         connection, join_transaction_mode="create_savepoint"
     )
@@ -200,8 +204,14 @@ def app(
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, base_url="http://testserver") as test_client:
+    """A browser for one test. It runs no lifespan: that starts the identity refresher and the
+    mail worker, and at its end disposes the shared application's engine, which cost each test a
+    new database connection (tests/test_startup.py runs the lifespan on purpose)."""
+    test_client = TestClient(app, base_url="http://testserver")
+    try:
         yield test_client
+    finally:
+        test_client.close()
 
 
 @pytest.fixture(autouse=True)
