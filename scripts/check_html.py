@@ -5,9 +5,10 @@ Run by hand (it needs Java and the checker's jar, e.g. from npm's `vnu-jar` pack
     .venv/bin/python scripts/check_html.py /tmp/vnu/node_modules/vnu-jar/build/dist/vnu.jar
 
 It migrates a throw-away SQLite database, loads the demo data as `make run` does, renders
-Vandaag, today's routine, every course page, a lesson, the practice log, the journal and the
-studio's learners page as the demo learner and instructor see them, and prints what the checker
-reports. It exits non-zero when the checker finds an error.
+Vandaag, today's routine, every course page, a lesson, the practice log, the journal, the
+article list, an article, the Norwegian course page in Norwegian and the studio's learners page
+as the demo learner and instructor see them, and prints what the checker reports. It exits
+non-zero when the checker finds an error.
 """
 
 import logging
@@ -22,14 +23,17 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from api import i18n
 from api.accounts import sessions, twofactor
 from api.accounts.models import Role, User
+from api.articles.models import Article
 from api.catalog.models import Course, Lesson, Step
 from api.config import Settings
 from api.main import create_app
 from api.seed import DEMO_INSTRUCTOR_EMAIL, DEMO_LEARNER_EMAIL
 
 ROOT = Path(__file__).resolve().parents[1]
+NORWEGIAN_COURSE = "pust-og-myke-hofter"  # the sample course in Norwegian
 
 
 def signed_in(client: TestClient, settings: Settings, session: Session, email: str) -> None:
@@ -60,10 +64,23 @@ def main(vnu_jar: str) -> int:
         settings = Settings(database_url=url, media_dir=Path(folder) / "media", app_env="test")
         app = create_app(settings)
         pages: dict[str, str] = {}
-        with TestClient(app) as learner, TestClient(app) as instructor:
+        with (
+            TestClient(app) as learner,
+            TestClient(app) as instructor,
+            TestClient(app) as norwegian,
+        ):
+            norwegian.cookies.set(i18n.LOCALE_COOKIE, "nb")
             with Session(app.state.engine) as session:
                 signed_in(learner, settings, session, DEMO_LEARNER_EMAIL)
                 signed_in(instructor, settings, session, DEMO_INSTRUCTOR_EMAIL)
+                signed_in(norwegian, settings, session, DEMO_LEARNER_EMAIL)
+                # An article with its comments open, so the comment form is checked too.
+                article = session.exec(select(Article).order_by(col(Article.id))).first()
+                assert article is not None  # noqa: S101
+                article.comments_open = True
+                session.add(article)
+                session.commit()
+                article_slug = article.slug
                 # A lesson whose exercise shows a picture of the position.
                 course, lesson = session.exec(
                     select(Course, Lesson)
@@ -82,6 +99,9 @@ def main(vnu_jar: str) -> int:
                 ("lesson", learner, f"/courses/{course.slug}/lessons/{lesson.slug}"),
                 ("practice-log", learner, "/practice"),
                 ("journal", learner, "/journal"),
+                ("articles", learner, "/artikelen"),
+                ("article", learner, f"/artikelen/{article_slug}"),
+                ("course-nb", norwegian, f"/courses/{NORWEGIAN_COURSE}"),
                 ("studio-learners", instructor, f"/studio/courses/{course.slug}/learners"),
             ):
                 response = client.get(path, follow_redirects=False)

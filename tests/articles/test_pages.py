@@ -1,5 +1,7 @@
 """The public article pages, their comments and the files for search engines."""
 
+from datetime import UTC, datetime
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -91,6 +93,24 @@ def test_a_comment_waits_for_approval_and_its_script_never_runs(
     assert "&lt;script&gt;alert(" in page
     assert "<script>alert(" not in page
     assert "Graag gedaan" in page
+
+
+def test_dates_in_the_markup_are_valid_html_times(client: TestClient, session: Session) -> None:
+    # A moment with microseconds (as the database keeps it) is written to the second, in UTC:
+    # HTML allows at most three digits after the second.
+    writer = author(session)
+    article = write(session, writer, title="Open", comments_open=True)
+    _comment(client, "open")
+    [comment] = session.exec(select(ArticleComment)).all()
+    moment = datetime(2026, 11, 20, 8, 30, 15, 123456, tzinfo=UTC)
+    article.published_at = comment.created_at = moment
+    comment.status = "approved"
+    session.add_all([article, comment])
+    session.commit()
+
+    valid = '<time datetime="2026-11-20T08:30:15Z">'
+    assert client.get("/artikelen/open").text.count(valid) == 2  # the article and the comment
+    assert client.get("/artikelen").text.count(valid) == 1
 
 
 def test_bad_input_keeps_her_text_and_closed_comments_refuse(

@@ -84,6 +84,20 @@ def test_a_course_in_another_language_names_its_language(
     assert '<span lang="nb">Norsk</span>' not in main_of(client.get("/courses").text)
 
 
+def test_a_cover_image_is_described_in_the_language_of_its_course(
+    client: TestClient, session: Session
+) -> None:
+    # The description is course text: a screen reader reads it in the course's language.
+    course = make_course(session)
+    course.language, course.cover_image, course.cover_alt = "nb", "cover.png", "Rolige sirkler"
+    session.add(course)
+    session.commit()
+    img = 'alt="Rolige sirkler" lang="nb"'
+
+    assert img in get(client, "/courses")
+    assert img in get(client, f"/courses/{course.slug}")
+
+
 def test_an_empty_catalog_says_so(client: TestClient) -> None:
     assert "There are no courses yet" in get(client, "/courses")
 
