@@ -147,8 +147,10 @@ def test_her_comment_is_hers_to_delete_and_goes_with_her_account(
 ) -> None:
     writer = author(session)
     write(session, writer, title="Open", comments_open=True)
-    alice, bob = make_user(session, name="Alice"), make_user(session, name="Bob")
+    alice, bob = make_user(session, name="Alice de Vries"), make_user(session, name="Bob")
     log_in(client, alice)
+    # The form offers her first name only: a comment is public.
+    assert 'value="Alice"' in client.get("/artikelen/open").text
     for _number in range(2):
         _comment(client, "open")
     first, second = session.exec(select(ArticleComment).order_by(col(ArticleComment.id))).all()

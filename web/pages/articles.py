@@ -176,7 +176,10 @@ def _article_page(
         "viewer": viewer,
         "is_draft": not articles.shows_publicly(article, now),
         "notice": notice if notice in NOTICES else None,
-        "values": values if values is not None else ({"name": viewer.name} if viewer else {}),
+        # Her first name, as the form's hint suggests: a comment is public.
+        "values": values
+        if values is not None
+        else ({"name": _first_name(viewer)} if viewer else {}),
         "errors": errors or {},
         "problem": problem,
         "max_name": comments.NAME_LENGTH,
@@ -241,3 +244,7 @@ def delete_own_comment(
     article = comments.delete_own(session, comment_id=comment_id, user=user)
     url = f"/artikelen/{article.slug}?notice=comment-deleted#comments"
     return RedirectResponse(url, status_code=303)
+
+
+def _first_name(viewer: User) -> str:
+    return viewer.name.split()[0] if viewer.name.split() else ""
