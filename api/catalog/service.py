@@ -197,9 +197,35 @@ def outline(
     row = session.exec(
         _COURSE_FOR_VIEWER, params={"slug": slug, "viewer_id": viewer.id if viewer else None}
     ).first()
-    if row is None or not can_see(viewer, row[0], row[2]):
+    if row is None:
         raise NotFound(_("We could not find this course."))
     course, instructor, enrolment, profile = row
+    return outline_of(
+        session,
+        course=course,
+        instructor=instructor,
+        enrolment=enrolment,
+        viewer=viewer,
+        now=now,
+        profile=profile,
+    )
+
+
+def outline_of(
+    session: Session,
+    *,
+    course: Course,
+    instructor: User,
+    enrolment: Enrolment | None,
+    viewer: User | None,
+    now: datetime | None = None,
+    profile: InstructorProfile | None = None,
+) -> CourseOutline:
+    """The outline of a course row read with the viewer's enrolment (here, or with a page's
+    data); NotFound for a course the viewer may not see (no statement while the course's
+    content is cached)."""
+    if not can_see(viewer, course, enrolment):
+        raise NotFound(_("We could not find this course."))
     return CourseOutline(
         course=course,
         instructor=instructor,
@@ -317,12 +343,18 @@ def open_lesson(
 ) -> tuple[CourseOutline, int]:
     """The outline and the index of a lesson the viewer may open; NotFound or LessonLocked."""
     course_outline = outline(session, slug=slug, viewer=viewer, now=now)
+    return course_outline, _open_index(course_outline, lesson_slug, viewer)
+
+
+def _open_index(course_outline: CourseOutline, lesson_slug: str, viewer: User | None) -> int:
+    """The index of the lesson in the course, if the viewer may open it; NotFound or
+    LessonLocked."""
     ordered = course_outline.lessons
     index = index_in(
         ordered, lambda item: item.slug == lesson_slug, message=_("We could not find this lesson.")
     )
     ensure_open(viewer, course_outline, ordered[index])
-    return course_outline, index
+    return index
 
 
 def lesson_view(
@@ -334,9 +366,16 @@ def lesson_view(
     now: datetime | None = None,
 ) -> LessonView:
     """A lesson the viewer may open, with steps and previous/next; NotFound or LessonLocked."""
-    course_outline, index = open_lesson(
-        session, slug=slug, lesson_slug=lesson_slug, viewer=viewer, now=now
-    )
+    course_outline = outline(session, slug=slug, viewer=viewer, now=now)
+    return lesson_view_in(session, course_outline, lesson_slug=lesson_slug, viewer=viewer)
+
+
+def lesson_view_in(
+    session: Session, course_outline: CourseOutline, *, lesson_slug: str, viewer: User | None
+) -> LessonView:
+    """A lesson of an outline that was read already (no statement while the course's content is
+    cached); NotFound or LessonLocked."""
+    index = _open_index(course_outline, lesson_slug, viewer)
     ordered = course_outline.lessons
     lesson = ordered[index]
     course = course_outline.course
