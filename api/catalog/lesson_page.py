@@ -26,12 +26,16 @@ from api.catalog import service
 from api.catalog.models import Course, Lesson
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
-from api.db import json_rows, moment_from_json
+from api.db import json_rows
 from api.enrolment.models import Enrolment
 from api.messages.models import LessonQuestion
 from api.messages.public import PublicQuestion
-from api.progress.service import TABLE as PROGRESS
-from api.progress.service import CourseProgress, ProgressRecord
+from api.progress.service import (
+    CourseProgress,
+    ProgressRecord,
+    progress_json,
+    records_from_json,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,21 +64,6 @@ _viewer = aliased(User, name="viewer")
 _lesson = Lesson.__table__  # type: ignore[attr-defined]
 _question = LessonQuestion.__table__  # type: ignore[attr-defined]
 
-# Her progress in the course: the columns of progress_service.ProgressRecord.
-_PROGRESS = (
-    sa_select(
-        json_rows(
-            PROGRESS.c.lesson_id,
-            PROGRESS.c.course_id,
-            PROGRESS.c.last_visited_at,
-            PROGRESS.c.completed_at,
-            PROGRESS.c.video_position_seconds,
-        )
-    )
-    .where(PROGRESS.c.user_id == AuthSession.user_id, PROGRESS.c.course_id == Course.id)
-    .scalar_subquery()
-)
-
 # The lesson's public questions, found by the lesson's slug in the course (a unique index).
 _QUESTIONS = (
     sa_select(
@@ -95,7 +84,7 @@ _LESSON_PAGE = (
         AuthSession,
         _viewer,
         sessions.learns_of(_viewer).label("learns"),
-        _PROGRESS.label("progress"),
+        progress_json(Course.id, AuthSession.user_id).label("progress"),
         _QUESTIONS.label("questions"),
     )
     .select_from(
@@ -146,7 +135,7 @@ def read(
         course=course,
         instructor=instructor,
         enrolment=enrolment if signed_in else None,
-        progress=_progress_records(progress) if signed_in else {},
+        progress=records_from_json(progress) if signed_in else {},
         questions=_questions(questions),
     )
 
@@ -168,20 +157,6 @@ def open_lesson(
     view = service.lesson_view_in(session, outline, lesson_slug=lesson_slug, viewer=viewer)
     progress = CourseProgress(outline, found.progress) if outline.enrolled else None
     return LessonPage(view=view, progress=progress, questions=found.questions)
-
-
-def _progress_records(rows: list[list[Any]] | None) -> dict[int, ProgressRecord]:
-    records = (
-        ProgressRecord(
-            lesson_id=lesson_id,
-            course_id=course_id,
-            last_visited_at=moment_from_json(visited),
-            completed_at=moment_from_json(completed),
-            video_position_seconds=position,
-        )
-        for lesson_id, course_id, visited, completed, position in rows or ()
-    )
-    return {record.lesson_id: record for record in records}
 
 
 def _questions(rows: list[list[Any]] | None) -> list[PublicQuestion]:

@@ -4,6 +4,7 @@ Each function uses a fixed number of statements whatever the size of the course 
 modules, lessons, steps: one query each), so pages stay fast as courses grow.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -289,6 +290,19 @@ def enrolled_outlines(session: Session, *, viewer: User, now: datetime) -> list[
     """The outlines of every course the viewer is actively enrolled in, oldest enrolment first
     (one statement while their content is cached, three more for any that are not)."""
     rows = session.exec(_ENROLLED_COURSES, params={"viewer_id": viewer.id}).all()
+    return outlines_of(session, rows, viewer=viewer, now=now)
+
+
+def outlines_of(
+    session: Session,
+    rows: Sequence[tuple[Course, User, Enrolment]],
+    *,
+    viewer: User,
+    now: datetime,
+) -> list[CourseOutline]:
+    """The outlines of courses read with their instructors and the viewer's enrolments (here or
+    with a page's data), leaving out any she may not see (no statement while their content is
+    cached)."""
     visible = [row for row in rows if can_see(viewer, row[0], row[2])]
     if not visible:
         return []

@@ -1,6 +1,7 @@
 """The practice log: what the learner practised, stored once however often her browser sends it,
 and read back as a list, a week and a streak."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, StepKind
 from api.clock import local_day, week_start
 from api.consent import service as consent_service
-from api.db import upsert
+from api.db import json_rows, upsert
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
 from api.kit.ids import id_of
@@ -218,13 +219,31 @@ _SUMMARY = (
 )
 
 
+_SUMMARY_ROWS = _SUMMARY.subquery()
+# The same rows as a `json_rows` subquery, for "Vandaag", which reads them with its courses.
+SUMMARY_JSON = sa_select(json_rows(*_SUMMARY_ROWS.c)).select_from(_SUMMARY_ROWS).scalar_subquery()
+
+
+def summary_params(*, user_id: int, now: datetime) -> dict[str, Any]:
+    """The parameters of the summary's statement (or of a statement with SUMMARY_JSON in it)."""
+    today = local_day(now)
+    return {"user_id": user_id, "today": today, "since": today - timedelta(days=STREAK_WINDOW_DAYS)}
+
+
 def summary(session: Session, *, user_id: int, now: datetime) -> PracticeSummary:
     """Her practice days and today's count per step (one statement)."""
-    today = local_day(now)
-    rows = session.connection().execute(
-        _SUMMARY,
-        {"user_id": user_id, "today": today, "since": today - timedelta(days=STREAK_WINDOW_DAYS)},
+    rows = session.connection().execute(_SUMMARY, summary_params(user_id=user_id, now=now))
+    return _summary_of(rows)
+
+
+def summary_from_json(rows: list[list[Any]] | None) -> PracticeSummary:
+    """The summary from SUMMARY_JSON's rows."""
+    return _summary_of(
+        (date.fromisoformat(day), step_id, count) for day, step_id, count in rows or ()
     )
+
+
+def _summary_of(rows: Iterable[Any]) -> PracticeSummary:
     days: set[date] = set()
     done: dict[int, int] = {}
     for practised_on, step_id, count in rows:

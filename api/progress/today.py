@@ -8,19 +8,26 @@ practice counts, and her courses' check-ins (with the ones she did, when there a
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlalchemy import and_, bindparam, literal
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import join as orm_join
+from sqlmodel import Session, col
 
 from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog.content import content_of
-from api.catalog.models import Lesson, Step, StepKind
+from api.catalog.models import Course, Lesson, Step, StepKind
 from api.clock import local_day
+from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.kit.ids import id_of
+from api.messages import service as messages
+from api.messages.service import UnreadAnswer
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import checkins
 from api.questionnaires.checkins import DueCheckIn
+from api.reminders import service as reminders
 
 # How many of her most recently opened lessons per course give today's exercises.
 LESSONS_PER_COURSE = 2
@@ -59,6 +66,10 @@ class Today:
     week: list[tuple[date, bool]]
     # The check-ins due now, the one due longest first; the page shows the first.
     check_ins: list[DueCheckIn] = field(default_factory=list)
+    # Answers from her therapist she has not read yet, newest first.
+    answers: list[UnreadAnswer] = field(default_factory=list)
+    # Whether to offer her a practice reminder (she has none and did not say no).
+    offers_reminder: bool = False
 
     @property
     def practised_today(self) -> bool:
@@ -162,12 +173,51 @@ def _practice_items(
     return _latest(items)
 
 
+_page = sa_select(literal(1).label("one")).subquery("page")
+# Her active enrolments with their courses and instructors, each with her progress in it; beside
+# them, once for the page: her practice days, her unread answers and whether to offer a
+# reminder. One row per course, or one row without a course when she has none. Built once:
+# "Vandaag" is where she starts every day (docs/performance.md#one-statement-per-page).
+_TODAY = (
+    sa_select(
+        Course,
+        User,
+        Enrolment,
+        progress_service.progress_json(Course.id, bindparam("user_id")).label("progress"),
+        practice.SUMMARY_JSON.label("practice"),
+        messages.UNREAD_ANSWERS_JSON.label("answers"),
+        reminders.OFFERS_REMINDER.label("offers_reminder"),
+    )
+    .select_from(
+        orm_join(
+            _page,
+            orm_join(Enrolment, Course, col(Course.id) == Enrolment.course_id).join(
+                User, col(User.id) == Course.instructor_id
+            ),
+            and_(
+                col(Enrolment.user_id) == bindparam("user_id"),
+                col(Enrolment.status) == EnrolmentStatus.active.value,
+            ),
+            isouter=True,
+        )
+    )
+    .order_by(col(Enrolment.enrolled_at), col(Enrolment.id))
+)
+
+
 def read(session: Session, *, user: User, now: datetime) -> Today:
-    """Everything the "Vandaag" page shows for this learner at this moment."""
-    user_id = id_of(user)
-    outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
-    progresses = progress_service.read_many(session, outlines=outlines, user_id=user_id)
-    practised = practice.summary(session, user_id=user_id, now=now)
+    """Everything the "Vandaag" page shows for this learner at this moment (one statement, and
+    her courses' check-ins)."""
+    rows = session.execute(_TODAY, practice.summary_params(user_id=id_of(user), now=now)).all()
+    courses = [(row[0], row[1], row[2]) for row in rows if row[0] is not None]
+    records = {id_of(row[0]): row[3] for row in rows if row[0] is not None}
+    outlines = catalog.outlines_of(session, courses, viewer=user, now=now)
+    progresses = [
+        CourseProgress(outline, progress_service.records_from_json(records[id_of(outline.course)]))
+        for outline in outlines
+    ]
+    page = rows[0]
+    practised = practice.summary_from_json(page.practice)
     days, today = practised.days, local_day(now)
     return Today(
         day=today,
@@ -178,6 +228,8 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         streak=practice.streak(days, today),
         week=practice.this_week(days, today),
         check_ins=checkins.due(session, user=user, progresses=progresses, now=now),
+        answers=messages.unread_answers_from_json(page.answers),
+        offers_reminder=bool(page.offers_reminder),
     )
 
 

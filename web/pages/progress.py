@@ -24,7 +24,6 @@ from api.i18n import gettext as _
 from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.kit.keyset import Cursor
-from api.messages import service as messages
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress import today as today_service
@@ -116,11 +115,10 @@ def show_today(request: Request, session: SessionDep, user: RequireUser, now: No
         "viewer_id": user.id,
         "ask_consent": not consent_service.has_health_consent(user),
         "completed_text": completed_text,
-        # Answers from her therapist she has not read yet (one statement).
-        "answers": messages.unread_answers(session, learner=user),
-        # Once she follows a course: the offer to set a practice reminder (one statement).
-        "offer_reminder": bool(today.courses)
-        and reminders.offers_reminder(session, user_id=id_of(user)),
+        # Answers from her therapist she has not read yet.
+        "answers": today.answers,
+        # Once she follows a course: the offer to set a practice reminder.
+        "offer_reminder": bool(today.courses) and today.offers_reminder,
         **ask_form_context(user),
     }
     return render(request, "progress/today.html", context)
