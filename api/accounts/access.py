@@ -106,6 +106,12 @@ def _next_path(request: Request) -> str:
 
 async def require_user(request: Request, visitor: VisitorDep) -> User:
     """A signed-in user who has met her role's two-factor rule."""
+    return required(request, visitor)
+
+
+def required(request: Request, visitor: Visitor) -> User:
+    """The visitor as `RequireUser` admits her, for a route that read her session itself;
+    LoginRequired or TwoFactorRequired otherwise."""
     user = visitor.signed_in
     if user is None:
         raise LoginRequired(_next_path(request) if request.method == "GET" else "/")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_
+from sqlalchemy import delete, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -183,7 +183,7 @@ def conversation(session: Session, *, thread: Thread) -> list[Shown]:
 @dataclass(frozen=True, slots=True)
 class UnreadAnswer:
     """A conversation with an answer she has not read, for a card on "Vandaag" (read with the
-    rest of the page through `UNREAD_ANSWERS_JSON`)."""
+    rest of the page through `unread_answers_json`)."""
 
     course_title: str
     course_slug: str
@@ -192,34 +192,36 @@ class UnreadAnswer:
 
 
 _answered_course = aliased(Course)
-# Her conversations whose latest message is an unread answer, as a `json_rows` subquery for a
-# page that reads them beside its own rows (parameter `user_id`); read with
-# `unread_answers_from_json`.
-UNREAD_ANSWERS_JSON = (
-    sa_select(
-        json_rows(
-            _answered_course.title,
-            _answered_course.slug,
-            _answered_course.language,
-            Thread.last_message_at,
+
+
+def unread_answers_json(user_id: Any) -> Any:
+    """Her conversations whose latest message is an unread answer, as a `json_rows` subquery
+    for a page that reads them beside its own rows; read with `unread_answers_from_json`."""
+    return (
+        sa_select(
+            json_rows(
+                _answered_course.title,
+                _answered_course.slug,
+                _answered_course.language,
+                Thread.last_message_at,
+            )
         )
+        .select_from(Thread)
+        .join(_answered_course, col(_answered_course.id) == Thread.course_id)
+        .where(
+            col(Thread.learner_id) == user_id,
+            col(Thread.awaiting_reply_since).is_(None),
+            or_(
+                col(Thread.learner_read_at).is_(None),
+                col(Thread.learner_read_at) < col(Thread.last_message_at),
+            ),
+        )
+        .scalar_subquery()
     )
-    .select_from(Thread)
-    .join(_answered_course, col(_answered_course.id) == Thread.course_id)
-    .where(
-        col(Thread.learner_id) == bindparam("user_id"),
-        col(Thread.awaiting_reply_since).is_(None),
-        or_(
-            col(Thread.learner_read_at).is_(None),
-            col(Thread.learner_read_at) < col(Thread.last_message_at),
-        ),
-    )
-    .scalar_subquery()
-)
 
 
 def unread_answers_from_json(rows: list[list[Any]] | None) -> list[UnreadAnswer]:
-    """The cards of UNREAD_ANSWERS_JSON, newest first."""
+    """The cards of `unread_answers_json`, newest first."""
     cards = [
         UnreadAnswer(title, slug, language, moment)
         for title, slug, language, at in rows or ()

@@ -212,32 +212,41 @@ class PracticeSummary:
 # One row per earlier day she practised, and one per step she did today (with its count); built
 # once, as "Vandaag" runs it on every visit.
 _TODAY_STEP = case((TABLE.c.practised_on == bindparam("today"), TABLE.c.step_id))
-_SUMMARY = (
-    sa_select(TABLE.c.practised_on, _TODAY_STEP, func.count())
-    .where(TABLE.c.user_id == bindparam("user_id"), TABLE.c.practised_on > bindparam("since"))
-    .group_by(TABLE.c.practised_on, _TODAY_STEP)
-)
 
 
-_SUMMARY_ROWS = _SUMMARY.subquery()
-# The same rows as a `json_rows` subquery, for "Vandaag", which reads them with its courses.
-SUMMARY_JSON = sa_select(json_rows(*_SUMMARY_ROWS.c)).select_from(_SUMMARY_ROWS).scalar_subquery()
+def _summary_of_user(user_id: Any) -> Any:
+    return (
+        sa_select(TABLE.c.practised_on, _TODAY_STEP, func.count())
+        .where(TABLE.c.user_id == user_id, TABLE.c.practised_on > bindparam("since"))
+        .group_by(TABLE.c.practised_on, _TODAY_STEP)
+    )
 
 
-def summary_params(*, user_id: int, now: datetime) -> dict[str, Any]:
-    """The parameters of the summary's statement (or of a statement with SUMMARY_JSON in it)."""
+_SUMMARY = _summary_of_user(bindparam("user_id"))
+
+
+def summary_json(user_id: Any) -> Any:
+    """The same rows as a `json_rows` subquery, for "Vandaag", which reads them with its
+    courses; `user_id` is a parameter or an uncorrelated expression (the rows are grouped in a
+    subquery of their own, which cannot see the outer statement)."""
+    rows = _summary_of_user(user_id).subquery()
+    return sa_select(json_rows(*rows.c)).select_from(rows).scalar_subquery()
+
+
+def summary_params(now: datetime) -> dict[str, Any]:
+    """The summary's parameters besides her id (also of a statement with `summary_json`)."""
     today = local_day(now)
-    return {"user_id": user_id, "today": today, "since": today - timedelta(days=STREAK_WINDOW_DAYS)}
+    return {"today": today, "since": today - timedelta(days=STREAK_WINDOW_DAYS)}
 
 
 def summary(session: Session, *, user_id: int, now: datetime) -> PracticeSummary:
     """Her practice days and today's count per step (one statement)."""
-    rows = session.connection().execute(_SUMMARY, summary_params(user_id=user_id, now=now))
+    rows = session.connection().execute(_SUMMARY, {"user_id": user_id, **summary_params(now)})
     return _summary_of(rows)
 
 
 def summary_from_json(rows: list[list[Any]] | None) -> PracticeSummary:
-    """The summary from SUMMARY_JSON's rows."""
+    """The summary from `summary_json`'s rows."""
     return _summary_of(
         (date.fromisoformat(day), step_id, count) for day, step_id, count in rows or ()
     )

@@ -1,7 +1,7 @@
 """The lesson page reads her session with the page's data in one statement
 (api/catalog/lesson_page.py): what it finds must be as current as a separate session lookup
 would be. A logout, an expired session, a revoked enrolment and an edited question show on the
-very next request."""
+very next request; so must Vandaag, which reads her session with its data too."""
 
 import re
 
@@ -122,3 +122,21 @@ def test_her_progress_is_read_with_its_moments(client: TestClient, session: Sess
     client.cookies.set(i18n.LOCALE_COOKIE, "en")
     page = client.get(url).text
     assert re.search(rf"Completed on \d{{1,2}} [A-Z][a-z]+ {utcnow().year}", page), page
+
+
+def test_vandaag_sees_a_logout_and_an_expired_session_at_once(
+    client: TestClient, session: Session
+) -> None:
+    """Vandaag reads her session with its data too (api/progress/today.py)."""
+    alice, _course, _url = setup(session, client)
+    assert client.get("/today").status_code == 200
+
+    post_form(client, "/logout", {})
+    assert client.get("/today", follow_redirects=False).status_code == 303
+
+    log_in(client, alice)
+    row = session.exec(select(AuthSession).where(AuthSession.user_id == alice.id)).one()
+    row.expires_at = row.created_at
+    session.add(row)
+    session.flush()
+    assert client.get("/today", follow_redirects=False).status_code == 303

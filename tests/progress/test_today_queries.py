@@ -27,13 +27,13 @@ from tests.factories import agree_to_health_data, log_in, make_course, make_user
 from tests.questionnaires.checkin_factories import add_check_in, make_questionnaire
 
 NOW = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
-# The session lookup; one statement for her enrolled courses with her progress in each, her
-# practice (the days she practised and today's count per step), the answers from her therapist
-# she has not read yet and whether to offer her a practice reminder (api/progress/today.py); and
-# her courses' check-ins. The courses' modules, lessons and steps come from the per-version
-# content cache (api/catalog/content.py), which the first request after a change fills with
-# three more.
-TODAY_STATEMENTS = 3
+# One statement reads her session and account, her enrolled courses with her progress in each,
+# her practice (the days she practised and today's count per step), the answers from her
+# therapist she has not read yet and whether to offer her a practice reminder
+# (api/progress/today.py); one more her courses' check-ins. The courses' modules, lessons and
+# steps come from the per-version content cache (api/catalog/content.py), which the first request
+# after a change fills with three more.
+TODAY_STATEMENTS = 2
 # When her courses have check-ins: the occasions she filled in already.
 CHECK_IN_STATEMENTS = 1
 # One statement reads her session and account, the course with its instructor, her enrolment,
