@@ -22,8 +22,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import JSON, TypeDecorator
 from sqlmodel import Session, SQLModel
 
 # Constraint names are part of the schema: fixing them here makes migrations name the same
@@ -278,6 +281,37 @@ def upsert(
             index_elements=keys, set_=update(table, statement.excluded)
         )
     return session.execute(statement.returning(*table.c)).first()
+
+
+class json_rows(FunctionElement[Any]):  # noqa: N801 (used like SQLAlchemy's func.*)
+    """An aggregate: the group's rows as one JSON array of arrays, `[[a, b], [a, b]]`, on SQLite
+    and PostgreSQL alike; NULL (None) on PostgreSQL and `[]` on SQLite for no rows. It lets one
+    statement bring a page's small lists beside its main row
+    (docs/performance.md#one-statement-per-page). Moments come back as ISO text: read them
+    with `moment_from_json`."""
+
+    type = JSON()
+    inherit_cache = True
+    name = "json_rows"
+
+
+@compiles(json_rows)
+def _json_rows_sqlite(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+def moment_from_json(value: str | None) -> datetime | None:
+    """A moment that `json_rows` brought as text: ISO with its offset from PostgreSQL, naive
+    UTC (as Kern stores it) from SQLite."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def utcnow() -> datetime:

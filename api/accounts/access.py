@@ -62,8 +62,15 @@ def visitor_of(request: Request, session: Session) -> Visitor:
         return cached
     settings = request.app.state.settings
     visitor = sessions.resolve(session, settings, token=_session_token(request))
+    remember(request, visitor)
+    return visitor
+
+
+def remember(request: Request, visitor: Visitor) -> None:
+    """Keep the request's visitor, and what the page header shows of her."""
     request.state.visitor = visitor
     if visitor.signed_in is not None:
+        settings = request.app.state.settings
         # Plain values for the page header: an error page is rendered after the request's
         # transaction rolled back, when the ORM objects can no longer be read.
         request.state.header_user = HeaderUser(
@@ -72,7 +79,12 @@ def visitor_of(request: Request, session: Session) -> Visitor:
             learns=visitor.learns,
             viewer=viewer_tag(settings.secret_key.get_secret_value(), visitor.signed_in.id),
         )
-    return visitor
+
+
+def session_token(request: Request) -> str | None:
+    """The session cookie's value, if she sent one worth looking up."""
+    token = _session_token(request)
+    return token if sessions.may_resolve(token) else None
 
 
 def _session_token(request: Request) -> str | None:
@@ -94,6 +106,12 @@ def _next_path(request: Request) -> str:
 
 async def require_user(request: Request, visitor: VisitorDep) -> User:
     """A signed-in user who has met her role's two-factor rule."""
+    return required(request, visitor)
+
+
+def required(request: Request, visitor: Visitor) -> User:
+    """The visitor as `RequireUser` admits her, for a route that read her session itself;
+    LoginRequired or TwoFactorRequired otherwise."""
     user = visitor.signed_in
     if user is None:
         raise LoginRequired(_next_path(request) if request.method == "GET" else "/")

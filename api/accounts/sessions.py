@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, exists, true
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from api.accounts.models import AuthSession, Role, User
@@ -84,15 +85,21 @@ def start(
 
 # Whether the user learns, asked in the same statement as the session: an instructor's active
 # enrolment is looked up by the (user_id, course_id) unique index, a learner's not at all.
-_LEARNS = case(
-    (col(User.role) == Role.learner.value, true()),
-    else_=exists().where(
-        and_(
-            col(Enrolment.user_id) == User.id,
-            col(Enrolment.status) == EnrolmentStatus.active.value,
-        )
-    ),
-)
+def learns_of(user: Any) -> Any:
+    """Whether `user` (the User class or an alias of it) learns, as an SQL expression."""
+    other = aliased(Enrolment)
+    return case(
+        (user.role == Role.learner.value, true()),
+        else_=exists().where(
+            and_(
+                col(other.user_id) == user.id,
+                col(other.status) == EnrolmentStatus.active.value,
+            )
+        ),
+    )
+
+
+_LEARNS = learns_of(User)
 
 # Built once: every signed-in request runs it, and building a statement costs more than the
 # database takes to answer it.
@@ -116,6 +123,14 @@ def resolve(session: Session, settings: Settings, *, token: str | None) -> Visit
     if row is None:
         return Visitor()
     auth_session, user, learns = row
+    return admit(session, settings, auth_session=auth_session, user=user, learns=bool(learns))
+
+
+def admit(
+    session: Session, settings: Settings, *, auth_session: AuthSession, user: User, learns: bool
+) -> Visitor:
+    """The visitor of a session row that was read (here or with a page's data): an expired or
+    idle session is removed, a used one touched at most once a minute."""
     now = utcnow()
     idle_limit = timedelta(minutes=settings.session_idle_minutes)
     if auth_session.expires_at <= now or auth_session.last_seen_at + idle_limit <= now:
@@ -126,7 +141,7 @@ def resolve(session: Session, settings: Settings, *, token: str | None) -> Visit
         auth_session.last_seen_at = now
         session.add(auth_session)
         session.flush()
-    return Visitor(user=user, auth_session=auth_session, learns=bool(learns))
+    return Visitor(user=user, auth_session=auth_session, learns=learns)
 
 
 def complete_second_factor(

@@ -4,6 +4,7 @@ Each function uses a fixed number of statements whatever the size of the course 
 modules, lessons, steps: one query each), so pages stay fast as courses grow.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -221,17 +222,45 @@ def outline(
             "today": local_day(now),
         },
     ).first()
-    if row is None or not can_see(viewer, row[0], row[2]):
+    if row is None:
         raise NotFound(_("We could not find this course."))
     course, instructor, enrolment, profile, takes_intakes = row
+    return outline_of(
+        session,
+        course=course,
+        instructor=instructor,
+        enrolment=enrolment,
+        viewer=viewer,
+        now=now,
+        profile=profile,
+        takes_intakes=bool(takes_intakes),
+    )
+
+
+def outline_of(
+    session: Session,
+    *,
+    course: Course,
+    instructor: User,
+    enrolment: Enrolment | None,
+    viewer: User | None,
+    now: datetime | None = None,
+    profile: InstructorProfile | None = None,
+    takes_intakes: bool = False,
+) -> CourseOutline:
+    """The outline of a course row read with the viewer's enrolment (here, or with a page's
+    data); NotFound for a course the viewer may not see (no statement while the course's
+    content is cached). `takes_intakes`: its instructor has times to book an intake."""
+    if not can_see(viewer, course, enrolment):
+        raise NotFound(_("We could not find this course."))
     return CourseOutline(
         course=course,
         instructor=instructor,
         modules=_cached_modules(session, [course])[course.id],
         enrolment=enrolment,
-        now=now,
+        now=now or utcnow(),
         profile=profile,
-        takes_intakes=bool(takes_intakes),
+        takes_intakes=takes_intakes,
     )
 
 
@@ -288,6 +317,19 @@ def enrolled_outlines(session: Session, *, viewer: User, now: datetime) -> list[
     """The outlines of every course the viewer is actively enrolled in, oldest enrolment first
     (one statement while their content is cached, three more for any that are not)."""
     rows = session.exec(_ENROLLED_COURSES, params={"viewer_id": viewer.id}).all()
+    return outlines_of(session, rows, viewer=viewer, now=now)
+
+
+def outlines_of(
+    session: Session,
+    rows: Sequence[tuple[Course, User, Enrolment]],
+    *,
+    viewer: User,
+    now: datetime,
+) -> list[CourseOutline]:
+    """The outlines of courses read with their instructors and the viewer's enrolments (here or
+    with a page's data), leaving out any she may not see (no statement while their content is
+    cached)."""
     visible = [row for row in rows if can_see(viewer, row[0], row[2])]
     if not visible:
         return []
@@ -342,12 +384,18 @@ def open_lesson(
 ) -> tuple[CourseOutline, int]:
     """The outline and the index of a lesson the viewer may open; NotFound or LessonLocked."""
     course_outline = outline(session, slug=slug, viewer=viewer, now=now)
+    return course_outline, _open_index(course_outline, lesson_slug, viewer)
+
+
+def _open_index(course_outline: CourseOutline, lesson_slug: str, viewer: User | None) -> int:
+    """The index of the lesson in the course, if the viewer may open it; NotFound or
+    LessonLocked."""
     ordered = course_outline.lessons
     index = index_in(
         ordered, lambda item: item.slug == lesson_slug, message=_("We could not find this lesson.")
     )
     ensure_open(viewer, course_outline, ordered[index])
-    return course_outline, index
+    return index
 
 
 def lesson_view(
@@ -359,9 +407,16 @@ def lesson_view(
     now: datetime | None = None,
 ) -> LessonView:
     """A lesson the viewer may open, with steps and previous/next; NotFound or LessonLocked."""
-    course_outline, index = open_lesson(
-        session, slug=slug, lesson_slug=lesson_slug, viewer=viewer, now=now
-    )
+    course_outline = outline(session, slug=slug, viewer=viewer, now=now)
+    return lesson_view_in(session, course_outline, lesson_slug=lesson_slug, viewer=viewer)
+
+
+def lesson_view_in(
+    session: Session, course_outline: CourseOutline, *, lesson_slug: str, viewer: User | None
+) -> LessonView:
+    """A lesson of an outline that was read already (no statement while the course's content is
+    cached); NotFound or LessonLocked."""
+    index = _open_index(course_outline, lesson_slug, viewer)
     ordered = course_outline.lessons
     lesson = ordered[index]
     course = course_outline.course

@@ -1,6 +1,8 @@
 """Public questions and answers on a lesson: an instructor's rewrite of a conversation, without
 anything that identifies the learner, shown to everyone who may see the lesson."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -21,6 +23,14 @@ def _text(value: str, field: str, errors: dict[str, str]) -> str:
     elif len(text) > MAX_MESSAGE_LENGTH:
         errors[field] = _("At most %(max)s characters.", max=MAX_MESSAGE_LENGTH)
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class PublicQuestion:
+    """A public question with its answer, as the lesson page shows it (plain values)."""
+
+    question: str
+    answer: str
 
 
 def of_lesson(session: Session, *, lesson_id: int) -> list[LessonQuestion]:

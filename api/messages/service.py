@@ -6,12 +6,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
 from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson
 from api.consent import service as consent_service
+from api.db import json_rows, moment_from_json
 from api.errors import FormError, NotFound, TooManyAttempts
 from api.i18n import gettext as _
 from api.i18n import ngettext
@@ -177,31 +180,54 @@ def conversation(session: Session, *, thread: Thread) -> list[Shown]:
     return [Shown(message, lesson, author) for message, lesson, author in rows]
 
 
-@dataclass(frozen=True)
-class Answered:
-    """A conversation with an answer she has not read, for a card on "Vandaag"."""
+@dataclass(frozen=True, slots=True)
+class UnreadAnswer:
+    """A conversation with an answer she has not read, for a card on "Vandaag" (read with the
+    rest of the page through `unread_answers_json`)."""
 
-    thread: Thread
-    course: Course
+    course_title: str
+    course_slug: str
+    course_language: str
+    last_message_at: datetime
 
 
-def unread_answers(session: Session, *, learner: User) -> list[Answered]:
-    """Her conversations whose latest message is an unread answer, newest first (one
-    statement)."""
-    rows = session.exec(
-        select(Thread, Course)
-        .join(Course, col(Course.id) == Thread.course_id)
+_answered_course = aliased(Course)
+
+
+def unread_answers_json(user_id: Any) -> Any:
+    """Her conversations whose latest message is an unread answer, as a `json_rows` subquery
+    for a page that reads them beside its own rows; read with `unread_answers_from_json`."""
+    return (
+        sa_select(
+            json_rows(
+                _answered_course.title,
+                _answered_course.slug,
+                _answered_course.language,
+                Thread.last_message_at,
+            )
+        )
+        .select_from(Thread)
+        .join(_answered_course, col(_answered_course.id) == Thread.course_id)
         .where(
-            Thread.learner_id == id_of(learner),
+            col(Thread.learner_id) == user_id,
             col(Thread.awaiting_reply_since).is_(None),
             or_(
                 col(Thread.learner_read_at).is_(None),
                 col(Thread.learner_read_at) < col(Thread.last_message_at),
             ),
         )
-        .order_by(col(Thread.last_message_at).desc())
-    ).all()
-    return [Answered(thread, course) for thread, course in rows]
+        .scalar_subquery()
+    )
+
+
+def unread_answers_from_json(rows: list[list[Any]] | None) -> list[UnreadAnswer]:
+    """The cards of `unread_answers_json`, newest first."""
+    cards = [
+        UnreadAnswer(title, slug, language, moment)
+        for title, slug, language, at in rows or ()
+        if (moment := moment_from_json(at)) is not None
+    ]
+    return sorted(cards, key=lambda card: card.last_message_at, reverse=True)
 
 
 # --- the instructor's side ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The practice log: what the learner practised, stored once however often her browser sends it,
 and read back as a list, a week and a streak."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from api.catalog import service as catalog
 from api.catalog.models import Course, Lesson, StepKind
 from api.clock import local_day, week_start
 from api.consent import service as consent_service
-from api.db import upsert
+from api.db import json_rows, upsert
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
 from api.kit.ids import id_of
@@ -211,20 +212,47 @@ class PracticeSummary:
 # One row per earlier day she practised, and one per step she did today (with its count); built
 # once, as "Vandaag" runs it on every visit.
 _TODAY_STEP = case((TABLE.c.practised_on == bindparam("today"), TABLE.c.step_id))
-_SUMMARY = (
-    sa_select(TABLE.c.practised_on, _TODAY_STEP, func.count())
-    .where(TABLE.c.user_id == bindparam("user_id"), TABLE.c.practised_on > bindparam("since"))
-    .group_by(TABLE.c.practised_on, _TODAY_STEP)
-)
+
+
+def _summary_of_user(user_id: Any) -> Any:
+    return (
+        sa_select(TABLE.c.practised_on, _TODAY_STEP, func.count())
+        .where(TABLE.c.user_id == user_id, TABLE.c.practised_on > bindparam("since"))
+        .group_by(TABLE.c.practised_on, _TODAY_STEP)
+    )
+
+
+_SUMMARY = _summary_of_user(bindparam("user_id"))
+
+
+def summary_json(user_id: Any) -> Any:
+    """The same rows as a `json_rows` subquery, for "Vandaag", which reads them with its
+    courses; `user_id` is a parameter or an uncorrelated expression (the rows are grouped in a
+    subquery of their own, which cannot see the outer statement)."""
+    rows = _summary_of_user(user_id).subquery()
+    return sa_select(json_rows(*rows.c)).select_from(rows).scalar_subquery()
+
+
+def summary_params(now: datetime) -> dict[str, Any]:
+    """The summary's parameters besides her id (also of a statement with `summary_json`)."""
+    today = local_day(now)
+    return {"today": today, "since": today - timedelta(days=STREAK_WINDOW_DAYS)}
 
 
 def summary(session: Session, *, user_id: int, now: datetime) -> PracticeSummary:
     """Her practice days and today's count per step (one statement)."""
-    today = local_day(now)
-    rows = session.connection().execute(
-        _SUMMARY,
-        {"user_id": user_id, "today": today, "since": today - timedelta(days=STREAK_WINDOW_DAYS)},
+    rows = session.connection().execute(_SUMMARY, {"user_id": user_id, **summary_params(now)})
+    return _summary_of(rows)
+
+
+def summary_from_json(rows: list[list[Any]] | None) -> PracticeSummary:
+    """The summary from `summary_json`'s rows."""
+    return _summary_of(
+        (date.fromisoformat(day), step_id, count) for day, step_id, count in rows or ()
     )
+
+
+def _summary_of(rows: Iterable[Any]) -> PracticeSummary:
     days: set[date] = set()
     done: dict[int, int] = {}
     for practised_on, step_id, count in rows:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from api.catalog.models import Lesson
 from api.catalog.service import CourseOutline, ModuleOutline
-from api.db import savepoint, upsert
+from api.db import json_rows, moment_from_json, savepoint, upsert
 from api.kit.ids import id_of
 from api.progress.models import LessonProgress
 
@@ -125,6 +125,40 @@ _PROGRESS = sa.select(
     TABLE.c.user_id == bindparam("user_id"),
     TABLE.c.course_id.in_(bindparam("course_ids", expanding=True)),
 )
+
+
+def progress_json(course_id: Any, user_id: Any) -> Any:
+    """Her progress in a course as a `json_rows` subquery, for a page that reads it beside its
+    main row (`course_id` and `user_id` are the outer statement's columns or parameters); read
+    it with `records_from_json`."""
+    return (
+        sa.select(
+            json_rows(
+                TABLE.c.lesson_id,
+                TABLE.c.course_id,
+                TABLE.c.last_visited_at,
+                TABLE.c.completed_at,
+                TABLE.c.video_position_seconds,
+            )
+        )
+        .where(TABLE.c.user_id == user_id, TABLE.c.course_id == course_id)
+        .scalar_subquery()
+    )
+
+
+def records_from_json(rows: list[list[Any]] | None) -> dict[int, ProgressRecord]:
+    """Her progress records, by lesson id, from `progress_json`."""
+    records = (
+        ProgressRecord(
+            lesson_id=lesson_id,
+            course_id=course_id,
+            last_visited_at=moment_from_json(visited),
+            completed_at=moment_from_json(completed),
+            video_position_seconds=position,
+        )
+        for lesson_id, course_id, visited, completed, position in rows or ()
+    )
+    return {record.lesson_id: record for record in records}
 
 
 def read(session: Session, *, outline: CourseOutline, user_id: int) -> CourseProgress:

@@ -7,20 +7,33 @@ practice counts, and her courses' check-ins (with the ones she did, when there a
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import and_, bindparam, literal
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm import join as orm_join
+from sqlmodel import Session, col
 
-from api.accounts.models import User
+from api.accounts import sessions
+from api.accounts.models import AuthSession, User
+from api.accounts.sessions import Visitor
+from api.accounts.tokens import digest
 from api.catalog import service as catalog
 from api.catalog.content import content_of
-from api.catalog.models import Lesson, Step, StepKind
+from api.catalog.models import Course, Lesson, Step, StepKind
 from api.clock import local_day
+from api.config import Settings
+from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.kit.ids import id_of
+from api.messages import service as messages
+from api.messages.service import UnreadAnswer
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import checkins
 from api.questionnaires.checkins import DueCheckIn
+from api.reminders import service as reminders
 
 # How many of her most recently opened lessons per course give today's exercises.
 LESSONS_PER_COURSE = 2
@@ -59,6 +72,10 @@ class Today:
     week: list[tuple[date, bool]]
     # The check-ins due now, the one due longest first; the page shows the first.
     check_ins: list[DueCheckIn] = field(default_factory=list)
+    # Answers from her therapist she has not read yet, newest first.
+    answers: list[UnreadAnswer] = field(default_factory=list)
+    # Whether to offer her a practice reminder (she has none and did not say no).
+    offers_reminder: bool = False
 
     @property
     def practised_today(self) -> bool:
@@ -162,12 +179,120 @@ def _practice_items(
     return _latest(items)
 
 
+def _page_columns(user_id: Any) -> list[Any]:
+    """Her active courses (with instructor and enrolment), her progress in each; beside them,
+    once for the page: her practice days, her unread answers and whether to offer a
+    reminder."""
+    return [
+        Course,
+        User,
+        Enrolment,
+        progress_service.progress_json(Course.id, user_id).label("progress"),
+        practice.summary_json(user_id).label("practice"),
+        messages.unread_answers_json(user_id).label("answers"),
+        reminders.offers_reminder_sql(user_id).label("offers_reminder"),
+    ]
+
+
+def _courses_of(left: Any, user_id: Any) -> Any:
+    """`left` with her active enrolments, their courses and instructors (outer joined: a row
+    without a course when she has none)."""
+    courses = orm_join(Enrolment, Course, col(Course.id) == Enrolment.course_id).join(
+        User, col(User.id) == Course.instructor_id
+    )
+    active = and_(
+        col(Enrolment.user_id) == user_id,
+        col(Enrolment.status) == EnrolmentStatus.active.value,
+    )
+    return orm_join(left, courses, active, isouter=True)
+
+
+_ORDER = (col(Enrolment.enrolled_at), col(Enrolment.id))
+
+# Vandaag's data for a learner the request knows (the API's overview). Built once, like the
+# next one (docs/performance.md#one-statement-per-page).
+_TODAY = (
+    sa_select(*_page_columns(bindparam("user_id")))
+    .select_from(
+        _courses_of(sa_select(literal(1).label("one")).subquery("page"), bindparam("user_id"))
+    )
+    .order_by(*_ORDER)
+)
+
+# The same with her session and account, found by the session cookie's hash: "Vandaag" costs
+# one statement besides her courses' check-ins. Her id for the page's lists is looked up by the
+# same unique index once for the statement (`_MY_ID`), as they sit in subqueries of their own.
+_viewer = aliased(User, name="viewer")
+_me = aliased(AuthSession, name="me")
+_MY_ID = (
+    sa_select(col(_me.user_id))
+    .where(col(_me.token_hash) == bindparam("token_hash"))
+    .scalar_subquery()
+)
+_TODAY_BY_TOKEN = (
+    sa_select(
+        AuthSession, _viewer, sessions.learns_of(_viewer).label("learns"), *_page_columns(_MY_ID)
+    )
+    .select_from(
+        _courses_of(
+            orm_join(AuthSession, _viewer, col(_viewer.id) == AuthSession.user_id),
+            AuthSession.user_id,
+        )
+    )
+    .where(col(AuthSession.token_hash) == bindparam("token_hash"))
+    .order_by(*_ORDER)
+)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who opened "Vandaag", and the page's rows as the statement found them."""
+
+    visitor: Visitor
+    rows: list[tuple[Any, ...]]
+
+
+def read_visit(session: Session, settings: Settings, *, token: str | None, now: datetime) -> Visit:
+    """The visitor behind the session cookie's `token` with "Vandaag"'s data (one statement; an
+    expired session is removed, a used one touched, as `sessions.resolve` does)."""
+    if token is None:
+        return Visit(Visitor(), [])
+    rows = session.execute(
+        _TODAY_BY_TOKEN, {"token_hash": digest(token), **practice.summary_params(now)}
+    ).all()
+    if not rows:
+        return Visit(Visitor(), [])
+    auth_session, viewer, learns = rows[0][:3]
+    visitor = sessions.admit(
+        session, settings, auth_session=auth_session, user=viewer, learns=bool(learns)
+    )
+    return Visit(visitor, [tuple(row[3:]) for row in rows])
+
+
+def of_visit(session: Session, visit: Visit, *, user: User, now: datetime) -> Today:
+    """Vandaag for the signed-in visitor of `read_visit` (her courses' check-ins: one or two
+    statements)."""
+    return _today(session, visit.rows, user=user, now=now)
+
+
 def read(session: Session, *, user: User, now: datetime) -> Today:
-    """Everything the "Vandaag" page shows for this learner at this moment."""
-    user_id = id_of(user)
-    outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
-    progresses = progress_service.read_many(session, outlines=outlines, user_id=user_id)
-    practised = practice.summary(session, user_id=user_id, now=now)
+    """Everything the "Vandaag" page shows for this learner at this moment (one statement, and
+    her courses' check-ins)."""
+    rows = session.execute(_TODAY, {"user_id": id_of(user), **practice.summary_params(now)}).all()
+    return _today(session, [tuple(row) for row in rows], user=user, now=now)
+
+
+def _today(session: Session, rows: list[tuple[Any, ...]], *, user: User, now: datetime) -> Today:
+    courses = [(row[0], row[1], row[2]) for row in rows if row[0] is not None]
+    records = {id_of(row[0]): row[3] for row in rows if row[0] is not None}
+    outlines = catalog.outlines_of(session, courses, viewer=user, now=now)
+    progresses = [
+        CourseProgress(outline, progress_service.records_from_json(records[id_of(outline.course)]))
+        for outline in outlines
+    ]
+    # The page's own lists are the same on every row.
+    _course, _instructor, _enrolment, _progress, practised_rows, answers, offers = rows[0]
+    practised = practice.summary_from_json(practised_rows)
     days, today = practised.days, local_day(now)
     return Today(
         day=today,
@@ -178,6 +303,8 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
         streak=practice.streak(days, today),
         week=practice.this_week(days, today),
         check_ins=checkins.due(session, user=user, progresses=progresses, now=now),
+        answers=messages.unread_answers_from_json(answers),
+        offers_reminder=bool(offers),
     )
 
 

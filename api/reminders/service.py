@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table, delete, exists, or_
 from sqlmodel import Session, col
 
 from api.accounts.models import Role, User
@@ -223,6 +223,18 @@ def _set(session: Session, *, user_id: int, now: datetime, **changes: Any) -> No
         update=lambda _table, excluded: {name: excluded[name] for name in columns},
     )
     _forget_loaded(session, user_id)
+
+
+_PREFERENCE = MailPreference.__table__  # type: ignore[attr-defined]
+
+
+def offers_reminder_sql(user_id: Any) -> Any:
+    """Whether Vandaag still offers her a practice reminder, as an SQL expression for a page
+    that asks it beside its own rows: the same rule as `offers_reminder`."""
+    return ~exists().where(
+        _PREFERENCE.c.user_id == user_id,
+        or_(_PREFERENCE.c.reminder_weekdays != 0, _PREFERENCE.c.reminder_offer_closed.is_(True)),
+    )
 
 
 def offers_reminder(session: Session, *, user_id: int) -> bool:

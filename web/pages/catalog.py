@@ -14,9 +14,9 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from api import i18n
-from api.accounts.access import CurrentUser, RequireUser, visitor_of
+from api.accounts.access import CurrentUser, RequireUser, remember, session_token, visitor_of
 from api.accounts.models import User
-from api.catalog import service, steps, video
+from api.catalog import lesson_page, service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course, CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
@@ -25,10 +25,10 @@ from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
 from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
+from api.errors import NotFound
+from api.i18n import gettext as _
 from api.i18n import ngettext
-from api.kit.ids import id_of
 from api.media import owners, streams
-from api.messages import public as public_questions
 from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
@@ -366,14 +366,26 @@ def _lesson_page(request: Request, now: datetime, slug: str, lesson_slug: str) -
 def _lesson_response(
     request: Request, session: Session, now: datetime, slug: str, lesson_slug: str
 ) -> HTMLResponse:
-    user = visitor_of(request, session).signed_in
+    # Her session, the course, her enrolment and progress and the lesson's questions come in
+    # one statement (docs/performance.md#one-statement-per-page).
+    found = lesson_page.read(
+        session,
+        settings_of(request),
+        token=session_token(request),
+        slug=slug,
+        lesson_slug=lesson_slug,
+    )
+    if found is None:
+        # No such course: the 404 page still shows who she is.
+        visitor_of(request, session)
+        raise NotFound(_("We could not find this course."))
+    remember(request, found.visitor)
+    user = found.visitor.signed_in
     try:
-        view = service.lesson_view(
-            session, slug=slug, lesson_slug=lesson_slug, viewer=user, now=now
-        )
+        page = lesson_page.open_lesson(session, found, lesson_slug=lesson_slug, now=now)
     except service.LessonLocked as locked:
         return locked_page(request, session, now, locked)
-    progress = _progress_of(session, user, view.outline)
+    view, progress = page.view, page.progress
     if progress is not None and user is not None and user.id is not None:
         progress_service.record_visit(
             session, progress=progress, user_id=user.id, lesson=view.lesson, now=now
@@ -408,7 +420,7 @@ def _lesson_response(
         "offer": offer,
         **buy_form_context(request, session, view.outline.course, now, offered=offer),
         # Public questions and answers her instructor made of conversations (one statement).
-        "lesson_questions": public_questions.of_lesson(session, lesson_id=id_of(view.lesson)),
+        "lesson_questions": page.questions,
         **(ask_form_context(user) if progress is not None and user is not None else {}),
         **_video_context(session, view, progress),
     }

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from api import i18n
-from api.accounts.access import RequireUser
+from api.accounts.access import RequireUser, remember, required, session_token
 from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog import steps
@@ -24,7 +24,6 @@ from api.i18n import gettext as _
 from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.kit.keyset import Cursor
-from api.messages import service as messages
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress import today as today_service
@@ -43,6 +42,7 @@ from web.pages.catalog import (
     step_view,
 )
 from web.pages.checkins import series_views
+from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
 from web.templating import render
 
@@ -100,9 +100,16 @@ def _day_marks(week: list[tuple[date, bool]], today: date) -> list[DayMark]:
 
 
 @router.get("/today", response_class=HTMLResponse)
-def show_today(request: Request, session: SessionDep, user: RequireUser, now: Now) -> HTMLResponse:
+def show_today(request: Request, session: SessionDep, now: Now) -> HTMLResponse:
     """Her home: the next lesson, today's practice, her streak and week, and her courses."""
-    today = today_service.read(session, user=user, now=now)
+    # Her session is read with the page's data (docs/performance.md#one-statement-per-page);
+    # the same rules as RequireUser then admit her or send her to log in.
+    visit = today_service.read_visit(
+        session, settings_of(request), token=session_token(request), now=now
+    )
+    remember(request, visit.visitor)
+    user = required(request, visit.visitor)
+    today = today_service.of_visit(session, visit, user=user, now=now)
     context: dict[str, Any] = {
         "today": today,
         "greeting": _greeting(user, now),
@@ -116,11 +123,10 @@ def show_today(request: Request, session: SessionDep, user: RequireUser, now: No
         "viewer_id": user.id,
         "ask_consent": not consent_service.has_health_consent(user),
         "completed_text": completed_text,
-        # Answers from her therapist she has not read yet (one statement).
-        "answers": messages.unread_answers(session, learner=user),
-        # Once she follows a course: the offer to set a practice reminder (one statement).
-        "offer_reminder": bool(today.courses)
-        and reminders.offers_reminder(session, user_id=id_of(user)),
+        # Answers from her therapist she has not read yet.
+        "answers": today.answers,
+        # Once she follows a course: the offer to set a practice reminder.
+        "offer_reminder": bool(today.courses) and today.offers_reminder,
         **ask_form_context(user),
     }
     return render(request, "progress/today.html", context)
