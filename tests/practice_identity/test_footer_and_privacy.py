@@ -79,8 +79,8 @@ def test_the_footer_costs_the_lesson_page_no_statement(
 
     assert page.status_code == 200
     assert "Bekkenfysio Noord" in footer(page.text)
-    # The course, and the lesson's public questions and answers: none for the footer.
-    assert len(seen) == 2, seen
+    # The lesson page's one statement (docs/performance.md): none for the footer.
+    assert len(seen) == 1, seen
 
 
 def test_the_privacy_statement_names_the_practice_as_stored_now(saved: TestClient) -> None:
