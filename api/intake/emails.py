@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event
 from sqlmodel import Session
 
 from api import i18n
@@ -41,6 +40,9 @@ def invitation(
     now: datetime,
 ) -> str:
     """The .ics of the appointment; one UID per booking, a higher SEQUENCE after each move."""
+    # Imported here, as the mail worker needs it: not a module every web worker should hold.
+    from icalendar import Calendar, Event  # noqa: PLC0415
+
     calendar = Calendar()
     calendar.add("prodid", "-//Kern//Intake//NL")
     calendar.add("version", "2.0")

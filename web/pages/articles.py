@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 from jinja2.utils import htmlsafe_json_dumps
 
 from api.accounts.access import CurrentUser, RequireUser
@@ -78,6 +77,9 @@ def feed(request: Request, session: SessionDep, now: Now) -> Response:
     name = identity.trading_name if identity is not None and identity.trading_name else "Kern"
     public = articles.public_articles(session, now=now)[:20]
     authors = articles.authors_of(session, public)
+    # Imported here: feedgen brings lxml (~5 MiB per worker) for a page asked now and then.
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]  # noqa: PLC0415
+
     generator = FeedGenerator()
     generator.id(f"{base}/artikelen")
     generator.title(_("Articles of %(name)s", name=name))
