@@ -1,11 +1,13 @@
 """Languages: gettext catalogs, the request's locale, and Dutch-first formatting."""
 
 import re
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, negotiate_locale
@@ -186,10 +188,23 @@ def _jinja_gettext(context: Context, message: str, **variables: object) -> str:
     return result
 
 
+class _Environment(Environment):
+    """Jinja's environment with each template's globals as a plain dict, copied from the
+    environment's when the template is loaded (Jinja chains the two maps instead).
+
+    Every `{% from ... import ... %}` compares the importing page's globals with the imported
+    template's, on every render; over chained maps that comparison is a Python loop, over dicts
+    a set operation (docs/performance.md#template-globals). Jinja asks not to change globals
+    after a template is loaded, and Kern sets them all when the environment is made."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
 def jinja_environment(directory: Path) -> Environment:
     """Templates under `directory` with Kern's gettext and formatting: the pages' and the mails'
     environments are both made here, so a text reads the same on a page and in a mail."""
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(["html", "xml"]),
         extensions=["jinja2.ext.i18n"],
