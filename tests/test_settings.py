@@ -97,6 +97,17 @@ def test_production_accepts_a_long_random_key() -> None:
     assert production(secret_key=key).check().is_production
 
 
+def test_a_random_key_with_three_xs_in_it_is_no_placeholder() -> None:
+    """token_urlsafe(48) holds "xxx" (any case) in about one key of 500; such a key is fine."""
+    key = "Zq3v9TfK2mWc8rLp1XxXh6NbD4sGj7aEu0oRi5kQwT8yUe2"
+    assert production(secret_key=key).check().is_production
+
+
+def test_a_key_of_xs_is_refused_by_its_strength() -> None:
+    with pytest.raises(SettingsError, match="too easy to guess"):
+        Settings(app_env="production", secret_key="x" * 40).check()
+
+
 @pytest.mark.parametrize(
     "make",
     [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(32)],
