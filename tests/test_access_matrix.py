@@ -1548,7 +1548,10 @@ def furnish(session: Session, people: People, settings: Settings) -> Callable[[R
         stream_folder = settings.media_dir / hls.FOLDER / MEDIA_STREAM
         stream_folder.mkdir(parents=True, exist_ok=True)
         (stream_folder / hls.MASTER).write_text("#EXTM3U\n")
-        step = session.exec(select(Step).where(Step.lesson_id == lessons[1].id)).first()
+        # Its first step, an exercise: only an exercise takes a picture of its position.
+        step = session.exec(
+            select(Step).where(Step.lesson_id == lessons[1].id).order_by(col(Step.position))
+        ).first()
         assert step is not None
         CONTENT_IDS.update(
             module_id=str(lessons[1].module_id), lesson_id=str(lessons[1].id), step_id=str(step.id)
