@@ -20,10 +20,10 @@ from api.errors import FormError
 from api.i18n import gettext as _
 from api.kit.ids import PathId, id_of
 from api.media import images
-from api.media.files import MB, UploadRefused
+from api.media.files import UploadRefused
 from web.forms import Checkbox, Form, Posted, invalid, posted
 from web.pages.common import ConfirmForm, settings_of, storage_of
-from web.pages.studio.uploads import ONE_FILE, UploadRoute, refused, upload_limit
+from web.pages.studio.uploads import ONE_FILE, UploadRoute, refused, upload_limit, video_limit
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -240,11 +240,6 @@ def answer_comment(
 Upload = Annotated[UploadFile | None, File()]
 
 
-def _video_limit_of(request: Request) -> int:
-    settings = settings_of(request)
-    return settings.media_max_video_mb * MB
-
-
 @upload_router.post(
     "/studio/articles/{slug}/cover", response_class=HTMLResponse, form_limits=ONE_FILE
 )
@@ -273,7 +268,7 @@ def save_cover(
 @upload_router.post(
     "/studio/articles/{slug}/video", response_class=HTMLResponse, form_limits=ONE_FILE
 )
-@upload_limit(lambda settings: settings.media_max_video_mb * MB)
+@upload_limit(video_limit)
 def save_video(
     request: Request,
     session: SessionDep,
@@ -289,7 +284,7 @@ def save_video(
             article=article,
             source=video.file if video is not None and video.filename else None,
             storage=storage_of(request),
-            max_bytes=_video_limit_of(request),
+            max_bytes=video_limit(settings_of(request)),
         )
     except UploadRefused as exc:
         return refused(request, exc)

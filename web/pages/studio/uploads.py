@@ -121,7 +121,7 @@ router = APIRouter(include_in_schema=False, route_class=UploadRoute)
 Upload = Annotated[UploadFile | None, File()]
 
 
-def _video_limit(settings: Settings) -> int:
+def video_limit(settings: Settings) -> int:
     return settings.media_max_video_mb * MB
 
 
@@ -212,7 +212,7 @@ def save_profile(
     response_class=HTMLResponse,
     form_limits=ONE_FILE,
 )
-@upload_limit(_video_limit)
+@upload_limit(video_limit)
 def save_video(
     request: Request,
     session: SessionDep,
@@ -231,7 +231,7 @@ def save_video(
             lesson_id=lesson_id,
             source=video.file if video else None,
             storage=storage_of(request),
-            max_bytes=_video_limit(settings),
+            max_bytes=video_limit(settings),
         )
     except UploadRefused as exc:
         return refused(request, exc)
