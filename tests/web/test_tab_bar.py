@@ -81,6 +81,7 @@ def test_the_tab_of_the_current_section_is_marked(client: TestClient, session: S
     enrol(session, alice, course)
 
     assert current_tabs(page(client, "/today")) == ["/today"]
+    assert current_tabs(page(client, "/today/routine")) == ["/today"]
     assert current_tabs(page(client, "/practice")) == ["/practice"]
     assert current_tabs(page(client, "/journal")) == ["/practice"]
     assert current_tabs(page(client, "/account")) == ["/account"]
