@@ -46,6 +46,8 @@ def test_after_enrolling_today_offers_a_reminder(client: TestClient, session: Se
     page = today(client)
 
     assert OFFER in page
+    # Both ways a reminder can reach her; the settings page says whether this browser can notify.
+    assert "a short mail or a notification on your phone" in page
     assert '<a class="button" href="/account/mail">Set a reminder</a>' in page
     assert 'action="/today/reminder-offer/close"' in page
 
