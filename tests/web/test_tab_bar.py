@@ -1,7 +1,7 @@
 """The phone's shell: which sections the tab bar offers a learner, an instructor and an admin,
 that a visitor gets none, and which of the header's items a phone keeps (kern.css hides the
-ones marked `site-nav__wide` below 44rem). How it looks at 320–430 px is checked in the browser
-(tests/e2e/test_shell_journey.py)."""
+ones marked `site-nav__wide` below 44rem; wider, they offer the tab bar's sections). How it
+looks at 320–430 px is checked in the browser (tests/e2e/test_shell_journey.py)."""
 
 import re
 
@@ -46,6 +46,11 @@ def header_items(html: str) -> list[tuple[bool, str]]:
     ]
 
 
+def header_links(html: str) -> list[str]:
+    """The header menu's addresses, as a laptop shows them."""
+    return [href for _, body in header_items(html) for href in re.findall(r'href="([^"]+)"', body)]
+
+
 def sign_in_instructor(client: TestClient, session: Session, role: Role = Role.instructor) -> User:
     instructor = make_user(session, role=role)
     log_in(client, instructor, secret=enable_totp(session, instructor))
@@ -69,6 +74,7 @@ def test_a_learner_has_today_courses_practice_log_and_account(
     html = page(client, "/courses")
 
     assert tabs(html) == ["/today", "/courses", "/practice", "/account"]
+    assert header_links(html) == ["/today", "/courses", "/practice", "/account"]
     labels = re.findall(r'<span class="tab-bar__label">([^<]+)</span>', tab_bar(html) or "")
     assert labels == ["Vandaag", "Cursussen", "Oefenlog", "Account"]
     assert 'class="has-tab-bar"' in html
@@ -93,7 +99,10 @@ def test_an_instructor_who_follows_no_course_has_studio_courses_and_account(
 ) -> None:
     sign_in_instructor(client, session)
 
-    assert tabs(page(client, "/courses")) == ["/studio", "/courses", "/account"]
+    html = page(client, "/courses")
+    assert tabs(html) == ["/studio", "/courses", "/account"]
+    # A laptop's header offers her the same sections, not Vandaag or a practice log.
+    assert header_links(html) == ["/courses", "/studio", "/account"]
     assert current_tabs(page(client, "/studio")) == ["/studio"]
 
 
@@ -102,7 +111,9 @@ def test_an_instructor_who_follows_a_course_also_has_today(
 ) -> None:
     enrol(session, sign_in_instructor(client, session))
 
-    assert tabs(page(client, "/courses")) == ["/studio", "/today", "/courses", "/account"]
+    html = page(client, "/courses")
+    assert tabs(html) == ["/studio", "/today", "/courses", "/account"]
+    assert header_links(html) == ["/today", "/courses", "/studio", "/account"]
 
 
 def test_an_admin_whose_enrolment_ended_has_no_today(client: TestClient, session: Session) -> None:
