@@ -1,7 +1,8 @@
 """Lotte installs Kern on her phone, opens a lesson, and later does its exercise in airplane mode:
 the service worker (web/static/js/sw.js) shows the lesson she opened, the player runs, and the
 practice she saves waits on the phone until the network is back, then arrives on the server.
-Once she logs out, the phone shows nobody that lesson any more.
+A page she did not keep shows the offline page with her tab bar. Once she logs out, the phone
+shows nobody that lesson, or her tab bar, any more.
 
 A persistent profile, not the usual fresh context: Chromium never offers to install an app from
 an incognito window, and a context made by new_context is one."""
@@ -70,12 +71,24 @@ def test_an_opened_lesson_and_its_practice_work_without_a_connection(
     context.set_offline(False)  # "online": the player's queue sends what waited
     expect(status).to_contain_text("Bewaard in je oefenlog.")
 
+    # A page she did not keep shows the offline page with her own tab bar.
+    page.wait_for_function(
+        "caches.open('kern-pages').then(cache => cache.match('/__kern-offline')).then(Boolean)"
+    )
+    context.set_offline(True)
+    page.goto(live_server + "/account")
+    expect(page.get_by_role("heading", name="Geen verbinding")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Snelmenu")).to_be_visible()
+    context.set_offline(False)
+    page.goto(live_server + LESSON)
+
     # Logged out, the phone keeps none of her pages for whoever uses it next.
     page.get_by_role("button", name="Uitloggen").click()
     expect(page).to_have_url(re.compile(r"/login"))
     context.set_offline(True)
     page.goto(live_server + LESSON)
     expect(page.get_by_role("heading", name="Geen verbinding")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Snelmenu")).to_have_count(0)
     context.close()
     engine = create_engine(server_env["DATABASE_URL"])
     with Session(engine) as session:

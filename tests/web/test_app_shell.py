@@ -55,7 +55,7 @@ def test_the_service_worker_is_asked_for_anew_and_keeps_files_that_exist(
     assert 'self.addEventListener("push"' in response.text
 
 
-def test_pages_name_whom_they_were_made_for_and_the_offline_page_nobody(
+def test_pages_name_whom_they_were_made_for_and_the_offline_page_too(
     client: TestClient, session: Session
 ) -> None:
     course = make_course(session)
@@ -66,10 +66,16 @@ def test_pages_name_whom_they_were_made_for_and_the_offline_page_nobody(
     tag = client.get("/today").headers["kern-viewer"]
     assert client.get(lesson).headers["kern-viewer"] == tag
     assert tag not in ("-", str(alice.id))
+    # Her offline page has her tab bar and is hers (the worker keeps it with her pages); the one
+    # the worker keeps at install is asked for without cookies: nobody's, with no tab bar.
     offline = client.get("/offline")
-    assert "kern-viewer" not in offline.headers
+    assert offline.headers["kern-viewer"] == tag
+    assert 'class="tab-bar"' in offline.text
     assert "Alice" not in offline.text
     logout = post_form(client, "/logout")
     assert logout.headers["clear-site-data"] == '"cache"'
+    nobodys = client.get("/offline")
+    assert nobodys.headers["kern-viewer"] == "-"
+    assert 'class="tab-bar"' not in nobodys.text
     log_in(client, bob)
     assert client.get("/today").headers["kern-viewer"] not in (tag, "-")

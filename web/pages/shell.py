@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api import i18n
+from api.accounts.access import VisitorDep
 from web import app_shell
 from web.templating import locale_of, render
 
@@ -39,7 +40,8 @@ def show_service_worker() -> Response:
 
 
 @router.get(app_shell.OFFLINE_URL, response_class=HTMLResponse)
-def show_offline(request: Request) -> HTMLResponse:
-    """What the service worker shows for a page it did not keep. Nobody's own: it is kept on
-    the device, so it leaves out whoever is signed in (the visitor is not looked up)."""
+def show_offline(request: Request, _visitor: VisitorDep) -> HTMLResponse:
+    """What the service worker shows for a page it did not keep, with her menu and tab bar. The
+    worker keeps two copies: nobody's, asked for without cookies when it is installed, and hers
+    among her kept pages, dropped with them when she logs out or someone else signs in."""
     return render(request, "offline.html")

@@ -4,7 +4,9 @@
      so a kept copy is always right: cache first);
    - Vandaag, today's routine and the lessons she opened, as she last saw them, for when there is no connection
      (network first). Only pages shown to a signed-in person are kept; video, the API and every
-     other page go to the network as usual.
+     other page go to the network as usual;
+   - the offline page twice: nobody's (asked for without cookies when installed, with a
+     visitor's menu) and hers, with her menu and tab bar, among her pages.
    The pages are hers alone. The server names who a page was made for in the Kern-Viewer header
    (an opaque tag, "-" for nobody); when that changes (she logs out, her session ends, someone
    else signs in) every kept page is dropped before anything new is kept. Logging out drops
@@ -16,6 +18,7 @@ var STATIC_CACHE = "kern-static";
 var SHELL_CACHE = "kern-shell-" + VERSION;
 var PAGE_CACHE = "kern-pages";
 var VIEWER_KEY = "/__kern-viewer";
+var OFFLINE_KEY = "/__kern-offline"; // her copy of the offline page, in PAGE_CACHE
 var STATIC_LIMIT = 60; // older versions of the files are dropped beyond this many
 var KEPT_PAGES = [/^\/today(\/routine)?$/, /^\/courses\/[^/]+\/lessons\/[^/]+$/];
 
@@ -25,7 +28,7 @@ self.addEventListener("install", function (event) {
       return cache.addAll(SHELL);
     }),
     caches.open(SHELL_CACHE).then(function (cache) {
-      return cache.add(OFFLINE_URL);
+      return cache.add(new Request(OFFLINE_URL, { credentials: "omit" }));
     })
   ]).then(function () {
     return self.skipWaiting();
@@ -38,7 +41,9 @@ self.addEventListener("activate", function (event) {
       return name.indexOf("kern-shell-") === 0 && name !== SHELL_CACHE;
     }).map(function (name) {
       return caches.delete(name);
-    }));
+    }).concat(caches.open(PAGE_CACHE).then(function (cache) {
+      return cache.delete(OFFLINE_KEY); // made by the version before: asked for anew
+    })));
   }).then(function () {
     return self.clients.claim();
   }));
@@ -69,15 +74,17 @@ function page(event, url) {
     if (viewer !== null) {
       var copy = keeps(url, response, viewer) ? response.clone() : null;
       event.waitUntil(seen(viewer).then(function () {
-        return copy && caches.open(PAGE_CACHE).then(function (cache) {
+        return Promise.all([copy && caches.open(PAGE_CACHE).then(function (cache) {
           return cache.put(url.pathname, copy);
-        });
+        }), viewer !== "-" && keepOfflinePage(viewer)]);
       }));
     }
     return response;
   }, function () {
     return caches.open(PAGE_CACHE).then(function (cache) {
-      return cache.match(url.pathname);
+      return cache.match(url.pathname).then(function (kept) {
+        return kept || cache.match(OFFLINE_KEY);
+      });
     }).then(function (kept) {
       return kept || caches.match(OFFLINE_URL, { cacheName: SHELL_CACHE });
     }).then(function (shown) {
@@ -107,6 +114,19 @@ function seen(viewer) {
         return caches.open(PAGE_CACHE);
       }).then(function (fresh) {
         return fresh.put(VIEWER_KEY, new Response(viewer));
+      });
+    });
+  });
+}
+
+// Her offline page, asked for once per person and version; kept only if it was made for her
+// (she may have logged out, and someone else in, while it was on its way).
+function keepOfflinePage(viewer) {
+  return caches.open(PAGE_CACHE).then(function (cache) {
+    return cache.match(OFFLINE_KEY).then(function (kept) {
+      return kept || fetch(OFFLINE_URL).then(function (response) {
+        return response.ok && response.headers.get("Kern-Viewer") === viewer ?
+          cache.put(OFFLINE_KEY, response) : null;
       });
     });
   });
