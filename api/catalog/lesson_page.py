@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col
 
@@ -74,6 +74,20 @@ _QUESTIONS = (
     .scalar_subquery()
 )
 
+# Columns no lesson page shows: the course page's long texts (two of them JSON, parsed on every
+# read) and the accounts' secrets. Not read, so neither sent nor turned into Python objects; a
+# page that touches one gets an error in the tests instead of a silent extra statement.
+_NOT_ON_A_LESSON_PAGE = [
+    defer(getattr(entity, name), raiseload=True)
+    for entity, names in (
+        (Course, ("description", "outcomes", "faq", "testimonials", "cover_alt")),
+        (User, ("password_hash", "totp_secret", "totp_last_step")),
+        (_viewer, ("password_hash", "totp_secret", "totp_last_step")),
+        (AuthSession, ("user_agent", "ip_address")),
+    )
+    for name in names
+]
+
 # Built once: every lesson page runs it. The session is joined by its token's hash (a unique
 # index), her enrolment by (course, user), the lists are correlated subqueries on their indexes.
 _LESSON_PAGE = (
@@ -100,6 +114,7 @@ _LESSON_PAGE = (
         )
     )
     .where(col(Course.slug) == bindparam("slug"))
+    .options(*_NOT_ON_A_LESSON_PAGE)
 )
 
 
