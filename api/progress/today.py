@@ -32,7 +32,7 @@ from api.progress import practice
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.questionnaires import checkins
-from api.questionnaires.checkins import DueCheckIn
+from api.questionnaires.checkins import DueCheckIn, QuestionnaireRef
 from api.reminders import service as reminders
 
 # How many of her most recently opened lessons per course give today's exercises.
@@ -71,7 +71,7 @@ class Today:
     streak: int
     week: list[tuple[date, bool]]
     # The check-ins due now, the one due longest first; the page shows the first.
-    check_ins: list[DueCheckIn] = field(default_factory=list)
+    check_ins: list[DueCheckIn[QuestionnaireRef]] = field(default_factory=list)
     # Answers from her therapist she has not read yet, newest first.
     answers: list[UnreadAnswer] = field(default_factory=list)
     # Whether to offer her a practice reminder (she has none and did not say no).
@@ -180,17 +180,19 @@ def _practice_items(
 
 
 def _page_columns(user_id: Any) -> list[Any]:
-    """Her active courses (with instructor and enrolment), her progress in each; beside them,
-    once for the page: her practice days, her unread answers and whether to offer a
-    reminder."""
+    """Her active courses (with instructor and enrolment), her progress in each and its
+    check-ins; beside them, once for the page: her practice days, her unread answers, whether
+    to offer a reminder and the check-ins she filled in."""
     return [
         Course,
         User,
         Enrolment,
         progress_service.progress_json(Course.id, user_id).label("progress"),
+        checkins.check_ins_json(Course.id).label("check_ins"),
         practice.summary_json(user_id).label("practice"),
         messages.unread_answers_json(user_id).label("answers"),
         reminders.offers_reminder_sql(user_id).label("offers_reminder"),
+        checkins.done_json(user_id).label("check_ins_done"),
     ]
 
 
@@ -220,7 +222,7 @@ _TODAY = (
 )
 
 # The same with her session and account, found by the session cookie's hash: "Vandaag" costs
-# one statement besides her courses' check-ins. Her id for the page's lists is looked up by the
+# one statement, her courses' check-ins included. Her id for the page's lists is looked up by the
 # same unique index once for the statement (`_MY_ID`), as they sit in subqueries of their own.
 _viewer = aliased(User, name="viewer")
 _me = aliased(AuthSession, name="me")
@@ -270,14 +272,12 @@ def read_visit(session: Session, settings: Settings, *, token: str | None, now: 
 
 
 def of_visit(session: Session, visit: Visit, *, user: User, now: datetime) -> Today:
-    """Vandaag for the signed-in visitor of `read_visit` (her courses' check-ins: one or two
-    statements)."""
+    """Vandaag for the signed-in visitor of `read_visit` (no statement of its own)."""
     return _today(session, visit.rows, user=user, now=now)
 
 
 def read(session: Session, *, user: User, now: datetime) -> Today:
-    """Everything the "Vandaag" page shows for this learner at this moment (one statement, and
-    her courses' check-ins)."""
+    """Everything the "Vandaag" page shows for this learner at this moment (one statement)."""
     rows = session.execute(_TODAY, {"user_id": id_of(user), **practice.summary_params(now)}).all()
     return _today(session, [tuple(row) for row in rows], user=user, now=now)
 
@@ -285,13 +285,14 @@ def read(session: Session, *, user: User, now: datetime) -> Today:
 def _today(session: Session, rows: list[tuple[Any, ...]], *, user: User, now: datetime) -> Today:
     courses = [(row[0], row[1], row[2]) for row in rows if row[0] is not None]
     records = {id_of(row[0]): row[3] for row in rows if row[0] is not None}
+    check_ins = {id_of(row[0]): row[4] for row in rows if row[0] is not None}
     outlines = catalog.outlines_of(session, courses, viewer=user, now=now)
     progresses = [
         CourseProgress(outline, progress_service.records_from_json(records[id_of(outline.course)]))
         for outline in outlines
     ]
     # The page's own lists are the same on every row.
-    _course, _instructor, _enrolment, _progress, practised_rows, answers, offers = rows[0]
+    *_per_course, practised_rows, answers, offers, done = rows[0]
     practised = practice.summary_from_json(practised_rows)
     days, today = practised.days, local_day(now)
     return Today(
@@ -302,7 +303,7 @@ def _today(session: Session, rows: list[tuple[Any, ...]], *, user: User, now: da
         ),
         streak=practice.streak(days, today),
         week=practice.this_week(days, today),
-        check_ins=checkins.due(session, user=user, progresses=progresses, now=now),
+        check_ins=checkins.due_from_json(progresses, check_ins, done, now),
         answers=messages.unread_answers_from_json(answers),
         offers_reminder=bool(offers),
     )

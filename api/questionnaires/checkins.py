@@ -6,15 +6,17 @@ enrolment) and stays due until a measurement of its occasion exists: a missed on
 without reminders. Of the periods of an every-N-days check-in only the current one is shown, so
 missed periods do not stack up; an earlier period she opened before the next began may still be
 sent. Two statements for all her courses: the check-ins with their questionnaires, and the
-occasions she has done.
+occasions she has done; "Vandaag" instead reads both with its own statement, as JSON
+(`check_ins_json`, `done_json`; docs/performance.md#one-statement-per-page).
 """
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
@@ -22,6 +24,7 @@ from api.catalog import schedule
 from api.catalog.models import Lesson
 from api.catalog.service import CourseOutline
 from api.clock import local_day
+from api.db import json_rows
 from api.errors import FormError
 from api.i18n import gettext as _
 from api.kit.ids import id_of
@@ -44,12 +47,66 @@ KEY = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class DueCheckIn:
-    """One check-in occasion whose moment has come for her, with whether she has done it."""
+class CheckInFields(Protocol):
+    """What deciding a check-in's occasions reads of it: a `CheckIn` row, or a `CheckInRef`."""
 
-    check_in: CheckIn
-    questionnaire: Questionnaire
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def moment(self) -> str: ...
+    @property
+    def module_position(self) -> int | None: ...
+    @property
+    def every_days(self) -> int | None: ...
+
+
+class QuestionnaireFields(Protocol):
+    """What a due check-in shows of its questionnaire: a `Questionnaire` row, or a
+    `QuestionnaireRef`."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInRef:
+    """A check-in as "Vandaag"'s statement brings it: plain values, no ORM object."""
+
+    id: int
+    position: int
+    moment: str
+    module_position: int | None
+    every_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionnaireRef:
+    """A check-in's questionnaire as "Vandaag" shows it (its questions are not read)."""
+
+    id: int
+    slug: str
+    title: str
+    language: str
+
+
+Q = TypeVar("Q", bound=QuestionnaireFields)
+
+
+@dataclass(frozen=True)
+class DueCheckIn(Generic[Q]):
+    """One check-in occasion whose moment has come for her, with whether she has done it. Its
+    questionnaire is the row (to fill it in) or, on "Vandaag", a `QuestionnaireRef`."""
+
+    check_in: CheckInFields
+    questionnaire: Q
     outline: CourseOutline
     when: str  # "enrolment", "module-2", "end", "every-14-3"
     since: datetime  # the moment it became due
@@ -90,7 +147,7 @@ def _all_done(progress: CourseProgress, lessons: list[Lesson]) -> datetime | Non
 
 
 def occasions(
-    progress: CourseProgress, check_in: CheckIn, now: datetime
+    progress: CourseProgress, check_in: CheckInFields, now: datetime
 ) -> list[tuple[str, datetime]]:
     """The occasions of one check-in whose moment has come, oldest first, each with the moment
     it came: for every N days, each period from the first to the current one."""
@@ -122,12 +179,12 @@ def occasions(
 
 def _for_course(
     progress: CourseProgress,
-    rows: list[tuple[CheckIn, Questionnaire]],
+    rows: list[tuple[CheckInFields, Q]],
     done: set[str],
     now: datetime,
-) -> list[DueCheckIn]:
+) -> list[DueCheckIn[Q]]:
     """Every occasion of the course whose moment has come, done or not."""
-    found: list[DueCheckIn] = []
+    found: list[DueCheckIn[Q]] = []
     for check_in, questionnaire in rows:
         for when, since in occasions(progress, check_in, now):
             item = DueCheckIn(check_in, questionnaire, progress.outline, when, since, False)
@@ -135,11 +192,11 @@ def _for_course(
     return found
 
 
-def _shown(items: list[DueCheckIn]) -> list[DueCheckIn]:
+def _shown(items: list[DueCheckIn[Q]]) -> list[DueCheckIn[Q]]:
     """The occasions to ask for now: not done, and of an every-N-days check-in only the current
     period (the last whose moment has come)."""
-    latest: dict[tuple[int, int], DueCheckIn] = {}
-    single: list[DueCheckIn] = []
+    latest: dict[tuple[int, int], DueCheckIn[Q]] = {}
+    single: list[DueCheckIn[Q]] = []
     for item in items:
         if item.check_in.moment == CheckInMoment.every:
             latest[(id_of(item.outline.course), id_of(item.check_in))] = item
@@ -153,7 +210,7 @@ def _shown(items: list[DueCheckIn]) -> list[DueCheckIn]:
 
 def _read(
     session: Session, *, user: User, course_ids: list[int]
-) -> tuple[dict[int, list[tuple[CheckIn, Questionnaire]]], set[str]]:
+) -> tuple[dict[int, list[tuple[CheckInFields, Questionnaire]]], set[str]]:
     """The courses' check-ins of published questionnaires, and her done occasions in them."""
     rows = session.exec(
         select(CheckIn, Questionnaire)
@@ -164,7 +221,7 @@ def _read(
         )
         .order_by(col(CheckIn.course_id), col(CheckIn.position), col(CheckIn.id))
     ).all()
-    by_course: dict[int, list[tuple[CheckIn, Questionnaire]]] = {}
+    by_course: dict[int, list[tuple[CheckInFields, Questionnaire]]] = {}
     for check_in, questionnaire in rows:
         by_course.setdefault(check_in.course_id, []).append((check_in, questionnaire))
     if not by_course:
@@ -184,7 +241,7 @@ def _active(progresses: list[CourseProgress]) -> list[CourseProgress]:
 
 def all_occasions(
     session: Session, *, user: User, progresses: list[CourseProgress], now: datetime
-) -> list[DueCheckIn]:
+) -> list[DueCheckIn[Questionnaire]]:
     """Every check-in occasion whose moment has come in her active courses, done or not."""
     active = _active(progresses)
     if not active:
@@ -203,15 +260,79 @@ def all_occasions(
 
 def due(
     session: Session, *, user: User, progresses: list[CourseProgress], now: datetime
-) -> list[DueCheckIn]:
+) -> list[DueCheckIn[Questionnaire]]:
     """The check-ins to ask her for now, the one due longest first (one statement without
     check-ins in her courses, two with)."""
     return _shown(all_occasions(session, user=user, progresses=progresses, now=now))
 
 
+_check_in = CheckIn.__table__  # type: ignore[attr-defined]
+_questionnaire = Questionnaire.__table__  # type: ignore[attr-defined]
+_measurement = Measurement.__table__  # type: ignore[attr-defined]
+
+
+def check_ins_json(course_id: Any) -> Any:
+    """The course's check-ins of published questionnaires as a `json_rows` subquery, for a page
+    that reads them beside its course rows; read with `due_from_json`."""
+    return (
+        sa_select(
+            json_rows(
+                _check_in.c.id,
+                _check_in.c.position,
+                _check_in.c.moment,
+                _check_in.c.module_position,
+                _check_in.c.every_days,
+                _questionnaire.c.id,
+                _questionnaire.c.slug,
+                _questionnaire.c.title,
+                _questionnaire.c.language,
+            )
+        )
+        .select_from(
+            _check_in.join(_questionnaire, _questionnaire.c.id == _check_in.c.questionnaire_id)
+        )
+        .where(
+            _check_in.c.course_id == course_id,
+            _questionnaire.c.status == QuestionnaireStatus.published.value,
+        )
+        .scalar_subquery()
+    )
+
+
+def done_json(user_id: Any) -> Any:
+    """The occasions she has filled in, as a `json_rows` subquery beside a page's rows."""
+    return (
+        sa_select(json_rows(_measurement.c.occasion))
+        .where(_measurement.c.user_id == user_id)
+        .scalar_subquery()
+    )
+
+
+def due_from_json(
+    progresses: list[CourseProgress],
+    check_ins: dict[int, list[list[Any]] | None],
+    done: list[list[Any]] | None,
+    now: datetime,
+) -> list[DueCheckIn[QuestionnaireRef]]:
+    """`due` from what `check_ins_json` (by course id) and `done_json` brought: the same
+    occasions, without a statement of its own."""
+    done_occasions = {row[0] for row in done or ()}
+    found: list[DueCheckIn[QuestionnaireRef]] = []
+    for progress in _active(progresses):
+        # In the course's order (position, then id): JSON aggregates have no order of their own.
+        rows = sorted(
+            check_ins.get(id_of(progress.outline.course)) or (), key=lambda r: (r[1], r[0])
+        )
+        pairs: list[tuple[CheckInFields, QuestionnaireRef]] = [
+            (CheckInRef(*row[:5]), QuestionnaireRef(*row[5:])) for row in rows
+        ]
+        found += _for_course(progress, pairs, done_occasions, now)
+    return _shown(found)
+
+
 def find(
     session: Session, *, user: User, progress: CourseProgress, key: str, now: datetime
-) -> DueCheckIn | None:
+) -> DueCheckIn[Questionnaire] | None:
     """The occasion an address names, when its moment has come in this course (done or not);
     None for one that does not exist or is not open to her (yet)."""
     if not KEY.match(key):
@@ -234,7 +355,7 @@ class Submitted:
         return self.measurement.warning
 
 
-def read(item: DueCheckIn, raw: Mapping[str, Any]) -> tuple[Answers, Result]:
+def read(item: DueCheckIn[Questionnaire], raw: Mapping[str, Any]) -> tuple[Answers, Result]:
     """Her answers to the check-in's questions and what they come to; FormError with a message
     per question that is missing or not an answer."""
     definition = definition_of(item.questionnaire)
@@ -245,7 +366,12 @@ def read(item: DueCheckIn, raw: Mapping[str, Any]) -> tuple[Answers, Result]:
 
 
 def submit(
-    session: Session, *, user: User, item: DueCheckIn, raw: Mapping[str, Any], now: datetime
+    session: Session,
+    *,
+    user: User,
+    item: DueCheckIn[Questionnaire],
+    raw: Mapping[str, Any],
+    now: datetime,
 ) -> Submitted:
     """Store her check-in once: a second submit of the occasion returns the first and changes
     nothing. FormError for answers that cannot be used; ConsentRequired without her consent to
@@ -264,7 +390,7 @@ def submit(
     return Submitted(stored, created=not item.done)
 
 
-def stored(session: Session, *, user: User, item: DueCheckIn) -> Measurement | None:
+def stored(session: Session, *, user: User, item: DueCheckIn[Any]) -> Measurement | None:
     """What she sent for the occasion, if she did (one statement)."""
     return session.exec(
         select(Measurement).where(

@@ -18,7 +18,7 @@ from api.kit.ids import QueryId
 from api.progress import access
 from api.progress import service as progress_service
 from api.questionnaires import checkins, outcomes
-from api.questionnaires.models import Measurement
+from api.questionnaires.models import Measurement, Questionnaire
 from api.questionnaires.schemas import (
     CheckInCreate,
     CheckInResultPublic,
@@ -116,7 +116,7 @@ def read_measurements(
     )
 
 
-def _due(item: checkins.DueCheckIn) -> DueCheckInPublic:
+def _due(item: checkins.DueCheckIn[Questionnaire]) -> DueCheckInPublic:
     return DueCheckInPublic(
         key=item.key,
         questionnaire_slug=item.questionnaire.slug,

@@ -10,6 +10,7 @@ from api.catalog import service as catalog
 from api.catalog.models import Course
 from api.kit.ids import id_of
 from api.progress import service as progress_service
+from api.progress import today
 from api.questionnaires import checkins
 from api.questionnaires.checkins import DueCheckIn
 from api.questionnaires.models import Measurement, Questionnaire
@@ -26,17 +27,23 @@ from tests.questionnaires.checkin_factories import (
 ENROLLED = datetime(2026, 11, 2, 20, 0, tzinfo=UTC)  # a Monday evening, 21:00 in Amsterdam
 
 
-def due_now(session: Session, user: User, now: datetime) -> list[DueCheckIn]:
+def due_now(session: Session, user: User, now: datetime) -> list[DueCheckIn[Questionnaire]]:
     outlines = catalog.enrolled_outlines(session, viewer=user, now=now)
     progresses = progress_service.read_many(session, outlines=outlines, user_id=id_of(user))
-    return checkins.due(session, user=user, progresses=progresses, now=now)
+    found = checkins.due(session, user=user, progresses=progresses, now=now)
+    # "Vandaag" reads the check-ins within its own statement: the same occasions, in order.
+    on_today = today.read(session, user=user, now=now).check_ins
+    assert [(item.key, item.url, item.since) for item in on_today] == [
+        (item.key, item.url, item.since) for item in found
+    ]
+    return found
 
 
-def keys(items: list[DueCheckIn]) -> list[str]:
+def keys(items: list[DueCheckIn[Questionnaire]]) -> list[str]:
     return [item.key for item in items]
 
 
-def fill_in(session: Session, user: User, item: DueCheckIn, now: datetime) -> None:
+def fill_in(session: Session, user: User, item: DueCheckIn[Questionnaire], now: datetime) -> None:
     if user.health_consent_version is None:
         agree_to_health_data(session, user)
     checkins.submit(session, user=user, item=item, raw=answers(), now=now)

@@ -38,6 +38,7 @@ from api.questionnaires.definition import (
     WarningItem,
     format_score,
 )
+from api.questionnaires.models import Questionnaire
 from api.questionnaires.outcomes import Change, Measure, Series
 from api.questionnaires.service import definition_of
 from web.charts import Frame, dots, line_path
@@ -302,7 +303,9 @@ def item_views(
     return views
 
 
-def _in_course(session: Session, user: User, slug: str, key: str, now: datetime) -> DueCheckIn:
+def _in_course(
+    session: Session, user: User, slug: str, key: str, now: datetime
+) -> DueCheckIn[Questionnaire]:
     """The check-in the address names, when its moment has come for her; NotFound otherwise."""
     outline = catalog.outline(session, slug=slug, viewer=user, now=now)
     if not outline.enrolled:
@@ -317,7 +320,7 @@ def _in_course(session: Session, user: User, slug: str, key: str, now: datetime)
 def _form_page(
     request: Request,
     user: User,
-    item: DueCheckIn,
+    item: DueCheckIn[Questionnaire],
     *,
     typed: dict[str, list[str]] | None = None,
     values: dict[str, Typed] | None = None,
@@ -340,7 +343,7 @@ def _form_page(
     return render(request, "checkins/form.html", context)
 
 
-def _done_page(request: Request, item: DueCheckIn, warning: bool) -> HTMLResponse:
+def _done_page(request: Request, item: DueCheckIn[Questionnaire], warning: bool) -> HTMLResponse:
     context = {"item": item, "course": item.outline.course, "warning": warning}
     return render(request, "checkins/done.html", context)
 
