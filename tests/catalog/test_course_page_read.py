@@ -4,6 +4,7 @@ would be. A logout, an expired session, a revoked enrolment and an edit show on 
 request."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from api.accounts.models import AuthSession, Role, User
@@ -101,6 +102,15 @@ def test_an_edited_course_shows_on_the_next_course_page_and_catalog(
     session.flush()
     assert "Nieuwe naam" in client.get(url).text
     assert "Nieuwe naam" in client.get("/courses").text
+
+    # Its content (kept per version in each worker) too: the triggers raise its version.
+    session.execute(
+        text("UPDATE lesson SET title = 'Nieuwe les' WHERE course_id = :id").bindparams(
+            id=id_of(course)
+        )
+    )
+    session.flush()
+    assert "Nieuwe les" in client.get(url).text
 
     course.status = "draft"
     session.add(course)
