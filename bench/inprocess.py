@@ -19,6 +19,7 @@ to its own copy of the application; the product has no such switches.
 
     .venv/bin/python -m bench.inprocess                          # every optimisation, 3 runs each
     .venv/bin/python -m bench.inprocess --trick router-order     # one of them
+    .venv/bin/python -m bench.inprocess --page course --runs 1   # one page as it is
     .venv/bin/python -m bench.inprocess --memory                 # the pre-fork warm-up's memory
 
 The full comparison takes about 25 minutes on an idle development machine; one trick a few.
@@ -87,7 +88,9 @@ TRICKS: dict[str, tuple[str, ...]] = {
     "day-cache": ("today",),
     "static-versions": ("lesson",),
 }
-PAGES = ("lesson", "course", "today")
+PAGES = ("lesson", "course", "today", "catalog", "course-enrolled")
+# The pages `--memory` loads a server with (as when its figures were measured).
+MEMORY_PAGES = ("lesson", "course", "today")
 
 
 # Callgrind's client requests (valgrind/callgrind.h), issued without a C compiler: the
@@ -434,9 +437,11 @@ def _instructions(out: Path) -> int:
 
 
 def compare(args: argparse.Namespace) -> None:
-    tricks = [args.trick] if args.trick else list(TRICKS)
-    plan = [(page, "none") for page in PAGES if any(page in TRICKS[t] for t in tricks)]
-    plan += [(page, trick) for trick in tricks for page in TRICKS[trick]]
+    # `--page` alone: those pages with every optimisation on; with `--trick`, off as well.
+    tricks = [args.trick] if args.trick else ([] if args.page else list(TRICKS))
+    pages = args.page or PAGES
+    plan = [(page, "none") for page in pages if args.page or any(page in TRICKS[t] for t in tricks)]
+    plan += [(page, trick) for trick in tricks for page in TRICKS[trick] if page in pages]
     results: dict[tuple[str, str], list[Counted]] = {}
     with prepared(args.learners) as setup:
         # Interleaved rounds: each round runs every case once.
@@ -531,8 +536,8 @@ def _serve_and_load(setup: Setup, variant: str) -> dict[str, float]:
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
             for _round in range(5):
-                for page, path in setup.request_files.items():
-                    for request in wrk.read_requests(path):
+                for page in MEMORY_PAGES:
+                    for request in wrk.read_requests(setup.request_files[page]):
                         response = client.request(
                             request.method, request.path, headers=request.headers
                         )
@@ -582,6 +587,12 @@ def main(argv: list[str] | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--trick", choices=list(TRICKS), help="only this optimisation")
+    parser.add_argument(
+        "--page",
+        action="append",
+        choices=PAGES,
+        help="only this page (may be repeated); without --trick, with every optimisation on",
+    )
     parser.add_argument("--runs", type=int, default=3, help="rounds of every case (3)")
     parser.add_argument("--learners", type=int, default=LEARNERS)
     parser.add_argument("--memory", action="store_true", help="the pre-fork warm-up's memory")

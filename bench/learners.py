@@ -39,6 +39,7 @@ BROWSER_HEADERS = {
 PAGES: dict[str, tuple[int, ...]] = {
     "catalog": (200,),
     "course": (200,),
+    "course-enrolled": (200,),
     "lesson": (200,),
     "today": (200,),
     "complete": (200,),
@@ -136,6 +137,8 @@ def _request(
     pages = {
         "catalog": "/courses",
         "course": f"/courses/{course_slug}",
+        # The same page for a learner signed in and enrolled: her progress and where to go on.
+        "course-enrolled": f"/courses/{course_slug}",
         "lesson": f"/courses/{course_slug}/lessons/{lesson}",
         "today": "/today",
     }

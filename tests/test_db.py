@@ -107,15 +107,19 @@ def _dependencies(dependant: Dependant) -> Iterator[object]:
         yield from _dependencies(dependency)
 
 
-def test_the_lesson_page_opens_its_session_in_its_own_worker_thread() -> None:
+@pytest.mark.parametrize(
+    "path", ["/courses/{slug}/lessons/{lesson_slug}", "/courses/{slug}", "/courses"]
+)
+def test_the_lesson_page_opens_its_session_in_its_own_worker_thread(path: str) -> None:
     # request_session instead of SessionDep: the busiest page makes and ends its session in the
-    # thread that builds it (docs/performance.md#the-lesson-page-opens-its-own-session).
-    lesson = next(
+    # thread that builds it (docs/performance.md#the-lesson-page-opens-its-own-session), and so
+    # do the course page and the catalog, which read the visitor's session with their data.
+    page = next(
         route
         for route in catalog_pages.routes
-        if isinstance(route, APIRoute) and route.path == "/courses/{slug}/lessons/{lesson_slug}"
+        if isinstance(route, APIRoute) and route.path == path and "GET" in (route.methods or ())
     )
-    calls = list(_dependencies(lesson.dependant))
+    calls = list(_dependencies(page.dependant))
     assert db.get_session not in calls
     assert db.get_write_session not in calls
 

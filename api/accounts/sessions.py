@@ -126,6 +126,21 @@ def resolve(session: Session, settings: Settings, *, token: str | None) -> Visit
     return admit(session, settings, auth_session=auth_session, user=user, learns=bool(learns))
 
 
+def admit_joined(
+    session: Session,
+    settings: Settings,
+    *,
+    auth_session: AuthSession | None,
+    user: User | None,
+    learns: Any,
+) -> Visitor:
+    """`admit` for a page's row, to which the session (and its user) were outer-joined: an
+    anonymous visitor when the cookie found none."""
+    if auth_session is None or user is None:
+        return Visitor()
+    return admit(session, settings, auth_session=auth_session, user=user, learns=bool(learns))
+
+
 def admit(
     session: Session, settings: Settings, *, auth_session: AuthSession, user: User, learns: bool
 ) -> Visitor:

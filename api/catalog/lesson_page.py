@@ -137,12 +137,8 @@ def read(
     if row is None:
         return None
     course, instructor, enrolment, auth_session, viewer, learns, progress, questions = row
-    visitor = (
-        sessions.admit(
-            session, settings, auth_session=auth_session, user=viewer, learns=bool(learns)
-        )
-        if auth_session is not None and viewer is not None
-        else Visitor()
+    visitor = sessions.admit_joined(
+        session, settings, auth_session=auth_session, user=viewer, learns=learns
     )
     signed_in = visitor.signed_in is not None
     return LessonRead(

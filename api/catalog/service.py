@@ -177,7 +177,7 @@ def list_published(session: Session) -> list[tuple[Course, User]]:
 # times from today on. That she has set times, not that one is still free: working out the free
 # ones takes four statements (api/intake/service.py free_slots), and her booking page says so
 # when every time is taken.
-_TAKES_INTAKES = or_(
+TAKES_INTAKES = or_(
     exists().where(col(IntakeHours.instructor_id) == Course.instructor_id),
     exists().where(
         col(IntakeException.instructor_id) == Course.instructor_id,
@@ -191,7 +191,7 @@ _TAKES_INTAKES = or_(
 # extra round trip. Built once: pages run it on every request.
 # (Five columns are more than SQLModel's typed select() takes; SQLAlchemy's does the same.)
 _COURSE_FOR_VIEWER = (
-    sa_select(Course, User, Enrolment, InstructorProfile, _TAKES_INTAKES)
+    sa_select(Course, User, Enrolment, InstructorProfile, TAKES_INTAKES)
     .join(User, col(User.id) == Course.instructor_id)
     .outerjoin(InstructorProfile, col(InstructorProfile.user_id) == Course.instructor_id)
     .outerjoin(

@@ -1,16 +1,19 @@
 """Cohorts of a course: which are open to join, the instructor's edits, and who is in which."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, exists, update
+from sqlalchemy import CursorResult, bindparam, delete, exists, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from api.accounts.models import User
 from api.catalog.models import Course
 from api.clock import local_day, midnight
 from api.cohorts.models import Cohort, CohortSeat, SeatStatus
+from api.db import json_rows
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.errors import Conflict, FormError, NotFound
 from api.i18n import gettext as _
@@ -40,7 +43,27 @@ def get(session: Session, *, course: Course, cohort_id: int) -> Cohort:
     return cohort
 
 
-def window_open(cohort: Cohort, *, now: datetime) -> bool:
+@dataclass(frozen=True, slots=True)
+class ComingCohort:
+    """A coming cohort as the course page reads it beside its main row: plain values."""
+
+    id: int
+    starts_on: date
+    capacity: int | None
+    taken: int
+    opens_on: date | None
+    closes_on: date | None
+
+    @property
+    def places_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.taken, 0)
+
+
+# A cohort as the offer reads it: a row of the table, or its plain values.
+AnyCohort = Cohort | ComingCohort
+
+
+def window_open(cohort: AnyCohort, *, now: datetime) -> bool:
     """Whether she may enrol today: after the window opens, until it closes (by default the
     start day itself)."""
     today = local_day(now)
@@ -48,7 +71,7 @@ def window_open(cohort: Cohort, *, now: datetime) -> bool:
     return (cohort.opens_on is None or cohort.opens_on <= today) and today <= closes
 
 
-def joinable(cohort: Cohort, *, now: datetime) -> bool:
+def joinable(cohort: AnyCohort, *, now: datetime) -> bool:
     return window_open(cohort, now=now) and cohort.places_left != 0
 
 
@@ -82,11 +105,11 @@ def next_open(
 class Offer:
     """The course page's cohorts: the coming ones and the one its buy button is for."""
 
-    cohorts: list[Cohort]
-    open: Cohort | None
+    cohorts: Sequence[AnyCohort]
+    open: AnyCohort | None
     now: datetime
 
-    def state(self, cohort: Cohort) -> str:
+    def state(self, cohort: AnyCohort) -> str:
         """open, full, not_yet (window not open) or closed."""
         today = local_day(self.now)
         if cohort.opens_on is not None and today < cohort.opens_on:
@@ -100,9 +123,52 @@ def offer(session: Session, *, course: Course, now: datetime) -> Offer | None:
     """What the course page offers; None for a course without cohorts."""
     if not course.in_cohorts:
         return None
-    cohorts = coming(session, course=course, now=now)
+    return offer_of(coming(session, course=course, now=now), now=now)
+
+
+def offer_of(cohorts: Sequence[AnyCohort], *, now: datetime) -> Offer:
+    """The offer of a course's coming cohorts (soonest first), read here or with a page."""
     first = next((cohort for cohort in cohorts if joinable(cohort, now=now)), None)
     return Offer(cohorts[:SHOWN], first, now)
+
+
+_cohort = Cohort.__table__  # type: ignore[attr-defined]
+
+
+def coming_json(course_id: Any) -> Any:
+    """The cohorts of `coming` as a `json_rows` subquery, for a page that reads them beside its
+    main row (`course_id`: the outer statement's column; the parameter `today`: her day, as
+    `local_day` gives it); read it with `coming_from_json`."""
+    return (
+        sa_select(
+            json_rows(
+                _cohort.c.id,
+                _cohort.c.starts_on,
+                _cohort.c.capacity,
+                _cohort.c.taken,
+                _cohort.c.opens_on,
+                _cohort.c.closes_on,
+            )
+        )
+        .where(_cohort.c.course_id == course_id, _cohort.c.starts_on >= bindparam("today"))
+        .scalar_subquery()
+    )
+
+
+def coming_from_json(rows: list[list[Any]] | None) -> list[ComingCohort]:
+    """The cohorts of `coming_json`, soonest first (JSON has no order)."""
+    cohorts = [
+        ComingCohort(
+            id=cohort_id,
+            starts_on=date.fromisoformat(starts_on),
+            capacity=capacity,
+            taken=taken,
+            opens_on=date.fromisoformat(opens_on) if opens_on else None,
+            closes_on=date.fromisoformat(closes_on) if closes_on else None,
+        )
+        for cohort_id, starts_on, capacity, taken, opens_on, closes_on in rows or ()
+    ]
+    return sorted(cohorts, key=lambda cohort: (cohort.starts_on, cohort.id))
 
 
 def place(session: Session, *, enrolment: Enrolment, cohort: Cohort) -> None:

@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, null
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog.models import Course, CourseStatus
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
+from api.db import json_rows
 from api.kit.ids import id_of
 from api.questionnaires import service
 from api.questionnaires.models import Questionnaire, QuestionnaireStatus
@@ -65,6 +68,58 @@ _PUBLISHED_TESTS = (
     )
     .order_by(col(Questionnaire.title), col(Questionnaire.id))
 )
+
+
+_questionnaire = Questionnaire.__table__  # type: ignore[attr-defined]
+_course = Course.__table__  # type: ignore[attr-defined]
+
+
+def links_json(*, with_bands: bool) -> Any:
+    """The public self-tests as a `json_rows` subquery, for a page that reads them beside its
+    main row (docs/performance.md#one-statement-per-page); read it with `links_from_json`.
+    `with_bands`: with each test's bands, whose courses `SelfTestLink.concerns` looks at."""
+    ranked = (
+        sa_select(
+            _questionnaire.c.slug,
+            _questionnaire.c.title,
+            _questionnaire.c.language,
+            _course.c.slug.label("course_slug"),
+            _questionnaire.c.definition["bands"] if with_bands else null(),
+            # The order of `published_links` (the database's, by title), as JSON has none.
+            func.row_number()
+            .over(order_by=(_questionnaire.c.title, _questionnaire.c.id))
+            .label("place"),
+        )
+        .select_from(_questionnaire.join(_course, _course.c.id == _questionnaire.c.course_id))
+        .where(
+            _questionnaire.c.self_test.is_(True),
+            _questionnaire.c.status == QuestionnaireStatus.published.value,
+            _course.c.status == CourseStatus.published.value,
+        )
+        .subquery("self_tests")
+    )
+    return sa_select(json_rows(*ranked.c)).scalar_subquery()
+
+
+def links_from_json(rows: list[list[Any]] | None, *, language: str) -> list[SelfTestLink]:
+    """The self-tests of `links_json`, in the order of `published_links`."""
+    ordered = sorted(rows or (), key=lambda row: (row[2] != language, row[5]))
+    return [
+        SelfTestLink(
+            slug=slug,
+            title=title,
+            language=test_language,
+            course_slug=course_slug,
+            recommends=_band_courses(bands),
+        )
+        for slug, title, test_language, course_slug, bands, _place in ordered
+    ]
+
+
+def _band_courses(bands: list[dict[str, Any]] | str | None) -> frozenset[str]:
+    # SQLite hands a JSON value that passed through a subquery on as text, PostgreSQL as JSON.
+    parsed = json.loads(bands) if isinstance(bands, str) else bands
+    return frozenset(band["course"] for band in parsed or () if band.get("course"))
 
 
 def published_links(session: Session, *, language: str) -> list[SelfTestLink]:

@@ -4,6 +4,7 @@ large the course: one per table, never one per module, lesson or step."""
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,14 @@ from sqlmodel import Session, select
 
 from api.accounts.models import Role
 from api.catalog.models import Course, Lesson, Step
-from tests.factories import enable_totp, log_in, make_course, make_user
+from api.clock import local_day
+from api.cohorts.models import Cohort
+from api.db import utcnow
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentSource
+from api.kit.ids import id_of
+from tests.factories import enable_totp, log_in, make_course, make_user, post_form
+from tests.questionnaires.selftest_helpers import make_self_test
 
 MAX_STATEMENTS = 6
 # The test harness wraps each request's transaction in a savepoint of the test's own
@@ -96,32 +104,82 @@ def test_a_previewing_instructor_costs_the_same_few_statements_for_any_course_si
     assert len(for_large) <= MAX_STATEMENTS, for_large
 
 
-def test_the_catalog_is_two_statements_however_many_courses(
-    session: Session, statements: Measure
+def test_the_catalog_is_one_statement_however_many_courses(
+    client: TestClient, session: Session, statements: Measure
 ) -> None:
-    """The courses, and the published self-tests it invites to (one statement each)."""
+    """Her session, the courses and the published self-tests it invites to, in one statement
+    (api/catalog/course_pages.py), for a stranger and a signed-in learner alike."""
     make_course(session)
+    make_self_test(session)
     one = statements("/courses")
     for _ in range(5):
         make_course(session)
     six = statements("/courses")
+    log_in(client, make_user(session))
+    signed_in = statements("/courses")
 
-    assert len(one) == len(six) == 2
+    assert len(one) == len(six) == len(signed_in) == 1, signed_in
     assert len(statements("/api/v1/courses")) == 1
+
+
+def test_the_course_page_is_one_statement_for_an_enrolled_learner(
+    client: TestClient, session: Session, statements: Measure
+) -> None:
+    """Her session, the course, her enrolment and progress, the self-tests and the coming
+    cohorts: one statement, however far she is and however many learners follow the course."""
+    course = make_course(session, modules=3, lessons_per_module=4, steps_per_lesson=2)
+    make_self_test(session, course=course)
+    alice = make_user(session)
+    enrolment_service.grant(
+        session, user_id=alice.id, course_id=course.id, source=EnrolmentSource.manual
+    )
+    log_in(client, alice)
+    url = f"/courses/{course.slug}"
+    statements(url)  # the first reader of the course version reads its content
+    assert len(statements(url)) == 1
+
+    lesson_url = f"{url}/lessons/les-1-1"
+    post_form(client, lesson_url + "/complete", {})
+    for _ in range(3):
+        other = make_user(session)
+        enrolment_service.grant(
+            session, user_id=other.id, course_id=course.id, source=EnrolmentSource.manual
+        )
+    assert len(statements(url)) == 1
+    assert "1 van 12 lessen voltooid" in client.get(url).text
+
+
+def test_a_course_in_cohorts_is_one_statement(
+    client: TestClient, session: Session, statements: Measure
+) -> None:
+    """Its coming cohorts come with the course, for a stranger and a signed-in visitor."""
+    course = make_course(session, price_cents=4900)
+    course.in_cohorts = True
+    session.add(course)
+    start = local_day(utcnow()) + timedelta(days=10)
+    session.add(Cohort(course_id=id_of(course), starts_on=start, capacity=8, taken=3))
+    session.flush()
+    url = f"/courses/{course.slug}"
+    statements(url)
+
+    assert len(statements(url)) == 1
+    assert "5 plaatsen vrij" in client.get(url).text
+    log_in(client, make_user(session))
+    assert len(statements(url)) == 1
 
 
 def test_the_measured_counts(session: Session, statements: Measure) -> None:
     """The numbers themselves, so a change shows up here first. The first reader of a course
     version reads its modules, lessons and steps (one statement each); every later request
-    reads only the course row (with instructor and enrolment), however large the course, and
-    the course page the published self-tests, to invite to those about the course; the lesson
-    page reads the visitor's session, the course, her progress and the lesson's public questions
-    and answers in one statement."""
+    reads only the course page's statement (the course with instructor, her session and
+    enrolment, the self-tests), however large the course; the lesson page reads the visitor's
+    session, the course, her progress and the lesson's public questions and answers in one
+    statement."""
     _, large = small_and_large(session)
 
     first = statements(f"/courses/{large}")
-    assert len(first) == 5, first  # course + instructor, modules, lessons, steps, self-tests
-    assert len(statements(f"/courses/{large}")) == 2
+    assert len(first) == 4, first  # the course page's statement, modules, lessons, steps
+    assert len(statements(f"/courses/{large}")) == 1
     assert len(statements(f"/courses/{large}/lessons/les-1-1")) == 1
     assert len(statements(f"/api/v1/courses/{large}")) == 1
     assert len(statements(f"/api/v1/courses/{large}/lessons/les-1-1")) == 1

@@ -14,9 +14,9 @@ from markupsafe import Markup
 from sqlmodel import Session
 
 from api import i18n
-from api.accounts.access import CurrentUser, RequireUser, remember, session_token, visitor_of
+from api.accounts.access import RequireUser, remember, session_token, visitor_of
 from api.accounts.models import User
-from api.catalog import lesson_page, service, steps, video
+from api.catalog import course_pages, lesson_page, service, steps, video
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course, CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
@@ -32,7 +32,6 @@ from api.media import owners, streams
 from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
-from api.questionnaires import selftest
 from api.terms.waiver import WAIVER_TEXT
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
@@ -116,15 +115,6 @@ def locked_page(
     return render(request, "catalog/locked.html", context, status_code=403)
 
 
-def _progress_of(
-    session: Session, user: User | None, outline: service.CourseOutline
-) -> CourseProgress | None:
-    """An enrolled learner's progress in the course; None for everyone else."""
-    if user is None or user.id is None or not outline.enrolled:
-        return None
-    return progress_service.read(session, outline=outline, user_id=user.id)
-
-
 # Shared when a course has no cover yet: the app's own icon.
 FALLBACK_SHARE_IMAGE = "/static/img/app/icon-512.png"
 
@@ -183,17 +173,25 @@ def buy_form_context(
     same: the price, the payment plan and, in a course that runs in cohorts, the coming groups
     and the one she would join. `offered`: whether the page shows the form at all (the groups
     cost a statement, which a page without the form does not pay)."""
+    cohorts = (
+        cohort_service.offer(session, course=course, now=now)
+        if offered and course is not None
+        else None
+    )
+    return _buy_form(request, course, cohorts=cohorts)
+
+
+def _buy_form(
+    request: Request, course: Course | None, *, cohorts: cohort_service.Offer | None
+) -> dict[str, Any]:
+    """`buy_form_context` with the cohorts on offer already read."""
     return {
         "can_buy": settings_of(request).payments_available,
         # The demo checkout takes no plan and no code: the buy form says so.
         "demo_checkout": settings_of(request).demo_checkout,
         "plan": plans.offer(course) if course is not None else None,
         "waiver_text": WAIVER_TEXT,
-        "cohorts": (
-            cohort_service.offer(session, course=course, now=now)
-            if offered and course is not None
-            else None
-        ),
+        "cohorts": cohorts,
     }
 
 
@@ -203,46 +201,90 @@ def buy_context(user: User | None, outline: service.CourseOutline) -> bool:
 
 
 @router.get("/courses", response_class=HTMLResponse)
-def list_courses(request: Request, session: SessionDep, _user: CurrentUser) -> HTMLResponse:
+async def list_courses(request: Request) -> HTMLResponse:
     """Every published course, and the free self-tests."""
-    context = {
-        "courses": service.list_published(session),
-        "self_tests": selftest.published_links(session, language=locale_of(request)),
-    }
-    return render(request, "catalog/index.html", context)
+    # Her session, the courses and the self-tests come in one statement, read and rendered in
+    # one worker thread, as the lesson page does (docs/performance.md#one-statement-per-page).
+    return await run_in_threadpool(_catalog_page, request)
+
+
+def _catalog_page(request: Request) -> HTMLResponse:
+    with request_session(request) as session:
+        found = course_pages.read_catalog(
+            session,
+            settings_of(request),
+            token=session_token(request),
+            language=locale_of(request),
+        )
+        remember(request, found.visitor)
+        context = {"courses": found.courses, "self_tests": found.self_tests}
+        return render(request, "catalog/index.html", context)
 
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
-def show_course(
-    request: Request, session: SessionDep, user: CurrentUser, now: Now, slug: str
-) -> HTMLResponse:
+async def show_course(request: Request, now: Now, slug: str) -> HTMLResponse:
     """What the course teaches, its lessons, price, teacher and questions; for an enrolled
     learner also how far she is and where to go on."""
-    return course_page(request, session, user, now, slug)
+    # One statement and one worker thread, as for the catalog.
+    return await run_in_threadpool(_course_page, request, now, slug)
+
+
+def _course_page(request: Request, now: datetime, slug: str) -> HTMLResponse:
+    with request_session(request) as session:
+        return course_page(request, session, now, slug)
 
 
 def course_page(
-    request: Request,
-    session: Session,
-    user: User | None,
-    now: datetime,
-    slug: str,
-    **extra: Any,
+    request: Request, session: Session, now: datetime, slug: str, **extra: Any
 ) -> HTMLResponse:
     """The course page; `extra` (values and errors of a refused buy form) goes to its template."""
-    outline = service.outline(session, slug=slug, viewer=user, now=now)
-    tests = selftest.published_links(session, language=locale_of(request))
+    # Her session, the course, her enrolment and progress, the self-tests and the coming
+    # cohorts come in one statement (docs/performance.md#one-statement-per-page).
+    found = course_pages.read_course(
+        session,
+        settings_of(request),
+        token=session_token(request),
+        slug=slug,
+        now=now,
+        language=locale_of(request),
+    )
+    if found is None:
+        # No such course: the 404 page still shows who she is.
+        visitor_of(request, session)
+        raise NotFound(_("We could not find this course."))
+    remember(request, found.visitor)
+    user = found.visitor.signed_in
+    outline = service.outline_of(
+        session,
+        course=found.course,
+        instructor=found.instructor,
+        enrolment=found.enrolment,
+        viewer=user,
+        now=now,
+        profile=found.profile,
+        takes_intakes=found.takes_intakes,
+    )
+    course = outline.course
+    offered = not outline.enrolled
     context = {
         "outline": outline,
         # The self-tests this course carries or that suggest it.
-        "self_tests": [test for test in tests if test.concerns(outline.course.slug)],
-        "course": outline.course,
-        "is_draft": outline.course.status == CourseStatus.draft,
+        "self_tests": [test for test in found.self_tests if test.concerns(course.slug)],
+        "course": course,
+        "is_draft": course.status == CourseStatus.draft,
         "open_lessons": _open_lessons(user, outline),
-        "progress": _progress_of(session, user, outline),
+        "progress": CourseProgress(outline, found.progress) if outline.enrolled else None,
         "completed_text": completed_text,
         "markdown": render_markdown,
-        **buy_form_context(request, session, outline.course, now, offered=not outline.enrolled),
+        **_buy_form(
+            request,
+            course,
+            cohorts=(
+                cohort_service.offer_of(found.cohorts, now=now)
+                if offered and course.in_cohorts
+                else None
+            ),
+        ),
         "offer": buy_context(user, outline),
         **share_context(request, outline),
         **extra,

@@ -59,7 +59,7 @@ def start_checkout(
             cohort_id=data.cohort,
         )
     except FormError as exc:
-        return invalid(exc, course_page(request, session, user, now, slug, **form.shown(exc)))
+        return invalid(exc, course_page(request, session, now, slug, **form.shown(exc)))
     if url.startswith("/"):
         return RedirectResponse(url, status_code=303)
     # Kern's CSP lets forms submit to Kern only (form-action 'self'), and browsers apply that to
