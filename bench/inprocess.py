@@ -19,6 +19,7 @@ to its own copy of the application; the product has no such switches.
 
     .venv/bin/python -m bench.inprocess                          # every optimisation, 3 runs each
     .venv/bin/python -m bench.inprocess --trick router-order     # one of them
+    .venv/bin/python -m bench.inprocess --probe thread-hop       # what a necessary part costs
     .venv/bin/python -m bench.inprocess --page course --runs 1   # one page as it is
     .venv/bin/python -m bench.inprocess --memory                 # the pre-fork warm-up's memory
 
@@ -57,7 +58,7 @@ from starlette.requests import Request
 
 from api import db, i18n, server
 from api import main as kern_main
-from api.catalog import content, markdown
+from api.catalog import content, lesson_page, markdown
 from api.catalog import router as catalog_api
 from api.clock import Now
 from api.config import Settings
@@ -87,6 +88,14 @@ TRICKS: dict[str, tuple[str, ...]] = {
     "markdown-cache": ("course",),
     "day-cache": ("today",),
     "static-versions": ("lesson",),
+}
+# Probes: not optimisations but parts every request needs, taken out (or doubled) in the
+# harness's copy only, to see what they cost and so where the next gain could come from.
+PROBES: dict[str, tuple[str, ...]] = {
+    "kern-middleware": ("lesson",),  # Kern's own ASGI middleware (language, CSRF cookie, ...)
+    "thread-hop": ("lesson",),  # the page's hand-off to a worker thread: run on the loop
+    "second-render": ("lesson",),  # the page rendered twice: the change is its template's cost
+    "second-read": ("lesson",),  # the page's statement run twice: the change is the read's cost
 }
 PAGES = ("lesson", "course", "today", "catalog", "course-enrolled")
 # The pages `--memory` loads a server with (as when its figures were measured).
@@ -164,8 +173,44 @@ def _without(trick: str) -> Callable[[Any], None] | None:
         _replace(i18n, "_format_day_as", i18n._format_day_as.__wrapped__)
     elif trick == "static-versions":
         _replace(templating, "_static_version", templating._static_version.__wrapped__)
+    elif trick in PROBES:
+        return _probe(trick)
     elif trick != "none":
         raise SystemExit(f"unknown trick {trick!r}; known: {', '.join(TRICKS)}")
+    return None
+
+
+def _probe(probe: str) -> Callable[[Any], None] | None:
+    """A probe's patch, as `_without` applies a trick's."""
+    if probe == "kern-middleware":
+
+        def without_middleware(app: Any) -> None:
+            app.user_middleware[:] = []
+
+        return without_middleware
+    if probe == "thread-hop":
+
+        async def on_the_loop(func: Any, *args: Any) -> Any:
+            return func(*args)
+
+        _replace(catalog, "run_in_threadpool", on_the_loop)
+        return None
+    if probe == "second-render":
+        render = templating.render
+
+        def twice(*args: Any, **kwargs: Any) -> Any:
+            render(*args, **kwargs)
+            return render(*args, **kwargs)
+
+        _replace(catalog, "render", twice)
+    if probe == "second-read":
+        read = lesson_page.read
+
+        def read_twice(*args: Any, **kwargs: Any) -> Any:
+            read(*args, **kwargs)
+            return read(*args, **kwargs)
+
+        _replace(lesson_page, "read", read_twice)
     return None
 
 
@@ -409,7 +454,7 @@ def one_run(setup: Setup, page: str, trick: str, *, callgrind: bool) -> Counted:
     out = setup.workdir / "callgrind.out"
     argv = [
         str(servers.BIN / "python"), "-m", "bench.inprocess", "measure",
-        "--url", setup.url("kern_run"), "--secret-key", setup.secret_key,
+        "--url", setup.url("kern_run"), f"--secret-key={setup.secret_key}",
         "--workdir", str(setup.workdir), "--requests-file", str(setup.request_files[page]),
         "--page", page, "--trick", trick,
     ]  # fmt: skip
@@ -438,10 +483,14 @@ def _instructions(out: Path) -> int:
 
 def compare(args: argparse.Namespace) -> None:
     # `--page` alone: those pages with every optimisation on; with `--trick`, off as well.
-    tricks = [args.trick] if args.trick else ([] if args.page else list(TRICKS))
+    measures = TRICKS | PROBES
+    chosen = args.trick or args.probe
+    tricks = [chosen] if chosen else ([] if args.page else list(TRICKS))
     pages = args.page or PAGES
-    plan = [(page, "none") for page in pages if args.page or any(page in TRICKS[t] for t in tricks)]
-    plan += [(page, trick) for trick in tricks for page in TRICKS[trick] if page in pages]
+    plan = [
+        (page, "none") for page in pages if args.page or any(page in measures[t] for t in tricks)
+    ]
+    plan += [(page, trick) for trick in tricks for page in measures[trick] if page in pages]
     results: dict[tuple[str, str], list[Counted]] = {}
     with prepared(args.learners) as setup:
         # Interleaved rounds: each round runs every case once.
@@ -587,6 +636,9 @@ def main(argv: list[str] | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--trick", choices=list(TRICKS), help="only this optimisation")
+    parser.add_argument(
+        "--probe", choices=list(PROBES), help="what this necessary part of a request costs"
+    )
     parser.add_argument(
         "--page",
         action="append",
