@@ -93,8 +93,9 @@ class Settings(BaseSettings):
     # The largest video file an instructor may upload, in MB of 1024 × 1024 bytes.
     media_max_video_mb: int = Field(default=500, ge=1, le=100_000)
     log_level: str = "INFO"
-    # Connections per worker process; PostgreSQL's max_connections must allow workers × this.
-    # Each connection is a PostgreSQL process of a few MiB. Two requests at once per worker (half
+    # Connections per worker process at most; PostgreSQL's max_connections must allow workers ×
+    # this. Each connection is a PostgreSQL process of about 10 MiB: only request_slots of them
+    # stay open (api/db.py make_engine). Two requests at once per worker (half
     # the pool) keep its core busy, one running Python while the other waits for the database;
     # at 100,000 learners 4 served as many requests as 8 or 16.
     # See docs/performance.md#the-connection-pool.

@@ -95,8 +95,9 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, pool_size: int = 20) -> Engine:
-    """An engine for SQLite or PostgreSQL from the same code."""
+def make_engine(url: str, *, pool_size: int = 20, kept: int | None = None) -> Engine:
+    """An engine for SQLite or PostgreSQL from the same code: at most `pool_size` connections
+    at once, of which `kept` (all, unless given) stay open between uses."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -110,14 +111,17 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         # A bare postgresql:// would pick psycopg2, which Kern does not install.
         parsed = parsed.set(drivername="postgresql+psycopg")
-    # No overflow: a request that finds every connection busy waits for one instead of opening
-    # and closing a connection of its own; RequestSlots keeps fewer requests running than there
-    # are connections (docs/performance.md#the-connection-pool).
+    # Never more than pool_size: a request that finds every connection busy waits for one;
+    # RequestSlots keeps fewer requests running than there are connections. Only `kept` stay
+    # open: one that is given back while that many wait idle is closed, so a connection opened
+    # for a rare second session (the upload guard, the footer's refresh while both requests are
+    # busy) does not stay a PostgreSQL process of ~10 MiB (docs/performance.md#the-connection-pool).
     # No pre-ping: it is a round trip on every request (docs/performance.md#no-pre-ping). A
     # connection that died with a database restart fails its first statement instead;
     # SQLAlchemy then drops every pooled connection made before, and that request is answered
     # 503 with Retry-After (api/errors.py).
-    return create_engine(parsed, pool_pre_ping=False, pool_size=pool_size, max_overflow=0)
+    kept = pool_size if kept is None else min(kept, pool_size)
+    return create_engine(parsed, pool_pre_ping=False, pool_size=kept, max_overflow=pool_size - kept)
 
 
 class KernSessionmaker(sessionmaker[Session]):

@@ -112,7 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a Kern application for the given (or the environment's) settings."""
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    engine = db.make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = db.make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, kept=settings.request_slots
+    )
     templating.configure(development=settings.app_env == "development")
     mail_templating.configure(development=settings.app_env == "development")
     https = settings.base_url.startswith("https://")

@@ -118,6 +118,17 @@ class Bench:
             self._stats = psycopg.connect(url, autocommit=True)
         return self._stats
 
+    def close_stats(self) -> None:
+        """Close the statistics connection and wait until its backend has gone."""
+        if self._stats is None:
+            return
+        backend = self._stats.info.backend_pid
+        self._stats.close()
+        self._stats = None
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{backend}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def sql(self, query: str) -> list[tuple[Any, ...]]:
         with self.stats.cursor() as cursor:
             cursor.execute(query.encode())
@@ -191,6 +202,9 @@ class Bench:
         return procstat.tree_cpu_seconds(pids[0]) if pids else 0.0
 
     def postgres_memory(self) -> procstat.Memory:
+        # The benchmark's own connection (for pg_stat_statements) is a backend of ~8 MiB that a
+        # deployment has not: closed first, and opened again when next needed.
+        self.close_stats()
         pids = self.cluster.pids()
         return procstat.tree_memory(pids[0]) if pids else procstat.Memory()
 
@@ -311,8 +325,8 @@ class Bench:
 
     def memory(self, server: servers.Server) -> dict[str, Any]:
         processes = {f"kern {name}": memory for name, memory in server.memory().items()}
-        pg_count = len(self.cluster.pids())
         postgres = self.postgres_memory()
+        pg_count = len(self.cluster.pids())
         processes[f"PostgreSQL ({pg_count} processes)"] = postgres
         deployment = sum(memory.pss for memory in processes.values())
         if self.ceiling is not None:

@@ -12,7 +12,9 @@ from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 from api import db
+from api.config import Settings
 from api.db import SessionDep, in_transaction, savepoint
+from api.main import create_app
 from web.pages.catalog import router as catalog_pages
 
 
@@ -29,6 +31,23 @@ def test_connections_are_configured_for_the_backend(engine: Engine) -> None:
             # No ping before every request: a dead connection fails its first statement and
             # the pool is renewed (tests/hardening/test_database_outage.py).
             assert not engine.pool._pre_ping
+
+
+def test_a_worker_keeps_open_only_the_connections_its_requests_use(settings: Settings) -> None:
+    """DB_POOL_SIZE connections at most at once; of these only as many as requests run at once
+    (RequestSlots) stay open, so a rare extra one is no PostgreSQL process for good
+    (docs/performance.md#the-connection-pool)."""
+    settings = settings.model_copy(update={"db_pool_size": 4})
+    engine = create_app(settings).state.engine
+    try:
+        held = [engine.connect() for _ in range(settings.db_pool_size)]
+        for connection in held:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            connection.close()
+        if engine.dialect.name == "postgresql":
+            assert engine.pool.checkedin() == settings.request_slots == 2
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

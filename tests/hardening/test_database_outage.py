@@ -270,8 +270,8 @@ def app_with_the_other_pre_ping() -> FastAPI:
     app.state.engine.dispose()
     engine = create_engine(
         app.state.engine.url,
-        pool_size=settings.db_pool_size,
-        max_overflow=0,
+        pool_size=settings.request_slots,
+        max_overflow=settings.db_pool_size - settings.request_slots,
         pool_pre_ping=not deployed_pre_ping(),
     )
     app.state.engine = engine

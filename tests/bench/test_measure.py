@@ -1,0 +1,27 @@
+"""The benchmark counts the memory of what is deployed, not of its own connections."""
+
+from pathlib import Path
+
+import pytest
+
+from bench import pgcluster, run
+from bench.measure import Bench
+from tests.conftest import IN_CI
+
+
+def test_postgresql_memory_leaves_out_the_benchmarks_own_connection(tmp_path: Path) -> None:
+    try:
+        pgcluster.bin_dir()
+    except RuntimeError as error:
+        if IN_CI:
+            pytest.fail(f"{error}: the benchmark's cluster is required in CI.")
+        pytest.skip(str(error))  # only outside CI, where a missing server is a set-up choice
+    with pgcluster.Cluster() as cluster:
+        cluster.create_database()
+        with Bench(run.parse_args([]), cluster, tmp_path) as bench:
+            assert bench.sql("select 1") == [(1,)]
+            own = bench.stats.info.backend_pid
+            assert own in cluster.pids()
+            assert bench.postgres_memory().pss > 0
+            assert own not in cluster.pids()
+            assert bench.sql("select 2") == [(2,)]  # opened again when needed
