@@ -88,6 +88,8 @@ TRICKS: dict[str, tuple[str, ...]] = {
     "markdown-cache": ("course",),
     "day-cache": ("today",),
     "static-versions": ("lesson",),
+    # Not a saving but a cost: pages gzipped (fewer bytes to send, more instructions).
+    "gzip": ("lesson",),
 }
 # Probes: not optimisations but parts every request needs, taken out (or doubled) in the
 # harness's copy only, to see what they cost and so where the next gain could come from.
@@ -173,6 +175,8 @@ def _without(trick: str) -> Callable[[Any], None] | None:
         _replace(i18n, "_format_day_as", i18n._format_day_as.__wrapped__)
     elif trick == "static-versions":
         _replace(templating, "_static_version", templating._static_version.__wrapped__)
+    elif trick == "gzip":
+        _replace(kern_main, "CompressionMiddleware", _Uncompressed)
     elif trick in PROBES:
         return _probe(trick)
     elif trick != "none":
@@ -212,6 +216,17 @@ def _probe(probe: str) -> Callable[[Any], None] | None:
 
         _replace(lesson_page, "read", read_twice)
     return None
+
+
+class _Uncompressed:
+    """In place of api.compression.CompressionMiddleware: every response as it is (pages still
+    carry their CSRF token masked)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
 
 
 def _replace(owner: object, name: str, value: object) -> None:

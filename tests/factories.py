@@ -25,7 +25,7 @@ from api.consent import service as consent_service
 from api.consent.texts import HEALTH_DATA_VERSION
 from api.db import utcnow
 from api.media import owners
-from api.security.csrf import FIELD
+from api.security.csrf import FIELD, matches
 
 PASSWORD = "rustig ademen 4 6"
 _numbers = itertools.count(1)
@@ -191,6 +191,17 @@ def csrf_token(client: TestClient) -> str:
         token = client.cookies.get("kern_csrf")
     assert token
     return str(token)
+
+
+def carries_csrf_token(client: TestClient, html: str) -> bool:
+    """Whether `html` (a form, a page) carries the browser's token, masked as pages carry it."""
+    values = re.findall(r'name="csrf_token" value="([^"]*)"', html)
+    return bool(values) and all(matches(value, csrf_token(client)) for value in values)
+
+
+def without_csrf_values(html: str) -> str:
+    """The page with its CSRF values taken out: masked afresh, they differ in every response."""
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', html)
 
 
 def post_form(

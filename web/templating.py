@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from api import i18n, middleware
 from api.practice_identity.cache import IdentityCache
 from api.practice_identity.models import Identity
+from api.security import csrf
 from web import player
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -90,7 +91,8 @@ def render(
     page_context = {
         "locale": locale,
         "current_path": request.url.path,
-        "csrf_token": getattr(request.state, "csrf_token", ""),
+        # Masked afresh for every page, so the page can go gzipped (api/security/csrf.py).
+        "csrf_token": csrf.for_page(request),
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         # Pages that resolved the visitor show her menu; others (e.g. 404) show the public one.
         "user": getattr(request.state, "header_user", None),

@@ -4,8 +4,17 @@ Forms send it as the `csrf_token` field, JavaScript as the `X-CSRF-Token` header
 page cannot read the cookie, so it cannot send the matching value. Together with SameSite=Lax
 cookies and the Origin check this is OWASP's double-submit pattern; in production the cookie has
 the `__Host-` prefix, so a sibling subdomain cannot plant its own token.
+
+A page never carries the token itself but the token masked afresh for that page (`masked`): a
+random mask, then the token XOR the mask, as Django does. Pages are sent gzipped, and a secret
+that stood in every page next to text a visitor can put there could be guessed from the
+compressed length, a byte at a time (BREACH); masked, its bytes differ in every response.
+`verify_csrf` unmasks what is sent, and still takes the token itself: a page kept offline from
+before masking carries it, and so do clients that read the cookie (the benchmark). Accepting it
+gives nothing away; BREACH is about what responses carry.
 """
 
+import base64
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
@@ -47,8 +56,45 @@ def cookie_name(production: bool) -> str:
     return "__Host-kern_csrf" if production else "kern_csrf"
 
 
+def _xor(one: bytes, other: bytes) -> bytes:
+    return (int.from_bytes(one, "big") ^ int.from_bytes(other, "big")).to_bytes(len(one), "big")
+
+
+def masked(token: str) -> str:
+    """The token as a page carries it: a fresh random mask followed by the token XOR that mask,
+    in URL-safe base64 (115 characters for a 43-character token)."""
+    raw = token.encode()
+    mask = secrets.token_bytes(len(raw))
+    return base64.urlsafe_b64encode(mask + _xor(raw, mask)).rstrip(b"=").decode()
+
+
+def for_page(request: Request) -> str:
+    """The browser's token, masked for this page ("" without one)."""
+    token: str = getattr(request.state, "csrf_secret", "")
+    return masked(token) if token else ""
+
+
+def _unmasked(sent: str, length: int) -> bytes:
+    """The token inside a masked value of a `length`-byte token; b"" if it is none."""
+    try:
+        data = base64.urlsafe_b64decode(sent + "=" * (-len(sent) % 4))
+    except ValueError:  # not base64, or not ASCII at all
+        return b""
+    if len(data) != 2 * length:
+        return b""
+    return _xor(data[length:], data[:length])
+
+
+def matches(sent: str, token: str) -> bool:
+    """Whether `sent` is the browser's token, masked or as it is (compared in constant time)."""
+    expected = token.encode()
+    given = sent.encode() if len(sent) == len(token) else _unmasked(sent, len(expected))
+    return bool(expected) and secrets.compare_digest(given, expected)
+
+
 class CsrfCookieMiddleware:
-    """Give every browser a token, and make it available to templates as state.csrf_token."""
+    """Give every browser a token, kept for this request as state.csrf_secret; pages carry it
+    masked (`for_page`), never as it is."""
 
     def __init__(self, app: ASGIApp, *, production: bool, secure: bool) -> None:
         self.app = app
@@ -61,7 +107,7 @@ class CsrfCookieMiddleware:
             return
         existing = cookie_parser(Headers(scope=scope).get("cookie", "")).get(self.name, "")
         token = existing if 20 <= len(existing) <= 100 else secrets.token_urlsafe(TOKEN_BYTES)
-        scope.setdefault("state", {})["csrf_token"] = token
+        scope.setdefault("state", {})["csrf_secret"] = token
         scope["state"]["csrf_cookie_token"] = existing
 
         async def send_with_cookie(message: Message) -> None:
@@ -125,7 +171,7 @@ async def verify_csrf(request: Request) -> None:
         form = await request.form()
         value = form.get(FIELD)
         sent = value if isinstance(value, str) else ""
-    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+    if not expected or not matches(sent, expected):
         raise CsrfError
     if not _same_origin(request):
         raise CsrfError

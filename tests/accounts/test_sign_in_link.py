@@ -17,6 +17,7 @@ from tests.factories import (
     make_user,
     new_browser,
     post_form,
+    without_csrf_values,
 )
 from tests.smtp import Mailbox, link_path
 
@@ -52,7 +53,9 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_only_the_account_a_
     known = ask_link(client, "alice@example.nl")
     unknown = ask_link(client, "nobody@example.nl")
 
-    assert known.replace("alice@", "X@") == unknown.replace("nobody@", "X@")
+    assert without_csrf_values(known).replace("alice@", "X@") == without_csrf_values(
+        unknown
+    ).replace("nobody@", "X@")
     assert "een inloglink onderweg" in known
     [message] = mailbox.wait_for(1)
     assert message["To"] == "alice@example.nl"

@@ -28,6 +28,7 @@ from tests.catalog.test_pages_queries import recording
 from tests.factories import (
     PASSWORD,
     agree_to_health_data,
+    carries_csrf_token,
     field_error,
     log_in,
     make_course,
@@ -553,7 +554,7 @@ def test_every_journal_form_carries_the_csrf_token(
         forms = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page, re.S)
         assert forms, url
         for form in forms:
-            assert f'name="csrf_token" value="{client.cookies.get("kern_csrf")}"' in form, url
+            assert carries_csrf_token(client, form), url
 
 
 # --- on her other pages -------------------------------------------------------------------------

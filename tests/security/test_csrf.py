@@ -1,5 +1,7 @@
 """Every unsafe request must carry the browser's CSRF token and come from Kern's own origin."""
 
+import base64
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +16,7 @@ from tests.factories import PASSWORD, csrf_token, log_in, make_user, post_form
 
 ENGLISH = {"Accept-Language": "en"}
 EXPIRED_FORM = "This form had expired, so nothing was saved."
+EXPIRED_FORM_NL = "Dit formulier was verlopen, dus er is niets opgeslagen"
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def test_a_login_without_the_token_is_refused(
     )
 
     assert response.status_code == 403
-    assert "Dit formulier was verlopen, dus er is niets opgeslagen" in response.text
+    assert EXPIRED_FORM_NL in response.text
     assert "kern_session" not in client.cookies
     assert session_rows(session, alice) == []
 
@@ -232,4 +235,66 @@ def test_the_token_stays_the_same_for_a_browser(client: TestClient) -> None:
     post_form(client, "/language", {"language": "nl"})
 
     assert client.cookies["kern_csrf"] == first
-    assert f'value="{first}"' in client.get("/login").text
+
+
+def page_token(client: TestClient, path: str = "/login") -> str:
+    """The CSRF value a page's form carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found
+    return found[1]
+
+
+def test_every_page_carries_the_token_masked_afresh_and_each_is_accepted(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    """Pages go gzipped: a secret repeated in each of them could be read from their compressed
+    length (BREACH), so no two responses carry the same bytes for it."""
+    log_in(client, alice)
+    first, second = page_token(client, "/account"), page_token(client, "/account")
+
+    assert first != second
+    assert csrf_token(client) not in first + second
+    for name, sent in (("Alice B", first), ("Alice C", second)):
+        data = {FIELD: sent, "name": name, "language": "nl"}
+        response = client.post("/account/profile", data=data, follow_redirects=False)
+        assert response.status_code == 303
+    response = client.post("/logout", headers={HEADER: first}, follow_redirects=False)
+    assert response.status_code == 303
+    session.refresh(alice)
+    assert alice.name == "Alice C"
+
+
+@pytest.mark.parametrize("position", [0, 50, -1], ids=["mask", "token", "last"])
+def test_a_tampered_masked_token_is_refused(
+    client: TestClient, session: Session, alice: User, position: int
+) -> None:
+    log_in(client, alice)
+    value = page_token(client, "/account")
+    data = bytearray(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    data[position] ^= 1
+    tampered = base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    response = client.post(
+        "/account/profile",
+        data={FIELD: tampered, "name": "Mallory", "language": "nl"},
+    )
+
+    assert response.status_code == 403
+    assert EXPIRED_FORM_NL in response.text  # her language
+    session.refresh(alice)
+    assert alice.name == "Alice"
+
+
+def test_a_masked_token_from_another_browser_is_refused(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    mallory = TestClient(client.app, base_url=str(client.base_url))
+    log_in(client, alice)
+
+    response = client.post(
+        "/account/profile",
+        data={FIELD: page_token(mallory), "name": "Mallory", "language": "nl"},
+    )
+
+    assert response.status_code == 403
+    assert EXPIRED_FORM_NL in response.text  # her language

@@ -19,7 +19,15 @@ from api.errors import NotFound
 from api.media.storage import LocalStorage
 from api.progress.models import LessonProgress, PracticeLog
 from api.studio import lessons
-from tests.factories import enable_totp, field_error, log_in, make_course, make_user, post_form
+from tests.factories import (
+    carries_csrf_token,
+    enable_totp,
+    field_error,
+    log_in,
+    make_course,
+    make_user,
+    post_form,
+)
 
 
 def instructor(client: TestClient, session: Session, name: str = "Alice") -> User:
@@ -740,7 +748,7 @@ def test_every_form_on_the_lesson_pages_carries_the_csrf_token(
         forms = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page, re.S)
         assert forms
         for form in forms:
-            assert f'name="csrf_token" value="{client.cookies.get("kern_csrf")}"' in form
+            assert carries_csrf_token(client, form)
 
 
 def test_an_admin_may_edit_any_instructors_lesson(client: TestClient, session: Session) -> None:

@@ -1,0 +1,141 @@
+"""Pages and JSON go gzipped to a browser that accepts it; files (media, static) are left to
+their own handling, so a video's byte ranges still count its stored bytes. (Static files are
+gzipped once, by their mount: tests/test_static.py.)"""
+
+import gzip
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from api.accounts.models import Role
+from api.catalog.models import Lesson
+from api.compression import CompressionMiddleware, accepts_gzip
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentSource
+from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user
+
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+PLAIN = {"Accept-Encoding": "identity"}
+MP4 = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(range(256)) * 40
+
+
+def test_a_page_goes_gzipped_to_a_browser_that_accepts_it_and_plain_otherwise(
+    client: TestClient,
+) -> None:
+    zipped = client.get("/login", headers=GZIP)
+    plain = client.get("/login", headers=PLAIN)
+    refused = client.get("/login", headers={"Accept-Encoding": "gzip;q=0, identity"})
+
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["vary"]
+    assert int(zipped.headers["content-length"]) < len(zipped.content) / 2
+    assert "<form" in zipped.text
+    for response in (plain, refused):
+        assert "content-encoding" not in response.headers
+        assert int(response.headers["content-length"]) == len(response.content)
+        assert "<form" in response.text
+
+
+def test_json_goes_gzipped(client: TestClient) -> None:
+    response = client.get("/api/openapi.json", headers=GZIP)
+
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.json()["info"]["title"] == "Kern"
+
+
+def test_a_video_and_its_ranges_go_as_they_are_stored(client: TestClient, session: Session) -> None:
+    alice = make_user(session, role=Role.instructor)
+    log_in(client, alice, secret=enable_totp(session, alice))
+    course = make_course(session, instructor=alice, price_cents=4500)
+    lessons = session.exec(
+        select(Lesson)
+        .where(Lesson.course_id == course.id)
+        .order_by(col(Lesson.module_id), col(Lesson.position))
+    ).all()
+    uploaded = client.post(
+        f"/studio/courses/{course.slug}/lessons/{lessons[1].id}/video",
+        data={"csrf_token": csrf_token(client)},
+        files={"video": ("les.mp4", io.BytesIO(MP4), "video/mp4")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303
+    session.refresh(lessons[1])
+    learner = make_user(session)
+    enrolment_service.grant(
+        session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.manual
+    )
+    log_in(client, learner)
+
+    part = client.get(f"/media/{lessons[1].video_ref}", headers={**GZIP, "Range": "bytes=100-"})
+    whole = client.get(f"/media/{lessons[1].video_ref}", headers=GZIP)
+
+    assert (part.status_code, part.content) == (206, MP4[100:])
+    assert (whole.status_code, whole.content) == (200, MP4)
+    for response in (part, whole):
+        assert "content-encoding" not in response.headers
+        assert int(response.headers["content-length"]) == len(response.content)
+
+
+@pytest.fixture
+def small_app(tmp_path: Path) -> TestClient:
+    """An application of its own: a text file (compressible, but offered in byte ranges) and a
+    page streamed in parts."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a line of notes\n" * 200)
+
+    def file(_request: Request) -> Response:
+        return FileResponse(notes, media_type="text/plain")
+
+    async def parts() -> AsyncIterator[bytes]:
+        for number in range(3):
+            yield f"<p>part {number}</p>".encode() * 100
+
+    def streamed(_request: Request) -> Response:
+        return StreamingResponse(parts(), media_type="text/html")
+
+    app = Starlette(routes=[Route("/notes.txt", file), Route("/streamed", streamed)])
+    return TestClient(CompressionMiddleware(app))
+
+
+def test_a_file_offered_in_byte_ranges_goes_as_it_is(small_app: TestClient) -> None:
+    whole = small_app.get("/notes.txt", headers=GZIP)
+    part = small_app.get("/notes.txt", headers={**GZIP, "Range": "bytes=0-9"})
+
+    assert "content-encoding" not in whole.headers
+    assert whole.text == "a line of notes\n" * 200
+    assert "content-encoding" not in part.headers
+    assert part.text == "a line of "
+
+
+def test_a_streamed_page_is_gzipped_part_by_part(small_app: TestClient) -> None:
+    with small_app.stream("GET", "/streamed", headers=GZIP) as response:
+        raw = b"".join(response.iter_raw())
+
+    assert response.headers["content-encoding"] == "gzip"
+    assert "content-length" not in response.headers
+    expected = b"".join(f"<p>part {n}</p>".encode() * 100 for n in range(3))
+    assert gzip.decompress(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, GZIP;q=0.5", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("deflate, br", False),
+        ("x-gzip-not", False),
+        ("", False),
+    ],
+)
+def test_accept_encoding_is_read_with_its_weights(header: str, accepted: bool) -> None:
+    assert accepts_gzip(header) is accepted
