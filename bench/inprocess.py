@@ -171,17 +171,22 @@ def _without(trick: str) -> Callable[[Any], None] | None:
         plain = markdown.render_markdown.__wrapped__
         _replace(catalog, "render_markdown", plain)
         _replace(catalog_api, "render_markdown", plain)
-    elif trick == "day-cache":
-        _replace(i18n, "_format_day_as", i18n._format_day_as.__wrapped__)
-    elif trick == "static-versions":
-        _replace(templating, "_static_version", templating._static_version.__wrapped__)
-    elif trick == "gzip":
-        _replace(kern_main, "CompressionMiddleware", _Uncompressed)
+    elif trick in ("day-cache", "static-versions", "gzip"):
+        _replace(*_swapped(trick))
     elif trick in PROBES:
         return _probe(trick)
     elif trick != "none":
         raise SystemExit(f"unknown trick {trick!r}; known: {', '.join(TRICKS)}")
     return None
+
+
+def _swapped(trick: str) -> tuple[object, str, object]:
+    """The tricks that are one name replaced: where, which, and by what."""
+    if trick == "day-cache":
+        return i18n, "_format_day_as", i18n._format_day_as.__wrapped__
+    if trick == "static-versions":
+        return templating, "_static_version", templating._static_version.__wrapped__
+    return kern_main, "CompressionMiddleware", _Uncompressed
 
 
 def _probe(probe: str) -> Callable[[Any], None] | None:
