@@ -6,7 +6,7 @@ put there gives nothing away (BREACH). Compressed with ISA-L's deflate (the `isa
 its fastest level: a third of the instructions of zlib's fastest for the same page, and a
 smaller result (docs/performance.md#compressed-pages). Kern's own middleware rather than
 Starlette's GZipMiddleware, which compresses with zlib only (+12 to +20 % on a lesson page's
-instructions) and would compress byte-range answers, whose ranges count stored bytes.
+instructions) and leaves out a 206 but not a whole answer that offers byte ranges.
 
 Left as they are: responses that are already encoded (the static files, gzipped by their own
 mount), that offer or answer byte ranges (media and other files: their ranges count stored
