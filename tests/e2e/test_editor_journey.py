@@ -18,6 +18,7 @@ from sqlmodel import Session, create_engine, select
 from api.accounts.models import User
 from api.catalog import packages
 from api.catalog.models import Course, Lesson, Module
+from api.db import make_engine
 from api.media import imports as media_imports
 from api.media.files import MB
 from api.media.storage import LocalStorage
@@ -95,7 +96,10 @@ CONVERSIONS = [
 @pytest.fixture
 def draft_course(server_env: dict[str, str], live_server: str) -> Iterator[int]:
     """A draft course of the demo instructor with one empty module (its id); gone afterwards."""
-    engine = create_engine(server_env["DATABASE_URL"])
+    # Kern's engine, as the server's: on SQLite it switches foreign keys on, so deleting the
+    # course takes its modules and lessons with it. Left behind, they would belong to the next
+    # course, which SQLite gives the freed id (another journey's `.one()` then finds two).
+    engine = make_engine(server_env["DATABASE_URL"], pool_size=1)
     with Session(engine) as session:
         owner = session.exec(select(User).where(User.email == DEMO_INSTRUCTOR_EMAIL)).one()
         course = make_course(
@@ -103,9 +107,11 @@ def draft_course(server_env: dict[str, str], live_server: str) -> Iterator[int]:
         )
         module = session.exec(select(Module).where(Module.course_id == course.id)).one()
         session.commit()
-        assert module.id is not None
-        yield module.id
-        session.expire_all()
+        module_id = module.id
+    assert module_id is not None
+    yield module_id
+    # A session of its own: one kept open through the journey would write from a stale snapshot.
+    with Session(engine) as session:
         course = session.exec(select(Course).where(Course.slug == SLUG)).one()
         studio_courses.delete_course(session, course=course, confirmed=True)
         session.commit()
