@@ -7,7 +7,7 @@ import time
 import pyotp
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from api.accounts import service, twofactor
 from api.accounts.models import Role, User
@@ -85,6 +85,18 @@ def _step(lesson_id: int, position: int) -> Step:
     else:
         step.body = "Lees dit eerst rustig door."
     return step
+
+
+def course_lessons(session: Session, course: Course) -> list[Lesson]:
+    """The course's lessons in course order (module, then position): the first is the free
+    preview of a `make_course` course."""
+    return list(
+        session.exec(
+            select(Lesson)
+            .where(Lesson.course_id == course.id)
+            .order_by(col(Lesson.module_id), col(Lesson.position))
+        )
+    )
 
 
 def make_course(

@@ -9,18 +9,24 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from api.accounts.models import Role
-from api.catalog.models import Lesson
 from api.compression import CompressionMiddleware, accepts_gzip
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
-from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user
+from tests.factories import (
+    course_lessons,
+    csrf_token,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+)
 
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
 PLAIN = {"Accept-Encoding": "identity"}
@@ -55,11 +61,7 @@ def test_a_video_and_its_ranges_go_as_they_are_stored(client: TestClient, sessio
     alice = make_user(session, role=Role.instructor)
     log_in(client, alice, secret=enable_totp(session, alice))
     course = make_course(session, instructor=alice, price_cents=4500)
-    lessons = session.exec(
-        select(Lesson)
-        .where(Lesson.course_id == course.id)
-        .order_by(col(Lesson.module_id), col(Lesson.position))
-    ).all()
+    lessons = course_lessons(session, course)
     uploaded = client.post(
         f"/studio/courses/{course.slug}/lessons/{lessons[1].id}/video",
         data={"csrf_token": csrf_token(client)},

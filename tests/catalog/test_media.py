@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.accounts.models import Role, User
-from api.catalog.models import Course, CourseStatus, Lesson, VideoProvider
+from api.catalog.models import Course, CourseStatus, VideoProvider
 from api.clock import current_time
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
-from tests.factories import enable_totp, log_in, make_course, make_user, own_media
+from tests.factories import course_lessons, enable_totp, log_in, make_course, make_user, own_media
 
 VIDEO = bytes(range(256)) * 8  # 2 KiB of recognisable bytes
 
@@ -31,16 +31,6 @@ def media_dir(settings: Settings, session: Session) -> Path:
     (settings.media_dir / "oefening.mp4").write_bytes(VIDEO)
     make_course(session, video_provider=VideoProvider.file)
     return settings.media_dir
-
-
-def _lessons(session: Session, course: Course) -> list[Lesson]:
-    return list(
-        session.exec(
-            select(Lesson)
-            .where(Lesson.course_id == course.id)
-            .order_by(col(Lesson.module_id), col(Lesson.position))
-        )
-    )
 
 
 def _course_with_video(
@@ -56,7 +46,7 @@ def _course_with_video(
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     (settings.media_dir / name).write_bytes(VIDEO)
     course = make_course(session, status=status, drip_days=drip_days)
-    lesson = _lessons(session, course)[lesson_index]
+    lesson = course_lessons(session, course)[lesson_index]
     lesson.video_provider, lesson.video_ref = VideoProvider.file, name
     session.add(lesson)
     own_media(session, course, name)

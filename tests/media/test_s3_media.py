@@ -4,15 +4,21 @@ with ranges, to those the course lets see it and no one else."""
 import io
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.accounts.models import Role
-from api.catalog.models import Lesson
 from api.config import Settings
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.media.storage import storage_for
-from tests.factories import csrf_token, enable_totp, log_in, make_course, make_user
+from tests.factories import (
+    course_lessons,
+    csrf_token,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+)
 
 MP4 = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(range(256)) * 40
 
@@ -23,11 +29,7 @@ def test_a_video_uploaded_to_s3_is_streamed_to_her_learners_only(
     alice = make_user(session, role=Role.instructor, language="en")
     log_in(client, alice, secret=enable_totp(session, alice))
     course = make_course(session, instructor=alice, price_cents=4500)
-    lessons = session.exec(
-        select(Lesson)
-        .where(Lesson.course_id == course.id)
-        .order_by(col(Lesson.module_id), col(Lesson.position))
-    ).all()
+    lessons = course_lessons(session, course)
     paid = lessons[1]  # the first is the free preview
 
     uploaded = client.post(
