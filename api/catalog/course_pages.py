@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, literal
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col
 
@@ -54,15 +53,16 @@ class CourseRead:
     cohorts: list[ComingCohort]
 
 
-_viewer = aliased(User, name="viewer")
-
-
-def _with_session(left: Any) -> Any:
-    """`left` with the session of the cookie's hash (a unique index) and its user, outer
-    joined: no session, no row of theirs."""
-    return orm_join(
-        left, AuthSession, col(AuthSession.token_hash) == bindparam("token_hash"), isouter=True
-    ).outerjoin(_viewer, col(_viewer.id) == AuthSession.user_id)
+def with_visitor(course: Any) -> Any:
+    """`course` (a join from the course table) with the visitor's session and account and her
+    enrolment in the course (by (course, user)), outer joined."""
+    return sessions.with_session(course).outerjoin(
+        Enrolment,
+        and_(
+            col(Enrolment.course_id) == Course.id,
+            col(Enrolment.user_id) == AuthSession.user_id,
+        ),
+    )
 
 
 # Built once: every course page runs it. The course by its slug, its instructor with her profile,
@@ -75,24 +75,16 @@ _COURSE_PAGE = (
         InstructorProfile,
         service.TAKES_INTAKES,
         Enrolment,
-        AuthSession,
-        _viewer,
-        sessions.learns_of(_viewer).label("learns"),
+        *sessions.VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         selftest.links_json(with_bands=True).label("self_tests"),
         cohort_service.coming_json(Course.id).label("cohorts"),
     )
     .select_from(
-        _with_session(
+        with_visitor(
             orm_join(Course, User, col(User.id) == Course.instructor_id).outerjoin(
                 InstructorProfile, col(InstructorProfile.user_id) == Course.instructor_id
             )
-        ).outerjoin(
-            Enrolment,
-            and_(
-                col(Enrolment.course_id) == Course.id,
-                col(Enrolment.user_id) == AuthSession.user_id,
-            ),
         )
     )
     .where(col(Course.slug) == bindparam("slug"))
@@ -213,12 +205,10 @@ _published = (
 # Built once, like the course page's: one row whoever asks, with her session when the cookie
 # finds one.
 _CATALOG = sa_select(
-    AuthSession,
-    _viewer,
-    sessions.learns_of(_viewer).label("learns"),
+    *sessions.VISITOR_COLUMNS,
     sa_select(json_rows(*_published.c)).scalar_subquery().label("courses"),
     selftest.links_json(with_bands=False).label("self_tests"),
-).select_from(_with_session(sa_select(literal(1).label("one")).subquery("page")))
+).select_from(sessions.with_session(sa_select(literal(1).label("one")).subquery("page")))
 
 
 def read_catalog(

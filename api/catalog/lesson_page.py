@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm import defer
 from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col
 
@@ -23,6 +23,7 @@ from api.accounts.models import AuthSession, User
 from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service
+from api.catalog.course_pages import with_visitor
 from api.catalog.models import Course, Lesson
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
@@ -60,7 +61,6 @@ class LessonPage:
     questions: list[PublicQuestion]
 
 
-_viewer = aliased(User, name="viewer")
 _lesson = Lesson.__table__  # type: ignore[attr-defined]
 _question = LessonQuestion.__table__  # type: ignore[attr-defined]
 
@@ -82,7 +82,7 @@ _NOT_ON_A_LESSON_PAGE = [
     for entity, names in (
         (Course, ("description", "outcomes", "faq", "testimonials", "cover_alt")),
         (User, ("password_hash", "totp_secret", "totp_last_step")),
-        (_viewer, ("password_hash", "totp_secret", "totp_last_step")),
+        (sessions.VIEWER, ("password_hash", "totp_secret", "totp_last_step")),
         (AuthSession, ("user_agent", "ip_address")),
     )
     for name in names
@@ -95,24 +95,11 @@ _LESSON_PAGE = (
         Course,
         User,
         Enrolment,
-        AuthSession,
-        _viewer,
-        sessions.learns_of(_viewer).label("learns"),
+        *sessions.VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         _QUESTIONS.label("questions"),
     )
-    .select_from(
-        orm_join(Course, User, col(User.id) == Course.instructor_id)
-        .outerjoin(AuthSession, col(AuthSession.token_hash) == bindparam("token_hash"))
-        .outerjoin(_viewer, col(_viewer.id) == AuthSession.user_id)
-        .outerjoin(
-            Enrolment,
-            and_(
-                col(Enrolment.course_id) == Course.id,
-                col(Enrolment.user_id) == AuthSession.user_id,
-            ),
-        )
-    )
+    .select_from(with_visitor(orm_join(Course, User, col(User.id) == Course.instructor_id)))
     .where(col(Course.slug) == bindparam("slug"))
     .options(*_NOT_ON_A_LESSON_PAGE)
 )

@@ -224,7 +224,6 @@ _TODAY = (
 # The same with her session and account, found by the session cookie's hash: "Vandaag" costs
 # one statement, her courses' check-ins included. Her id for the page's lists is looked up by the
 # same unique index once for the statement (`_MY_ID`), as they sit in subqueries of their own.
-_viewer = aliased(User, name="viewer")
 _me = aliased(AuthSession, name="me")
 _MY_ID = (
     sa_select(col(_me.user_id))
@@ -232,12 +231,10 @@ _MY_ID = (
     .scalar_subquery()
 )
 _TODAY_BY_TOKEN = (
-    sa_select(
-        AuthSession, _viewer, sessions.learns_of(_viewer).label("learns"), *_page_columns(_MY_ID)
-    )
+    sa_select(*sessions.VISITOR_COLUMNS, *_page_columns(_MY_ID))
     .select_from(
         _courses_of(
-            orm_join(AuthSession, _viewer, col(_viewer.id) == AuthSession.user_id),
+            orm_join(AuthSession, sessions.VIEWER, col(sessions.VIEWER.id) == AuthSession.user_id),
             AuthSession.user_id,
         )
     )
