@@ -123,11 +123,14 @@ def offer(session: Session, *, course: Course, now: datetime) -> Offer | None:
     """What the course page offers; None for a course without cohorts."""
     if not course.in_cohorts:
         return None
-    return offer_of(coming(session, course=course, now=now), now=now)
+    return offer_of(course, coming(session, course=course, now=now), now=now)
 
 
-def offer_of(cohorts: Sequence[AnyCohort], *, now: datetime) -> Offer:
-    """The offer of a course's coming cohorts (soonest first), read here or with a page."""
+def offer_of(course: Course, cohorts: Sequence[AnyCohort], *, now: datetime) -> Offer | None:
+    """The offer of a course's coming cohorts (soonest first), read here or with a page; None
+    for a course without cohorts."""
+    if not course.in_cohorts:
+        return None
     first = next((cohort for cohort in cohorts if joinable(cohort, now=now)), None)
     return Offer(cohorts[:SHOWN], first, now)
 

@@ -279,11 +279,7 @@ def course_page(
         **_buy_form(
             request,
             course,
-            cohorts=(
-                cohort_service.offer_of(found.cohorts, now=now)
-                if offered and course.in_cohorts
-                else None
-            ),
+            cohorts=cohort_service.offer_of(course, found.cohorts, now=now) if offered else None,
         ),
         "offer": buy_context(user, outline),
         **share_context(request, outline),
