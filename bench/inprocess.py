@@ -85,6 +85,7 @@ TRICKS: dict[str, tuple[str, ...]] = {
     "no-pre-ping": ("lesson",),
     "content-cache": ("lesson", "course"),
     "rendered-lessons": ("lesson",),
+    "rendered-lists": ("course", "catalog"),
     "markdown-cache": ("course",),
     "day-cache": ("today",),
     "static-versions": ("lesson",),
@@ -166,7 +167,9 @@ def _without(trick: str) -> Callable[[Any], None] | None:
         # Read afresh by every request (once, though a lesson page asks twice).
         EACH_REQUEST.append(content._cache.clear)
     elif trick == "rendered-lessons":
-        EACH_REQUEST.append(catalog._rendered.clear)
+        EACH_REQUEST.append(catalog._lessons.clear)
+    elif trick == "rendered-lists":
+        EACH_REQUEST.extend((catalog._course_lists.clear, catalog._lesson_lists.clear))
     elif trick == "markdown-cache":
         plain = markdown.render_markdown.__wrapped__
         _replace(catalog, "render_markdown", plain)

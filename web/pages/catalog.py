@@ -1,7 +1,5 @@
 """The catalog, a course's page and its lessons, as a learner reads them."""
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +11,6 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from sqlmodel import Session
 
-from api import i18n
 from api.accounts.access import RequireUser, remember, session_token, visitor_of
 from api.accounts.models import User
 from api.catalog import course_pages, lesson_page, service, steps, video
@@ -33,9 +30,10 @@ from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.terms.waiver import WAIVER_TEXT
+from web.fragments import Fragments, render_part
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
-from web.templating import locale_of, practice_identity_of, render, templates
+from web.templating import locale_of, practice_identity_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -217,8 +215,28 @@ def _catalog_page(request: Request) -> HTMLResponse:
             language=locale_of(request),
         )
         remember(request, found.visitor)
-        context = {"courses": found.courses, "self_tests": found.self_tests}
+        context = {
+            "courses": found.courses,
+            "course_list": course_list(found.courses, locale_of(request)),
+            "self_tests": found.self_tests,
+        }
         return render(request, "catalog/index.html", context)
+
+
+# The catalog's list by its courses' card values and the language: the same for every visitor,
+# and a course's new title, price or teacher's name is a new key
+# (docs/performance.md#rendered-fragments).
+_course_lists = Fragments(limit=64)
+
+
+def course_list(
+    courses: list[tuple[course_pages.CourseCard, course_pages.Teacher]], locale: str
+) -> Markup:
+    """The catalog's cards, rendered once per list and language."""
+    key = (tuple(courses), locale)
+    return _course_lists.get(
+        key, lambda: render_part("catalog/course_list.html", {"courses": courses}, locale)
+    )
 
 
 @router.get("/courses/{slug}", response_class=HTMLResponse)
@@ -266,13 +284,19 @@ def course_page(
     )
     course = outline.course
     offered = not outline.enrolled
+    open_lessons = _open_lessons(user, outline)
     context = {
         "outline": outline,
+        # Hers when she follows the course (her progress in it), else the one every visitor
+        # who may open these lessons sees.
+        "outline_html": None
+        if outline.enrolled
+        else lesson_list(outline, open_lessons, locale_of(request)),
         # The self-tests this course carries or that suggest it.
         "self_tests": [test for test in found.self_tests if test.concerns(course.slug)],
         "course": course,
         "is_draft": course.status == CourseStatus.draft,
-        "open_lessons": _open_lessons(user, outline),
+        "open_lessons": open_lessons,
         "progress": CourseProgress(outline, found.progress) if outline.enrolled else None,
         "completed_text": completed_text,
         "markdown": render_markdown,
@@ -286,6 +310,32 @@ def course_page(
         **extra,
     }
     return render(request, "catalog/course.html", context)
+
+
+# A course's list of lessons as a visitor who has not enrolled sees it, by the course's content
+# version and the values of its row the list shows, the lessons she may open (free previews,
+# or all for its instructor) and the language (docs/performance.md#rendered-fragments).
+_lesson_lists = Fragments(limit=1000)
+
+
+def lesson_list(
+    outline: service.CourseOutline, open_lessons: set[int | None], locale: str
+) -> Markup:
+    """The course page's "Course content" for a visitor without progress in the course."""
+    course = outline.course
+    key = (
+        course.id,
+        course.created_at,
+        course.content_version,
+        course.slug,
+        course.language,
+        course.schedule,
+        course.in_cohorts,
+        frozenset(open_lessons),
+        locale,
+    )
+    context = {"outline": outline, "course": course, "open_lessons": open_lessons, "progress": None}
+    return _lesson_lists.get(key, lambda: render_part("catalog/outline.html", context, locale))
 
 
 @router.post("/courses/{slug}/enrol")
@@ -313,47 +363,30 @@ class LessonContent:
 
 # Rendered lesson content by course version, lesson and language: the text and steps are
 # rendered once and each request adds only her parts (progress, buttons, video position). The
-# version changes with any edit (api/catalog/content.py), so a stale entry is never used; the
-# bound keeps the oldest from piling up (docs/performance.md#rendered-lessons).
-MAX_RENDERED_LESSONS = 1000
-_rendered: OrderedDict[tuple[Any, ...], LessonContent] = OrderedDict()
-_rendered_lock = threading.Lock()
+# version changes with any edit (api/catalog/content.py), so a stale entry is never used
+# (docs/performance.md#rendered-fragments).
+_lessons = Fragments(limit=1000)
 
 
 def lesson_content(view: service.LessonView, locale: str) -> LessonContent:
-    """The lesson's heading, text and steps in `locale`, from the cache or rendered now."""
+    """The lesson's heading, text and steps in `locale`, from the kept ones or rendered now."""
     course, lesson = view.outline.course, view.lesson
     key = (course.id, course.created_at, course.content_version, course.language, lesson.id, locale)
-    with _rendered_lock:
-        found = _rendered.get(key)
-        if found is not None:
-            _rendered.move_to_end(key)
-            return found
+    return _lessons.get(key, lambda: _render_lesson(view, locale))
+
+
+def _render_lesson(view: service.LessonView, locale: str) -> LessonContent:
     context = {
         "view": view,
-        "lesson": lesson,
-        "lang": course.language,
-        "body_html": render_markdown(lesson.body),
+        "lesson": view.lesson,
+        "lang": view.outline.course.language,
+        "body_html": render_markdown(view.lesson.body),
         "steps": [step_view(step) for step in view.steps],
     }
-    token = i18n.current_locale.set(locale)
-    try:
-        made = LessonContent(
-            heading=_render_part("catalog/lesson_heading.html", context),
-            body=_render_part("catalog/lesson_body.html", context),
-        )
-    finally:
-        i18n.current_locale.reset(token)
-    with _rendered_lock:
-        _rendered[key] = made
-        while len(_rendered) > MAX_RENDERED_LESSONS:
-            _rendered.popitem(last=False)
-    return made
-
-
-def _render_part(name: str, context: dict[str, Any]) -> Markup:
-    html = templates.get_template(name).render(context)
-    return Markup(html)  # noqa: S704 (the template escaped what it put in)
+    return LessonContent(
+        heading=render_part("catalog/lesson_heading.html", context, locale),
+        body=render_part("catalog/lesson_body.html", context, locale),
+    )
 
 
 def _next_opens_at(

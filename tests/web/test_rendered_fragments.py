@@ -1,0 +1,118 @@
+"""The catalog's list and a course's list of lessons are rendered once and kept
+(web/fragments.py): what any visitor sees must still be what the database holds on the very
+next request, and nobody may see another visitor's part."""
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session
+
+from api.accounts.models import Role
+from api.enrolment import service as enrolment_service
+from api.enrolment.models import EnrolmentSource
+from tests.factories import enable_totp, log_in, make_course, make_user, new_browser, post_form
+
+
+def _catalog_card(html: str, title: str) -> str:
+    """The text of the catalog's card for the course called `title`."""
+    start = html.index(f">{title}</a>")
+    return html[start : html.index("</article>", start)]
+
+
+def test_the_catalog_shows_a_changed_course_or_teacher_on_the_next_request(
+    session: Session, client: TestClient
+) -> None:
+    teacher = make_user(session, role=Role.instructor, name="Marit Jansen")
+    course = make_course(session, instructor=teacher, price_cents=4900)
+    make_course(session)
+    assert "Marit Jansen" in _catalog_card(client.get("/courses").text, course.title)
+
+    for change, shown in (
+        ("UPDATE course SET title = 'Sterk na de bevalling' WHERE id = :id", None),
+        ("UPDATE course SET price_cents = 0 WHERE id = :id", "Gratis"),
+        ("UPDATE course SET subtitle = 'Tien minuten per dag' WHERE id = :id", "Tien minuten"),
+        ("UPDATE user_account SET name = 'Marit de Vries' WHERE id = :teacher", "Marit de Vries"),
+    ):
+        session.execute(text(change), {"id": course.id, "teacher": teacher.id})
+        session.flush()
+        card = _catalog_card(client.get("/courses").text, "Sterk na de bevalling")
+        if shown is not None:
+            assert shown in card, change
+    assert "49" not in card
+    assert "Marit Jansen" not in card
+
+
+def test_the_catalog_list_is_kept_per_language(session: Session, client: TestClient) -> None:
+    make_course(session)
+    for _round in range(2):
+        assert "Gratis" in client.get("/courses", headers={"Accept-Language": "nl"}).text
+        english = client.get("/courses", headers={"Accept-Language": "en"}).text
+        assert "Free" in english
+        assert "Gratis" not in english
+
+
+def test_a_changed_lesson_list_shows_on_the_next_request(
+    session: Session, client: TestClient
+) -> None:
+    course = make_course(session, modules=2, lessons_per_module=2)
+    url = f"/courses/{course.slug}"
+    assert "Les 2.2" in client.get(url).text
+    session.expunge(course)  # keeps the slug it had
+
+    for change, shown in (
+        ("UPDATE lesson SET title = 'Ademen in zijlig' WHERE slug = 'les-2-2' AND course_id = :id",
+         "Ademen in zijlig"),
+        ("UPDATE course_module SET title = 'Tweede week' WHERE position = 1 AND course_id = :id",
+         "Tweede week"),
+        ("UPDATE lesson SET estimated_minutes = 17 WHERE slug = 'les-1-2' AND course_id = :id",
+         "17 minuten"),
+        # The list's links carry the course's address, which is the course row's, not content.
+        ("UPDATE course SET slug = 'rustig-sterk' WHERE id = :id", "/courses/rustig-sterk/lessons"),
+    ):  # fmt: skip
+        session.execute(text(change), {"id": course.id})
+        session.flush()
+        page = client.get("/courses/rustig-sterk" if "SET slug" in change else url).text
+        assert shown in page, change
+    assert "Les 2.2" not in page
+    assert f"/courses/{course.slug}/" not in page  # no link to the old address is left
+
+
+def test_a_new_free_preview_opens_in_the_list_at_once(session: Session, client: TestClient) -> None:
+    course = make_course(session, modules=1, lessons_per_module=2)
+    url = f"/courses/{course.slug}"
+    assert client.get(url).text.count("Op slot") == 1  # les 1.2; les 1.1 is free to try
+
+    session.execute(
+        text("UPDATE lesson SET free_preview = true WHERE course_id = :id"), {"id": course.id}
+    )
+    session.flush()
+    page = client.get(url).text
+    assert "Op slot" not in page
+    assert page.count("Gratis proefles") == 2
+
+
+def test_each_visitor_sees_her_own_list_of_lessons(session: Session, client: TestClient) -> None:
+    """A visitor, the course's instructor and an enrolled learner each get their own list, in
+    either order: the kept list is only for those who may open the same lessons."""
+    teacher = make_user(session, role=Role.instructor)
+    course = make_course(session, instructor=teacher, modules=1, lessons_per_module=3)
+    learner = make_user(session)
+    enrolment_service.grant(
+        session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.manual
+    )
+    url = f"/courses/{course.slug}"
+    instructor_browser = new_browser(client)
+    learner_browser = new_browser(client)
+    log_in(instructor_browser, teacher, secret=enable_totp(session, teacher))
+    log_in(learner_browser, learner)
+    post_form(learner_browser, f"{url}/lessons/les-1-1/complete", {})
+
+    for _round in range(2):
+        visitor = client.get(url).text
+        assert visitor.count("Op slot") == 2
+        assert "(voltooid)" not in visitor
+        preview = instructor_browser.get(url).text
+        assert "Op slot" not in preview
+        assert "(voltooid)" not in preview
+        hers = learner_browser.get(url).text
+        assert "Op slot" not in hers
+        assert hers.count("(voltooid)") == 1
