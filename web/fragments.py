@@ -21,11 +21,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from markupsafe import Markup
-
-from api import i18n
-from web.templating import templates
-
 T = TypeVar("T")
 
 
@@ -55,13 +50,3 @@ class Fragments:
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
-
-
-def render_part(name: str, context: dict[str, Any], locale: str) -> Markup:
-    """Template `name` rendered in `locale`, as markup to put into a page."""
-    token = i18n.current_locale.set(locale)
-    try:
-        html = templates.get_template(name).render(context)
-    finally:
-        i18n.current_locale.reset(token)
-    return Markup(html)  # noqa: S704 (the template escaped what it put in)

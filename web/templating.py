@@ -10,7 +10,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from api import i18n, middleware
@@ -18,6 +20,7 @@ from api.practice_identity.cache import IdentityCache
 from api.practice_identity.models import Identity
 from api.security import csrf
 from web import player
+from web.fragments import Fragments
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -58,10 +61,47 @@ def configure(*, development: bool) -> None:
     templates.env.auto_reload = development
 
 
+def render_part(name: str, context: dict[str, Any], locale: str) -> Markup:
+    """Template `name` rendered in `locale`, as markup to put into a page."""
+    token = i18n.current_locale.set(locale)
+    try:
+        html = templates.get_template(name).render(context)
+    finally:
+        i18n.current_locale.reset(token)
+    return Markup(html)  # noqa: S704 (the template escaped what it put in)
+
+
+# The parts around every page's content (menus, footer) by what they show: a few dozen in all.
+_kept_parts = Fragments(limit=256)
+
+
+@pass_context
+def kept(context: Context, name: str, **values: Any) -> Markup:
+    """`{{ kept("partials/x.html", a=..., b=...) }}`: template `name` rendered with only these
+    values (and the environment's globals) in the page's language, once per process for each
+    combination of them (docs/performance.md#rendered-fragments). The values are its whole key,
+    so they must be plain and hashable, and nothing of one visitor: a role, a flag, a section."""
+    locale = context["locale"]
+    key = (name, locale, tuple(sorted(values.items())))
+    return _kept_parts.get(key, lambda: render_part(name, values, locale))
+
+
+def section_of(path: str) -> str:
+    """Which part of Kern a page belongs to, for the menus' "you are here"."""
+    if path == "/today" or path.startswith("/today/"):
+        return "today"
+    if path == "/practice" or path.startswith("/journal"):
+        return "practice"
+    for prefix in ("/courses", "/studio", "/account"):
+        if path.startswith(prefix):
+            return prefix[1:]
+    return {"/": "home", "/login": "login", "/register": "register"}.get(path, "")
+
+
 def _environment() -> Environment:
     env = i18n.jinja_environment(TEMPLATES_DIR)
     env.globals.update(
-        static_url=static_url, player_config_json=player.player_config, colours=colours
+        static_url=static_url, player_config_json=player.player_config, colours=colours, kept=kept
     )
     # A day kept as ISO text (in JSON), back to a date for format_day.
     env.filters["iso_day"] = date.fromisoformat
@@ -91,6 +131,7 @@ def render(
     page_context = {
         "locale": locale,
         "current_path": request.url.path,
+        "section": section_of(request.url.path),
         # Masked afresh for every page, so the page can go gzipped (api/security/csrf.py).
         "csrf_token": csrf.for_page(request),
         "csp_nonce": getattr(request.state, "csp_nonce", ""),

@@ -116,3 +116,39 @@ def test_each_visitor_sees_her_own_list_of_lessons(session: Session, client: Tes
         hers = learner_browser.get(url).text
         assert "Op slot" not in hers
         assert hers.count("(voltooid)") == 1
+
+
+def _menu(html: str) -> str:
+    return html[html.index('<nav class="site-nav"') : html.index("</nav>")]
+
+
+def test_each_visitor_gets_the_menu_of_her_role_and_section(
+    session: Session, client: TestClient
+) -> None:
+    """The menus are rendered once per role and section: a visitor, a learner and an
+    instructor each see their own, in either order, with the page they are on marked."""
+    teacher = make_user(session, role=Role.instructor)
+    learner = make_user(session)
+    course = make_course(session, instructor=teacher)
+    enrolment_service.grant(
+        session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.manual
+    )
+    instructor_browser = new_browser(client)
+    learner_browser = new_browser(client)
+    log_in(instructor_browser, teacher, secret=enable_totp(session, teacher))
+    log_in(learner_browser, learner)
+
+    for _round in range(2):
+        visitor = _menu(client.get("/courses").text)
+        assert 'href="/login"' in visitor
+        assert 'href="/courses" aria-current="page"' in visitor
+        assert "/logout" not in visitor
+        hers = learner_browser.get("/courses").text
+        assert 'href="/today"' in _menu(hers)
+        assert 'href="/studio"' not in hers
+        assert 'href="/login"' not in _menu(hers)
+        assert 'href="/courses" aria-current="page"' in _menu(hers)
+        assert 'href="/practice" aria-current="page"' in learner_browser.get("/practice").text
+        studio = instructor_browser.get("/courses").text
+        assert 'href="/studio"' in _menu(studio)
+        assert 'href="/practice"' not in studio

@@ -30,10 +30,10 @@ from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.terms.waiver import WAIVER_TEXT
-from web.fragments import Fragments, render_part
+from web.fragments import Fragments
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
-from web.templating import locale_of, practice_identity_of, render
+from web.templating import locale_of, practice_identity_of, render, render_part
 
 router = APIRouter(include_in_schema=False)
 
