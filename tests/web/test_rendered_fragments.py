@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from api.accounts.models import Role
+from api.catalog.models import InstructorProfile
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from tests.factories import enable_totp, log_in, make_course, make_user, new_browser, post_form
@@ -152,3 +153,41 @@ def test_each_visitor_gets_the_menu_of_her_role_and_section(
         studio = instructor_browser.get("/courses").text
         assert 'href="/studio"' in _menu(studio)
         assert 'href="/practice"' not in studio
+
+
+def test_what_the_course_page_says_about_the_course_shows_changed_on_the_next_request(
+    session: Session, client: TestClient
+) -> None:
+    teacher = make_user(session, role=Role.instructor, name="Marit Jansen")
+    course = make_course(session, instructor=teacher)
+    url = f"/courses/{course.slug}"
+    assert "rustige" in client.get(url).text
+
+    course.description = "Een **stevige** opbouw."
+    course.outcomes = ["Sterker uitademen"]
+    course.faq = [{"question": "Mag ik pauzeren?", "answer": "Ja, *altijd*."}]
+    course.testimonials = [
+        {"name": "Fenna", "text": "Het hielp mij echt.", "permission_on": "2026-11-01"}
+    ]
+    session.add(course)
+    session.add(
+        InstructorProfile(
+            user_id=teacher.id, bio="Twintig jaar bekkentherapeut.", credentials="MSc"
+        )
+    )
+    session.flush()
+    page = client.get(url).text
+    shown = ("<strong>stevige</strong>", "Sterker uitademen", "Mag ik pauzeren?", "<em>altijd</em>")
+    shown += ("Het hielp mij echt.", "Fenna", "Twintig jaar", "MSc")
+    for text_shown in shown:
+        assert text_shown in page, text_shown
+    assert "rustige" not in page
+    assert "Hoe lang duurt het?" not in page
+
+    session.execute(
+        text("UPDATE user_account SET name = 'Marit de Vries' WHERE id = :id"), {"id": teacher.id}
+    )
+    session.flush()
+    page = client.get(url).text
+    assert "Marit de Vries" in page
+    assert "Marit Jansen" not in page

@@ -25,6 +25,7 @@ from api.enrolment import service as enrolment_service
 from api.errors import NotFound
 from api.i18n import gettext as _
 from api.i18n import ngettext
+from api.kit.ids import id_of
 from api.media import owners, streams
 from api.payments import plans
 from api.progress import service as progress_service
@@ -299,7 +300,7 @@ def course_page(
         "open_lessons": open_lessons,
         "progress": CourseProgress(outline, found.progress) if outline.enrolled else None,
         "completed_text": completed_text,
-        "markdown": render_markdown,
+        **course_about(outline, locale_of(request)),
         **_buy_form(
             request,
             course,
@@ -310,6 +311,72 @@ def course_page(
         **extra,
     }
     return render(request, "catalog/course.html", context)
+
+
+@dataclass(frozen=True, slots=True)
+class CourseAbout:
+    """What the course page says about the course and its teacher, the same for every visitor:
+    plain values, which are the key its parts are kept by (catalog/course_about.html and
+    catalog/course_faq.html see nothing else)."""
+
+    language: str
+    outcomes: tuple[str, ...]
+    description: str
+    teacher_id: int
+    teacher_name: str
+    photo: str | None
+    photo_alt: str
+    credentials: str
+    bio: str
+    takes_intakes: bool
+    testimonials: tuple[tuple[str, str], ...]  # (text, name)
+    faq: tuple[tuple[str, str], ...]  # (question, answer)
+
+    @classmethod
+    def of(cls, outline: service.CourseOutline) -> "CourseAbout":
+        course, profile = outline.course, outline.profile
+        return cls(
+            language=course.language,
+            outcomes=tuple(course.outcomes),
+            description=course.description,
+            teacher_id=id_of(outline.instructor),
+            teacher_name=outline.instructor.name,
+            photo=profile.photo if profile else None,
+            photo_alt=profile.photo_alt if profile else "",
+            credentials=profile.credentials if profile else "",
+            bio=profile.bio if profile else "",
+            takes_intakes=outline.takes_intakes,
+            testimonials=tuple(
+                (str(item.get("text", "")), str(item.get("name", "")))
+                for item in course.testimonials or ()
+            ),
+            faq=tuple(
+                (str(item.get("question", "")), str(item.get("answer") or ""))
+                for item in course.faq
+            ),
+        )
+
+
+# The course page's parts about the course, by their values and the language
+# (docs/performance.md#rendered-fragments).
+_about_parts = Fragments(limit=1000)
+
+
+def course_about(outline: service.CourseOutline, locale: str) -> dict[str, Markup]:
+    """The course page's `about_html` (outcomes, description, teacher, testimonials) and
+    `faq_html`, rendered once for what they say."""
+    about = CourseAbout.of(outline)
+    context = {"about": about, "markdown": render_markdown}
+
+    def part(template: str) -> Markup:
+        return _about_parts.get(
+            (template, about, locale), lambda: render_part(template, context, locale)
+        )
+
+    return {
+        "about_html": part("catalog/course_about.html"),
+        "faq_html": part("catalog/course_faq.html"),
+    }
 
 
 # A course's list of lessons as a visitor who has not enrolled sees it, by the course's content
