@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
@@ -431,24 +433,52 @@ def lesson_view_in(
     )
 
 
+# A step with its lesson, module, course, instructor and the viewer's enrolment (if any).
+StepRow = tuple[Step, Lesson, Module, Course, User, Enrolment | None]
+STEP_COLUMNS = (Step, Lesson, Module, Course, User, Enrolment)
+
+
+def step_joins() -> Any:
+    """The step table joined to its lesson, module, course and the course's instructor."""
+    return (
+        orm_join(Step, Lesson, col(Lesson.id) == Step.lesson_id)
+        .join(Module, col(Module.id) == Lesson.module_id)
+        .join(Course, col(Course.id) == Lesson.course_id)
+        .join(User, col(User.id) == Course.instructor_id)
+    )
+
+
+# Built once, like _COURSE_FOR_VIEWER: a practice logged is one of the busiest writes.
+# (Six entities are more than SQLModel's typed select() takes; SQLAlchemy's does the same.)
+_STEP_FOR_VIEWER = (
+    sa_select(*STEP_COLUMNS)
+    .select_from(
+        step_joins().outerjoin(
+            Enrolment,
+            and_(
+                col(Enrolment.course_id) == Course.id,
+                col(Enrolment.user_id) == bindparam("viewer_id"),
+            ),
+        )
+    )
+    .where(col(Step.id) == bindparam("step_id"))
+)
+
+
 def open_step(
     session: Session, *, step_id: int, viewer: User, now: datetime
 ) -> tuple[CourseOutline, Lesson, Step]:
     """A step of a lesson the viewer may open, with its course and lesson (one statement);
     NotFound or LessonLocked."""
-    # Six entities are more than SQLModel's typed select() takes; SQLAlchemy's does the same.
-    row = session.execute(
-        sa_select(Step, Lesson, Module, Course, User, Enrolment)
-        .join(Lesson, col(Lesson.id) == Step.lesson_id)
-        .join(Module, col(Module.id) == Lesson.module_id)
-        .join(Course, col(Course.id) == Lesson.course_id)
-        .join(User, col(User.id) == Course.instructor_id)
-        .outerjoin(
-            Enrolment,
-            and_(col(Enrolment.course_id) == Course.id, col(Enrolment.user_id) == viewer.id),
-        )
-        .where(col(Step.id) == step_id)
-    ).first()
+    row = session.execute(_STEP_FOR_VIEWER, {"step_id": step_id, "viewer_id": viewer.id}).first()
+    return opened_step(tuple(row) if row else None, viewer=viewer, now=now)
+
+
+def opened_step(
+    row: StepRow | None, *, viewer: User, now: datetime
+) -> tuple[CourseOutline, Lesson, Step]:
+    """`open_step` for a step read already (here, or beside her session): NotFound or
+    LessonLocked unless the viewer may open its lesson (no statement)."""
     if row is None or not can_see(viewer, row[3], row[5]):
         raise NotFound(_("We could not find this exercise."))
     step, lesson, module, course, instructor, enrolment = row
