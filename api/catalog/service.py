@@ -386,10 +386,10 @@ def open_lesson(
 ) -> tuple[CourseOutline, int]:
     """The outline and the index of a lesson the viewer may open; NotFound or LessonLocked."""
     course_outline = outline(session, slug=slug, viewer=viewer, now=now)
-    return course_outline, _open_index(course_outline, lesson_slug, viewer)
+    return course_outline, open_index(course_outline, lesson_slug, viewer)
 
 
-def _open_index(course_outline: CourseOutline, lesson_slug: str, viewer: User | None) -> int:
+def open_index(course_outline: CourseOutline, lesson_slug: str, viewer: User | None) -> int:
     """The index of the lesson in the course, if the viewer may open it; NotFound or
     LessonLocked."""
     ordered = course_outline.lessons
@@ -418,7 +418,7 @@ def lesson_view_in(
 ) -> LessonView:
     """A lesson of an outline that was read already (no statement while the course's content is
     cached); NotFound or LessonLocked."""
-    index = _open_index(course_outline, lesson_slug, viewer)
+    index = open_index(course_outline, lesson_slug, viewer)
     ordered = course_outline.lessons
     lesson = ordered[index]
     course = course_outline.course

@@ -1,7 +1,7 @@
 """The practice log: what the learner practised, stored once however often her browser sends it,
 and read back as a list, a week and a streak."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog import service as catalog
-from api.catalog.models import Course, Lesson, StepKind
+from api.catalog.models import Course, Lesson, Step, StepKind
 from api.clock import local_day, week_start
 from api.consent import service as consent_service
 from api.db import Upsert, json_rows
@@ -89,12 +89,46 @@ def log(
     """Store a practice of a step she may open; a repeat of the same client id returns the
     stored one. Returns the log and whether it is new. Without her consent to keeping health
     data nothing is stored, a repeat included: ConsentRequired."""
+    return _log(
+        session,
+        user=user,
+        entry=entry,
+        now=now,
+        open_step=lambda: catalog.open_step(session, step_id=entry.step_id, viewer=user, now=now),
+    )
+
+
+def log_read(
+    session: Session,
+    *,
+    user: User,
+    entry: PracticeInput,
+    now: datetime,
+    step: catalog.StepRow | None,
+) -> tuple[Logged, bool]:
+    """`log` for a step that the statement reading her session found already (None: no such
+    step), by the same rules."""
+    return _log(
+        session,
+        user=user,
+        entry=entry,
+        now=now,
+        open_step=lambda: catalog.opened_step(step, viewer=user, now=now),
+    )
+
+
+def _log(
+    session: Session,
+    *,
+    user: User,
+    entry: PracticeInput,
+    now: datetime,
+    open_step: Callable[[], tuple[catalog.CourseOutline, Lesson, Step]],
+) -> tuple[Logged, bool]:
     # Checked on the account row the session lookup read: no statement of its own.
     consent_service.require_health_consent(user)
     try:
-        _outline, lesson, opened = catalog.open_step(
-            session, step_id=entry.step_id, viewer=user, now=now
-        )
+        _outline, lesson, opened = open_step()
     except (NotFound, catalog.LessonLocked):
         # A repeat of a log stored before the step was deleted or the enrolment ended is still
         # that stored log: the browser must hear that it arrived, not that it was refused.
