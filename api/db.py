@@ -292,8 +292,8 @@ def _on_conflict(statement: Any, table: Table, keys: list[str], update: UpdateSe
 class Upsert:
     """`upsert` built once for each backend, for the busiest writes: run with a row's values as
     the parameters, it returns the `returning` columns of the row, or None when it was left
-    alone. Building the statement (its `excluded` columns, the cache key of its values) cost
-    more than PostgreSQL takes to run it (docs/performance.md#the-two-busiest-writes).
+    alone. Building the statement on every request (its `excluded` columns, the cache key of
+    its values) was a third of such a request's work (docs/performance.md#the-two-busiest-writes).
 
     `update` may use only `excluded` (the values sent), not Python values of the moment: the
     statement outlives the request."""
