@@ -100,7 +100,7 @@ PROBES: dict[str, tuple[str, ...]] = {
     "second-render": ("lesson",),  # the page rendered twice: the change is its template's cost
     "second-read": ("lesson",),  # the page's statement run twice: the change is the read's cost
 }
-PAGES = ("lesson", "course", "today", "catalog", "course-enrolled")
+PAGES = ("lesson", "course", "today", "catalog", "course-enrolled", "complete", "practice")
 # The pages `--memory` loads a server with (as when its figures were measured).
 MEMORY_PAGES = ("lesson", "course", "today")
 
@@ -324,14 +324,14 @@ def measure(args: argparse.Namespace) -> Counted:
         statuses = []
         async with app.router.lifespan_context(app):
             for number in range(args.warm_up):
-                statuses.append(await send(app, requests[number % len(requests)]))
+                statuses.append(await send(app, requests[number % len(requests)], number))
             with psycopg.connect(plain_url, autocommit=True) as stats:
                 stats.execute("SELECT pg_stat_statements_reset()")
                 connects[0] = pings[0] = 0
                 client_request(ZERO_STATS)
                 client_request(START_INSTRUMENTATION)
                 for number in range(args.warm_up, args.warm_up + args.requests):
-                    statuses.append(await send(app, requests[number % len(requests)]))
+                    statuses.append(await send(app, requests[number % len(requests)], number))
                 client_request(STOP_INSTRUMENTATION)
                 opened = connects[0]
                 counts = _statement_counts(stats)
@@ -339,6 +339,10 @@ def measure(args: argparse.Namespace) -> Counted:
         return statuses, counts, opened
 
     statuses, counts, opened = asyncio.run(run())
+    # A refusal (a 403, a redirect to the login page) would look like a cheap request.
+    wanted = learners.PAGES[args.page]
+    if set(statuses) - set(wanted):
+        raise RuntimeError(f"{args.page} answered {sorted(set(statuses))}, not only {wanted}")
     return Counted(
         page=args.page,
         trick=args.trick,
@@ -363,14 +367,16 @@ def _statement_counts(stats: psycopg.Connection[Any]) -> dict[str, int]:
     return {"statements": total - bookkeeping, "round_trips": total}
 
 
-async def send(app: Any, request: Any) -> int:
-    """One request through the ASGI application; returns its status."""
+async def send(app: Any, request: Any, number: int) -> int:
+    """One request through the ASGI application; returns its status. As in load.lua, a
+    `{client_id}` in the body becomes an id of this request alone (here its number, so every
+    run sends the same bytes); a completion is sent again as it is."""
     for hook in EACH_REQUEST:
         hook()
     path, _, query = request.path.partition("?")
     headers = [(b"host", b"127.0.0.1:8000")]
     headers += [(name.lower().encode(), value.encode()) for name, value in request.headers.items()]
-    body = (request.body or "").encode()
+    body = (request.body or "").replace("{client_id}", f"inprocess-{number:04}").encode()
     if body:
         headers.append((b"content-length", str(len(body)).encode()))
     scope = {

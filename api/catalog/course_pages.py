@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, literal
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
 from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col
 
@@ -63,6 +64,22 @@ def with_visitor(course: Any) -> Any:
             col(Enrolment.user_id) == AuthSession.user_id,
         ),
     )
+
+
+# Columns that no statement with `with_visitor` but the course page's own needs: the course
+# page's long texts (two of them JSON, parsed on every read) and the accounts' secrets. Not read,
+# so neither sent nor turned into Python objects; code that touches one gets an error in the
+# tests instead of a silent extra statement. (The lesson page, and the two busiest writes.)
+NOT_WITH_A_VISITOR = [
+    defer(getattr(entity, name), raiseload=True)
+    for entity, names in (
+        (Course, ("description", "outcomes", "faq", "testimonials", "cover_alt")),
+        (User, ("password_hash", "totp_secret", "totp_last_step")),
+        (sessions.VIEWER, ("password_hash", "totp_secret", "totp_last_step")),
+        (AuthSession, ("user_agent", "ip_address")),
+    )
+    for name in names
+]
 
 
 # Built once: every course page runs it. The course by its slug, its instructor with her profile,

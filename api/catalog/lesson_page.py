@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import defer
 from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col
 
@@ -23,7 +22,7 @@ from api.accounts.models import AuthSession, User
 from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service
-from api.catalog.course_pages import with_visitor
+from api.catalog.course_pages import NOT_WITH_A_VISITOR, with_visitor
 from api.catalog.models import Course, Lesson
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
@@ -74,20 +73,6 @@ _QUESTIONS = (
     .scalar_subquery()
 )
 
-# Columns no lesson page shows: the course page's long texts (two of them JSON, parsed on every
-# read) and the accounts' secrets. Not read, so neither sent nor turned into Python objects; a
-# page that touches one gets an error in the tests instead of a silent extra statement.
-_NOT_ON_A_LESSON_PAGE = [
-    defer(getattr(entity, name), raiseload=True)
-    for entity, names in (
-        (Course, ("description", "outcomes", "faq", "testimonials", "cover_alt")),
-        (User, ("password_hash", "totp_secret", "totp_last_step")),
-        (sessions.VIEWER, ("password_hash", "totp_secret", "totp_last_step")),
-        (AuthSession, ("user_agent", "ip_address")),
-    )
-    for name in names
-]
-
 # Built once: every lesson page runs it. The session is joined by its token's hash (a unique
 # index), her enrolment by (course, user), the lists are correlated subqueries on their indexes.
 _LESSON_PAGE = (
@@ -101,7 +86,7 @@ _LESSON_PAGE = (
     )
     .select_from(with_visitor(orm_join(Course, User, col(User.id) == Course.instructor_id)))
     .where(col(Course.slug) == bindparam("slug"))
-    .options(*_NOT_ON_A_LESSON_PAGE)
+    .options(*NOT_WITH_A_VISITOR)
 )
 
 

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
@@ -384,10 +386,10 @@ def open_lesson(
 ) -> tuple[CourseOutline, int]:
     """The outline and the index of a lesson the viewer may open; NotFound or LessonLocked."""
     course_outline = outline(session, slug=slug, viewer=viewer, now=now)
-    return course_outline, _open_index(course_outline, lesson_slug, viewer)
+    return course_outline, open_index(course_outline, lesson_slug, viewer)
 
 
-def _open_index(course_outline: CourseOutline, lesson_slug: str, viewer: User | None) -> int:
+def open_index(course_outline: CourseOutline, lesson_slug: str, viewer: User | None) -> int:
     """The index of the lesson in the course, if the viewer may open it; NotFound or
     LessonLocked."""
     ordered = course_outline.lessons
@@ -416,7 +418,7 @@ def lesson_view_in(
 ) -> LessonView:
     """A lesson of an outline that was read already (no statement while the course's content is
     cached); NotFound or LessonLocked."""
-    index = _open_index(course_outline, lesson_slug, viewer)
+    index = open_index(course_outline, lesson_slug, viewer)
     ordered = course_outline.lessons
     lesson = ordered[index]
     course = course_outline.course
@@ -431,24 +433,52 @@ def lesson_view_in(
     )
 
 
+# A step with its lesson, module, course, instructor and the viewer's enrolment (if any).
+StepRow = tuple[Step, Lesson, Module, Course, User, Enrolment | None]
+STEP_COLUMNS = (Step, Lesson, Module, Course, User, Enrolment)
+
+
+def step_joins() -> Any:
+    """The step table joined to its lesson, module, course and the course's instructor."""
+    return (
+        orm_join(Step, Lesson, col(Lesson.id) == Step.lesson_id)
+        .join(Module, col(Module.id) == Lesson.module_id)
+        .join(Course, col(Course.id) == Lesson.course_id)
+        .join(User, col(User.id) == Course.instructor_id)
+    )
+
+
+# Built once, like _COURSE_FOR_VIEWER: a practice logged is one of the busiest writes.
+# (Six entities are more than SQLModel's typed select() takes; SQLAlchemy's does the same.)
+_STEP_FOR_VIEWER = (
+    sa_select(*STEP_COLUMNS)
+    .select_from(
+        step_joins().outerjoin(
+            Enrolment,
+            and_(
+                col(Enrolment.course_id) == Course.id,
+                col(Enrolment.user_id) == bindparam("viewer_id"),
+            ),
+        )
+    )
+    .where(col(Step.id) == bindparam("step_id"))
+)
+
+
 def open_step(
     session: Session, *, step_id: int, viewer: User, now: datetime
 ) -> tuple[CourseOutline, Lesson, Step]:
     """A step of a lesson the viewer may open, with its course and lesson (one statement);
     NotFound or LessonLocked."""
-    # Six entities are more than SQLModel's typed select() takes; SQLAlchemy's does the same.
-    row = session.execute(
-        sa_select(Step, Lesson, Module, Course, User, Enrolment)
-        .join(Lesson, col(Lesson.id) == Step.lesson_id)
-        .join(Module, col(Module.id) == Lesson.module_id)
-        .join(Course, col(Course.id) == Lesson.course_id)
-        .join(User, col(User.id) == Course.instructor_id)
-        .outerjoin(
-            Enrolment,
-            and_(col(Enrolment.course_id) == Course.id, col(Enrolment.user_id) == viewer.id),
-        )
-        .where(col(Step.id) == step_id)
-    ).first()
+    row = session.execute(_STEP_FOR_VIEWER, {"step_id": step_id, "viewer_id": viewer.id}).first()
+    return opened_step(tuple(row) if row else None, viewer=viewer, now=now)
+
+
+def opened_step(
+    row: StepRow | None, *, viewer: User, now: datetime
+) -> tuple[CourseOutline, Lesson, Step]:
+    """`open_step` for a step read already (here, or beside her session): NotFound or
+    LessonLocked unless the viewer may open its lesson (no statement)."""
     if row is None or not can_see(viewer, row[3], row[5]):
         raise NotFound(_("We could not find this exercise."))
     step, lesson, module, course, instructor, enrolment = row

@@ -1,21 +1,21 @@
 """The practice log: what the learner practised, stored once however often her browser sends it,
 and read back as a list, a week and a streak."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func
+from sqlalchemy import Row, Table, bindparam, case, delete, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog import service as catalog
-from api.catalog.models import Course, Lesson, StepKind
+from api.catalog.models import Course, Lesson, Step, StepKind
 from api.clock import local_day, week_start
 from api.consent import service as consent_service
-from api.db import json_rows, upsert
+from api.db import Upsert, json_rows
 from api.errors import FormError, NotFound
 from api.i18n import gettext as _
 from api.kit.ids import id_of
@@ -72,18 +72,63 @@ def _when(practised_at: datetime, now: datetime) -> datetime:
     return min(practised_at, now)
 
 
+# What a logged practice comes back as: its row (read by attribute, as an ORM object would be).
+Logged = Row[Any]
+
+# Built once: logging a practice is one of the two busiest writes. A repeat of a client id
+# inserts nothing and returns no row.
+_LOG = Upsert(TABLE, keys=["user_id", "client_id"], returning=list(TABLE.c))
+_STORED = sa_select(*TABLE.c).where(
+    TABLE.c.user_id == bindparam("user_id"), TABLE.c.client_id == bindparam("client_id")
+)
+
+
 def log(
     session: Session, *, user: User, entry: PracticeInput, now: datetime
-) -> tuple[PracticeLog, bool]:
+) -> tuple[Logged, bool]:
     """Store a practice of a step she may open; a repeat of the same client id returns the
     stored one. Returns the log and whether it is new. Without her consent to keeping health
     data nothing is stored, a repeat included: ConsentRequired."""
+    return _log(
+        session,
+        user=user,
+        entry=entry,
+        now=now,
+        open_step=lambda: catalog.open_step(session, step_id=entry.step_id, viewer=user, now=now),
+    )
+
+
+def log_read(
+    session: Session,
+    *,
+    user: User,
+    entry: PracticeInput,
+    now: datetime,
+    step: catalog.StepRow | None,
+) -> tuple[Logged, bool]:
+    """`log` for a step that the statement reading her session found already (None: no such
+    step), by the same rules."""
+    return _log(
+        session,
+        user=user,
+        entry=entry,
+        now=now,
+        open_step=lambda: catalog.opened_step(step, viewer=user, now=now),
+    )
+
+
+def _log(
+    session: Session,
+    *,
+    user: User,
+    entry: PracticeInput,
+    now: datetime,
+    open_step: Callable[[], tuple[catalog.CourseOutline, Lesson, Step]],
+) -> tuple[Logged, bool]:
     # Checked on the account row the session lookup read: no statement of its own.
     consent_service.require_health_consent(user)
     try:
-        _outline, lesson, step = catalog.open_step(
-            session, step_id=entry.step_id, viewer=user, now=now
-        )
+        _outline, lesson, opened = open_step()
     except (NotFound, catalog.LessonLocked):
         # A repeat of a log stored before the step was deleted or the enrolment ended is still
         # that stored log: the browser must hear that it arrived, not that it was refused.
@@ -91,20 +136,19 @@ def log(
         if stored is None:
             raise
         return stored, False
-    if step.kind == StepKind.text:
+    if opened.kind == StepKind.text:
         raise FormError({"step_id": _("Only exercises and breathing can be logged.")})
     practised_at = _when(entry.practised_at, now)
-    row = upsert(
+    row = _LOG(
         session,
-        TABLE,
         {
             "user_id": user.id,
             "client_id": entry.client_id,
-            "step_id": step.id,
+            "step_id": opened.id,
             "lesson_id": lesson.id,
             "course_id": lesson.course_id,
-            "step_title": step.title[:200],
-            "step_kind": step.kind,
+            "step_title": opened.title[:200],
+            "step_kind": opened.kind,
             "practised_at": practised_at,
             "practised_on": local_day(practised_at),
             "duration_seconds": entry.duration_seconds,
@@ -114,24 +158,17 @@ def log(
             "note": entry.note.strip()[:MAX_NOTE_LENGTH],
             "created_at": now,
         },
-        keys=["user_id", "client_id"],
     )
     if row is not None:
-        return PracticeLog.model_validate(dict(row._mapping)), True
+        return row, True
     # The insert met an existing row, so this finds it.
-    return session.exec(
-        select(PracticeLog).where(
-            PracticeLog.user_id == user.id, PracticeLog.client_id == entry.client_id
-        )
-    ).one(), False
+    stored = _stored(session, user=user, client_id=entry.client_id)
+    assert stored is not None  # noqa: S101 (the row that refused the insert)
+    return stored, False
 
 
-def _stored(session: Session, *, user: User, client_id: str) -> PracticeLog | None:
-    return session.exec(
-        select(PracticeLog).where(
-            PracticeLog.user_id == user.id, PracticeLog.client_id == client_id
-        )
-    ).first()
+def _stored(session: Session, *, user: User, client_id: str) -> Logged | None:
+    return session.execute(_STORED, {"user_id": user.id, "client_id": client_id}).first()
 
 
 def next_cursor(entry: PracticeEntry) -> Cursor:
