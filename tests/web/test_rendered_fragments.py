@@ -10,6 +10,7 @@ from api.accounts.models import Role
 from api.catalog.models import InstructorProfile
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
+from api.kit.ids import id_of
 from tests.factories import enable_totp, log_in, make_course, make_user, new_browser, post_form
 
 
@@ -177,8 +178,8 @@ def test_what_the_course_page_says_about_the_course_shows_changed_on_the_next_re
     )
     session.flush()
     page = client.get(url).text
-    shown = ("<strong>stevige</strong>", "Sterker uitademen", "Mag ik pauzeren?", "<em>altijd</em>")
-    shown += ("Het hielp mij echt.", "Fenna", "Twintig jaar", "MSc")
+    shown = ["<strong>stevige</strong>", "Sterker uitademen", "Mag ik pauzeren?", "<em>altijd</em>"]
+    shown += ["Het hielp mij echt.", "Fenna", "Twintig jaar", "MSc"]
     for text_shown in shown:
         assert text_shown in page, text_shown
     assert "rustige" not in page
