@@ -173,7 +173,7 @@ def test_what_the_course_page_says_about_the_course_shows_changed_on_the_next_re
     session.add(course)
     session.add(
         InstructorProfile(
-            user_id=teacher.id, bio="Twintig jaar bekkentherapeut.", credentials="MSc"
+            user_id=id_of(teacher), bio="Twintig jaar bekkentherapeut.", credentials="MSc"
         )
     )
     session.flush()
