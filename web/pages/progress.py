@@ -1,6 +1,8 @@
 """The learner's own pages: "Vandaag" (what to do today), her practice log with its week chart
 and her measurements over time, and the forms that mark a lesson done or not done."""
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -9,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from api import i18n
@@ -44,7 +47,7 @@ from web.pages.catalog import (
 from web.pages.checkins import series_views
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
-from web.templating import render
+from web.templating import locale_of, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,6 +63,61 @@ class PracticeView:
 
     item: PracticeItem
     view: StepView
+    # The step as the list shows it, up to her own part (partials/step.html's step_head).
+    head: Markup
+
+
+# Each step's view and its rendered top part, by course version, step and language: the same for
+# every learner, so "Vandaag" renders them once and adds only her part (how often she did it
+# today, the lesson it is from). The version changes with any edit of the course's content
+# (api/catalog/content.py), so a stale entry is never used; the bound drops the oldest.
+MAX_PRACTICE_STEPS = 5000
+_practice_steps: OrderedDict[tuple[Any, ...], tuple[StepView, Markup]] = OrderedDict()
+_practice_lock = threading.Lock()
+
+
+def _practice_key(item: PracticeItem, locale: str) -> tuple[Any, ...]:
+    course = item.progress.outline.course
+    return (
+        course.id,
+        course.created_at,
+        course.content_version,
+        course.language,
+        item.step.id,
+        locale,
+    )
+
+
+def practice_views(items: list[PracticeItem], locale: str) -> list[PracticeView]:
+    """Today's steps with their views and rendered tops, from the cache or made now."""
+    keys = [_practice_key(item, locale) for item in items]
+    with _practice_lock:
+        found = {key: _practice_steps.get(key) for key in keys}
+    made: dict[tuple[Any, ...], tuple[StepView, Markup]] = {}
+    for item, key in zip(items, keys, strict=True):
+        if found[key] is None and key not in made:
+            made[key] = _practice_step(item, locale)
+    if made:
+        with _practice_lock:
+            _practice_steps.update(made)
+            while len(_practice_steps) > MAX_PRACTICE_STEPS:
+                _practice_steps.popitem(last=False)
+    views = []
+    for item, key in zip(items, keys, strict=True):
+        view, head = found[key] or made[key]
+        views.append(PracticeView(item, view, head))
+    return views
+
+
+def _practice_step(item: PracticeItem, locale: str) -> tuple[StepView, Markup]:
+    token = i18n.current_locale.set(locale)
+    try:
+        view = step_view(item.step)
+        macro = templates.env.get_template("partials/step.html").module.step_head  # type: ignore[attr-defined]
+        head = Markup(macro(view, item.progress.outline.course.language, True))  # noqa: S704
+    finally:
+        i18n.current_locale.reset(token)
+    return view, head
 
 
 @dataclass(frozen=True)
@@ -113,7 +171,7 @@ def show_today(request: Request, session: SessionDep, now: Now) -> HTMLResponse:
     context: dict[str, Any] = {
         "today": today,
         "greeting": _greeting(user, now),
-        "practice": [PracticeView(item, step_view(item.step)) for item in today.practice],
+        "practice": practice_views(today.practice, locale_of(request)),
         "routine_minutes": steps.routine_minutes([item.step for item in today.practice]),
         "week": _day_marks(today.week, today.day),
         "days_this_week": sum(1 for _day, practised in today.week if practised),
@@ -146,7 +204,7 @@ def show_routine(
     """Today's exercises one after another in the guided player, each after a count-in."""
     practice_items = today_service.routine(session, user=user, now=now)
     context: dict[str, Any] = {
-        "practice": [PracticeView(item, step_view(item.step)) for item in practice_items],
+        "practice": practice_views(practice_items, locale_of(request)),
         "minutes": steps.routine_minutes([item.step for item in practice_items]),
         "ready_seconds": steps.READY_SECONDS,
         "practice_api": PRACTICE_API,
