@@ -503,6 +503,15 @@ def test_today_shows_an_edited_step_on_her_next_visit_in_her_language(
     assert 'data-reps="7"' in practice_part
     assert "How to do it" in practice_part
 
+    # The course's address is no content (its version stays), yet the links follow it at once.
+    session.execute(
+        text("UPDATE course SET slug = 'nieuw-adres' WHERE id = :id").bindparams(id=course.id)
+    )
+    session.flush()
+    practice_part = section(main_of(get(client, "/today")), 'aria-labelledby="practice-title"')
+    assert 'href="/courses/nieuw-adres/lessons/les-1-1"' in practice_part
+    assert f"/courses/{course.slug}/" not in practice_part
+
     client.cookies.set(i18n.LOCALE_COOKIE, "nl")
     dutch = client.get("/today").text
     assert "Zo doe je het" in dutch

@@ -63,37 +63,46 @@ class PracticeView:
 
     item: PracticeItem
     view: StepView
-    # The step as the list shows it, up to her own part (partials/step.html's step_head).
-    head: Markup
+    # The step as the list shows it before and after her own part (how often she did it today):
+    # progress/practice_step.html.
+    top: Markup
+    end: Markup
+    # How long the guided player takes for it (steps.played_seconds).
+    played: int
 
 
-# Each step's view and its rendered top part, by course version, step and language: the same for
-# every learner, so "Vandaag" renders them once and adds only her part (how often she did it
-# today, the lesson it is from). The version changes with any edit of the course's content
-# (api/catalog/content.py), so a stale entry is never used; the bound drops the oldest.
+# Each step's view, its rendered parts and how long it plays, by course version, step and
+# language: the same for every learner, so "Vandaag" works them out once and adds only how often
+# she did it today. The version changes with any edit of the course's content
+# (api/catalog/content.py), so a stale entry is never used; the course's address and language,
+# which are not content, are in the key as they are. The bound drops the oldest.
 MAX_PRACTICE_STEPS = 5000
-_practice_steps: OrderedDict[tuple[Any, ...], tuple[StepView, Markup]] = OrderedDict()
+_Made = tuple[StepView, Markup, Markup, int]
+_practice_steps: OrderedDict[tuple[Any, ...], _Made] = OrderedDict()
 _practice_lock = threading.Lock()
 
 
-def _practice_key(item: PracticeItem, locale: str) -> tuple[Any, ...]:
-    course = item.progress.outline.course
-    return (
-        course.id,
-        course.created_at,
-        course.content_version,
-        course.language,
-        item.step.id,
-        locale,
-    )
-
-
 def practice_views(items: list[PracticeItem], locale: str) -> list[PracticeView]:
-    """Today's steps with their views and rendered tops, from the cache or made now."""
-    keys = [_practice_key(item, locale) for item in items]
+    """Today's steps with their views and rendered parts, from the cache or made now."""
+    courses: dict[int, tuple[Any, ...]] = {}
+    for item in items:
+        if id(item.progress) not in courses:
+            course = item.progress.outline.course
+            courses[id(item.progress)] = (
+                course.id,
+                course.created_at,
+                course.content_version,
+                course.slug,
+                course.language,
+                locale,
+            )
+    keys = [(*courses[id(item.progress)], item.step.id) for item in items]
     with _practice_lock:
         found = {key: _practice_steps.get(key) for key in keys}
-    made: dict[tuple[Any, ...], tuple[StepView, Markup]] = {}
+        for key, hit in found.items():
+            if hit is not None:
+                _practice_steps.move_to_end(key)
+    made: dict[tuple[Any, ...], _Made] = {}
     for item, key in zip(items, keys, strict=True):
         if found[key] is None and key not in made:
             made[key] = _practice_step(item, locale)
@@ -102,22 +111,22 @@ def practice_views(items: list[PracticeItem], locale: str) -> list[PracticeView]
             _practice_steps.update(made)
             while len(_practice_steps) > MAX_PRACTICE_STEPS:
                 _practice_steps.popitem(last=False)
-    views = []
-    for item, key in zip(items, keys, strict=True):
-        view, head = found[key] or made[key]
-        views.append(PracticeView(item, view, head))
-    return views
+    pairs = zip(items, keys, strict=True)
+    return [PracticeView(item, *(found[key] or made[key])) for item, key in pairs]
 
 
-def _practice_step(item: PracticeItem, locale: str) -> tuple[StepView, Markup]:
+def _practice_step(item: PracticeItem, locale: str) -> _Made:
+    course = item.progress.outline.course
+    # The template's macros, as attributes Jinja makes when it loads it.
+    parts: Any = templates.env.get_template("progress/practice_step.html").module
     token = i18n.current_locale.set(locale)
     try:
         view = step_view(item.step)
-        macro = templates.env.get_template("partials/step.html").module.step_head  # type: ignore[attr-defined]
-        head = Markup(macro(view, item.progress.outline.course.language, True))  # noqa: S704
+        top = Markup(parts.practice_top(view, course.language))  # noqa: S704
+        end = Markup(parts.practice_end(course, item.lesson))  # noqa: S704
     finally:
         i18n.current_locale.reset(token)
-    return view, head
+    return view, top, end, steps.played_seconds(item.step)
 
 
 @dataclass(frozen=True)
@@ -168,11 +177,13 @@ def show_today(request: Request, session: SessionDep, now: Now) -> HTMLResponse:
     remember(request, visit.visitor)
     user = required(request, visit.visitor)
     today = today_service.of_visit(session, visit, user=user, now=now)
+    practice_items = practice_views(today.practice, locale_of(request))
     context: dict[str, Any] = {
         "today": today,
         "greeting": _greeting(user, now),
-        "practice": practice_views(today.practice, locale_of(request)),
-        "routine_minutes": steps.routine_minutes([item.step for item in today.practice]),
+        "practice": practice_items,
+        "ask_courses": [item.progress.outline for item in today.courses],
+        "routine_minutes": steps.routine_minutes_of([item.played for item in practice_items]),
         "week": _day_marks(today.week, today.day),
         "days_this_week": sum(1 for _day, practised in today.week if practised),
         "notice": request.query_params.get("notice"),
