@@ -15,8 +15,8 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency, format_decimal, get_decimal_symbol
 from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from jinja2.runtime import Context
+from jinja2 import Environment, FileSystemLoader, pass_eval_context, select_autoescape
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "web" / "locale"
@@ -177,15 +177,30 @@ def N_(message: str) -> str:  # noqa: N802 (the conventional gettext marker name
     return message
 
 
-@pass_context
-def _jinja_gettext(context: Context, message: str, **variables: object) -> str:
+# Both take the evaluation context, not the template's context as Jinja's own do: Jinja makes a
+# copy of the context for every call of a function that takes it from inside a block or loop
+# with variables of its own (`{% set %}`), a dozen dict copies for one text; they only need to
+# know whether the template escapes (docs/performance.md#texts-in-templates).
+@pass_eval_context
+def _jinja_gettext(eval_ctx: EvalContext, message: str, /, **variables: object) -> str:
     """Newstyle gettext (escaped placeholders), skipping `%` when there is nothing to fill."""
     text = translate(message)
     # Texts come from our own catalogs, as with Jinja's gettext; placeholders are escaped by `%`.
-    result = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    result = Markup(text) if eval_ctx.autoescape else text  # noqa: S704
     if variables or "%" in text:
         return result % variables
     return result
+
+
+@pass_eval_context
+def _jinja_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, count: int, /, **variables: object
+) -> str:
+    """Newstyle ngettext, as Jinja's: the form for `count`, placeholders (`num` is the count
+    unless given) escaped."""
+    text = translate_plural(singular, plural, count)
+    result = Markup(text) if eval_ctx.autoescape else text  # noqa: S704
+    return result % {"num": count, **variables}
 
 
 class _Environment(Environment):
@@ -227,6 +242,7 @@ def jinja_environment(directory: Path) -> Environment:
     # calls it through the context on every use, two calls more per text for the same result
     # (docs/performance.md#texts-in-templates).
     env.globals["_"] = _jinja_gettext
+    env.globals["ngettext"] = _jinja_ngettext
     env.filters["html_time"] = html_time
     env.globals.update(
         format_price=format_price,

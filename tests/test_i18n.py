@@ -225,3 +225,31 @@ def _stray_percent(message: Message) -> bool:
     string = message.string
     forms = list(string) if isinstance(string, (tuple, list)) else [string or ""]
     return not any("%" in text for text in ids) and any("%" in form for form in forms)
+
+
+def test_texts_in_templates_escape_what_they_fill_in_inside_blocks_and_loops() -> None:
+    """`_` and `ngettext` fill their placeholders escaped in a page, wherever they stand
+    (inside a block or loop with variables of its own too), and leave a plain text template's
+    values as they are; `num` is the count unless a value of that name is given."""
+    env = i18n.jinja_environment(Path("/nonexistent"))
+    source = (
+        "{% set who = name %}{% for n in [1, 2] %}{% set x = n %}"
+        "{{ _('Good morning, %(name)s', name=who) }}|"
+        "{{ ngettext('%(num)s day in a row', '%(num)s days in a row', x) }}|"
+        "{% endfor %}{{ ngettext('%(num)s minute', '%(num)s minutes', 3, num='<b>') }}"
+    )
+    token = i18n.current_locale.set("en")
+    try:
+        page = env.from_string(source).render(name="<Ann & Bo>")
+        env.autoescape = False
+        plain = env.from_string(source).render(name="<Ann & Bo>")
+    finally:
+        i18n.current_locale.reset(token)
+    assert page == (
+        "Good morning, &lt;Ann &amp; Bo&gt;|1 day in a row|"
+        "Good morning, &lt;Ann &amp; Bo&gt;|2 days in a row|&lt;b&gt; minutes"
+    )
+    assert plain == (
+        "Good morning, <Ann & Bo>|1 day in a row|Good morning, <Ann & Bo>|2 days in a row|"
+        "<b> minutes"
+    )

@@ -16,10 +16,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlmodel import Session, col, select
 
-from api.catalog.models import Course, Lesson, Module, Step
+from api.catalog.models import Course, Lesson, Module, Step, StepKind
 from api.kit.ids import id_of
 
 # Far more courses than a small platform has; a bound so that the cache cannot grow unchecked.
@@ -48,6 +49,20 @@ class CourseContent:
 
     def steps_of(self, lesson: Lesson) -> tuple[Step, ...]:
         return self.steps.get(id_of(lesson), ())
+
+    @cached_property
+    def practised(self) -> dict[int, tuple[int, Lesson, tuple[Step, ...]]]:
+        """The lessons with exercise or breathing steps, by id: each one's place in the course,
+        the lesson and those steps in order. Worked out once per version ("Vandaag" asks on
+        every visit); computing it twice in two threads at once gives the same value."""
+        kinds = (StepKind.exercise.value, StepKind.breathing.value)
+        found: dict[int, tuple[int, Lesson, tuple[Step, ...]]] = {}
+        lessons = (lesson for part in self.parts for lesson in part.lessons)
+        for place, lesson in enumerate(lessons):
+            chosen = tuple(step for step in self.steps_of(lesson) if step.kind in kinds)
+            if chosen:
+                found[id_of(lesson)] = (place, lesson, chosen)
+        return found
 
 
 _cache: OrderedDict[int, CourseContent] = OrderedDict()

@@ -82,6 +82,12 @@ class CourseOutline:
         return next((lesson for lesson in self.lessons if lesson.free_preview), None)
 
     @cached_property
+    def place_of(self) -> dict[int | None, int]:
+        """Each lesson's place in course order (from 0), by lesson id: how far she is is worked
+        out from her progress records with it, not by looking each lesson up in them."""
+        return {lesson.id: place for place, lesson in enumerate(self.lessons)}
+
+    @cached_property
     def module_of(self) -> dict[int | None, Module]:
         """Each lesson's module, by lesson id."""
         return {lesson.id: part.module for part in self.modules for lesson in part.lessons}

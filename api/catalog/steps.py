@@ -103,5 +103,10 @@ def played_seconds(step: Step) -> int:
 
 def routine_minutes(steps: list[Step]) -> int:
     """Today's routine in whole minutes (at least 1): every step after its count-in."""
-    seconds = sum(READY_SECONDS + played_seconds(step) for step in steps)
+    return routine_minutes_of([played_seconds(step) for step in steps])
+
+
+def routine_minutes_of(played: list[int]) -> int:
+    """`routine_minutes` from each step's `played_seconds` (kept by a page that has them)."""
+    seconds = sum(READY_SECONDS + each for each in played)
     return max(1, -(-seconds // 60))

@@ -66,7 +66,12 @@ class CourseProgress:
     def completed_count(self) -> int:
         # A page asks several times (the bar, its words, "all done?"); the records do not
         # change while it renders.
-        return sum(1 for lesson in self.outline.lessons if self.completed(lesson))
+        place_of = self.outline.place_of
+        return sum(
+            1
+            for r in self.by_lesson.values()
+            if r.completed_at is not None and r.lesson_id in place_of
+        )
 
     @property
     def percent(self) -> int:
@@ -78,13 +83,15 @@ class CourseProgress:
 
     @property
     def last_visited(self) -> Lesson | None:
-        """The lesson she opened most recently."""
+        """The lesson she opened most recently (of two at the same moment, the first in the
+        course)."""
+        place_of = self.outline.place_of
         visited = [
-            (record.last_visited_at, lesson)
-            for lesson in self.outline.lessons
-            if (record := self.by_lesson.get(id_of(lesson))) and record.last_visited_at
+            (record.last_visited_at, -place_of[record.lesson_id])
+            for record in self.by_lesson.values()
+            if record.last_visited_at and record.lesson_id in place_of
         ]
-        return max(visited, key=lambda pair: pair[0])[1] if visited else None
+        return self.outline.lessons[-max(visited)[1]] if visited else None
 
     @property
     def last_active_at(self) -> datetime | None:
@@ -102,7 +109,7 @@ class CourseProgress:
         lesson after it, else the first unfinished one at all; None when all are done."""
         ordered = self.outline.lessons
         last = self.last_visited
-        start = next((i for i, lesson in enumerate(ordered) if lesson is last), 0)
+        start = self.outline.place_of[last.id] if last is not None else 0
         for lesson in ordered[start:] + ordered[:start]:
             if not self.completed(lesson):
                 return lesson

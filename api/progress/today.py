@@ -21,7 +21,7 @@ from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service as catalog
 from api.catalog.content import content_of
-from api.catalog.models import Course, Lesson, Step, StepKind
+from api.catalog.models import Course, Lesson, Step
 from api.clock import local_day
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
@@ -105,37 +105,6 @@ def _course_today(progress: CourseProgress, viewer: User) -> CourseToday:
     return CourseToday(progress, lesson, opens)
 
 
-def _opened_lessons(progresses: list[CourseProgress], viewer: User) -> dict[int, Lesson]:
-    """Lessons she has opened or completed that are open to her now, by id."""
-    opened: dict[int, Lesson] = {}
-    for item in progresses:
-        open_now = catalog.open_lesson_ids(viewer, item.outline)
-        for lesson in item.outline.lessons:
-            record = item.by_lesson.get(id_of(lesson))
-            visited = record is not None and (record.last_visited_at or record.completed_at)
-            if visited and lesson.id in open_now:
-                opened[id_of(lesson)] = lesson
-    return opened
-
-
-def _latest(items: list[PracticeItem]) -> list[PracticeItem]:
-    """Per course, the exercises of the lessons she opened last (LESSONS_PER_COURSE of them).
-
-    A programme builds up: this week's exercises carry on from last week's, so a list of every
-    exercise she ever opened would not say what to do today.
-    """
-    chosen: set[int] = set()
-    for progress in {id(item.progress): item.progress for item in items}.values():
-        lessons = {id_of(item.lesson) for item in items if item.progress is progress}
-
-        def last_seen(lesson_id: int, progress: CourseProgress = progress) -> datetime:
-            record = progress.by_lesson[lesson_id]
-            return max(m for m in (record.last_visited_at, record.completed_at) if m is not None)
-
-        chosen.update(sorted(lessons, key=last_seen, reverse=True)[:LESSONS_PER_COURSE])
-    return [item for item in items if id_of(item.lesson) in chosen]
-
-
 def _practice_items(
     session: Session,
     *,
@@ -143,40 +112,41 @@ def _practice_items(
     progresses: list[CourseProgress],
     counts: dict[int, int],
 ) -> list[PracticeItem]:
-    """The exercise and breathing steps of the lessons she opened last, in course order."""
-    opened = _opened_lessons(progresses, user)
-    progress_of = {
-        lesson.id: item
-        for item in progresses
-        for lesson in item.outline.lessons
-        if lesson.id in opened
-    }
-    # The steps come with the courses' cached content, not from another statement.
+    """The exercise and breathing steps of the lessons she opened last that are open to her
+    now (LESSONS_PER_COURSE of them per course): courses in the order she enrolled in them,
+    then lessons and steps in course order.
+
+    A programme builds up: this week's exercises carry on from last week's, so a list of every
+    exercise she ever opened would not say what to do today.
+    """
+    # The steps come with the courses' cached content, not from another statement; which
+    # lessons have any is worked out once per course version, so only her own progress records
+    # are gone through here, not every lesson of every course.
     contents = content_of(session, [item.outline.course for item in progresses])
-    practised_kinds = (StepKind.exercise.value, StepKind.breathing.value)
-    steps = [
-        step
-        for item in progresses
-        for lesson in item.outline.lessons
-        if lesson.id in opened
-        for step in contents[id_of(item.outline.course)].steps_of(lesson)
-        if step.kind in practised_kinds
-    ]
-    # Courses in the order she enrolled in them, then lessons and steps in course order.
-    order = {lesson_id: i for i, lesson_id in enumerate(opened)}
-    items = sorted(
-        (
-            PracticeItem(
-                step,
-                opened[step.lesson_id],
-                progress_of[step.lesson_id],
-                counts.get(id_of(step), 0),
+    items: list[PracticeItem] = []
+    for progress in progresses:
+        practised = contents[id_of(progress.outline.course)].practised
+        seen: list[tuple[datetime, tuple[int, Lesson, tuple[Step, ...]]]] = []
+        for lesson_id, record in progress.by_lesson.items():
+            found = practised.get(lesson_id)
+            if found is None:
+                continue
+            moments = [m for m in (record.last_visited_at, record.completed_at) if m is not None]
+            if moments:
+                seen.append((max(moments), found))
+        seen.sort(key=lambda pair: pair[0], reverse=True)
+        # The most recent ones that are open to her now (the older ones are not asked about).
+        latest: list[tuple[int, Lesson, tuple[Step, ...]]] = []
+        for _moment, found in seen:
+            if len(latest) == LESSONS_PER_COURSE:
+                break
+            if catalog.may_open(user, progress.outline, found[1]):
+                latest.append(found)
+        for _place, lesson, steps in sorted(latest):
+            items.extend(
+                PracticeItem(step, lesson, progress, counts.get(id_of(step), 0)) for step in steps
             )
-            for step in steps
-        ),
-        key=lambda item: (order[id_of(item.lesson)], item.step.position),
-    )
-    return _latest(items)
+    return items
 
 
 def _page_columns(user_id: Any) -> list[Any]:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from api import i18n
@@ -476,6 +477,47 @@ def test_today_shows_the_next_lesson_her_practice_and_her_courses(
     assert f'href="/courses/{course.slug}"' in courses
     assert "1 of 6 lessons completed" in courses
     assert 'value="17"' in courses
+
+
+def test_today_shows_an_edited_step_on_her_next_visit_in_her_language(
+    client: TestClient, session: Session, alice: User, clock: list[datetime]
+) -> None:
+    """Vandaag keeps each step rendered per course version and language: an edit shows on the
+    next visit, and a Dutch reader gets her own words for the same step."""
+    course = make_course(session, modules=1, lessons_per_module=2, steps_per_lesson=3)
+    enrol(session, alice, course)
+    get(client, lesson_url(course, "les-1-1"))
+    exercise = step_of(session, course, StepKind.exercise)
+    practice_part = section(main_of(get(client, "/today")), 'aria-labelledby="practice-title"')
+    assert f'data-step-id="{exercise.id}"' in practice_part
+    assert "Nieuwe stap" not in practice_part
+
+    session.execute(
+        text("UPDATE lesson_step SET title = 'Nieuwe stap', reps = 7 WHERE id = :id").bindparams(
+            id=exercise.id
+        )
+    )
+    session.flush()
+    practice_part = section(main_of(get(client, "/today")), 'aria-labelledby="practice-title"')
+    assert "Nieuwe stap" in practice_part
+    assert 'data-reps="7"' in practice_part
+    assert "How to do it" in practice_part
+
+    # The course's address is no content (its version stays), yet the links follow it at once.
+    session.execute(
+        text("UPDATE course SET slug = 'nieuw-adres' WHERE id = :id").bindparams(id=course.id)
+    )
+    session.flush()
+    practice_part = section(main_of(get(client, "/today")), 'aria-labelledby="practice-title"')
+    assert 'href="/courses/nieuw-adres/lessons/les-1-1"' in practice_part
+    assert f"/courses/{course.slug}/" not in practice_part
+
+    client.cookies.set(i18n.LOCALE_COOKIE, "nl")
+    dutch = client.get("/today").text
+    assert "Zo doe je het" in dutch
+    assert "How to do it" not in dutch
+    client.cookies.set(i18n.LOCALE_COOKIE, "en")
+    assert "How to do it" in get(client, "/today")
 
 
 def test_streak_and_week_marks_follow_her_log(

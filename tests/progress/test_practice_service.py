@@ -433,3 +433,69 @@ def test_today_takes_the_exercises_of_the_two_lessons_opened_last(
         third.slug,
         third.slug,
     ]
+
+
+def test_today_passes_over_a_lesson_opened_last_that_is_closed_now(
+    session: Session, alice: User
+) -> None:
+    """The two lessons opened last that are open now: one she opened later whose module is
+    closed to her (a later module of a drip course) gives no exercises, an older one does."""
+    course = make_course(
+        session, free_preview_first=False, steps_per_lesson=3, drip_days=[0, 7], modules=2
+    )
+    _enrol(session, alice, course)
+    outline = catalog.outline(session, slug=course.slug, viewer=alice, now=NOW)
+    first, second, third, closed = outline.lessons[:4]
+    for minutes, lesson in ((0, first), (1, second), (2, third), (3, closed)):
+        progress = progress_service.read(session, outline=outline, user_id=alice.id or 0)
+        progress_service.record_visit(
+            session,
+            progress=progress,
+            user_id=alice.id or 0,
+            lesson=lesson,
+            now=NOW + timedelta(minutes=minutes),
+        )
+
+    today = today_service.read(session, user=alice, now=NOW + timedelta(minutes=5))
+
+    assert closed.slug == "les-2-1"
+    assert [item.lesson.slug for item in today.practice] == [
+        second.slug,
+        second.slug,
+        third.slug,
+        third.slug,
+    ]
+
+
+def test_where_she_goes_on_is_worked_out_from_her_records_in_course_order(
+    session: Session, alice: User, course: Course
+) -> None:
+    """She goes on with the lesson she opened last, or after it; of two opened at the same
+    moment the first in the course counts; only the course's own lessons count as done."""
+    outline = catalog.outline(session, slug=course.slug, viewer=alice, now=NOW)
+    first, second, third, *_rest = outline.lessons
+    user_id = alice.id or 0
+    progress_service.complete(session, user_id=user_id, lesson=third, now=NOW)
+    for lesson in (second, first):
+        progress = progress_service.read(session, outline=outline, user_id=user_id)
+        progress_service.record_visit(
+            session, progress=progress, user_id=user_id, lesson=lesson, now=NOW
+        )
+
+    progress = progress_service.read(session, outline=outline, user_id=user_id)
+    stray = progress_service.ProgressRecord(
+        lesson_id=10**9, course_id=course.id or 0, last_visited_at=NOW, completed_at=NOW,
+        video_position_seconds=0,
+    )  # fmt: skip
+    progress.by_lesson[stray.lesson_id] = stray
+
+    assert progress.last_visited is first
+    assert progress.resume is first
+    assert progress.completed_count == 1
+    later = NOW + timedelta(minutes=1)
+    progress_service.record_visit(
+        session, progress=progress, user_id=user_id, lesson=third, now=later
+    )
+    progress = progress_service.read(session, outline=outline, user_id=user_id)
+    assert progress.last_visited is third
+    assert progress.resume is outline.lessons[3]

@@ -1,6 +1,8 @@
 """The learner's own pages: "Vandaag" (what to do today), her practice log with its week chart
 and her measurements over time, and the forms that mark a lesson done or not done."""
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -9,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from api import i18n
@@ -44,7 +47,7 @@ from web.pages.catalog import (
 from web.pages.checkins import series_views
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context
-from web.templating import render
+from web.templating import locale_of, render, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,6 +63,70 @@ class PracticeView:
 
     item: PracticeItem
     view: StepView
+    # The step as the list shows it before and after her own part (how often she did it today):
+    # progress/practice_step.html.
+    top: Markup
+    end: Markup
+    # How long the guided player takes for it (steps.played_seconds).
+    played: int
+
+
+# Each step's view, its rendered parts and how long it plays, by course version, step and
+# language: the same for every learner, so "Vandaag" works them out once and adds only how often
+# she did it today. The version changes with any edit of the course's content
+# (api/catalog/content.py), so a stale entry is never used; the course's address and language,
+# which are not content, are in the key as they are. The bound drops the oldest.
+MAX_PRACTICE_STEPS = 5000
+_Made = tuple[StepView, Markup, Markup, int]
+_practice_steps: OrderedDict[tuple[Any, ...], _Made] = OrderedDict()
+_practice_lock = threading.Lock()
+
+
+def practice_views(items: list[PracticeItem], locale: str) -> list[PracticeView]:
+    """Today's steps with their views and rendered parts, from the cache or made now."""
+    courses: dict[int, tuple[Any, ...]] = {}
+    for item in items:
+        if id(item.progress) not in courses:
+            course = item.progress.outline.course
+            courses[id(item.progress)] = (
+                course.id,
+                course.created_at,
+                course.content_version,
+                course.slug,
+                course.language,
+                locale,
+            )
+    keys = [(*courses[id(item.progress)], item.step.id) for item in items]
+    with _practice_lock:
+        found = {key: _practice_steps.get(key) for key in keys}
+        for key, hit in found.items():
+            if hit is not None:
+                _practice_steps.move_to_end(key)
+    made: dict[tuple[Any, ...], _Made] = {}
+    for item, key in zip(items, keys, strict=True):
+        if found[key] is None and key not in made:
+            made[key] = _practice_step(item, locale)
+    if made:
+        with _practice_lock:
+            _practice_steps.update(made)
+            while len(_practice_steps) > MAX_PRACTICE_STEPS:
+                _practice_steps.popitem(last=False)
+    pairs = zip(items, keys, strict=True)
+    return [PracticeView(item, *(found[key] or made[key])) for item, key in pairs]
+
+
+def _practice_step(item: PracticeItem, locale: str) -> _Made:
+    course = item.progress.outline.course
+    # The template's macros, as attributes Jinja makes when it loads it.
+    parts: Any = templates.env.get_template("progress/practice_step.html").module
+    token = i18n.current_locale.set(locale)
+    try:
+        view = step_view(item.step)
+        top = Markup(parts.practice_top(view, course.language))  # noqa: S704
+        end = Markup(parts.practice_end(course, item.lesson))  # noqa: S704
+    finally:
+        i18n.current_locale.reset(token)
+    return view, top, end, steps.played_seconds(item.step)
 
 
 @dataclass(frozen=True)
@@ -110,11 +177,13 @@ def show_today(request: Request, session: SessionDep, now: Now) -> HTMLResponse:
     remember(request, visit.visitor)
     user = required(request, visit.visitor)
     today = today_service.of_visit(session, visit, user=user, now=now)
+    practice_items = practice_views(today.practice, locale_of(request))
     context: dict[str, Any] = {
         "today": today,
         "greeting": _greeting(user, now),
-        "practice": [PracticeView(item, step_view(item.step)) for item in today.practice],
-        "routine_minutes": steps.routine_minutes([item.step for item in today.practice]),
+        "practice": practice_items,
+        "ask_courses": [item.progress.outline for item in today.courses],
+        "routine_minutes": steps.routine_minutes_of([item.played for item in practice_items]),
         "week": _day_marks(today.week, today.day),
         "days_this_week": sum(1 for _day, practised in today.week if practised),
         "notice": request.query_params.get("notice"),
@@ -146,7 +215,7 @@ def show_routine(
     """Today's exercises one after another in the guided player, each after a count-in."""
     practice_items = today_service.routine(session, user=user, now=now)
     context: dict[str, Any] = {
-        "practice": [PracticeView(item, step_view(item.step)) for item in practice_items],
+        "practice": practice_views(practice_items, locale_of(request)),
         "minutes": steps.routine_minutes([item.step for item in practice_items]),
         "ready_seconds": steps.READY_SECONDS,
         "practice_api": PRACTICE_API,
