@@ -72,6 +72,8 @@ def serve(
         "log_level": settings.log_level.lower(),
         "access_log": False,  # Kern logs each request itself, without query strings
         "server_header": False,
+        # No WebSocket routes, so no WebSocket library loaded (as api/server.py's KernWorker).
+        "ws": "none",
     }
     if reload:
         uvicorn.run("api.main:create_app", reload=True, **options)  # type: ignore[arg-type]

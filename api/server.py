@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.engine import make_url
 from starlette.types import Message
+from uvicorn.config import Config
 from uvicorn_worker import UvicornWorker
 
 from api import i18n
@@ -49,7 +50,21 @@ class KernWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn and uvicorn-w
         "access_log": False,  # Kern logs each request itself, without query strings
         "server_header": False,
         "proxy_headers": True,  # trusted from forwarded_allow_ips (below) only
+        # Kern has no WebSocket routes: no worker needs a WebSocket library in its memory
+        # (uvicorn's "auto" imports one); an upgrade request is answered as plain HTTP.
+        "ws": "none",
     }
+
+
+def import_worker_modules(app: FastAPI) -> None:
+    """Import before the fork what a uvicorn worker imports as it starts: its event loop
+    (uvloop), its HTTP parser (httptools) and the lifespan protocol, as its own configuration
+    chooses them. Imported by each worker after the fork, they would be a private copy in each;
+    imported here, the workers share them
+    (docs/performance.md#one-application-forked-after-a-warm-up)."""
+    config = Config(app, log_config=None, **KernWorker.CONFIG_KWARGS)
+    config.get_loop_factory()  # imports the event loop's module; makes no loop
+    config.load()  # imports the protocols; its wrapped application is thrown away
 
 
 def warm(app: FastAPI) -> None:
@@ -207,6 +222,7 @@ class KernServer(BaseApplication):  # type: ignore[misc]  # gunicorn lacks types
         # that the workers would fill later, copying those pages.
         gc.disable()
         app = create_app(self.settings)
+        import_worker_modules(app)
         warm(app)
         self.application = app
         # The collector writes to every object it visits (its bookkeeping sits in the object's

@@ -565,13 +565,14 @@ def report(results: dict[tuple[str, str], list[Counted]]) -> str:
 
 
 # The pre-fork warm-up: memory of `kern serve --workers 2` with and without it.
+MEMORY_VARIANTS = ("none", "warm-up", "rehearsal", "gc-freeze", "worker-imports")
 
 
 def memory(args: argparse.Namespace) -> None:
     rows: dict[str, list[dict[str, float]]] = {}
     with prepared(args.learners) as setup:
         for round_number in range(args.runs):
-            for variant in ("none", "warm-up", "rehearsal", "gc-freeze"):
+            for variant in MEMORY_VARIANTS:
                 found = _serve_and_load(setup, variant)
                 rows.setdefault(variant, []).append(found)
                 print(f"round {round_number + 1}  without {variant:10} {found}", flush=True)
@@ -655,6 +656,8 @@ def serve(args: argparse.Namespace) -> None:
         _replace(server, "rehearse", lambda _app: None)
     elif args.without == "gc-freeze":
         _replace(gc, "freeze", lambda: None)
+    elif args.without == "worker-imports":
+        _replace(server, "import_worker_modules", lambda _app: None)
     server.main(["--port", str(args.port), "--workers", str(args.workers)])
 
 

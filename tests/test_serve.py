@@ -152,6 +152,7 @@ def test_one_worker_is_plain_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {"--port=8123", "--no-access-log", "--no-server-header", "--proxy-headers"} <= set(
         command
     )
+    assert "--ws=none" in command  # Kern has no WebSocket routes
 
 
 def test_the_server_it_becomes_links_mails_to_the_port_it_listens_on(
@@ -187,6 +188,7 @@ def test_gunicorn_preloads_and_keeps_uvicorns_options() -> None:
     assert options["access_log"] is False
     assert options["server_header"] is False
     assert options["proxy_headers"] is True
+    assert options["ws"] == "none"  # Kern has no WebSocket routes
 
 
 def test_the_proxy_whose_forwarded_address_is_believed_is_a_setting() -> None:
@@ -212,12 +214,59 @@ def test_the_supervisor_warms_the_application_before_the_fork(settings: Settings
         app.state.engine.dispose()
 
 
+# What a uvicorn worker runs as it starts (uvicorn_worker's UvicornWorker.run and _serve),
+# in a fresh interpreter after the supervisor's imports: the modules it imports then.
+_WORKER_START = """
+import sys
+from fastapi import FastAPI
+from uvicorn.config import Config
+from api import server
+app = FastAPI()
+if sys.argv[1] == "supervisor-imported":
+    server.import_worker_modules(app)
+before = set(sys.modules)
+config = Config(app, log_config=None, **server.KernWorker.CONFIG_KWARGS)
+config.get_loop_factory()
+config.load()
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def _imported_by_a_starting_worker(mode: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER_START, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    return set(done.stdout.split())
+
+
+def test_the_supervisor_imports_what_a_worker_would_import_as_it_starts() -> None:
+    # Imported before the fork, the event loop and the protocols are shared by the workers
+    # instead of copied into each (docs/performance.md#one-application-forked-after-a-warm-up).
+    assert {"uvloop", "uvicorn.protocols.http.httptools_impl", "uvicorn.lifespan.on"} <= (
+        _imported_by_a_starting_worker("alone")
+    )
+    assert _imported_by_a_starting_worker("supervisor-imported") == set()
+
+
+def test_no_worker_loads_a_websocket_library() -> None:
+    assert not any(
+        name.startswith(("websockets", "wsproto", "uvicorn.protocols.websockets."))
+        for name in _imported_by_a_starting_worker("alone")
+    )
+
+
 def test_the_supervisor_freezes_what_it_built_before_the_fork(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     warmed: list[FastAPI] = []
     monkeypatch.setattr(server, "create_app", lambda _settings: FastAPI())
     monkeypatch.setattr(server, "warm", warmed.append)
+    imported: list[FastAPI] = []
+    monkeypatch.setattr(server, "import_worker_modules", imported.append)
     settings = Settings(_env_file=None, log_level="WARNING")
     supervisor = server.KernServer(settings, bind=server.bind_address("::", 8123), workers=2)
     try:
@@ -228,3 +277,4 @@ def test_the_supervisor_freezes_what_it_built_before_the_fork(
     finally:
         gc.unfreeze()
     assert warmed == [app]
+    assert imported == [app]
