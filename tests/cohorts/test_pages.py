@@ -230,3 +230,8 @@ def test_after_buying_a_locked_lesson_says_when_her_group_starts(
     assert _offered_group(text) is None
     session.refresh(group)
     assert group.taken == 1
+    # The course page says so too, with what to prepare.
+    page = client.get(f"/courses/{course.slug}")
+    assert page.status_code == 200
+    assert f"Je groep begint op {format_day(start)}." in html.unescape(page.text)
+    assert "<strong>matje</strong>" in page.text

@@ -300,6 +300,8 @@ def course_page(
         "open_lessons": open_lessons,
         "progress": CourseProgress(outline, found.progress) if outline.enrolled else None,
         "completed_text": completed_text,
+        # For an enrolled learner's preparation for her group (cohorts/before_start.html).
+        "markdown": render_markdown,
         **course_about(outline, locale_of(request)),
         **_buy_form(
             request,
