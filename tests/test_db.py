@@ -4,7 +4,7 @@ the routes expect: reads without a transaction on PostgreSQL, writes in one."""
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -16,6 +16,7 @@ from api.config import Settings
 from api.db import SessionDep, in_transaction, savepoint
 from api.main import create_app
 from web.pages.catalog import router as catalog_pages
+from web.pages.progress import router as progress_pages
 
 
 def test_connections_are_configured_for_the_backend(engine: Engine) -> None:
@@ -127,15 +128,24 @@ def _dependencies(dependant: Dependant) -> Iterator[object]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/courses/{slug}/lessons/{lesson_slug}", "/courses/{slug}", "/courses"]
+    ("router", "path"),
+    [
+        (catalog_pages, "/courses/{slug}/lessons/{lesson_slug}"),
+        (catalog_pages, "/courses/{slug}"),
+        (catalog_pages, "/courses"),
+        (progress_pages, "/today"),
+    ],
 )
-def test_the_lesson_page_opens_its_session_in_its_own_worker_thread(path: str) -> None:
+def test_the_lesson_page_opens_its_session_in_its_own_worker_thread(
+    router: APIRouter, path: str
+) -> None:
     # request_session instead of SessionDep: the busiest page makes and ends its session in the
     # thread that builds it (docs/performance.md#the-lesson-page-opens-its-own-session), and so
-    # do the course page and the catalog, which read the visitor's session with their data.
+    # do the course page, the catalog and Vandaag, which read the visitor's session with their
+    # data.
     page = next(
         route
-        for route in catalog_pages.routes
+        for route in router.routes
         if isinstance(route, APIRoute) and route.path == path and "GET" in (route.methods or ())
     )
     calls = list(_dependencies(page.dependant))

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -22,7 +23,7 @@ from api.catalog import steps
 from api.catalog.models import Lesson
 from api.clock import Now, local_day, week_start
 from api.consent import service as consent_service
-from api.db import SessionDep
+from api.db import SessionDep, request_session
 from api.i18n import gettext as _
 from api.i18n import ngettext
 from api.kit.ids import id_of
@@ -167,8 +168,19 @@ def _day_marks(week: list[tuple[date, bool]], today: date) -> list[DayMark]:
 
 
 @router.get("/today", response_class=HTMLResponse)
-def show_today(request: Request, session: SessionDep, now: Now) -> HTMLResponse:
+async def show_today(request: Request, now: Now) -> HTMLResponse:
     """Her home: the next lesson, today's practice, her streak and week, and her courses."""
+    # Read and rendered in one worker thread with its own session, as the lesson page
+    # (docs/performance.md#the-lesson-page-opens-its-own-session).
+    return await run_in_threadpool(_today_page, request, now)
+
+
+def _today_page(request: Request, now: datetime) -> HTMLResponse:
+    with request_session(request) as session:
+        return _today_response(request, session, now)
+
+
+def _today_response(request: Request, session: Session, now: datetime) -> HTMLResponse:
     # Her session is read with the page's data (docs/performance.md#one-statement-per-page);
     # the same rules as RequireUser then admit her or send her to log in.
     visit = today_service.read_visit(
