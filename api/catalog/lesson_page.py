@@ -129,14 +129,7 @@ def open_lesson(
     """The lesson with her progress, if she may open it: NotFound or LessonLocked otherwise,
     by the same rules as `service.lesson_view` (no statement while the content is cached)."""
     viewer = found.visitor.signed_in
-    outline = service.outline_of(
-        session,
-        course=found.course,
-        instructor=found.instructor,
-        enrolment=found.enrolment,
-        viewer=viewer,
-        now=now,
-    )
+    outline = service.outline_for(session, found, now=now)
     view = service.lesson_view_in(session, outline, lesson_slug=lesson_slug, viewer=viewer)
     progress = CourseProgress(outline, found.progress) if outline.enrolled else None
     return LessonPage(view=view, progress=progress, questions=found.questions)

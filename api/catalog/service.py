@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, exists, or_
 from sqlalchemy import select as sa_select
@@ -16,6 +16,7 @@ from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col, select
 
 from api.accounts.models import Role, User
+from api.accounts.sessions import Visitor
 from api.catalog import schedule
 from api.catalog.content import content_of, modules_and_lessons
 from api.catalog.models import (
@@ -269,6 +270,35 @@ def outline_of(
         now=now or utcnow(),
         profile=profile,
         takes_intakes=takes_intakes,
+    )
+
+
+class ReadWithVisitor(Protocol):
+    """A course row read with the visitor's session in one statement (a page's or a write's):
+    what `outline_for` takes from it."""
+
+    @property
+    def visitor(self) -> Visitor: ...
+
+    @property
+    def course(self) -> Course: ...
+
+    @property
+    def instructor(self) -> User: ...
+
+    @property
+    def enrolment(self) -> Enrolment | None: ...
+
+
+def outline_for(session: Session, found: ReadWithVisitor, *, now: datetime) -> CourseOutline:
+    """`outline_of` for the course and visitor of such a row."""
+    return outline_of(
+        session,
+        course=found.course,
+        instructor=found.instructor,
+        enrolment=found.enrolment,
+        viewer=found.visitor.signed_in,
+        now=now,
     )
 
 

@@ -85,14 +85,7 @@ def open_lesson(session: Session, found: CourseRead, *, lesson_slug: str, now: d
     """A lesson of the course that she may open; NotFound or LessonLocked otherwise, by the same
     rules as `service.open_lesson` (no statement while the course's content is cached)."""
     viewer = found.visitor.signed_in
-    outline = service.outline_of(
-        session,
-        course=found.course,
-        instructor=found.instructor,
-        enrolment=found.enrolment,
-        viewer=viewer,
-        now=now,
-    )
+    outline = service.outline_for(session, found, now=now)
     return outline.lessons[service.open_index(outline, lesson_slug, viewer)]
 
 
