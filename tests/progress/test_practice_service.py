@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from api.accounts.models import User
 from api.catalog import service as catalog
-from api.catalog.models import Course, Step, StepKind
+from api.catalog.models import Course, Lesson, Step, StepKind
 from api.db import WRITE_INTENT
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import Enrolment, EnrolmentSource
@@ -409,20 +409,27 @@ def test_a_repeat_after_the_enrolment_ended_still_finds_the_stored_log(
         practice.log(session, user=alice, entry=_entry(step, client_id="c0ffee-0002"), now=NOW)
 
 
+def _open_in_turn(
+    session: Session, user: User, outline: catalog.CourseOutline, lessons: list[Lesson]
+) -> None:
+    """She opens `lessons` one a minute from NOW, in this order."""
+    for minutes, lesson in enumerate(lessons):
+        progress = progress_service.read(session, outline=outline, user_id=user.id or 0)
+        progress_service.record_visit(
+            session,
+            progress=progress,
+            user_id=user.id or 0,
+            lesson=lesson,
+            now=NOW + timedelta(minutes=minutes),
+        )
+
+
 def test_today_takes_the_exercises_of_the_two_lessons_opened_last(
     session: Session, alice: User, course: Course
 ) -> None:
     outline = catalog.outline(session, slug=course.slug, viewer=alice, now=NOW)
     first, second, third = outline.lessons[:3]
-    for minutes, lesson in ((0, second), (1, first), (2, third)):
-        progress = progress_service.read(session, outline=outline, user_id=alice.id or 0)
-        progress_service.record_visit(
-            session,
-            progress=progress,
-            user_id=alice.id or 0,
-            lesson=lesson,
-            now=NOW + timedelta(minutes=minutes),
-        )
+    _open_in_turn(session, alice, outline, [second, first, third])
 
     today = today_service.read(session, user=alice, now=NOW + timedelta(minutes=5))
 
@@ -446,15 +453,7 @@ def test_today_passes_over_a_lesson_opened_last_that_is_closed_now(
     _enrol(session, alice, course)
     outline = catalog.outline(session, slug=course.slug, viewer=alice, now=NOW)
     first, second, third, closed = outline.lessons[:4]
-    for minutes, lesson in ((0, first), (1, second), (2, third), (3, closed)):
-        progress = progress_service.read(session, outline=outline, user_id=alice.id or 0)
-        progress_service.record_visit(
-            session,
-            progress=progress,
-            user_id=alice.id or 0,
-            lesson=lesson,
-            now=NOW + timedelta(minutes=minutes),
-        )
+    _open_in_turn(session, alice, outline, [first, second, third, closed])
 
     today = today_service.read(session, user=alice, now=NOW + timedelta(minutes=5))
 

@@ -27,6 +27,7 @@ from api.enrolment.models import EnrolmentSource
 from api.progress.router import router as progress_api
 from tests.catalog.test_pages_queries import recording
 from tests.factories import agree_to_health_data, csrf_token, log_in, make_course, make_user
+from tests.progress.test_api import _practice
 from tests.test_db import _dependencies
 
 NOW = datetime(2026, 5, 14, 12, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
@@ -88,18 +89,6 @@ def _exercise(session: Session, course: Course, lesson_slug: str) -> int:
         )
     ).one()
     return step.id or 0
-
-
-def _practice(step_id: int, client_id: str) -> dict[str, Any]:
-    return {
-        "client_id": client_id,
-        "step_id": step_id,
-        "practised_at": NOW.isoformat(),
-        "duration_seconds": 240,
-        "sets_done": 3,
-        "reps_done": 30,
-        "effort": 3,
-    }
 
 
 @pytest.mark.parametrize(
