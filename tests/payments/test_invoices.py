@@ -83,7 +83,8 @@ def test_a_paid_order_gets_an_invoice_with_every_required_field(
         "VAT number: NL123456789B01",
         "Alice de Vries",
         invoice.number,
-        invoice.issued_at.strftime("%-d %B %Y"),
+        # The day in Amsterdam, as the invoice gives it (after 23:00 UTC in winter, the next).
+        local_day(invoice.issued_at).strftime("%-d %B %Y"),
         f"Online course: {shop.course.title}",
         f"Price excluding VAT €{(PRICE - vat) / 100:.2f}",
         "VAT 21% (NL)",
