@@ -65,6 +65,12 @@ class CourseContent:
         return found
 
 
+def version_of(course: Course) -> tuple[int, datetime, int]:
+    """The version of a course's content as a key for what is made from it (rendered parts):
+    its id, the moment it was made (see `CourseContent.created_at`) and `content_version`."""
+    return (id_of(course), course.created_at, course.content_version)
+
+
 _cache: OrderedDict[int, CourseContent] = OrderedDict()
 _lock = threading.Lock()
 

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from api.accounts.access import RequireUser, remember, session_token, visitor_of
 from api.accounts.models import User
 from api.catalog import course_pages, lesson_page, service, steps, video
+from api.catalog.content import version_of
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course, CourseStatus, Lesson, Step, StepKind, VideoProvider
 from api.clock import Now
@@ -393,9 +394,7 @@ def lesson_list(
     """The course page's "Course content" for a visitor without progress in the course."""
     course = outline.course
     key = (
-        course.id,
-        course.created_at,
-        course.content_version,
+        *version_of(course),
         course.slug,
         course.language,
         course.schedule,
@@ -440,7 +439,7 @@ _lessons = Fragments(limit=1000)
 def lesson_content(view: service.LessonView, locale: str) -> LessonContent:
     """The lesson's heading, text and steps in `locale`, from the kept ones or rendered now."""
     course, lesson = view.outline.course, view.lesson
-    key = (course.id, course.created_at, course.content_version, course.language, lesson.id, locale)
+    key = (*version_of(course), course.language, lesson.id, locale)
     return _lessons.get(key, lambda: _render_lesson(view, locale))
 
 

@@ -1,8 +1,6 @@
 """The learner's own pages: "Vandaag" (what to do today), her practice log with its week chart
 and her measurements over time, and the forms that mark a lesson done or not done."""
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,6 +18,7 @@ from api.accounts.access import RequireUser, remember, required, session_token
 from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog import steps
+from api.catalog.content import version_of
 from api.catalog.models import Lesson
 from api.clock import Now, local_day, week_start
 from api.consent import service as consent_service
@@ -36,6 +35,7 @@ from api.progress.today import PracticeItem
 from api.questionnaires import outcomes
 from api.reminders import service as reminders
 from web.charts import Frame, columns, scale_top, week_period
+from web.fragments import Fragments
 from web.pages.catalog import (
     PRACTICE_API,
     PRACTICE_LOG_PAGE,
@@ -76,44 +76,20 @@ class PracticeView:
 # language: the same for every learner, so "Vandaag" works them out once and adds only how often
 # she did it today. The version changes with any edit of the course's content
 # (api/catalog/content.py), so a stale entry is never used; the course's address and language,
-# which are not content, are in the key as they are. The bound drops the oldest.
-MAX_PRACTICE_STEPS = 5000
+# which are not content, are in the key as they are (docs/performance.md#rendered-fragments).
 _Made = tuple[StepView, Markup, Markup, int]
-_practice_steps: OrderedDict[tuple[Any, ...], _Made] = OrderedDict()
-_practice_lock = threading.Lock()
+_practice_steps = Fragments(limit=5000)
 
 
 def practice_views(items: list[PracticeItem], locale: str) -> list[PracticeView]:
-    """Today's steps with their views and rendered parts, from the cache or made now."""
-    courses: dict[int, tuple[Any, ...]] = {}
-    for item in items:
-        if id(item.progress) not in courses:
-            course = item.progress.outline.course
-            courses[id(item.progress)] = (
-                course.id,
-                course.created_at,
-                course.content_version,
-                course.slug,
-                course.language,
-                locale,
-            )
-    keys = [(*courses[id(item.progress)], item.step.id) for item in items]
-    with _practice_lock:
-        found = {key: _practice_steps.get(key) for key in keys}
-        for key, hit in found.items():
-            if hit is not None:
-                _practice_steps.move_to_end(key)
-    made: dict[tuple[Any, ...], _Made] = {}
-    for item, key in zip(items, keys, strict=True):
-        if found[key] is None and key not in made:
-            made[key] = _practice_step(item, locale)
-    if made:
-        with _practice_lock:
-            _practice_steps.update(made)
-            while len(_practice_steps) > MAX_PRACTICE_STEPS:
-                _practice_steps.popitem(last=False)
-    pairs = zip(items, keys, strict=True)
-    return [PracticeView(item, *(found[key] or made[key])) for item, key in pairs]
+    """Today's steps with their views and rendered parts, kept or made now."""
+    return [PracticeView(item, *_practice_step_kept(item, locale)) for item in items]
+
+
+def _practice_step_kept(item: PracticeItem, locale: str) -> _Made:
+    course = item.progress.outline.course
+    key = (*version_of(course), course.slug, course.language, locale, item.step.id)
+    return _practice_steps.get(key, lambda: _practice_step(item, locale))
 
 
 def _practice_step(item: PracticeItem, locale: str) -> _Made:
@@ -225,10 +201,10 @@ def show_routine(
     request: Request, session: SessionDep, user: RequireUser, now: Now
 ) -> HTMLResponse:
     """Today's exercises one after another in the guided player, each after a count-in."""
-    practice_items = today_service.routine(session, user=user, now=now)
+    views = practice_views(today_service.routine(session, user=user, now=now), locale_of(request))
     context: dict[str, Any] = {
-        "practice": practice_views(practice_items, locale_of(request)),
-        "minutes": steps.routine_minutes([item.step for item in practice_items]),
+        "practice": views,
+        "minutes": steps.routine_minutes_of([view.played for view in views]),
         "ready_seconds": steps.READY_SECONDS,
         "practice_api": PRACTICE_API,
         "practice_log": PRACTICE_LOG_PAGE,
