@@ -80,10 +80,14 @@ def kept(context: Context, name: str, **values: Any) -> Markup:
     """`{{ kept("partials/x.html", a=..., b=...) }}`: template `name` rendered with only these
     values (and the environment's globals) in the page's language, once per process for each
     combination of them (docs/performance.md#rendered-fragments). The values are its whole key,
-    so they must be plain and hashable, and nothing of one visitor: a role, a flag, a section."""
+    so they must be plain and hashable, and nothing of one visitor: a role, a flag, a section.
+    A form in the part writes `{{ csrf_token }}`: that is the token's slot, which `render` fills
+    with the page's own masked token."""
     locale = context["locale"]
     key = (name, locale, tuple(sorted(values.items())))
-    return _kept_parts.get(key, lambda: render_part(name, values, locale))
+    return _kept_parts.get(
+        key, lambda: render_part(name, {**values, "csrf_token": csrf.SLOT}, locale)
+    )
 
 
 def section_of(path: str) -> str:
@@ -132,8 +136,9 @@ def render(
         "locale": locale,
         "current_path": request.url.path,
         "section": section_of(request.url.path),
-        # Masked afresh for every page, so the page can go gzipped (api/security/csrf.py).
-        "csrf_token": csrf.for_page(request),
+        # A slot that `csrf.fill` fills with the token masked afresh for this page, so the page
+        # can go gzipped (api/security/csrf.py) and kept parts can hold forms.
+        "csrf_token": csrf.SLOT,
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         # Pages that resolved the visitor show her menu; others (e.g. 404) show the public one.
         "user": getattr(request.state, "header_user", None),
@@ -141,9 +146,11 @@ def render(
         "practice_identity": _practice_identity(request),
         "errors": {},
         "values": {},
+        "request": request,
         **(context or {}),
     }
-    response = templates.TemplateResponse(request, name, page_context, status_code=status_code)
+    html = templates.get_template(name).render(page_context)
+    response = HTMLResponse(csrf.fill(html, request), status_code=status_code)
     if getattr(request.state, "visitor", None) is not None:
         # Whom this page was made for ("-": nobody): the service worker keeps her lessons for
         # offline use and drops them when another person, or nobody, is signed in.

@@ -74,6 +74,22 @@ def for_page(request: Request) -> str:
     return masked(token) if token else ""
 
 
+# What a page's template writes where the token goes; `fill` puts the page's masked token in
+# its place once the page is rendered. Parts of pages that are the same for everyone but hold a
+# form (the log-out button, the language form, the question form) can then be rendered once
+# and kept (web/fragments.py, docs/performance.md#forms-in-kept-parts). Random for each process
+# and never sent, so no text a visitor or an instructor writes can contain it and have her
+# token put there.
+SLOT = f"csrf-slot-{secrets.token_hex(16)}"
+
+
+def fill(html: str, request: Request) -> str:
+    """The rendered page with this page's masked token in every slot (one mask per page)."""
+    if SLOT not in html:
+        return html
+    return html.replace(SLOT, for_page(request))
+
+
 def _unmasked(sent: str, length: int) -> bytes:
     """The token inside a masked value of a `length`-byte token; b"" if it is none."""
     try:

@@ -23,6 +23,7 @@ from api.reminders.models import MailPreference
 from tests.catalog.test_pages_queries import recording
 from tests.factories import (
     agree_to_health_data,
+    carries_csrf_token,
     enable_totp,
     log_in,
     make_course,
@@ -151,6 +152,28 @@ def test_without_consent_the_form_asks_for_it_and_keeps_her_text(
     version = page.text.split('name="version" value="')[1].split('"')[0]
     assert ask(client, course, agree="yes", version=version).status_code == 303
     assert session.exec(select(Message)).one().body == QUESTION
+
+
+def test_the_lesson_form_asks_consent_only_of_who_has_not_given_it(
+    client: TestClient, session: Session, course: Course, alice: User
+) -> None:
+    """The lesson's question form is rendered once and kept: with her consent and without it
+    are two forms, and each page carries its own browser's token."""
+    noor = enrolled(session, course, "Noor", consent=False)
+    other = new_browser(client)
+    log_in(client, alice)
+    log_in(other, noor)
+    lesson = f"/courses/{course.slug}/lessons/les-1-1"
+
+    hers, noors, again = client.get(lesson).text, other.get(lesson).text, client.get(lesson).text
+
+    assert 'name="agree"' not in hers
+    assert 'name="agree"' in noors
+    assert 'name="agree"' not in again
+    assert carries_csrf_token(client, hers)
+    assert carries_csrf_token(other, noors)
+    version = noors.split('name="version" value="')[1].split('"')[0]
+    assert ask(other, course, agree="yes", version=version).status_code == 303
 
 
 @pytest.mark.parametrize(("body", "message"), [("   \n ", "Schrijf eerst"), ("a" * 4001, "4001")])

@@ -11,8 +11,16 @@ from sqlmodel import Session, select
 
 from api.accounts.models import AuthSession, User
 from api.config import Settings
-from api.security.csrf import FIELD, HEADER
-from tests.factories import PASSWORD, csrf_token, log_in, make_user, post_form
+from api.security.csrf import FIELD, HEADER, SLOT, matches
+from tests.factories import (
+    PASSWORD,
+    carries_csrf_token,
+    csrf_token,
+    log_in,
+    make_user,
+    new_browser,
+    post_form,
+)
 
 ENGLISH = {"Accept-Language": "en"}
 EXPIRED_FORM = "This form had expired, so nothing was saved."
@@ -262,6 +270,37 @@ def test_every_page_carries_the_token_masked_afresh_and_each_is_accepted(
     assert response.status_code == 303
     session.refresh(alice)
     assert alice.name == "Alice C"
+
+
+def test_forms_in_kept_parts_carry_each_page_its_own_token(
+    client: TestClient, session: Session, alice: User
+) -> None:
+    """The menu's log-out form and the language form are rendered once and kept for everyone;
+    each page still puts its own masked token, of its own browser, into every form."""
+    bob = make_user(session, name="Bob", email="bob@example.nl")
+    other = new_browser(client)
+    log_in(client, alice)
+    log_in(other, bob)
+    pages = [(client, client.get("/account").text) for _ in range(2)]
+    pages.append((other, other.get("/account").text))
+
+    seen = set()
+    for browser, page in pages:
+        assert SLOT not in page
+        assert carries_csrf_token(browser, page)
+        values = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+        assert len(values) == 1  # one mask for the whole page
+        seen |= values
+    assert len(seen) == 3
+    bobs = page_token(other, "/account")
+    assert not matches(bobs, csrf_token(client))
+    refused = client.post("/logout", data={FIELD: bobs}, follow_redirects=False)
+    assert refused.status_code == 403
+    menu = re.search(r'action="/logout".*?name="csrf_token" value="([^"]+)"', pages[0][1], re.S)
+    assert menu
+    response = client.post("/logout", data={FIELD: menu[1]}, follow_redirects=False)
+    assert response.status_code == 303
+    assert session_rows(session, alice) == []
 
 
 @pytest.mark.parametrize("position", [0, 50, -1], ids=["mask", "token", "last"])
