@@ -105,7 +105,11 @@ _LEARNS = learns_of(User)
 # (docs/performance.md#one-statement-per-page): her account under its own name, so that the page
 # may join other users too, and the three columns `admit_joined` takes, in its order.
 VIEWER = aliased(User, name="viewer")
-VISITOR_COLUMNS = (AuthSession, VIEWER, learns_of(VIEWER).label("learns"))
+VIEWER_LEARNS = learns_of(VIEWER).label("learns")
+VISITOR_COLUMNS = (AuthSession, VIEWER, VIEWER_LEARNS)
+# What such a page never needs of an account and of a session: left out of its statement.
+ACCOUNT_SECRETS = ("password_hash", "totp_secret", "totp_last_step")
+SESSION_DETAILS = ("user_agent", "ip_address")
 
 
 def with_session(left: Any) -> Any:

@@ -70,13 +70,14 @@ def with_visitor(course: Any) -> Any:
 # page's long texts (two of them JSON, parsed on every read) and the accounts' secrets. Not read,
 # so neither sent nor turned into Python objects; code that touches one gets an error in the
 # tests instead of a silent extra statement. (The lesson page, and the two busiest writes.)
+COURSE_PAGE_TEXTS = ("description", "outcomes", "faq", "testimonials", "cover_alt")
 NOT_WITH_A_VISITOR = [
     defer(getattr(entity, name), raiseload=True)
     for entity, names in (
-        (Course, ("description", "outcomes", "faq", "testimonials", "cover_alt")),
-        (User, ("password_hash", "totp_secret", "totp_last_step")),
-        (sessions.VIEWER, ("password_hash", "totp_secret", "totp_last_step")),
-        (AuthSession, ("user_agent", "ip_address")),
+        (Course, COURSE_PAGE_TEXTS),
+        (User, sessions.ACCOUNT_SECRETS),
+        (sessions.VIEWER, sessions.ACCOUNT_SECRETS),
+        (AuthSession, sessions.SESSION_DETAILS),
     )
     for name in names
 ]

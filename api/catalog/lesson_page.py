@@ -3,7 +3,8 @@ instructor, her enrolment and progress, and the lesson's public questions.
 
 The lesson page is the busiest page, and each statement is a round trip to PostgreSQL with the
 ORM's bookkeeping around it; reading its data together costs one instead of four
-(docs/performance.md#one-statement-per-page). The lists (her progress, the questions) come as
+(docs/performance.md#one-statement-per-page), and reading it as a plain read spares the ORM's
+bookkeeping too (docs/performance.md#plain-reads). The lists (her progress, the questions) come as
 JSON beside the main row and become plain records, never ORM objects. What may be opened, and
 by whom, is decided by the same service functions as everywhere (catalog.service).
 """
@@ -22,12 +23,13 @@ from api.accounts.models import AuthSession, User
 from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service
-from api.catalog.course_pages import NOT_WITH_A_VISITOR, with_visitor
+from api.catalog.course_pages import COURSE_PAGE_TEXTS, with_visitor
 from api.catalog.models import Course, Lesson
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
 from api.db import json_rows
 from api.enrolment.models import Enrolment
+from api.kit.plain import Columns, PlainSelect
 from api.messages.models import LessonQuestion
 from api.messages.public import PublicQuestion
 from api.progress.service import (
@@ -73,20 +75,30 @@ _QUESTIONS = (
     .scalar_subquery()
 )
 
-# Built once: every lesson page runs it. The session is joined by its token's hash (a unique
-# index), her enrolment by (course, user), the lists are correlated subqueries on their indexes.
-_LESSON_PAGE = (
+# What the statement reads of each table, and what it leaves out: the course page's long texts,
+# the accounts' secrets and the session's details (as `NOT_WITH_A_VISITOR` does for the ORM).
+_COURSE = Columns(Course, leaving_out=COURSE_PAGE_TEXTS)
+_INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
+_ENROLMENT = Columns(Enrolment)
+_SESSION = Columns(AuthSession, leaving_out=sessions.SESSION_DETAILS)
+_VIEWER = Columns(User, alias=sessions.VIEWER, leaving_out=sessions.ACCOUNT_SECRETS)
+_TABLES = (_COURSE, _INSTRUCTOR, _ENROLMENT, _SESSION, _VIEWER)
+# Where each table's columns begin in a row, and where the other columns do.
+_STARTS = [sum(len(table) for table in _TABLES[:place]) for place in range(len(_TABLES))]
+_REST = sum(len(table) for table in _TABLES)
+
+# Built once: every lesson page runs it, as a plain read (docs/performance.md#plain-reads). The
+# session is joined by its token's hash (a unique index), her enrolment by (course, user), the
+# lists are correlated subqueries on their indexes.
+_LESSON_PAGE = PlainSelect(
     sa_select(
-        Course,
-        User,
-        Enrolment,
-        *sessions.VISITOR_COLUMNS,
+        *(column for table in _TABLES for column in table.columns),
+        sessions.VIEWER_LEARNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         _QUESTIONS.label("questions"),
     )
     .select_from(with_visitor(orm_join(Course, User, col(User.id) == Course.instructor_id)))
     .where(col(Course.slug) == bindparam("slug"))
-    .options(*NOT_WITH_A_VISITOR)
 )
 
 
@@ -98,17 +110,20 @@ def read(
     there is no such course."""
     if not SLUG.fullmatch(slug):
         return None
-    row = session.execute(
-        _LESSON_PAGE,
+    row = _LESSON_PAGE.first(
+        session,
         {
             "slug": slug,
             "lesson_slug": lesson_slug,
             "token_hash": digest(token) if token else None,
         },
-    ).first()
+    )
     if row is None:
         return None
-    course, instructor, enrolment, auth_session, viewer, learns, progress, questions = row
+    course, instructor, enrolment, auth_session, viewer = _loaded(row)
+    learns, progress, questions = row[_REST:]
+    if course is None or instructor is None:  # inner joined: never, the types aside
+        return None
     visitor = sessions.admit_joined(
         session, settings, auth_session=auth_session, user=viewer, learns=learns
     )
@@ -120,6 +135,19 @@ def read(
         enrolment=enrolment if signed_in else None,
         progress=records_from_json(progress) if signed_in else {},
         questions=_questions(questions),
+    )
+
+
+def _loaded(
+    row: tuple[Any, ...],
+) -> tuple[Course | None, User | None, Enrolment | None, AuthSession | None, User | None]:
+    course, instructor, enrolment, auth_session, viewer = _STARTS
+    return (
+        _COURSE.load(row, course),
+        _INSTRUCTOR.load(row, instructor),
+        _ENROLMENT.load(row, enrolment),
+        _SESSION.load(row, auth_session),
+        _VIEWER.load(row, viewer),
     )
 
 

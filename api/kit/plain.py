@@ -1,0 +1,164 @@
+"""Plain reads: a page's one statement run straight on the database driver, its rows as tuples,
+and the rows of a table in them as the objects the rest of Kern expects
+(docs/performance.md#plain-reads).
+
+SQLAlchemy's execution builds a result's metadata on every run from the cursor's description,
+and psycopg makes a new object for every column each time it is asked; the ORM then sets up its
+loaders for every entity in the statement, again on every run. For the lesson page's ~60
+columns that was more than half of what reading its data cost Kern's process (measured in
+docs/performance.md). A plain read does only what a SELECT needs:
+
+- the statement is compiled once for each database, like any other;
+- its parameters and its columns go through the same type processors SQLAlchemy applies (on
+  SQLite a moment is text until its processor reads it, on PostgreSQL most need none);
+- the connection's cursor events fire as for any statement (the tests count statements with
+  them), and a database error goes through SQLAlchemy's own handling, so it comes wrapped and a
+  lost connection is invalidated, as everywhere else;
+- it runs on the session's own connection, in the session's transaction (or autocommit).
+
+Written here rather than taken from a library: this is the part of SQLAlchemy's execution a
+plain SELECT needs, without the per-run metadata; neither SQLAlchemy nor psycopg offers it on
+its own. What it leaves out: statements whose SQL depends on their parameters (an IN list,
+literal execution), which `PlainSelect` refuses when it compiles them.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Dialect, Select, inspect
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel
+
+Model = TypeVar("Model", bound=SQLModel)
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement as one database runs it."""
+
+    sql: str
+    # The parameters' names in order, for a driver that takes them by position (SQLite).
+    positions: tuple[str, ...] | None
+    binds: Mapping[str, Processor]
+    results: tuple[Processor, ...]
+
+    def parameters(self, values: Mapping[str, Any], defaults: dict[str, Any]) -> Any:
+        given = {**defaults, **values}
+        processed = {
+            name: value if (process := self.binds.get(name)) is None else process(value)
+            for name, value in given.items()
+        }
+        if self.positions is None:
+            return processed
+        return tuple(processed[name] for name in self.positions)
+
+
+class PlainSelect:
+    """A SELECT built once, run as a plain read: `rows` returns its rows as tuples, with the
+    values SQLAlchemy would give."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[_Compiled, dict[str, Any]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[_Compiled, dict[str, Any]]:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            if "POSTCOMPILE" in compiled.string:
+                raise ValueError("a plain read cannot take parameters that change its SQL")
+            binds = {
+                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                for bind, name in compiled.bind_names.items()
+            }
+            results = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            )
+            positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+            plan = _Compiled(compiled.string, positions, binds, results)
+            # The statement's own values (a status it compares with, a literal): every run.
+            defaults = {
+                name: bind.effective_value
+                for bind, name in compiled.bind_names.items()
+                if not bind.required
+            }
+            found = self._compiled[dialect.name] = (plan, defaults)
+        return found
+
+    def rows(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The statement's rows for these parameter values, on the session's connection."""
+        connection = session.connection()
+        plan, defaults = self._for(connection.dialect)
+        sql, parameters = plan.sql, plan.parameters(values, defaults)
+        cursor = connection.connection.cursor()
+        try:
+            listening = connection._has_events or connection.engine._has_events
+            if listening:
+                for before in connection.dispatch.before_cursor_execute:
+                    sql, parameters = before(connection, cursor, sql, parameters, None, False)
+            cursor.execute(sql, parameters)
+            fetched = cursor.fetchall()
+            if listening:
+                for after in connection.dispatch.after_cursor_execute:
+                    after(connection, cursor, sql, parameters, None, False)
+        except Exception as error:
+            # Wrapped as SQLAlchemy's own errors are, and a lost connection invalidated.
+            connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
+        finally:
+            cursor.close()
+        processors = plan.results
+        if not any(processors):
+            return [tuple(row) for row in fetched]
+        return [
+            tuple(
+                value if process is None else process(value)
+                for process, value in zip(processors, row, strict=True)
+            )
+            for row in fetched
+        ]
+
+    def first(self, session: Session, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.rows(session, values)
+        return rows[0] if rows else None
+
+
+class Columns(Generic[Model]):
+    """A table's columns (but `leaving_out`) as a plain read selects them, for `model` or an
+    `alias` of it (sqlalchemy.orm.aliased), and `load` to turn them back into an object of the
+    model.
+
+    The object is what a query of the ORM would have loaded and its session then let go of
+    (detached): what it was read with is there, any other column raises when touched (as
+    `raiseload` does), and a session it is added to later updates or deletes its row."""
+
+    def __init__(
+        self, model: type[Model], *, alias: Any = None,
+        leaving_out: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        self.model = model
+        entity: Any = alias if alias is not None else model
+        self.keys = tuple(
+            attribute.key
+            for attribute in inspect(model).column_attrs
+            if attribute.key not in leaving_out
+        )
+        self.columns = tuple(getattr(entity, key) for key in self.keys)
+        self._manager = inspect(model).class_manager
+        self._primary_key = self.keys.index(inspect(model).primary_key[0].key)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def load(self, row: Sequence[Any], start: int) -> Model | None:
+        """The object from `row[start:start + len(self)]`; None when an outer join found no
+        row (its primary key is NULL)."""
+        values = row[start : start + len(self.keys)]
+        if values[self._primary_key] is None:
+            return None
+        loaded: Model = self._manager.new_instance()
+        loaded.__dict__.update(zip(self.keys, values, strict=True))
+        make_transient_to_detached(loaded)
+        return loaded

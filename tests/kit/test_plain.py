@@ -1,0 +1,138 @@
+"""Plain reads (api/kit/plain.py): the same values as SQLAlchemy's own execution, on SQLite and
+PostgreSQL; objects that behave as the ORM's once their session let them go; the statement seen
+by the connection's events; a database error wrapped as SQLAlchemy wraps it."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, exc, literal_column, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import DetachedInstanceError
+from sqlmodel import Session, col
+
+from api.accounts.models import AuthSession, Role, User
+from api.kit.plain import Columns, PlainSelect
+from tests.factories import make_user
+from tests.kit.test_lookup import counted
+
+_USER = Columns(User, leaving_out=("password_hash",))
+_SESSION = Columns(AuthSession)
+_BY_EMAIL = PlainSelect(
+    select(*_USER.columns, *_SESSION.columns, literal_column("1").label("one"))
+    .outerjoin(AuthSession, col(AuthSession.user_id) == User.id)
+    .where(col(User.email) == bindparam("email"), col(User.role) == Role.instructor)
+)
+
+
+def test_rows_hold_the_values_sqlalchemy_gives(session: Session) -> None:
+    ingrid = make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
+    statement = select(*_USER.columns).where(col(User.email) == bindparam("email"))
+
+    [plain] = PlainSelect(statement).rows(session, {"email": "ingrid@example.nl"})
+    [core] = session.execute(statement, {"email": "ingrid@example.nl"}).all()
+
+    assert plain == tuple(core)
+    created = plain[_USER.keys.index("created_at")]
+    assert isinstance(created, datetime)
+    assert created.tzinfo is not None  # aware on SQLite too, through the column's processor
+    assert plain[_USER.keys.index("role")] == Role.instructor
+    assert plain[_USER.keys.index("id")] == ingrid.id
+
+
+def test_the_statements_own_values_and_an_outer_join_without_a_row(session: Session) -> None:
+    ingrid = make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
+    make_user(session, name="Alice", email="alice@example.nl")
+
+    row = _BY_EMAIL.first(session, {"email": "ingrid@example.nl"})
+    assert _BY_EMAIL.first(session, {"email": "alice@example.nl"}) is None  # not an instructor
+    assert row is not None
+    user = _USER.load(row, 0)
+    assert _SESSION.load(row, len(_USER)) is None  # no session: outer joined, all NULL
+    assert row[-1] == 1
+    assert user is not None
+    assert user is not ingrid
+    assert (user.id, user.name, user.role) == (ingrid.id, "Ingrid", Role.instructor)
+
+
+def test_a_loaded_object_is_detached_and_refuses_what_was_not_read(session: Session) -> None:
+    make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
+    row = _BY_EMAIL.first(session, {"email": "ingrid@example.nl"})
+    assert row is not None
+    user = _USER.load(row, 0)
+    assert user is not None
+
+    with pytest.raises(DetachedInstanceError):  # never a silent None, never a statement
+        _ = user.password_hash
+
+
+def test_a_loaded_object_added_to_the_session_updates_and_deletes_its_row(
+    session: Session,
+) -> None:
+    alice = make_user(session, name="Alice", email="alice@example.nl")
+    now = datetime.now(UTC)
+    for token in ("one", "two"):
+        session.add(
+            AuthSession(
+                user_id=alice.id, token_hash=token, created_at=now, last_seen_at=now,
+                expires_at=now + timedelta(days=1), user_agent="test", ip_address="127.0.0.1",
+            )
+        )  # fmt: skip
+    session.flush()
+    by_token = PlainSelect(
+        select(*_SESSION.columns).where(col(AuthSession.token_hash) == bindparam("token"))
+    )
+    one, two = (by_token.first(session, {"token": token}) for token in ("one", "two"))
+    assert one is not None
+    assert two is not None
+    first, second = _SESSION.load(one, 0), _SESSION.load(two, 0)
+    assert first is not None
+    assert second is not None
+
+    later = now + timedelta(minutes=5)
+    first.last_seen_at = later
+    session.add(first)
+    session.delete(second)
+    session.flush()
+    session.expire_all()
+
+    stored = session.scalars(select(AuthSession).where(col(AuthSession.user_id) == alice.id))
+    assert [(row.token_hash, row.last_seen_at) for row in stored] == [("one", later)]
+
+
+def test_the_connections_events_see_the_statement(session: Session) -> None:
+    make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
+
+    with counted(session) as sent:
+        _BY_EMAIL.rows(session, {"email": "ingrid@example.nl"})
+
+    assert len(sent) == 1
+    assert "FROM " in sent[0]
+    assert "auth_session" in sent[0]
+
+
+def test_an_alias_reads_its_own_columns(session: Session) -> None:
+    ingrid = make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
+    other = aliased(User, name="other")
+    columns = Columns(User, alias=other, leaving_out=("password_hash",))
+    statement = PlainSelect(select(*columns.columns).where(col(other.id) == bindparam("id")))
+
+    row = statement.first(session, {"id": ingrid.id})
+
+    assert row is not None
+    loaded = columns.load(row, 0)
+    assert loaded is not None
+    assert loaded.email == "ingrid@example.nl"
+
+
+def test_a_database_error_comes_wrapped_as_sqlalchemys(session: Session) -> None:
+    broken = PlainSelect(select(literal_column("no_such_column")).select_from(User))
+
+    with pytest.raises(exc.DBAPIError):
+        broken.rows(session, {})
+
+
+def test_parameters_that_change_the_sql_are_refused(session: Session) -> None:
+    listed = PlainSelect(select(User.id).where(col(User.id).in_(bindparam("ids", expanding=True))))
+
+    with pytest.raises(ValueError, match="change its SQL"):
+        listed.rows(session, {"ids": [1, 2]})
