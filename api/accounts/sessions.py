@@ -1,6 +1,7 @@
 """Server-side login sessions: the browser holds a random token, the table holds its hash."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from api.accounts.tokens import digest
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
+from api.kit.plain import Columns
 
 TOKEN_BYTES = 32  # 256 bits, well above the 128 the issue and OWASP ask for
 # Writing last_seen_at on every request would turn every page view into a write; a minute's
@@ -111,6 +113,12 @@ VISITOR_COLUMNS = (AuthSession, VIEWER, VIEWER_LEARNS)
 ACCOUNT_SECRETS = ("password_hash", "totp_secret", "totp_last_step")
 SESSION_DETAILS = ("user_agent", "ip_address")
 
+# The same three for a page's plain read (docs/performance.md#plain-reads), in this order, and
+# `admit_plain` to make the visitor of them.
+_PLAIN_SESSION = Columns(AuthSession, leaving_out=SESSION_DETAILS)
+_PLAIN_VIEWER = Columns(User, alias=VIEWER, leaving_out=ACCOUNT_SECRETS)
+PLAIN_VISITOR_COLUMNS = (*_PLAIN_SESSION.columns, *_PLAIN_VIEWER.columns, VIEWER_LEARNS)
+
 
 def with_session(left: Any) -> Any:
     """`left` with the session of the cookie's hash (the parameter `token_hash`, a unique index)
@@ -158,6 +166,18 @@ def admit_joined(
     if auth_session is None or user is None:
         return Visitor()
     return admit(session, settings, auth_session=auth_session, user=user, learns=bool(learns))
+
+
+def admit_plain(session: Session, settings: Settings, row: Sequence[Any], *, start: int) -> Visitor:
+    """`admit_joined` for the `PLAIN_VISITOR_COLUMNS` of a plain read's row, from `start`."""
+    viewer_starts = start + len(_PLAIN_SESSION)
+    return admit_joined(
+        session,
+        settings,
+        auth_session=_PLAIN_SESSION.load(row, start),
+        user=_PLAIN_VIEWER.load(row, viewer_starts),
+        learns=row[viewer_starts + len(_PLAIN_VIEWER)],
+    )
 
 
 def admit(

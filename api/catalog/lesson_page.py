@@ -75,25 +75,23 @@ _QUESTIONS = (
     .scalar_subquery()
 )
 
-# What the statement reads of each table, and what it leaves out: the course page's long texts,
-# the accounts' secrets and the session's details (as `NOT_WITH_A_VISITOR` does for the ORM).
+# What the statement reads of the course and its instructor (not the course page's long texts,
+# not her secrets) and of her enrolment; the visitor's columns follow.
 _COURSE = Columns(Course, leaving_out=COURSE_PAGE_TEXTS)
 _INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
 _ENROLMENT = Columns(Enrolment)
-_SESSION = Columns(AuthSession, leaving_out=sessions.SESSION_DETAILS)
-_VIEWER = Columns(User, alias=sessions.VIEWER, leaving_out=sessions.ACCOUNT_SECRETS)
-_TABLES = (_COURSE, _INSTRUCTOR, _ENROLMENT, _SESSION, _VIEWER)
-# Where each table's columns begin in a row, and where the other columns do.
-_STARTS = [sum(len(table) for table in _TABLES[:place]) for place in range(len(_TABLES))]
-_REST = sum(len(table) for table in _TABLES)
+_VISITOR = len(_COURSE) + len(_INSTRUCTOR) + len(_ENROLMENT)  # where her columns begin
+_REST = _VISITOR + len(sessions.PLAIN_VISITOR_COLUMNS)  # and where the lists do
 
 # Built once: every lesson page runs it, as a plain read (docs/performance.md#plain-reads). The
 # session is joined by its token's hash (a unique index), her enrolment by (course, user), the
 # lists are correlated subqueries on their indexes.
 _LESSON_PAGE = PlainSelect(
     sa_select(
-        *(column for table in _TABLES for column in table.columns),
-        sessions.VIEWER_LEARNS,
+        *_COURSE.columns,
+        *_INSTRUCTOR.columns,
+        *_ENROLMENT.columns,
+        *sessions.PLAIN_VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         _QUESTIONS.label("questions"),
     )
@@ -120,13 +118,13 @@ def read(
     )
     if row is None:
         return None
-    course, instructor, enrolment, auth_session, viewer = _loaded(row)
-    learns, progress, questions = row[_REST:]
-    if course is None or instructor is None:  # inner joined: never, the types aside
+    course = _COURSE.load(row, 0)
+    instructor = _INSTRUCTOR.load(row, len(_COURSE))
+    if course is None or instructor is None:  # inner joined: never, but for the types
         return None
-    visitor = sessions.admit_joined(
-        session, settings, auth_session=auth_session, user=viewer, learns=learns
-    )
+    enrolment = _ENROLMENT.load(row, len(_COURSE) + len(_INSTRUCTOR))
+    visitor = sessions.admit_plain(session, settings, row, start=_VISITOR)
+    progress, questions = row[_REST:]
     signed_in = visitor.signed_in is not None
     return LessonRead(
         visitor=visitor,
@@ -135,19 +133,6 @@ def read(
         enrolment=enrolment if signed_in else None,
         progress=records_from_json(progress) if signed_in else {},
         questions=_questions(questions),
-    )
-
-
-def _loaded(
-    row: tuple[Any, ...],
-) -> tuple[Course | None, User | None, Enrolment | None, AuthSession | None, User | None]:
-    course, instructor, enrolment, auth_session, viewer = _STARTS
-    return (
-        _COURSE.load(row, course),
-        _INSTRUCTOR.load(row, instructor),
-        _ENROLMENT.load(row, enrolment),
-        _SESSION.load(row, auth_session),
-        _VIEWER.load(row, viewer),
     )
 
 

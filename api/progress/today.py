@@ -21,11 +21,13 @@ from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service as catalog
 from api.catalog.content import content_of
+from api.catalog.course_pages import COURSE_PAGE_TEXTS
 from api.catalog.models import Course, Lesson, Step
 from api.clock import local_day
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.kit.ids import id_of
+from api.kit.plain import Columns, PlainSelect
 from api.messages import service as messages
 from api.messages.service import UnreadAnswer
 from api.progress import practice
@@ -149,14 +151,34 @@ def _practice_items(
     return items
 
 
+# What the page reads of each course, its instructor and her enrolment (not the course page's
+# long texts, not the instructor's secrets), as a plain read (docs/performance.md#plain-reads).
+_COURSE = Columns(Course, leaving_out=COURSE_PAGE_TEXTS)
+_INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
+_ENROLMENT = Columns(Enrolment)
+_LISTS = len(_COURSE) + len(_INSTRUCTOR) + len(_ENROLMENT)  # where the other columns begin
+
+
+def _page_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row of `_page_columns` as the page takes it: the course, its instructor and her
+    enrolment as objects (None without a course), then the other columns."""
+    instructor_starts = len(_COURSE)
+    return (
+        _COURSE.load(row, 0),
+        _INSTRUCTOR.load(row, instructor_starts),
+        _ENROLMENT.load(row, instructor_starts + len(_INSTRUCTOR)),
+        *row[_LISTS:],
+    )
+
+
 def _page_columns(user_id: Any) -> list[Any]:
     """Her active courses (with instructor and enrolment), her progress in each and its
     check-ins; beside them, once for the page: her practice days, her unread answers, whether
     to offer a reminder and the check-ins she filled in."""
     return [
-        Course,
-        User,
-        Enrolment,
+        *_COURSE.columns,
+        *_INSTRUCTOR.columns,
+        *_ENROLMENT.columns,
         progress_service.progress_json(Course.id, user_id).label("progress"),
         checkins.check_ins_json(Course.id).label("check_ins"),
         practice.summary_json(user_id).label("practice"),
@@ -183,7 +205,7 @@ _ORDER = (col(Enrolment.enrolled_at), col(Enrolment.id))
 
 # Vandaag's data for a learner the request knows (the API's overview). Built once, like the
 # next one (docs/performance.md#one-statement-per-page).
-_TODAY = (
+_TODAY = PlainSelect(
     sa_select(*_page_columns(bindparam("user_id")))
     .select_from(
         _courses_of(sa_select(literal(1).label("one")).subquery("page"), bindparam("user_id"))
@@ -200,8 +222,8 @@ _MY_ID = (
     .where(col(_me.token_hash) == bindparam("token_hash"))
     .scalar_subquery()
 )
-_TODAY_BY_TOKEN = (
-    sa_select(*sessions.VISITOR_COLUMNS, *_page_columns(_MY_ID))
+_TODAY_BY_TOKEN = PlainSelect(
+    sa_select(*sessions.PLAIN_VISITOR_COLUMNS, *_page_columns(_MY_ID))
     .select_from(
         _courses_of(
             orm_join(AuthSession, sessions.VIEWER, col(sessions.VIEWER.id) == AuthSession.user_id),
@@ -226,16 +248,14 @@ def read_visit(session: Session, settings: Settings, *, token: str | None, now: 
     expired session is removed, a used one touched, as `sessions.resolve` does)."""
     if token is None:
         return Visit(Visitor(), [])
-    rows = session.execute(
-        _TODAY_BY_TOKEN, {"token_hash": digest(token), **practice.summary_params(now)}
-    ).all()
+    rows = _TODAY_BY_TOKEN.rows(
+        session, {"token_hash": digest(token), **practice.summary_params(now)}
+    )
     if not rows:
         return Visit(Visitor(), [])
-    auth_session, viewer, learns = rows[0][:3]
-    visitor = sessions.admit(
-        session, settings, auth_session=auth_session, user=viewer, learns=bool(learns)
-    )
-    return Visit(visitor, [tuple(row[3:]) for row in rows])
+    visitor = sessions.admit_plain(session, settings, rows[0], start=0)
+    visitor_columns = len(sessions.PLAIN_VISITOR_COLUMNS)
+    return Visit(visitor, [_page_row(row[visitor_columns:]) for row in rows])
 
 
 def of_visit(session: Session, visit: Visit, *, user: User, now: datetime) -> Today:
@@ -245,8 +265,8 @@ def of_visit(session: Session, visit: Visit, *, user: User, now: datetime) -> To
 
 def read(session: Session, *, user: User, now: datetime) -> Today:
     """Everything the "Vandaag" page shows for this learner at this moment (one statement)."""
-    rows = session.execute(_TODAY, {"user_id": id_of(user), **practice.summary_params(now)}).all()
-    return _today(session, [tuple(row) for row in rows], user=user, now=now)
+    rows = _TODAY.rows(session, {"user_id": id_of(user), **practice.summary_params(now)})
+    return _today(session, [_page_row(row) for row in rows], user=user, now=now)
 
 
 def _today(session: Session, rows: list[tuple[Any, ...]], *, user: User, now: datetime) -> Today:
