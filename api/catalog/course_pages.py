@@ -31,6 +31,7 @@ from api.cohorts.service import ComingCohort
 from api.config import Settings
 from api.db import json_rows
 from api.enrolment.models import Enrolment
+from api.kit.plain import Columns, PlainSelect
 from api.progress.service import ProgressRecord, progress_json, records_from_json
 from api.questionnaires import selftest
 from api.questionnaires.selftest import SelfTestLink
@@ -83,17 +84,28 @@ NOT_WITH_A_VISITOR = [
 ]
 
 
+# What the course page reads of each table (all of the course, not the instructor's secrets),
+# as a plain read (docs/performance.md#plain-reads).
+_COURSE = Columns(Course)
+_INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
+_PROFILE = Columns(InstructorProfile)
+_ENROLMENT = Columns(Enrolment)
+_PROFILE_STARTS = len(_COURSE) + len(_INSTRUCTOR)
+_ENROLMENT_STARTS = _PROFILE_STARTS + len(_PROFILE) + 1  # after whether she takes intakes
+_VISITOR_STARTS = _ENROLMENT_STARTS + len(_ENROLMENT)
+_LISTS_START = _VISITOR_STARTS + len(sessions.PLAIN_VISITOR_COLUMNS)
+
 # Built once: every course page runs it. The course by its slug, its instructor with her profile,
 # the visitor's session, account and enrolment (by (course, user)); the lists are correlated
 # subqueries on their indexes.
-_COURSE_PAGE = (
+_COURSE_PAGE = PlainSelect(
     sa_select(
-        Course,
-        User,
-        InstructorProfile,
+        *_COURSE.columns,
+        *_INSTRUCTOR.columns,
+        *_PROFILE.columns,
         service.TAKES_INTAKES,
-        Enrolment,
-        *sessions.VISITOR_COLUMNS,
+        *_ENROLMENT.columns,
+        *sessions.PLAIN_VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         selftest.links_json(with_bands=True).label("self_tests"),
         cohort_service.coming_json(Course.id).label("cohorts"),
@@ -124,38 +136,30 @@ def read_course(
     if not SLUG.fullmatch(slug):
         # Not a slug any course can have (PostgreSQL would even refuse a NUL in it).
         return None
-    row = session.execute(
-        _COURSE_PAGE,
+    row = _COURSE_PAGE.first(
+        session,
         {
             "slug": slug,
             "token_hash": digest(token) if token else None,
             "today": local_day(now),
         },
-    ).first()
+    )
     if row is None:
         return None
-    (
-        course,
-        instructor,
-        profile,
-        takes_intakes,
-        enrolment,
-        auth_session,
-        viewer,
-        learns,
-        progress,
-        self_tests,
-        cohorts,
-    ) = row
-    visitor = sessions.admit_joined(
-        session, settings, auth_session=auth_session, user=viewer, learns=learns
-    )
+    course = _COURSE.load(row, 0)
+    instructor = _INSTRUCTOR.load(row, len(_COURSE))
+    if course is None or instructor is None:  # inner joined: never, but for the types
+        return None
+    takes_intakes = row[_ENROLMENT_STARTS - 1]
+    enrolment = _ENROLMENT.load(row, _ENROLMENT_STARTS)
+    visitor = sessions.admit_plain(session, settings, row, start=_VISITOR_STARTS)
+    progress, self_tests, cohorts = row[_LISTS_START:]
     signed_in = visitor.signed_in is not None
     return CourseRead(
         visitor=visitor,
         course=course,
         instructor=instructor,
-        profile=profile,
+        profile=_PROFILE.load(row, _PROFILE_STARTS),
         takes_intakes=bool(takes_intakes),
         enrolment=enrolment if signed_in else None,
         progress=records_from_json(progress) if signed_in else {},
@@ -222,11 +226,13 @@ _published = (
 
 # Built once, like the course page's: one row whoever asks, with her session when the cookie
 # finds one.
-_CATALOG = sa_select(
-    *sessions.VISITOR_COLUMNS,
-    sa_select(json_rows(*_published.c)).scalar_subquery().label("courses"),
-    selftest.links_json(with_bands=False).label("self_tests"),
-).select_from(sessions.with_session(sa_select(literal(1).label("one")).subquery("page")))
+_CATALOG = PlainSelect(
+    sa_select(
+        *sessions.PLAIN_VISITOR_COLUMNS,
+        sa_select(json_rows(*_published.c)).scalar_subquery().label("courses"),
+        selftest.links_json(with_bands=False).label("self_tests"),
+    ).select_from(sessions.with_session(sa_select(literal(1).label("one")).subquery("page")))
+)
 
 
 def read_catalog(
@@ -234,11 +240,9 @@ def read_catalog(
 ) -> CatalogRead:
     """The visitor behind `token`, every published course and the public self-tests (one
     statement; the session is admitted as `sessions.resolve` does)."""
-    row = session.execute(_CATALOG, {"token_hash": digest(token) if token else None}).one()
-    auth_session, viewer, learns, courses, self_tests = row
-    visitor = sessions.admit_joined(
-        session, settings, auth_session=auth_session, user=viewer, learns=learns
-    )
+    [row] = _CATALOG.rows(session, {"token_hash": digest(token) if token else None})
+    visitor = sessions.admit_plain(session, settings, row, start=0)
+    courses, self_tests = row[len(sessions.PLAIN_VISITOR_COLUMNS) :]
     ordered = sorted(courses or (), key=lambda found: found[8])
     return CatalogRead(
         visitor=visitor,
