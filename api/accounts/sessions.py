@@ -104,20 +104,18 @@ def learns_of(user: Any) -> Any:
 _LEARNS = learns_of(User)
 
 # For a page that reads the visitor's session with its own data in one statement
-# (docs/performance.md#one-statement-per-page): her account under its own name, so that the page
-# may join other users too, and the three columns `admit_joined` takes, in its order.
+# (docs/performance.md#one-statement-per-page), as a plain read (docs/performance.md#plain-reads):
+# her account under its own name, so that the page may join other users too. What such a page
+# never needs of an account and of a session is left out of its statement.
 VIEWER = aliased(User, name="viewer")
 VIEWER_LEARNS = learns_of(VIEWER).label("learns")
-VISITOR_COLUMNS = (AuthSession, VIEWER, VIEWER_LEARNS)
-# What such a page never needs of an account and of a session: left out of its statement.
 ACCOUNT_SECRETS = ("password_hash", "totp_secret", "totp_last_step")
 SESSION_DETAILS = ("user_agent", "ip_address")
-
-# The same three for a page's plain read (docs/performance.md#plain-reads), in this order, and
-# `admit_plain` to make the visitor of them.
 _PLAIN_SESSION = Columns(AuthSession, leaving_out=SESSION_DETAILS)
 _PLAIN_VIEWER = Columns(User, alias=VIEWER, leaving_out=ACCOUNT_SECRETS)
-PLAIN_VISITOR_COLUMNS = (*_PLAIN_SESSION.columns, *_PLAIN_VIEWER.columns, VIEWER_LEARNS)
+# Her session, her account and whether she learns, in this order: `admit_plain` makes the
+# visitor of them.
+VISITOR_COLUMNS = (*_PLAIN_SESSION.columns, *_PLAIN_VIEWER.columns, VIEWER_LEARNS)
 
 
 def with_session(left: Any) -> Any:
@@ -169,7 +167,7 @@ def admit_joined(
 
 
 def admit_plain(session: Session, settings: Settings, row: Sequence[Any], *, start: int) -> Visitor:
-    """`admit_joined` for the `PLAIN_VISITOR_COLUMNS` of a plain read's row, from `start`."""
+    """`admit_joined` for the `VISITOR_COLUMNS` of a plain read's row, from `start`."""
     viewer_starts = start + len(_PLAIN_SESSION)
     return admit_joined(
         session,

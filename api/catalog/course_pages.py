@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, literal
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import defer
 from sqlalchemy.orm import join as orm_join
 from sqlmodel import Session, col
 
@@ -67,21 +66,11 @@ def with_visitor(course: Any) -> Any:
     )
 
 
-# Columns that no statement with `with_visitor` but the course page's own needs: the course
-# page's long texts (two of them JSON, parsed on every read) and the accounts' secrets. Not read,
-# so neither sent nor turned into Python objects; code that touches one gets an error in the
-# tests instead of a silent extra statement. (The lesson page, and the two busiest writes.)
+# What no statement with `with_visitor` but the course page's own reads of a course: its long
+# texts (two of them JSON, parsed on every read). Not read, so neither sent nor turned into
+# Python objects; code that touches one gets an error in the tests instead of a silent extra
+# statement.
 COURSE_PAGE_TEXTS = ("description", "outcomes", "faq", "testimonials", "cover_alt")
-NOT_WITH_A_VISITOR = [
-    defer(getattr(entity, name), raiseload=True)
-    for entity, names in (
-        (Course, COURSE_PAGE_TEXTS),
-        (User, sessions.ACCOUNT_SECRETS),
-        (sessions.VIEWER, sessions.ACCOUNT_SECRETS),
-        (AuthSession, sessions.SESSION_DETAILS),
-    )
-    for name in names
-]
 
 
 # What the course page reads of each table (all of the course, not the instructor's secrets),
@@ -93,7 +82,7 @@ _ENROLMENT = Columns(Enrolment)
 _PROFILE_STARTS = len(_COURSE) + len(_INSTRUCTOR)
 _ENROLMENT_STARTS = _PROFILE_STARTS + len(_PROFILE) + 1  # after whether she takes intakes
 _VISITOR_STARTS = _ENROLMENT_STARTS + len(_ENROLMENT)
-_LISTS_START = _VISITOR_STARTS + len(sessions.PLAIN_VISITOR_COLUMNS)
+_LISTS_START = _VISITOR_STARTS + len(sessions.VISITOR_COLUMNS)
 
 # Built once: every course page runs it. The course by its slug, its instructor with her profile,
 # the visitor's session, account and enrolment (by (course, user)); the lists are correlated
@@ -105,7 +94,7 @@ _COURSE_PAGE = PlainSelect(
         *_PROFILE.columns,
         service.TAKES_INTAKES,
         *_ENROLMENT.columns,
-        *sessions.PLAIN_VISITOR_COLUMNS,
+        *sessions.VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         selftest.links_json(with_bands=True).label("self_tests"),
         cohort_service.coming_json(Course.id).label("cohorts"),
@@ -228,7 +217,7 @@ _published = (
 # finds one.
 _CATALOG = PlainSelect(
     sa_select(
-        *sessions.PLAIN_VISITOR_COLUMNS,
+        *sessions.VISITOR_COLUMNS,
         sa_select(json_rows(*_published.c)).scalar_subquery().label("courses"),
         selftest.links_json(with_bands=False).label("self_tests"),
     ).select_from(sessions.with_session(sa_select(literal(1).label("one")).subquery("page")))
@@ -242,7 +231,7 @@ def read_catalog(
     statement; the session is admitted as `sessions.resolve` does)."""
     [row] = _CATALOG.rows(session, {"token_hash": digest(token) if token else None})
     visitor = sessions.admit_plain(session, settings, row, start=0)
-    courses, self_tests = row[len(sessions.PLAIN_VISITOR_COLUMNS) :]
+    courses, self_tests = row[len(sessions.VISITOR_COLUMNS) :]
     ordered = sorted(courses or (), key=lambda found: found[8])
     return CatalogRead(
         visitor=visitor,

@@ -81,7 +81,7 @@ _COURSE = Columns(Course, leaving_out=COURSE_PAGE_TEXTS)
 _INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
 _ENROLMENT = Columns(Enrolment)
 _VISITOR = len(_COURSE) + len(_INSTRUCTOR) + len(_ENROLMENT)  # where her columns begin
-_REST = _VISITOR + len(sessions.PLAIN_VISITOR_COLUMNS)  # and where the lists do
+_REST = _VISITOR + len(sessions.VISITOR_COLUMNS)  # and where the lists do
 
 # Built once: every lesson page runs it, as a plain read (docs/performance.md#plain-reads). The
 # session is joined by its token's hash (a unique index), her enrolment by (course, user), the
@@ -91,7 +91,7 @@ _LESSON_PAGE = PlainSelect(
         *_COURSE.columns,
         *_INSTRUCTOR.columns,
         *_ENROLMENT.columns,
-        *sessions.PLAIN_VISITOR_COLUMNS,
+        *sessions.VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         _QUESTIONS.label("questions"),
     )

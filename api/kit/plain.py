@@ -162,3 +162,23 @@ class Columns(Generic[Model]):
         loaded.__dict__.update(zip(self.keys, values, strict=True))
         make_transient_to_detached(loaded)
         return loaded
+
+
+def columns_of(tables: Sequence[Columns[Any]]) -> list[Any]:
+    """These tables' columns, one after the other, to select."""
+    return [column for table in tables for column in table.columns]
+
+
+def width(tables: Sequence[Columns[Any]]) -> int:
+    """How many columns these tables take in a row, one after the other."""
+    return sum(len(table) for table in tables)
+
+
+def loaded(tables: Sequence[Columns[Any]], row: Sequence[Any], start: int = 0) -> list[Any]:
+    """Each table's object (or None) from `row`, their columns one after the other from
+    `start`."""
+    found = []
+    for table in tables:
+        found.append(table.load(row, start))
+        start += len(table)
+    return found

@@ -223,7 +223,7 @@ _MY_ID = (
     .scalar_subquery()
 )
 _TODAY_BY_TOKEN = PlainSelect(
-    sa_select(*sessions.PLAIN_VISITOR_COLUMNS, *_page_columns(_MY_ID))
+    sa_select(*sessions.VISITOR_COLUMNS, *_page_columns(_MY_ID))
     .select_from(
         _courses_of(
             orm_join(AuthSession, sessions.VIEWER, col(sessions.VIEWER.id) == AuthSession.user_id),
@@ -254,7 +254,7 @@ def read_visit(session: Session, settings: Settings, *, token: str | None, now: 
     if not rows:
         return Visit(Visitor(), [])
     visitor = sessions.admit_plain(session, settings, rows[0], start=0)
-    visitor_columns = len(sessions.PLAIN_VISITOR_COLUMNS)
+    visitor_columns = len(sessions.VISITOR_COLUMNS)
     return Visit(visitor, [_page_row(row[visitor_columns:]) for row in rows])
 
 

@@ -19,11 +19,12 @@ from api.accounts.models import User
 from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service
-from api.catalog.course_pages import NOT_WITH_A_VISITOR, with_visitor
-from api.catalog.models import Course, Lesson, Step
+from api.catalog.course_pages import COURSE_PAGE_TEXTS, with_visitor
+from api.catalog.models import Course, Lesson, Module, Step
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
 from api.enrolment.models import Enrolment
+from api.kit.plain import Columns, PlainSelect, columns_of, loaded, width
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +45,32 @@ class StepRead:
     step: service.StepRow
 
 
-# Built once, as the pages' statements are. The session is joined by its token's hash (a unique
-# index), her enrolment by (course, user); the course page's long texts are not read.
-_COURSE = (
-    sa_select(Course, User, Enrolment, *sessions.VISITOR_COLUMNS)
+# What the two statements read of each table: not the course page's long texts, not the
+# instructor's secrets.
+_COURSE_TABLES = (
+    Columns(Course, leaving_out=COURSE_PAGE_TEXTS),
+    Columns(User, leaving_out=sessions.ACCOUNT_SECRETS),
+    Columns(Enrolment),
+)
+_STEP_TABLES = (
+    Columns(Step),
+    Columns(Lesson),
+    Columns(Module),
+    *_COURSE_TABLES,
+)
+
+# Built once, as the pages' statements are, and plain reads as theirs are
+# (docs/performance.md#plain-reads). The session is joined by its token's hash (a unique index),
+# her enrolment by (course, user).
+_COURSE = PlainSelect(
+    sa_select(*columns_of(_COURSE_TABLES), *sessions.VISITOR_COLUMNS)
     .select_from(with_visitor(orm_join(Course, User, col(User.id) == Course.instructor_id)))
     .where(col(Course.slug) == bindparam("slug"))
-    .options(*NOT_WITH_A_VISITOR)
 )
-_STEP = (
-    sa_select(*service.STEP_COLUMNS, *sessions.VISITOR_COLUMNS)
+_STEP = PlainSelect(
+    sa_select(*columns_of(_STEP_TABLES), *sessions.VISITOR_COLUMNS)
     .select_from(with_visitor(service.step_joins()))
     .where(col(Step.id) == bindparam("step_id"))
-    .options(*NOT_WITH_A_VISITOR)
 )
 
 
@@ -67,15 +81,11 @@ def course(
     a used one touched, as `sessions.resolve` does); None when there is no such course."""
     if not SLUG.fullmatch(slug):
         return None
-    row = session.execute(
-        _COURSE, {"slug": slug, "token_hash": digest(token) if token else None}
-    ).first()
+    row = _COURSE.first(session, {"slug": slug, "token_hash": digest(token) if token else None})
     if row is None:
         return None
-    found, instructor, enrolment, auth_session, viewer, learns = row
-    visitor = sessions.admit_joined(
-        session, settings, auth_session=auth_session, user=viewer, learns=learns
-    )
+    found, instructor, enrolment = loaded(_COURSE_TABLES, row)
+    visitor = sessions.admit_plain(session, settings, row, start=width(_COURSE_TABLES))
     return CourseRead(
         visitor, found, instructor, enrolment if visitor.signed_in is not None else None
     )
@@ -94,16 +104,11 @@ def step(
 ) -> StepRead | None:
     """The visitor behind `token` and the step she logs (one statement, with the session as in
     `course`); None when there is no such step."""
-    row = session.execute(
-        _STEP, {"step_id": step_id, "token_hash": digest(token) if token else None}
-    ).first()
+    row = _STEP.first(session, {"step_id": step_id, "token_hash": digest(token) if token else None})
     if row is None:
         return None
-    *found, auth_session, viewer, learns = row
-    visitor = sessions.admit_joined(
-        session, settings, auth_session=auth_session, user=viewer, learns=learns
-    )
-    stepped, lesson, module, course_row, instructor, enrolment = found
+    visitor = sessions.admit_plain(session, settings, row, start=width(_STEP_TABLES))
+    stepped, lesson, module, course_row, instructor, enrolment = loaded(_STEP_TABLES, row)
     signed_in = visitor.signed_in is not None
     return StepRead(
         visitor,

@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlmodel import Session, col
 
 from api.accounts.models import AuthSession, Role, User
+from api.kit.ids import id_of
 from api.kit.plain import Columns, PlainSelect
 from tests.factories import make_user
 from tests.kit.test_lookup import counted
@@ -73,7 +74,7 @@ def test_a_loaded_object_added_to_the_session_updates_and_deletes_its_row(
     for token in ("one", "two"):
         session.add(
             AuthSession(
-                user_id=alice.id, token_hash=token, created_at=now, last_seen_at=now,
+                user_id=id_of(alice), token_hash=token, created_at=now, last_seen_at=now,
                 expires_at=now + timedelta(days=1), user_agent="test", ip_address="127.0.0.1",
             )
         )  # fmt: skip
@@ -132,7 +133,9 @@ def test_a_database_error_comes_wrapped_as_sqlalchemys(session: Session) -> None
 
 
 def test_parameters_that_change_the_sql_are_refused(session: Session) -> None:
-    listed = PlainSelect(select(User.id).where(col(User.id).in_(bindparam("ids", expanding=True))))
+    listed = PlainSelect(
+        select(col(User.id)).where(col(User.id).in_(bindparam("ids", expanding=True)))
+    )
 
     with pytest.raises(ValueError, match="change its SQL"):
         listed.rows(session, {"ids": [1, 2]})
