@@ -5,8 +5,9 @@ recorded version names. Written in English inside N_() and translated like every
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from api.i18n import N_
+from api.i18n import N_, current_locale
 from api.i18n import gettext as _
 
 # Change the version whenever the meaning of the text changes (what is kept, why, who sees it,
@@ -78,6 +79,13 @@ class ConsentText:
 
 def health_data_text() -> ConsentText:
     """The health-data consent text, translated into the current locale."""
+    return _health_data_text(current_locale.get())
+
+
+@lru_cache(maxsize=8)
+def _health_data_text(locale: str) -> ConsentText:
+    # Once per language and process: a form that may ask her consent in place carries it on
+    # every lesson page and every "Vandaag" (docs/performance.md#forms-in-kept-parts).
     return ConsentText(
         version=HEALTH_DATA_VERSION,
         title=_(_TITLE),

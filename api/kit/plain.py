@@ -42,7 +42,8 @@ class _Compiled:
     # The parameters' names in order, for a driver that takes them by position (SQLite).
     positions: tuple[str, ...] | None
     binds: Mapping[str, Processor]
-    results: tuple[Processor, ...]
+    # The columns that have a processor, by their place in a row.
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     def parameters(self, values: Mapping[str, Any], defaults: dict[str, Any]) -> Any:
         given = {**defaults, **values}
@@ -73,9 +74,12 @@ class PlainSelect:
                 name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                 for bind, name in compiled.bind_names.items()
             }
-            results = tuple(
+            processors = (
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self.statement.selected_columns
+            )
+            results = tuple(
+                (place, process) for place, process in enumerate(processors) if process is not None
             )
             positions = tuple(compiled.positiontup or ()) if compiled.positional else None
             plan = _Compiled(compiled.string, positions, binds, results)
@@ -109,16 +113,15 @@ class PlainSelect:
             connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
         finally:
             cursor.close()
-        processors = plan.results
-        if not any(processors):
+        if not plan.results:
             return [tuple(row) for row in fetched]
-        return [
-            tuple(
-                value if process is None else process(value)
-                for process, value in zip(processors, row, strict=True)
-            )
-            for row in fetched
-        ]
+        rows = []
+        for row in fetched:
+            processed = list(row)
+            for place, process in plan.results:
+                processed[place] = process(processed[place])
+            rows.append(tuple(processed))
+        return rows
 
     def first(self, session: Session, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         rows = self.rows(session, values)
