@@ -135,6 +135,30 @@ def test_from_vandaag_she_picks_the_course_when_she_has_several(
     assert thread.course_id == other.id
 
 
+def test_vandaags_question_form_offers_each_learner_her_own_courses(
+    client: TestClient, session: Session, course: Course, alice: User
+) -> None:
+    """The form is rendered once and kept by the courses it offers: another learner with
+    other courses gets her own form, with her own browser's token."""
+    other_course = make_course(session)
+    enrolment_service.grant(
+        session, user_id=alice.id, course_id=other_course.id, source=EnrolmentSource.manual
+    )
+    bob = enrolled(session, course, "Bob")
+    bobs_browser = new_browser(client)
+    log_in(client, alice)
+    log_in(bobs_browser, bob)
+
+    hers, his = client.get("/today").text, bobs_browser.get("/today").text
+
+    assert 'name="course"' in hers
+    assert f'<option value="{other_course.slug}"' in hers
+    assert f'<input type="hidden" name="course" value="{course.slug}">' in his
+    assert other_course.slug not in his
+    assert carries_csrf_token(client, hers)
+    assert carries_csrf_token(bobs_browser, his)
+
+
 def test_without_consent_the_form_asks_for_it_and_keeps_her_text(
     client: TestClient, session: Session, course: Course
 ) -> None:

@@ -1,6 +1,8 @@
 """Her questions to her therapist: asking from a lesson or from "Vandaag", and her
 conversation about a course with every message both ways."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,7 +13,7 @@ from sqlmodel import Session
 from api.accounts.access import RequireUser
 from api.accounts.models import User
 from api.catalog import service as catalog
-from api.catalog.models import Lesson
+from api.catalog.models import Course, Lesson
 from api.clock import Now
 from api.consent import service as consent_service
 from api.consent import texts
@@ -63,6 +65,20 @@ def _lesson_of(user: User, outline: catalog.CourseOutline, slug: str) -> Lesson 
         if lesson.slug == slug and catalog.may_open(user, outline, lesson):
             return lesson
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseChoice:
+    """A course she may ask about, as the question form offers it: plain values, so that a
+    kept form can be found by them (progress/ask_card.html)."""
+
+    slug: str
+    title: str
+    language: str
+
+
+def course_choices(courses: Iterable[Course]) -> tuple[CourseChoice, ...]:
+    return tuple(CourseChoice(course.slug, course.title, course.language) for course in courses)
 
 
 def ask_form_context(user: User) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from web.pages.catalog import (
 )
 from web.pages.checkins import series_views
 from web.pages.common import settings_of
-from web.pages.conversations import ask_form_context
+from web.pages.conversations import ask_form_context, course_choices
 from web.templating import locale_of, render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -170,7 +170,7 @@ def _today_response(request: Request, session: Session, now: datetime) -> HTMLRe
         "today": today,
         "greeting": _greeting(user, now),
         "practice": practice_items,
-        "ask_courses": [item.progress.outline for item in today.courses],
+        "ask_courses": course_choices(item.progress.outline.course for item in today.courses),
         "routine_minutes": steps.routine_minutes_of([item.played for item in practice_items]),
         "week": _day_marks(today.week, today.day),
         "days_this_week": sum(1 for _day, practised in today.week if practised),
