@@ -15,7 +15,7 @@ from api.accounts.tokens import digest
 from api.config import Settings
 from api.db import utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
-from api.kit.plain import Columns
+from api.kit.plain import Columns, columns_of, loaded, width
 
 TOKEN_BYTES = 32  # 256 bits, well above the 128 the issue and OWASP ask for
 # Writing last_seen_at on every request would turn every page view into a write; a minute's
@@ -111,11 +111,13 @@ VIEWER = aliased(User, name="viewer")
 VIEWER_LEARNS = learns_of(VIEWER).label("learns")
 ACCOUNT_SECRETS = ("password_hash", "totp_secret", "totp_last_step")
 SESSION_DETAILS = ("user_agent", "ip_address")
-_PLAIN_SESSION = Columns(AuthSession, leaving_out=SESSION_DETAILS)
-_PLAIN_VIEWER = Columns(User, alias=VIEWER, leaving_out=ACCOUNT_SECRETS)
+_VISITOR_TABLES = (
+    Columns(AuthSession, leaving_out=SESSION_DETAILS),
+    Columns(User, alias=VIEWER, leaving_out=ACCOUNT_SECRETS),
+)
 # Her session, her account and whether she learns, in this order: `admit_plain` makes the
 # visitor of them.
-VISITOR_COLUMNS = (*_PLAIN_SESSION.columns, *_PLAIN_VIEWER.columns, VIEWER_LEARNS)
+VISITOR_COLUMNS = (*columns_of(_VISITOR_TABLES), VIEWER_LEARNS)
 
 
 def with_session(left: Any) -> Any:
@@ -151,31 +153,14 @@ def resolve(session: Session, settings: Settings, *, token: str | None) -> Visit
     return admit(session, settings, auth_session=auth_session, user=user, learns=bool(learns))
 
 
-def admit_joined(
-    session: Session,
-    settings: Settings,
-    *,
-    auth_session: AuthSession | None,
-    user: User | None,
-    learns: Any,
-) -> Visitor:
-    """`admit` for a page's row, to which the session (and its user) were outer-joined: an
-    anonymous visitor when the cookie found none."""
+def admit_plain(session: Session, settings: Settings, row: Sequence[Any], *, start: int) -> Visitor:
+    """`admit` for the `VISITOR_COLUMNS` of a page's plain read, from `start` in its row; the
+    session and its user were outer joined, so an anonymous visitor when the cookie found none."""
+    auth_session, user = loaded(_VISITOR_TABLES, row, start)
     if auth_session is None or user is None:
         return Visitor()
+    learns = row[start + width(_VISITOR_TABLES)]
     return admit(session, settings, auth_session=auth_session, user=user, learns=bool(learns))
-
-
-def admit_plain(session: Session, settings: Settings, row: Sequence[Any], *, start: int) -> Visitor:
-    """`admit_joined` for the `VISITOR_COLUMNS` of a plain read's row, from `start`."""
-    viewer_starts = start + len(_PLAIN_SESSION)
-    return admit_joined(
-        session,
-        settings,
-        auth_session=_PLAIN_SESSION.load(row, start),
-        user=_PLAIN_VIEWER.load(row, viewer_starts),
-        learns=row[viewer_starts + len(_PLAIN_VIEWER)],
-    )
 
 
 def admit(

@@ -30,7 +30,7 @@ from api.cohorts.service import ComingCohort
 from api.config import Settings
 from api.db import json_rows
 from api.enrolment.models import Enrolment
-from api.kit.plain import Columns, PlainSelect
+from api.kit.plain import Columns, PlainSelect, columns_of, loaded, width
 from api.progress.service import ProgressRecord, progress_json, records_from_json
 from api.questionnaires import selftest
 from api.questionnaires.selftest import SelfTestLink
@@ -72,28 +72,33 @@ def with_visitor(course: Any) -> Any:
 # statement.
 COURSE_PAGE_TEXTS = ("description", "outcomes", "faq", "testimonials", "cover_alt")
 
+# What the lesson page, Vandaag and the two busiest writes read of a course, its instructor (not
+# her secrets) and the learner's enrolment, in this order, as plain reads
+# (docs/performance.md#plain-reads).
+COURSE_TABLES = (
+    Columns(Course, leaving_out=COURSE_PAGE_TEXTS),
+    Columns(User, leaving_out=sessions.ACCOUNT_SECRETS),
+    Columns(Enrolment),
+)
 
 # What the course page reads of each table (all of the course, not the instructor's secrets),
-# as a plain read (docs/performance.md#plain-reads).
-_COURSE = Columns(Course)
-_INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
-_PROFILE = Columns(InstructorProfile)
-_ENROLMENT = Columns(Enrolment)
-_PROFILE_STARTS = len(_COURSE) + len(_INSTRUCTOR)
-_ENROLMENT_STARTS = _PROFILE_STARTS + len(_PROFILE) + 1  # after whether she takes intakes
-_VISITOR_STARTS = _ENROLMENT_STARTS + len(_ENROLMENT)
-_LISTS_START = _VISITOR_STARTS + len(sessions.VISITOR_COLUMNS)
+# as a plain read (docs/performance.md#plain-reads), and where in its row the other columns are.
+_COURSE_PAGE_TABLES = (
+    Columns(Course),
+    Columns(User, leaving_out=sessions.ACCOUNT_SECRETS),
+    Columns(InstructorProfile),
+    Columns(Enrolment),
+)
+_TAKES_INTAKES = width(_COURSE_PAGE_TABLES)
+_LISTS = _TAKES_INTAKES + 1 + len(sessions.VISITOR_COLUMNS)
 
 # Built once: every course page runs it. The course by its slug, its instructor with her profile,
 # the visitor's session, account and enrolment (by (course, user)); the lists are correlated
 # subqueries on their indexes.
 _COURSE_PAGE = PlainSelect(
     sa_select(
-        *_COURSE.columns,
-        *_INSTRUCTOR.columns,
-        *_PROFILE.columns,
+        *columns_of(_COURSE_PAGE_TABLES),
         service.TAKES_INTAKES,
-        *_ENROLMENT.columns,
         *sessions.VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         selftest.links_json(with_bands=True).label("self_tests"),
@@ -135,21 +140,16 @@ def read_course(
     )
     if row is None:
         return None
-    course = _COURSE.load(row, 0)
-    instructor = _INSTRUCTOR.load(row, len(_COURSE))
-    if course is None or instructor is None:  # inner joined: never, but for the types
-        return None
-    takes_intakes = row[_ENROLMENT_STARTS - 1]
-    enrolment = _ENROLMENT.load(row, _ENROLMENT_STARTS)
-    visitor = sessions.admit_plain(session, settings, row, start=_VISITOR_STARTS)
-    progress, self_tests, cohorts = row[_LISTS_START:]
+    course, instructor, profile, enrolment = loaded(_COURSE_PAGE_TABLES, row)
+    visitor = sessions.admit_plain(session, settings, row, start=_TAKES_INTAKES + 1)
+    progress, self_tests, cohorts = row[_LISTS:]
     signed_in = visitor.signed_in is not None
     return CourseRead(
         visitor=visitor,
         course=course,
         instructor=instructor,
-        profile=_PROFILE.load(row, _PROFILE_STARTS),
-        takes_intakes=bool(takes_intakes),
+        profile=profile,
+        takes_intakes=bool(row[_TAKES_INTAKES]),
         enrolment=enrolment if signed_in else None,
         progress=records_from_json(progress) if signed_in else {},
         self_tests=selftest.links_from_json(self_tests, language=language),

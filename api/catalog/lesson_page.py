@@ -23,13 +23,13 @@ from api.accounts.models import AuthSession, User
 from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service
-from api.catalog.course_pages import COURSE_PAGE_TEXTS, with_visitor
+from api.catalog.course_pages import COURSE_TABLES, with_visitor
 from api.catalog.models import Course, Lesson
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
 from api.db import json_rows
 from api.enrolment.models import Enrolment
-from api.kit.plain import Columns, PlainSelect
+from api.kit.plain import PlainSelect, columns_of, loaded, width
 from api.messages.models import LessonQuestion
 from api.messages.public import PublicQuestion
 from api.progress.service import (
@@ -75,22 +75,16 @@ _QUESTIONS = (
     .scalar_subquery()
 )
 
-# What the statement reads of the course and its instructor (not the course page's long texts,
-# not her secrets) and of her enrolment; the visitor's columns follow.
-_COURSE = Columns(Course, leaving_out=COURSE_PAGE_TEXTS)
-_INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
-_ENROLMENT = Columns(Enrolment)
-_VISITOR = len(_COURSE) + len(_INSTRUCTOR) + len(_ENROLMENT)  # where her columns begin
-_REST = _VISITOR + len(sessions.VISITOR_COLUMNS)  # and where the lists do
+# Where the visitor's columns begin in the row, after the course's, and where the lists do.
+_VISITOR = width(COURSE_TABLES)
+_LISTS = _VISITOR + len(sessions.VISITOR_COLUMNS)
 
 # Built once: every lesson page runs it, as a plain read (docs/performance.md#plain-reads). The
 # session is joined by its token's hash (a unique index), her enrolment by (course, user), the
 # lists are correlated subqueries on their indexes.
 _LESSON_PAGE = PlainSelect(
     sa_select(
-        *_COURSE.columns,
-        *_INSTRUCTOR.columns,
-        *_ENROLMENT.columns,
+        *columns_of(COURSE_TABLES),
         *sessions.VISITOR_COLUMNS,
         progress_json(Course.id, AuthSession.user_id).label("progress"),
         _QUESTIONS.label("questions"),
@@ -118,13 +112,9 @@ def read(
     )
     if row is None:
         return None
-    course = _COURSE.load(row, 0)
-    instructor = _INSTRUCTOR.load(row, len(_COURSE))
-    if course is None or instructor is None:  # inner joined: never, but for the types
-        return None
-    enrolment = _ENROLMENT.load(row, len(_COURSE) + len(_INSTRUCTOR))
+    course, instructor, enrolment = loaded(COURSE_TABLES, row)
     visitor = sessions.admit_plain(session, settings, row, start=_VISITOR)
-    progress, questions = row[_REST:]
+    progress, questions = row[_LISTS:]
     signed_in = visitor.signed_in is not None
     return LessonRead(
         visitor=visitor,

@@ -21,13 +21,13 @@ from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service as catalog
 from api.catalog.content import content_of
-from api.catalog.course_pages import COURSE_PAGE_TEXTS
+from api.catalog.course_pages import COURSE_TABLES
 from api.catalog.models import Course, Lesson, Step
 from api.clock import local_day
 from api.config import Settings
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.kit.ids import id_of
-from api.kit.plain import Columns, PlainSelect
+from api.kit.plain import PlainSelect, columns_of, loaded, width
 from api.messages import service as messages
 from api.messages.service import UnreadAnswer
 from api.progress import practice
@@ -151,24 +151,10 @@ def _practice_items(
     return items
 
 
-# What the page reads of each course, its instructor and her enrolment (not the course page's
-# long texts, not the instructor's secrets), as a plain read (docs/performance.md#plain-reads).
-_COURSE = Columns(Course, leaving_out=COURSE_PAGE_TEXTS)
-_INSTRUCTOR = Columns(User, leaving_out=sessions.ACCOUNT_SECRETS)
-_ENROLMENT = Columns(Enrolment)
-_LISTS = len(_COURSE) + len(_INSTRUCTOR) + len(_ENROLMENT)  # where the other columns begin
-
-
 def _page_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A row of `_page_columns` as the page takes it: the course, its instructor and her
     enrolment as objects (None without a course), then the other columns."""
-    instructor_starts = len(_COURSE)
-    return (
-        _COURSE.load(row, 0),
-        _INSTRUCTOR.load(row, instructor_starts),
-        _ENROLMENT.load(row, instructor_starts + len(_INSTRUCTOR)),
-        *row[_LISTS:],
-    )
+    return (*loaded(COURSE_TABLES, row), *row[width(COURSE_TABLES) :])
 
 
 def _page_columns(user_id: Any) -> list[Any]:
@@ -176,9 +162,7 @@ def _page_columns(user_id: Any) -> list[Any]:
     check-ins; beside them, once for the page: her practice days, her unread answers, whether
     to offer a reminder and the check-ins she filled in."""
     return [
-        *_COURSE.columns,
-        *_INSTRUCTOR.columns,
-        *_ENROLMENT.columns,
+        *columns_of(COURSE_TABLES),
         progress_service.progress_json(Course.id, user_id).label("progress"),
         checkins.check_ins_json(Course.id).label("check_ins"),
         practice.summary_json(user_id).label("practice"),

@@ -19,7 +19,7 @@ from api.accounts.models import User
 from api.accounts.sessions import Visitor
 from api.accounts.tokens import digest
 from api.catalog import service
-from api.catalog.course_pages import COURSE_PAGE_TEXTS, with_visitor
+from api.catalog.course_pages import COURSE_TABLES, with_visitor
 from api.catalog.models import Course, Lesson, Module, Step
 from api.catalog.packages.schema import SLUG
 from api.config import Settings
@@ -45,25 +45,14 @@ class StepRead:
     step: service.StepRow
 
 
-# What the two statements read of each table: not the course page's long texts, not the
-# instructor's secrets.
-_COURSE_TABLES = (
-    Columns(Course, leaving_out=COURSE_PAGE_TEXTS),
-    Columns(User, leaving_out=sessions.ACCOUNT_SECRETS),
-    Columns(Enrolment),
-)
-_STEP_TABLES = (
-    Columns(Step),
-    Columns(Lesson),
-    Columns(Module),
-    *_COURSE_TABLES,
-)
+# What the step's statement reads: the step, its lesson and module, then the course's part.
+_STEP_TABLES = (Columns(Step), Columns(Lesson), Columns(Module), *COURSE_TABLES)
 
 # Built once, as the pages' statements are, and plain reads as theirs are
 # (docs/performance.md#plain-reads). The session is joined by its token's hash (a unique index),
 # her enrolment by (course, user).
 _COURSE = PlainSelect(
-    sa_select(*columns_of(_COURSE_TABLES), *sessions.VISITOR_COLUMNS)
+    sa_select(*columns_of(COURSE_TABLES), *sessions.VISITOR_COLUMNS)
     .select_from(with_visitor(orm_join(Course, User, col(User.id) == Course.instructor_id)))
     .where(col(Course.slug) == bindparam("slug"))
 )
@@ -84,8 +73,8 @@ def course(
     row = _COURSE.first(session, {"slug": slug, "token_hash": digest(token) if token else None})
     if row is None:
         return None
-    found, instructor, enrolment = loaded(_COURSE_TABLES, row)
-    visitor = sessions.admit_plain(session, settings, row, start=width(_COURSE_TABLES))
+    found, instructor, enrolment = loaded(COURSE_TABLES, row)
+    visitor = sessions.admit_plain(session, settings, row, start=width(COURSE_TABLES))
     return CourseRead(
         visitor, found, instructor, enrolment if visitor.signed_in is not None else None
     )
