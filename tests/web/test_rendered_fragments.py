@@ -192,3 +192,45 @@ def test_what_the_course_page_says_about_the_course_shows_changed_on_the_next_re
     page = client.get(url).text
     assert "Marit de Vries" in page
     assert "Marit Jansen" not in page
+
+
+def test_a_lessons_way_in_and_out_shows_a_change_on_the_next_request(
+    session: Session, client: TestClient
+) -> None:
+    """A lesson's breadcrumb, length, journal card and pager are rendered once per course version
+    and language: a change to the course's own row (its title, its address) or to its lessons
+    shows on the very next request."""
+    course = make_course(session, modules=1, lessons_per_module=3)
+    learner = make_user(session)
+    enrolment_service.grant(
+        session, user_id=learner.id, course_id=course.id, source=EnrolmentSource.manual
+    )
+    log_in(client, learner)
+    session.expunge(course)  # keeps the slug it had
+
+    def lesson(slug: str = course.slug) -> str:
+        page = client.get(f"/courses/{slug}/lessons/les-1-2")
+        assert page.status_code == 200
+        return page.text
+
+    first = lesson()
+    assert "Les 1.3" in first.split('<nav class="pager"', 1)[1]
+    assert "journal-card" not in first
+    for change, shown in (
+        ("UPDATE course SET title = 'Sterk na de bevalling' WHERE id = :id",
+         '">Sterk na de bevalling</a></li>'),
+        ("UPDATE lesson SET title = 'Zijlig ademen' WHERE slug = 'les-1-3' AND course_id = :id",
+         '<span lang="nl">Zijlig ademen</span></span>'),
+        ("UPDATE lesson SET estimated_minutes = 17 WHERE slug = 'les-1-2' AND course_id = :id",
+         "ongeveer 17 minuten"),
+        ("UPDATE lesson SET journal_prompt = 'Wat voelde je?' WHERE slug = 'les-1-2' "
+         "AND course_id = :id", "Wat voelde je?</p>"),
+        ("UPDATE course SET slug = 'rustig-sterk' WHERE id = :id",
+         'rel="next" href="/courses/rustig-sterk/lessons/les-1-3"'),
+    ):  # fmt: skip
+        session.execute(text(change), {"id": course.id})
+        session.flush()
+        page = lesson("rustig-sterk" if "SET slug" in change else course.slug)
+        assert shown in page, change
+    assert f"/courses/{course.slug}/" not in page  # no link to the old address is left
+    assert course.title not in page

@@ -24,8 +24,8 @@ from api.consent import service as consent_service
 from api.db import SessionDep, request_session
 from api.enrolment import service as enrolment_service
 from api.errors import NotFound
+from api.i18n import current_locale, ngettext
 from api.i18n import gettext as _
-from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.media import owners, streams
 from api.payments import plans
@@ -423,10 +423,17 @@ def enrol(
 
 @dataclass(frozen=True)
 class LessonContent:
-    """A lesson's own content, rendered: the same for every learner who opens it."""
+    """A lesson's own content and what leads to and from it, rendered: the same for every
+    learner who opens it."""
 
     heading: Markup
     body: Markup
+    minutes: str
+    breadcrumb: Markup
+    journal_card: Markup
+    # The previous and next lesson, the next one open or (`pager_locked`) not yet open to her.
+    pager: Markup
+    pager_locked: Markup
 
 
 # Rendered lesson content by course version, lesson and language: the text and steps are
@@ -439,21 +446,37 @@ _lessons = Fragments(limit=1000)
 def lesson_content(view: service.LessonView, locale: str) -> LessonContent:
     """The lesson's heading, text and steps in `locale`, from the kept ones or rendered now."""
     course, lesson = view.outline.course, view.lesson
-    key = (*version_of(course), course.language, lesson.id, locale)
+    # The course's slug and title are its own columns, not part of its content's version.
+    key = (*version_of(course), course.slug, course.title, course.language, lesson.id, locale)
     return _lessons.get(key, lambda: _render_lesson(view, locale))
 
 
 def _render_lesson(view: service.LessonView, locale: str) -> LessonContent:
     context = {
         "view": view,
+        "course": view.outline.course,
         "lesson": view.lesson,
         "lang": view.outline.course.language,
         "body_html": render_markdown(view.lesson.body),
         "steps": [step_view(step) for step in view.steps],
     }
+    token = current_locale.set(locale)
+    try:
+        minutes = ngettext(
+            "about %(num)s minute", "about %(num)s minutes", view.lesson.estimated_minutes
+        )
+    finally:
+        current_locale.reset(token)
     return LessonContent(
         heading=render_part("catalog/lesson_heading.html", context, locale),
         body=render_part("catalog/lesson_body.html", context, locale),
+        minutes=minutes,
+        breadcrumb=render_part("catalog/lesson_breadcrumb.html", context, locale),
+        journal_card=render_part("catalog/lesson_journal_card.html", context, locale),
+        pager=render_part("catalog/lesson_pager.html", context, locale),
+        pager_locked=render_part(
+            "catalog/lesson_pager.html", {**context, "next_locked": True}, locale
+        ),
     )
 
 
