@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from psycopg import RawCursor
 from sqlalchemy import Dialect, Select, inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
@@ -44,6 +45,8 @@ class _Compiled:
     binds: Mapping[str, Processor]
     # The columns that have a processor, by their place in a row.
     results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # On psycopg, a long statement: in PostgreSQL's own placeholders, for a raw cursor.
+    raw: bool = False
 
     def parameters(self, values: Mapping[str, Any], defaults: dict[str, Any]) -> Any:
         given = {**defaults, **values}
@@ -68,6 +71,9 @@ class PlainSelect:
         found = self._compiled.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
+            raw = dialect.driver == "psycopg" and len(compiled.string) > PSYCOPG_PARSES_OVER
+            if raw:
+                compiled = self.statement.compile(dialect=_numbered(dialect))
             if "POSTCOMPILE" in compiled.string:
                 raise ValueError("a plain read cannot take parameters that change its SQL")
             binds = {
@@ -82,7 +88,7 @@ class PlainSelect:
                 (place, process) for place, process in enumerate(processors) if process is not None
             )
             positions = tuple(compiled.positiontup or ()) if compiled.positional else None
-            plan = _Compiled(compiled.string, positions, binds, results)
+            plan = _Compiled(compiled.string, positions, binds, results, raw)
             # The statement's own values (a status it compares with, a literal): every run.
             defaults = {
                 name: bind.effective_value
@@ -97,7 +103,10 @@ class PlainSelect:
         connection = session.connection()
         plan, defaults = self._for(connection.dialect)
         sql, parameters = plan.sql, plan.parameters(values, defaults)
-        cursor = connection.connection.cursor()
+        dbapi_connection = connection.connection
+        cursor = (
+            RawCursor(dbapi_connection.driver_connection) if plan.raw else dbapi_connection.cursor()
+        )
         try:
             listening = connection._has_events or connection.engine._has_events
             if listening:
@@ -126,6 +135,20 @@ class PlainSelect:
     def first(self, session: Session, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         rows = self.rows(session, values)
         return rows[0] if rows else None
+
+
+# psycopg rewrites its placeholders (`%(name)s`) into PostgreSQL's ($1, $2, …) once per
+# statement and keeps the result, but only for statements of at most 4 KB
+# (psycopg._queries.MAX_CACHED_STATEMENT_LENGTH): a longer one, as Vandaag's is, is parsed
+# again on every run. Such a statement is written with PostgreSQL's own placeholders and run on
+# a raw cursor, which takes them as they are; a shorter one costs less the usual way
+# (docs/performance.md#plain-reads).
+PSYCOPG_PARSES_OVER = 4096
+
+
+def _numbered(dialect: Dialect) -> Dialect:
+    """The same dialect writing PostgreSQL's own placeholders."""
+    return type(dialect)(paramstyle="numeric_dollar")
 
 
 class Columns(Generic[Model]):

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from api.accounts.models import AuthSession, Role, User
 from api.kit.ids import id_of
-from api.kit.plain import Columns, PlainSelect
+from api.kit.plain import PSYCOPG_PARSES_OVER, Columns, PlainSelect
 from tests.factories import make_user
 from tests.kit.test_lookup import counted
 
@@ -38,6 +38,32 @@ def test_rows_hold_the_values_sqlalchemy_gives(session: Session) -> None:
     assert created.tzinfo is not None  # aware on SQLite too, through the column's processor
     assert plain[_USER.keys.index("role")] == Role.instructor
     assert plain[_USER.keys.index("id")] == ingrid.id
+
+
+def test_a_long_statement_reads_the_same_values(session: Session) -> None:
+    """A statement longer than psycopg keeps rewritten runs with PostgreSQL's own placeholders
+    on a raw cursor; its parameters still go in by name, in any order, and its values come out
+    as SQLAlchemy gives them."""
+    ingrid = make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
+    padding = [
+        literal_column(f"{n}").label(f"a_rather_long_column_name_{n:03}") for n in range(150)
+    ]
+    statement = select(*_USER.columns, *padding).where(
+        col(User.email) == bindparam("email"),
+        col(User.role) == Role.instructor,
+        col(User.created_at) > bindparam("since"),
+    )
+    plain_select = PlainSelect(statement)
+    values = {"since": datetime(2000, 1, 1, tzinfo=UTC), "email": "ingrid@example.nl"}
+
+    [plain] = plain_select.rows(session, values)
+    [core] = session.execute(statement, values).all()
+
+    assert len(str(statement.compile(session.get_bind()))) > PSYCOPG_PARSES_OVER
+    assert plain == tuple(core)
+    assert plain[_USER.keys.index("id")] == ingrid.id
+    assert plain[-1] == 149
+    assert plain_select.rows(session, {**values, "email": "alice@example.nl"}) == []
 
 
 def test_the_statements_own_values_and_an_outer_join_without_a_row(session: Session) -> None:
