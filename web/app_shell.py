@@ -11,7 +11,13 @@ from web.templating import STATIC_DIR, TEMPLATES_DIR, colours, static_url
 START_URL = "/today"
 OFFLINE_URL = "/offline"
 WORKER_SOURCE = STATIC_DIR / "js" / "sw.js"
-OFFLINE_TEMPLATES = ("offline.html", "base.html", "partials/nav.html", "partials/tab_bar.html")
+OFFLINE_TEMPLATES = (
+    "offline.html",
+    "base.html",
+    "partials/site_header.html",
+    "partials/menu_links.html",
+    "partials/tab_bar.html",
+)
 
 # The files every kept page needs, stored when the service worker is installed; the lesson's
 # and Vandaag's own styles are among them, so the first lesson she opens works offline at once.
