@@ -120,7 +120,14 @@ def _pattern_for(pattern: str, code: str) -> str:
 
 def format_price(cents: int, currency: str = "EUR") -> str:
     """`€ 49,00` in Dutch, `€49.00` in English, `49,00 €` in Norwegian."""
-    return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale())
+    return _format_price_in(cents, currency, current_locale.get())
+
+
+# Babel is as slow per price as per date, and a practice sells a few prices over and over: each
+# (amount, currency, language) is worked out once per process (docs/performance.md#dates).
+@lru_cache(maxsize=1024)
+def _format_price_in(cents: int, currency: str, code: str) -> str:
+    return format_currency(Decimal(cents) / 100, currency, locale=_babel_locale_for(code))
 
 
 def decimal_symbol() -> str:

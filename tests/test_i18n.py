@@ -137,6 +137,24 @@ def test_days_are_written_in_each_language_even_when_remembered() -> None:
             i18n.current_locale.reset(token)
 
 
+def test_prices_are_written_in_each_language_even_when_remembered() -> None:
+    # Prices are formatted once per amount, currency and language and kept; another language, or
+    # another amount, must not get the first one's text.
+    for locale, price, other in (
+        ("nl", "€\u00a049,00", "€\u00a012,50"),
+        ("en", "€49.00", "€12.50"),
+        ("nb", "49,00\u00a0€", "12,50\u00a0€"),
+        ("nl", "€\u00a049,00", "€\u00a012,50"),
+    ):
+        token = i18n.current_locale.set(locale)
+        try:
+            assert i18n.format_price(4900) == price
+            assert i18n.format_price(1250) == other
+            assert i18n.format_price(4900, "NOK") != price
+        finally:
+            i18n.current_locale.reset(token)
+
+
 @pytest.mark.parametrize(
     ("locale", "monday", "expected"),
     [
