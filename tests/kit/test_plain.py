@@ -3,6 +3,7 @@ PostgreSQL; objects that behave as the ORM's once their session let them go; the
 by the connection's events; a database error wrapped as SQLAlchemy wraps it."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, exc, literal_column, select
@@ -45,7 +46,7 @@ def test_a_long_statement_reads_the_same_values(session: Session) -> None:
     on a raw cursor; its parameters still go in by name, in any order, and its values come out
     as SQLAlchemy gives them."""
     ingrid = make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
-    padding = [
+    padding: list[Any] = [
         literal_column(f"{n}").label(f"a_rather_long_column_name_{n:03}") for n in range(150)
     ]
     statement = select(*_USER.columns, *padding).where(

@@ -211,7 +211,8 @@ def test_a_lessons_way_in_and_out_shows_a_change_on_the_next_request(
     def lesson(slug: str = course.slug) -> str:
         page = client.get(f"/courses/{slug}/lessons/les-1-2")
         assert page.status_code == 200
-        return page.text
+        text: str = page.text
+        return text
 
     first = lesson()
     assert "Les 1.3" in first.split('<nav class="pager"', 1)[1]
