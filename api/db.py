@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -195,20 +196,30 @@ def request_session(request: Request) -> Iterator[Session]:
     anyway (the lesson page): opened and ended there, it spares the route a dependency and the
     event loop its bookkeeping (docs/performance.md#the-lesson-page-opens-its-own-session).
     Blocking; never call it on the event loop."""
-    session, autocommit = _open(request, writes=request.method not in SAFE_METHODS)
+    session, autocommit = _open(request, writes=request.method not in SAFE_METHODS, connect=True)
+    # Reading in autocommit, the session is bound to a connection of its own (`_open`).
+    own = session.bind if autocommit else None
     try:
-        yield session
-    except BaseException:
-        _end(session, commit=False)
-        raise
-    if _nothing_to_send(session, autocommit):
-        session.close()
-    else:
-        _end(session, commit=True)
+        try:
+            yield session
+        except BaseException:
+            _end(session, commit=False)
+            raise
+        if _nothing_to_send(session, autocommit):
+            session.close()
+        else:
+            _end(session, commit=True)
+    finally:
+        if isinstance(own, Connection):
+            own.close()
 
 
-def _open(request: Request, *, writes: bool) -> tuple[Session, bool]:
-    """A new session for the request, and whether it reads in autocommit."""
+def _open(request: Request, *, writes: bool, connect: bool = False) -> tuple[Session, bool]:
+    """A new session for the request, and whether it reads in autocommit. With `connect` (in a
+    worker thread only: taking a connection may have to open one), a session that reads in
+    autocommit is bound to a connection of its own, taken now and given back when the session
+    ends: a plain read uses it as it is, without the session's bookkeeping for a connection
+    (docs/performance.md#plain-reads)."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     endpoint = request.scope.get("endpoint")
     transaction = writes or getattr(endpoint, "kern_in_transaction", False)
@@ -218,6 +229,8 @@ def _open(request: Request, *, writes: bool) -> tuple[Session, bool]:
         # saves PostgreSQL's BEGIN and COMMIT round trips. The odd bookkeeping write of a GET
         # (the session's last-seen time, the lesson she is on) commits by itself.
         # See docs/performance.md#reads-without-a-transaction.
+        if connect:
+            return factory(bind=read_bind.connect()), True
         return factory(bind=read_bind), True
     return factory(execution_options={WRITE_INTENT: True} if writes else {}), False
 
