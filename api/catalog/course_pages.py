@@ -10,7 +10,7 @@ functions as everywhere (catalog.service).
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, literal
 from sqlalchemy import select as sa_select
@@ -157,8 +157,10 @@ def read_course(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class CourseCard:
+# The catalog's cards are its kept list's key (web/pages/catalog.py `course_list`), hashed and
+# compared on every request: as named tuples that is done in C, as frozen dataclasses by a
+# Python method per card (docs/performance.md#rendered-fragments).
+class CourseCard(NamedTuple):
     """A published course as the catalog lists it: plain values for its card."""
 
     slug: str
@@ -174,8 +176,7 @@ class CourseCard:
         return self.price_cents == 0
 
 
-@dataclass(frozen=True, slots=True)
-class Teacher:
+class Teacher(NamedTuple):
     """Who teaches a course on its card."""
 
     name: str
