@@ -22,7 +22,14 @@ from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.progress import practice
 from api.progress.models import LessonProgress
-from tests.factories import agree_to_health_data, log_in, make_course, make_user, post_form
+from tests.factories import (
+    agree_to_health_data,
+    log_in,
+    make_course,
+    make_user,
+    new_browser,
+    post_form,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 EN = {"Accept-Language": "en"}
@@ -543,6 +550,51 @@ def test_streak_and_week_marks_follow_her_log(
     assert "Tuesday 17 November: not practised" in days[1][1]
     assert "Thursday 19 November (today): practised" in days[3][1]
     assert "Friday 20 November: still to come" in days[4][1]
+
+
+def test_the_kept_week_follows_her_log_and_language_on_the_next_request(
+    client: TestClient, session: Session, alice: User, clock: list[datetime]
+) -> None:
+    """Her week is rendered once for each week, streak and language and kept: a practice she
+    logs shows on the very next request, and another language gets its own words."""
+    course = make_course(session)
+    enrol(session, alice, course)
+    step = step_of(session, course, StepKind.exercise)
+    log_practice(session, alice, step, amsterdam(2026, 11, 18, 8, 0))  # Wednesday
+
+    def week() -> str:
+        return section(main_of(get(client, "/today")), 'aria-labelledby="week-title"')
+
+    before = week()
+    assert "A few minutes today is enough to keep it going." in before
+    assert "Thursday 19 November (today): not practised" in before
+
+    log_practice(session, alice, step, amsterdam(2026, 11, 19, 8, 0))  # today
+    after = week()
+    assert "2 days in a row" in after
+    assert "Thursday 19 November (today): practised" in after
+    assert "2 days practised this week" in main_of(get(client, "/today"))
+    assert "Monday 16 November: not practised" in after
+
+    # The same streak, on another week: his own days.
+    bob = make_user(session, name="Bob Jansen")
+    enrol(session, bob, course)
+    for day in (16, 18, 19):
+        log_practice(session, bob, step, amsterdam(2026, 11, day, 8, 0))
+    bobs_browser = new_browser(client)
+    log_in(bobs_browser, bob)
+    bobs_browser.cookies.set(i18n.LOCALE_COOKIE, "en")
+    his = section(main_of(get(bobs_browser, "/today")), 'aria-labelledby="week-title"')
+    assert "2 days in a row" in his
+    assert "Monday 16 November: practised" in his
+    assert week() == after
+
+    client.cookies.set(i18n.LOCALE_COOKIE, "nl")
+    dutch = week()
+    assert "donderdag 19 november" in dutch
+    assert "Thursday" not in dutch
+    client.cookies.set(i18n.LOCALE_COOKIE, "en")
+    assert week() == after
 
 
 def test_her_streak_and_week_show_at_a_glance_above_the_first_card(

@@ -4,7 +4,7 @@ and her measurements over time, and the forms that mark a lesson done or not don
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -48,7 +48,7 @@ from web.pages.catalog import (
 from web.pages.checkins import series_views
 from web.pages.common import settings_of
 from web.pages.conversations import ask_form_context, course_choices
-from web.templating import locale_of, render, templates
+from web.templating import locale_of, render, render_part, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,9 +106,9 @@ def _practice_step(item: PracticeItem, locale: str) -> _Made:
     return view, top, end, steps.played_seconds(item.step)
 
 
-@dataclass(frozen=True)
-class DayMark:
-    """One day of this week on the "Vandaag" page: its name, and whether she practised."""
+class DayMark(NamedTuple):
+    """One day of this week on the "Vandaag" page: its name, and whether she practised. A named
+    tuple, as it is part of the kept week's key (`week_parts`)."""
 
     day: date
     short: str
@@ -116,6 +116,41 @@ class DayMark:
     practised: bool
     is_today: bool
     is_future: bool
+
+
+@dataclass(frozen=True)
+class WeekParts:
+    """Her week on "Vandaag", rendered: at a glance at the top, in full further down."""
+
+    glance: Markup
+    week: Markup
+
+
+# Her week by its days, streak and language: the same for every learner with the same week, and
+# a handful of weeks serve all her days (docs/performance.md#rendered-fragments).
+_weeks = Fragments(limit=1024)
+
+
+def week_parts(
+    marks: list[DayMark], *, streak: int, practised_today: bool, locale: str
+) -> WeekParts:
+    """Her week, rendered once for each week, streak and language and kept."""
+    days = sum(1 for mark in marks if mark.practised)
+    key = (tuple(marks), streak, practised_today, locale)
+
+    def make() -> WeekParts:
+        context = {
+            "week": marks,
+            "streak": streak,
+            "practised_today": practised_today,
+            "days_this_week": days,
+        }
+        return WeekParts(
+            glance=render_part("progress/week_glance.html", context, locale),
+            week=render_part("progress/week.html", context, locale),
+        )
+
+    return _weeks.get(key, make)
 
 
 def _greeting(user: User, now: datetime) -> str:
@@ -172,8 +207,12 @@ def _today_response(request: Request, session: Session, now: datetime) -> HTMLRe
         "practice": practice_items,
         "ask_courses": course_choices(item.progress.outline.course for item in today.courses),
         "routine_minutes": steps.routine_minutes_of([item.played for item in practice_items]),
-        "week": _day_marks(today.week, today.day),
-        "days_this_week": sum(1 for _day, practised in today.week if practised),
+        "week_parts": week_parts(
+            _day_marks(today.week, today.day),
+            streak=today.streak,
+            practised_today=today.practised_today,
+            locale=locale_of(request),
+        ),
         "notice": request.query_params.get("notice"),
         "practice_api": PRACTICE_API,
         "practice_log": PRACTICE_LOG_PAGE,
