@@ -4,10 +4,11 @@ Routes take the moment from the `Now` dependency and hand it to services, so tes
 the clock (across an unlock at midnight, or a daylight-saving change) by overriding one function.
 """
 
+import inspect
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from api.db import utcnow
 from api.i18n import TIMEZONE
@@ -20,6 +21,18 @@ async def current_time() -> datetime:
 
 
 Now = Annotated[datetime, Depends(current_time)]
+
+
+async def now_of(request: Request) -> datetime:
+    """The moment as `Now` gives it, for a page served without FastAPI's dependencies
+    (web/pages/common.py `page`): a test that overrides `current_time` moves this clock too."""
+    provider = request.app.dependency_overrides.get(current_time, current_time)
+    moment = provider()
+    if inspect.isawaitable(moment):
+        moment = await moment
+    if not isinstance(moment, datetime):
+        raise TypeError(f"current_time gave {moment!r}, not a datetime")
+    return moment
 
 
 def local_day(moment: datetime) -> date:

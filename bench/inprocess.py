@@ -51,10 +51,10 @@ import httpx
 import psycopg
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 from pydantic import SecretStr
 from sqlalchemy import create_engine, event
 from starlette.requests import Request
+from starlette.routing import Route
 
 from api import db, i18n, server
 from api import main as kern_main
@@ -262,7 +262,7 @@ def _lesson_route_with_session_dependency() -> None:
 
     routes = catalog.router.routes
     index = next(
-        n for n, route in enumerate(routes) if isinstance(route, APIRoute) and route.path == path
+        n for n, route in enumerate(routes) if isinstance(route, Route) and route.path == path
     )
     catalog.router.add_api_route(path, show_lesson, methods=["GET"], response_class=HTMLResponse)
     routes[index] = routes.pop()

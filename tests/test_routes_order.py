@@ -5,20 +5,20 @@ import re
 from collections.abc import Iterator
 
 from fastapi import APIRouter
-from fastapi.routing import APIRoute
-from starlette.routing import Match
+from starlette.routing import Match, Route
 
 from api.main import ROUTERS
 
 PARAMETER = re.compile(r"\{[^}]+\}")
 
 
-def _routes(router: APIRouter) -> Iterator[APIRoute]:
+def _routes(router: APIRouter) -> Iterator[Route]:
+    """Its routes, FastAPI's and the plain ones of the busiest pages (web/pages/common.py)."""
     for route in router.routes:
         nested = getattr(route, "original_router", None)
         if isinstance(nested, APIRouter):
             yield from _routes(nested)
-        elif isinstance(route, APIRoute):
+        elif isinstance(route, Route):
             yield route
 
 

@@ -17,7 +17,7 @@ from api.catalog import course_pages, lesson_page, service, steps, video
 from api.catalog.content import version_of
 from api.catalog.markdown import render_markdown
 from api.catalog.models import Course, CourseStatus, Lesson, Step, StepKind, VideoProvider
-from api.clock import Now
+from api.clock import Now, now_of
 from api.cohorts import seats as cohort_seats
 from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
@@ -33,7 +33,7 @@ from api.progress import service as progress_service
 from api.progress.service import CourseProgress
 from api.terms.waiver import WAIVER_TEXT
 from web.fragments import Fragments
-from web.pages.common import settings_of
+from web.pages.common import page, settings_of
 from web.pages.conversations import ask_form_context
 from web.templating import locale_of, practice_identity_of, render, render_part
 
@@ -200,7 +200,7 @@ def buy_context(user: User | None, outline: service.CourseOutline) -> bool:
     return not outline.enrolled and not service.can_preview(user, outline.course)
 
 
-@router.get("/courses", response_class=HTMLResponse)
+@page(router, "/courses")
 async def list_courses(request: Request) -> HTMLResponse:
     """Every published course, and the free self-tests."""
     # Her session, the courses and the self-tests come in one statement, read and rendered in
@@ -241,11 +241,12 @@ def course_list(
     )
 
 
-@router.get("/courses/{slug}", response_class=HTMLResponse)
-async def show_course(request: Request, now: Now, slug: str) -> HTMLResponse:
+@page(router, "/courses/{slug}")
+async def show_course(request: Request) -> HTMLResponse:
     """What the course teaches, its lessons, price, teacher and questions; for an enrolled
     learner also how far she is and where to go on."""
     # One statement and one worker thread, as for the catalog.
+    now, slug = await now_of(request), request.path_params["slug"]
     return await run_in_threadpool(_course_page, request, now, slug)
 
 
@@ -510,14 +511,15 @@ def _video_context(
     }
 
 
-@router.get("/courses/{slug}/lessons/{lesson_slug}", response_class=HTMLResponse)
-async def show_lesson(request: Request, now: Now, slug: str, lesson_slug: str) -> HTMLResponse:
+@page(router, "/courses/{slug}/lessons/{lesson_slug}")
+async def show_lesson(request: Request) -> HTMLResponse:
     """One lesson: video, explanation and exercises, and for an enrolled learner her progress
     and the complete button; a friendly lock when it is not open."""
     # The busiest page: its session, finding the visitor and building the page share one
     # hand-off to a worker thread (a CurrentUser dependency would be a second one, SessionDep
     # bookkeeping on the event loop: docs/performance.md#the-lesson-page-opens-its-own-session).
-    return await run_in_threadpool(_lesson_page, request, now, slug, lesson_slug)
+    now, path = await now_of(request), request.path_params
+    return await run_in_threadpool(_lesson_page, request, now, path["slug"], path["lesson_slug"])
 
 
 def _lesson_page(request: Request, now: datetime, slug: str, lesson_slug: str) -> HTMLResponse:

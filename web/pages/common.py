@@ -1,10 +1,31 @@
 """What every page module needs from a request: settings, the client's address, small forms."""
 
-from fastapi import Request
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from api.config import Settings
 from api.media.storage import MediaStorage, storage_for
 from web.forms import Form
+
+Page = TypeVar("Page", bound=Callable[[Request], Awaitable[Response]])
+
+
+def page(router: APIRouter, path: str) -> Callable[[Page], Page]:
+    """`@page(router, "/courses/{slug}")`: a GET page served as a plain Starlette route, for the
+    busiest pages, which take nothing from FastAPI but the request: they read their path's
+    parameters from `request.path_params` and the moment from `clock.now_of`, and open their
+    session themselves. FastAPI's handling of a route (solving its dependencies, checking its
+    parameters) was a tenth of a lesson page's work (docs/performance.md#pages-as-plain-routes).
+    The app-wide CSRF dependency has nothing to check on a GET; HEAD is answered as GET."""
+
+    def register(endpoint: Page) -> Page:
+        router.add_route(path, endpoint, methods=["GET"], include_in_schema=False)
+        return endpoint
+
+    return register
 
 
 def settings_of(request: Request) -> Settings:

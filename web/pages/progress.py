@@ -20,7 +20,7 @@ from api.catalog import service as catalog
 from api.catalog import steps
 from api.catalog.content import version_of
 from api.catalog.models import Lesson
-from api.clock import Now, local_day, week_start
+from api.clock import Now, local_day, now_of, week_start
 from api.consent import service as consent_service
 from api.db import SessionDep, request_session
 from api.i18n import gettext as _
@@ -46,7 +46,7 @@ from web.pages.catalog import (
     step_view,
 )
 from web.pages.checkins import series_views
-from web.pages.common import settings_of
+from web.pages.common import page, settings_of
 from web.pages.conversations import ask_form_context, course_choices
 from web.templating import locale_of, render, render_part, templates
 
@@ -178,12 +178,12 @@ def _day_marks(week: list[tuple[date, bool]], today: date) -> list[DayMark]:
     ]
 
 
-@router.get("/today", response_class=HTMLResponse)
-async def show_today(request: Request, now: Now) -> HTMLResponse:
+@page(router, "/today")
+async def show_today(request: Request) -> HTMLResponse:
     """Her home: the next lesson, today's practice, her streak and week, and her courses."""
     # Read and rendered in one worker thread with its own session, as the lesson page
     # (docs/performance.md#the-lesson-page-opens-its-own-session).
-    return await run_in_threadpool(_today_page, request, now)
+    return await run_in_threadpool(_today_page, request, await now_of(request))
 
 
 def _today_page(request: Request, now: datetime) -> HTMLResponse:
