@@ -38,6 +38,7 @@ from web.pages.auth import router as auth_pages
 from web.pages.catalog import router as catalog_pages
 from web.pages.certificates import router as certificate_pages
 from web.pages.checkins import router as checkin_pages
+from web.pages.common import busiest as busiest_pages
 from web.pages.consent import router as consent_pages
 from web.pages.conversations import router as conversation_pages
 from web.pages.home import router as home_pages
@@ -60,6 +61,7 @@ from web.templating import STATIC_DIR
 
 # The order routes are tried in: the busiest first (see create_app).
 ROUTERS = (
+    busiest_pages,
     health_router,
     catalog_pages,
     progress_pages,

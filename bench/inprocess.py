@@ -69,6 +69,7 @@ from api.push.keys import new_private_key
 from bench import learners, pgcluster, procstat, scale, servers, wrk
 from web import templating
 from web.pages import catalog
+from web.pages import common as common_pages
 from web.pages import progress as progress_pages
 
 COURSE = "sterke-basis"
@@ -260,11 +261,13 @@ def _lesson_route_with_session_dependency() -> None:
         "lesson_slug": str, "return": HTMLResponse,
     }  # fmt: skip
 
-    routes = catalog.router.routes
+    routes = common_pages.busiest.routes
     index = next(
         n for n, route in enumerate(routes) if isinstance(route, Route) and route.path == path
     )
-    catalog.router.add_api_route(path, show_lesson, methods=["GET"], response_class=HTMLResponse)
+    common_pages.busiest.add_api_route(
+        path, show_lesson, methods=["GET"], response_class=HTMLResponse
+    )
     routes[index] = routes.pop()
 
 

@@ -54,7 +54,14 @@ def test_a_clash_would_be_found() -> None:
 
 
 def test_the_busiest_pages_come_first() -> None:
-    paths = [route.path for router in ROUTERS[:4] for route in _routes(router)]
+    paths = [route.path for router in ROUTERS[:5] for route in _routes(router)]
     assert "/courses/{slug}/lessons/{lesson_slug}" in paths
     assert "/today" in paths
     assert "/api/v1/practice" in paths
+    # The four plain pages first of all (web/pages/common.py `busiest`).
+    assert [route.path for route in _routes(ROUTERS[0])] == [
+        "/courses",
+        "/courses/{slug}",
+        "/courses/{slug}/lessons/{lesson_slug}",
+        "/today",
+    ]

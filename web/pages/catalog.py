@@ -200,7 +200,7 @@ def buy_context(user: User | None, outline: service.CourseOutline) -> bool:
     return not outline.enrolled and not service.can_preview(user, outline.course)
 
 
-@page(router, "/courses")
+@page("/courses")
 async def list_courses(request: Request) -> HTMLResponse:
     """Every published course, and the free self-tests."""
     # Her session, the courses and the self-tests come in one statement, read and rendered in
@@ -241,7 +241,7 @@ def course_list(
     )
 
 
-@page(router, "/courses/{slug}")
+@page("/courses/{slug}")
 async def show_course(request: Request) -> HTMLResponse:
     """What the course teaches, its lessons, price, teacher and questions; for an enrolled
     learner also how far she is and where to go on."""
@@ -511,7 +511,7 @@ def _video_context(
     }
 
 
-@page(router, "/courses/{slug}/lessons/{lesson_slug}")
+@page("/courses/{slug}/lessons/{lesson_slug}")
 async def show_lesson(request: Request) -> HTMLResponse:
     """One lesson: video, explanation and exercises, and for an enrolled learner her progress
     and the complete button; a friendly lock when it is not open."""

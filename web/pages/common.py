@@ -12,17 +12,22 @@ from web.forms import Form
 
 Page = TypeVar("Page", bound=Callable[[Request], Awaitable[Response]])
 
+# The busiest pages' router, tried before every other (api/main.py ROUTERS): FastAPI matches a
+# request against the routers in turn. Filled by `page` as the page modules are imported.
+busiest = APIRouter()
 
-def page(router: APIRouter, path: str) -> Callable[[Page], Page]:
-    """`@page(router, "/courses/{slug}")`: a GET page served as a plain Starlette route, for the
-    busiest pages, which take nothing from FastAPI but the request: they read their path's
-    parameters from `request.path_params` and the moment from `clock.now_of`, and open their
-    session themselves. FastAPI's handling of a route (solving its dependencies, checking its
-    parameters) was a tenth of a lesson page's work (docs/performance.md#pages-as-plain-routes).
-    The app-wide CSRF dependency has nothing to check on a GET; HEAD is answered as GET."""
+
+def page(path: str) -> Callable[[Page], Page]:
+    """`@page("/courses/{slug}")`: a GET page served as a plain Starlette route, for the busiest
+    pages, which take nothing from FastAPI but the request: they read their path's parameters
+    from `request.path_params` and the moment from `clock.now_of`, and open their session
+    themselves. FastAPI's handling of a route (solving its dependencies, checking its
+    parameters) and the routers tried before it were a tenth of a lesson page's work
+    (docs/performance.md#pages-as-plain-routes). The app-wide CSRF dependency has nothing to
+    check on a GET; HEAD is answered as GET."""
 
     def register(endpoint: Page) -> Page:
-        router.add_route(path, endpoint, methods=["GET"], include_in_schema=False)
+        busiest.add_route(path, endpoint, methods=["GET"], include_in_schema=False)
         return endpoint
 
     return register

@@ -178,7 +178,7 @@ def _day_marks(week: list[tuple[date, bool]], today: date) -> list[DayMark]:
     ]
 
 
-@page(router, "/today")
+@page("/today")
 async def show_today(request: Request) -> HTMLResponse:
     """Her home: the next lesson, today's practice, her streak and week, and her courses."""
     # Read and rendered in one worker thread with its own session, as the lesson page
