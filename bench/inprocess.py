@@ -155,7 +155,7 @@ def _without(trick: str) -> Callable[[Any], None] | None:
         _lesson_route_with_session_dependency()
     elif trick == "router-order":
         # The daily pages' routers behind all the others, as before they were moved up.
-        daily = [catalog.router, progress_pages.router, progress_api.router]
+        daily = [common_pages.busiest, catalog.router, progress_pages.router, progress_api.router]
         others = [router for router in kern_main.ROUTERS if all(router is not d for d in daily)]
         _replace(kern_main, "ROUTERS", (*others, *daily))
     elif trick == "no-pre-ping":
