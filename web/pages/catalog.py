@@ -437,15 +437,17 @@ class LessonContent:
     pager_locked: Markup
 
 
-# Rendered lesson content by course version, lesson and language: the text and steps are
-# rendered once and each request adds only her parts (progress, buttons, video position). The
-# version changes with any edit (api/catalog/content.py), so a stale entry is never used
+# Rendered lesson content by course version, the course's address and title, lesson and
+# language: the text and steps, the breadcrumb and the pager are rendered once and each request
+# adds only her parts (progress, buttons, video position). The version changes with any edit of
+# a module, lesson or step (api/catalog/content.py), so a stale entry is never used
 # (docs/performance.md#rendered-fragments).
 _lessons = Fragments(limit=1000)
 
 
 def lesson_content(view: service.LessonView, locale: str) -> LessonContent:
-    """The lesson's heading, text and steps in `locale`, from the kept ones or rendered now."""
+    """The lesson's heading, text, steps and the way to and from it in `locale`, from the kept
+    ones or rendered now."""
     course, lesson = view.outline.course, view.lesson
     # The course's slug and title are its own columns, not part of its content's version.
     key = (*version_of(course), course.slug, course.title, course.language, lesson.id, locale)
