@@ -12,12 +12,14 @@ import asyncio
 import gc
 import logging
 import socket
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from sqlalchemy.engine import make_url
 from starlette.types import Message
 from uvicorn.config import Config
@@ -27,6 +29,7 @@ from api import i18n
 from api.config import Settings, get_settings
 from api.mail import templating as mail_templating
 from api.main import create_app
+from api.worker_balance import BalancedServer, Shares
 from web import player, templating
 
 # gunicorn stops a worker that has not checked in for this long (a request stuck on the CPU),
@@ -54,6 +57,24 @@ class KernWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn and uvicorn-w
         # (uvicorn's "auto" imports one); an upgrade request is answered as plain HTTP.
         "ws": "none",
     }
+
+    # Set by the supervisor before the fork (Shares.pre_fork): the table of connections
+    # the workers hold, and this worker's slot in it.
+    kern_shares: Shares | None = None
+    kern_slot: int | None = None
+
+    async def _serve(self) -> None:
+        """UvicornWorker's own, with a server that takes a new connection only when no other
+        worker holds fewer (api/worker_balance.py)."""
+        if self.kern_shares is None or self.kern_slot is None or self.config.is_ssl:
+            await super()._serve()
+            return
+        self.config.app = self.wsgi
+        server = BalancedServer(config=self.config, shares=self.kern_shares, slot=self.kern_slot)
+        self._install_sigquit_handler()
+        await server.serve(sockets=self.sockets)
+        if not server.started:
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)
 
 
 def import_worker_modules(app: FastAPI) -> None:
@@ -185,6 +206,8 @@ class KernServer(BaseApplication):  # type: ignore[misc]  # gunicorn lacks types
     def __init__(self, settings: Settings, *, bind: str, workers: int) -> None:
         self.settings = settings
         self.application: FastAPI | None = None
+        # Room for the new workers a reload (SIGHUP) starts before the old ones have left.
+        self.shares = Shares(2 * workers)
         self.options: dict[str, Any] = {
             "bind": [bind],
             "workers": workers,
@@ -208,7 +231,9 @@ class KernServer(BaseApplication):  # type: ignore[misc]  # gunicorn lacks types
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        self.cfg.set("pre_fork", self.shares.pre_fork)
         self.cfg.set("post_fork", self._post_fork)
+        self.cfg.set("child_exit", self.shares.child_exit)
 
     def _post_fork(self, _arbiter: Any, _worker: Any) -> None:
         if self.application is not None:

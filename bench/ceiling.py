@@ -4,7 +4,8 @@ What Kern's pages reach is reported as a share of this page's throughput on the 
 settings: it is the cost of FastAPI, Jinja2, gunicorn and uvicorn alone, without a database or
 middleware.
 
-    gunicorn 'bench.ceiling:create_app()' --workers 2 --worker-class api.server.KernWorker
+    gunicorn 'bench.ceiling:create_app()' --config python:bench.ceiling_gunicorn \
+        --workers 2 --worker-class api.server.KernWorker
 
 BENCH_CEILING_BYTES sets the page's size (about the size of Kern's lesson page; default 12,000).
 """

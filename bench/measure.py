@@ -183,8 +183,10 @@ class Bench:
     def start_ceiling(self, page_bytes: int) -> servers.Server:
         port = pgcluster.free_port()
         # The server Kern runs under with more than one worker (api/server.py): gunicorn with
-        # Kern's uvicorn worker class, so the ceiling differs from Kern only in the application.
+        # Kern's uvicorn worker class and its balancing of new connections among the workers,
+        # so the ceiling differs from Kern only in the application.
         argv = [str(servers.BIN / "python"), "-m", "gunicorn", "bench.ceiling:create_app()",
+                "--config", "python:bench.ceiling_gunicorn",
                 "--chdir", str(servers.ROOT), "--bind", f"127.0.0.1:{port}",
                 "--workers", str(WORKERS), "--worker-class", "api.server.KernWorker",
                 "--log-level", "warning", "--no-control-socket"]  # fmt: skip
@@ -357,7 +359,7 @@ class Bench:
             "course": options.course,
             "described": [
                 f"Kern: `kern serve --workers {WORKERS}` (gunicorn, preloaded, with uvicorn "
-                "workers: api/server.py), APP_ENV=production, "
+                "workers that share out new connections: api/server.py), APP_ENV=production, "
                 "LOG_LEVEL=WARNING (no access log lines), "
                 f"DB_POOL_SIZE={pool} per worker; no mail worker process; "
                 "Stripe not configured."
@@ -369,7 +371,8 @@ class Bench:
                 f"PostgreSQL: a private cluster (bench/pgcluster.py) with {pg}; fsync on.",
                 f"Ceiling: bench/ceiling.py, one `async def` FastAPI route rendering a Jinja2 page "
                 f"of about {self.ceiling_bytes:,} bytes (the lesson page's size), under the "
-                f"same gunicorn and worker class with {WORKERS} workers, loaded with the same "
+                f"same gunicorn, worker class and balancing (bench/ceiling_gunicorn.py) with "
+                f"{WORKERS} workers, loaded with the same "
                 "headers and cookies.",
                 f"Load: {wrk.version()} on loopback, 2 threads, c={levels}, "
                 f"{options.duration:g} s per run after a {options.warmup:g} s warm-up at the same "

@@ -5,6 +5,7 @@ import gc
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -110,6 +111,47 @@ def test_two_workers_each_answer_under_the_pid_that_was_started(two_workers: Run
     # Pages that need the database answer too (after the pre-fork requests' pool was closed).
     assert httpx.get(f"{two_workers.base}/courses", timeout=10).status_code == 200
     assert "failed" not in two_workers.log.read_text()
+
+
+def _connections_held(pid: int, port: int) -> int:
+    """How many established TCP connections to `port` the process `pid` holds open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    held = 0
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            established = fields[3] == "01"
+            if local_port == port and established and fields[9] in inodes:
+                held += 1
+    return held
+
+
+def test_a_burst_of_connections_is_shared_out_evenly_among_the_workers(
+    two_workers: Running,
+) -> None:
+    # Without balancing, the worker that woke first took most of a burst (26 of 32 in a load
+    # test): its requests then waited four times as long as the other's.
+    port = int(two_workers.base.rsplit(":", 1)[1])
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+    try:
+        for client in clients:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for client in clients:
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        held = sorted(_connections_held(pid, port) for pid in two_workers.workers())
+        assert sum(held) == 16
+        assert held[1] - held[0] <= 2, held
+    finally:
+        for client in clients:
+            client.close()
 
 
 def test_sigterm_stops_the_supervisor_and_its_workers(two_workers: Running) -> None:
