@@ -7,11 +7,11 @@ worker: measured with 32 connections, 26 on one worker and 6 on the other. Each 
 core, so the requests on the crowded one wait four times as long, and the median and the slow
 tail of a page depend on how the connections happened to fall, not on Kern.
 
-Here each worker takes connections one at a time and first compares how many it holds with the
-others, in a small table the supervisor shares with its workers: one that holds more than the
-least busy one leaves the connection to it for a moment (`DEFER_SECONDS`), and takes it itself
-only if it is still waiting then. A stopped or hung worker thus never holds a connection up for
-longer than that.
+Here each worker accepts connections itself, and before each one compares how many it holds
+with the others, in a small table the supervisor shares with its workers. It takes them while
+no worker holds fewer; one that holds more than the least busy one leaves the next connection
+to it for a moment (`DEFER_SECONDS`), and takes it itself only if it is still waiting then. A
+stopped or hung worker thus never holds a connection up for longer than that.
 
 Written here because neither gunicorn nor uvicorn balances its workers (gunicorn leaves it to the
 kernel, whose SO_REUSEPORT spreads connections by a hash, at random) and no library adds it to
@@ -132,34 +132,37 @@ class BalancedServer(Server):
         self.shares.publish(self.slot, Shares.FREE)
 
     def _ready(self, sock: socket.socket) -> None:
-        """A connection waits on `sock`: take it, or leave it a moment to a less busy worker."""
+        """Connections wait on `sock`: take them while no other worker holds fewer, and leave
+        the rest a moment to a less busy one (after which this worker takes the next itself)."""
         loop = asyncio.get_running_loop()
-        # Those still being handed to uvicorn are not among its connections yet.
-        held = len(self.server_state.connections) + len(self._handing)
-        self.shares.publish(self.slot, held)
         fd = sock.fileno()
-        if fd not in self._deferred and held > self.shares.fewest():
-            self._deferred.add(fd)
-            loop.remove_reader(fd)
-            loop.call_later(DEFER_SECONDS, self._listen_again, sock)
-            return
+        waited = fd in self._deferred
         self._deferred.discard(fd)
-        try:
-            connection, _address = sock.accept()
-        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-            return  # another worker took it, or the client gave up
-        except OSError:
-            # Out of file descriptors or memory, as asyncio's own accept logs it; the
-            # connection stays queued for when there is room again.
-            log.exception("could not accept a connection")
-            loop.remove_reader(fd)
-            loop.call_later(1.0, self._listen_again, sock)
-            return
-        connection.setblocking(False)
-        self.shares.publish(self.slot, held + 1)
-        task = loop.create_task(loop.connect_accepted_socket(self._protocol, connection))
-        self._handing.add(task)
-        task.add_done_callback(self._handed)
+        while True:
+            # Those still being handed to uvicorn are not among its connections yet.
+            held = len(self.server_state.connections) + len(self._handing)
+            self.shares.publish(self.slot, held)
+            if not waited and held > self.shares.fewest():
+                self._deferred.add(fd)
+                loop.remove_reader(fd)
+                loop.call_later(DEFER_SECONDS, self._listen_again, sock)
+                return
+            waited = False
+            try:
+                connection, _address = sock.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return  # none left: another worker took it, or the client gave up
+            except OSError:
+                # Out of file descriptors or memory, as asyncio's own accept logs it; the
+                # connection stays queued for when there is room again.
+                log.exception("could not accept a connection")
+                loop.remove_reader(fd)
+                loop.call_later(1.0, self._listen_again, sock)
+                return
+            connection.setblocking(False)
+            task = loop.create_task(loop.connect_accepted_socket(self._protocol, connection))
+            self._handing.add(task)
+            task.add_done_callback(self._handed)
 
     def _handed(self, task: asyncio.Task[Any]) -> None:
         self._handing.discard(task)
