@@ -50,6 +50,19 @@ class CourseContent:
     def steps_of(self, lesson: Lesson) -> tuple[Step, ...]:
         return self.steps.get(id_of(lesson), ())
 
+    # Worked out once per version, like `practised`: every outline of this version asks for
+    # them (service.CourseOutline), "Vandaag" for each of her courses on every visit.
+    @cached_property
+    def place_of(self) -> dict[int | None, int]:
+        """Each lesson's place in course order (from 0), by lesson id."""
+        lessons = (lesson for part in self.parts for lesson in part.lessons)
+        return {lesson.id: place for place, lesson in enumerate(lessons)}
+
+    @cached_property
+    def module_of(self) -> dict[int | None, Module]:
+        """Each lesson's module, by lesson id."""
+        return {lesson.id: part.module for part in self.parts for lesson in part.lessons}
+
     @cached_property
     def practised(self) -> dict[int, tuple[int, Lesson, tuple[Step, ...]]]:
         """The lessons with exercise or breathing steps, by id: each one's place in the course,

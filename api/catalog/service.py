@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.accounts.sessions import Visitor
 from api.catalog import schedule
-from api.catalog.content import content_of, modules_and_lessons
+from api.catalog.content import CourseContent, content_of, modules_and_lessons
 from api.catalog.models import (
     Course,
     CourseStatus,
@@ -60,6 +60,13 @@ class CourseOutline:
     profile: InstructorProfile | None = None
     # Whether the instructor can be booked for an intake (read with the course, when it is).
     takes_intakes: bool = False
+    # The cached content the modules were taken from, when they were: it knows each lesson's
+    # place and module once per version instead of once per outline.
+    content: CourseContent | None = None
+    # When each module opens for this enrolment, by module id, as `opens_at` works it out.
+    _opens: dict[int | None, datetime | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def enrolled(self) -> bool:
@@ -86,19 +93,26 @@ class CourseOutline:
     def place_of(self) -> dict[int | None, int]:
         """Each lesson's place in course order (from 0), by lesson id: how far she is is worked
         out from her progress records with it, not by looking each lesson up in them."""
+        if self.content is not None:
+            return self.content.place_of
         return {lesson.id: place for place, lesson in enumerate(self.lessons)}
 
     @cached_property
     def module_of(self) -> dict[int | None, Module]:
         """Each lesson's module, by lesson id."""
+        if self.content is not None:
+            return self.content.module_of
         return {lesson.id: part.module for part in self.modules for lesson in part.lessons}
 
     def opens_at(self, module: Module) -> datetime | None:
         """When a module opens for the viewer's enrolment (drip, or her cohort's start); None when
-        nothing holds it back or she has no enrolment."""
+        nothing holds it back or she has no enrolment. Worked out once per module: a page asks
+        for every lesson of it."""
         if self.enrolment is None:
             return None
-        return schedule.module_opens_at(self.course, self.enrolment, module)
+        if module.id not in self._opens:
+            self._opens[module.id] = schedule.module_opens_at(self.course, self.enrolment, module)
+        return self._opens[module.id]
 
     def is_open(self, module: Module) -> bool:
         """Whether the module's drip date (if any) has come for the viewer."""
@@ -262,10 +276,12 @@ def outline_of(
     content is cached). `takes_intakes`: its instructor has times to book an intake."""
     if not can_see(viewer, course, enrolment):
         raise NotFound(_("We could not find this course."))
+    modules, content = _cached_modules(session, [course])[course.id]
     return CourseOutline(
         course=course,
         instructor=instructor,
-        modules=_cached_modules(session, [course])[course.id],
+        modules=modules,
+        content=content,
         enrolment=enrolment,
         now=now or utcnow(),
         profile=profile,
@@ -304,15 +320,17 @@ def outline_for(session: Session, found: ReadWithVisitor, *, now: datetime) -> C
 
 def _cached_modules(
     session: Session, courses: list[Course]
-) -> dict[int | None, list[ModuleOutline]]:
+) -> dict[int | None, tuple[list[ModuleOutline], CourseContent]]:
     """Each course's modules and lessons from the per-version content cache (no statement while
-    the cache is current)."""
+    the cache is current), with the content they come from."""
     contents = content_of(session, courses)
     return {
-        course.id: [
-            ModuleOutline(part.module, list(part.lessons)) for part in contents[id_of(course)].parts
-        ]
+        course.id: (
+            [ModuleOutline(part.module, list(part.lessons)) for part in content.parts],
+            content,
+        )
         for course in courses
+        for content in (contents[id_of(course)],)
     }
 
 
@@ -376,7 +394,8 @@ def outlines_of(
         CourseOutline(
             course=course,
             instructor=instructor,
-            modules=parts.get(course.id, []),
+            modules=parts[course.id][0],
+            content=parts[course.id][1],
             enrolment=enrolment,
             now=now,
         )

@@ -59,6 +59,25 @@ def test_an_outline_keeps_module_and_lesson_order(session: Session) -> None:
     assert outline.first_preview.slug == "les-1-1"
 
 
+def test_each_lessons_place_and_module_are_worked_out_once_per_content_version(
+    session: Session,
+) -> None:
+    course = make_course(session, modules=2, lessons_per_module=2)
+
+    first = service.outline(session, slug=course.slug, viewer=None)
+    second = service.outline(session, slug=course.slug, viewer=None)
+
+    assert first is not second
+    lessons = first.lessons
+    assert first.place_of == {lesson.id: place for place, lesson in enumerate(lessons)}
+    assert [first.module_of[lesson.id].title for lesson in lessons] == [
+        "Week 1", "Week 1", "Week 2", "Week 2",
+    ]  # fmt: skip
+    # Every outline of the same version shares them ("Vandaag" asks on every visit).
+    assert second.place_of is first.place_of
+    assert second.module_of is first.module_of
+
+
 def test_a_lesson_knows_its_place_and_neighbours(session: Session) -> None:
     owner = make_user(session, role=Role.instructor)
     enable_totp(session, owner)
