@@ -11,7 +11,9 @@ Here each worker accepts connections itself, and before each one compares how ma
 with the others, in a small table the supervisor shares with its workers. It takes them while
 no worker holds fewer; one that holds more than the least busy one leaves the next connection
 to it for a moment (`DEFER_SECONDS`), and takes it itself only if it is still waiting then. A
-stopped or hung worker thus never holds a connection up for longer than that.
+stopped or hung worker thus holds each new connection up by that moment, no longer: while it
+does not accept, the others take a waiting connection every 10 ms (until gunicorn replaces it,
+after its 30 s timeout), which a burst of browsers notices and a steady load does not.
 
 Written here because neither gunicorn nor uvicorn balances its workers (gunicorn leaves it to the
 kernel, whose SO_REUSEPORT spreads connections by a hash, at random) and no library adds it to
