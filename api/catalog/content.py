@@ -13,10 +13,11 @@ add them to a session (studio and import code read content with `service.modules
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from typing import Protocol
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +26,27 @@ from api.kit.ids import id_of
 
 # Far more courses than a small platform has; a bound so that the cache cannot grow unchecked.
 MAX_COURSES = 500
+
+
+class WithLessons(Protocol):
+    """A module with its lessons in order: a `Part` here, a `ModuleOutline` in an outline."""
+
+    @property
+    def module(self) -> Module: ...
+
+    @property
+    def lessons(self) -> Sequence[Lesson]: ...
+
+
+def places(parts: Iterable[WithLessons]) -> dict[int | None, int]:
+    """Each lesson's place in course order (from 0), by lesson id."""
+    lessons = (lesson for part in parts for lesson in part.lessons)
+    return {lesson.id: place for place, lesson in enumerate(lessons)}
+
+
+def modules_by_lesson(parts: Iterable[WithLessons]) -> dict[int | None, Module]:
+    """Each lesson's module, by lesson id."""
+    return {lesson.id: part.module for part in parts for lesson in part.lessons}
 
 
 @dataclass(frozen=True)
@@ -54,14 +76,11 @@ class CourseContent:
     # them (service.CourseOutline), "Vandaag" for each of her courses on every visit.
     @cached_property
     def place_of(self) -> dict[int | None, int]:
-        """Each lesson's place in course order (from 0), by lesson id."""
-        lessons = (lesson for part in self.parts for lesson in part.lessons)
-        return {lesson.id: place for place, lesson in enumerate(lessons)}
+        return places(self.parts)
 
     @cached_property
     def module_of(self) -> dict[int | None, Module]:
-        """Each lesson's module, by lesson id."""
-        return {lesson.id: part.module for part in self.parts for lesson in part.lessons}
+        return modules_by_lesson(self.parts)
 
     @cached_property
     def practised(self) -> dict[int, tuple[int, Lesson, tuple[Step, ...]]]:

@@ -18,7 +18,13 @@ from sqlmodel import Session, col, select
 from api.accounts.models import Role, User
 from api.accounts.sessions import Visitor
 from api.catalog import schedule
-from api.catalog.content import CourseContent, content_of, modules_and_lessons
+from api.catalog.content import (
+    CourseContent,
+    content_of,
+    modules_and_lessons,
+    modules_by_lesson,
+    places,
+)
 from api.catalog.models import (
     Course,
     CourseStatus,
@@ -93,16 +99,14 @@ class CourseOutline:
     def place_of(self) -> dict[int | None, int]:
         """Each lesson's place in course order (from 0), by lesson id: how far she is is worked
         out from her progress records with it, not by looking each lesson up in them."""
-        if self.content is not None:
-            return self.content.place_of
-        return {lesson.id: place for place, lesson in enumerate(self.lessons)}
+        return self.content.place_of if self.content is not None else places(self.modules)
 
     @cached_property
     def module_of(self) -> dict[int | None, Module]:
         """Each lesson's module, by lesson id."""
-        if self.content is not None:
-            return self.content.module_of
-        return {lesson.id: part.module for part in self.modules for lesson in part.lessons}
+        return (
+            self.content.module_of if self.content is not None else modules_by_lesson(self.modules)
+        )
 
     def opens_at(self, module: Module) -> datetime | None:
         """When a module opens for the viewer's enrolment (drip, or her cohort's start); None when
@@ -324,14 +328,12 @@ def _cached_modules(
     """Each course's modules and lessons from the per-version content cache (no statement while
     the cache is current), with the content they come from."""
     contents = content_of(session, courses)
-    return {
-        course.id: (
-            [ModuleOutline(part.module, list(part.lessons)) for part in content.parts],
-            content,
-        )
-        for course in courses
-        for content in (contents[id_of(course)],)
-    }
+    found = {}
+    for course in courses:
+        content = contents[id_of(course)]
+        modules = [ModuleOutline(part.module, list(part.lessons)) for part in content.parts]
+        found[course.id] = (modules, content)
+    return found
 
 
 def modules_of(session: Session, course: Course) -> list[ModuleOutline]:
@@ -390,17 +392,20 @@ def outlines_of(
     if not visible:
         return []
     parts = _cached_modules(session, [course for course, _user, _enrolment in visible])
-    return [
-        CourseOutline(
-            course=course,
-            instructor=instructor,
-            modules=parts[course.id][0],
-            content=parts[course.id][1],
-            enrolment=enrolment,
-            now=now,
+    outlines = []
+    for course, instructor, enrolment in visible:
+        modules, content = parts[course.id]
+        outlines.append(
+            CourseOutline(
+                course=course,
+                instructor=instructor,
+                modules=modules,
+                content=content,
+                enrolment=enrolment,
+                now=now,
+            )
         )
-        for course, instructor, enrolment in visible
-    ]
+    return outlines
 
 
 def may_open(viewer: User | None, outline: CourseOutline, lesson: Lesson) -> bool:

@@ -131,12 +131,11 @@ class WeekParts:
 _weeks = Fragments(limit=1024)
 
 
-def week_parts(
-    marks: list[DayMark], *, streak: int, practised_today: bool, locale: str
-) -> WeekParts:
+def week_parts(marks: list[DayMark], *, streak: int, locale: str) -> WeekParts:
     """Her week, rendered once for each week, streak and language and kept."""
     days = sum(1 for mark in marks if mark.practised)
-    key = (tuple(marks), streak, practised_today, locale)
+    practised_today = any(mark.practised and mark.is_today for mark in marks)
+    key = (tuple(marks), streak, locale)
 
     def make() -> WeekParts:
         context = {
@@ -210,7 +209,6 @@ def _today_response(request: Request, session: Session, now: datetime) -> HTMLRe
         "week_parts": week_parts(
             _day_marks(today.week, today.day),
             streak=today.streak,
-            practised_today=today.practised_today,
             locale=locale_of(request),
         ),
         "notice": request.query_params.get("notice"),
