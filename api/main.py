@@ -19,6 +19,7 @@ from api.config import Settings, get_settings
 from api.consent.router import router as consent_api
 from api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from api.health.router import router as health_router
+from api.kit.threads import use_threads
 from api.mail import templating as mail_templating
 from api.middleware import AccessLogMiddleware, LocaleMiddleware, RequestSlots
 from api.payments.router import router as payments_api
@@ -127,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sync routes and dependencies run on these threads; with RequestSlots no more than this
         # can be busy, and fewer threads keep the worker's memory down (40 by default).
         anyio.to_thread.current_default_thread_limiter().total_tokens = 2 * settings.request_slots
+        # The busiest routes hand their work to the loop's own executor (api/kit/threads.py).
+        use_threads(2 * settings.request_slots)
         # The footer's copy of the practice's identity: read before the first request, then
         # kept fresh on a thread (api/practice_identity/cache.py says why not per request). A
         # database that does not answer must not hold up the start: after a few seconds the

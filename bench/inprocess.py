@@ -206,7 +206,7 @@ def _probe(probe: str) -> Callable[[Any], None] | None:
         async def on_the_loop(func: Any, *args: Any) -> Any:
             return func(*args)
 
-        _replace(catalog, "run_in_threadpool", on_the_loop)
+        _replace(catalog, "in_thread", on_the_loop)
         return None
     if probe == "second-render":
         render = templating.render

@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from api.accounts.access import (
@@ -29,6 +28,7 @@ from api.i18n import gettext as _
 from api.kit.ids import QueryId, id_of
 from api.kit.keyset import Cursor
 from api.kit.lookup import index_in
+from api.kit.threads import in_thread
 from api.progress import access, practice, today, writes
 from api.progress import service as progress_service
 from api.progress.models import LessonProgress
@@ -174,7 +174,7 @@ async def complete_lesson(
     """Mark a lesson she may open as done; again keeps the first moment."""
     # One of the two busiest writes: her session, the check and the write share one hand-off
     # to a worker thread and two statements (docs/performance.md#the-two-busiest-writes).
-    return await run_in_threadpool(_complete_lesson, request, now, slug, lesson_slug)
+    return await in_thread(_complete_lesson, request, now, slug, lesson_slug)
 
 
 def _visitor(
@@ -235,7 +235,7 @@ async def create_practice(
 ) -> PracticePublic:
     """Log a practice of an exercise or breathing step; a repeat is stored once."""
     # The other of the two busiest writes, as `complete_lesson`.
-    logged, created = await run_in_threadpool(_create_practice, request, now, body)
+    logged, created = await in_thread(_create_practice, request, now, body)
     if not created:
         response.status_code = 200
     return logged

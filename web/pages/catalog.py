@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
@@ -27,6 +26,7 @@ from api.errors import NotFound
 from api.i18n import current_locale, ngettext
 from api.i18n import gettext as _
 from api.kit.ids import id_of
+from api.kit.threads import in_thread
 from api.media import owners, streams
 from api.payments import plans
 from api.progress import service as progress_service
@@ -205,7 +205,7 @@ async def list_courses(request: Request) -> HTMLResponse:
     """Every published course, and the free self-tests."""
     # Her session, the courses and the self-tests come in one statement, read and rendered in
     # one worker thread, as the lesson page does (docs/performance.md#one-statement-per-page).
-    return await run_in_threadpool(_catalog_page, request)
+    return await in_thread(_catalog_page, request)
 
 
 def _catalog_page(request: Request) -> HTMLResponse:
@@ -247,7 +247,7 @@ async def show_course(request: Request) -> HTMLResponse:
     learner also how far she is and where to go on."""
     # One statement and one worker thread, as for the catalog.
     now, slug = await now_of(request), request.path_params["slug"]
-    return await run_in_threadpool(_course_page, request, now, slug)
+    return await in_thread(_course_page, request, now, slug)
 
 
 def _course_page(request: Request, now: datetime, slug: str) -> HTMLResponse:
@@ -521,7 +521,7 @@ async def show_lesson(request: Request) -> HTMLResponse:
     # hand-off to a worker thread (a CurrentUser dependency would be a second one, SessionDep
     # bookkeeping on the event loop: docs/performance.md#the-lesson-page-opens-its-own-session).
     now, path = await now_of(request), request.path_params
-    return await run_in_threadpool(_lesson_page, request, now, path["slug"], path["lesson_slug"])
+    return await in_thread(_lesson_page, request, now, path["slug"], path["lesson_slug"])
 
 
 def _lesson_page(request: Request, now: datetime, slug: str, lesson_slug: str) -> HTMLResponse:

@@ -8,7 +8,6 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
@@ -27,6 +26,7 @@ from api.i18n import gettext as _
 from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.kit.keyset import Cursor
+from api.kit.threads import in_thread
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress import today as today_service
@@ -182,7 +182,7 @@ async def show_today(request: Request) -> HTMLResponse:
     """Her home: the next lesson, today's practice, her streak and week, and her courses."""
     # Read and rendered in one worker thread with its own session, as the lesson page
     # (docs/performance.md#the-lesson-page-opens-its-own-session).
-    return await run_in_threadpool(_today_page, request, await now_of(request))
+    return await in_thread(_today_page, request, await now_of(request))
 
 
 def _today_page(request: Request, now: datetime) -> HTMLResponse:
