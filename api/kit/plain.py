@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from psycopg import RawCursor
 from sqlalchemy import Connection, Dialect, Select, inspect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, SQLModel
 
 Model = TypeVar("Model", bound=SQLModel)
@@ -176,8 +176,17 @@ class Columns(Generic[Model]):
             if attribute.key not in leaving_out
         )
         self.columns = tuple(getattr(entity, key) for key in self.keys)
-        self._manager = inspect(model).class_manager
-        self._primary_key = self.keys.index(inspect(model).primary_key[0].key)
+        mapper = inspect(model)
+        self._manager = mapper.class_manager
+        if len(mapper.primary_key) != 1:
+            raise ValueError(f"{model.__name__}: load knows a one-column primary key only")
+        self._primary_key = self.keys.index(mapper.primary_key[0].key)
+        self._identity_class = mapper._identity_class
+        # The columns left out are marked expired on each object, as make_transient_to_detached
+        # would; its other attributes (relationships) it would only pop from an empty dict.
+        self._left_out = tuple(
+            attribute.key for attribute in mapper.column_attrs if attribute.key not in self.keys
+        )
 
     def __len__(self) -> int:
         return len(self.columns)
@@ -190,7 +199,13 @@ class Columns(Generic[Model]):
             return None
         loaded: Model = self._manager.new_instance()
         loaded.__dict__.update(zip(self.keys, values, strict=True))
-        make_transient_to_detached(loaded)
+        # What make_transient_to_detached does to a new object, without working out again for
+        # each one what it can know once: the identity key of a one-column primary key and the
+        # attributes to expire (docs/performance.md#plain-reads).
+        state = instance_state(loaded)
+        state.key = (self._identity_class, (values[self._primary_key],), None)
+        if self._left_out:
+            state._expire_attributes(state.dict, self._left_out)
         return loaded
 
 

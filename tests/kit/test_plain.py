@@ -6,8 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, exc, literal_column, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, exc, inspect, literal_column, select
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    aliased,
+    make_transient_to_detached,
+    mapped_column,
+)
 from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlmodel import Session, col
 
@@ -91,6 +97,38 @@ def test_a_loaded_object_is_detached_and_refuses_what_was_not_read(session: Sess
 
     with pytest.raises(DetachedInstanceError):  # never a silent None, never a statement
         _ = user.password_hash
+
+
+def test_a_loaded_object_has_the_state_the_orm_gives_a_detached_one(session: Session) -> None:
+    # load sets up what make_transient_to_detached would, without asking the mapper each time.
+    make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
+    row = _BY_EMAIL.first(session, {"email": "ingrid@example.nl"})
+    assert row is not None
+    user = _USER.load(row, 0)
+    assert user is not None
+    by_orm = User(**{key: getattr(user, key) for key in _USER.keys})
+    make_transient_to_detached(by_orm)
+
+    ours, theirs = inspect(user), inspect(by_orm)
+    assert ours.detached
+    assert ours.key == theirs.key
+    assert ours.expired_attributes == theirs.expired_attributes == {"password_hash"}
+    assert ours.unloaded == theirs.unloaded
+    assert not ours.modified
+    assert not ours.committed_state
+
+
+def test_a_table_with_a_primary_key_of_two_columns_is_refused() -> None:
+    class Base(DeclarativeBase):  # a registry of its own: Kern's metadata stays as it is
+        pass
+
+    class Pair(Base):
+        __tablename__ = "pair"
+        left: Mapped[int] = mapped_column(primary_key=True)
+        right: Mapped[int] = mapped_column(primary_key=True)
+
+    with pytest.raises(ValueError, match="one-column primary key"):
+        Columns(Pair)  # type: ignore[type-var]  # not an SQLModel, on purpose
 
 
 def test_a_loaded_object_added_to_the_session_updates_and_deletes_its_row(
