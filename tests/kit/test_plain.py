@@ -88,12 +88,18 @@ def test_the_statements_own_values_and_an_outer_join_without_a_row(session: Sess
     assert (user.id, user.name, user.role) == (ingrid.id, "Ingrid", Role.instructor)
 
 
-def test_a_loaded_object_is_detached_and_refuses_what_was_not_read(session: Session) -> None:
+def loaded_instructor(session: Session) -> User:
+    """Ingrid, stored, then read back by a plain read and loaded (without her password hash)."""
     make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
     row = _BY_EMAIL.first(session, {"email": "ingrid@example.nl"})
     assert row is not None
     user = _USER.load(row, 0)
     assert user is not None
+    return user
+
+
+def test_a_loaded_object_is_detached_and_refuses_what_was_not_read(session: Session) -> None:
+    user = loaded_instructor(session)
 
     with pytest.raises(DetachedInstanceError):  # never a silent None, never a statement
         _ = user.password_hash
@@ -101,11 +107,7 @@ def test_a_loaded_object_is_detached_and_refuses_what_was_not_read(session: Sess
 
 def test_a_loaded_object_has_the_state_the_orm_gives_a_detached_one(session: Session) -> None:
     # load sets up what make_transient_to_detached would, without asking the mapper each time.
-    make_user(session, name="Ingrid", email="ingrid@example.nl", role=Role.instructor)
-    row = _BY_EMAIL.first(session, {"email": "ingrid@example.nl"})
-    assert row is not None
-    user = _USER.load(row, 0)
-    assert user is not None
+    user = loaded_instructor(session)
     by_orm = User(**{key: getattr(user, key) for key in _USER.keys})
     make_transient_to_detached(by_orm)
 
