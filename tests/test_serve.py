@@ -134,24 +134,43 @@ def _connections_held(pid: int, port: int) -> int:
     return held
 
 
-def test_a_burst_of_connections_is_shared_out_evenly_among_the_workers(
-    two_workers: Running,
-) -> None:
-    # Without balancing, the worker that woke first took most of a burst (26 of 32 in a load
-    # test): its requests then waited four times as long as the other's.
-    port = int(two_workers.base.rsplit(":", 1)[1])
-    clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+def _burst_split(base: str, workers: list[int], size: int) -> list[int]:
+    """Open `size` connections at once, each with a request answered, and count how many each
+    worker holds (fewest first); then close them and wait until the workers hold none."""
+    port = int(base.rsplit(":", 1)[1])
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(size)]
     try:
         for client in clients:
             client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         for client in clients:
             assert client.recv(4096).startswith(b"HTTP/1.1 200")
-        held = sorted(_connections_held(pid, port) for pid in two_workers.workers())
-        assert sum(held) == 16
-        assert held[1] - held[0] <= 2, held
+        held = sorted(_connections_held(pid, port) for pid in workers)
     finally:
         for client in clients:
             client.close()
+    deadline = time.monotonic() + 5
+    while any(_connections_held(pid, port) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return held
+
+
+def test_a_burst_of_connections_is_shared_out_evenly_among_the_workers(
+    two_workers: Running,
+) -> None:
+    # Without balancing, the worker that woke first took most of a burst (26 of 32 in a load
+    # test): its requests then waited four times as long as the other's. A worker that gets no
+    # core for longer than the balancing's wait (DEFER_SECONDS) leaves its share to the other,
+    # as it should; on a machine busy with the rest of the suite that can happen to one burst,
+    # so the workers get three. Without balancing all three came out uneven (10-6 to 12-4).
+    workers = two_workers.workers()
+    splits = []
+    for _ in range(3):
+        held = _burst_split(two_workers.base, workers, 16)
+        assert sum(held) == 16, held
+        splits.append(held)
+        if held[1] - held[0] <= 2:
+            break
+    assert splits[-1][1] - splits[-1][0] <= 2, splits
 
 
 def test_sigterm_stops_the_supervisor_and_its_workers(two_workers: Running) -> None:
