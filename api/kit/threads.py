@@ -3,10 +3,14 @@
 Starlette's `run_in_threadpool` goes through anyio (a capacity limiter, a cancel scope, anyio's
 own worker threads and their queue); asyncio's `run_in_executor` on the event loop's default
 executor does the same hand-off with less around it, 1.2 % of a lesson request's instructions
-(docs/performance.md#the-hand-off-to-a-thread-measured-and-left). The threads are the worker's
-own, set by the application's lifespan (`use_threads`). Each loop gets a fresh executor, and
-`asyncio.run` ends it with the loop, so no thread outlives the loop it served (the rehearsal
-before the fork runs on a loop of its own).
+(docs/performance.md#the-hand-off-to-a-thread). The threads are the worker's own, set by the
+application's lifespan (`use_threads`). Each loop gets a fresh executor, and `asyncio.run` ends
+it with the loop, so no thread outlives the loop it served (the rehearsal before the fork runs
+on a loop of its own).
+
+Only the plain routes that do all their work in one hand-off use it (the busiest pages and
+writes). Every other route goes through FastAPI, whose sync dependencies and routes run on
+anyio's threads whatever Kern's own code does, so those keep `run_in_threadpool`.
 """
 
 import asyncio
