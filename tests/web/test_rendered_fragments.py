@@ -2,16 +2,32 @@
 (web/fragments.py): what any visitor sees must still be what the database holds on the very
 next request, and nobody may see another visitor's part."""
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session
 
 from api.accounts.models import Role
 from api.catalog.models import InstructorProfile
+from api.clock import local_day
+from api.cohorts import service as cohorts
+from api.db import utcnow
 from api.enrolment import service as enrolment_service
 from api.enrolment.models import EnrolmentSource
 from api.kit.ids import id_of
-from tests.factories import enable_totp, log_in, make_course, make_user, new_browser, post_form
+from api.questionnaires.models import Questionnaire
+from api.questionnaires.service import stored_definition
+from tests.factories import (
+    carries_csrf_token,
+    enable_totp,
+    log_in,
+    make_course,
+    make_user,
+    new_browser,
+    post_form,
+)
+from tests.questionnaires.test_definition import pain_test
 
 
 def _catalog_card(html: str, title: str) -> str:
@@ -235,3 +251,116 @@ def test_a_lessons_way_in_and_out_shows_a_change_on_the_next_request(
         assert shown in page, change
     assert f"/courses/{course.slug}/" not in page  # no link to the old address is left
     assert course.title not in page
+
+
+def _body(html: str) -> str:
+    """The course page's body (catalog/course_body.html): what lies between the menu and the
+    footer."""
+    return html[html.index('<main id="main"') : html.index('<footer class="site-footer"')]
+
+
+def test_a_visitors_course_page_shows_each_change_on_the_next_request(
+    session: Session, client: TestClient
+) -> None:
+    """Someone who is not signed in gets the course page's body kept for what it shows
+    (`public_body` in web/pages/catalog.py): every change is there on the very next request."""
+    teacher = make_user(session, role=Role.instructor, name="Marit Jansen")
+    course = make_course(session, instructor=teacher, price_cents=4900, modules=1)
+    url = f"/courses/{course.slug}"
+    for _round in range(2):
+        body = _body(client.get(url).text)
+        assert body.count("€\u00a049,00") == 2  # the enrol area and the buy bar (a no-break space)
+        assert "Door Marit Jansen" in body
+        assert "Probeer de gratis les" in body
+        assert "Past deze cursus bij je?" not in body
+
+    changes = (
+        ("UPDATE course SET price_cents = 2900 WHERE id = :id", "€\u00a029,00", "€\u00a049,00"),
+        ("UPDATE course SET title = 'Sterk na de bevalling' WHERE id = :id", "Sterk na de", None),
+        ("UPDATE course SET subtitle = 'Tien minuten' WHERE id = :id", "Tien minuten", "Elke dag"),
+        ("UPDATE course SET cover_image = 'omslag.jpg' WHERE id = :id", "/media/omslag.jpg", None),
+        (
+            "UPDATE user_account SET name = 'Marit de Vries' WHERE id = :teacher",
+            "Door Marit de",
+            "Jansen",
+        ),
+        ("UPDATE lesson SET free_preview = false WHERE course_id = :id", None, "gratis les"),
+        ("UPDATE lesson SET estimated_minutes = 20 WHERE course_id = :id", "60 minuten", None),
+    )
+    for change, shown, gone in changes:
+        session.execute(text(change), {"id": course.id, "teacher": teacher.id})
+        session.flush()
+        body = _body(client.get(url).text)
+        assert shown is None or shown in body, change
+        assert gone is None or gone not in body, change
+
+    # A self-test published for the course invites her to it.
+    test = Questionnaire(
+        course_id=id_of(course),
+        slug="pijntest",
+        title="Pijntest",
+        language="nl",
+        status="published",
+        self_test=True,
+        definition=stored_definition(pain_test()),
+    )
+    session.add(test)
+    session.flush()
+    assert 'href="/test/pijntest"' in _body(client.get(url).text)
+
+    # Back from the payment page without paying: only that page says nothing was charged.
+    assert "niets afgeschreven" in _body(client.get(f"{url}?checkout=cancelled").text)
+    assert "niets afgeschreven" not in _body(client.get(url).text)
+
+    # In groups: the places left follow the seats taken.
+    course.in_cohorts = True
+    session.add(course)
+    group = cohorts.create(
+        session,
+        course=course,
+        data=cohorts.CohortInput(
+            starts_on=local_day(utcnow()) + timedelta(days=7),
+            capacity=3,
+            opens_on=None,
+            closes_on=None,
+        ),
+    )
+    assert "nog 3 plaatsen vrij" in _body(client.get(url).text)
+    group.taken = 2
+    session.add(group)
+    session.flush()
+    body = _body(client.get(url).text)
+    assert "nog 1 plaats vrij" in body
+    assert "nog 3 plaatsen" not in body
+
+
+def test_the_kept_course_body_is_only_for_visitors_who_are_not_signed_in(
+    session: Session, client: TestClient
+) -> None:
+    """A learner who may buy, an enrolled learner and a visitor each get their own way in, in
+    either order; the kept body carries nobody's form."""
+    course = make_course(session, price_cents=4900)
+    learner = make_user(session)
+    enrolled = make_user(session)
+    enrolment_service.grant(
+        session, user_id=enrolled.id, course_id=course.id, source=EnrolmentSource.manual
+    )
+    url = f"/courses/{course.slug}"
+    buyer_browser = new_browser(client)
+    enrolled_browser = new_browser(client)
+    log_in(buyer_browser, learner)
+    log_in(enrolled_browser, enrolled)
+
+    for _round in range(2):
+        visitor = _body(client.get(url).text)
+        assert "Maak een account om je in te schrijven" in visitor
+        assert "csrf_token" not in visitor
+        buyer = buyer_browser.get(url).text
+        assert 'action="/courses/' + course.slug + '/checkout"' in buyer
+        assert carries_csrf_token(buyer_browser, buyer)
+        assert "Maak een account" not in _body(buyer)
+        hers = _body(enrolled_browser.get(url).text)
+        assert "Je voortgang" in hers
+        assert "Maak een account" not in hers
+        english = _body(client.get(url, headers={"Accept-Language": "en"}).text)
+        assert "Create an account to enrol" in english

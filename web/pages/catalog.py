@@ -1,8 +1,8 @@
 """The catalog, a course's page and its lessons, as a learner reads them."""
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -31,6 +31,8 @@ from api.media import owners, streams
 from api.payments import plans
 from api.progress import service as progress_service
 from api.progress.service import CourseProgress
+from api.questionnaires.selftest import SelfTestLink
+from api.security import csrf
 from api.terms.waiver import WAIVER_TEXT
 from web.fragments import Fragments
 from web.pages.common import page, settings_of
@@ -186,6 +188,8 @@ def _buy_form(
 ) -> dict[str, Any]:
     """`buy_form_context` with the cohorts on offer already read."""
     return {
+        # Back from Stripe's page without paying: the enrol area says nothing was charged.
+        "checkout_cancelled": request.query_params.get("checkout") == "cancelled",
         "can_buy": settings_of(request).payments_available,
         # The demo checkout takes no plan and no code: the buy form says so.
         "demo_checkout": settings_of(request).demo_checkout,
@@ -314,6 +318,9 @@ def course_page(
         **share_context(request, outline),
         **extra,
     }
+    if user is None and not extra:
+        # Not signed in: the body is the same for every such visitor, kept for what it shows.
+        context["body_html"] = public_body(PublicCourse.of(context), locale_of(request))
     return render(request, "catalog/course.html", context)
 
 
@@ -359,6 +366,134 @@ class CourseAbout:
                 for item in course.faq
             ),
         )
+
+
+class Preview(NamedTuple):
+    """The free lesson a visitor may try."""
+
+    slug: str
+
+
+class VisitorOutline(NamedTuple):
+    """What the course page's body reads of the course's outline for a visitor who is not
+    signed in. She follows no course, so there is no enrolment of hers and nothing to resume."""
+
+    instructor: course_pages.Teacher
+    lesson_count: int
+    total_minutes: int
+    first_preview: Preview | None
+    enrolled: bool
+    enrolment: None
+
+
+class ShownCohort(NamedTuple):
+    """A coming group as the enrol area shows it: its days, places and state (as of today)."""
+
+    id: int
+    starts_on: date
+    opens_on: date | None
+    places_left: int | None
+    state: str
+
+
+class ShownOffer(NamedTuple):
+    """The groups of a course that runs in cohorts, as cohorts/offer.html reads them."""
+
+    cohorts: tuple[ShownCohort, ...]
+    open: ShownCohort | None
+
+    def state(self, cohort: ShownCohort) -> str:
+        return cohort.state
+
+    @classmethod
+    def of(cls, offer: cohort_service.Offer) -> "ShownOffer":
+        def shown(cohort: cohort_service.AnyCohort) -> ShownCohort:
+            return ShownCohort(
+                id_of(cohort),
+                cohort.starts_on,
+                cohort.opens_on,
+                cohort.places_left,
+                offer.state(cohort),
+            )
+
+        chosen = offer.open
+        return cls(
+            tuple(shown(cohort) for cohort in offer.cohorts),
+            shown(chosen) if chosen is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCourse:
+    """The course page's body as a visitor who is not signed in sees it
+    (catalog/course_body.html, with its enrol area, groups, self-tests and buy bar): every value
+    those templates read, as plain values. It is the key the body is kept by and all the
+    templates see, so a change of any of them is a new key on the very next request
+    (docs/performance.md#rendered-fragments). The parts already kept (about, lessons,
+    questions) are in it as their rendered text."""
+
+    course: course_pages.CourseCard
+    outline: VisitorOutline
+    is_draft: bool
+    cohorts: ShownOffer | None
+    self_tests: tuple[SelfTestLink, ...]
+    about_html: Markup
+    outline_html: Markup
+    faq_html: Markup
+    offer: bool
+    checkout_cancelled: bool
+
+    @classmethod
+    def of(cls, context: dict[str, Any]) -> "PublicCourse":
+        """From the course page's own context, as it would render the body."""
+        course: Course = context["course"]
+        outline: service.CourseOutline = context["outline"]
+        preview = outline.first_preview
+        offer: cohort_service.Offer | None = context["cohorts"]
+        return cls(
+            course=course_pages.CourseCard(
+                course.slug,
+                course.title,
+                course.subtitle,
+                course.language,
+                course.price_cents,
+                course.cover_image,
+                course.cover_alt,
+            ),
+            outline=VisitorOutline(
+                instructor=course_pages.Teacher(outline.instructor.name),
+                lesson_count=outline.lesson_count,
+                total_minutes=outline.total_minutes,
+                first_preview=Preview(preview.slug) if preview is not None else None,
+                enrolled=outline.enrolled,
+                enrolment=None,
+            ),
+            is_draft=context["is_draft"],
+            cohorts=ShownOffer.of(offer) if offer is not None else None,
+            self_tests=tuple(context["self_tests"]),
+            about_html=context["about_html"],
+            outline_html=context["outline_html"],
+            faq_html=context["faq_html"],
+            offer=context["offer"],
+            checkout_cancelled=context["checkout_cancelled"],
+        )
+
+
+# The course page's body for visitors who are not signed in, by what it shows and the language
+# (docs/performance.md#rendered-fragments): a few per course.
+_public_bodies = Fragments(limit=128)
+
+
+def public_body(shown: PublicCourse, locale: str) -> Markup:
+    """catalog/course_body.html for a visitor who is not signed in, rendered once for `shown`."""
+
+    def make() -> Markup:
+        context = {field.name: getattr(shown, field.name) for field in fields(shown)}
+        # As `kept` gives its parts: a form would write the slot the page's token goes into.
+        context.update(locale=locale, user=None, progress=None, csrf_token=csrf.SLOT)
+        return render_part("catalog/course_body.html", context, locale)
+
+    return _public_bodies.get((shown, locale), make)
 
 
 # The course page's parts about the course, by their values and the language
