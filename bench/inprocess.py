@@ -99,7 +99,7 @@ PROBES: dict[str, tuple[str, ...]] = {
     "kern-middleware": ("lesson",),  # Kern's own ASGI middleware (language, CSRF cookie, ...)
     "thread-hop": ("lesson",),  # the page's hand-off to a worker thread: run on the loop
     # The page rendered twice: the change is its template's cost.
-    "second-render": ("lesson", "course"),
+    "second-render": ("lesson", "course", "today"),
     "second-read": ("lesson",),  # the page's statement run twice: the change is the read's cost
 }
 PAGES = ("lesson", "course", "today", "catalog", "course-enrolled", "complete", "practice")
@@ -217,6 +217,7 @@ def _probe(probe: str) -> Callable[[Any], None] | None:
             return render(*args, **kwargs)
 
         _replace(catalog, "render", twice)
+        _replace(progress_pages, "render", twice)
     if probe == "second-read":
         read = lesson_page.read
 
