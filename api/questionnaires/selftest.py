@@ -84,7 +84,7 @@ def links_json(*, with_bands: bool) -> Any:
             _questionnaire.c.title,
             _questionnaire.c.language,
             _course.c.slug.label("course_slug"),
-            _questionnaire.c.definition["bands"] if with_bands else null(),
+            _questionnaire.c.bands if with_bands else null(),
             # The order of `published_links` (the database's, by title), as JSON has none.
             func.row_number()
             .over(order_by=(_questionnaire.c.title, _questionnaire.c.id))

@@ -70,6 +70,37 @@ def test_a_course_page_invites_to_the_tests_it_carries_or_that_suggest_it(
     assert invited(client.get(f"/courses/{other.slug}").text) == []
 
 
+def test_a_course_page_follows_an_edit_of_the_bands_on_the_next_request(
+    client: TestClient, session: Session
+) -> None:
+    """The course page reads a self-test's bands from the column the database generates from its
+    definition: an edited definition is what the next request sees."""
+    owner = make_user(session, role=Role.instructor)
+    make_course(session, instructor=owner, slug=CALM_COURSE)
+    suggested = make_course(session, instructor=owner)
+    test = make_self_test(session, instructor=owner)
+    assert invited(client.get(f"/courses/{CALM_COURSE}").text) == ["rugtest"]
+    assert invited(client.get(f"/courses/{suggested.slug}").text) == []
+
+    test.definition = {
+        **test.definition,
+        "bands": [
+            {
+                **band,
+                "course": suggested.slug
+                if band.get("course") == CALM_COURSE
+                else band.get("course"),
+            }
+            for band in test.definition["bands"]
+        ],
+    }
+    session.add(test)
+    session.flush()
+
+    assert invited(client.get(f"/courses/{CALM_COURSE}").text) == []
+    assert invited(client.get(f"/courses/{suggested.slug}").text) == ["rugtest"]
+
+
 def test_the_home_page_finds_the_self_tests_in_one_statement(
     client: TestClient, session: Session, connection: Connection
 ) -> None:
