@@ -132,7 +132,27 @@ def render(
     """Render a page in the request's language."""
     locale = locale_of(request)
     i18n.current_locale.set(locale)
-    page_context = {
+    page_context = {**_page_values(request, locale), **(context or {})}
+    html = templates.get_template(name).render(page_context)
+    response = HTMLResponse(csrf.fill(html, request), status_code=status_code)
+    if getattr(request.state, "visitor", None) is not None:
+        # Whom this page was made for ("-": nobody): the service worker keeps her lessons for
+        # offline use and drops them when another person, or nobody, is signed in.
+        header_user = getattr(request.state, "header_user", None)
+        response.headers["kern-viewer"] = header_user.viewer if header_user else "-"
+    return response
+
+
+def render_for(request: Request, name: str, context: Mapping[str, Any]) -> Markup:
+    """Template `name` as a part of the page `request` gets, rendered for this visitor with
+    what `render` gives every page; `render` then puts it into the page as it is."""
+    locale = locale_of(request)
+    return render_part(name, {**_page_values(request, locale), **context}, locale)
+
+
+def _page_values(request: Request, locale: str) -> dict[str, Any]:
+    """What every page's templates may read besides the page's own context."""
+    return {
         "locale": locale,
         "current_path": request.url.path,
         "section": section_of(request.url.path),
@@ -147,13 +167,4 @@ def render(
         "errors": {},
         "values": {},
         "request": request,
-        **(context or {}),
     }
-    html = templates.get_template(name).render(page_context)
-    response = HTMLResponse(csrf.fill(html, request), status_code=status_code)
-    if getattr(request.state, "visitor", None) is not None:
-        # Whom this page was made for ("-": nobody): the service worker keeps her lessons for
-        # offline use and drops them when another person, or nobody, is signed in.
-        header_user = getattr(request.state, "header_user", None)
-        response.headers["kern-viewer"] = header_user.viewer if header_user else "-"
-    return response

@@ -37,7 +37,7 @@ from api.terms.waiver import WAIVER_TEXT
 from web.fragments import Fragments
 from web.pages.common import page, settings_of
 from web.pages.conversations import ask_form_context
-from web.templating import locale_of, practice_identity_of, render, render_part
+from web.templating import locale_of, practice_identity_of, render, render_for, render_part
 
 router = APIRouter(include_in_schema=False)
 
@@ -321,6 +321,8 @@ def course_page(
     if user is None and not extra:
         # Not signed in: the body is the same for every such visitor, kept for what it shows.
         context["body_html"] = public_body(PublicCourse.of(context), locale_of(request))
+    else:
+        context["body_html"] = render_for(request, "catalog/course_body.html", context)
     return render(request, "catalog/course.html", context)
 
 
