@@ -99,7 +99,7 @@ PROBES: dict[str, tuple[str, ...]] = {
     "kern-middleware": ("lesson",),  # Kern's own ASGI middleware (language, CSRF cookie, ...)
     "thread-hop": ("lesson",),  # the page's hand-off to a worker thread: run on the loop
     # The page rendered twice: the change is its template's cost.
-    "second-render": ("lesson", "course", "today"),
+    "second-render": ("lesson", "course", "today", "catalog"),
     "second-read": ("lesson",),  # the page's statement run twice: the change is the read's cost
 }
 PAGES = ("lesson", "course", "today", "catalog", "course-enrolled", "complete", "practice")
