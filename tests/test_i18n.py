@@ -38,6 +38,18 @@ def test_own_choice_wins_over_the_browser(client: TestClient) -> None:
     assert '<html lang="en">' in page.text
 
 
+def test_the_language_form_shows_her_language_and_returns_to_the_page(client: TestClient) -> None:
+    """The footer is kept per language (partials/site_footer.html); the page the form returns
+    to is outside it, tied to the form by its `form` attribute."""
+    for language, path in (("en", "/courses"), ("nb", "/login"), ("nl", "/courses")):
+        for _round in range(2):
+            html = client.get(path, headers={"Accept-Language": language}).text
+            assert f'<option value="{language}" selected' in html
+            assert html.count(" selected ") == 1
+            assert '<form class="language" id="language-form"' in html
+            assert f'name="next" value="{path}" form="language-form"' in html
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil"])
 def test_language_form_only_returns_to_a_local_page(client: TestClient, target: str) -> None:
     response = post_form(client, "/language", {"language": "nl", "next": target})

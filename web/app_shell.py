@@ -16,6 +16,7 @@ OFFLINE_TEMPLATES = (
     "base.html",
     "partials/site_header.html",
     "partials/menu_links.html",
+    "partials/site_footer.html",
     "partials/tab_bar.html",
 )
 
