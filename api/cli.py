@@ -138,10 +138,15 @@ def db_upgrade(
 
 @contextmanager
 def transaction(settings: Settings) -> Iterator[Session]:
-    """One session for a command: committed when the command succeeds."""
+    """One session for a command: committed when the command succeeds. It writes, so on SQLite
+    it takes the write lock as it begins: one that read first and wrote later would fail at once
+    if the running site committed a write in between (api/db.py, `WRITE_INTENT`)."""
     engine = db.make_engine(settings.database_url, pool_size=1)
     try:
-        with db.make_sessionmaker(engine)() as session, session.begin():
+        with (
+            db.make_sessionmaker(engine)(execution_options={db.WRITE_INTENT: True}) as session,
+            session.begin(),
+        ):
             yield session
     finally:
         engine.dispose()

@@ -1,5 +1,7 @@
 """The `kern` command, run against its own SQLite file as an operator would."""
 
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,27 @@ def test_users_create_refuses_a_taken_email(operator_db: str) -> None:
     assert second.exit_code == 1
     assert "email" in second.output
     assert len(_users(operator_db)) == 1
+
+
+def test_users_create_waits_for_a_write_of_the_running_site(operator_db: str) -> None:
+    """On SQLite a command takes the write lock as it begins: a write the running site commits
+    meanwhile makes it wait its turn instead of failing with "database is locked"."""
+    site = sqlite3.connect(
+        operator_db.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
+    )
+    site.execute("BEGIN IMMEDIATE")
+    site.execute("UPDATE alembic_version SET version_num = version_num")
+    committing = threading.Timer(1.0, site.execute, args=("COMMIT",))
+    committing.start()
+    try:
+        result = runner.invoke(
+            cli, ["users", "create", "--email", "a@praktijk.nl"], input="een lange zin hier\n"
+        )
+    finally:
+        committing.join()
+        site.close()
+    assert result.exit_code == 0, result.output
+    assert [user.email for user in _users(operator_db)] == ["a@praktijk.nl"]
 
 
 def test_seed_creates_the_demo_accounts_once_and_prints_their_logins(
