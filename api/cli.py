@@ -137,14 +137,16 @@ def db_upgrade(
 
 
 @contextmanager
-def transaction(settings: Settings) -> Iterator[Session]:
-    """One session for a command: committed when the command succeeds. It writes, so on SQLite
-    it takes the write lock as it begins: one that read first and wrote later would fail at once
-    if the running site committed a write in between (api/db.py, `WRITE_INTENT`)."""
+def transaction(settings: Settings, *, writes: bool = True) -> Iterator[Session]:
+    """One session for a command: committed when the command succeeds. One that `writes` takes
+    SQLite's write lock as it begins: one that read first and wrote later would fail at once if
+    the running site committed a write in between (api/db.py, `WRITE_INTENT`). One that only
+    reads (an export) takes no lock, so it neither waits for the site's writes nor holds them up
+    while it copies files."""
     engine = db.make_engine(settings.database_url, pool_size=1)
     try:
         with (
-            db.make_sessionmaker(engine)(execution_options={db.WRITE_INTENT: True}) as session,
+            db.make_sessionmaker(engine)(execution_options={db.WRITE_INTENT: writes}) as session,
             session.begin(),
         ):
             yield session
@@ -292,7 +294,7 @@ def export_command(
     """Write a course as a package folder that `kern import` reads back."""
     settings = load_settings()
     try:
-        with transaction(settings) as session:
+        with transaction(settings, writes=False) as session:
             folder = packages.export_course(
                 session, slug=slug, target=directory, storage=storage_for(settings)
             )
@@ -395,7 +397,7 @@ def export_articles(
     """Write an article as a file that `kern articles import` reads back."""
     settings = load_settings()
     try:
-        with transaction(settings) as session:
+        with transaction(settings, writes=False) as session:
             path = article_files.export(
                 session, slug=slug, target=directory, storage=storage_for(settings)
             )

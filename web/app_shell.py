@@ -17,6 +17,9 @@ OFFLINE_TEMPLATES = (
     "partials/site_header.html",
     "partials/menu_links.html",
     "partials/site_footer.html",
+    "partials/disclaimer.html",
+    "partials/footer_practice.html",
+    "partials/language.html",
     "partials/tab_bar.html",
 )
 

@@ -1,5 +1,6 @@
 """`kern import`, `kern export` and `kern seed` with courses, as an operator runs them."""
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,22 @@ def test_export_writes_a_package_that_imports_unchanged(operator_db: str, tmp_pa
     assert content(load_package(folder)) == content(load_package(source))
     again = _run("import", str(folder))
     assert again.stdout.strip() == f"Unchanged {TITLE} (2 modules, 3 lessons)"
+
+
+def test_export_only_reads_while_the_running_site_writes(operator_db: str, tmp_path: Path) -> None:
+    """An export takes no write lock (SQLite): the site may hold one meanwhile, and the export
+    neither waits for it nor fails."""
+    _seed_accounts(tmp_path)
+    assert _run("import", str(minimal_package().write(tmp_path / "bron"))).exit_code == 0
+    site = sqlite3.connect(operator_db.removeprefix("sqlite:///"), isolation_level=None)
+    site.execute("BEGIN IMMEDIATE")
+    try:
+        result = _run("export", "sterke-start", str(tmp_path / "export"))
+    finally:
+        site.execute("ROLLBACK")
+        site.close()
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "export" / "sterke-start").is_dir()
 
 
 def test_export_of_an_unknown_course_fails(operator_db: str, tmp_path: Path) -> None:
