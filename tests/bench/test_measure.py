@@ -25,3 +25,24 @@ def test_postgresql_memory_leaves_out_the_benchmarks_own_connection(tmp_path: Pa
             assert bench.postgres_memory().pss > 0
             assert own not in cluster.pids()
             assert bench.sql("select 2") == [(2,)]  # opened again when needed
+
+
+def test_a_fresh_database_leaves_no_writing_of_its_seed_to_the_measurements(
+    tmp_path: Path,
+) -> None:
+    """What seeding wrote is checkpointed before a phase is measured, so the checkpointer does
+    not write and sync the seed's pages while the pages are timed."""
+    try:
+        pgcluster.bin_dir()
+    except RuntimeError as error:
+        if IN_CI:
+            pytest.fail(f"{error}: the benchmark's cluster is required in CI.")
+        pytest.skip(str(error))  # only outside CI, where a missing server is a set-up choice
+    with pgcluster.Cluster() as cluster:
+        with Bench(run.parse_args(["--learners", "20"]), cluster, tmp_path) as bench:
+            bench.fresh_database(20)
+            ((behind,),) = bench.sql(
+                "select pg_current_wal_lsn() - redo_lsn from pg_control_checkpoint()"
+            )
+            # The seed wrote megabytes of WAL; left behind is the checkpoint's own record.
+            assert behind < 64 * 1024
