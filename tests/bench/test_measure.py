@@ -38,11 +38,13 @@ def test_a_fresh_database_leaves_no_writing_of_its_seed_to_the_measurements(
         if IN_CI:
             pytest.fail(f"{error}: the benchmark's cluster is required in CI.")
         pytest.skip(str(error))  # only outside CI, where a missing server is a set-up choice
-    with pgcluster.Cluster() as cluster:
-        with Bench(run.parse_args(["--learners", "20"]), cluster, tmp_path) as bench:
-            bench.fresh_database(20)
-            ((behind,),) = bench.sql(
-                "select pg_current_wal_lsn() - redo_lsn from pg_control_checkpoint()"
-            )
-            # The seed wrote megabytes of WAL; left behind is the checkpoint's own record.
-            assert behind < 64 * 1024
+    with (
+        pgcluster.Cluster() as cluster,
+        Bench(run.parse_args(["--learners", "20"]), cluster, tmp_path) as bench,
+    ):
+        bench.fresh_database(20)
+        ((behind,),) = bench.sql(
+            "select pg_current_wal_lsn() - redo_lsn from pg_control_checkpoint()"
+        )
+        # The seed wrote megabytes of WAL; left behind is the checkpoint's own record.
+        assert behind < 64 * 1024
