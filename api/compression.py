@@ -16,7 +16,6 @@ video, PDF, zip are compressed already).
 
 import anyio.to_thread
 from isal import isal_zlib
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # ISA-L's levels are 0-3; 1 compresses a lesson page better than zlib's level 1 in a third of
@@ -59,14 +58,38 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return False
 
 
+# A response with one of these headers goes as it is: encoded already, or offering byte ranges.
+_AS_IT_IS = frozenset({b"content-encoding", b"accept-ranges", b"content-range"})
+
+
 def _compressible(message: Message) -> bool:
+    # One pass over the headers as ASGI carries them (names in lower case), not a lookup each.
     if message["status"] in (204, 206, 304):
         return False
-    headers = Headers(raw=message.get("headers", []))
-    if "content-encoding" in headers or "accept-ranges" in headers or "content-range" in headers:
-        return False
-    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
-    return media_type in COMPRESSIBLE
+    media_type = b""
+    for name, value in message.get("headers", ()):
+        if name in _AS_IT_IS:
+            return False
+        if name == b"content-type":
+            media_type = value
+    return media_type.partition(b";")[0].strip().lower().decode("latin-1") in COMPRESSIBLE
+
+
+def _gzipped(start: Message, length: int | None) -> None:
+    """The response's headers for its gzipped body: its encoding, "Accept-Encoding" added to
+    Vary, and the new length (none for a body that comes in parts)."""
+    headers = []
+    vary = None
+    for name, value in start.get("headers", ()):
+        if name == b"vary":
+            vary = value if vary is None else vary
+        elif name != b"content-length":
+            headers.append((name, value))
+    headers.append((b"content-encoding", b"gzip"))
+    headers.append((b"vary", b"Accept-Encoding" if vary is None else vary + b", Accept-Encoding"))
+    if length is not None:
+        headers.append((b"content-length", str(length).encode("latin-1")))
+    start["headers"] = headers
 
 
 class CompressionMiddleware:
@@ -104,13 +127,7 @@ class CompressionMiddleware:
                     return
                 compressing.append(isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, _GZIP_WBITS))
                 compressed = await _compress(compressing[0], body, more)
-                headers = MutableHeaders(scope=start)
-                headers["content-encoding"] = "gzip"
-                headers.add_vary_header("Accept-Encoding")
-                if more:
-                    del headers["content-length"]
-                else:
-                    headers["content-length"] = str(len(compressed))
+                _gzipped(start, None if more else len(compressed))
                 await send(start)
             else:
                 compressed = await _compress(compressing[0], body, more)

@@ -84,8 +84,27 @@ def small_app(tmp_path: Path) -> TestClient:
     def streamed(_request: Request) -> Response:
         return StreamingResponse(parts(), media_type="text/html")
 
-    app = Starlette(routes=[Route("/notes.txt", file), Route("/streamed", streamed)])
+    def varied(_request: Request) -> Response:
+        return Response("<p>yours</p>" * 100, media_type="text/html", headers={"Vary": "Cookie"})
+
+    app = Starlette(
+        routes=[
+            Route("/notes.txt", file), Route("/streamed", streamed), Route("/varied", varied)
+        ]
+    )  # fmt: skip
     return TestClient(CompressionMiddleware(app))
+
+
+def test_a_gzipped_answer_keeps_its_own_vary_and_says_its_new_length(
+    small_app: TestClient,
+) -> None:
+    with small_app.stream("GET", "/varied", headers=GZIP) as response:
+        raw = b"".join(response.iter_raw())
+
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers.get_list("vary") == ["Cookie, Accept-Encoding"]
+    assert response.headers.get_list("content-length") == [str(len(raw))]
+    assert gzip.decompress(raw) == b"<p>yours</p>" * 100
 
 
 def test_a_file_offered_in_byte_ranges_goes_as_it_is(small_app: TestClient) -> None:
