@@ -90,11 +90,24 @@ def pick_locale(*, choice: str | None, accept_language: str | None) -> str:
     """The user's own choice first, then the browser's preference, then Dutch."""
     if choice in LOCALES:
         return choice
-    if accept_language:
-        found = negotiate_locale(_accepted_languages(accept_language), LOCALES, sep="-")
-        if found:
-            return str(found)
-    return DEFAULT_LOCALE
+    if not accept_language:
+        return DEFAULT_LOCALE
+    if len(accept_language) <= _KEPT_HEADER_LENGTH:
+        return _browser_locale(accept_language)
+    return _browser_locale.__wrapped__(accept_language)
+
+
+# A browser sends the same Accept-Language with every request, and most browsers one of a few:
+# the language each asks for is worked out once per process (the header parsed and negotiated
+# with Babel were 1.4 % of the catalog's instructions). Only ordinary lengths are kept, so odd
+# headers cannot fill the memory.
+_KEPT_HEADER_LENGTH = 200
+
+
+@lru_cache(maxsize=256)
+def _browser_locale(accept_language: str) -> str:
+    found = negotiate_locale(_accepted_languages(accept_language), LOCALES, sep="-")
+    return str(found) if found else DEFAULT_LOCALE
 
 
 def _babel_locale() -> Locale:

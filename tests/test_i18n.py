@@ -81,6 +81,17 @@ def test_unknown_language_choice_is_ignored(client: TestClient) -> None:
 )
 def test_locale_negotiation(header: str | None, expected: str) -> None:
     assert i18n.pick_locale(choice=None, accept_language=header) == expected
+    # Asked again, as the next request of the same browser asks, the answer is the same.
+    assert i18n.pick_locale(choice=None, accept_language=header) == expected
+
+
+def test_a_long_accept_language_is_negotiated_too_and_not_kept() -> None:
+    header = ",".join(f"x{n:03};q=0.{n % 9 + 1}" for n in range(60)) + ",en;q=0.95"
+    assert len(header) > 200
+    kept = i18n._browser_locale.cache_info().currsize
+
+    assert i18n.pick_locale(choice=None, accept_language=header) == "en"
+    assert i18n._browser_locale.cache_info().currsize == kept
 
 
 def test_prices_and_dates_in_dutch_format() -> None:
