@@ -1,4 +1,5 @@
-"""The benchmark counts the memory of what is deployed, not of its own connections."""
+"""The benchmark counts the memory of what is deployed, not of its own connections, and
+measures a database that has settled after its seeding."""
 
 from pathlib import Path
 
@@ -9,13 +10,18 @@ from bench.measure import Bench
 from tests.conftest import IN_CI
 
 
-def test_postgresql_memory_leaves_out_the_benchmarks_own_connection(tmp_path: Path) -> None:
+def _needs_postgresql_server() -> None:
+    """The benchmark's own cluster needs PostgreSQL's server binaries."""
     try:
         pgcluster.bin_dir()
     except RuntimeError as error:
         if IN_CI:
             pytest.fail(f"{error}: the benchmark's cluster is required in CI.")
         pytest.skip(str(error))  # only outside CI, where a missing server is a set-up choice
+
+
+def test_postgresql_memory_leaves_out_the_benchmarks_own_connection(tmp_path: Path) -> None:
+    _needs_postgresql_server()
     with pgcluster.Cluster() as cluster:
         cluster.create_database()
         with Bench(run.parse_args([]), cluster, tmp_path) as bench:
@@ -32,12 +38,7 @@ def test_a_fresh_database_leaves_no_writing_of_its_seed_to_the_measurements(
 ) -> None:
     """What seeding wrote is checkpointed before a phase is measured, so the checkpointer does
     not write and sync the seed's pages while the pages are timed."""
-    try:
-        pgcluster.bin_dir()
-    except RuntimeError as error:
-        if IN_CI:
-            pytest.fail(f"{error}: the benchmark's cluster is required in CI.")
-        pytest.skip(str(error))  # only outside CI, where a missing server is a set-up choice
+    _needs_postgresql_server()
     with (
         pgcluster.Cluster() as cluster,
         Bench(run.parse_args(["--learners", "20"]), cluster, tmp_path) as bench,
