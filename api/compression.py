@@ -82,7 +82,8 @@ def _gzipped(start: Message, length: int | None) -> None:
     vary = None
     for name, value in start.get("headers", ()):
         if name == b"vary":
-            vary = value if vary is None else vary
+            # The first one, which Starlette's add_vary_header extended too; any others go.
+            vary = vary or value
         elif name != b"content-length":
             headers.append((name, value))
     headers.append((b"content-encoding", b"gzip"))
