@@ -184,7 +184,7 @@ class Columns(Generic[Model]):
         self._identity_class = mapper._identity_class
         # The columns left out are marked expired on each object, as make_transient_to_detached
         # would; its other attributes (relationships) it would only pop from an empty dict.
-        self._left_out = tuple(
+        self._left_out = frozenset(
             attribute.key for attribute in mapper.column_attrs if attribute.key not in self.keys
         )
 
@@ -205,7 +205,13 @@ class Columns(Generic[Model]):
         state = instance_state(loaded)
         state.key = (self._identity_class, (values[self._primary_key],), None)
         if self._left_out:
-            state._expire_attributes(state.dict, self._left_out)
+            if self._manager.dispatch.expire:
+                state._expire_attributes(state.dict, self._left_out)
+            else:
+                # For a new object (nothing loaded, changed or pending) expiring only adds the
+                # names to its expired set and tells the "expire" event's listeners; with none
+                # listening (Kern has none), in one step (docs/performance.md#plain-reads).
+                state.expired_attributes.update(self._left_out)
         return loaded
 
 

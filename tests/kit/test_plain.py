@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, exc, inspect, literal_column, select
+from sqlalchemy import bindparam, event, exc, inspect, literal_column, select
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -118,6 +118,25 @@ def test_a_loaded_object_has_the_state_the_orm_gives_a_detached_one(session: Ses
     assert ours.unloaded == theirs.unloaded
     assert not ours.modified
     assert not ours.committed_state
+
+
+def test_a_listener_to_expiry_hears_of_the_columns_left_out(session: Session) -> None:
+    # Without listeners load marks them expired in one step; with one, the ORM's own way.
+    heard: list[tuple[Any, set[str]]] = []
+
+    def expired(target: User, names: Any) -> None:
+        heard.append((inspect(target).identity, set(names or ())))
+
+    event.listen(User, "expire", expired)
+    try:
+        user = loaded_instructor(session)
+    finally:
+        event.remove(User, "expire", expired)
+
+    assert heard == [((user.id,), {"password_hash"})]
+    assert inspect(user).expired_attributes == {"password_hash"}
+    with pytest.raises(DetachedInstanceError):
+        _ = user.password_hash
 
 
 def test_a_table_with_a_primary_key_of_two_columns_is_refused() -> None:
