@@ -85,6 +85,8 @@ def serve(
         # gunicorn builds the application once and forks the workers from it, so they share
         # its memory (api/server.py); uvicorn's own supervisor would start each from scratch.
         command = ["-m", "api.server", f"--host={host}", f"--port={port}", f"--workers={workers}"]
+        command += [f"--log-level={settings.log_level}"]
+        command += [f"--forwarded-allow-ips={settings.forwarded_allow_ips}"]
     else:
         command = ["-m", "uvicorn", "api.main:create_app", "--workers=1", "--no-access-log"]
         command += ["--no-server-header", "--factory", "--proxy-headers"]

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,6 +185,134 @@ def test_sigterm_stops_the_supervisor_and_its_workers(two_workers: Running) -> N
         time.sleep(0.1)
 
 
+def _kib(pid: int) -> dict[str, int]:
+    """The process's memory from /proc/<pid>/smaps_rollup, in KiB by field."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        values[name] = int(rest.split()[0])
+    return values
+
+
+def _serving(running: Running, excluding: Collection[int] = ()) -> list[int]:
+    """Wait until the supervisor's children are two workers that share what their zygote built
+    (the zygote gone), none of them in `excluding`; their pids."""
+    deadline = time.monotonic() + 60
+    while True:
+        workers = running.workers()
+        # A worker forked from the zygote shares tens of MiB with its sibling; the zygote itself,
+        # still building, shares only the supervisor's few.
+        if (
+            len(workers) == 2
+            and not set(workers) & set(excluding)
+            and all(_kib(pid)["Shared_Dirty"] > 20 * 1024 for pid in workers)
+        ):
+            return workers
+        assert running.process.poll() is None, running.log.read_text()
+        assert time.monotonic() < deadline, (workers, running.log.read_text())
+        time.sleep(0.2)
+
+
+def _answers_alone(running: Running, worker: int, other: int) -> None:
+    """With `other` paused, `worker` answers pages on its own."""
+    os.kill(other, signal.SIGSTOP)
+    try:
+        for path in ("/healthz", "/courses"):
+            response = httpx.get(f"{running.base}{path}", timeout=10)
+            assert response.status_code == 200, path
+    finally:
+        os.kill(other, signal.SIGCONT)
+
+
+def test_the_supervisor_holds_no_application_and_the_workers_share_theirs(
+    two_workers: Running,
+) -> None:
+    # The zygote that built the application has gone; the workers are the supervisor's own
+    # children (docs/performance.md#the-application-built-in-a-zygote).
+    workers = _serving(two_workers)
+    supervisor = _kib(two_workers.process.pid)
+    for pid in workers:
+        worker = _kib(pid)
+        # Only gunicorn and uvicorn in the supervisor: a fraction of a worker's memory.
+        assert supervisor["Rss"] * 2 < worker["Rss"], (supervisor, worker)
+
+
+def test_the_supervisor_loads_no_application_code() -> None:
+    # What the supervisor imports it keeps for as long as it runs (module docstring).
+    probe = (
+        "import sys, api.server; "
+        "print(' '.join(name for name in ('fastapi', 'pydantic', 'sqlalchemy', 'jinja2', "
+        "'api.config', 'api.main', 'web') if name in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stdout.split() == []
+
+
+def test_a_worker_that_dies_is_replaced_by_one_that_answers(two_workers: Running) -> None:
+    dying, surviving = _serving(two_workers)
+    os.kill(dying, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+        workers = two_workers.workers()
+        if (
+            dying not in workers
+            and len(workers) == 2
+            and not procstat.children(next(pid for pid in workers if pid != surviving))
+        ):
+            # The new worker, forked from a zygote of its own that has gone (it built the
+            # application anew, so shares little with the surviving one).
+            break
+        assert time.monotonic() < deadline, (workers, two_workers.log.read_text())
+        time.sleep(0.2)
+    replacement = next(pid for pid in workers if pid != surviving)
+    _answers_alone(two_workers, replacement, surviving)
+    assert surviving in two_workers.workers()
+
+
+def test_a_reload_starts_both_new_workers_from_one_zygote(two_workers: Running) -> None:
+    old = set(_serving(two_workers))
+    two_workers.process.send_signal(signal.SIGHUP)
+    # Two new workers that share what one zygote built; the old ones have left.
+    new = _serving(two_workers, excluding=old)
+    for worker, other in (new, reversed(new)):
+        _answers_alone(two_workers, worker, other)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in old)
+
+
+def test_the_supervisor_stops_when_the_application_cannot_be_built(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        # A driver SQLAlchemy does not have: the zygote's create_app fails.
+        "DATABASE_URL": "postgresql+nosuchdriver://postgres@127.0.0.1/kern",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "VAPID_PRIVATE_KEY": TEST_VAPID_KEY,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "MAIL_DIR": str(tmp_path / "mail"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "api.server", f"--port={port}", "--workers=2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STOP_SECONDS * 2,
+        check=False,
+    )
+    # gunicorn's exit status for an application that failed to load, as with preload_app.
+    assert done.returncode == 4, done.stderr
+    assert "The application could not be built" in done.stderr
+    assert "nosuchdriver" in done.stderr
+
+
 def _exec_command(monkeypatch: pytest.MonkeyPatch, *arguments: str) -> list[str]:
     """The command `kern serve` would replace itself with."""
     replaced: list[str] = []
@@ -230,16 +358,25 @@ def test_the_server_it_becomes_links_mails_to_the_port_it_listens_on(
 def test_more_workers_are_gunicorn_forking_from_one_application(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.2")
     command = _exec_command(monkeypatch, "--host", "::", "--port", "8123", "--workers", "3")
-    assert command == ["-m", "api.server", "--host=::", "--port=8123", "--workers=3"]
+    # The two settings the supervisor needs come from Kern's settings, as arguments: the
+    # supervisor itself loads no settings (nor pydantic).
+    assert command == [
+        "-m", "api.server", "--host=::", "--port=8123", "--workers=3",
+        "--log-level=WARNING", "--forwarded-allow-ips=10.0.0.2",
+    ]  # fmt: skip
 
 
-def test_gunicorn_preloads_and_keeps_uvicorns_options() -> None:
-    settings = Settings(_env_file=None, log_level="WARNING")
-    config = server.KernServer(settings, bind=server.bind_address("::", 8123), workers=2).cfg
+def test_gunicorn_keeps_uvicorns_options_and_leaves_the_building_to_a_zygote() -> None:
+    config = server.KernServer(
+        bind=server.bind_address("::", 8123), workers=2, log_level="WARNING"
+    ).cfg
     assert config.bind == ["[::]:8123"]
     assert config.workers == 2
-    assert config.preload_app
+    assert config.loglevel == "warning"
+    assert not config.preload_app  # the zygote builds it (KernArbiter), not the supervisor
     assert config.worker_class is server.KernWorker
     assert config.timeout == 30
     assert config.graceful_timeout <= 30
@@ -254,12 +391,13 @@ def test_gunicorn_preloads_and_keeps_uvicorns_options() -> None:
 
 def test_the_proxy_whose_forwarded_address_is_believed_is_a_setting() -> None:
     # Behind the compose file's proxy, Kern sees the visitor's address only through it.
-    settings = Settings(_env_file=None, forwarded_allow_ips="*")
-    config = server.KernServer(settings, bind=server.bind_address("::", 8123), workers=2).cfg
+    config = server.KernServer(
+        bind=server.bind_address("::", 8123), workers=2, forwarded_allow_ips="*"
+    ).cfg
     assert config.forwarded_allow_ips == ["*"]
 
 
-def test_the_supervisor_warms_the_application_before_the_fork(settings: Settings) -> None:
+def test_the_zygote_warms_the_application_before_the_fork(settings: Settings) -> None:
     # What the workers then share instead of each building its own copy
     # (docs/performance.md#one-application-forked-after-a-warm-up).
     app = create_app(settings)
@@ -283,7 +421,7 @@ from fastapi import FastAPI
 from uvicorn.config import Config
 from api import server
 app = FastAPI()
-if sys.argv[1] == "supervisor-imported":
+if sys.argv[1] == "zygote-imported":
     server.import_worker_modules(app)
 before = set(sys.modules)
 config = Config(app, log_config=None, **server.KernWorker.CONFIG_KWARGS)
@@ -304,13 +442,13 @@ def _imported_by_a_starting_worker(mode: str) -> set[str]:
     return set(done.stdout.split())
 
 
-def test_the_supervisor_imports_what_a_worker_would_import_as_it_starts() -> None:
+def test_the_zygote_imports_what_a_worker_would_import_as_it_starts() -> None:
     # Imported before the fork, the event loop and the protocols are shared by the workers
     # instead of copied into each (docs/performance.md#one-application-forked-after-a-warm-up).
     assert {"uvloop", "uvicorn.protocols.http.httptools_impl", "uvicorn.lifespan.on"} <= (
         _imported_by_a_starting_worker("alone")
     )
-    assert _imported_by_a_starting_worker("supervisor-imported") == set()
+    assert _imported_by_a_starting_worker("zygote-imported") == set()
 
 
 def test_no_worker_loads_a_websocket_library() -> None:
@@ -320,18 +458,18 @@ def test_no_worker_loads_a_websocket_library() -> None:
     )
 
 
-def test_the_supervisor_freezes_what_it_built_before_the_fork(
+def test_the_zygote_freezes_what_it_built_before_the_fork(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     warmed: list[FastAPI] = []
-    monkeypatch.setattr(server, "create_app", lambda _settings: FastAPI())
+    monkeypatch.setattr("api.main.create_app", lambda _settings: FastAPI())
     monkeypatch.setattr(server, "warm", warmed.append)
     imported: list[FastAPI] = []
     monkeypatch.setattr(server, "import_worker_modules", imported.append)
     settings = Settings(_env_file=None, log_level="WARNING")
-    supervisor = server.KernServer(settings, bind=server.bind_address("::", 8123), workers=2)
+    zygote = server.KernServer(bind=server.bind_address("::", 8123), workers=2, settings=settings)
     try:
-        app = supervisor.load()
+        app = zygote.load()
         # The collector no longer visits (and so writes to) what the workers share.
         assert gc.get_freeze_count() > 0
         assert gc.isenabled()
