@@ -82,8 +82,8 @@ def serve(
     # server's own command, which loads only what serving needs; the PID stays the same, so
     # signals from Docker or systemd still reach the supervisor.
     if workers > 1:
-        # gunicorn builds the application once and forks the workers from it, so they share
-        # its memory (api/server.py); uvicorn's own supervisor would start each from scratch.
+        # The application is built once and the workers forked from it, so they share its
+        # memory (api/server.py); uvicorn's own supervisor would start each from scratch.
         command = ["-m", "api.server", f"--host={host}", f"--port={port}", f"--workers={workers}"]
         command += [f"--log-level={settings.log_level}"]
         command += [f"--forwarded-allow-ips={settings.forwarded_allow_ips}"]

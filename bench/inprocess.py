@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
-import gc
 import json
 import mmap
 import os
@@ -56,7 +55,7 @@ from sqlalchemy import create_engine, event
 from starlette.requests import Request
 from starlette.routing import Route
 
-from api import db, i18n, server
+from api import db, i18n
 from api import main as kern_main
 from api.catalog import content, lesson_page, markdown
 from api.catalog import router as catalog_api
@@ -66,7 +65,7 @@ from api.db import SessionDep
 from api.practice_identity.cache import IdentityCache
 from api.progress import router as progress_api
 from api.push.keys import new_private_key
-from bench import learners, pgcluster, procstat, scale, servers, wrk
+from bench import learners, pgcluster, procstat, scale, servers, variant_server, wrk
 from web import templating
 from web.pages import catalog
 from web.pages import common as common_pages
@@ -570,7 +569,7 @@ def report(results: dict[tuple[str, str], list[Counted]]) -> str:
 
 
 # The pre-fork warm-up: memory of `kern serve --workers 2` with and without it.
-MEMORY_VARIANTS = ("none", "warm-up", "rehearsal", "gc-freeze", "worker-imports")
+MEMORY_VARIANTS = variant_server.VARIANTS
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -611,7 +610,7 @@ def _serve_and_load(setup: Setup, variant: str) -> dict[str, float]:
         "PYTHONPATH": str(servers.ROOT),
     }
     argv = [
-        str(servers.BIN / "python"), "-m", "bench.inprocess", "serve", "--without", variant,
+        str(servers.BIN / "python"), "-m", "bench.variant_server", "--without", variant,
         "--port", str(port), "--workers", "2",
     ]  # fmt: skip
     server = servers.start(
@@ -653,19 +652,6 @@ def _uss_and_pss(pid: int) -> tuple[int, int]:
     return uss, values.get("Pss", procstat.memory(pid).pss)
 
 
-def serve(args: argparse.Namespace) -> None:
-    """`python -m api.server` (what `kern serve --workers 2` runs), with one part switched off."""
-    if args.without == "warm-up":
-        _replace(server, "warm", lambda _app: None)
-    elif args.without == "rehearsal":
-        _replace(server, "rehearse", lambda _app: None)
-    elif args.without == "gc-freeze":
-        _replace(gc, "freeze", lambda: None)
-    elif args.without == "worker-imports":
-        _replace(server, "import_worker_modules", lambda _app: None)
-    server.main(["--port", str(args.port), "--workers", str(args.workers)])
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.inprocess",
@@ -697,15 +683,9 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("--trick", default="none")
     one.add_argument("--warm-up", type=int, default=WARM_UP)
     one.add_argument("--requests", type=int, default=REQUESTS)
-    served = commands.add_parser("serve", help="the server with a part of its warm-up off")
-    served.add_argument("--without", default="none")
-    served.add_argument("--port", type=int, required=True)
-    served.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     if args.command == "measure":
         print(json.dumps(asdict(measure(args))))
-    elif args.command == "serve":
-        serve(args)
     elif args.memory:
         memory(args)
     else:
