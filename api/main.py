@@ -163,6 +163,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Every unsafe request, page or API, must carry the CSRF token (webhooks exempt).
         dependencies=[Depends(verify_csrf)],
+        # FastAPI's bridge to OpenTelemetry, off: Kern sends no traces, metrics or logs about
+        # its visitors anywhere, whatever a host's environment configures, and no request
+        # asks again whether a provider has been set up (docs/performance.md#no-telemetry).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = engine
