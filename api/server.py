@@ -408,8 +408,8 @@ class KernServer(BaseApplication):  # type: ignore[misc]  # gunicorn lacks types
     """gunicorn configured in code (its "custom application"), without a config file."""
 
     def __init__(
-        self, *, bind: str, workers: int, log_level: str = "INFO",
-        forwarded_allow_ips: str = "127.0.0.1", settings: Settings | None = None,
+        self, *, bind: str, workers: int, log_level: str, forwarded_allow_ips: str,
+        settings: Settings | None = None,
     ) -> None:  # fmt: skip
         """`settings` for the application; without, the zygote reads them from the environment
         (as `kern serve` left it), so that the supervisor needs no pydantic."""
@@ -489,9 +489,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=2)
-    # From Kern's settings, which `kern serve` has read (the supervisor does not load them).
-    parser.add_argument("--log-level", default="INFO")
-    parser.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    # From Kern's settings, which `kern serve` has read (the supervisor does not load them):
+    # given, not defaulted here, so that they cannot differ from what the settings say.
+    parser.add_argument("--log-level", required=True)
+    parser.add_argument("--forwarded-allow-ips", required=True)
     args = parser.parse_args(argv)
     server = KernServer(
         bind=bind_address(args.host, args.port),

@@ -642,14 +642,8 @@ def _serve_and_load(setup: Setup, variant: str) -> dict[str, float]:
 
 def _uss_and_pss(pid: int) -> tuple[int, int]:
     """Private (unique) and proportional set size in bytes, from /proc/<pid>/smaps_rollup."""
-    values: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        name, _, rest = line.partition(":")
-        parts = rest.split()
-        if len(parts) == 2 and parts[1] == "kB":
-            values[name] = int(parts[0]) * 1024
-    uss = values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)
-    return uss, values.get("Pss", procstat.memory(pid).pss)
+    values = procstat.rollup(pid)
+    return values.get("Private_Clean", 0) + values.get("Private_Dirty", 0), values.get("Pss", 0)
 
 
 def main(argv: list[str] | None = None) -> None:

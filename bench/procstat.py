@@ -64,21 +64,33 @@ class Memory:
         return Memory(self.rss + other.rss, self.pss + other.pss)
 
 
-def parse_smaps_rollup(text: str) -> Memory:
+def rollup_values(text: str) -> dict[str, int]:
+    """Every field of /proc/<pid>/smaps_rollup, in bytes (Rss, Pss, Shared_Dirty, ...)."""
     values: dict[str, int] = {}
     for line in text.splitlines():
         name, _, rest = line.partition(":")
         parts = rest.split()
         if len(parts) == 2 and parts[1] == "kB":
             values[name] = int(parts[0]) * 1024
+    return values
+
+
+def rollup(pid: int) -> dict[str, int]:
+    """The process's smaps_rollup fields in bytes; empty when it is gone or not ours to read."""
+    try:
+        return rollup_values(Path(f"/proc/{pid}/smaps_rollup").read_text())
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return {}
+
+
+def parse_smaps_rollup(text: str) -> Memory:
+    values = rollup_values(text)
     return Memory(rss=values.get("Rss", 0), pss=values.get("Pss", 0))
 
 
 def memory(pid: int) -> Memory:
-    try:
-        return parse_smaps_rollup(Path(f"/proc/{pid}/smaps_rollup").read_text())
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return Memory()
+    values = rollup(pid)
+    return Memory(rss=values.get("Rss", 0), pss=values.get("Pss", 0))
 
 
 def tree_memory(root: int) -> Memory:

@@ -35,7 +35,12 @@ def main(argv: list[str] | None = None) -> None:
     }.get(args.without, (None, ""))
     if owner is not None:
         setattr(owner, name, _nothing)
-    server.main(["--port", str(args.port), "--workers", str(args.workers), "--log-level=WARNING"])
+    server.main(
+        [
+            "--port", str(args.port), "--workers", str(args.workers),
+            "--log-level=WARNING", "--forwarded-allow-ips=127.0.0.1",
+        ]
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

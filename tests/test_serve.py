@@ -30,6 +30,9 @@ from web import templating
 # Starts real servers (gunicorn and uvicorn processes).
 pytestmark = pytest.mark.slow
 
+MIB = 1024 * 1024
+# The settings `kern serve` hands the supervisor (api/cli.py).
+_SUPERVISOR = ("--log-level=INFO", "--forwarded-allow-ips=127.0.0.1")
 STOP_SECONDS = 30  # what Docker is given (docker-compose.yml); in practice about a second
 
 
@@ -185,15 +188,6 @@ def test_sigterm_stops_the_supervisor_and_its_workers(two_workers: Running) -> N
         time.sleep(0.1)
 
 
-def _kib(pid: int) -> dict[str, int]:
-    """The process's memory from /proc/<pid>/smaps_rollup, in KiB by field."""
-    values = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, _, rest = line.partition(":")
-        values[name] = int(rest.split()[0])
-    return values
-
-
 def _serving(running: Running, excluding: Collection[int] = ()) -> list[int]:
     """Wait until the supervisor's children are two workers that share what their zygote built
     (the zygote gone), none of them in `excluding`; their pids."""
@@ -205,7 +199,7 @@ def _serving(running: Running, excluding: Collection[int] = ()) -> list[int]:
         if (
             len(workers) == 2
             and not set(workers) & set(excluding)
-            and all(_kib(pid)["Shared_Dirty"] > 20 * 1024 for pid in workers)
+            and all(procstat.rollup(pid).get("Shared_Dirty", 0) > 20 * MIB for pid in workers)
         ):
             return workers
         assert running.process.poll() is None, running.log.read_text()
@@ -230,9 +224,9 @@ def test_the_supervisor_holds_no_application_and_the_workers_share_theirs(
     # The zygote that built the application has gone; the workers are the supervisor's own
     # children (docs/performance.md#the-application-built-in-a-zygote).
     workers = _serving(two_workers)
-    supervisor = _kib(two_workers.process.pid)
+    supervisor = procstat.rollup(two_workers.process.pid)
     for pid in workers:
-        worker = _kib(pid)
+        worker = procstat.rollup(pid)
         # Only gunicorn and uvicorn in the supervisor: a fraction of a worker's memory.
         assert supervisor["Rss"] * 2 < worker["Rss"], (supervisor, worker)
 
@@ -299,7 +293,7 @@ def test_the_supervisor_stops_when_the_application_cannot_be_built(tmp_path: Pat
         "MAIL_DIR": str(tmp_path / "mail"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "api.server", f"--port={port}", "--workers=2"],
+        [sys.executable, "-m", "api.server", f"--port={port}", "--workers=2", *_SUPERVISOR],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -371,7 +365,10 @@ def test_more_workers_are_gunicorn_forking_from_one_application(
 
 def test_gunicorn_keeps_uvicorns_options_and_leaves_the_building_to_a_zygote() -> None:
     config = server.KernServer(
-        bind=server.bind_address("::", 8123), workers=2, log_level="WARNING"
+        bind=server.bind_address("::", 8123),
+        workers=2,
+        log_level="WARNING",
+        forwarded_allow_ips="127.0.0.1",
     ).cfg
     assert config.bind == ["[::]:8123"]
     assert config.workers == 2
@@ -392,7 +389,7 @@ def test_gunicorn_keeps_uvicorns_options_and_leaves_the_building_to_a_zygote() -
 def test_the_proxy_whose_forwarded_address_is_believed_is_a_setting() -> None:
     # Behind the compose file's proxy, Kern sees the visitor's address only through it.
     config = server.KernServer(
-        bind=server.bind_address("::", 8123), workers=2, forwarded_allow_ips="*"
+        bind=server.bind_address("::", 8123), workers=2, log_level="INFO", forwarded_allow_ips="*"
     ).cfg
     assert config.forwarded_allow_ips == ["*"]
 
@@ -467,7 +464,13 @@ def test_the_zygote_freezes_what_it_built_before_the_fork(
     imported: list[FastAPI] = []
     monkeypatch.setattr(server, "import_worker_modules", imported.append)
     settings = Settings(_env_file=None, log_level="WARNING")
-    zygote = server.KernServer(bind=server.bind_address("::", 8123), workers=2, settings=settings)
+    zygote = server.KernServer(
+        bind=server.bind_address("::", 8123),
+        workers=2,
+        log_level=settings.log_level,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        settings=settings,
+    )
     try:
         app = zygote.load()
         # The collector no longer visits (and so writes to) what the workers share.
