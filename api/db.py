@@ -1,5 +1,6 @@
 """The database: one engine per process, and one session (one transaction) per request."""
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -41,6 +43,8 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+
+logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # An execution option saying the transaction is going to write (see _configure_sqlite).
@@ -166,8 +170,10 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def in_transaction(endpoint: Endpoint) -> Endpoint:
-    """Mark a GET route whose writes must be one transaction (most GETs write nothing, or one
-    bookkeeping row, and run without: docs/performance.md#reads-without-a-transaction)."""
+    """Mark a GET route that writes on purpose (marks a conversation read, fulfils an order):
+    its writes are one transaction, which on SQLite takes the write lock at its start, as a
+    POST's does. Most GETs write nothing, or one bookkeeping row, and run without
+    (docs/performance.md#reads-without-a-transaction)."""
     endpoint.kern_in_transaction = True  # type: ignore[attr-defined]
     return endpoint
 
@@ -232,7 +238,7 @@ def _open(request: Request, *, writes: bool, connect: bool = False) -> tuple[Ses
         if connect:
             return factory(bind=read_bind.connect()), True
         return factory(bind=read_bind), True
-    return factory(execution_options={WRITE_INTENT: True} if writes else {}), False
+    return factory(execution_options={WRITE_INTENT: True} if transaction else {}), False
 
 
 def _nothing_to_send(session: Session, autocommit: bool) -> bool:
@@ -268,6 +274,22 @@ def savepoint(session: Session) -> Iterator[None]:
         return
     with session.begin_nested():
         yield
+
+
+@contextmanager
+def bookkeeping(session: Session, what: str) -> Iterator[None]:
+    """A GET's bookkeeping write (her last visit, the session's last-seen time) that may be
+    lost rather than refuse the page. On SQLite a page reads in a deferred transaction, and
+    its late write fails at once ("database is locked", no busy wait) when another request
+    wrote in between; the write is given up and the page is served. A lost connection is
+    another matter: it reaches the error handler as itself (a 503)."""
+    try:
+        with savepoint(session):
+            yield
+    except OperationalError as error:
+        if error.connection_invalidated:
+            raise
+        logger.info("%s not recorded (database busy)", what, exc_info=True)
 
 
 # Builds the SET clause of an upsert from the table and the row that was refused (`excluded`).

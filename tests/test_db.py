@@ -9,12 +9,13 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.routing import Route
 
 from api import db
 from api.config import Settings
-from api.db import SessionDep, in_transaction, savepoint
+from api.db import SessionDep, bookkeeping, in_transaction, savepoint
 from api.main import ROUTERS, create_app
 from web.pages.common import busiest as busiest_pages
 
@@ -87,6 +88,37 @@ def scratch(engine: Engine) -> Iterator[FastAPI]:
     def write(session: SessionDep) -> dict[str, bool]:
         return {"transaction": in_a_transaction(session)}
 
+    @app.get("/late-visit")
+    def late_visit(session: SessionDep) -> dict[str, int]:
+        # A page reads, another request writes and commits, then the page's bookkeeping
+        # write comes: on SQLite too late for its deferred transaction.
+        seen = session.execute(text("SELECT count(*) FROM scratch_note")).scalar_one()
+        with engine.begin() as other:
+            other.execute(text("INSERT INTO scratch_note (id, body) VALUES (3, 'ander')"))
+        with bookkeeping(session, "scratch visit"):
+            session.execute(text("INSERT INTO scratch_note (id, body) VALUES (4, 'bezocht')"))
+        return {"seen": seen}
+
+    @app.get("/mark")
+    @in_transaction
+    def mark(session: SessionDep) -> dict[str, bool]:
+        # A GET that writes on purpose holds the write lock from its first read, so no other
+        # request can commit between its read and its write.
+        session.execute(text("SELECT count(*) FROM scratch_note")).scalar_one()
+        could = True
+        with engine.connect() as other:
+            if engine.dialect.name == "sqlite":
+                other.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                other.execute(text("INSERT INTO scratch_note (id, body) VALUES (5, 'ander')"))
+                other.commit()
+            except OperationalError:
+                could = False
+            if engine.dialect.name == "sqlite":
+                other.exec_driver_sql(f"PRAGMA busy_timeout={db.SQLITE_BUSY_TIMEOUT_MS}")
+        session.execute(text("INSERT INTO scratch_note (id, body) VALUES (6, 'gelezen')"))
+        return {"other_could_write": could}
+
     try:
         yield app
     finally:
@@ -158,3 +190,33 @@ def test_a_read_in_autocommit_ends_without_a_commit(engine: Engine, scratch: Fas
     finally:
         event.remove(Session, "after_commit", committed)
     assert len(commits) == (0 if engine.dialect.name == "postgresql" else 1)
+
+
+def test_a_bookkeeping_write_another_request_overtook_does_not_refuse_the_page(
+    engine: Engine, scratch: FastAPI
+) -> None:
+    response = TestClient(scratch, raise_server_exceptions=False).get("/late-visit")
+
+    assert response.status_code == 200
+    if engine.dialect.name == "sqlite":
+        # Its deferred transaction cannot write after another commit: the visit is given up.
+        assert notes(engine) == [(3, "ander")]
+    else:
+        assert notes(engine) == [(3, "ander"), (4, "bezocht")]
+
+
+def test_a_get_that_writes_on_purpose_takes_the_write_lock_on_sqlite(
+    engine: Engine, scratch: FastAPI
+) -> None:
+    response = TestClient(scratch, raise_server_exceptions=False).get("/mark")
+
+    assert response.status_code == 200
+    if engine.dialect.name == "sqlite":
+        # BEGIN IMMEDIATE: the other writer waits (here: gives up at once) instead of
+        # committing in between and making this request's write fail.
+        assert response.json() == {"other_could_write": False}
+        assert notes(engine) == [(6, "gelezen")]
+    else:
+        # PostgreSQL's rows lock one by one; both writes go through.
+        assert response.json() == {"other_could_write": True}
+        assert notes(engine) == [(5, "ander"), (6, "gelezen")]

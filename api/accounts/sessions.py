@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, true
+from sqlalchemy import Table, and_, bindparam, case, delete, exists, true, update
 from sqlalchemy.orm import aliased, join
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from api.accounts.models import AuthSession, Role, User
 from api.accounts.tokens import digest
 from api.config import Settings
-from api.db import utcnow
+from api.db import bookkeeping, utcnow
 from api.enrolment.models import Enrolment, EnrolmentStatus
 from api.kit.plain import Columns, columns_of, loaded, width
+
+_SESSIONS: Table = AuthSession.__table__  # type: ignore[attr-defined]
 
 TOKEN_BYTES = 32  # 256 bits, well above the 128 the issue and OWASP ask for
 # Writing last_seen_at on every request would turn every page view into a write; a minute's
@@ -170,14 +173,17 @@ def admit(
     idle session is removed, a used one touched at most once a minute."""
     now = utcnow()
     idle_limit = timedelta(minutes=settings.session_idle_minutes)
+    # Both writes are bookkeeping: one lost to a busy SQLite is done on a later request.
     if auth_session.expires_at <= now or auth_session.last_seen_at + idle_limit <= now:
-        session.delete(auth_session)
-        session.flush()
+        with bookkeeping(session, "expired session's removal"):
+            session.execute(delete(_SESSIONS).where(_SESSIONS.c.id == auth_session.id))
         return Visitor()
     if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
-        auth_session.last_seen_at = now
-        session.add(auth_session)
-        session.flush()
+        with bookkeeping(session, "session's last-seen time"):
+            session.execute(
+                update(_SESSIONS).where(_SESSIONS.c.id == auth_session.id).values(last_seen_at=now)
+            )
+            set_committed_value(auth_session, "last_seen_at", now)
     return Visitor(user=user, auth_session=auth_session, learns=learns)
 
 

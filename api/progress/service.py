@@ -4,7 +4,6 @@ Writes are single upserts, so marking a lesson complete is one short statement h
 it is pressed; reads take one statement per course or per list of courses.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -12,16 +11,13 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import Table, bindparam, func
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from api.catalog.models import Lesson
 from api.catalog.service import CourseOutline, ModuleOutline
-from api.db import Upsert, json_rows, moment_from_json, savepoint, upsert
+from api.db import Upsert, bookkeeping, json_rows, moment_from_json, upsert
 from api.kit.ids import id_of
 from api.progress.models import LessonProgress
-
-logger = logging.getLogger(__name__)
 
 # A visit to the lesson she is already on is not written again within this time, so reading a
 # lesson costs no write; "last active" stays accurate to within it.
@@ -211,26 +207,19 @@ def record_visit(
         and now - record.last_visited_at < VISIT_RESOLUTION
     ):
         return
-    try:
-        with savepoint(session):
-            upsert(
-                session,
-                TABLE,
-                {**_key(user_id, lesson, now), "last_visited_at": now},
-                keys=["user_id", "lesson_id"],
-                update=lambda table, new: {
-                    "last_visited_at": new.last_visited_at,
-                    "updated_at": now,
-                },
-            )
-    except OperationalError as error:
-        # Reading a page starts a read-only transaction; on SQLite its late write fails when
-        # another request wrote in between. A lost visit only makes "continue where you left
-        # off" one page less precise, which is no reason to refuse the lesson. A lost
-        # connection is another matter: it must reach the error handler as itself (a 503).
-        if error.connection_invalidated:
-            raise
-        logger.info("lesson visit not recorded (database busy)", exc_info=True)
+    # A lost visit only makes "continue where you left off" one page less precise, which is
+    # no reason to refuse the lesson.
+    with bookkeeping(session, "lesson visit"):
+        upsert(
+            session,
+            TABLE,
+            {**_key(user_id, lesson, now), "last_visited_at": now},
+            keys=["user_id", "lesson_id"],
+            update=lambda table, new: {
+                "last_visited_at": new.last_visited_at,
+                "updated_at": now,
+            },
+        )
 
 
 # Built once: "mark complete" is one of the two busiest writes. Its row comes back as the

@@ -19,7 +19,7 @@ from api.accounts import (
 from api.accounts.access import RequireUser, VisitorDep
 from api.accounts.models import TokenPurpose, User
 from api.consent import service as consent_service
-from api.db import SessionDep
+from api.db import SessionDep, in_transaction
 from api.errors import FormError
 from api.invoices import service as invoices_service
 from api.kit.ids import PathId, id_of
@@ -282,6 +282,7 @@ def _two_factor_page(
 
 
 @router.get("/account/two-factor", response_class=HTMLResponse)
+@in_transaction  # the first visit stores the secret the QR code shows
 def show_two_factor(request: Request, session: SessionDep, user: RequireUser) -> HTMLResponse:
     """Set up, or see the state of, two-step verification."""
     return _two_factor_page(request, session, user)

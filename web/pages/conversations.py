@@ -18,7 +18,7 @@ from api.clock import Now
 from api.consent import service as consent_service
 from api.consent import texts
 from api.consent.service import ConsentRequired, ConsentTextChanged
-from api.db import SessionDep
+from api.db import SessionDep, in_transaction
 from api.errors import AppError, FormError, NotFound
 from api.i18n import gettext as _
 from api.messages import notices
@@ -117,6 +117,7 @@ def _thread_page(
 
 
 @router.get("/courses/{slug}/questions", response_class=HTMLResponse)
+@in_transaction  # opening it marks the answers read
 def show_thread(
     request: Request, session: SessionDep, user: RequireUser, now: Now, slug: str
 ) -> HTMLResponse:

@@ -14,7 +14,7 @@ from api.accounts.models import User
 from api.catalog import service as catalog
 from api.catalog.models import Course
 from api.clock import Now
-from api.db import SessionDep
+from api.db import SessionDep, in_transaction
 from api.errors import FormError
 from api.i18n import gettext as _
 from api.i18n import ngettext
@@ -107,6 +107,7 @@ def _thread_page(
 
 
 @router.get("/studio/courses/{slug}/questions/{thread_id}", response_class=HTMLResponse)
+@in_transaction  # opening it marks her messages read
 def show_thread(
     request: Request,
     session: SessionDep,
