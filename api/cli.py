@@ -72,7 +72,7 @@ def serve(
         "log_level": settings.log_level.lower(),
         "access_log": False,  # Kern logs each request itself, without query strings
         "server_header": False,
-        # No WebSocket routes, so no WebSocket library loaded (as api/server.py's KernWorker).
+        # No WebSocket routes, so no WebSocket library loaded (as api/web_worker.py's KernWorker).
         "ws": "none",
     }
     if reload:

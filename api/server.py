@@ -18,7 +18,6 @@ subreaper) and gunicorn supervises them as its own
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import ctypes
 import gc
@@ -37,15 +36,14 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.errors import HaltServer
-from uvicorn.config import Config
-from uvicorn_worker import UvicornWorker
+from gunicorn.workers.base import Worker
 
-from api.worker_balance import BalancedServer, Shares
+from api.worker_balance import Shares
 
 # What builds and serves the application (FastAPI, pydantic, SQLAlchemy, Kern's modules and
-# settings) is imported by the zygote only, never by the supervisor: the supervisor keeps what
-# it imports for as long as it runs, and a page of it that the zygote writes to is then kept
-# twice (docs/performance.md#the-application-built-in-a-zygote).
+# settings, uvicorn and asyncio) is imported by the zygote only, never by the supervisor: the
+# supervisor keeps what it imports for as long as it runs, and a page of it that the workers
+# write to is then kept a third time (docs/performance.md#the-application-built-in-a-zygote).
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from starlette.types import Message
@@ -65,44 +63,16 @@ HEARTBEAT_DIR = Path("/dev/shm")  # noqa: S108
 log = logging.getLogger("kern.server")
 
 
-class KernWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn and uvicorn-worker lack types
-    """uvicorn inside gunicorn, with the options `kern serve` gives plain uvicorn."""
-
-    CONFIG_KWARGS: dict[str, Any] = {  # noqa: RUF012 (read-only, as in UvicornWorker)
-        **UvicornWorker.CONFIG_KWARGS,
-        "access_log": False,  # Kern logs each request itself, without query strings
-        "server_header": False,
-        "proxy_headers": True,  # trusted from forwarded_allow_ips (below) only
-        # Kern has no WebSocket routes: no worker needs a WebSocket library in its memory
-        # (uvicorn's "auto" imports one); an upgrade request is answered as plain HTTP.
-        "ws": "none",
-    }
-
-    # Set by the supervisor before the fork (Shares.pre_fork): the table of connections
-    # the workers hold, and this worker's slot in it.
-    kern_shares: Shares | None = None
-    kern_slot: int | None = None
-
-    async def _serve(self) -> None:
-        """UvicornWorker's own, with a server that takes a new connection only when no other
-        worker holds fewer (api/worker_balance.py)."""
-        if self.kern_shares is None or self.kern_slot is None or self.config.is_ssl:
-            await super()._serve()
-            return
-        self.config.app = self.wsgi
-        server = BalancedServer(config=self.config, shares=self.kern_shares, slot=self.kern_slot)
-        self._install_sigquit_handler()
-        await server.serve(sockets=self.sockets)
-        if not server.started:
-            sys.exit(Arbiter.WORKER_BOOT_ERROR)
-
-
 def import_worker_modules(app: FastAPI) -> None:
     """Import before the fork what a uvicorn worker imports as it starts: its event loop
     (uvloop), its HTTP parser (httptools) and the lifespan protocol, as its own configuration
     chooses them. Imported by each worker after the fork, they would be a private copy in each;
     imported here, the workers share them
     (docs/performance.md#one-application-forked-after-a-warm-up)."""
+    from uvicorn.config import Config  # noqa: PLC0415 (the zygote's: module docstring)
+
+    from api.web_worker import KernWorker  # noqa: PLC0415
+
     config = Config(app, log_config=None, **KernWorker.CONFIG_KWARGS)
     config.get_loop_factory()  # imports the event loop's module; makes no loop
     config.load()  # imports the protocols; its wrapped application is thrown away
@@ -150,6 +120,8 @@ def rehearse(app: FastAPI) -> None:
     """Send a few anonymous requests through the application before the fork, so that what the
     first requests build or rewrite (caches, compiled statements, specialised bytecode) is in
     memory the workers share. Without a database it is skipped: that costs only the sharing."""
+    import asyncio  # noqa: PLC0415 (the zygote's: module docstring)
+
     settings: Settings = app.state.settings
     if not _database_listens(settings.database_url):
         log.warning("database not reachable before the fork; the workers warm up by themselves")
@@ -264,6 +236,13 @@ def become_subreaper() -> bool:
         return False
     libc = ctypes.CDLL(None, use_errno=True)
     return int(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+
+
+class WorkerRecord(Worker):  # type: ignore[misc]  # gunicorn lacks types
+    """What the supervisor keeps of a worker: its age, pid, heartbeat file and slot in the
+    connection table. The worker itself (api/web_worker.py, uvicorn's) is made from it in the
+    process that runs it, so that the supervisor needs neither uvicorn nor asyncio (module
+    docstring)."""
 
 
 class KernArbiter(Arbiter):  # type: ignore[misc]  # gunicorn lacks types
@@ -381,10 +360,15 @@ class KernArbiter(Arbiter):  # type: ignore[misc]  # gunicorn lacks types
                 os._exit(self.WORKER_BOOT_ERROR)
         os._exit(0)
 
-    def _run_worker(self, worker: Any) -> None:
-        """What gunicorn's own spawn_worker does in a worker it has forked (gunicorn 27)."""
-        worker.pid = os.getpid()
+    def _run_worker(self, record: WorkerRecord) -> None:
+        """What gunicorn's own spawn_worker does in a worker it has forked (gunicorn 27), with
+        the worker made from the supervisor's record of it."""
+        from api.web_worker import from_record  # noqa: PLC0415 (the zygote's: module docstring)
+
+        record.pid = os.getpid()
+        worker: Any = record  # until the worker is made: what `finally` closes
         try:
+            worker = from_record(record)
             util._setproctitle(f"worker [{self.proc_name}]")
             self.log.info("Booting worker with pid: %s", worker.pid)
             self.cfg.post_fork(self, worker)
@@ -420,7 +404,8 @@ class KernServer(BaseApplication):  # type: ignore[misc]  # gunicorn lacks types
         self.options: dict[str, Any] = {
             "bind": [bind],
             "workers": workers,
-            "worker_class": KernWorker,
+            # The supervisor's records; each worker is a KernWorker (api/web_worker.py).
+            "worker_class": WorkerRecord,
             # Built by a zygote instead, not by the supervisor (KernArbiter).
             "preload_app": False,
             "timeout": WORKER_TIMEOUT_SECONDS,

@@ -5,7 +5,7 @@ settings: it is the cost of FastAPI, Jinja2, gunicorn and uvicorn alone, without
 middleware.
 
     gunicorn 'bench.ceiling:create_app()' --config python:bench.ceiling_gunicorn \
-        --workers 2 --worker-class api.server.KernWorker
+        --workers 2 --worker-class api.web_worker.KernWorker
 
 BENCH_CEILING_BYTES sets the page's size (about the size of Kern's lesson page; default 12,000).
 """

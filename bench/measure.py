@@ -195,7 +195,7 @@ class Bench:
         argv = [str(servers.BIN / "python"), "-m", "gunicorn", "bench.ceiling:create_app()",
                 "--config", "python:bench.ceiling_gunicorn",
                 "--chdir", str(servers.ROOT), "--bind", f"127.0.0.1:{port}",
-                "--workers", str(WORKERS), "--worker-class", "api.server.KernWorker",
+                "--workers", str(WORKERS), "--worker-class", "api.web_worker.KernWorker",
                 "--log-level", "warning", "--no-control-socket"]  # fmt: skip
         env = {**self.env("production"), "BENCH_CEILING_BYTES": str(page_bytes)}
         server = servers.start(

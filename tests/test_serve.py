@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api import cli, server
+from api import cli, server, web_worker
 from api.config import Settings, get_settings
 from api.main import create_app
 from bench import procstat
@@ -227,8 +227,14 @@ def test_the_supervisor_holds_no_application_and_the_workers_share_theirs(
     supervisor = procstat.rollup(two_workers.process.pid)
     for pid in workers:
         worker = procstat.rollup(pid)
-        # Only gunicorn and uvicorn in the supervisor: a fraction of a worker's memory.
+        # Only gunicorn in the supervisor: a fraction of a worker's memory.
         assert supervisor["Rss"] * 2 < worker["Rss"], (supervisor, worker)
+    # Nor has it imported a worker's own libraries since it started: their compiled parts
+    # would be mapped.
+    mapped = Path(f"/proc/{two_workers.process.pid}/maps").read_text()
+    for library in ("_asyncio.", "uvloop", "httptools", "pydantic_core", "psycopg"):
+        assert library not in mapped
+    assert "uvloop" in Path(f"/proc/{workers[0]}/maps").read_text()
 
 
 def test_the_supervisor_loads_no_application_code() -> None:
@@ -236,7 +242,7 @@ def test_the_supervisor_loads_no_application_code() -> None:
     probe = (
         "import sys, api.server; "
         "print(' '.join(name for name in ('fastapi', 'pydantic', 'sqlalchemy', 'jinja2', "
-        "'api.config', 'api.main', 'web') if name in sys.modules))"
+        "'api.config', 'api.main', 'web', 'uvicorn', 'asyncio') if name in sys.modules))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],
@@ -374,12 +380,13 @@ def test_gunicorn_keeps_uvicorns_options_and_leaves_the_building_to_a_zygote() -
     assert config.workers == 2
     assert config.loglevel == "warning"
     assert not config.preload_app  # the zygote builds it (KernArbiter), not the supervisor
-    assert config.worker_class is server.KernWorker
+    # The supervisor keeps records; each worker is made a KernWorker where it runs.
+    assert config.worker_class is server.WorkerRecord
     assert config.timeout == 30
     assert config.graceful_timeout <= 30
     assert config.control_socket_disable
     assert config.forwarded_allow_ips == ["127.0.0.1"]
-    options = server.KernWorker.CONFIG_KWARGS
+    options = web_worker.KernWorker.CONFIG_KWARGS
     assert options["access_log"] is False
     assert options["server_header"] is False
     assert options["proxy_headers"] is True
@@ -416,12 +423,12 @@ _WORKER_START = """
 import sys
 from fastapi import FastAPI
 from uvicorn.config import Config
-from api import server
+from api import server, web_worker
 app = FastAPI()
 if sys.argv[1] == "zygote-imported":
     server.import_worker_modules(app)
 before = set(sys.modules)
-config = Config(app, log_config=None, **server.KernWorker.CONFIG_KWARGS)
+config = Config(app, log_config=None, **web_worker.KernWorker.CONFIG_KWARGS)
 config.get_loop_factory()
 config.load()
 print(" ".join(sorted(set(sys.modules) - before)))
