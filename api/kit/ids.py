@@ -39,6 +39,9 @@ def id_of(row: _Stored) -> int:
     """The id of a stored row; ValueError for one that was never flushed (its id is None)."""
     # A missing id is a bug to be seen: read as 0 it would quietly stand for a row that does
     # not exist, such as a user 0 owning what was meant for someone.
-    if row.id is None:
+    # Read once: on an ORM object each read goes through the attribute's descriptor (Vandaag
+    # asks for some sixty ids per request).
+    found = row.id
+    if found is None:
         raise ValueError(f"this {type(row).__name__} has no id: it was never stored")
-    return row.id
+    return found
