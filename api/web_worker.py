@@ -40,8 +40,8 @@ class KernWorker(UvicornWorker):  # type: ignore[misc]  # gunicorn and uvicorn-w
         "ws": "none",
     }
 
-    # Set by the supervisor before the fork (Shares.pre_fork): the table of connections
-    # the workers hold, and this worker's slot in it.
+    # The table of connections the workers hold, and this worker's slot in it: given to the
+    # supervisor's record before the fork (Shares.pre_fork) and taken over by `from_record`.
     kern_shares: Shares | None = None
     kern_slot: int | None = None
 

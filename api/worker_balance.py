@@ -63,8 +63,9 @@ class Shares:
                 self._counts[slot] = self.FREE
 
     def pre_fork(self, _arbiter: Any, worker: Any) -> None:
-        """gunicorn's pre_fork hook: give the worker about to be forked the table and a slot
-        (read by KernWorker, api/web_worker.py)."""
+        """gunicorn's pre_fork hook: give the supervisor's record of the worker about to be
+        forked the table and a slot (which the KernWorker made from it takes over,
+        api/web_worker.py)."""
         worker.kern_shares = self
         worker.kern_slot = self.claim(worker.age)
 
