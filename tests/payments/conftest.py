@@ -176,9 +176,11 @@ class Shop:
         self.session.expire_all()
         return list(
             self.session.exec(
-                select(OutboxMessage).where(
-                    OutboxMessage.user_id == self.learner.id, OutboxMessage.kind == kind
-                )
+                select(OutboxMessage)
+                .where(OutboxMessage.user_id == self.learner.id, OutboxMessage.kind == kind)
+                # In the order they were written: without it PostgreSQL returns heap order,
+                # and a message the outbox has since marked sent moves to the end.
+                .order_by(col(OutboxMessage.id))
             ).all()
         )
 
