@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # at 100,000 learners 4 served as many requests as 8 or 16.
     # See docs/performance.md#the-connection-pool.
     db_pool_size: int = Field(default=4, ge=2, le=200)
+    # The longest one PostgreSQL statement may take, a wait for a lock included, in seconds. The
+    # busiest pages read on the event loop, where a statement that waits holds up the whole
+    # worker (docs/performance.md#pages-on-the-event-loop); no statement of a request needs
+    # more than a fraction of a second.
+    db_statement_timeout: float = Field(default=10, gt=0, le=600)
     session_idle_minutes: int = Field(default=60 * 24 * 7, ge=5)
     session_max_days: int = Field(default=30, ge=1)
     # Web Push (VAPID, RFC 8292): the key pair that signs every push, as unpadded base64url (the

@@ -24,13 +24,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import JSON, TypeDecorator
 from sqlmodel import Session, SQLModel
+
+from api.kit.threads import in_thread
 
 # Constraint names are part of the schema: fixing them here makes migrations name the same
 # constraint the same way on SQLite and PostgreSQL, so a later migration can drop it by name.
@@ -50,6 +52,18 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # An execution option saying the transaction is going to write (see _configure_sqlite).
 WRITE_INTENT = "kern_write_intent"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# An execution option: the connection serves a page on the event loop and may only read
+# (`read_on_loop`); any other statement is refused before it is sent (`_refuse_writes`).
+READS_ONLY = "kern_reads_only"
+# The first words of the statements such a connection may send (SQLite's reads begin a
+# transaction, api/db.py `_configure_sqlite`).
+_READS = ("SELECT", "BEGIN")
+# Where a page read on the event loop keeps its bookkeeping writes (session.info), to do them
+# afterwards in a worker thread.
+LATER = "kern_later"
+
+# A bookkeeping write: what it records, and the write itself, given a session.
+Write = Callable[[Session], object]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -100,9 +114,44 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, *, pool_size: int = 20, kept: int | None = None) -> Engine:
+class WriteOnTheEventLoop(RuntimeError):
+    """A page read on the event loop tried to write: a programming error (`read_on_loop`)."""
+
+
+def _refuse_writes(engine: Engine) -> None:
+    """Refuse any statement but a read on a connection marked READS_ONLY. A write on the event
+    loop could wait for a row lock held by a request whose transaction only ends in a thread
+    the loop itself must start (docs/performance.md#pages-on-the-event-loop)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(
+        connection: Connection, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    ) -> None:
+        if not connection.get_execution_options().get(READS_ONLY):
+            return
+        if not statement.lstrip()[:6].upper().startswith(_READS):
+            raise WriteOnTheEventLoop(statement.split(None, 1)[0])
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 20,
+    kept: int | None = None,
+    statement_timeout: float | None = None,
+) -> Engine:
     """An engine for SQLite or PostgreSQL from the same code: at most `pool_size` connections
-    at once, of which `kept` (all, unless given) stay open between uses."""
+    at once, of which `kept` (all, unless given) stay open between uses. On PostgreSQL a
+    `statement_timeout` (seconds) ends any statement that takes longer, a wait for a lock
+    included, and bounds opening a connection and an unanswered send as well."""
+    engine = _make_engine(url, pool_size=pool_size, kept=kept, statement_timeout=statement_timeout)
+    _refuse_writes(engine)
+    return engine
+
+
+def _make_engine(
+    url: str, *, pool_size: int, kept: int | None, statement_timeout: float | None
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -126,7 +175,25 @@ def make_engine(url: str, *, pool_size: int = 20, kept: int | None = None) -> En
     # SQLAlchemy then drops every pooled connection made before, and that request is answered
     # 503 with Retry-After (api/errors.py).
     kept = pool_size if kept is None else min(kept, pool_size)
-    return create_engine(parsed, pool_pre_ping=False, pool_size=kept, max_overflow=pool_size - kept)
+    connect_args: dict[str, Any] = {}
+    if statement_timeout is not None:
+        # The pages read on the event loop (docs/performance.md#pages-on-the-event-loop): a
+        # statement that waits (a migration's lock on a table, a database that stops answering)
+        # holds up the whole worker, so every wait has an end. libpq's connect_timeout counts
+        # whole seconds, at least 2.
+        milliseconds = round(statement_timeout * 1000)
+        connect_args = {
+            "options": f"-c statement_timeout={milliseconds}",
+            "connect_timeout": max(2, round(statement_timeout)),
+            "tcp_user_timeout": milliseconds,
+        }
+    return create_engine(
+        parsed,
+        pool_pre_ping=False,
+        pool_size=kept,
+        max_overflow=pool_size - kept,
+        connect_args=connect_args,
+    )
 
 
 class KernSessionmaker(sessionmaker[Session]):
@@ -167,6 +234,7 @@ async def get_write_session(request: Request) -> AsyncIterator[Session]:
 
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Built = TypeVar("Built")
 
 
 def in_transaction(endpoint: Endpoint) -> Endpoint:
@@ -199,9 +267,61 @@ async def _request_session(request: Request, *, writes: bool) -> AsyncIterator[S
 @contextmanager
 def request_session(request: Request) -> Iterator[Session]:
     """The same session as SessionDep, for a route that does all its work in one worker thread
-    anyway (the lesson page): opened and ended there, it spares the route a dependency and the
-    event loop its bookkeeping (docs/performance.md#the-lesson-page-opens-its-own-session).
+    anyway (the busiest writes): opened and ended there, it spares the route a dependency and
+    the event loop its bookkeeping (docs/performance.md#the-lesson-page-opens-its-own-session).
     Blocking; never call it on the event loop."""
+    with _own_session(request) as session:
+        yield session
+
+
+async def read_on_loop(request: Request, build: Callable[..., Built], *args: object) -> Built:
+    """`build(request, session, *args)` for a page that only reads, on the event loop itself:
+    the busiest pages, for which the hand-off to a thread cost more than their statement
+    (docs/performance.md#pages-on-the-event-loop). The session may only read (anything else is
+    refused); its bookkeeping writes (`bookkeeping`: her visit, the session's last-seen time)
+    are kept and done afterwards on the same session in a worker thread, where a write may wait
+    for a lock without holding up the loop; also when the page ends in an error page or a
+    redirect, though not when the database failed it."""
+    session, autocommit = _open(request, writes=request.method not in SAFE_METHODS, connect=True)
+    # Reading in autocommit, the session is bound to a connection of its own (`_open`).
+    own = session.bind if autocommit else None
+    later: list[tuple[str, Write]] = []
+    try:
+        try:
+            # Marked once its transaction, if any, has begun (SQLite's BEGIN, a test's
+            # savepoint), and no longer when the page is built.
+            with _reads_only(own if isinstance(own, Connection) else session.connection()):
+                session.info[LATER] = later
+                try:
+                    built = build(request, session, *args)
+                finally:
+                    del session.info[LATER]
+        except BaseException as error:
+            if later and not isinstance(error, SQLAlchemyError):
+                await in_thread(_write_and_end, session, later)
+            else:
+                _end(session, commit=False)
+            raise
+        if later:
+            await in_thread(_write_and_end, session, later)
+        elif _nothing_to_send(session, autocommit):
+            session.close()
+        else:
+            _end(session, commit=True)
+        return built
+    finally:
+        if isinstance(own, Connection):
+            own.close()
+
+
+def _write_and_end(session: Session, later: list[tuple[str, Write]]) -> None:
+    for what, write in later:
+        bookkeeping(session, what, write)
+    _end(session, commit=True)
+
+
+@contextmanager
+def _own_session(request: Request) -> Iterator[Session]:
     session, autocommit = _open(request, writes=request.method not in SAFE_METHODS, connect=True)
     # Reading in autocommit, the session is bound to a connection of its own (`_open`).
     own = session.bind if autocommit else None
@@ -220,12 +340,21 @@ def request_session(request: Request) -> Iterator[Session]:
             own.close()
 
 
+@contextmanager
+def _reads_only(connection: Connection) -> Iterator[None]:
+    """`connection` sends nothing but reads meanwhile (`_refuse_writes`)."""
+    connection.execution_options(**{READS_ONLY: True})
+    try:
+        yield
+    finally:
+        connection.execution_options(**{READS_ONLY: False})
+
+
 def _open(request: Request, *, writes: bool, connect: bool = False) -> tuple[Session, bool]:
-    """A new session for the request, and whether it reads in autocommit. With `connect` (in a
-    worker thread only: taking a connection may have to open one), a session that reads in
-    autocommit is bound to a connection of its own, taken now and given back when the session
-    ends: a plain read uses it as it is, without the session's bookkeeping for a connection
-    (docs/performance.md#plain-reads)."""
+    """A new session for the request, and whether it reads in autocommit. With `connect`, a
+    session that reads in autocommit is bound to a connection of its own, taken now and given
+    back when the session ends: a plain read uses it as it is, without the session's
+    bookkeeping for a connection (docs/performance.md#plain-reads)."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     endpoint = request.scope.get("endpoint")
     transaction = writes or getattr(endpoint, "kern_in_transaction", False)
@@ -276,16 +405,21 @@ def savepoint(session: Session) -> Iterator[None]:
         yield
 
 
-@contextmanager
-def bookkeeping(session: Session, what: str) -> Iterator[None]:
+def bookkeeping(session: Session, what: str, write: Write) -> None:
     """A GET's bookkeeping write (her last visit, the session's last-seen time) that may be
-    lost rather than refuse the page. On SQLite a page reads in a deferred transaction, and
-    its late write fails at once ("database is locked", no busy wait) when another request
-    wrote in between; the write is given up and the page is served. A lost connection is
-    another matter: it reaches the error handler as itself (a 503)."""
+    lost rather than refuse the page. On a page read on the event loop it is kept for later
+    (`read_on_loop`). On SQLite a page reads in a deferred transaction, and its late write
+    fails at once ("database is locked", no busy wait) when another request wrote in between;
+    the write is given up and the page is served. So is one that waited too long for a lock
+    (the statement timeout). A lost connection is another matter: it reaches the error handler
+    as itself (a 503)."""
+    later = session.info.get(LATER)
+    if later is not None:
+        later.append((what, write))
+        return
     try:
         with savepoint(session):
-            yield
+            write(session)
     except OperationalError as error:
         if error.connection_invalidated:
             raise

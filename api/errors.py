@@ -160,8 +160,10 @@ class DatabaseUnavailable(AppError):
 
 
 # PostgreSQL errors that say "the server is not there just now" rather than "this statement is
-# wrong": shutting down, starting up, crashed, a broken connection, no connection slot left.
+# wrong": shutting down, starting up, crashed, a broken connection, no connection slot left, or
+# a statement that did not end within DB_STATEMENT_TIMEOUT (waiting for a migration's lock, say).
 _SERVER_AWAY = (
+    psycopg.errors.QueryCanceled,
     psycopg.errors.AdminShutdown,
     psycopg.errors.CrashShutdown,
     psycopg.errors.CannotConnectNow,

@@ -117,7 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     engine = db.make_engine(
-        settings.database_url, pool_size=settings.db_pool_size, kept=settings.request_slots
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        kept=settings.request_slots,
+        statement_timeout=settings.db_statement_timeout,
     )
     templating.configure(development=settings.app_env == "development")
     mail_templating.configure(development=settings.app_env == "development")

@@ -1,16 +1,18 @@
 """The database is configured for safety on each backend, and a request's session behaves as
 the routes expect: reads without a transaction on PostgreSQL, writes in one."""
 
+import threading
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api import db
@@ -95,8 +97,13 @@ def scratch(engine: Engine) -> Iterator[FastAPI]:
         seen = session.execute(text("SELECT count(*) FROM scratch_note")).scalar_one()
         with engine.begin() as other:
             other.execute(text("INSERT INTO scratch_note (id, body) VALUES (3, 'ander')"))
-        with bookkeeping(session, "scratch visit"):
-            session.execute(text("INSERT INTO scratch_note (id, body) VALUES (4, 'bezocht')"))
+        bookkeeping(
+            session,
+            "scratch visit",
+            lambda session: session.execute(
+                text("INSERT INTO scratch_note (id, body) VALUES (4, 'bezocht')")
+            ),
+        )
         return {"seen": seen}
 
     @app.get("/mark")
@@ -119,6 +126,36 @@ def scratch(engine: Engine) -> Iterator[FastAPI]:
         session.execute(text("INSERT INTO scratch_note (id, body) VALUES (6, 'gelezen')"))
         return {"other_could_write": could}
 
+    # Pages read on the event loop, as the busiest are (db.read_on_loop).
+    writing = threading.Event()
+
+    def visit_later(request: Request, session: Session) -> JSONResponse:
+        def write(session: Session) -> None:
+            writing.set()
+            session.execute(text("INSERT INTO scratch_note (id, body) VALUES (7, 'later')"))
+
+        bookkeeping(session, "scratch visit", write)
+        # Kept for later: nothing is written while the page is built.
+        return JSONResponse({"seen": [row.id for row in session.execute(text(NOTES))]})
+
+    def write_now(request: Request, session: Session) -> JSONResponse:
+        session.execute(text("INSERT INTO scratch_note (id, body) VALUES (8, 'nu')"))
+        return JSONResponse({})
+
+    def visit_missing(request: Request, session: Session) -> JSONResponse:
+        visit_later(request, session)
+        raise HTTPException(404)
+
+    async def on_loop(request: Request) -> Response:
+        build = {"later": visit_later, "now": write_now, "missing": visit_missing}
+        return await db.read_on_loop(request, build[request.path_params["kind"]])
+
+    async def ping(request: Request) -> Response:
+        return JSONResponse({"pong": True})
+
+    app.add_route("/loop/{kind}", on_loop)
+    app.add_route("/ping", ping)
+    app.state.writing = writing
     try:
         yield app
     finally:
@@ -126,10 +163,12 @@ def scratch(engine: Engine) -> Iterator[FastAPI]:
             connection.execute(text("DROP TABLE scratch_note"))
 
 
+NOTES = "SELECT id, body FROM scratch_note ORDER BY id"
+
+
 def notes(engine: Engine) -> list[tuple[int, str]]:
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT id, body FROM scratch_note ORDER BY id"))
-        return [(row.id, row.body) for row in rows]
+        return [(row.id, row.body) for row in connection.execute(text(NOTES))]
 
 
 def test_reads_run_without_a_transaction_on_postgresql_and_writes_in_one(
@@ -162,11 +201,11 @@ def _dependencies(dependant: Dependant) -> Iterator[object]:
 @pytest.mark.parametrize(
     "path", ["/courses/{slug}/lessons/{lesson_slug}", "/courses/{slug}", "/courses", "/today"]
 )
-def test_the_busiest_pages_open_their_session_in_their_own_worker_thread(path: str) -> None:
-    # request_session instead of SessionDep: the busiest pages make and end their session in the
-    # thread that builds them (docs/performance.md#the-lesson-page-opens-its-own-session). They
-    # are plain routes on the router tried first (docs/performance.md#pages-as-plain-routes): no
-    # dependency of FastAPI's, a session's or any other, is solved for them.
+def test_the_busiest_pages_are_plain_routes_tried_first(path: str) -> None:
+    # read_on_loop instead of SessionDep: the busiest pages make and end their session where
+    # they are built (docs/performance.md#pages-on-the-event-loop). They are plain routes on
+    # the router tried first (docs/performance.md#pages-as-plain-routes): no dependency of
+    # FastAPI's, a session's or any other, is solved for them.
     [page] = [
         route
         for route in busiest_pages.routes
@@ -220,3 +259,95 @@ def test_a_get_that_writes_on_purpose_takes_the_write_lock_on_sqlite(
         # PostgreSQL's rows lock one by one; both writes go through.
         assert response.json() == {"other_could_write": True}
         assert notes(engine) == [(5, "ander"), (6, "gelezen")]
+
+
+def test_a_page_on_the_event_loop_writes_its_bookkeeping_after_it_is_built(
+    engine: Engine, scratch: FastAPI
+) -> None:
+    client = TestClient(scratch)
+
+    response = client.get("/loop/later")
+
+    assert response.json() == {"seen": []}
+    assert notes(engine) == [(7, "later")]
+
+
+def test_a_page_on_the_event_loop_that_ends_in_an_error_page_still_writes_its_bookkeeping(
+    engine: Engine, scratch: FastAPI
+) -> None:
+    # An expired session's removal, say, before Vandaag sends her to log in.
+    assert TestClient(scratch).get("/loop/missing").status_code == 404
+    assert notes(engine) == [(7, "later")]
+
+
+def test_a_page_on_the_event_loop_may_not_write_outside_its_bookkeeping(
+    engine: Engine, scratch: FastAPI
+) -> None:
+    with pytest.raises(db.WriteOnTheEventLoop):
+        TestClient(scratch).get("/loop/now")
+
+    assert notes(engine) == []
+    # Its connection may write again once the page is done with it.
+    assert TestClient(scratch).get("/visit").status_code == 200
+    assert notes(engine) == [(1, "bezocht")]
+
+
+def test_a_bookkeeping_write_that_waits_for_a_lock_does_not_hold_up_the_event_loop(
+    database_url: str, engine: Engine, scratch: FastAPI
+) -> None:
+    """Her visit waits for a lock another transaction holds (on PostgreSQL the row it inserts):
+    the worker's other requests are answered meanwhile, and the visit is written once the lock
+    is let go (docs/performance.md#pages-on-the-event-loop)."""
+    postgres = engine.dialect.name == "postgresql"
+    # Bounded waits for this test's own engine: were the write on the loop, the ping below
+    # would be answered only after the write had given up, and the test would fail, not hang.
+    bounded = db.make_engine(database_url, pool_size=4, statement_timeout=20)
+    scratch.state.sessionmaker = db.make_sessionmaker(bounded)
+    answers: list[int] = []
+    try:
+        with TestClient(scratch) as client, engine.connect() as other:
+            # On SQLite: BEGIN IMMEDIATE, the write lock from the start.
+            other.execution_options(**{db.WRITE_INTENT: True})
+            other.execute(text("INSERT INTO scratch_note (id, body) VALUES (7, 'ander')"))
+            page = threading.Thread(
+                target=lambda: answers.append(client.get("/loop/later").status_code)
+            )
+            page.start()
+            assert scratch.state.writing.wait(timeout=30)
+
+            assert client.get("/ping").json() == {"pong": True}
+            if postgres:
+                assert page.is_alive()  # still waiting for the lock
+
+            other.rollback()
+            page.join(timeout=30)
+    finally:
+        bounded.dispose()
+
+    assert answers == [200]
+    # On SQLite the page's read transaction cannot take the write lock another holds: the
+    # visit is given up at once, as any bookkeeping write that loses to another writer.
+    assert notes(engine) == ([(7, "later")] if postgres else [])
+
+
+def test_a_page_on_the_event_loop_that_waits_for_a_migrations_lock_ends_with_a_503(
+    settings: Settings, engine: Engine
+) -> None:
+    """A statement on the event loop that waits holds up the whole worker, so every statement
+    has an end: DB_STATEMENT_TIMEOUT (PostgreSQL). On SQLite a writer holding the database's
+    lock does not hold up a reader at all (WAL)."""
+    app = create_app(settings.model_copy(update={"db_statement_timeout": 0.5}))
+    with TestClient(app) as client, engine.connect() as other:
+        other.execution_options(**{db.WRITE_INTENT: True})
+        if engine.dialect.name == "postgresql":
+            other.execute(text("LOCK TABLE course IN ACCESS EXCLUSIVE MODE"))
+            response = client.get("/courses")
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "5"
+            assert "Probeer het over een paar seconden opnieuw" in response.text
+        else:
+            other.execute(text("UPDATE course SET title = title"))
+            assert client.get("/courses").status_code == 200
+        other.rollback()
+
+        assert client.get("/courses").status_code == 200

@@ -175,15 +175,13 @@ def admit(
     idle_limit = timedelta(minutes=settings.session_idle_minutes)
     # Both writes are bookkeeping: one lost to a busy SQLite is done on a later request.
     if auth_session.expires_at <= now or auth_session.last_seen_at + idle_limit <= now:
-        with bookkeeping(session, "expired session's removal"):
-            session.execute(delete(_SESSIONS).where(_SESSIONS.c.id == auth_session.id))
+        removal = delete(_SESSIONS).where(_SESSIONS.c.id == auth_session.id)
+        bookkeeping(session, "expired session's removal", lambda session: session.execute(removal))
         return Visitor()
     if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
-        with bookkeeping(session, "session's last-seen time"):
-            session.execute(
-                update(_SESSIONS).where(_SESSIONS.c.id == auth_session.id).values(last_seen_at=now)
-            )
-            set_committed_value(auth_session, "last_seen_at", now)
+        touch = update(_SESSIONS).where(_SESSIONS.c.id == auth_session.id).values(last_seen_at=now)
+        bookkeeping(session, "session's last-seen time", lambda session: session.execute(touch))
+        set_committed_value(auth_session, "last_seen_at", now)
     return Visitor(user=user, auth_session=auth_session, learns=learns)
 
 

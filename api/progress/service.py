@@ -209,17 +209,21 @@ def record_visit(
         return
     # A lost visit only makes "continue where you left off" one page less precise, which is
     # no reason to refuse the lesson.
-    with bookkeeping(session, "lesson visit"):
-        upsert(
+    values = {**_key(user_id, lesson, now), "last_visited_at": now}
+    bookkeeping(
+        session,
+        "lesson visit",
+        lambda session: upsert(
             session,
             TABLE,
-            {**_key(user_id, lesson, now), "last_visited_at": now},
+            values,
             keys=["user_id", "lesson_id"],
             update=lambda table, new: {
                 "last_visited_at": new.last_visited_at,
                 "updated_at": now,
             },
-        )
+        ),
+    )
 
 
 # Built once: "mark complete" is one of the two busiest writes. Its row comes back as the

@@ -20,13 +20,12 @@ from api.clock import Now, now_of
 from api.cohorts import seats as cohort_seats
 from api.cohorts import service as cohort_service
 from api.consent import service as consent_service
-from api.db import SessionDep, request_session
+from api.db import SessionDep, read_on_loop
 from api.enrolment import service as enrolment_service
 from api.errors import NotFound
 from api.i18n import current_locale, ngettext
 from api.i18n import gettext as _
 from api.kit.ids import id_of
-from api.kit.threads import in_thread
 from api.media import owners, streams
 from api.payments import plans
 from api.progress import service as progress_service
@@ -207,26 +206,25 @@ def buy_context(user: User | None, outline: service.CourseOutline) -> bool:
 @page("/courses")
 async def list_courses(request: Request) -> HTMLResponse:
     """Every published course, and the free self-tests."""
-    # Her session, the courses and the self-tests come in one statement, read and rendered in
-    # one worker thread, as the lesson page does (docs/performance.md#one-statement-per-page).
-    return await in_thread(_catalog_page, request)
+    # Her session, the courses and the self-tests come in one statement, read and rendered on
+    # the event loop, as the lesson page is (docs/performance.md#one-statement-per-page).
+    return await read_on_loop(request, _catalog_page)
 
 
-def _catalog_page(request: Request) -> HTMLResponse:
-    with request_session(request) as session:
-        found = course_pages.read_catalog(
-            session,
-            settings_of(request),
-            token=session_token(request),
-            language=locale_of(request),
-        )
-        remember(request, found.visitor)
-        context = {
-            "courses": found.courses,
-            "course_list": course_list(found.courses, locale_of(request)),
-            "self_tests": found.self_tests,
-        }
-        return render(request, "catalog/index.html", context)
+def _catalog_page(request: Request, session: Session) -> HTMLResponse:
+    found = course_pages.read_catalog(
+        session,
+        settings_of(request),
+        token=session_token(request),
+        language=locale_of(request),
+    )
+    remember(request, found.visitor)
+    context = {
+        "courses": found.courses,
+        "course_list": course_list(found.courses, locale_of(request)),
+        "self_tests": found.self_tests,
+    }
+    return render(request, "catalog/index.html", context)
 
 
 # The catalog's list by its courses' card values and the language: the same for every visitor,
@@ -249,14 +247,9 @@ def course_list(
 async def show_course(request: Request) -> HTMLResponse:
     """What the course teaches, its lessons, price, teacher and questions; for an enrolled
     learner also how far she is and where to go on."""
-    # One statement and one worker thread, as for the catalog.
+    # One statement, on the event loop, as for the catalog.
     now, slug = await now_of(request), request.path_params["slug"]
-    return await in_thread(_course_page, request, now, slug)
-
-
-def _course_page(request: Request, now: datetime, slug: str) -> HTMLResponse:
-    with request_session(request) as session:
-        return course_page(request, session, now, slug)
+    return await read_on_loop(request, course_page, now, slug)
 
 
 def course_page(
@@ -654,16 +647,11 @@ def _video_context(
 async def show_lesson(request: Request) -> HTMLResponse:
     """One lesson: video, explanation and exercises, and for an enrolled learner her progress
     and the complete button; a friendly lock when it is not open."""
-    # The busiest page: its session, finding the visitor and building the page share one
-    # hand-off to a worker thread (a CurrentUser dependency would be a second one, SessionDep
-    # bookkeeping on the event loop: docs/performance.md#the-lesson-page-opens-its-own-session).
+    # The busiest page: its session, finding the visitor and building the page run on the
+    # event loop, with no hand-off to a thread; her visit is recorded afterwards in one
+    # (docs/performance.md#pages-on-the-event-loop).
     now, path = await now_of(request), request.path_params
-    return await in_thread(_lesson_page, request, now, path["slug"], path["lesson_slug"])
-
-
-def _lesson_page(request: Request, now: datetime, slug: str, lesson_slug: str) -> HTMLResponse:
-    with request_session(request) as session:
-        return _lesson_response(request, session, now, slug, lesson_slug)
+    return await read_on_loop(request, _lesson_response, now, path["slug"], path["lesson_slug"])
 
 
 def _lesson_response(

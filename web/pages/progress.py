@@ -21,12 +21,11 @@ from api.catalog.content import version_of
 from api.catalog.models import Lesson
 from api.clock import Now, local_day, now_of, week_start
 from api.consent import service as consent_service
-from api.db import SessionDep, request_session
+from api.db import SessionDep, read_on_loop
 from api.i18n import gettext as _
 from api.i18n import ngettext
 from api.kit.ids import id_of
 from api.kit.keyset import Cursor
-from api.kit.threads import in_thread
 from api.progress import practice
 from api.progress import service as progress_service
 from api.progress import today as today_service
@@ -180,14 +179,9 @@ def _day_marks(week: list[tuple[date, bool]], today: date) -> list[DayMark]:
 @page("/today")
 async def show_today(request: Request) -> HTMLResponse:
     """Her home: the next lesson, today's practice, her streak and week, and her courses."""
-    # Read and rendered in one worker thread with its own session, as the lesson page
-    # (docs/performance.md#the-lesson-page-opens-its-own-session).
-    return await in_thread(_today_page, request, await now_of(request))
-
-
-def _today_page(request: Request, now: datetime) -> HTMLResponse:
-    with request_session(request) as session:
-        return _today_response(request, session, now)
+    # Read and rendered on the event loop, as the lesson page is
+    # (docs/performance.md#pages-on-the-event-loop).
+    return await read_on_loop(request, _today_response, await now_of(request))
 
 
 def _today_response(request: Request, session: Session, now: datetime) -> HTMLResponse:
