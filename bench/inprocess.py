@@ -99,7 +99,7 @@ PROBES: dict[str, tuple[str, ...]] = {
     "kern-middleware": ("lesson",),  # Kern's own ASGI middleware (language, CSRF cookie, ...)
     # The page's hand-off to a worker thread put back (its session and work in the thread, as
     # before the busiest pages read on the event loop): the change is what the loop saves.
-    "thread-hop": ("lesson",),
+    "thread-hop": ("lesson", "today"),
     # The page rendered twice: the change is its template's cost.
     "second-render": ("lesson", "course", "today", "catalog"),
     "second-read": ("lesson",),  # the page's statement run twice: the change is the read's cost
@@ -214,6 +214,7 @@ def _probe(probe: str) -> Callable[[Any], None] | None:
             return await in_thread(work)
 
         _replace(catalog, "read_on_loop", in_a_thread)
+        _replace(progress_pages, "read_on_loop", in_a_thread)
         return None
     if probe == "second-render":
         render = templating.render
