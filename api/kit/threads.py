@@ -8,8 +8,9 @@ application's lifespan (`use_threads`). Each loop gets a fresh executor, and `as
 it with the loop, so no thread outlives the loop it served (the rehearsal before the fork runs
 on a loop of its own).
 
-Only the plain routes that do all their work in one hand-off use it (the busiest pages and
-writes). Every other route goes through FastAPI, whose sync dependencies and routes run on
+Only the plain routes that do all their work in one hand-off use it (the busiest writes, and
+the bookkeeping writes of the busiest pages, which are built on the event loop: api/db.py
+`read_on_loop`). Every other route goes through FastAPI, whose sync dependencies and routes run on
 anyio's threads whatever Kern's own code does, so those keep `run_in_threadpool`.
 """
 
