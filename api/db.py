@@ -282,15 +282,13 @@ async def read_on_loop(request: Request, build: Callable[..., Built], *args: obj
     are kept and done afterwards on the same session in a worker thread, where a write may wait
     for a lock without holding up the loop; also when the page ends in an error page or a
     redirect, though not when the database failed it."""
-    session, autocommit = _open(request, writes=request.method not in SAFE_METHODS, connect=True)
-    # Reading in autocommit, the session is bound to a connection of its own (`_open`).
-    own = session.bind if autocommit else None
+    session, autocommit, own = _open_own(request)
     later: list[tuple[str, Write]] = []
     try:
         try:
             # Marked once its transaction, if any, has begun (SQLite's BEGIN, a test's
             # savepoint), and no longer when the page is built.
-            with _reads_only(own if isinstance(own, Connection) else session.connection()):
+            with _reads_only(own or session.connection()):
                 session.info[LATER] = later
                 try:
                     built = build(request, session, *args)
@@ -304,13 +302,11 @@ async def read_on_loop(request: Request, build: Callable[..., Built], *args: obj
             raise
         if later:
             await in_thread(_write_and_end, session, later)
-        elif _nothing_to_send(session, autocommit):
-            session.close()
         else:
-            _end(session, commit=True)
+            _close(session, autocommit)
         return built
     finally:
-        if isinstance(own, Connection):
+        if own is not None:
             own.close()
 
 
@@ -322,22 +318,34 @@ def _write_and_end(session: Session, later: list[tuple[str, Write]]) -> None:
 
 @contextmanager
 def _own_session(request: Request) -> Iterator[Session]:
-    session, autocommit = _open(request, writes=request.method not in SAFE_METHODS, connect=True)
-    # Reading in autocommit, the session is bound to a connection of its own (`_open`).
-    own = session.bind if autocommit else None
+    session, autocommit, own = _open_own(request)
     try:
         try:
             yield session
         except BaseException:
             _end(session, commit=False)
             raise
-        if _nothing_to_send(session, autocommit):
-            session.close()
-        else:
-            _end(session, commit=True)
+        _close(session, autocommit)
     finally:
-        if isinstance(own, Connection):
+        if own is not None:
             own.close()
+
+
+def _open_own(request: Request) -> tuple[Session, bool, Connection | None]:
+    """`_open` with a connection taken at once; reading in autocommit, the session is bound to
+    that connection of its own, returned third, which the caller gives back at the end."""
+    session, autocommit = _open(request, writes=request.method not in SAFE_METHODS, connect=True)
+    own = session.bind if autocommit else None
+    return session, autocommit, own if isinstance(own, Connection) else None
+
+
+def _close(session: Session, autocommit: bool) -> None:
+    """End a session whose work went well: closed when there is nothing to send, else
+    committed."""
+    if _nothing_to_send(session, autocommit):
+        session.close()
+    else:
+        _end(session, commit=True)
 
 
 @contextmanager
