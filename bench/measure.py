@@ -226,7 +226,10 @@ class Bench:
     ) -> dict[str, Any]:
         """Warm up, then one measured wrk run with the server's and PostgreSQL's counters."""
         options = self.options
+        # Each run starts on an idle server, its connections shared out evenly (wait_idle).
+        server.wait_idle()
         wrk.run(server.base_url, requests, connections=connections, seconds=options.warmup)
+        server.wait_idle()
         self.sql("select pg_stat_statements_reset()")
         cpu, pg_cpu = server.cpu_seconds(), self.postgres_cpu()
         result = wrk.run(

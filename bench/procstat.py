@@ -106,3 +106,24 @@ def command_line(pid: int) -> str:
     except (FileNotFoundError, ProcessLookupError):
         return ""
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+# /proc/net/tcp's states for a connection the server still holds: open, or closed by the client
+# and not yet by the server.
+_HELD_STATES = {"01", "08"}  # ESTABLISHED, CLOSE_WAIT
+
+
+def connections_held(port: int) -> int:
+    """How many TCP connections to the local `port` its server still holds, on this machine
+    (the server's end of each: its local port is `port`)."""
+    held = 0
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] in _HELD_STATES:
+                held += 1
+    return held

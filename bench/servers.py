@@ -50,6 +50,10 @@ class Server:
             found[f"worker {number}"] = procstat.memory(pid)
         return found
 
+    def wait_idle(self, timeout_seconds: float = 5) -> bool:
+        """Wait until the server holds no connection (`wait_idle`)."""
+        return wait_idle(self.port, timeout_seconds)
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -98,6 +102,22 @@ def start(
     raise RuntimeError(
         f"{name} did not answer within {timeout_seconds:.0f} s:\n{server.log_tail()}"
     )
+
+
+def wait_idle(port: int, timeout_seconds: float = 5) -> bool:
+    """Wait until the server on `port` holds no connection; whether it came to that in time.
+
+    wrk stops with requests in flight: for 10-30 ms after it exits, a worker is still answering
+    them and holds their connections, and each worker takes a share of new connections by those
+    it holds (api/worker_balance.py). A run started then put most of its connections on the
+    worker that had finished first (8 and 0 of 8, 19 and 13 of 32) for its whole length, which
+    moved its median by up to a third."""
+    deadline = time.monotonic() + timeout_seconds
+    while procstat.connections_held(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _answers(url: str) -> bool:

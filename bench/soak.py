@@ -32,6 +32,7 @@ def run(bench: Bench) -> dict[str, Any]:
         warmup = min(WARMUP_SECONDS, minutes * 6)
         print(f"bench: soak, {warmup:g} s warm-up", flush=True)
         wrk.run(server.base_url, path, connections=CONNECTIONS, seconds=warmup)
+        server.wait_idle()  # the soak's connections shared out evenly (Server.wait_idle)
         print(f"bench: soak, {minutes:g} minutes at c={CONNECTIONS}", flush=True)
         return _soak(bench, server, path, minutes)
     finally:

@@ -1,12 +1,14 @@
 """The benchmark's pure parts: wrk's summary, the request files, the report and its targets."""
 
 import os
+import socket
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench import procstat, report, transfer, wrk
+from bench import procstat, report, servers, transfer, wrk
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000
   2 threads and 32 connections
@@ -76,6 +78,26 @@ def test_smaps_rollup_gives_rss_and_pss_in_bytes() -> None:
 def test_this_process_has_cpu_time_and_memory() -> None:
     assert procstat.cpu_seconds(os.getpid()) > 0
     assert procstat.memory(os.getpid()).pss > 0
+
+
+def test_a_run_waits_until_the_server_has_let_go_of_the_last_runs_connections() -> None:
+    """A server's end of a connection counts until the server closes it, also after the client
+    has (the 10-30 ms in which a worker still answers what wrk sent before it stopped)."""
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        port = listening.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = listening.accept()
+        assert procstat.connections_held(port) == 1
+        client.close()
+        assert procstat.connections_held(port) == 1  # closed by the client only
+        assert not servers.wait_idle(port, timeout_seconds=0.05)
+
+        closing = threading.Timer(0.2, accepted.close)
+        closing.start()
+        assert servers.wait_idle(port, timeout_seconds=5)
+        assert accepted.fileno() == -1  # it returned once the server had closed its end
+        assert procstat.connections_held(port) == 0
+        closing.join()
 
 
 def test_the_stylesheets_and_scripts_a_page_links_are_found_once() -> None:
