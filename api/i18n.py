@@ -245,6 +245,11 @@ def jinja_environment(directory: Path) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every template kept in a plain dict: there are only Kern's own (some 150 files). The
+        # default, a least-recently-used cache, takes a lock and moves the name to the end of
+        # a list of them all on each lookup, and a page looks up each template it imports
+        # every time it renders (docs/performance.md#template-lookups).
+        cache_size=-1,
     )
     # The callables read the locale from a context variable, so one shared environment serves
     # every request in its own language without re-installing translations per render.
