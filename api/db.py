@@ -52,8 +52,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # An execution option saying the transaction is going to write (see _configure_sqlite).
 WRITE_INTENT = "kern_write_intent"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# An execution option: the connection serves a page on the event loop and may only read
-# (`read_on_loop`); any other statement is refused before it is sent (`_refuse_writes`).
+# A mark in the connection's `info`: it serves a page on the event loop and may only read
+# (`read_on_loop`); any other statement is refused before it is sent (`_refuse_writes`). Not an
+# execution option: setting one runs SQLAlchemy's events for it, twice per page
+# (docs/performance.md#pages-on-the-event-loop).
 READS_ONLY = "kern_reads_only"
 # The first words of the statements such a connection may send (SQLite's reads begin a
 # transaction, api/db.py `_configure_sqlite`).
@@ -127,7 +129,7 @@ def _refuse_writes(engine: Engine) -> None:
     def _check(
         connection: Connection, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
     ) -> None:
-        if not connection.get_execution_options().get(READS_ONLY):
+        if not connection.info.get(READS_ONLY):
             return
         if not statement.lstrip()[:6].upper().startswith(_READS):
             raise WriteOnTheEventLoop(statement.split(None, 1)[0])
@@ -350,12 +352,14 @@ def _close(session: Session, autocommit: bool) -> None:
 
 @contextmanager
 def _reads_only(connection: Connection) -> Iterator[None]:
-    """`connection` sends nothing but reads meanwhile (`_refuse_writes`)."""
-    connection.execution_options(**{READS_ONLY: True})
+    """`connection` sends nothing but reads meanwhile (`_refuse_writes`). The mark is on the
+    pooled connection itself, so it is taken off however the page ends."""
+    info = connection.info
+    info[READS_ONLY] = True
     try:
         yield
     finally:
-        connection.execution_options(**{READS_ONLY: False})
+        info.pop(READS_ONLY, None)
 
 
 def _open(request: Request, *, writes: bool, connect: bool = False) -> tuple[Session, bool]:
