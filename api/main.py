@@ -7,9 +7,6 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
-from starlette.types import Scope
 
 from api import db
 from api.accounts.router import router as accounts_api
@@ -30,6 +27,7 @@ from api.questionnaires.router import router as questionnaires_api
 from api.security.body_limit import BodyLimitMiddleware
 from api.security.csrf import CsrfCookieMiddleware, verify_csrf
 from api.security.headers import SecurityHeadersMiddleware
+from api.static_files import CompressedStatic, VersionedStaticFiles
 from api.worker import Worker, start_in_thread
 from web import errors as web_errors
 from web import templating
@@ -99,17 +97,6 @@ ROUTERS = (
 
 # The longest a starting worker waits for the practice's identity before it serves anyway.
 IDENTITY_WAIT_SECONDS = 5
-
-
-class VersionedStaticFiles(StaticFiles):
-    """Static files; an address with the content hash (`?v=`, from `static_url`) never changes
-    its content, so browsers keep it a year without asking again."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        if response.status_code == 200 and b"v=" in scope.get("query_string", b""):
-            response.headers["cache-control"] = "public, max-age=31536000, immutable"
-        return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -199,8 +186,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # nothing else (tests/test_routes_order.py).
     for router in ROUTERS:
         app.include_router(router)
-    # CSS and JavaScript go compressed at zlib's best: each file is fetched once and then kept a
-    # year. Files offer byte ranges, which CompressionMiddleware leaves alone.
-    static = GZipMiddleware(VersionedStaticFiles(directory=STATIC_DIR), minimum_size=500)
+    # CSS and JavaScript go compressed at zlib's best, once per process (api/static_files.py);
+    # what is not kept so goes through GZipMiddleware as it is. Files offer byte ranges, which
+    # CompressionMiddleware leaves alone.
+    static = CompressedStatic(
+        GZipMiddleware(VersionedStaticFiles(directory=STATIC_DIR), minimum_size=500),
+        STATIC_DIR,
+        keep=settings.app_env != "development",
+    )
+    app.state.static_files = static
     app.mount("/static", static, name="static")
     return app

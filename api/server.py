@@ -80,7 +80,8 @@ def import_worker_modules(app: FastAPI) -> None:
 
 def warm(app: FastAPI) -> None:
     """Load before the fork what the first requests would load in each worker on their own:
-    every template compiled, both catalogs, Babel's locale data, the static files' hashes."""
+    every template compiled, both catalogs, Babel's locale data, the static files' hashes and
+    gzipped copies."""
     from api import i18n  # noqa: PLC0415 (the zygote's, not the supervisor's: module docstring)
     from api.mail import templating as mail_templating  # noqa: PLC0415
     from web import player, templating  # noqa: PLC0415
@@ -92,6 +93,7 @@ def warm(app: FastAPI) -> None:
     for path in sorted(templating.STATIC_DIR.rglob("*")):
         if path.is_file():
             templating.static_url(path.relative_to(templating.STATIC_DIR).as_posix())
+    app.state.static_files.pack_all()
     example = datetime.now(i18n.TIMEZONE)
     for locale in i18n.LOCALES:
         token = i18n.current_locale.set(locale)

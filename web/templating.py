@@ -37,8 +37,8 @@ def _static_version(path: str) -> str:
 
 def static_url(path: str) -> str:
     """`/static/<path>?v=<content hash>`: a changed file gets a new address, so browsers may keep
-    every version for a year (see api.main.VersionedStaticFiles). Cheaper than url_for, which
-    searches every route on each call; the hash is worked out once per file and process
+    every version for a year (see api.static_files.VersionedStaticFiles). Cheaper than url_for,
+    which searches every route on each call; the hash is worked out once per file and process
     (docs/performance.md#static-file-versions)."""
     if templates.env.auto_reload:
         _static_version.cache_clear()  # while developing, an edited file shows at once
