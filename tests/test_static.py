@@ -121,9 +121,7 @@ def test_the_zygote_gzips_the_static_files_before_the_fork(settings: Settings) -
 
 def test_while_developing_an_edited_file_is_sent_as_it_now_is(tmp_path: Path) -> None:
     (tmp_path / "site.css").write_text("body { color: green; }\n" * 40)
-    files = static_files.CompressedStatic(
-        StaticFiles(directory=tmp_path), tmp_path, keep=False
-    )
+    files = static_files.CompressedStatic(StaticFiles(directory=tmp_path), tmp_path, keep=False)
     client = TestClient(files)
     assert client.get("/site.css").text.startswith("body { color: green; }")
     (tmp_path / "site.css").write_text("body { color: red; }\n" * 40)
