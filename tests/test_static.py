@@ -1,5 +1,6 @@
 """Static files are addressed by their content, so a phone keeps them until they change."""
 
+import gzip
 import hashlib
 import re
 from pathlib import Path
@@ -40,8 +41,8 @@ def test_a_static_file_without_its_version_is_not_kept_for_a_year(client: TestCl
 
 
 def test_css_and_javascript_go_compressed_once(client: TestClient) -> None:
-    gzip = {"Accept-Encoding": "gzip"}
-    style = client.get("/static/css/kern.css", headers=gzip)
+    accepts = {"Accept-Encoding": "gzip"}
+    style = client.get("/static/css/kern.css", headers=accepts)
     assert style.headers["content-encoding"] == "gzip"  # by the mount, not again by the app
     assert style.content == (STATIC_DIR / "css/kern.css").read_bytes()  # httpx unpacked it
 
@@ -52,13 +53,13 @@ def test_css_and_javascript_are_gzipped_once_per_process_and_kept(
     # Gzipping them for each request left each worker 1.5 MiB larger for good
     # (docs/performance.md#static-files-compressed-once).
     calls = []
-    real = static_files.gzip.compress
+    real = gzip.compress
 
     def counted(data: bytes, *args: Any, **kwargs: Any) -> bytes:
         calls.append(len(data))
         return real(data, *args, **kwargs)
 
-    monkeypatch.setattr(static_files.gzip, "compress", counted)
+    monkeypatch.setattr(gzip, "compress", counted)
     script = (STATIC_DIR / "js/player.js").read_bytes()
     for _ in range(3):
         response = client.get("/static/js/player.js", headers={"Accept-Encoding": "gzip"})
