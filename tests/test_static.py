@@ -109,7 +109,12 @@ def test_a_kept_copy_answers_as_the_file_would(client: TestClient) -> None:
     assert client.get("/static/../api/main.py", headers=gzip_ok).status_code == 404
 
 
-def test_the_zygote_gzips_the_static_files_before_the_fork(settings: Settings) -> None:
+def test_the_zygote_gzips_the_static_files_before_the_fork(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the packing is looked at here: without the requests of the rehearsal, which need an
+    # event loop of their own (a browser test's may be running in this process).
+    monkeypatch.setattr(server, "rehearse", lambda _app: None)
     app = create_app(settings)
     try:
         server.warm(app)
