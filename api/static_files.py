@@ -40,9 +40,14 @@ class VersionedStaticFiles(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        if response.status_code == 200 and b"v=" in scope.get("query_string", b""):
+        if response.status_code == 200 and _versioned(scope):
             response.headers["cache-control"] = IMMUTABLE
         return response
+
+
+def _versioned(scope: Scope) -> bool:
+    """Whether the address carries the file's content hash (`?v=`)."""
+    return b"v=" in scope.get("query_string", b"")
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,14 @@ class CompressedStatic:
                 self._pack(relative)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        packed = self._packed_for(scope)
-        if packed is None:
+        kept = self.keep and scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+        request = Headers(scope=scope) if kept else None
+        packed = self._packed_for(scope, request) if request is not None else None
+        if request is None or packed is None:
             await self.files(scope, receive, send)
             return
-        request = Headers(scope=scope)
         headers = dict(packed.headers)
-        if b"v=" in scope.get("query_string", b""):
+        if _versioned(scope):
             headers["cache-control"] = IMMUTABLE
         if packed.etag in _etags(request.get("if-none-match", "")):
             del headers["content-length"], headers["content-encoding"]
@@ -89,10 +95,9 @@ class CompressedStatic:
         body = b"" if scope["method"] == "HEAD" else packed.body
         await Response(body, headers=headers)(scope, receive, send)
 
-    def _packed_for(self, scope: Scope) -> _Packed | None:
-        if not self.keep or scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            return None
-        request = Headers(scope=scope)
+    def _packed_for(self, scope: Scope, request: Headers) -> _Packed | None:
+        """The kept copy for this request, made now if it is the file's first; None when the
+        file is not one to keep or the request wants it otherwise."""
         if "range" in request or not accepts_gzip(request.get("accept-encoding", "")):
             return None
         # The path below the mount, as StaticFiles takes it (Starlette keeps the whole path in
@@ -132,6 +137,6 @@ class CompressedStatic:
 
 
 def _etags(header: str) -> set[str]:
-    """The entity tags an If-None-Match header lists (weak ones compared as strong: RFC 9110
-    asks for the weak comparison here)."""
+    """The entity tags an If-None-Match header lists, without a weak tag's `W/`: RFC 9110 has
+    If-None-Match compare them weakly."""
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

@@ -84,8 +84,8 @@ def test_a_kept_copy_answers_as_the_file_would(client: TestClient) -> None:
     assert plain.content == style
     assert kept.headers["etag"] != plain.headers["etag"]
 
-    # A browser that has the copy asks whether it changed; the service worker's script, which
-    # has no version in its address, is asked for this way.
+    # A browser that has the copy asks whether it changed, as it does for an address without
+    # the file's version.
     again = client.get(
         "/static/css/kern.css", headers={**gzip_ok, "If-None-Match": kept.headers["etag"]}
     )
