@@ -110,7 +110,7 @@ class BalancedServer(Server):
     async def on_tick(self, counter: int) -> bool:
         # Connections close without telling the table; ten times a second it is brought up
         # to date, so another worker does not hold back for connections long gone.
-        self.shares.publish(self.slot, len(self.server_state.connections) + len(self._handing))
+        self.shares.publish(self.slot, self._held())
         should_exit: bool = await super().on_tick(counter)
         return should_exit
 
@@ -130,8 +130,7 @@ class BalancedServer(Server):
         waited = fd in self._deferred
         self._deferred.discard(fd)
         while True:
-            # Those still being handed to uvicorn are not among its connections yet.
-            held = len(self.server_state.connections) + len(self._handing)
+            held = self._held()
             self.shares.publish(self.slot, held)
             if not waited and held > self.shares.fewest():
                 self._deferred.add(fd)
@@ -162,6 +161,11 @@ class BalancedServer(Server):
             # The client went away before its connection was set up: nothing to answer.
             log.debug("connection lost while accepted", exc_info=task.exception())
 
+    def _held(self) -> int:
+        """The connections this worker holds, with those still being handed to uvicorn (not
+        among its connections yet)."""
+        return len(self.server_state.connections) + len(self._handing)
+
     def _recheck(self, sock: socket.socket, deadline: float) -> None:
         """While this worker leaves the waiting connections to another: listen again once no
         worker holds fewer (the other has taken its share), or at `deadline` take the next one
@@ -173,7 +177,7 @@ class BalancedServer(Server):
         loop = asyncio.get_running_loop()
         if loop.time() >= deadline:
             self._listen_again(sock)  # still marked deferred: takes the next one itself
-        elif len(self.server_state.connections) + len(self._handing) <= self.shares.fewest():
+        elif self._held() <= self.shares.fewest():
             self._deferred.discard(sock.fileno())
             self._listen_again(sock)
         else:

@@ -7,8 +7,8 @@ Starts Kern (`kern serve --workers 2`, on a private PostgreSQL cluster with 200 
 the ceiling as `make bench` does, then for each: opens the connections at once, sends
 `GET /healthz` on each and records when each answer starts, from the first connection's
 opening. The answer is trivial, so what is measured is how fast the two workers take the
-connections in, and how evenly (docs/performance.md#balanced-workers). It prints the median,
-the 90th percentile and the slowest answer per round.
+connections in (docs/performance.md#balanced-workers). It prints the median, the 90th
+percentile and the slowest answer per round.
 """
 
 from __future__ import annotations
